@@ -1,0 +1,372 @@
+// Package bot is hailong's Telegram channel: it long-polls the Bot API,
+// turns updates into flows inputs applied by the store, and drains the
+// outbox back to Telegram within its limits.
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"golang.org/x/time/rate"
+
+	"hailong/flows"
+)
+
+// Channel is the name of the Telegram channel in envelopes and the outbox.
+const Channel = "telegram"
+
+// Store is what the bot needs of the database.
+type Store interface {
+	Apply(flows.Batch) error
+	Cursor(channel string) (offset int64, at time.Time, err error)
+	Pending(channel string, limit int) ([]flows.Queued, error)
+	Done(seqs ...uint64) error
+	Fail(q flows.Queued, reason string, at time.Time) error
+	Changed() <-chan struct{}
+}
+
+// Limits are the sending rates the bot keeps to.
+type Limits struct {
+	PerSecond      float64 // all chats together; Telegram allows about 30
+	PerChatSecond  float64 // one chat; Telegram allows about 1, with short bursts
+	PerChatBurst   int
+	GroupPerMinute float64 // one group chat; Telegram allows 20
+}
+
+// DefaultLimits are Telegram's published limits.
+var DefaultLimits = Limits{PerSecond: 30, PerChatSecond: 1, PerChatBurst: 3, GroupPerMinute: 20}
+
+// Config configures a Bot.
+type Config struct {
+	Token    string
+	Endpoint string // format with %s for the token and the method; "" is Telegram's
+	Store    Store
+	Logger   *slog.Logger
+	Now      func() time.Time
+	// PollTimeout is the long-poll timeout of getUpdates; default 30s.
+	PollTimeout time.Duration
+	Limits      Limits
+	// Retry bounds the backoff after a failure; default 1s…60s.
+	RetryMin, RetryMax time.Duration
+}
+
+// Bot serves one Telegram bot token.
+type Bot struct {
+	cfg      Config
+	api      *tgbotapi.BotAPI // sends; its requests finish even while stopping
+	pollHTTP *http.Client
+	log      *slog.Logger
+	redact   *strings.Replacer
+
+	global  *rate.Limiter
+	mu      sync.Mutex
+	perChat map[int64]*rate.Limiter
+}
+
+// New connects to the Bot API (getMe) and returns the bot.
+func New(cfg Config) (*Bot, error) {
+	if cfg.Endpoint == "" {
+		cfg.Endpoint = tgbotapi.APIEndpoint
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.PollTimeout <= 0 {
+		cfg.PollTimeout = 30 * time.Second
+	}
+	if cfg.Limits == (Limits{}) {
+		cfg.Limits = DefaultLimits
+	}
+	if cfg.RetryMin <= 0 {
+		cfg.RetryMin = time.Second
+	}
+	if cfg.RetryMax <= 0 {
+		cfg.RetryMax = time.Minute
+	}
+	b := &Bot{
+		cfg: cfg, log: cfg.Logger,
+		redact: strings.NewReplacer(cfg.Token, "<token>"),
+		// The client must outlast the long poll, or every quiet poll
+		// would end in a client timeout.
+		pollHTTP: &http.Client{Timeout: cfg.PollTimeout + 15*time.Second},
+		global:   rate.NewLimiter(rate.Limit(cfg.Limits.PerSecond), max(1, int(cfg.Limits.PerSecond))),
+		perChat:  map[int64]*rate.Limiter{},
+	}
+	api, err := tgbotapi.NewBotAPIWithClient(cfg.Token, cfg.Endpoint, &http.Client{Timeout: 60 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("connect to the Telegram Bot API (getMe): %w", b.clean(err))
+	}
+	b.api = api
+	return b, nil
+}
+
+// Username is the bot's username, from getMe.
+func (b *Bot) Username() string { return b.api.Self.UserName }
+
+// clean removes the token from an error: network errors carry the URL.
+func (b *Bot) clean(err error) error {
+	if err == nil || b.cfg.Token == "" {
+		return err
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, b.cfg.Token) {
+		return err
+	}
+	var tg *tgbotapi.Error
+	if errors.As(err, &tg) {
+		return &tgbotapi.Error{Code: tg.Code, Message: b.redact.Replace(tg.Message), ResponseParameters: tg.ResponseParameters}
+	}
+	return errors.New(b.redact.Replace(msg))
+}
+
+// Run polls and sends until ctx is cancelled. On cancel it stops polling,
+// finishes the batch in hand and the send in flight, and returns nil.
+func (b *Bot) Run(ctx context.Context) error {
+	b.setCommands()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		b.sendLoop(ctx)
+	}()
+	err := b.pollLoop(ctx)
+	wg.Wait()
+	return err
+}
+
+func (b *Bot) setCommands() {
+	cmds := tgbotapi.NewSetMyCommands(
+		tgbotapi.BotCommand{Command: "start", Description: "Bắt đầu hoặc tiếp tục khảo sát"},
+		tgbotapi.BotCommand{Command: "help", Description: "Hướng dẫn"},
+		tgbotapi.BotCommand{Command: "cancel", Description: "Huỷ lượt khảo sát đang làm"},
+	)
+	if _, err := b.api.Request(cmds); err != nil {
+		b.log.Warn("set the command menu", "err", b.clean(err))
+	}
+}
+
+// ctxDoer ties each request to ctx, so a long poll ends at shutdown.
+type ctxDoer struct {
+	ctx context.Context
+	c   *http.Client
+}
+
+func (d ctxDoer) Do(r *http.Request) (*http.Response, error) { return d.c.Do(r.WithContext(d.ctx)) }
+
+// backoff is a capped exponential delay with jitter.
+type backoff struct {
+	min, max time.Duration
+	n        int
+}
+
+func (bo *backoff) next() time.Duration {
+	d := bo.min << min(bo.n, 16)
+	if d > bo.max || d <= 0 {
+		d = bo.max
+	}
+	bo.n++
+	return d/2 + rand.N(d/2+1)
+}
+
+func (bo *backoff) reset() { bo.n = 0 }
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// staleCursor is how old a stored offset may be; Telegram keeps updates
+// for 24 hours, so an older offset points at nothing it still has.
+const staleCursor = 7 * 24 * time.Hour
+
+func (b *Bot) pollLoop(ctx context.Context) error {
+	offset, at, err := b.cfg.Store.Cursor(Channel)
+	if err != nil {
+		return err
+	}
+	if offset != 0 && b.cfg.Now().Sub(at) > staleCursor {
+		b.log.Info("the stored update offset is over 7 days old; starting from Telegram's oldest update", "offset", offset)
+		offset = 0
+	}
+	poll := *b.api
+	poll.Client = ctxDoer{ctx, b.pollHTTP}
+	bo := backoff{min: b.cfg.RetryMin, max: b.cfg.RetryMax}
+	for ctx.Err() == nil {
+		resp, err := poll.Request(tgbotapi.UpdateConfig{
+			Offset: int(offset), Limit: 100, Timeout: int(b.cfg.PollTimeout / time.Second),
+			AllowedUpdates: []string{"message", "edited_message", "callback_query"},
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			b.pollFailed(err)
+			sleep(ctx, bo.next())
+			continue
+		}
+		batch, next, err := b.decodeBatch(resp.Result)
+		if err != nil {
+			b.log.Error("decode getUpdates result", "err", err)
+			sleep(ctx, bo.next())
+			continue
+		}
+		bo.reset()
+		if next == 0 {
+			continue
+		}
+		batch.Cursor = next
+		for {
+			if err := b.cfg.Store.Apply(batch); err != nil {
+				// Not confirmed to Telegram, so nothing is lost: the
+				// batch is applied again, or fetched again after a restart.
+				b.log.Error("apply updates", "err", err, "updates", len(batch.Envelopes))
+				if !sleep(ctx, bo.next()) {
+					return nil
+				}
+				continue
+			}
+			break
+		}
+		bo.reset()
+		offset = next
+	}
+	return nil
+}
+
+func (b *Bot) pollFailed(err error) {
+	err = b.clean(err)
+	var tg *tgbotapi.Error
+	if errors.As(err, &tg) && tg.Code == http.StatusConflict {
+		b.log.Error("Telegram refuses to hand out updates (409 Conflict): another process is polling with this token, or a webhook is set; stop the other instance or delete the webhook", "err", err)
+		return
+	}
+	if errors.As(err, &tg) && tg.Code == http.StatusUnauthorized {
+		b.log.Error("Telegram rejects the bot token (401); check TELEGRAM_BOT_TOKEN", "err", err)
+		return
+	}
+	b.log.Warn("getUpdates failed; retrying", "err", err)
+}
+
+// decodeBatch turns a getUpdates result into envelopes; next is the offset
+// that confirms them all (0 when there were none). An update that does not
+// decode is set aside, never retried forever.
+func (b *Bot) decodeBatch(result json.RawMessage) (flows.Batch, int64, error) {
+	var raws []json.RawMessage
+	if err := json.Unmarshal(result, &raws); err != nil {
+		return flows.Batch{}, 0, err
+	}
+	batch := flows.Batch{Channel: Channel}
+	var next int64
+	now := b.cfg.Now()
+	for _, raw := range raws {
+		var u tgbotapi.Update
+		if err := json.Unmarshal(raw, &u); err != nil {
+			var id struct {
+				UpdateID int64 `json:"update_id"`
+			}
+			if json.Unmarshal(raw, &id) != nil || id.UpdateID == 0 {
+				return flows.Batch{}, 0, fmt.Errorf("an update without an update_id: %.200s", raw)
+			}
+			next = max(next, id.UpdateID+1)
+			batch.Dead = append(batch.Dead, flows.Dead{Channel: Channel, Raw: string(raw), Reason: "decode: " + err.Error(), At: now})
+			continue
+		}
+		next = max(next, int64(u.UpdateID)+1)
+		if env, ok := Decode(u, now); ok {
+			env.Raw = string(raw)
+			batch.Envelopes = append(batch.Envelopes, env)
+		}
+	}
+	return batch, next, nil
+}
+
+// Decode turns an update into an envelope; false for updates that need no
+// answer (channel posts, service updates).
+func Decode(u tgbotapi.Update, now time.Time) (flows.Envelope, bool) {
+	id := func(n int64) string { return strconv.FormatInt(n, 10) }
+	switch {
+	case u.CallbackQuery != nil:
+		cq := u.CallbackQuery
+		if cq.From == nil {
+			return flows.Envelope{}, false
+		}
+		env := flows.Envelope{Channel: Channel, User: id(cq.From.ID), Chat: id(cq.From.ID), CallbackID: cq.ID,
+			Input: flows.Input{Kind: flows.KindButton, Data: cq.Data, Now: now}}
+		// A button on an inline message has no chat message to edit;
+		// the answer then goes to the private chat.
+		if m := cq.Message; m != nil && m.Chat != nil {
+			env.Chat = id(m.Chat.ID)
+			env.MessageRef = strconv.Itoa(m.MessageID)
+			env.Input.Group = !m.Chat.IsPrivate()
+		}
+		return env, true
+	case u.Message != nil:
+		return decodeMessage(u.Message, now, false)
+	case u.EditedMessage != nil:
+		return decodeMessage(u.EditedMessage, now, true)
+	}
+	return flows.Envelope{}, false
+}
+
+func decodeMessage(m *tgbotapi.Message, now time.Time, edited bool) (flows.Envelope, bool) {
+	if m.From == nil || m.Chat == nil || m.From.IsBot {
+		return flows.Envelope{}, false
+	}
+	env := flows.Envelope{Channel: Channel, User: strconv.FormatInt(m.From.ID, 10), Chat: strconv.FormatInt(m.Chat.ID, 10)}
+	var in flows.Input
+	switch {
+	case edited:
+		in = flows.Input{Kind: flows.KindEdited, Text: m.Text}
+	case m.Text != "":
+		in = flows.ParseText(m.Text, now)
+	default:
+		in = flows.Input{Kind: flows.KindOther, What: what(m)}
+	}
+	in.Now = now
+	in.Group = !m.Chat.IsPrivate()
+	if in.Group && in.Kind != flows.KindCommand {
+		// Group chatter is not for the bot; only commands get an answer.
+		return flows.Envelope{}, false
+	}
+	env.Input = in
+	return env, true
+}
+
+func what(m *tgbotapi.Message) string {
+	switch {
+	case m.Sticker != nil:
+		return "sticker"
+	case m.Photo != nil:
+		return "photo"
+	case m.Voice != nil, m.Audio != nil, m.VideoNote != nil:
+		return "voice"
+	case m.Video != nil, m.Animation != nil:
+		return "video"
+	case m.Document != nil:
+		return "document"
+	case m.Location != nil, m.Venue != nil:
+		return "location"
+	case m.Contact != nil:
+		return "contact"
+	}
+	return "other"
+}

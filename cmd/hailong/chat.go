@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"hailong/flows"
+	"hailong/store"
+)
+
+func (s *system) chatCmd(ctx context.Context, args []string) error {
+	var c common
+	fs := s.flags("chat", &c)
+	user := fs.String("user", "local", "who you are, so that several people can be tried on one database")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var secret []byte
+	if v := s.getenv("HAILONG_SECRET"); v != "" {
+		secret = []byte(v)
+	}
+	log := s.logger(slog.LevelWarn)
+	cfg, db, err := s.open(c, secret, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fmt.Fprintf(s.stdout, "hailong chat — database %s, config %s.\nGõ /start để bắt đầu; gõ số để chọn; Ctrl-D để thoát.\n\n", cfg.Database, cfg.source)
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(s.stdin)
+		sc.Buffer(make([]byte, 64*1024), 1<<20)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for {
+		fmt.Fprint(s.stdout, "> ")
+		var line string
+		select {
+		case <-ctx.Done():
+			return nil
+		case l, ok := <-lines:
+			if !ok {
+				fmt.Fprintln(s.stdout)
+				return nil
+			}
+			line = l
+		}
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		in := flows.ParseText(line, s.now())
+		in.Numbered = true
+		env := flows.Envelope{Channel: chatChannel, User: *user, Chat: *user, Input: in}
+		if err := db.Apply(flows.Batch{Channel: chatChannel, Envelopes: []flows.Envelope{env}}); err != nil {
+			return err
+		}
+		if err := drainChat(db, s.stdout); err != nil {
+			return err
+		}
+	}
+}
+
+// drainChat prints and removes the terminal's queued messages.
+func drainChat(db *store.DB, w io.Writer) error {
+	rows, err := db.Pending(chatChannel, 1000)
+	if err != nil {
+		return err
+	}
+	var done []uint64
+	for _, q := range rows {
+		done = append(done, q.Seq)
+		if q.Kind == flows.OutAck {
+			continue
+		}
+		fmt.Fprintln(w, renderNumbered(q.Reply))
+		fmt.Fprintln(w)
+	}
+	return db.Done(done...)
+}
+
+// renderNumbered shows a reply as the terminal (and any channel without
+// buttons) shows it: options numbered, or by label where a value is typed.
+func renderNumbered(r flows.Reply) string {
+	var b strings.Builder
+	b.WriteString(r.Text)
+	n := 0
+	for _, row := range r.Buttons {
+		for _, btn := range row {
+			if n == 0 {
+				b.WriteString("\n")
+			}
+			n++
+			if r.Typed {
+				fmt.Fprintf(&b, "\n   [%s]", btn.Label)
+			} else {
+				fmt.Fprintf(&b, "\n   %d. %s", n, btn.Label)
+			}
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,273 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"hailong"
+	"hailong/bot"
+	"hailong/flows"
+)
+
+// Config is the operator's configuration, as in config.example.yaml.
+type Config struct {
+	Database string `yaml:"database"`
+	Timezone string `yaml:"timezone"`
+	Owner    string `yaml:"owner"`
+	Telegram struct {
+		APIEndpoint string        `yaml:"api_endpoint"`
+		PollTimeout time.Duration `yaml:"poll_timeout"`
+		Limits      struct {
+			PerSecond        float64 `yaml:"per_second"`
+			PerChatPerSecond float64 `yaml:"per_chat_per_second"`
+			PerChatBurst     int     `yaml:"per_chat_burst"`
+			GroupPerMinute   float64 `yaml:"group_per_minute"`
+		} `yaml:"limits"`
+	} `yaml:"telegram"`
+	Survey struct {
+		QuestionnaireFile string         `yaml:"questionnaire_file"`
+		SessionExpiry     time.Duration  `yaml:"session_expiry"`
+		MinRespondents    int            `yaml:"min_respondents"`
+		RetentionMonths   int            `yaml:"retention_months"`
+		ClassSizeCaps     map[string]int `yaml:"class_size_caps"`
+	} `yaml:"survey"`
+	Waves []struct {
+		ID    string `yaml:"id"`
+		Title string `yaml:"title"`
+		Start string `yaml:"start"`
+		End   string `yaml:"end"`
+	} `yaml:"waves"`
+	Offices []struct {
+		ID     string `yaml:"id"`
+		Name   string `yaml:"name"`
+		ChatID string `yaml:"chat_id"`
+	} `yaml:"offices"`
+	Schools []struct {
+		Code   string `yaml:"code"`
+		Name   string `yaml:"name"`
+		Level  string `yaml:"level"`
+		Office string `yaml:"office"`
+	} `yaml:"schools"`
+
+	// Derived by load.
+	source        string
+	loc           *time.Location
+	questionnaire *flows.Questionnaire
+	directory     *flows.Directory
+}
+
+func defaults() Config {
+	var c Config
+	c.Database = "hailong.db"
+	c.Timezone = "Asia/Ho_Chi_Minh"
+	c.Telegram.APIEndpoint = "https://api.telegram.org/bot%s/%s"
+	c.Telegram.PollTimeout = 30 * time.Second
+	c.Telegram.Limits.PerSecond = bot.DefaultLimits.PerSecond
+	c.Telegram.Limits.PerChatPerSecond = bot.DefaultLimits.PerChatSecond
+	c.Telegram.Limits.PerChatBurst = bot.DefaultLimits.PerChatBurst
+	c.Telegram.Limits.GroupPerMinute = bot.DefaultLimits.GroupPerMinute
+	c.Survey.SessionExpiry = 72 * time.Hour
+	c.Survey.MinRespondents = 5
+	c.Survey.RetentionMonths = 12
+	c.Survey.ClassSizeCaps = map[string]int{"mn": 35, "th": 35, "thcs": 45}
+	return c
+}
+
+// loadConfig reads the configuration at path, or the built-in example when
+// path is empty.
+func loadConfig(path string) (*Config, error) {
+	data, source := hailong.ExampleConfig, "built-in config.example.yaml"
+	if path != "" {
+		var err error
+		if data, err = os.ReadFile(path); err != nil {
+			return nil, fmt.Errorf("read config: %w", err)
+		}
+		source = path
+	}
+	c, err := parseConfig(data, source, filepath.Dir(path))
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+var yamlField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+
+// decodeStrict decodes YAML rejecting unknown keys, with messages that
+// name the key.
+func decodeStrict(data []byte, v any) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	err := dec.Decode(v)
+	if err == nil {
+		return nil
+	}
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
+	msg = yamlField.ReplaceAllString(msg, `unknown key "$1"`)
+	return errors.New(msg)
+}
+
+func parseConfig(data []byte, source, dir string) (*Config, error) {
+	c := defaults()
+	if err := decodeStrict(data, &c); err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
+	}
+	c.source = source
+	if err := c.resolve(dir); err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
+	}
+	return &c, nil
+}
+
+// resolve validates the configuration and builds the domain values.
+func (c *Config) resolve(dir string) error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil || c.Timezone == "" {
+		bad("timezone %q: not a known time zone (e.g. Asia/Ho_Chi_Minh)", c.Timezone)
+		loc = time.UTC
+	}
+	c.loc = loc
+	if c.Database == "" {
+		bad("database: empty")
+	}
+	if strings.Count(c.Telegram.APIEndpoint, "%s") != 2 {
+		bad("telegram.api_endpoint %q: want two %%s, for the token and the method", c.Telegram.APIEndpoint)
+	}
+	if c.Telegram.PollTimeout < time.Second || c.Telegram.PollTimeout > 50*time.Second {
+		bad("telegram.poll_timeout %s: want 1s to 50s", c.Telegram.PollTimeout)
+	}
+	l := c.Telegram.Limits
+	if l.PerSecond <= 0 || l.PerChatPerSecond <= 0 || l.PerChatBurst < 1 || l.GroupPerMinute <= 0 {
+		bad("telegram.limits: every rate must be above 0 and per_chat_burst at least 1")
+	}
+	if c.Survey.SessionExpiry < time.Minute {
+		bad("survey.session_expiry %s: want at least 1m", c.Survey.SessionExpiry)
+	}
+	if c.Survey.MinRespondents < 1 {
+		bad("survey.min_respondents %d: want at least 1", c.Survey.MinRespondents)
+	}
+	if c.Survey.RetentionMonths < 1 || c.Survey.RetentionMonths > 120 {
+		bad("survey.retention_months %d: want 1 to 120", c.Survey.RetentionMonths)
+	}
+	for k, v := range c.Survey.ClassSizeCaps {
+		if !flows.Level(k).Valid() {
+			bad("survey.class_size_caps: unknown level %q (want mn, th or thcs)", k)
+		}
+		if v < 1 || v > 100 {
+			bad("survey.class_size_caps.%s %d: want 1 to 100", k, v)
+		}
+	}
+	c.questionnaire = flows.DefaultQuestionnaire()
+	if f := c.Survey.QuestionnaireFile; f != "" {
+		if !filepath.IsAbs(f) && dir != "" {
+			f = filepath.Join(dir, f)
+		}
+		q, err := loadQuestionnaire(f)
+		if err != nil {
+			bad("survey.questionnaire_file: %w", err)
+		} else {
+			c.questionnaire = q
+		}
+	}
+	d := &flows.Directory{}
+	for _, o := range c.Offices {
+		d.Offices = append(d.Offices, flows.Office{ID: o.ID, Name: o.Name, Chat: o.ChatID})
+	}
+	for _, s := range c.Schools {
+		d.Schools = append(d.Schools, flows.School{Code: s.Code, Name: s.Name, Level: flows.Level(s.Level), Office: s.Office})
+	}
+	for i, w := range c.Waves {
+		start, err1 := time.ParseInLocation(time.DateOnly, w.Start, loc)
+		end, err2 := time.ParseInLocation(time.DateOnly, w.End, loc)
+		if err1 != nil || err2 != nil {
+			bad("waves[%d] (%s): start and end must be dates like 2026-09-05", i, w.ID)
+			continue
+		}
+		d.Waves = append(d.Waves, flows.Wave{ID: w.ID, Title: w.Title, Start: start, End: end.AddDate(0, 0, 1)})
+	}
+	if len(c.Waves) == 0 {
+		bad("waves: at least one survey wave is needed")
+	}
+	if err := d.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	c.directory = d
+	return errors.Join(errs...)
+}
+
+// engine builds the conversation engine of the configuration.
+func (c *Config) engine() (*flows.Engine, error) {
+	caps := map[flows.Level]int{}
+	for k, v := range c.Survey.ClassSizeCaps {
+		caps[flows.Level(k)] = v
+	}
+	return flows.New(flows.Settings{
+		Questionnaire: c.questionnaire, Directory: c.directory, ClassSizeCaps: caps,
+		SessionExpiry: c.Survey.SessionExpiry, RetentionMonths: c.Survey.RetentionMonths,
+		Location: c.loc, Owner: c.Owner,
+	})
+}
+
+func (c *Config) limits() bot.Limits {
+	l := c.Telegram.Limits
+	return bot.Limits{PerSecond: l.PerSecond, PerChatSecond: l.PerChatPerSecond, PerChatBurst: l.PerChatBurst, GroupPerMinute: l.GroupPerMinute}
+}
+
+// questionnaireFile is the YAML form of a questionnaire.
+type questionnaireFile struct {
+	Questions []struct {
+		ID      string `yaml:"id"`
+		Group   string `yaml:"group"`
+		Short   string `yaml:"short"`
+		Text    string `yaml:"text"`
+		Kind    string `yaml:"kind"`
+		Options []struct {
+			Value string `yaml:"value"`
+			Label string `yaml:"label"`
+		} `yaml:"options"`
+		Min      int      `yaml:"min"`
+		Max      int      `yaml:"max"`
+		MaxLen   int      `yaml:"max_len"`
+		Levels   []string `yaml:"levels"`
+		Good     []string `yaml:"good"`
+		Optional bool     `yaml:"optional"`
+	} `yaml:"questions"`
+}
+
+func loadQuestionnaire(path string) (*flows.Questionnaire, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var f questionnaireFile
+	if err := decodeStrict(data, &f); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	q := &flows.Questionnaire{}
+	for _, fq := range f.Questions {
+		x := flows.Question{ID: fq.ID, Group: fq.Group, Short: fq.Short, Text: fq.Text, Kind: flows.Kind(fq.Kind),
+			Min: fq.Min, Max: fq.Max, MaxLen: fq.MaxLen, Good: fq.Good, Optional: fq.Optional}
+		for _, o := range fq.Options {
+			x.Options = append(x.Options, flows.Option{Value: o.Value, Label: o.Label})
+		}
+		for _, l := range fq.Levels {
+			x.Levels = append(x.Levels, flows.Level(l))
+		}
+		q.Questions = append(q.Questions, x)
+	}
+	if err := q.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return q, nil
+}

@@ -1,0 +1,183 @@
+// Command hailong is the parent satisfaction and feedback chatbot of an
+// education office: it serves parents on Telegram and keeps everything in
+// one bbolt file.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+	_ "time/tzdata" // Asia/Ho_Chi_Minh must load on a bare machine
+
+	"hailong/bot"
+	"hailong/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintln(os.Stderr, "hailong:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// errUsage means the usage was printed; there is nothing more to say.
+var errUsage = errors.New("usage")
+
+// system is what the commands take from the operating system, so that tests
+// can run them with their own.
+type system struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	now    func() time.Time
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	sys := &system{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now}
+	return sys.run(ctx, args)
+}
+
+const usage = `hailong — parents' satisfaction survey and feedback bot for education offices
+
+Usage:
+  hailong demo [--db PATH] [--config FILE]   run the bot against a built-in fake Telegram with simulated parents
+  hailong chat [--db PATH] [--config FILE]   talk to the bot in this terminal
+  hailong run  [--config FILE] [--db PATH]   serve Telegram (token in TELEGRAM_BOT_TOKEN, key in HAILONG_SECRET)
+  hailong help                               this text
+
+Without --config the built-in config.example.yaml is used.
+`
+
+func (s *system) run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(s.stderr, usage)
+		return errUsage
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "run":
+		return s.serveCmd(ctx, rest)
+	case "demo":
+		return s.demoCmd(ctx, rest)
+	case "chat":
+		return s.chatCmd(ctx, rest)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(s.stdout, usage)
+		return nil
+	default:
+		fmt.Fprintf(s.stderr, "hailong: unknown command %q\n\n%s", cmd, usage)
+		return errUsage
+	}
+}
+
+// common are the flags every database command takes.
+type common struct {
+	config, db string
+}
+
+func (s *system) flags(name string, c *common) *flag.FlagSet {
+	fs := flag.NewFlagSet("hailong "+name, flag.ContinueOnError)
+	fs.SetOutput(s.stderr)
+	fs.StringVar(&c.config, "config", "", "configuration `file` (default: the built-in config.example.yaml)")
+	fs.StringVar(&c.db, "db", "", "database `path` (default: the config's database)")
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errUsage
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return errUsage
+	}
+	return nil
+}
+
+func (s *system) logger(level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(s.stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// open loads the configuration and opens its database with an engine.
+func (s *system) open(c common, secret []byte, log *slog.Logger) (*Config, *store.DB, error) {
+	cfg, err := loadConfig(c.config)
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.db != "" {
+		cfg.Database = c.db
+	}
+	eng, err := cfg.engine()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", cfg.source, err)
+	}
+	db, err := store.Open(cfg.Database, store.Options{Engine: eng, Secret: secret, LocalSecret: secret == nil, Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, db, nil
+}
+
+// minSecret is the shortest HAILONG_SECRET accepted: it keys the
+// pseudonyms of every respondent.
+const minSecret = 16
+
+func (s *system) serveCmd(ctx context.Context, args []string) error {
+	var c common
+	fs := s.flags("run", &c)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	token := strings.TrimSpace(s.getenv("TELEGRAM_BOT_TOKEN"))
+	if token == "" {
+		return errors.New("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and export its token (or try `hailong demo`, which needs none)")
+	}
+	secret := s.getenv("HAILONG_SECRET")
+	if len(secret) < minSecret {
+		return fmt.Errorf("HAILONG_SECRET must be set to at least %d random characters: it keys the pseudonymous ids under which answers are stored, so that the database never holds a parent's Telegram id (generate one with `head -c 32 /dev/urandom | base64` and keep it: a new one makes every parent a new respondent)", minSecret)
+	}
+	log := s.logger(slog.LevelInfo)
+	cfg, db, err := s.open(c, []byte(secret), log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	log.Info("hailong starting", "config", cfg.source, "db", cfg.Database, "schools", len(cfg.directory.Schools))
+	return s.serve(ctx, cfg, db, token, log)
+}
+
+// serve runs the Telegram bot until ctx ends.
+func (s *system) serve(ctx context.Context, cfg *Config, db *store.DB, token string, log *slog.Logger) error {
+	b, err := bot.New(bot.Config{
+		Token: token, Endpoint: cfg.Telegram.APIEndpoint, Store: db, Logger: log, Now: s.now,
+		PollTimeout: cfg.Telegram.PollTimeout, Limits: cfg.limits(),
+	})
+	if err != nil {
+		return err
+	}
+	log.Info("polling Telegram", "bot", "@"+b.Username())
+	return b.Run(ctx)
+}
+
+var _ bot.Store = (*store.DB)(nil)
+
+// chatChannel is the terminal's channel name.
+const chatChannel = "chat"
+
+

@@ -1,0 +1,172 @@
+package flows
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Office is an education office (Phòng or Sở GDĐT) with its staff chat.
+type Office struct {
+	ID   string
+	Name string
+	Chat string // the office chat, channel-specific; may be empty
+}
+
+// School is a school whose parents answer the survey.
+type School struct {
+	Code   string // short, [A-Za-z0-9_-]; printed on the school's QR code
+	Name   string
+	Level  Level
+	Office string // Office.ID
+}
+
+// Wave is a survey period (đợt khảo sát). Start and End are whole days in
+// the configured time zone; End is inclusive.
+type Wave struct {
+	ID    string
+	Title string
+	Start time.Time // midnight at the start of the first day
+	End   time.Time // midnight at the start of the day after the last day
+}
+
+// Contains reports whether t falls in the wave.
+func (w *Wave) Contains(t time.Time) bool { return !t.Before(w.Start) && t.Before(w.End) }
+
+// Directory holds the offices, schools and waves hailong serves.
+type Directory struct {
+	Offices []Office
+	Schools []School
+	Waves   []Wave
+
+	byCode map[string]*School
+}
+
+var codeRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
+
+// ValidCode reports whether s can be a school code: it must fit a Telegram
+// /start payload and a button's callback data.
+func ValidCode(s string) bool { return codeRe.MatchString(s) }
+
+// Validate checks the directory and indexes it. Errors name the entry and
+// what is wrong with it.
+func (d *Directory) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	offices := map[string]bool{}
+	if len(d.Offices) == 0 {
+		bad("offices: at least one office is needed")
+	}
+	for i, o := range d.Offices {
+		switch {
+		case !idRe.MatchString(strings.ReplaceAll(o.ID, "-", "_")):
+			bad("offices[%d].id %q: want 1-16 letters, digits, - or _", i, o.ID)
+		case offices[o.ID]:
+			bad("offices[%d].id %q is used twice", i, o.ID)
+		}
+		offices[o.ID] = true
+		if strings.TrimSpace(o.Name) == "" {
+			bad("offices[%d].name is empty", i)
+		}
+	}
+	d.byCode = map[string]*School{}
+	if len(d.Schools) == 0 {
+		bad("schools: at least one school is needed")
+	}
+	for i := range d.Schools {
+		s := &d.Schools[i]
+		if !ValidCode(s.Code) {
+			bad("schools[%d].code %q: want 1-32 letters, digits, - or _ (it goes into t.me links)", i, s.Code)
+		} else if _, dup := d.byCode[strings.ToLower(s.Code)]; dup {
+			bad("schools[%d].code %q is used twice (codes are compared without case)", i, s.Code)
+		}
+		d.byCode[strings.ToLower(s.Code)] = s
+		if strings.TrimSpace(s.Name) == "" {
+			bad("schools[%d] (%s).name is empty", i, s.Code)
+		}
+		if len([]rune(s.Name)) > 120 {
+			bad("schools[%d] (%s).name is longer than 120 characters", i, s.Code)
+		}
+		if !s.Level.Valid() {
+			bad("schools[%d] (%s).level %q: want mn, th or thcs", i, s.Code, s.Level)
+		}
+		if !offices[s.Office] {
+			bad("schools[%d] (%s).office %q: no office has that id", i, s.Code, s.Office)
+		}
+	}
+	waves := map[string]bool{}
+	for i, w := range d.Waves {
+		if !idRe.MatchString(strings.ReplaceAll(w.ID, "-", "_")) {
+			bad("waves[%d].id %q: want 1-16 letters, digits, - or _", i, w.ID)
+		} else if waves[w.ID] {
+			bad("waves[%d].id %q is used twice", i, w.ID)
+		}
+		waves[w.ID] = true
+		if strings.TrimSpace(w.Title) == "" {
+			bad("waves[%d] (%s).title is empty", i, w.ID)
+		}
+		if !w.End.After(w.Start) {
+			bad("waves[%d] (%s): end is before start", i, w.ID)
+		}
+	}
+	sorted := append([]Wave(nil), d.Waves...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Start.Before(sorted[j].Start) })
+	for i := 1; i < len(sorted); i++ {
+		if sorted[i].Start.Before(sorted[i-1].End) {
+			bad("waves %q and %q overlap: a parent's answer must belong to one wave", sorted[i-1].ID, sorted[i].ID)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// School returns the school with the given code, ignoring case.
+func (d *Directory) School(code string) (*School, bool) {
+	s, ok := d.byCode[strings.ToLower(strings.TrimSpace(code))]
+	return s, ok
+}
+
+// SchoolsAt returns the schools of level l in configuration order.
+func (d *Directory) SchoolsAt(l Level) []*School {
+	var out []*School
+	for i := range d.Schools {
+		if d.Schools[i].Level == l {
+			out = append(out, &d.Schools[i])
+		}
+	}
+	return out
+}
+
+// WaveAt returns the wave open at t.
+func (d *Directory) WaveAt(t time.Time) (*Wave, bool) {
+	for i := range d.Waves {
+		if d.Waves[i].Contains(t) {
+			return &d.Waves[i], true
+		}
+	}
+	return nil, false
+}
+
+// Wave returns the wave with the given id.
+func (d *Directory) Wave(id string) (*Wave, bool) {
+	for i := range d.Waves {
+		if d.Waves[i].ID == id {
+			return &d.Waves[i], true
+		}
+	}
+	return nil, false
+}
+
+// NextWave returns the first wave starting after t.
+func (d *Directory) NextWave(t time.Time) (*Wave, bool) {
+	var best *Wave
+	for i := range d.Waves {
+		w := &d.Waves[i]
+		if w.Start.After(t) && (best == nil || w.Start.Before(best.Start)) {
+			best = w
+		}
+	}
+	return best, best != nil
+}

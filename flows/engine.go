@@ -1,0 +1,873 @@
+package flows
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Engine runs the parents' conversations. It is immutable after New and
+// safe for concurrent use.
+type Engine struct {
+	q              *Questionnaire
+	dir            *Directory
+	caps           map[Level]int
+	expiry         time.Duration
+	retention      int
+	loc            *time.Location
+	consentVersion string
+	owner          string
+}
+
+// Settings configure an Engine.
+type Settings struct {
+	Questionnaire   *Questionnaire
+	Directory       *Directory
+	ClassSizeCaps   map[Level]int
+	SessionExpiry   time.Duration // an unfinished survey idle this long starts over
+	RetentionMonths int           // told to parents in the consent notice
+	Location        *time.Location
+	// Owner names who runs the survey in the consent notice, e.g. "Phòng
+	// GDĐT Sa Đéc"; empty means the first office.
+	Owner string
+}
+
+// ConsentVersion identifies the wording of the consent notice; a parent's
+// consent records the version they saw.
+const ConsentVersion = "2026-11-v1"
+
+// New validates the settings and returns an engine.
+func New(s Settings) (*Engine, error) {
+	if s.Questionnaire == nil || s.Directory == nil {
+		return nil, errors.New("flows: questionnaire and directory are required")
+	}
+	if err := s.Questionnaire.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.Directory.Validate(); err != nil {
+		return nil, err
+	}
+	loc := s.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	owner := s.Owner
+	if owner == "" && len(s.Directory.Offices) > 0 {
+		owner = s.Directory.Offices[0].Name
+	}
+	return &Engine{
+		q: s.Questionnaire, dir: s.Directory, caps: s.ClassSizeCaps, expiry: s.SessionExpiry,
+		retention: s.RetentionMonths, loc: loc, consentVersion: ConsentVersion, owner: owner,
+	}, nil
+}
+
+// Questionnaire returns the engine's questionnaire.
+func (e *Engine) Questionnaire() *Questionnaire { return e.q }
+
+// Directory returns the engine's offices, schools and waves.
+func (e *Engine) Directory() *Directory { return e.dir }
+
+// Cap returns the class-size cap for level l (0 when none is set).
+func (e *Engine) Cap(l Level) int { return e.caps[l] }
+
+// Result is what handling one input produced.
+type Result struct {
+	// Session is the state to store; nil with Changed means delete it.
+	Session *Session
+	// Changed is false when the stored session must stay as it is.
+	Changed bool
+	// Response is a submitted survey, to store replacing any earlier one
+	// of the same respondent, wave and school.
+	Response *Response
+	Out      []Outgoing
+}
+
+// Handle runs one input of one user through the conversation. s is the
+// stored session, nil when there is none; it is not modified.
+func (e *Engine) Handle(s *Session, env Envelope) Result {
+	t := &turn{e: e, in: env.Input}
+	if s != nil {
+		t.s = s.clone()
+	}
+	t.run()
+	res := Result{Session: t.s, Changed: t.changed, Response: t.resp}
+	if res.Changed && res.Session != nil {
+		res.Session.Updated = env.Input.Now
+	}
+	if env.CallbackID != "" {
+		res.Out = append(res.Out, Outgoing{Kind: OutAck, Channel: env.Channel, Chat: env.Chat,
+			CallbackID: env.CallbackID, Reply: Reply{Text: t.notice}, Priority: PriorityAck, Created: env.Input.Now})
+	}
+	edited := false
+	for _, r := range t.replies {
+		o := Outgoing{Kind: OutMessage, Channel: env.Channel, Chat: env.Chat, Reply: r,
+			Priority: PriorityInteractive, Created: env.Input.Now}
+		if r.Edit && !edited && env.MessageRef != "" {
+			o.EditRef = env.MessageRef
+			edited = true
+		}
+		o.Reply.Edit = o.EditRef != ""
+		res.Out = append(res.Out, o)
+	}
+	return res
+}
+
+// Fallback is what a user is sent when handling their input failed.
+func Fallback(env Envelope) []Outgoing {
+	var out []Outgoing
+	if env.CallbackID != "" {
+		out = append(out, Outgoing{Kind: OutAck, Channel: env.Channel, Chat: env.Chat, CallbackID: env.CallbackID,
+			Priority: PriorityAck, Created: env.Input.Now})
+	}
+	if env.Input.Group {
+		return out
+	}
+	return append(out, Outgoing{Kind: OutMessage, Channel: env.Channel, Chat: env.Chat,
+		Reply: Reply{Text: ErrorText()}, Priority: PriorityInteractive, Created: env.Input.Now})
+}
+
+// turn is the work of handling one input.
+type turn struct {
+	e       *Engine
+	in      Input
+	s       *Session
+	changed bool
+	replies []Reply
+	notice  string
+	resp    *Response
+}
+
+func (t *turn) say(text string) { t.replies = append(t.replies, Reply{Text: text}) }
+
+func (t *turn) send(r Reply) {
+	// A reply to a button press replaces the message the button was on.
+	if t.in.Kind == KindButton && len(t.replies) == 0 {
+		r.Edit = true
+	}
+	t.replies = append(t.replies, r)
+}
+
+// moved records a change of conversation state; older buttons go stale.
+func (t *turn) moved() {
+	t.changed = true
+	t.s.Nonce++
+}
+
+func (t *turn) run() {
+	in := t.in
+	if in.Group {
+		if in.Kind == KindCommand {
+			t.say(T("group.private"))
+		}
+		return
+	}
+	if t.s == nil || t.s.Consent == nil {
+		t.beforeConsent()
+		return
+	}
+	t.changed = true // the session's Updated time moves with every input
+	if t.s.Step != StepMenu && t.e.expiry > 0 && in.Now.Sub(t.s.Updated) > t.e.expiry {
+		t.s.reset()
+		t.moved()
+		t.say(T("expired", t.e.duration(t.e.expiry)))
+		if in.Kind != KindCommand {
+			t.menu()
+			return
+		}
+	}
+	switch in.Kind {
+	case KindCommand:
+		t.command()
+	case KindButton:
+		t.button()
+	case KindText:
+		t.text()
+	case KindEdited:
+		t.say(T("edited"))
+		t.prompt()
+	default:
+		what := "other." + in.What
+		if _, ok := vi[msg(what)]; !ok {
+			what = "other.other"
+		}
+		t.say(T("other", T(msg(what))))
+		t.prompt()
+	}
+}
+
+// beforeConsent answers a user who has not agreed yet: only the consent
+// buttons lead anywhere, and nothing is stored before Đồng ý.
+func (t *turn) beforeConsent() {
+	in := t.in
+	if in.Kind == KindButton {
+		verb, arg, _ := strings.Cut(in.Data, ":")
+		switch verb {
+		case "cy":
+			t.s = &Session{Consent: &Consent{At: in.Now, Version: t.e.consentVersion}}
+			t.changed = true
+			t.send(Reply{Text: t.consentText() + "\n\n" + T("consent.given", in.Now.In(t.e.loc).Format("15:04 02/01/2006"))})
+			if s, ok := t.e.dir.School(arg); ok {
+				t.chooseSchool(s, StepQuestion)
+			} else {
+				t.askLevel(StepQuestion)
+			}
+			return
+		case "cn":
+			t.send(Reply{Text: t.consentText() + "\n\n" + T("consent.refused")})
+			return
+		}
+	}
+	if in.Kind == KindCommand && in.Command == "help" {
+		t.say(T("help"))
+	}
+	school := ""
+	if in.Kind == KindCommand && in.Command == "start" {
+		if s, ok := t.e.dir.School(in.Arg); ok {
+			school = s.Code
+		}
+	}
+	t.replies = append(t.replies, Reply{Text: t.consentText(), Buttons: [][]Button{{
+		{Label: T("consent.yes"), Data: "cy:" + school}, {Label: T("consent.no"), Data: "cn"},
+	}}})
+}
+
+func (t *turn) consentText() string {
+	months := t.e.retention
+	if months <= 0 {
+		months = 12
+	}
+	return T("consent", t.e.owner, months)
+}
+
+func (t *turn) command() {
+	switch t.in.Command {
+	case "start":
+		t.start()
+	case "help", "huongdan":
+		t.say(T("help"))
+		t.prompt()
+	case "cancel", "huy":
+		if t.s.Step == StepMenu {
+			t.say(T("nothing"))
+		} else {
+			t.s.reset()
+			t.moved()
+			t.say(T("cancelled"))
+		}
+		t.menu()
+	case "menu":
+		t.menu()
+	case "khaosat", "survey":
+		t.startSurvey()
+	default:
+		t.say(T("unknown.command", t.in.Command))
+		t.prompt()
+	}
+}
+
+func (t *turn) start() {
+	if t.in.Arg != "" {
+		s, ok := t.e.dir.School(t.in.Arg)
+		switch {
+		case !ok:
+			t.say(T("school.unknown", clip(t.in.Arg, 64)))
+		case t.surveying() && strings.EqualFold(s.Code, t.s.School):
+			// Scanning the same school's QR again resumes.
+		default:
+			t.s.reset()
+			t.chooseSchool(s, StepQuestion)
+			return
+		}
+	}
+	if t.surveying() {
+		qs := t.questions()
+		t.say(T("survey.resume", min(t.s.Q+1, len(qs)), len(qs)))
+	}
+	if t.s.Step == StepMenu {
+		t.menu()
+		return
+	}
+	t.prompt()
+}
+
+func (t *turn) surveying() bool { return t.s.Step == StepQuestion || t.s.Step == StepConfirm }
+
+// button handles a press. Menu buttons work from any message; the others
+// carry the nonce of the prompt they belong to.
+func (t *turn) button() {
+	data := t.in.Data
+	switch data {
+	case "m:s":
+		t.startSurvey()
+		return
+	case "m:c":
+		t.s.reset()
+		t.askLevel(StepMenu)
+		return
+	case "m:h":
+		t.say(T("help"))
+		t.menu()
+		return
+	}
+	if strings.HasPrefix(data, "cy") || data == "cn" {
+		t.notice = T("consent.already")
+		t.prompt()
+		return
+	}
+	nonce, rest, _ := strings.Cut(data, ":")
+	if nonce != strconv.FormatUint(uint64(t.s.Nonce), 36) || !t.act(rest) {
+		t.stale()
+	}
+}
+
+func (t *turn) stale() {
+	t.notice = T("stale.notice")
+	t.say(T("stale"))
+	t.prompt()
+}
+
+// act applies a stateful button's action; false means it does not belong
+// to the current step.
+func (t *turn) act(action string) bool {
+	verb, arg, _ := strings.Cut(action, ":")
+	s := t.s
+	switch {
+	case verb == "l" && (s.Step == StepLevel || s.Step == StepSchool):
+		l := Level(arg)
+		if !l.Valid() {
+			return false
+		}
+		t.listSchools(l, 0)
+	case verb == "p" && s.Step == StepSchool:
+		p, err := strconv.Atoi(arg)
+		if err != nil {
+			return false
+		}
+		t.listSchools(s.Level, p)
+	case verb == "lv" && s.Step == StepSchool:
+		t.askLevel(s.Intent)
+	case verb == "s" && (s.Step == StepSchool || s.Step == StepLevel):
+		sc, ok := t.e.dir.School(arg)
+		if !ok {
+			return false
+		}
+		t.chooseSchool(sc, s.Intent)
+	case verb == "g" && s.Step == StepGrade:
+		if !t.validGrade(arg) {
+			return false
+		}
+		t.setGrade(arg)
+	case verb == "a" && s.Step == StepQuestion:
+		q := t.current()
+		if q == nil {
+			return false
+		}
+		if _, ok := optionOf(q, arg); !ok {
+			return false
+		}
+		t.answer(q, arg)
+	case verb == "skip" && s.Step == StepQuestion:
+		q := t.current()
+		if q == nil || !q.Optional {
+			return false
+		}
+		t.answer(q, "")
+	case verb == "back" && s.Step == StepQuestion && s.Q > 0:
+		s.Q--
+		t.moved()
+		t.send(t.promptReply())
+	case verb == "back" && s.Step == StepConfirm:
+		s.Step = StepQuestion
+		s.Q = len(t.questions()) - 1
+		t.moved()
+		t.send(t.promptReply())
+	case verb == "ok" && s.Step == StepConfirm:
+		t.submit()
+	case verb == "redo" && s.Step == StepConfirm:
+		s.Step, s.Q, s.Answers = StepQuestion, 0, map[string]string{}
+		t.moved()
+		t.send(t.promptReply())
+	default:
+		return false
+	}
+	return true
+}
+
+func optionOf(q *Question, value string) (Option, bool) {
+	for _, o := range q.Choices() {
+		if o.Value == value {
+			return o, true
+		}
+	}
+	return Option{}, false
+}
+
+// text handles a typed message.
+func (t *turn) text() {
+	in := t.in
+	if utf8.RuneCountInString(in.Text) > MaxInputRunes {
+		t.say(T("too.long"))
+		t.prompt()
+		return
+	}
+	s := t.s
+	if s.Step == StepQuestion {
+		if q := t.current(); q != nil && (q.Kind == Number || q.Kind == Text) {
+			t.typed(q)
+			return
+		}
+	}
+	if s.Step == StepLevel || s.Step == StepSchool {
+		if sc, ok := t.e.dir.School(in.Text); ok {
+			t.chooseSchool(sc, s.Intent)
+			return
+		}
+	}
+	p := t.promptReply()
+	if b, ok := match(in.Text, flat(p.Buttons), in.Numbered); ok {
+		t.in.Kind, t.in.Data = KindButton, b.Data
+		t.button()
+		return
+	}
+	if s.Step == StepLevel || s.Step == StepSchool {
+		if f := Fold(in.Text); f != "" && len(f) <= 32 && !strings.Contains(f, " ") {
+			t.say(T("school.unknown", clip(in.Text, 32)))
+			t.prompt()
+			return
+		}
+	}
+	if in.Numbered {
+		t.say(T("press.numbered"))
+	} else {
+		t.say(T("press"))
+	}
+	t.prompt()
+}
+
+// typed handles a typed answer to a number or text question.
+func (t *turn) typed(q *Question) {
+	text := strings.TrimSpace(t.in.Text)
+	p := t.promptReply()
+	if b, ok := match(text, flat(p.Buttons), false); ok {
+		t.in.Kind, t.in.Data = KindButton, b.Data
+		t.button()
+		return
+	}
+	switch q.Kind {
+	case Number:
+		n, ok := leadingNumber(text)
+		if !ok || n < q.Min || n > q.Max {
+			t.say(T("number.bad", q.Min, q.Max, (q.Min+q.Max)/3))
+			t.prompt()
+			return
+		}
+		t.answer(q, strconv.Itoa(n))
+	case Text:
+		limit := q.MaxLen
+		if limit == 0 {
+			limit = 1000
+		}
+		if n := utf8.RuneCountInString(text); n > limit {
+			t.say(T("text.long", n, limit))
+			t.prompt()
+			return
+		}
+		if text == "" {
+			t.say(T("text.empty"))
+			t.prompt()
+			return
+		}
+		t.answer(q, text)
+	}
+}
+
+// leadingNumber reads "35", "35 học sinh" or "khoảng 35 em"; a text with
+// two numbers ("30 hay 40") is not a clear answer.
+func leadingNumber(s string) (int, bool) {
+	fields := strings.FieldsFunc(s, func(r rune) bool { return r < '0' || r > '9' })
+	if len(fields) != 1 || len(fields[0]) > 6 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(fields[0])
+	return n, err == nil
+}
+
+// prompt re-sends the current step's message as a new message.
+func (t *turn) prompt() {
+	t.replies = append(t.replies, t.promptReply())
+}
+
+func (t *turn) nonced(action string) string {
+	return strconv.FormatUint(uint64(t.s.Nonce), 36) + ":" + action
+}
+
+// promptReply renders the current step.
+func (t *turn) promptReply() Reply {
+	s := t.s
+	switch s.Step {
+	case StepLevel:
+		var row []Button
+		for _, l := range Levels {
+			if len(t.e.dir.SchoolsAt(l)) > 0 {
+				row = append(row, Button{Label: l.Name(), Data: t.nonced("l:" + string(l))})
+			}
+		}
+		return Reply{Text: T("level"), Buttons: [][]Button{row}}
+	case StepSchool:
+		return t.schoolPage()
+	case StepGrade:
+		sc, _ := t.e.dir.School(s.School)
+		var row []Button
+		for _, g := range grades(sc.Level) {
+			row = append(row, Button{Label: gradeName(g), Data: t.nonced("g:" + g)})
+		}
+		rows := [][]Button{row}
+		if sc.Level == Preschool {
+			rows = [][]Button{row[:2], row[2:]}
+		}
+		return Reply{Text: T("grade", sc.Name), Buttons: rows}
+	case StepQuestion:
+		return t.questionReply()
+	case StepConfirm:
+		return t.confirmReply()
+	}
+	return t.menuReply()
+}
+
+func (t *turn) menuReply() Reply {
+	s := t.s
+	label := T("menu.survey")
+	if s.Step == StepQuestion || s.Step == StepConfirm {
+		label = T("menu.resume")
+	} else if w, ok := t.e.dir.WaveAt(t.in.Now); ok && s.Done[w.ID+"/"+s.School] != (time.Time{}) {
+		label = T("menu.resurvey")
+	}
+	text := T("menu.noschool")
+	if sc, ok := t.e.dir.School(s.School); ok {
+		text = T("menu", sc.Name)
+	}
+	return Reply{Text: text, Buttons: [][]Button{
+		{{Label: label, Data: "m:s"}},
+		{{Label: T("menu.school"), Data: "m:c"}, {Label: T("menu.help"), Data: "m:h"}},
+	}}
+}
+
+func (t *turn) menu() { t.send(t.menuReply()) }
+
+const schoolsPerPage = 8
+
+func (t *turn) schoolPage() Reply {
+	s := t.s
+	list := t.e.dir.SchoolsAt(s.Level)
+	pages := max(1, (len(list)+schoolsPerPage-1)/schoolsPerPage)
+	page := min(max(s.Page, 0), pages-1)
+	var rows [][]Button
+	for _, sc := range list[page*schoolsPerPage : min(len(list), (page+1)*schoolsPerPage)] {
+		rows = append(rows, []Button{{Label: clip(sc.Name, 60), Data: t.nonced("s:" + sc.Code)}})
+	}
+	var nav []Button
+	if page > 0 {
+		nav = append(nav, Button{Label: T("school.prev"), Data: t.nonced("p:" + strconv.Itoa(page-1))})
+	}
+	if page < pages-1 {
+		nav = append(nav, Button{Label: T("school.next"), Data: t.nonced("p:" + strconv.Itoa(page+1))})
+	}
+	if len(nav) > 0 {
+		rows = append(rows, nav)
+	}
+	rows = append(rows, []Button{{Label: T("school.levels"), Data: t.nonced("lv")}})
+	return Reply{Text: T("school", s.Level.Name(), page+1, pages), Buttons: rows}
+}
+
+func (t *turn) askLevel(intent Step) {
+	t.s.Step, t.s.Intent = StepLevel, intent
+	t.moved()
+	t.send(t.promptReply())
+}
+
+func (t *turn) listSchools(l Level, page int) {
+	if len(t.e.dir.SchoolsAt(l)) == 0 {
+		t.notice = T("school.none", l.Name())
+		t.s.Step = StepLevel
+		t.moved()
+		t.send(t.promptReply())
+		return
+	}
+	t.s.Step, t.s.Level, t.s.Page = StepSchool, l, page
+	t.moved()
+	t.send(t.promptReply())
+}
+
+// chooseSchool sets the parent's school and goes on to the grade, unless
+// it is known for this level, and then to intent.
+func (t *turn) chooseSchool(sc *School, intent Step) {
+	s := t.s
+	s.School, s.Intent = sc.Code, intent
+	if !t.validGrade(s.Grade) {
+		s.Grade = ""
+	}
+	if s.Grade == "" {
+		s.Step = StepGrade
+		t.moved()
+		t.send(t.promptReply())
+		return
+	}
+	t.afterSchool()
+}
+
+func (t *turn) setGrade(g string) {
+	t.s.Grade = g
+	t.afterSchool()
+}
+
+func (t *turn) afterSchool() {
+	s := t.s
+	intent := s.Intent
+	s.Step, s.Intent, s.Level, s.Page = StepMenu, StepMenu, "", 0
+	t.moved()
+	if intent == StepQuestion {
+		t.startSurvey()
+		return
+	}
+	sc, _ := t.e.dir.School(s.School)
+	t.say(T("school.set", sc.Name))
+	t.menu()
+}
+
+func (t *turn) validGrade(g string) bool {
+	sc, ok := t.e.dir.School(t.s.School)
+	if !ok {
+		return false
+	}
+	for _, x := range grades(sc.Level) {
+		if x == g {
+			return true
+		}
+	}
+	return false
+}
+
+func grades(l Level) []string {
+	switch l {
+	case Preschool:
+		return []string{"nt", "mam", "choi", "la"}
+	case Primary:
+		return []string{"1", "2", "3", "4", "5"}
+	}
+	return []string{"6", "7", "8", "9"}
+}
+
+func gradeName(g string) string {
+	if _, err := strconv.Atoi(g); err == nil {
+		return T("grade.n", g)
+	}
+	return T(msg("grade.mn." + g))
+}
+
+// startSurvey begins the survey of the open wave, after making sure the
+// school and grade are known.
+func (t *turn) startSurvey() {
+	s := t.s
+	if t.surveying() {
+		t.send(t.promptReply())
+		return
+	}
+	sc, ok := t.e.dir.School(s.School)
+	if !ok {
+		t.askLevel(StepQuestion)
+		return
+	}
+	if !t.validGrade(s.Grade) {
+		s.Grade = ""
+		t.chooseSchool(sc, StepQuestion)
+		return
+	}
+	w, ok := t.e.dir.WaveAt(t.in.Now)
+	if !ok {
+		text := T("survey.closed")
+		if next, ok := t.e.dir.NextWave(t.in.Now); ok {
+			text += " " + T("survey.next", next.Title, next.Start.In(t.e.loc).Format("02/01/2006"))
+		}
+		t.say(text)
+		t.menu()
+		return
+	}
+	s.reset()
+	s.Step, s.Wave, s.Answers = StepQuestion, w.ID, map[string]string{}
+	t.moved()
+	intro := T("survey.intro", w.Title, sc.Name, gradeName(s.Grade), len(t.questions()))
+	if at, ok := s.Done[w.ID+"/"+sc.Code]; ok {
+		intro += "\n\n" + T("survey.again", at.In(t.e.loc).Format("02/01/2006"))
+	}
+	t.send(Reply{Text: intro})
+	t.prompt() // the question is a message of its own, edited in place as it goes
+
+}
+
+func (t *turn) questions() []*Question {
+	sc, ok := t.e.dir.School(t.s.School)
+	if !ok {
+		return nil
+	}
+	return t.e.q.For(sc.Level)
+}
+
+func (t *turn) current() *Question {
+	qs := t.questions()
+	if t.s.Q < 0 || t.s.Q >= len(qs) {
+		return nil
+	}
+	return qs[t.s.Q]
+}
+
+func (t *turn) questionReply() Reply {
+	qs := t.questions()
+	q := t.current()
+	if q == nil {
+		// The questionnaire changed under a running survey: review what
+		// there is.
+		t.s.Step = StepConfirm
+		return t.confirmReply()
+	}
+	text := T("question", t.s.Q+1, len(qs), q.Text)
+	prev, answered := t.s.Answers[q.ID]
+	var rows [][]Button
+	mark := func(o Option) string {
+		if answered && o.Value == prev {
+			return "✓ " + o.Label
+		}
+		return o.Label
+	}
+	switch q.Kind {
+	case Scale:
+		for _, o := range q.Choices() {
+			rows = append(rows, []Button{{Label: mark(o), Data: t.nonced("a:" + o.Value)}})
+		}
+	default:
+		var row []Button
+		for _, o := range q.Choices() {
+			row = append(row, Button{Label: mark(o), Data: t.nonced("a:" + o.Value)})
+		}
+		if len(row) > 0 {
+			rows = append(rows, row)
+		}
+	}
+	switch q.Kind {
+	case Number:
+		text += T("question.number", q.Min, q.Max)
+		if answered && prev != DontKnow {
+			text += " ✓ " + prev
+		}
+	case Text:
+		limit := q.MaxLen
+		if limit == 0 {
+			limit = 1000
+		}
+		text += T("question.text", limit)
+	}
+	var nav []Button
+	if t.s.Q > 0 {
+		nav = append(nav, Button{Label: T("back"), Data: t.nonced("back")})
+	}
+	if q.Optional {
+		nav = append(nav, Button{Label: T("skip"), Data: t.nonced("skip")})
+	}
+	if len(nav) > 0 {
+		rows = append(rows, nav)
+	}
+	return Reply{Text: text, Buttons: rows, Typed: q.Kind == Number || q.Kind == Text}
+}
+
+func (t *turn) answer(q *Question, value string) {
+	s := t.s
+	if s.Answers == nil {
+		s.Answers = map[string]string{}
+	}
+	s.Answers[q.ID] = value
+	s.Q++
+	if s.Q >= len(t.questions()) {
+		s.Step = StepConfirm
+	}
+	t.moved()
+	t.send(t.promptReply())
+}
+
+func (t *turn) confirmReply() Reply {
+	var b strings.Builder
+	for i, q := range t.questions() {
+		v := t.s.Answers[q.ID]
+		shown := T("skipped")
+		if o, ok := optionOf(q, v); ok {
+			shown = o.Label
+		} else if v != "" {
+			shown = clip(v, 80)
+		}
+		name := q.Short
+		if name == "" {
+			name = q.ID
+		}
+		fmt.Fprintf(&b, "%d. %s: %s\n", i+1, name, shown)
+	}
+	return Reply{Text: T("confirm", strings.TrimSpace(b.String())), Buttons: [][]Button{
+		{{Label: T("confirm.send"), Data: t.nonced("ok")}},
+		{{Label: T("back"), Data: t.nonced("back")}, {Label: T("confirm.redo"), Data: t.nonced("redo")}},
+	}}
+}
+
+func (t *turn) submit() {
+	s := t.s
+	sc, _ := t.e.dir.School(s.School)
+	w, ok := t.e.dir.Wave(s.Wave)
+	if !ok || !w.Contains(t.in.Now) {
+		title := s.Wave
+		if ok {
+			title = w.Title
+		}
+		s.reset()
+		t.moved()
+		t.send(Reply{Text: T("wave.ended", title)})
+		t.menu()
+		return
+	}
+	r := &Response{Wave: w.ID, School: sc.Code, Level: sc.Level, Grade: s.Grade,
+		Answers: map[string]string{}, Buckets: map[string]string{}, At: t.in.Now}
+	for _, q := range t.questions() {
+		v, ok := s.Answers[q.ID]
+		if !ok {
+			continue
+		}
+		r.Answers[q.ID] = v
+		if b := q.Bucket(v); b != "" {
+			r.Buckets[q.ID] = b
+		}
+	}
+	t.resp = r
+	if s.Done == nil {
+		s.Done = map[string]time.Time{}
+	}
+	s.Done[w.ID+"/"+sc.Code] = t.in.Now
+	s.reset()
+	t.moved()
+	m := t.menuReply()
+	m.Text = T("saved", w.Title, sc.Name) + "\n\n" + m.Text
+	t.send(m)
+}
+
+func (e *Engine) duration(d time.Duration) string {
+	if d >= time.Hour {
+		return T("duration.hours", int(d/time.Hour))
+	}
+	return T("duration.minutes", int(d/time.Minute))
+}
+
+// clip shortens s to n runes, marking the cut.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}

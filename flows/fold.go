@@ -1,0 +1,90 @@
+package flows
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// vnBase maps each Vietnamese letter with diacritics to its base letter, so
+// that "co", "có" and "Có" all match.
+var vnBase = func() map[rune]rune {
+	groups := map[rune]string{
+		'a': "àáảãạăằắẳẵặâầấẩẫậ",
+		'e': "èéẻẽẹêềếểễệ",
+		'i': "ìíỉĩị",
+		'o': "òóỏõọôồốổỗộơờớởỡợ",
+		'u': "ùúủũụưừứửữự",
+		'y': "ỳýỷỹỵ",
+		'd': "đ",
+	}
+	m := map[rune]rune{}
+	for base, letters := range groups {
+		for _, r := range letters {
+			m[r] = base
+		}
+	}
+	return m
+}()
+
+// Fold lower-cases s, strips Vietnamese diacritics and keeps letters and
+// digits separated by single spaces: the form typed answers are compared in.
+func Fold(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range strings.ToLower(s) {
+		if base, ok := vnBase[r]; ok {
+			r = base
+		}
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteRune(r)
+		} else {
+			space = true
+		}
+	}
+	return b.String()
+}
+
+// match finds the button a typed text means: by its number when the channel
+// numbers options, else by its label (with or without a leading number or
+// emoji) or its value.
+func match(text string, buttons []Button, numbered bool) (Button, bool) {
+	f := Fold(text)
+	if f == "" {
+		return Button{}, false
+	}
+	if numbered {
+		if n, err := strconv.Atoi(f); err == nil {
+			if n >= 1 && n <= len(buttons) {
+				return buttons[n-1], true
+			}
+			return Button{}, false
+		}
+	}
+	for _, b := range buttons {
+		label := Fold(b.Label)
+		if f == label {
+			return b, true
+		}
+		// "1 · Rất không hài lòng": the words alone, or the leading number.
+		if head, rest, ok := strings.Cut(label, " "); ok {
+			if _, err := strconv.Atoi(head); err == nil && (f == rest || f == head) {
+				return b, true
+			}
+		}
+	}
+	return Button{}, false
+}
+
+// flat lists a keyboard's buttons row by row.
+func flat(rows [][]Button) []Button {
+	var out []Button
+	for _, r := range rows {
+		out = append(out, r...)
+	}
+	return out
+}

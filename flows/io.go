@@ -1,0 +1,141 @@
+package flows
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// InputKind says what a parent sent.
+type InputKind int
+
+// Input kinds.
+const (
+	KindText    InputKind = iota // a text message that is not a command
+	KindCommand                  // "/start abc": Command "start", Arg "abc"
+	KindButton                   // a button press; Data holds the button's data
+	KindOther                    // a sticker, photo, voice note, file…: What says which
+	KindEdited                   // an edited earlier message
+)
+
+// Input is one thing a user sent, in channel-neutral form.
+type Input struct {
+	Kind    InputKind
+	Text    string
+	Command string // lower case, without "/" or "@botname"
+	Arg     string
+	Data    string // KindButton
+	What    string // KindOther: "sticker", "photo", "voice", …
+	Now     time.Time
+
+	// Numbered is set by channels that show options as a numbered list
+	// (the terminal, Zalo): a typed number then picks an option.
+	Numbered bool
+	// Group is set when the message came from a group chat.
+	Group bool
+}
+
+// MaxInputRunes bounds the text the engine looks at; longer texts are
+// answered as too long without further parsing.
+const MaxInputRunes = 4096
+
+// ParseText turns a typed text into a command or text input.
+func ParseText(text string, now time.Time) Input {
+	t := strings.TrimSpace(text)
+	if strings.HasPrefix(t, "/") && len(t) > 1 {
+		word, arg, _ := strings.Cut(t[1:], " ")
+		word, _, _ = strings.Cut(word, "@")
+		if word != "" && utf8.ValidString(word) {
+			return Input{Kind: KindCommand, Command: strings.ToLower(word), Arg: strings.TrimSpace(arg), Text: text, Now: now}
+		}
+	}
+	return Input{Kind: KindText, Text: text, Now: now}
+}
+
+// Envelope is an input with where it came from.
+type Envelope struct {
+	Channel    string // "telegram", "chat", …
+	User       string // the sender's id on the channel
+	Chat       string // where replies go
+	MessageRef string // for a button: the message it sits on, to edit in place
+	CallbackID string // for a button: the press, to acknowledge
+	Input      Input
+	// Raw is the update as the channel sent it, kept only if handling it
+	// fails.
+	Raw string
+}
+
+// Button is an option shown to the user.
+type Button struct {
+	Label string
+	Data  string
+}
+
+// Reply is one message to show the user.
+type Reply struct {
+	Text    string
+	Buttons [][]Button
+	// Edit asks to replace the message the button was pressed on, where
+	// the channel can edit messages; otherwise the reply is sent anew.
+	Edit bool
+	// Typed marks a prompt that expects a typed value (a number, a
+	// comment): numbered channels then show its buttons by label, so that
+	// "35" is a class size and not option 35.
+	Typed bool
+}
+
+// OutKind says what an outgoing row asks the channel to do.
+type OutKind string
+
+// Outgoing kinds.
+const (
+	OutMessage OutKind = "msg" // send Reply, or edit EditRef with it
+	OutAck     OutKind = "ack" // acknowledge CallbackID, with Reply.Text as a short notice
+)
+
+// Priorities of outgoing rows; lower is sent first.
+const (
+	PriorityAck         = 0
+	PriorityInteractive = 1
+	PriorityAlert       = 2
+	PriorityDigest      = 3
+	PriorityBroadcast   = 4
+)
+
+// Outgoing is one message waiting in the outbox.
+type Outgoing struct {
+	Kind       OutKind
+	Channel    string
+	Chat       string
+	Reply      Reply
+	EditRef    string
+	CallbackID string
+	Priority   int
+	Created    time.Time
+}
+
+// Batch is one fetch of inputs from a channel, applied in one transaction
+// together with the channel's new cursor.
+type Batch struct {
+	Channel   string
+	Envelopes []Envelope
+	// Dead are inputs that could not be decoded, kept for inspection.
+	Dead []Dead
+	// Cursor is the channel's position after this batch (Telegram's next
+	// getUpdates offset); 0 leaves it unchanged.
+	Cursor int64
+}
+
+// Dead is an input set aside: undecodable, or one whose handling failed.
+type Dead struct {
+	Channel string    `json:"channel"`
+	Raw     string    `json:"raw"`
+	Reason  string    `json:"reason"`
+	At      time.Time `json:"at"`
+}
+
+// Queued is an outbox row with its sequence number.
+type Queued struct {
+	Seq uint64
+	Outgoing
+}

@@ -1,0 +1,92 @@
+package flows
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"maps"
+	"time"
+)
+
+// Step is where a conversation stands.
+type Step string
+
+// Conversation steps.
+const (
+	StepMenu     Step = ""         // nothing in progress
+	StepLevel    Step = "level"    // choosing a school: the level
+	StepSchool   Step = "school"   // choosing a school: the list of a level
+	StepGrade    Step = "grade"    // choosing the child's grade
+	StepQuestion Step = "question" // answering question Q
+	StepConfirm  Step = "confirm"  // reviewing the answers before sending
+)
+
+// Consent records what the parent agreed to and when.
+type Consent struct {
+	At      time.Time `json:"at"`
+	Version string    `json:"version"`
+}
+
+// Session is everything hailong keeps about one parent on one channel,
+// stored under their respondent key. Nothing is stored before Consent.
+type Session struct {
+	Consent *Consent             `json:"consent,omitempty"`
+	School  string               `json:"school,omitempty"`
+	Grade   string               `json:"grade,omitempty"`
+	Done    map[string]time.Time `json:"done,omitempty"` // wave/school → when answered
+
+	Step    Step              `json:"step,omitempty"`
+	Intent  Step              `json:"intent,omitempty"` // after choosing school and grade: StepQuestion or StepMenu
+	Level   Level             `json:"level,omitempty"`
+	Page    int               `json:"page,omitempty"`
+	Wave    string            `json:"wave,omitempty"`
+	Q       int               `json:"q,omitempty"`
+	Answers map[string]string `json:"answers,omitempty"`
+	// Nonce changes with every prompt; buttons carry it, so a press on an
+	// older message is recognised and cannot change the current answer.
+	Nonce   uint32    `json:"nonce"`
+	Updated time.Time `json:"updated"`
+}
+
+func (s *Session) clone() *Session {
+	c := *s
+	if s.Consent != nil {
+		cc := *s.Consent
+		c.Consent = &cc
+	}
+	c.Done = maps.Clone(s.Done)
+	c.Answers = maps.Clone(s.Answers)
+	return &c
+}
+
+// reset ends whatever was in progress, keeping consent, school and grade.
+func (s *Session) reset() {
+	s.Step, s.Intent, s.Level, s.Page, s.Wave, s.Q, s.Answers = StepMenu, StepMenu, "", 0, "", 0, nil
+}
+
+// Response is one parent's submitted answers for a school in a wave.
+type Response struct {
+	Wave    string            `json:"w"`
+	School  string            `json:"s"`
+	Level   Level             `json:"l"`
+	Grade   string            `json:"g"`
+	Answers map[string]string `json:"a"`
+	// Buckets are what the answers were counted under in the aggregates,
+	// so that replacing the response subtracts exactly what was added.
+	Buckets map[string]string `json:"b"`
+	At      time.Time         `json:"t"`
+}
+
+// Key is a respondent's pseudonymous key: an HMAC of the channel and the
+// channel's user id, so the stored data never holds the raw id.
+type Key [16]byte
+
+// RespondentKey derives the key of user on channel under secret.
+func RespondentKey(secret []byte, channel, user string) Key {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(channel))
+	m.Write([]byte{':'})
+	m.Write([]byte(user))
+	var k Key
+	copy(k[:], m.Sum(nil))
+	return k
+}

@@ -1,0 +1,573 @@
+// Package store keeps hailong's state in one bbolt file: sessions, survey
+// responses and their aggregates, the outbox, channel cursors and dead
+// letters.
+package store
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"hailong/flows"
+)
+
+var (
+	bSessions  = []byte("sessions")
+	bResponses = []byte("responses")
+	bAggs      = []byte("aggregates")
+	bOutbox    = []byte("outbox")
+	bMeta      = []byte("meta")
+	bDead      = []byte("dead")
+	buckets    = [][]byte{bSessions, bResponses, bAggs, bOutbox, bMeta, bDead}
+)
+
+// ErrLocked means another process holds the database file.
+var ErrLocked = errors.New("the database is in use by another hailong process")
+
+// DB is hailong's database.
+type DB struct {
+	b      *bbolt.DB
+	eng    *flows.Engine
+	secret []byte
+	log    *slog.Logger
+
+	mu      sync.Mutex
+	changed chan struct{}
+}
+
+// Options configure Open.
+type Options struct {
+	// Engine handles the inputs that Apply is given; it may be nil for
+	// tools that only read.
+	Engine *flows.Engine
+	// Secret keys the respondent keys.
+	Secret []byte
+	// LockTimeout bounds the wait for another process to let go of the
+	// file; default 1s.
+	LockTimeout time.Duration
+	ReadOnly    bool
+	Logger      *slog.Logger
+	// LocalSecret, with no Secret, makes Open use a random secret kept in
+	// the database itself: fine for the demo and the terminal chat, not
+	// for real parents, whose pseudonyms would then sit beside the key.
+	LocalSecret bool
+}
+
+// Open opens or creates the database at path.
+func Open(path string, o Options) (*DB, error) {
+	if o.LockTimeout == 0 {
+		o.LockTimeout = time.Second
+	}
+	b, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: o.LockTimeout, ReadOnly: o.ReadOnly})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: %w (waited %s for its lock; stop the other process or use another --db)", path, ErrLocked, o.LockTimeout)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if !o.ReadOnly {
+		err = b.Update(func(tx *bbolt.Tx) error {
+			for _, name := range buckets {
+				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+					return fmt.Errorf("create bucket %s: %w", name, err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Close()
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+	}
+	if o.Secret == nil && o.LocalSecret && !o.ReadOnly {
+		if o.Secret, err = localSecret(b); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &DB{b: b, eng: o.Engine, secret: o.Secret, log: log, changed: make(chan struct{})}, nil
+}
+
+func localSecret(b *bbolt.DB) ([]byte, error) {
+	var secret []byte
+	err := b.Update(func(tx *bbolt.Tx) error {
+		m := tx.Bucket(bMeta)
+		if v := m.Get([]byte("local_secret")); len(v) == 32 {
+			secret = append([]byte(nil), v...)
+			return nil
+		}
+		secret = make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return err
+		}
+		return m.Put([]byte("local_secret"), secret)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("local secret: %w", err)
+	}
+	return secret, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error { return db.b.Close() }
+
+// Path is the database file's path.
+func (db *DB) Path() string { return db.b.Path() }
+
+// Changed returns a channel closed at the next commit that queued
+// outgoing messages. Take it before reading the outbox, so no wake-up is
+// missed between the read and the wait.
+func (db *DB) Changed() <-chan struct{} {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.changed
+}
+
+func (db *DB) signal() {
+	db.mu.Lock()
+	close(db.changed)
+	db.changed = make(chan struct{})
+	db.mu.Unlock()
+}
+
+// Apply handles a batch of inputs in one transaction: each input's session
+// is loaded, handled by the engine, and the new session, any submitted
+// response with its aggregates, the outgoing messages, the dead letters and
+// the channel's cursor are committed together. An input whose handling
+// panics is set aside as a dead letter and its sender gets an apology; the
+// rest of the batch goes on.
+func (db *DB) Apply(b flows.Batch) error {
+	if db.eng == nil {
+		return errors.New("apply: the database was opened without an engine")
+	}
+	queued := 0
+	err := db.b.Update(func(tx *bbolt.Tx) error {
+		queued = 0
+		w := writer{tx: tx}
+		for _, d := range b.Dead {
+			if err := w.dead(d); err != nil {
+				return err
+			}
+		}
+		for _, env := range b.Envelopes {
+			n, err := db.applyOne(&w, env)
+			if err != nil {
+				return err
+			}
+			queued += n
+		}
+		if b.Cursor != 0 {
+			if err := w.setCursor(b.Channel, b.Cursor, time.Now()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("apply batch of %d from %s: %w", len(b.Envelopes), b.Channel, err)
+	}
+	if queued > 0 {
+		db.signal()
+	}
+	return nil
+}
+
+// applyOne handles one input. Errors of the database abort the batch;
+// a panic in handling sets the input aside.
+func (db *DB) applyOne(w *writer, env flows.Envelope) (queued int, err error) {
+	key := flows.RespondentKey(db.secret, env.Channel, env.User)
+	var res flows.Result
+	handled := func() (failure any) {
+		defer func() { failure = recover() }()
+		sess, err := w.session(key)
+		if err != nil {
+			return err
+		}
+		res = db.eng.Handle(sess, env)
+		return nil
+	}()
+	if handled != nil {
+		db.log.Error("handle input", "channel", env.Channel, "failure", handled)
+		if err, ok := handled.(error); ok && isDBError(err) {
+			return 0, err
+		}
+		if err := w.dead(flows.Dead{Channel: env.Channel, Raw: env.Raw, Reason: fmt.Sprint(handled), At: env.Input.Now}); err != nil {
+			return 0, err
+		}
+		out := flows.Fallback(env)
+		return len(out), w.enqueue(out)
+	}
+	if res.Changed {
+		if err := w.putSession(key, res.Session); err != nil {
+			return 0, err
+		}
+	}
+	if res.Response != nil {
+		if err := w.saveResponse(key, res.Response); err != nil {
+			return 0, err
+		}
+	}
+	return len(res.Out), w.enqueue(res.Out)
+}
+
+// errCorrupt marks stored data that does not decode: a bug or damage, not
+// something to skip silently.
+var errCorrupt = errors.New("stored record does not decode")
+
+func isDBError(err error) bool {
+	return !errors.Is(err, errCorrupt)
+}
+
+// writer does the writes of one transaction.
+type writer struct{ tx *bbolt.Tx }
+
+func (w *writer) session(key flows.Key) (*flows.Session, error) {
+	v := w.tx.Bucket(bSessions).Get(key[:])
+	if v == nil {
+		return nil, nil
+	}
+	var s flows.Session
+	if err := json.Unmarshal(v, &s); err != nil {
+		return nil, fmt.Errorf("session %x: %w: %v", key[:4], errCorrupt, err)
+	}
+	return &s, nil
+}
+
+func (w *writer) putSession(key flows.Key, s *flows.Session) error {
+	b := w.tx.Bucket(bSessions)
+	if s == nil {
+		return b.Delete(key[:])
+	}
+	v, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("encode session: %w", err)
+	}
+	return b.Put(key[:], v)
+}
+
+func responseKey(wave, school string, key flows.Key) []byte {
+	k := make([]byte, 0, len(wave)+len(school)+2+len(key))
+	k = append(k, wave...)
+	k = append(k, 0)
+	k = append(k, school...)
+	k = append(k, 0)
+	return append(k, key[:]...)
+}
+
+// respondentsQ is the aggregate "question" counting respondents; question
+// ids cannot contain '#'.
+const respondentsQ = "#"
+
+func aggKey(wave, school, qid, bucket string) []byte {
+	return []byte(wave + "\x00" + school + "\x00" + qid + "\x00" + bucket)
+}
+
+// saveResponse stores r, replacing the respondent's earlier response for
+// the same wave and school, and moves the aggregates by the difference.
+func (w *writer) saveResponse(key flows.Key, r *flows.Response) error {
+	rb := w.tx.Bucket(bResponses)
+	k := responseKey(r.Wave, r.School, key)
+	if old := rb.Get(k); old != nil {
+		var prev flows.Response
+		if err := json.Unmarshal(old, &prev); err != nil {
+			return fmt.Errorf("response being replaced: %w: %v", errCorrupt, err)
+		}
+		if err := w.count(&prev, -1); err != nil {
+			return err
+		}
+	} else if err := w.add(aggKey(r.Wave, r.School, respondentsQ, ""), 1); err != nil {
+		return err
+	}
+	if err := w.count(r, 1); err != nil {
+		return err
+	}
+	v, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encode response: %w", err)
+	}
+	if err := rb.Put(k, v); err != nil {
+		return fmt.Errorf("save response: %w", err)
+	}
+	return nil
+}
+
+func (w *writer) count(r *flows.Response, delta int64) error {
+	for qid, bucket := range r.Buckets {
+		if err := w.add(aggKey(r.Wave, r.School, qid, bucket), delta); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *writer) add(k []byte, delta int64) error {
+	b := w.tx.Bucket(bAggs)
+	var n int64
+	if v := b.Get(k); len(v) == 8 {
+		n = int64(binary.BigEndian.Uint64(v))
+	}
+	n += delta
+	if n < 0 {
+		return fmt.Errorf("aggregate %q would go negative", k)
+	}
+	if n == 0 {
+		return b.Delete(k)
+	}
+	var v [8]byte
+	binary.BigEndian.PutUint64(v[:], uint64(n))
+	return b.Put(k, v[:])
+}
+
+func (w *writer) enqueue(out []flows.Outgoing) error {
+	b := w.tx.Bucket(bOutbox)
+	for _, o := range out {
+		seq, err := b.NextSequence()
+		if err != nil {
+			return fmt.Errorf("outbox sequence: %w", err)
+		}
+		v, err := json.Marshal(o)
+		if err != nil {
+			return fmt.Errorf("encode outgoing: %w", err)
+		}
+		if err := b.Put(u64(seq), v); err != nil {
+			return fmt.Errorf("queue outgoing: %w", err)
+		}
+	}
+	return nil
+}
+
+func (w *writer) dead(d flows.Dead) error {
+	b := w.tx.Bucket(bDead)
+	seq, err := b.NextSequence()
+	if err != nil {
+		return fmt.Errorf("dead letter sequence: %w", err)
+	}
+	v, err := json.Marshal(d)
+	if err != nil {
+		return fmt.Errorf("encode dead letter: %w", err)
+	}
+	return b.Put(u64(seq), v)
+}
+
+type cursor struct {
+	Offset int64     `json:"offset"`
+	At     time.Time `json:"at"`
+}
+
+func (w *writer) setCursor(channel string, offset int64, at time.Time) error {
+	v, _ := json.Marshal(cursor{offset, at})
+	return w.tx.Bucket(bMeta).Put([]byte("cursor/"+channel), v)
+}
+
+func u64(n uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], n)
+	return b[:]
+}
+
+// Cursor returns a channel's stored position and when it was stored.
+func (db *DB) Cursor(channel string) (int64, time.Time, error) {
+	var c cursor
+	err := db.b.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bMeta).Get([]byte("cursor/" + channel))
+		if v == nil {
+			return nil
+		}
+		return json.Unmarshal(v, &c)
+	})
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("read cursor of %s: %w", channel, err)
+	}
+	return c.Offset, c.At, nil
+}
+
+// Pending returns up to limit outbox rows of a channel in commit order.
+func (db *DB) Pending(channel string, limit int) ([]flows.Queued, error) {
+	var out []flows.Queued
+	err := db.b.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bOutbox).Cursor()
+		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
+			var q flows.Queued
+			if err := json.Unmarshal(v, &q.Outgoing); err != nil {
+				return fmt.Errorf("outbox row %d: %w: %v", binary.BigEndian.Uint64(k), errCorrupt, err)
+			}
+			if q.Channel != channel {
+				continue
+			}
+			q.Seq = binary.BigEndian.Uint64(k)
+			out = append(out, q)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read outbox: %w", err)
+	}
+	return out, nil
+}
+
+// Done removes sent rows from the outbox.
+func (db *DB) Done(seqs ...uint64) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	err := db.b.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bOutbox)
+		for _, s := range seqs {
+			if err := b.Delete(u64(s)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("remove %d sent rows from the outbox: %w", len(seqs), err)
+	}
+	return nil
+}
+
+// Fail moves an outbox row that can never be sent to the dead letters.
+func (db *DB) Fail(q flows.Queued, reason string, at time.Time) error {
+	raw, _ := json.Marshal(q.Outgoing)
+	err := db.b.Update(func(tx *bbolt.Tx) error {
+		w := writer{tx: tx}
+		if err := w.dead(flows.Dead{Channel: q.Channel, Raw: string(raw), Reason: reason, At: at}); err != nil {
+			return err
+		}
+		return tx.Bucket(bOutbox).Delete(u64(q.Seq))
+	})
+	if err != nil {
+		return fmt.Errorf("dead-letter outbox row %d: %w", q.Seq, err)
+	}
+	return nil
+}
+
+// DeadLetters returns the dead letters in the order they were set aside.
+func (db *DB) DeadLetters() ([]flows.Dead, error) {
+	var out []flows.Dead
+	err := db.b.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bDead).ForEach(func(_, v []byte) error {
+			var d flows.Dead
+			if err := json.Unmarshal(v, &d); err != nil {
+				return fmt.Errorf("dead letter: %w: %v", errCorrupt, err)
+			}
+			out = append(out, d)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Tally is the aggregate state of one wave: per school, the respondents
+// and the answer counts.
+type Tally struct {
+	Respondents map[string]int
+	Counts      map[string]flows.Counts
+}
+
+func newTally() Tally {
+	return Tally{Respondents: map[string]int{}, Counts: map[string]flows.Counts{}}
+}
+
+func (t Tally) add(school, qid, bucket string, n int) {
+	if qid == respondentsQ {
+		t.Respondents[school] += n
+		return
+	}
+	c := t.Counts[school]
+	if c == nil {
+		c = flows.Counts{}
+		t.Counts[school] = c
+	}
+	if c[qid] == nil {
+		c[qid] = map[string]int{}
+	}
+	c[qid][bucket] += n
+}
+
+// Aggregates reads the incremental aggregates of a wave.
+func (db *DB) Aggregates(wave string) (Tally, error) {
+	t := newTally()
+	prefix := []byte(wave + "\x00")
+	err := db.b.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bAggs).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			parts := bytes.SplitN(k[len(prefix):], []byte{0}, 3)
+			if len(parts) != 3 || len(v) != 8 {
+				return fmt.Errorf("aggregate %q: %w", k, errCorrupt)
+			}
+			t.add(string(parts[0]), string(parts[1]), string(parts[2]), int(binary.BigEndian.Uint64(v)))
+		}
+		return nil
+	})
+	if err != nil {
+		return Tally{}, fmt.Errorf("read aggregates of wave %s: %w", wave, err)
+	}
+	return t, nil
+}
+
+// Recount computes a wave's aggregates afresh from the stored responses;
+// it must equal Aggregates.
+func (db *DB) Recount(wave string) (Tally, error) {
+	t := newTally()
+	prefix := []byte(wave + "\x00")
+	err := db.b.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bResponses).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var r flows.Response
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("response %q: %w: %v", k, errCorrupt, err)
+			}
+			t.add(r.School, respondentsQ, "", 1)
+			for qid, bucket := range r.Buckets {
+				t.add(r.School, qid, bucket, 1)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Tally{}, fmt.Errorf("recount wave %s: %w", wave, err)
+	}
+	return t, nil
+}
+
+// Responses calls fn with every stored response of a wave.
+func (db *DB) Responses(wave string, fn func(flows.Response) error) error {
+	prefix := []byte(wave + "\x00")
+	return db.b.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bResponses).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var r flows.Response
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("response %q: %w: %v", k, errCorrupt, err)
+			}
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Session returns the stored session of a user on a channel, for tools
+// and tests.
+func (db *DB) Session(channel, user string) (*flows.Session, error) {
+	var s *flows.Session
+	err := db.b.View(func(tx *bbolt.Tx) error {
+		var err error
+		s, err = (&writer{tx: tx}).session(flows.RespondentKey(db.secret, channel, user))
+		return err
+	})
+	return s, err
+}
