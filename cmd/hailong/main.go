@@ -179,5 +179,3 @@ var _ bot.Store = (*store.DB)(nil)
 
 // chatChannel is the terminal's channel name.
 const chatChannel = "chat"
-
-
