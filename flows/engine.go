@@ -186,15 +186,13 @@ func (t *turn) run() {
 	case KindText:
 		t.text()
 	case KindEdited:
-		t.say(T("edited"))
-		t.prompt()
+		t.reprompt(T("edited"))
 	default:
 		what := "other." + in.What
 		if _, ok := vi[msg(what)]; !ok {
 			what = "other.other"
 		}
-		t.say(T("other", T(msg(what))))
-		t.prompt()
+		t.reprompt(T("other", T(msg(what))))
 	}
 }
 
@@ -220,6 +218,18 @@ func (t *turn) beforeConsent() {
 			return
 		}
 	}
+	consent := func(school string) []Button {
+		return []Button{{Label: T("consent.yes"), Data: "cy:" + school}, {Label: T("consent.no"), Data: "cn"}}
+	}
+	if in.Kind == KindText {
+		// Typed "1", "đồng ý" or "dong y" agrees too (without a school:
+		// the deep link's school travels only in the button).
+		if b, ok := match(in.Text, consent(""), in.Numbered); ok {
+			t.in.Kind, t.in.Data = KindButton, b.Data
+			t.beforeConsent()
+			return
+		}
+	}
 	if in.Kind == KindCommand && in.Command == "help" {
 		t.say(T("help"))
 	}
@@ -229,9 +239,7 @@ func (t *turn) beforeConsent() {
 			school = s.Code
 		}
 	}
-	t.replies = append(t.replies, Reply{Text: t.consentText(), Buttons: [][]Button{{
-		{Label: T("consent.yes"), Data: "cy:" + school}, {Label: T("consent.no"), Data: "cn"},
-	}}})
+	t.replies = append(t.replies, Reply{Text: t.consentText(), Buttons: [][]Button{consent(school)}})
 }
 
 func (t *turn) consentText() string {
@@ -247,24 +255,23 @@ func (t *turn) command() {
 	case "start":
 		t.start()
 	case "help", "huongdan":
-		t.say(T("help"))
-		t.prompt()
+		t.reprompt(T("help"))
 	case "cancel", "huy":
-		if t.s.Step == StepMenu {
-			t.say(T("nothing"))
-		} else {
+		note := T("nothing")
+		if t.s.Step != StepMenu {
 			t.s.reset()
 			t.moved()
-			t.say(T("cancelled"))
+			note = T("cancelled")
 		}
-		t.menu()
+		m := t.menuReply()
+		m.Text = note + "\n\n" + m.Text
+		t.send(m)
 	case "menu":
 		t.menu()
 	case "khaosat", "survey":
 		t.startSurvey()
 	default:
-		t.say(T("unknown.command", t.in.Command))
-		t.prompt()
+		t.reprompt(T("unknown.command", t.in.Command))
 	}
 }
 
@@ -312,8 +319,15 @@ func (t *turn) button() {
 		t.menu()
 		return
 	}
-	if strings.HasPrefix(data, "cy") || data == "cn" {
+	if verb, code, _ := strings.Cut(data, ":"); verb == "cy" || verb == "cn" {
+		// A consent message sent before the parent agreed elsewhere;
+		// its school, if any, still counts.
 		t.notice = T("consent.already")
+		if sc, ok := t.e.dir.School(code); ok && verb == "cy" && !(t.surveying() && sc.Code == t.s.School) {
+			t.s.reset()
+			t.chooseSchool(sc, StepQuestion)
+			return
+		}
 		t.prompt()
 		return
 	}
@@ -325,8 +339,7 @@ func (t *turn) button() {
 
 func (t *turn) stale() {
 	t.notice = T("stale.notice")
-	t.say(T("stale"))
-	t.prompt()
+	t.reprompt(T("stale"))
 }
 
 // act applies a stateful button's action; false means it does not belong
@@ -409,8 +422,7 @@ func optionOf(q *Question, value string) (Option, bool) {
 func (t *turn) text() {
 	in := t.in
 	if utf8.RuneCountInString(in.Text) > MaxInputRunes {
-		t.say(T("too.long"))
-		t.prompt()
+		t.reprompt(T("too.long"))
 		return
 	}
 	s := t.s
@@ -433,18 +445,16 @@ func (t *turn) text() {
 		return
 	}
 	if s.Step == StepLevel || s.Step == StepSchool {
-		if f := Fold(in.Text); f != "" && len(f) <= 32 && !strings.Contains(f, " ") {
-			t.say(T("school.unknown", clip(in.Text, 32)))
-			t.prompt()
+		if code := strings.TrimSpace(in.Text); ValidCode(code) && strings.ContainsAny(code, "-_0123456789") {
+			t.reprompt(T("school.unknown", clip(in.Text, 32)))
 			return
 		}
 	}
 	if in.Numbered {
-		t.say(T("press.numbered"))
+		t.reprompt(T("press.numbered"))
 	} else {
-		t.say(T("press"))
+		t.reprompt(T("press"))
 	}
-	t.prompt()
 }
 
 // typed handles a typed answer to a number or text question.
@@ -460,8 +470,7 @@ func (t *turn) typed(q *Question) {
 	case Number:
 		n, ok := leadingNumber(text)
 		if !ok || n < q.Min || n > q.Max {
-			t.say(T("number.bad", q.Min, q.Max, (q.Min+q.Max)/3))
-			t.prompt()
+			t.reprompt(T("number.bad", q.Min, q.Max, (q.Min+q.Max)/3))
 			return
 		}
 		t.answer(q, strconv.Itoa(n))
@@ -471,13 +480,11 @@ func (t *turn) typed(q *Question) {
 			limit = 1000
 		}
 		if n := utf8.RuneCountInString(text); n > limit {
-			t.say(T("text.long", n, limit))
-			t.prompt()
+			t.reprompt(T("text.long", n, limit))
 			return
 		}
 		if text == "" {
-			t.say(T("text.empty"))
-			t.prompt()
+			t.reprompt(T("text.empty"))
 			return
 		}
 		t.answer(q, text)
@@ -498,6 +505,14 @@ func leadingNumber(s string) (int, bool) {
 // prompt re-sends the current step's message as a new message.
 func (t *turn) prompt() {
 	t.replies = append(t.replies, t.promptReply())
+}
+
+// reprompt answers an input that did not fit with a note and the current
+// step's message again, in one message.
+func (t *turn) reprompt(note string) {
+	p := t.promptReply()
+	p.Text = note + "\n\n" + p.Text
+	t.replies = append(t.replies, p)
 }
 
 func (t *turn) nonced(action string) string {
@@ -691,7 +706,7 @@ func (t *turn) startSurvey() {
 		if next, ok := t.e.dir.NextWave(t.in.Now); ok {
 			text += " " + T("survey.next", next.Title, next.Start.In(t.e.loc).Format("02/01/2006"))
 		}
-		t.say(text)
+		t.send(Reply{Text: text})
 		t.menu()
 		return
 	}

@@ -53,7 +53,7 @@ func Fold(s string) string {
 // numbers options, else by its label (with or without a leading number or
 // emoji) or its value.
 func match(text string, buttons []Button, numbered bool) (Button, bool) {
-	f := Fold(text)
+	f := trimParticles(Fold(text))
 	if f == "" {
 		return Button{}, false
 	}
@@ -88,3 +88,27 @@ func flat(rows [][]Button) []Button {
 	}
 	return out
 }
+
+// politeness words around an answer: "dạ có", "không ạ", "có nhé".
+var (
+	leadParticles  = map[string]bool{"da": true}
+	trailParticles = map[string]bool{"a": true, "nhe": true, "nha": true, "ah": true, "ak": true, "oi": true, "em": true}
+)
+
+// trimParticles drops politeness words before and after a folded answer.
+func trimParticles(f string) string {
+	words := strings.Fields(f)
+	for len(words) > 1 && leadParticles[words[0]] {
+		words = words[1:]
+	}
+	for len(words) > 1 && trailParticles[words[len(words)-1]] {
+		words = words[:len(words)-1]
+	}
+	if len(words) == 1 && shorthand[words[0]] != "" {
+		return shorthand[words[0]]
+	}
+	return strings.Join(words, " ")
+}
+
+// shorthand is how parents abbreviate answers in chat.
+var shorthand = map[string]string{"kb": "khong biet", "k": "khong", "ko": "khong", "hok": "khong", "hong": "khong", "dc": "duoc"}

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -138,4 +139,14 @@ type Dead struct {
 type Queued struct {
 	Seq uint64
 	Outgoing
+}
+
+// NumberedLabel is how a channel without buttons shows option n: "2. Không",
+// or the label alone when it already starts with its number ("4 · Hài lòng").
+func NumberedLabel(n int, label string) string {
+	num := strconv.Itoa(n)
+	if strings.HasPrefix(label, num+" ") {
+		return label
+	}
+	return num + ". " + label
 }

@@ -104,7 +104,7 @@ func renderNumbered(r flows.Reply) string {
 			if r.Typed {
 				fmt.Fprintf(&b, "\n   [%s]", btn.Label)
 			} else {
-				fmt.Fprintf(&b, "\n   %d. %s", n, btn.Label)
+				b.WriteString("\n   " + flows.NumberedLabel(n, btn.Label))
 			}
 		}
 	}

@@ -1,0 +1,358 @@
+package flows
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden transcripts in testdata")
+
+var hcm = func() *time.Location {
+	l, err := time.LoadLocation("Asia/Ho_Chi_Minh")
+	if err != nil {
+		return time.FixedZone("ICT", 7*3600)
+	}
+	return l
+}()
+
+func day(s string) time.Time {
+	t, err := time.ParseInLocation(time.DateOnly, s, hcm)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// testEngine serves one office with schools of every level, more primary
+// schools than fit on one page, and one wave.
+func testEngine(t testing.TB) *Engine {
+	t.Helper()
+	d := &Directory{
+		Offices: []Office{{ID: "sadec", Name: "Phòng GDĐT thành phố Sa Đéc", Chat: "-100"}},
+		Waves:   []Wave{{ID: "w1", Title: "Học kì I, 2026–2027", Start: day("2026-09-01"), End: day("2027-01-16")}},
+		Schools: []School{
+			{Code: "MN-HN", Name: "Trường Mầm non Hồng Nhung", Level: Preschool, Office: "sadec"},
+			{Code: "THCS-TD", Name: "Trường THCS Trần Hưng Đạo", Level: Lower, Office: "sadec"},
+		},
+	}
+	for i := 1; i <= 10; i++ {
+		d.Schools = append(d.Schools, School{Code: fmt.Sprintf("TH-%02d", i), Name: fmt.Sprintf("Trường Tiểu học số %d", i), Level: Primary, Office: "sadec"})
+	}
+	e, err := New(Settings{Questionnaire: DefaultQuestionnaire(), Directory: d,
+		ClassSizeCaps: map[Level]int{Preschool: 35, Primary: 35, Lower: 45},
+		SessionExpiry: 72 * time.Hour, RetentionMonths: 12, Location: hcm})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// sim is one parent's chat as a channel would show it.
+type sim struct {
+	t        testing.TB
+	e        *Engine
+	stored   []byte // the session as stored, JSON
+	now      time.Time
+	numbered bool
+	msgs     []simMsg
+	callback int
+	out      strings.Builder
+	saved    []*Response
+}
+
+type simMsg struct {
+	id      int
+	text    string
+	buttons [][]Button
+}
+
+func newSim(t testing.TB, e *Engine) *sim {
+	return &sim{t: t, e: e, now: time.Date(2026, 11, 26, 9, 0, 0, 0, hcm)}
+}
+
+// lastWithButtons is the newest message that has buttons.
+func (s *sim) lastWithButtons() *simMsg {
+	for i := len(s.msgs) - 1; i >= 0; i-- {
+		if len(s.msgs[i].buttons) > 0 {
+			return &s.msgs[i]
+		}
+	}
+	return nil
+}
+
+// step runs one script line and writes what the parent saw.
+func (s *sim) step(line string) {
+	t := s.t
+	fmt.Fprintf(&s.out, "> %s\n", line)
+	s.now = s.now.Add(5 * time.Second)
+	env := Envelope{Channel: "test", User: "42", Chat: "42"}
+	var in Input
+	switch {
+	case strings.HasPrefix(line, "["):
+		label, at, _ := strings.Cut(strings.TrimPrefix(line, "["), "]")
+		m := s.lastWithButtons()
+		if at != "" {
+			id, _ := strconv.Atoi(strings.TrimPrefix(at, "@"))
+			m = nil
+			for i := range s.msgs {
+				if s.msgs[i].id == id {
+					m = &s.msgs[i]
+				}
+			}
+		}
+		if m == nil {
+			t.Errorf("%q: no message with buttons", line)
+			fmt.Fprintf(&s.out, "  (no message with buttons)\n\n")
+			return
+		}
+		var b *Button
+		for _, row := range m.buttons {
+			for i := range row {
+				if strings.TrimPrefix(row[i].Label, "✓ ") == label || row[i].Label == label {
+					b = &row[i]
+				}
+			}
+		}
+		if b == nil {
+			t.Errorf("%q: no such button on message #%d", line, m.id)
+			fmt.Fprintf(&s.out, "  (no such button on #%d)\n\n", m.id)
+			return
+		}
+		s.callback++
+		env.CallbackID = "cb" + strconv.Itoa(s.callback)
+		env.MessageRef = strconv.Itoa(m.id)
+		in = Input{Kind: KindButton, Data: b.Data}
+	case strings.HasPrefix(line, "!edited "):
+		in = Input{Kind: KindEdited, Text: strings.TrimPrefix(line, "!edited ")}
+	case strings.HasPrefix(line, "!group "):
+		in = ParseText(strings.TrimPrefix(line, "!group "), s.now)
+		in.Group = true
+	case strings.HasPrefix(line, "!long "):
+		n, _ := strconv.Atoi(strings.TrimPrefix(line, "!long "))
+		in = ParseText(strings.Repeat("ạ", n), s.now)
+	case strings.HasPrefix(line, "!"):
+		in = Input{Kind: KindOther, What: strings.TrimPrefix(line, "!")}
+	default:
+		in = ParseText(line, s.now)
+	}
+	in.Now = s.now
+	in.Numbered = s.numbered
+	env.Input = in
+
+	var before *Session
+	if s.stored != nil {
+		before = new(Session)
+		if err := json.Unmarshal(s.stored, before); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var snapshot *Session
+	if before != nil {
+		snapshot = before.clone()
+	}
+	res := s.e.Handle(before, env)
+	if before != nil && !reflect.DeepEqual(before, snapshot) {
+		t.Errorf("%q: Handle modified the session it was given", line)
+	}
+	s.check(line, env, res)
+	if res.Changed {
+		if res.Session == nil {
+			s.stored = nil
+		} else {
+			v, err := json.Marshal(res.Session)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.stored = v
+		}
+	}
+	for _, o := range res.Out {
+		switch {
+		case o.Kind == OutAck:
+			if o.Reply.Text != "" {
+				fmt.Fprintf(&s.out, "  (notice: %s)\n", o.Reply.Text)
+			}
+		case o.EditRef != "":
+			id, _ := strconv.Atoi(o.EditRef)
+			for i := range s.msgs {
+				if s.msgs[i].id == id {
+					s.msgs[i].text, s.msgs[i].buttons = o.Reply.Text, o.Reply.Buttons
+				}
+			}
+			s.print(fmt.Sprintf("#%d edited", id), o.Reply)
+		default:
+			id := len(s.msgs) + 1
+			s.msgs = append(s.msgs, simMsg{id: id, text: o.Reply.Text, buttons: o.Reply.Buttons})
+			s.print(fmt.Sprintf("#%d", id), o.Reply)
+		}
+	}
+	if r := res.Response; r != nil {
+		s.saved = append(s.saved, r)
+		fmt.Fprintf(&s.out, "  == saved %s/%s grade %s:", r.Wave, r.School, r.Grade)
+		for _, k := range SortedKeys(r.Answers) {
+			fmt.Fprintf(&s.out, " %s=%s", k, r.Answers[k])
+		}
+		fmt.Fprintln(&s.out)
+	}
+	if s.stored == nil {
+		fmt.Fprintln(&s.out, "  (nothing stored)")
+	}
+	fmt.Fprintln(&s.out)
+}
+
+func (s *sim) print(head string, r Reply) {
+	fmt.Fprintf(&s.out, "  %s: %s\n", head, strings.ReplaceAll(r.Text, "\n", "\n    | "))
+	for i, row := range r.Buttons {
+		var labels []string
+		for j, b := range row {
+			if s.numbered && !r.Typed {
+				n := j + 1
+				for _, prev := range r.Buttons[:i] {
+					n += len(prev)
+				}
+				labels = append(labels, NumberedLabel(n, b.Label))
+			} else {
+				labels = append(labels, "["+b.Label+"]")
+			}
+		}
+		fmt.Fprintf(&s.out, "    %s\n", strings.Join(labels, " "))
+	}
+}
+
+// check asserts what must hold for every input, whatever the script.
+func (s *sim) check(line string, env Envelope, res Result) {
+	t := s.t
+	acks, edits := 0, 0
+	for _, o := range res.Out {
+		if o.Kind == OutAck {
+			acks++
+			if o.CallbackID != env.CallbackID {
+				t.Errorf("%q: ack of %q, want %q", line, o.CallbackID, env.CallbackID)
+			}
+			continue
+		}
+		if o.EditRef != "" {
+			edits++
+		}
+		if o.Reply.Text == "" {
+			t.Errorf("%q: an empty message", line)
+		}
+		if n := utf8.RuneCountInString(o.Reply.Text); n > 4096 {
+			t.Errorf("%q: a message of %d characters", line, n)
+		}
+		for _, row := range o.Reply.Buttons {
+			for _, b := range row {
+				if len(b.Data) > 64 || b.Data == "" {
+					t.Errorf("%q: button %q has data %q (1-64 bytes allowed)", line, b.Label, b.Data)
+				}
+			}
+		}
+	}
+	if env.CallbackID != "" && acks != 1 {
+		t.Errorf("%q: %d acknowledgements of the press, want 1", line, acks)
+	}
+	if edits > 1 {
+		t.Errorf("%q: %d edits of one message", line, edits)
+	}
+	if !env.Input.Group && len(res.Out)-acks == 0 {
+		t.Errorf("%q: the parent got no answer", line)
+	}
+	if res.Changed && res.Session != nil && res.Session.Consent == nil {
+		t.Errorf("%q: a session without consent would be stored", line)
+	}
+}
+
+// run plays a script: one input per line; "#" lines are copied as
+// comments; "@at DATE TIME" sets the clock, "@wait DURATION" moves it,
+// "@numbered" makes the channel number its options.
+func (s *sim) run(script string) {
+	for _, line := range strings.Split(script, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "":
+		case strings.HasPrefix(line, "#"):
+			fmt.Fprintf(&s.out, "%s\n\n", line)
+		case strings.HasPrefix(line, "@at "):
+			at, err := time.ParseInLocation("2006-01-02 15:04", strings.TrimPrefix(line, "@at "), hcm)
+			if err != nil {
+				s.t.Fatal(err)
+			}
+			s.now = at
+			fmt.Fprintf(&s.out, "%s\n\n", line)
+		case strings.HasPrefix(line, "@wait "):
+			d, err := time.ParseDuration(strings.TrimPrefix(line, "@wait "))
+			if err != nil {
+				s.t.Fatal(err)
+			}
+			s.now = s.now.Add(d)
+			fmt.Fprintf(&s.out, "%s\n\n", line)
+		case line == "@numbered":
+			s.numbered = true
+			fmt.Fprintf(&s.out, "%s\n\n", line)
+		default:
+			s.step(line)
+		}
+	}
+}
+
+// TestTranscripts plays every testdata/*.txt script and compares what the
+// parent saw with the .golden file beside it (go test ./flows -update
+// rewrites them; review the diff).
+func TestTranscripts(t *testing.T) {
+	scripts, _ := filepath.Glob("testdata/*.txt")
+	if len(scripts) == 0 {
+		t.Fatal("no transcripts in testdata")
+	}
+	for _, path := range scripts {
+		name := strings.TrimSuffix(filepath.Base(path), ".txt")
+		t.Run(name, func(t *testing.T) {
+			script, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := newSim(t, testEngine(t))
+			s.run(string(script))
+			golden := strings.TrimSuffix(path, ".txt") + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, []byte(s.out.String()), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./flows -update to create it)", err)
+			}
+			if got := s.out.String(); got != string(want) {
+				t.Errorf("transcript differs from %s (go test ./flows -update, then review the diff):\n%s", golden, diff(string(want), got))
+			}
+		})
+	}
+}
+
+// diff shows the first lines where two texts part.
+func diff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var a, b string
+		if i < len(w) {
+			a = w[i]
+		}
+		if i < len(g) {
+			b = g[i]
+		}
+		if a != b {
+			return fmt.Sprintf("line %d:\nwant: %s\ngot:  %s", i+1, a, b)
+		}
+	}
+	return "(equal)"
+}
