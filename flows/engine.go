@@ -172,11 +172,11 @@ func (t *turn) run() {
 	if t.s.Step != StepMenu && t.e.expiry > 0 && in.Now.Sub(t.s.Updated) > t.e.expiry {
 		t.s.reset()
 		t.moved()
-		t.say(T("expired", t.e.duration(t.e.expiry)))
 		if in.Kind != KindCommand {
-			t.menu()
+			t.reprompt(T("expired", t.e.duration(t.e.expiry)))
 			return
 		}
+		t.say(T("expired", t.e.duration(t.e.expiry)))
 	}
 	switch in.Kind {
 	case KindCommand:
@@ -291,7 +291,8 @@ func (t *turn) start() {
 	}
 	if t.surveying() {
 		qs := t.questions()
-		t.say(T("survey.resume", min(t.s.Q+1, len(qs)), len(qs)))
+		t.reprompt(T("survey.resume", min(t.s.Q+1, len(qs)), len(qs)))
+		return
 	}
 	if t.s.Step == StepMenu {
 		t.menu()

@@ -1,0 +1,545 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hailong/bot/telegramtest"
+	"hailong/flows"
+	"hailong/store"
+)
+
+// clock is a settable time source for the bot under test.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+const testSecret = "test-secret-0123456789abcdef"
+
+// harness runs `hailong run` against the fake Telegram server.
+type harness struct {
+	t       *testing.T
+	srv     *telegramtest.Server
+	dir     string
+	cfgPath string
+	dbPath  string
+	clock   *clock
+	stderr  *syncBuffer
+
+	cancel context.CancelFunc
+	done   chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func testConfig(endpoint string) string {
+	return fmt.Sprintf(`
+telegram:
+  api_endpoint: %q
+  poll_timeout: 5s
+  limits: {per_second: 1000, per_chat_per_second: 1000, per_chat_burst: 100, group_per_minute: 6000}
+waves:
+  - {id: w1, title: "Học kì I, 2026–2027", start: 2026-09-01, end: 2027-01-15}
+offices:
+  - {id: sadec, name: "Phòng GDĐT thành phố Sa Đéc", chat_id: "-1001"}
+schools:
+  - {code: MN-HN, name: "Trường Mầm non Hồng Nhung", level: mn, office: sadec}
+  - {code: TH-TV, name: "Trường Tiểu học Trưng Vương", level: th, office: sadec}
+  - {code: THCS-TD, name: "Trường THCS Trần Hưng Đạo", level: thcs, office: sadec}
+`, endpoint)
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	srv := telegramtest.NewServer()
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	h := &harness{t: t, srv: srv, dir: dir, cfgPath: filepath.Join(dir, "config.yaml"), dbPath: filepath.Join(dir, "hailong.db"),
+		clock: &clock{t: time.Date(2026, 11, 26, 9, 0, 0, 0, mustLoc("Asia/Ho_Chi_Minh"))}, stderr: &syncBuffer{}}
+	if err := os.WriteFile(h.cfgPath, []byte(testConfig(srv.Endpoint())), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if h.cancel != nil {
+			h.stop()
+		}
+	})
+	return h
+}
+
+func mustLoc(name string) *time.Location {
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
+func (h *harness) env(key string) string {
+	switch key {
+	case "TELEGRAM_BOT_TOKEN":
+		return telegramtest.Token
+	case "HAILONG_SECRET":
+		return testSecret
+	}
+	return ""
+}
+
+func (h *harness) sys() *system {
+	return &system{getenv: h.env, stdin: strings.NewReader(""), stdout: h.stderr, stderr: h.stderr, now: h.clock.Now}
+}
+
+// start runs the bot in the background.
+func (h *harness) start() {
+	h.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel, h.done = cancel, make(chan error, 1)
+	go func() { h.done <- h.sys().run(ctx, []string{"run", "--config", h.cfgPath, "--db", h.dbPath}) }()
+}
+
+// stop cancels the bot as SIGTERM would and checks it exits cleanly and
+// promptly.
+func (h *harness) stop() {
+	h.t.Helper()
+	h.cancel()
+	select {
+	case err := <-h.done:
+		if err != nil {
+			h.t.Errorf("run returned %v\nlog:\n%s", err, h.stderr.String())
+		}
+	case <-time.After(5 * time.Second):
+		h.t.Fatalf("run did not stop within 5s of its context being cancelled")
+	}
+	h.cancel = nil
+}
+
+// openDB opens the stopped bot's database for inspection.
+func (h *harness) openDB() *store.DB {
+	h.t.Helper()
+	cfg, err := loadConfig(h.cfgPath)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	eng, err := cfg.engine()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	db, err := store.Open(h.dbPath, store.Options{Engine: eng, Secret: []byte(testSecret)})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// expect waits until the bot's last message to u contains want.
+func (h *harness) expect(u telegramtest.User, want string) telegramtest.Message {
+	h.t.Helper()
+	var last telegramtest.Message
+	ok := h.srv.Wait(10*time.Second, func() bool {
+		m, ok := h.srv.Last(u.ID)
+		last = m
+		return ok && strings.Contains(m.Text, want)
+	})
+	if !ok {
+		h.t.Fatalf("the bot's last message to %d does not contain %q; it is:\n%s\nlog:\n%s", u.ID, want, last.Text, h.stderr.String())
+	}
+	return last
+}
+
+// answered waits until the bot has reacted to an input: its activity in
+// the chat has grown past since.
+func (h *harness) answered(u telegramtest.User, since int) {
+	h.t.Helper()
+	if !h.srv.Wait(10*time.Second, func() bool { return h.srv.Activity(u.ID) > since }) {
+		h.t.Fatalf("no answer to %d", u.ID)
+	}
+}
+
+// press presses the button labelled label on the bot's newest message
+// that has it, and returns the message id pressed.
+func (h *harness) press(u telegramtest.User, label string) int {
+	h.t.Helper()
+	msgs := h.srv.Messages(u.ID)
+	for i := len(msgs) - 1; i >= 0; i-- {
+		for _, row := range msgs[i].Keyboard {
+			for _, b := range row {
+				if strings.TrimPrefix(b.Text, "✓ ") == label {
+					h.srv.PressButton(u, msgs[i].ID, b.Data)
+					return msgs[i].ID
+				}
+			}
+		}
+	}
+	h.t.Fatalf("no button %q in the chat with %d", label, u.ID)
+	return 0
+}
+
+// surveyPrimary answers the primary-school survey from question from to
+// the end, with the given A1 answer, and sends it.
+func (h *harness) answerAll(u telegramtest.User, from int, a1 string) {
+	h.t.Helper()
+	choices := map[int]string{1: a1, 2: "Có", 3: "Không", 5: "Không", 6: "Không", 7: "Có", 8: "Có", 9: "Không biết",
+		10: "4 · Hài lòng", 11: "5 · Rất hài lòng", 12: "3 · Bình thường", 13: "4 · Hài lòng", 14: "2 · Không hài lòng", 15: "5 · Rất hài lòng"}
+	for i := from; i <= 16; i++ {
+		h.expect(u, fmt.Sprintf("Câu %d/16", i))
+		switch i {
+		case 4:
+			h.srv.SendText(u, "32")
+		case 16:
+			h.press(u, "Bỏ qua")
+		default:
+			h.press(u, choices[i])
+		}
+	}
+	h.expect(u, "xem lại câu trả lời")
+	h.press(u, "✅ Gửi câu trả lời")
+	h.expect(u, "✅ Đã ghi nhận")
+}
+
+func (h *harness) begin(u telegramtest.User, school, grade string) {
+	h.t.Helper()
+	h.srv.SendText(u, "/start "+school)
+	h.expect(u, "Anh/chị có đồng ý")
+	h.press(u, "✅ Đồng ý")
+	h.expect(u, "học lớp nào")
+	h.press(u, grade)
+}
+
+func checkAggregates(t *testing.T, db *store.DB, wave string) store.Tally {
+	t.Helper()
+	agg, err := db.Aggregates(wave)
+	if err != nil {
+		t.Fatal(err)
+	}
+	re, err := db.Recount(wave)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(agg, re) {
+		t.Errorf("aggregates differ from a recount of the responses:\naggregates %+v\nrecount    %+v", agg, re)
+	}
+	return agg
+}
+
+var parent = telegramtest.User{ID: 5550001, FirstName: "Lan", LastName: "Nguyễn", Username: "lan_nguyen", LanguageCode: "vi"}
+
+func TestSurveyEndToEnd(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	h.begin(parent, "TH-TV", "Lớp 3")
+	h.answerAll(parent, 1, "Có")
+	if un := h.srv.Unanswered(); len(un) > 0 {
+		t.Errorf("callback queries never answered: %v", un)
+	}
+	if cmds := h.srv.SetCommands()[""]; len(cmds) == 0 {
+		t.Errorf("the command menu was not set")
+	}
+	// Questions were edited in place: one message carried all sixteen.
+	edits := 0
+	for _, m := range h.srv.Messages(parent.ID) {
+		edits = max(edits, m.Edits)
+	}
+	if edits < 10 {
+		t.Errorf("the most edited message was edited %d times; questions should be edited in place", edits)
+	}
+	h.stop()
+
+	db := h.openDB()
+	agg := checkAggregates(t, db, "w1")
+	if got := agg.Respondents["TH-TV"]; got != 1 {
+		t.Errorf("respondents at TH-TV = %d, want 1", got)
+	}
+	if got := agg.Counts["TH-TV"]["A4"]["32"]; got != 1 {
+		t.Errorf("A4=32 counted %d times, want 1", got)
+	}
+	var responses []flows.Response
+	if err := db.Responses("w1", func(r flows.Response) error { responses = append(responses, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(responses) != 1 || responses[0].Grade != "3" || responses[0].Answers["B6"] != "5" || len(responses[0].Answers) != 16 {
+		t.Errorf("stored responses = %+v", responses)
+	}
+	if rows, _ := db.Pending("telegram", 10); len(rows) != 0 {
+		t.Errorf("%d messages left in the outbox", len(rows))
+	}
+}
+
+func TestResumeAfterRestart(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	h.begin(parent, "TH-TV", "Lớp 1")
+	h.expect(parent, "Câu 1/16")
+	h.press(parent, "Có")
+	h.expect(parent, "Câu 2/16")
+	h.press(parent, "Không")
+	h.expect(parent, "Câu 3/16")
+	h.stop()
+
+	h.clock.Advance(20 * time.Hour)
+	h.start()
+	h.srv.SendText(parent, "/start")
+	if m := h.expect(parent, "tiếp tục từ câu 3/16"); !strings.Contains(m.Text, "Câu 3/16") {
+		t.Errorf("the resumed question is not shown: %q", m.Text)
+	}
+	h.answerAll(parent, 3, "Có")
+	h.stop()
+	agg := checkAggregates(t, h.openDB(), "w1")
+	if agg.Counts["TH-TV"]["A2"]["no"] != 1 || agg.Respondents["TH-TV"] != 1 {
+		t.Errorf("answers from before the restart were lost: %+v", agg)
+	}
+}
+
+func TestReanswerReplaces(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	h.begin(parent, "TH-TV", "Lớp 2")
+	h.answerAll(parent, 1, "Có")
+	h.press(parent, "📝 Trả lời lại khảo sát")
+	h.expect(parent, "Câu 1/16")
+	msgs := h.srv.Messages(parent.ID)
+	if intro := msgs[len(msgs)-2].Text; !strings.Contains(intro, "thay thế lần trước") {
+		t.Errorf("answering again is not announced as replacing; intro:\n%s", intro)
+	}
+	h.answerAll(parent, 1, "Không")
+	other := telegramtest.User{ID: 5550002, FirstName: "Minh"}
+	h.begin(other, "TH-TV", "Lớp 2")
+	h.answerAll(other, 1, "Có")
+	h.stop()
+	agg := checkAggregates(t, h.openDB(), "w1")
+	if agg.Respondents["TH-TV"] != 2 {
+		t.Errorf("respondents = %d, want 2 unique parents", agg.Respondents["TH-TV"])
+	}
+	if a1 := agg.Counts["TH-TV"]["A1"]; a1["yes"] != 1 || a1["no"] != 1 {
+		t.Errorf("A1 counts = %v, want the replaced answer gone: yes 1, no 1", a1)
+	}
+}
+
+func TestExpiry(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	h.begin(parent, "MN-HN", "Nhà trẻ")
+	h.expect(parent, "Câu 1/15")
+	h.press(parent, "Có")
+	h.expect(parent, "Câu 2/15")
+	h.clock.Advance(73 * time.Hour)
+	h.press(parent, "Có")
+	h.expect(parent, "đã hết hạn")
+	h.press(parent, "📝 Làm khảo sát")
+	h.expect(parent, "Câu 1/15")
+	h.stop()
+}
+
+// TestEveryInputIsAnswered sends what parents really send, mid-survey:
+// each gets an answer and the survey goes on where it was.
+func TestEveryInputIsAnswered(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	h.begin(parent, "THCS-TD", "Lớp 7")
+	h.expect(parent, "Câu 1/16")
+	h.press(parent, "Có")
+	q2 := h.expect(parent, "Câu 2/16")
+	inputs := []struct {
+		name string
+		send func()
+		want string
+	}{
+		{"text instead of a button", func() { h.srv.SendText(parent, "trường tốt lắm") }, "bấm một nút"},
+		{"sticker", func() { h.srv.SendSticker(parent) }, "nhãn dán"},
+		{"photo", func() { h.srv.SendPhoto(parent, "ảnh lớp học") }, "ảnh"},
+		{"voice note", func() { h.srv.SendVoice(parent) }, "tin nhắn thoại"},
+		{"edited message", func() { h.srv.SendEdited(parent, h.lastUserMessage(), "sửa") }, "tin nhắn đã sửa"},
+		{"very long text", func() { h.srv.SendText(parent, strings.Repeat("rất dài ", 600)) }, "dài quá"},
+		{"emoji", func() { h.srv.SendText(parent, "👍🏻🙏") }, "bấm một nút"},
+		{"unknown command", func() { h.srv.SendText(parent, "/xyz") }, "/xyz"},
+		{"old button", func() { h.srv.PressButton(parent, q2.ID-1, "0:a:yes") }, "tin nhắn cũ"},
+		{"forged button", func() { h.srv.PressButton(parent, q2.ID, "zz:a:yes") }, "tin nhắn cũ"},
+		{"contact", func() { h.srv.SendContact(parent, "+84900000000", parent.ID) }, "danh bạ"},
+	}
+	for _, in := range inputs {
+		since := h.srv.Activity(parent.ID)
+		in.send()
+		h.answered(parent, since)
+		m := h.expect(parent, "Câu 2/16")
+		if !strings.Contains(m.Text, in.want) {
+			t.Errorf("%s: answer %q does not contain %q", in.name, m.Text, in.want)
+		}
+	}
+	h.press(parent, "Có")
+	h.expect(parent, "Câu 3/16")
+	h.press(parent, "Có")
+	h.expect(parent, "Câu 4/16")
+	for _, bad := range []string{"0", "150", "ba mươi", "30 hay 40"} {
+		h.srv.SendText(parent, bad)
+		h.expect(parent, "gõ một số từ 1 đến 100")
+	}
+	h.srv.SendText(parent, "khoảng 38 em")
+	h.expect(parent, "Câu 5/16")
+	if un := h.srv.Unanswered(); len(un) > 0 {
+		t.Errorf("callback queries never answered: %v", un)
+	}
+	// A group chat never starts a parent flow; a command there is told
+	// to come to a private chat.
+	h.srv.SendGroupText(-100777, "Phụ huynh lớp 7A", parent, "/start")
+	h.srv.Wait(10*time.Second, func() bool { return h.srv.Activity(-100777) > 0 })
+	if m, _ := h.srv.Last(-100777); !strings.Contains(m.Text, "tin nhắn riêng") {
+		t.Errorf("group /start answered with %q", m.Text)
+	}
+	h.stop()
+}
+
+func (h *harness) lastUserMessage() int {
+	msgs := h.srv.Messages(parent.ID)
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if !msgs[i].FromBot {
+			return msgs[i].ID
+		}
+	}
+	return 1
+}
+
+// TestUndecodableUpdate: an update the library cannot decode is set aside
+// and the updates behind it are served.
+func TestUndecodableUpdate(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	h.srv.SendRaw(`{"message": {"message_id": "not a number", "chat": []}}`)
+	h.srv.SendText(parent, "/start TH-TV")
+	h.expect(parent, "Anh/chị có đồng ý")
+	h.stop()
+	dead, err := h.openDB().DeadLetters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dead) != 1 || !strings.Contains(dead[0].Raw, "not a number") {
+		t.Errorf("dead letters = %+v, want the undecodable update", dead)
+	}
+}
+
+func TestSecondInstanceFailsFast(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	h.srv.SendText(parent, "/start")
+	h.expect(parent, "Anh/chị có đồng ý")
+	began := time.Now()
+	err := h.sys().run(context.Background(), []string{"run", "--config", h.cfgPath, "--db", h.dbPath})
+	if !errors.Is(err, store.ErrLocked) {
+		t.Errorf("second instance: err = %v, want ErrLocked", err)
+	}
+	if d := time.Since(began); d > 5*time.Second {
+		t.Errorf("second instance took %s to fail", d)
+	}
+	h.stop()
+}
+
+func TestRunRefusesWithoutTokenOrSecret(t *testing.T) {
+	h := newHarness(t)
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"HAILONG_SECRET": testSecret}, "TELEGRAM_BOT_TOKEN"},
+		{map[string]string{"TELEGRAM_BOT_TOKEN": telegramtest.Token}, "HAILONG_SECRET"},
+		{map[string]string{"TELEGRAM_BOT_TOKEN": telegramtest.Token, "HAILONG_SECRET": "short"}, "HAILONG_SECRET"},
+	} {
+		s := h.sys()
+		s.getenv = func(k string) string { return tc.env[k] }
+		err := s.run(context.Background(), []string{"run", "--config", h.cfgPath, "--db", h.dbPath})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("env %v: err = %v, want one naming %s", tc.env, err, tc.want)
+		}
+	}
+	s := h.sys()
+	s.getenv = func(k string) string {
+		if k == "TELEGRAM_BOT_TOKEN" {
+			return "999:wrong-token"
+		}
+		return testSecret
+	}
+	err := s.run(context.Background(), []string{"run", "--config", h.cfgPath, "--db", h.dbPath})
+	if err == nil || strings.Contains(err.Error(), "wrong-token") {
+		t.Errorf("a rejected token: err = %v; want an error that does not show the token", err)
+	}
+}
+
+func TestDemo(t *testing.T) {
+	var out, errs syncBuffer
+	db := filepath.Join(t.TempDir(), "demo.db")
+	s := &system{getenv: func(string) string { return "" }, stdin: strings.NewReader(""), stdout: &out, stderr: &errs,
+		now: func() time.Time { return time.Date(2026, 11, 26, 9, 0, 0, 0, mustLoc("Asia/Ho_Chi_Minh")) }}
+	if err := s.run(context.Background(), []string{"demo", "--parents", "12", "--db", db}); err != nil {
+		t.Fatalf("demo: %v\n%s\n%s", err, out.String(), errs.String())
+	}
+	text := out.String()
+	for _, want := range []string{"👤 /start MN-HONGNHUNG", "🤖 Câu 1/15", "✅ Đã ghi nhận", "Tất cả các trường", "12 phụ huynh đã trả lời", db} {
+		if !strings.Contains(text, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	if _, err := os.Stat(db); err != nil {
+		t.Errorf("demo database: %v", err)
+	}
+}
+
+func TestChat(t *testing.T) {
+	var out syncBuffer
+	db := filepath.Join(t.TempDir(), "chat.db")
+	script := "/start TH-TRUNGVUONG\n1\n2\n1\n1\n1\n1\n1\n"
+	s := &system{getenv: func(string) string { return "" }, stdin: strings.NewReader(script), stdout: &out, stderr: &out,
+		now: func() time.Time { return time.Date(2026, 11, 26, 9, 0, 0, 0, mustLoc("Asia/Ho_Chi_Minh")) }}
+	if err := s.run(context.Background(), []string{"chat", "--db", db}); err != nil {
+		t.Fatalf("chat: %v\n%s", err, out.String())
+	}
+	text := out.String()
+	for _, want := range []string{"1. ✅ Đồng ý", "Con anh/chị đang học cấp nào?", "Câu 2/16", "Câu 4/16", "[Không biết]"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("chat output lacks %q:\n%s", want, text)
+		}
+	}
+	// The survey goes on in a later chat on the same database.
+	out = syncBuffer{}
+	s.stdin = strings.NewReader("/start\n")
+	if err := s.run(context.Background(), []string{"chat", "--db", db}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "tiếp tục từ câu") {
+		t.Errorf("a second chat did not resume:\n%s", out.String())
+	}
+}
