@@ -356,3 +356,45 @@ func diff(want, got string) string {
 	}
 	return "(equal)"
 }
+
+// FuzzConversation runs arbitrary input sequences through the engine,
+// with the session stored as JSON between inputs: every input gets an
+// answer, buttons stay within Telegram's limits, and nothing panics.
+// A line "#N" presses the N-th button of the newest message with buttons,
+// "!x" sends a non-text message of kind x, "~" moves the clock a day.
+func FuzzConversation(f *testing.F) {
+	for _, seed := range []string{
+		"/start TH-03\n#0\n#2\n#0\n#1\n32\n#0\n#5\n#4\n#9\nok",
+		"xin chào\n#1\n/start\n#0\n#1\n#0\n#8\nth-07\n#3\n/cancel\n#0",
+		"/start MN-HN\n1\n#0\n~\n~\n~\n~\n#0\n!sticker\n/help\n/start abc",
+		"/start THCS-TD\ndong y\n#2\n#0\n#0\n#1\n#3\n150\nkb\n#3\n#3\n#0",
+	} {
+		f.Add(seed)
+	}
+	e := testEngine(f)
+	f.Fuzz(func(t *testing.T, script string) {
+		s := newSim(t, e)
+		lines := strings.Split(script, "\n")
+		if len(lines) > 300 {
+			lines = lines[:300]
+		}
+		for _, line := range lines {
+			switch {
+			case line == "~":
+				s.now = s.now.Add(24 * time.Hour)
+				continue
+			case strings.HasPrefix(line, "#"):
+				m := s.lastWithButtons()
+				n, err := strconv.Atoi(line[1:])
+				if m == nil || err != nil || n < 0 {
+					break
+				}
+				bs := flat(m.buttons)
+				line = "[" + strings.TrimPrefix(bs[n%len(bs)].Label, "✓ ") + "]@" + strconv.Itoa(m.id)
+			case strings.HasPrefix(line, "!long"), strings.HasPrefix(line, "["):
+				line = " " + line // plain text, not the transcript's syntax
+			}
+			s.step(line)
+		}
+	})
+}

@@ -37,6 +37,7 @@ type DB struct {
 	b      *bbolt.DB
 	eng    *flows.Engine
 	secret []byte
+	seal   *sealer
 	log    *slog.Logger
 
 	mu      sync.Mutex
@@ -97,7 +98,12 @@ func Open(path string, o Options) (*DB, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &DB{b: b, eng: o.Engine, secret: o.Secret, log: log, changed: make(chan struct{})}, nil
+	seal, err := newSealer(o.Secret)
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return &DB{b: b, eng: o.Engine, secret: o.Secret, seal: seal, log: log, changed: make(chan struct{})}, nil
 }
 
 func localSecret(b *bbolt.DB) ([]byte, error) {
@@ -155,7 +161,7 @@ func (db *DB) Apply(b flows.Batch) error {
 	queued := 0
 	err := db.b.Update(func(tx *bbolt.Tx) error {
 		queued = 0
-		w := writer{tx: tx}
+		w := writer{tx: tx, seal: db.seal}
 		for _, d := range b.Dead {
 			if err := w.dead(d); err != nil {
 				return err
@@ -190,7 +196,11 @@ func (db *DB) applyOne(w *writer, env flows.Envelope) (queued int, err error) {
 	key := flows.RespondentKey(db.secret, env.Channel, env.User)
 	var res flows.Result
 	handled := func() (failure any) {
-		defer func() { failure = recover() }()
+		defer func() {
+			if r := recover(); r != nil {
+				failure = r
+			}
+		}()
 		sess, err := w.session(key)
 		if err != nil {
 			return err
@@ -231,7 +241,10 @@ func isDBError(err error) bool {
 }
 
 // writer does the writes of one transaction.
-type writer struct{ tx *bbolt.Tx }
+type writer struct {
+	tx   *bbolt.Tx
+	seal *sealer
+}
 
 func (w *writer) session(key flows.Key) (*flows.Session, error) {
 	v := w.tx.Bucket(bSessions).Get(key[:])
@@ -341,6 +354,9 @@ func (w *writer) enqueue(out []flows.Outgoing) error {
 		if err != nil {
 			return fmt.Errorf("encode outgoing: %w", err)
 		}
+		if v, err = w.seal.seal(v); err != nil {
+			return err
+		}
 		if err := b.Put(u64(seq), v); err != nil {
 			return fmt.Errorf("queue outgoing: %w", err)
 		}
@@ -357,6 +373,9 @@ func (w *writer) dead(d flows.Dead) error {
 	v, err := json.Marshal(d)
 	if err != nil {
 		return fmt.Errorf("encode dead letter: %w", err)
+	}
+	if v, err = w.seal.seal(v); err != nil {
+		return err
 	}
 	return b.Put(u64(seq), v)
 }
@@ -400,7 +419,11 @@ func (db *DB) Pending(channel string, limit int) ([]flows.Queued, error) {
 		c := tx.Bucket(bOutbox).Cursor()
 		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
 			var q flows.Queued
-			if err := json.Unmarshal(v, &q.Outgoing); err != nil {
+			plain, err := db.seal.open(v)
+			if err != nil {
+				return fmt.Errorf("outbox row %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			if err := json.Unmarshal(plain, &q.Outgoing); err != nil {
 				return fmt.Errorf("outbox row %d: %w: %v", binary.BigEndian.Uint64(k), errCorrupt, err)
 			}
 			if q.Channel != channel {
@@ -441,7 +464,7 @@ func (db *DB) Done(seqs ...uint64) error {
 func (db *DB) Fail(q flows.Queued, reason string, at time.Time) error {
 	raw, _ := json.Marshal(q.Outgoing)
 	err := db.b.Update(func(tx *bbolt.Tx) error {
-		w := writer{tx: tx}
+		w := writer{tx: tx, seal: db.seal}
 		if err := w.dead(flows.Dead{Channel: q.Channel, Raw: string(raw), Reason: reason, At: at}); err != nil {
 			return err
 		}
@@ -459,7 +482,11 @@ func (db *DB) DeadLetters() ([]flows.Dead, error) {
 	err := db.b.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bDead).ForEach(func(_, v []byte) error {
 			var d flows.Dead
-			if err := json.Unmarshal(v, &d); err != nil {
+			plain, err := db.seal.open(v)
+			if err != nil {
+				return fmt.Errorf("dead letter: %w", err)
+			}
+			if err := json.Unmarshal(plain, &d); err != nil {
 				return fmt.Errorf("dead letter: %w: %v", errCorrupt, err)
 			}
 			out = append(out, d)
@@ -566,7 +593,7 @@ func (db *DB) Session(channel, user string) (*flows.Session, error) {
 	var s *flows.Session
 	err := db.b.View(func(tx *bbolt.Tx) error {
 		var err error
-		s, err = (&writer{tx: tx}).session(flows.RespondentKey(db.secret, channel, user))
+		s, err = (&writer{tx: tx, seal: db.seal}).session(flows.RespondentKey(db.secret, channel, user))
 		return err
 	})
 	return s, err

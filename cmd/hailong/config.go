@@ -99,7 +99,7 @@ func loadConfig(path string) (*Config, error) {
 	return c, nil
 }
 
-var yamlField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+var yamlField = regexp.MustCompile(`field (\S+) not found in type [^\n]*`)
 
 // decodeStrict decodes YAML rejecting unknown keys, with messages that
 // name the key.
