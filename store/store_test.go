@@ -549,7 +549,6 @@ func TestApplyCorruptSession(t *testing.T) {
 		t.Fatal(err)
 	}
 
-
 	dead, err := h.db.DeadLetters()
 	if err != nil {
 		t.Fatalf("DeadLetters: %v", err)
@@ -716,7 +715,6 @@ func TestFileHoldsNoTelegramID(t *testing.T) {
 	if err := h.db.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-
 
 	data, err := os.ReadFile(h.path)
 	if err != nil {
