@@ -333,7 +333,7 @@ func (t *turn) button() {
 		return
 	}
 	nonce, rest, _ := strings.Cut(data, ":")
-	if nonce != strconv.FormatUint(uint64(t.s.Nonce), 36) || !t.act(rest) {
+	if nonce != strconv.FormatUint(uint64(t.s.Nonce), 10) || !t.act(rest) {
 		t.stale()
 	}
 }
@@ -517,7 +517,7 @@ func (t *turn) reprompt(note string) {
 }
 
 func (t *turn) nonced(action string) string {
-	return strconv.FormatUint(uint64(t.s.Nonce), 36) + ":" + action
+	return strconv.FormatUint(uint64(t.s.Nonce), 10) + ":" + action
 }
 
 // promptReply renders the current step.

@@ -94,6 +94,20 @@ func drainChat(db *store.DB, w io.Writer) error {
 func renderNumbered(r flows.Reply) string {
 	var b strings.Builder
 	b.WriteString(r.Text)
+	if r.Typed {
+		// A number here is an answer, not an option: options are typed
+		// by their words.
+		var words []string
+		for _, row := range r.Buttons {
+			for _, btn := range row {
+				words = append(words, "«"+btn.Label+"»")
+			}
+		}
+		if len(words) > 0 {
+			b.WriteString("\n\n   Hoặc gõ: " + strings.Join(words, " · "))
+		}
+		return b.String()
+	}
 	n := 0
 	for _, row := range r.Buttons {
 		for _, btn := range row {
@@ -101,11 +115,7 @@ func renderNumbered(r flows.Reply) string {
 				b.WriteString("\n")
 			}
 			n++
-			if r.Typed {
-				fmt.Fprintf(&b, "\n   [%s]", btn.Label)
-			} else {
-				b.WriteString("\n   " + flows.NumberedLabel(n, btn.Label))
-			}
+			b.WriteString("\n   " + flows.NumberedLabel(n, btn.Label))
 		}
 	}
 	return b.String()
