@@ -337,3 +337,27 @@ func TestCustomQuestionnaire(t *testing.T) {
 		}
 	})
 }
+
+// TestReadmeQuestionnaire: the questionnaire example in the README loads.
+func TestReadmeQuestionnaire(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "```yaml\nquestions:")
+	if !ok {
+		t.Fatal("the README has no questionnaire example")
+	}
+	block, _, _ := strings.Cut(rest, "```")
+	path := filepath.Join(t.TempDir(), "q.yaml")
+	if err := os.WriteFile(path, []byte("questions:"+block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	q, err := loadQuestionnaire(path)
+	if err != nil {
+		t.Fatalf("the README's questionnaire example does not load: %v", err)
+	}
+	if len(q.Questions) != 3 || q.Question("A4").Good[0] != "cap" {
+		t.Errorf("loaded %+v", q.Questions)
+	}
+}
