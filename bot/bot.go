@@ -338,6 +338,14 @@ func decodeMessage(m *tgbotapi.Message, now time.Time, edited bool) (flows.Envel
 		in = flows.Input{Kind: flows.KindEdited, Text: m.Text}
 	case m.Text != "":
 		in = flows.ParseText(m.Text, now)
+	case len(m.Photo) > 0:
+		// The largest size is the last; its file_id re-sends the photo.
+		in = flows.Input{Kind: flows.KindPhoto, Photo: m.Photo[len(m.Photo)-1].FileID, Text: m.Caption}
+	case m.Contact != nil:
+		in = flows.Input{Kind: flows.KindContact, Phone: m.Contact.PhoneNumber}
+		if m.Contact.UserID != 0 {
+			in.ContactUser = strconv.FormatInt(m.Contact.UserID, 10)
+		}
 	default:
 		in = flows.Input{Kind: flows.KindOther, What: what(m)}
 	}

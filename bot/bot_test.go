@@ -83,7 +83,7 @@ func FuzzDecode(f *testing.F) {
 		if !ok {
 			return
 		}
-		res := eng.Handle(nil, env)
+		res := eng.Handle(nil, env, nil)
 		if !env.Input.Group && len(res.Out) == 0 {
 			t.Errorf("no answer to %s", raw)
 		}

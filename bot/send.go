@@ -161,11 +161,17 @@ func (b *Bot) send(q flows.Queued) error {
 		_, err := b.api.Request(tgbotapi.NewCallback(q.CallbackID, q.Reply.Text))
 		return err
 	}
-	text := q.Reply.Text
-	if utf8.RuneCountInString(text) > maxText {
-		text = string([]rune(text)[:maxText-1]) + "…"
-	}
+	text := clipRunes(q.Reply.Text, maxText)
 	markup := keyboard(q.Reply.Buttons)
+	if q.Reply.Photo != "" {
+		p := tgbotapi.NewPhoto(chat, tgbotapi.FileID(q.Reply.Photo))
+		p.Caption = clipRunes(q.Reply.Text, maxCaption)
+		if markup != nil {
+			p.ReplyMarkup = *markup
+		}
+		_, err := b.api.Request(p)
+		return err
+	}
 	if q.EditRef != "" {
 		id, _ := strconv.Atoi(q.EditRef)
 		var edit tgbotapi.EditMessageTextConfig
@@ -182,11 +188,38 @@ func (b *Bot) send(q flows.Queued) error {
 	}
 	m := tgbotapi.NewMessage(chat, text)
 	m.DisableWebPagePreview = true
-	if markup != nil {
+	switch {
+	case q.Reply.AskContact != "":
+		// Telegram asks for a phone number only from a reply keyboard,
+		// so the options go there too, sending their labels as text.
+		rows := [][]tgbotapi.KeyboardButton{{tgbotapi.NewKeyboardButtonContact(q.Reply.AskContact)}}
+		for _, r := range q.Reply.Buttons {
+			var row []tgbotapi.KeyboardButton
+			for _, btn := range r {
+				row = append(row, tgbotapi.NewKeyboardButton(btn.Label))
+			}
+			rows = append(rows, row)
+		}
+		kb := tgbotapi.NewReplyKeyboard(rows...)
+		kb.OneTimeKeyboard = true
+		m.ReplyMarkup = kb
+	case markup != nil:
 		m.ReplyMarkup = *markup
+	case q.Reply.HideKeyboard:
+		m.ReplyMarkup = tgbotapi.NewRemoveKeyboard(true)
 	}
 	_, err = b.api.Request(m)
 	return err
+}
+
+// maxCaption is Telegram's limit on a photo's caption.
+const maxCaption = 1024
+
+func clipRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
 }
 
 func keyboard(rows [][]flows.Button) *tgbotapi.InlineKeyboardMarkup {

@@ -17,7 +17,7 @@ func BenchmarkHandleAnswer(b *testing.B) {
 		Input: Input{Kind: KindButton, Data: "7:a:yes", Now: now.Add(time.Minute)}}
 	b.ReportAllocs()
 	for b.Loop() {
-		res := e.Handle(s, env)
+		res := e.Handle(s, env, nil)
 		if res.Session.Q != 6 {
 			b.Fatal("the answer was not taken")
 		}

@@ -13,7 +13,10 @@ import (
 type Office struct {
 	ID   string
 	Name string
-	Chat string // the office chat, channel-specific; may be empty
+	Chat string // the office chat as "channel:chat"; may be empty
+	// Staff are the office's staff as "channel:user" ids; they act on
+	// every complaint of the office's schools.
+	Staff []string
 }
 
 // School is a school whose parents answer the survey.
@@ -22,6 +25,9 @@ type School struct {
 	Name   string
 	Level  Level
 	Office string // Office.ID
+	// Principals are the users bound to the school as "channel:user"
+	// ids; they are alerted of its complaints and act on them.
+	Principals []string
 }
 
 // Wave is a survey period (đợt khảo sát). Start and End are whole days in
@@ -120,6 +126,52 @@ func (d *Directory) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Office returns the office with the given id.
+func (d *Directory) Office(id string) (*Office, bool) {
+	for i := range d.Offices {
+		if d.Offices[i].ID == id {
+			return &d.Offices[i], true
+		}
+	}
+	return nil, false
+}
+
+// OfficeByChat returns the office whose chat is chat on channel.
+func (d *Directory) OfficeByChat(channel, chat string) (*Office, bool) {
+	for i := range d.Offices {
+		if chat != "" && d.Offices[i].Chat == channel+":"+chat {
+			return &d.Offices[i], true
+		}
+	}
+	return nil, false
+}
+
+// Scope returns the schools a user may act for: those they are principal
+// of, and every school of the offices they are staff of. id is
+// "channel:user".
+func (d *Directory) Scope(id string) (schools []string, offices []string) {
+	for _, o := range d.Offices {
+		for _, s := range o.Staff {
+			if s == id {
+				offices = append(offices, o.ID)
+			}
+		}
+	}
+	for _, sc := range d.Schools {
+		in := false
+		for _, o := range offices {
+			in = in || sc.Office == o
+		}
+		for _, p := range sc.Principals {
+			in = in || p == id
+		}
+		if in {
+			schools = append(schools, sc.Code)
+		}
+	}
+	return schools, offices
 }
 
 // School returns the school with the given code, ignoring case.

@@ -20,6 +20,9 @@ type Engine struct {
 	loc            *time.Location
 	consentVersion string
 	owner          string
+	categories     []Category
+	cal            Calendar
+	ackDays        int
 }
 
 // Settings configure an Engine.
@@ -33,6 +36,14 @@ type Settings struct {
 	// Owner names who runs the survey in the consent notice, e.g. "Phòng
 	// GDĐT Sa Đéc"; empty means the first office.
 	Owner string
+	// Categories of complaints; nil means DefaultCategories.
+	Categories []Category
+	// Holidays are the public holidays ("2027-02-17") that deadlines skip
+	// besides weekends.
+	Holidays []string
+	// AckDays is the working days a school has to acknowledge a complaint;
+	// 0 means 1.
+	AckDays int
 }
 
 // ConsentVersion identifies the wording of the consent notice; a parent's
@@ -58,10 +69,53 @@ func New(s Settings) (*Engine, error) {
 	if owner == "" && len(s.Directory.Offices) > 0 {
 		owner = s.Directory.Offices[0].Name
 	}
+	cats := s.Categories
+	if cats == nil {
+		cats = DefaultCategories()
+	}
+	if err := validCategories(cats); err != nil {
+		return nil, err
+	}
+	cal := Calendar{Location: loc, Holidays: map[string]bool{}}
+	for _, h := range s.Holidays {
+		if _, err := time.Parse(time.DateOnly, h); err != nil {
+			return nil, fmt.Errorf("holidays: %q is not a date like 2027-02-17", h)
+		}
+		cal.Holidays[h] = true
+	}
+	ack := s.AckDays
+	if ack <= 0 {
+		ack = 1
+	}
 	return &Engine{
 		q: s.Questionnaire, dir: s.Directory, caps: s.ClassSizeCaps, expiry: s.SessionExpiry,
 		retention: s.RetentionMonths, loc: loc, consentVersion: ConsentVersion, owner: owner,
+		categories: cats, cal: cal, ackDays: ack,
 	}, nil
+}
+
+func validCategories(cats []Category) error {
+	if len(cats) == 0 {
+		return errors.New("complaints.categories: at least one category is needed")
+	}
+	seen := map[string]bool{}
+	var errs []error
+	for i, c := range cats {
+		switch {
+		case !valueRe.MatchString(c.ID):
+			errs = append(errs, fmt.Errorf("complaints.categories[%d].id %q: want 1-16 of a-z, 0-9, _", i, c.ID))
+		case seen[c.ID]:
+			errs = append(errs, fmt.Errorf("complaints.categories[%d].id %q is used twice", i, c.ID))
+		}
+		seen[c.ID] = true
+		if n := utf8.RuneCountInString(c.Name); n == 0 || n > 60 {
+			errs = append(errs, fmt.Errorf("complaints.categories[%d] (%s).name must be 1-60 characters", i, c.ID))
+		}
+		if c.Days < 1 || c.Days > 90 {
+			errs = append(errs, fmt.Errorf("complaints.categories[%d] (%s).days %d: want 1-90 working days", i, c.ID, c.Days))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Questionnaire returns the engine's questionnaire.
@@ -73,6 +127,9 @@ func (e *Engine) Directory() *Directory { return e.dir }
 // Cap returns the class-size cap for level l (0 when none is set).
 func (e *Engine) Cap(l Level) int { return e.caps[l] }
 
+// Categories returns the complaint categories.
+func (e *Engine) Categories() []Category { return e.categories }
+
 // Result is what handling one input produced.
 type Result struct {
 	// Session is the state to store; nil with Changed means delete it.
@@ -82,18 +139,24 @@ type Result struct {
 	// Response is a submitted survey, to store replacing any earlier one
 	// of the same respondent, wave and school.
 	Response *Response
-	Out      []Outgoing
+	// Complaints are new or changed complaints to store.
+	Complaints []*Complaint
+	Out        []Outgoing
 }
 
 // Handle runs one input of one user through the conversation. s is the
-// stored session, nil when there is none; it is not modified.
-func (e *Engine) Handle(s *Session, env Envelope) Result {
-	t := &turn{e: e, in: env.Input}
+// stored session, nil when there is none; it is not modified. look reads
+// other stored records in the same transaction.
+func (e *Engine) Handle(s *Session, env Envelope, look Lookup) Result {
+	if look == nil {
+		look = &NoRecords{}
+	}
+	t := &turn{e: e, in: env.Input, env: env, look: look}
 	if s != nil {
 		t.s = s.clone()
 	}
 	t.run()
-	res := Result{Session: t.s, Changed: t.changed, Response: t.resp}
+	res := Result{Session: t.s, Changed: t.changed, Response: t.resp, Complaints: t.complaints}
 	if res.Changed && res.Session != nil {
 		res.Session.Updated = env.Input.Now
 	}
@@ -112,6 +175,7 @@ func (e *Engine) Handle(s *Session, env Envelope) Result {
 		o.Reply.Edit = o.EditRef != ""
 		res.Out = append(res.Out, o)
 	}
+	res.Out = append(res.Out, t.out...)
 	return res
 }
 
@@ -133,6 +197,13 @@ func Fallback(env Envelope) []Outgoing {
 type turn struct {
 	e       *Engine
 	in      Input
+	env     Envelope
+	look    Lookup
+	// complaints are the complaints this input created or changed; out
+	// are messages to others than the sender (principals, the office,
+	// the parent of a complaint).
+	complaints []*Complaint
+	out        []Outgoing
 	s       *Session
 	changed bool
 	replies []Reply
@@ -159,9 +230,23 @@ func (t *turn) moved() {
 func (t *turn) run() {
 	in := t.in
 	if in.Group {
+		if o, ok := t.e.dir.OfficeByChat(t.env.Channel, t.env.Chat); ok {
+			var schools []string
+			for _, sc := range t.e.dir.Schools {
+				if sc.Office == o.ID {
+					schools = append(schools, sc.Code)
+				}
+			}
+			t.staff(schools)
+			return
+		}
 		if in.Kind == KindCommand {
 			t.say(T("group.private"))
 		}
+		return
+	}
+	if schools, _ := t.e.dir.Scope(t.env.Channel + ":" + t.env.User); len(schools) > 0 {
+		t.staff(schools)
 		return
 	}
 	if t.s == nil || t.s.Consent == nil {
@@ -187,6 +272,21 @@ func (t *turn) run() {
 		t.text()
 	case KindEdited:
 		t.reprompt(T("edited"))
+	case KindPhoto:
+		switch t.s.Step {
+		case StepCText:
+			t.complaintText(in.Text, in.Photo)
+		case StepCPhotos:
+			t.addPhoto(in.Photo, in.Text)
+		default:
+			t.reprompt(T("other", T("other.photo")))
+		}
+	case KindContact:
+		if t.s.Step == StepCContact {
+			t.contact()
+			return
+		}
+		t.reprompt(T("other", T("other.contact")))
 	default:
 		what := "other." + in.What
 		if _, ok := vi[msg(what)]; !ok {
@@ -270,6 +370,12 @@ func (t *turn) command() {
 		t.menu()
 	case "khaosat", "survey":
 		t.startSurvey()
+	case "phananh", "gopy":
+		t.startComplaint()
+	case "phananhcuatoi", "cuatoi":
+		t.myComplaints()
+	case "khieunai", "tocao":
+		t.formal()
 	default:
 		t.reprompt(T("unknown.command", t.in.Command))
 	}
@@ -318,6 +424,30 @@ func (t *turn) button() {
 	case "m:h":
 		t.say(T("help"))
 		t.menu()
+		return
+	case "m:p":
+		t.startComplaint()
+		return
+	case "m:l":
+		t.myComplaints()
+		return
+	case "m:f":
+		t.formal()
+		return
+	case "m:m":
+		t.menu()
+		return
+	}
+	if verb, arg, _ := strings.Cut(data, ":"); verb == "a" || verb == "f" {
+		if verb == "f" {
+			t.followup(arg)
+			return
+		}
+		if c, ok := t.ownComplaint(arg); ok {
+			t.startAddInfo(c)
+			return
+		}
+		t.stale()
 		return
 	}
 	if verb, code, _ := strings.Cut(data, ":"); verb == "cy" || verb == "cn" {
@@ -405,7 +535,7 @@ func (t *turn) act(action string) bool {
 		t.moved()
 		t.send(t.promptReply())
 	default:
-		return false
+		return t.complaintAct(verb, arg)
 	}
 	return true
 }
@@ -433,6 +563,19 @@ func (t *turn) text() {
 			return
 		}
 	}
+	if s.Step == StepCText || s.Step == StepCAdd {
+		if b, ok := match(in.Text, flat(t.promptReply().Buttons), in.Numbered); ok {
+			t.in.Kind, t.in.Data = KindButton, b.Data
+			t.button()
+			return
+		}
+		if s.Step == StepCAdd {
+			t.addInfo(in.Text)
+		} else {
+			t.complaintText(in.Text, "")
+		}
+		return
+	}
 	if s.Step == StepLevel || s.Step == StepSchool {
 		if sc, ok := t.e.dir.School(in.Text); ok {
 			t.chooseSchool(sc, s.Intent)
@@ -451,9 +594,14 @@ func (t *turn) text() {
 			return
 		}
 	}
-	if in.Numbered {
+	switch {
+	case s.Step == StepCPhotos:
+		t.reprompt(T("c.photos.text"))
+	case s.Step == StepCContact:
+		t.reprompt(T("c.contact.text"))
+	case in.Numbered:
 		t.reprompt(T("press.numbered"))
-	} else {
+	default:
 		t.reprompt(T("press"))
 	}
 }
@@ -549,6 +697,18 @@ func (t *turn) promptReply() Reply {
 		return t.questionReply()
 	case StepConfirm:
 		return t.confirmReply()
+	case StepCategory:
+		return t.categoryReply()
+	case StepCText:
+		return t.complaintTextReply()
+	case StepCPhotos:
+		return t.photosReply()
+	case StepCContact:
+		return t.contactReply()
+	case StepCConfirm:
+		return t.complaintConfirmReply()
+	case StepCAdd:
+		return t.addInfoReply()
 	}
 	return t.menuReply()
 }
@@ -567,6 +727,7 @@ func (t *turn) menuReply() Reply {
 	}
 	return Reply{Text: text, Buttons: [][]Button{
 		{{Label: label, Data: "m:s"}},
+		{{Label: T("menu.complaint"), Data: "m:p"}, {Label: T("menu.mine"), Data: "m:l"}},
 		{{Label: T("menu.school"), Data: "m:c"}, {Label: T("menu.help"), Data: "m:h"}},
 	}}
 }
@@ -625,7 +786,7 @@ func (t *turn) chooseSchool(sc *School, intent Step) {
 	if !t.validGrade(s.Grade) {
 		s.Grade = ""
 	}
-	if s.Grade == "" {
+	if s.Grade == "" && intent == StepQuestion {
 		s.Step = StepGrade
 		t.moved()
 		t.send(t.promptReply())
@@ -646,6 +807,14 @@ func (t *turn) afterSchool() {
 	t.moved()
 	if intent == StepQuestion {
 		t.startSurvey()
+		return
+	}
+	if intent == StepCText && s.Draft != nil {
+		s.Step = StepCText
+		t.moved()
+		p := t.promptReply()
+		p.Text = T("c.school", t.draftSchool()) + "\n\n" + p.Text
+		t.send(p)
 		return
 	}
 	sc, _ := t.e.dir.School(s.School)

@@ -15,7 +15,7 @@ func TestNonceNeverLooksLikeAnotherButton(t *testing.T) {
 	for _, nonce := range []uint32{0, 1, 22, 455, 466, 1 << 20, 1<<32 - 1} {
 		s := &Session{Consent: &Consent{At: now}, School: "TH-03", Grade: "3", Step: StepQuestion, Wave: "w1",
 			Answers: map[string]string{}, Nonce: nonce, Updated: now}
-		res := e.Handle(s, Envelope{Channel: "t", User: "1", Chat: "1", Input: Input{Kind: KindText, Text: "Có", Now: now}})
+		res := e.Handle(s, Envelope{Channel: "t", User: "1", Chat: "1", Input: Input{Kind: KindText, Text: "Có", Now: now}}, nil)
 		if res.Session == nil || res.Session.Q != 1 || res.Session.Answers["A1"] != "yes" {
 			t.Errorf("nonce %d: typed «Có» at question 1 gave %+v", nonce, res.Session)
 		}

@@ -17,6 +17,8 @@ const (
 	KindButton                   // a button press; Data holds the button's data
 	KindOther                    // a sticker, photo, voice note, file…: What says which
 	KindEdited                   // an edited earlier message
+	KindPhoto                    // a photo: Photo holds its reference, Text its caption
+	KindContact                  // a shared contact: Phone, and ContactUser when it is a user's own
 )
 
 // Input is one thing a user sent, in channel-neutral form.
@@ -28,6 +30,10 @@ type Input struct {
 	Data    string // KindButton
 	What    string // KindOther: "sticker", "photo", "voice", …
 	Now     time.Time
+
+	Photo       string // KindPhoto: the channel's reference to the photo
+	Phone       string // KindContact
+	ContactUser string // KindContact: the user the contact belongs to, if known
 
 	// Numbered is set by channels that show options as a numbered list
 	// (the terminal, Zalo): a typed number then picks an option.
@@ -61,6 +67,9 @@ type Envelope struct {
 	MessageRef string // for a button: the message it sits on, to edit in place
 	CallbackID string // for a button: the press, to acknowledge
 	Input      Input
+	// Key is the sender's respondent key, set by whoever applies the
+	// envelope (it holds the secret).
+	Key Key
 	// Raw is the update as the channel sent it, kept only if handling it
 	// fails.
 	Raw string
@@ -83,6 +92,15 @@ type Reply struct {
 	// comment): numbered channels then show its buttons by label, so that
 	// "35" is a class size and not option 35.
 	Typed bool
+	// Photo, when set, makes the reply a photo (a channel reference) with
+	// Text as its caption.
+	Photo string
+	// AskContact, when set, is the label of the channel's "share my phone
+	// number" button, shown with the options (on Telegram as a reply
+	// keyboard, whose buttons send their labels as text); HideKeyboard
+	// removes that keyboard again.
+	AskContact   string
+	HideKeyboard bool
 }
 
 // OutKind says what an outgoing row asks the channel to do.

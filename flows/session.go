@@ -18,7 +18,25 @@ const (
 	StepGrade    Step = "grade"    // choosing the child's grade
 	StepQuestion Step = "question" // answering question Q
 	StepConfirm  Step = "confirm"  // reviewing the answers before sending
+
+	StepCategory   Step = "c_cat"     // complaint: choosing the category
+	StepCText      Step = "c_text"    // complaint: describing the problem
+	StepCPhotos    Step = "c_photos"  // complaint: adding photos
+	StepCContact   Step = "c_contact" // complaint: anonymous or phone
+	StepCConfirm   Step = "c_confirm" // complaint: reviewing before sending
+	StepCAdd       Step = "c_add"     // adding information to complaint Target
+	StepStaffReply Step = "s_reply"   // staff: writing the reply to complaint Target
+	StepStaffRefer Step = "s_refer"   // staff: writing where complaint Target is referred
 )
+
+// Draft is a complaint being written.
+type Draft struct {
+	Category  string   `json:"category,omitempty"`
+	Text      string   `json:"text,omitempty"`
+	Photos    []string `json:"photos,omitempty"`
+	Anonymous bool     `json:"anonymous,omitempty"`
+	Phone     string   `json:"phone,omitempty"`
+}
 
 // Consent records what the parent agreed to and when.
 type Consent struct {
@@ -45,6 +63,12 @@ type Session struct {
 	// older message is recognised and cannot change the current answer.
 	Nonce   uint32    `json:"nonce"`
 	Updated time.Time `json:"updated"`
+
+	Draft  *Draft `json:"draft,omitempty"`
+	Target uint64 `json:"target,omitempty"` // the complaint a step is about
+	// Staff marks the session of a principal or office staff member,
+	// kept without the parents' consent: they act in office.
+	Staff bool `json:"staff,omitempty"`
 }
 
 func (s *Session) clone() *Session {
@@ -55,12 +79,18 @@ func (s *Session) clone() *Session {
 	}
 	c.Done = maps.Clone(s.Done)
 	c.Answers = maps.Clone(s.Answers)
+	if s.Draft != nil {
+		d := *s.Draft
+		d.Photos = append([]string(nil), s.Draft.Photos...)
+		c.Draft = &d
+	}
 	return &c
 }
 
 // reset ends whatever was in progress, keeping consent, school and grade.
 func (s *Session) reset() {
 	s.Step, s.Intent, s.Level, s.Page, s.Wave, s.Q, s.Answers = StepMenu, StepMenu, "", 0, "", 0, nil
+	s.Draft, s.Target = nil, 0
 }
 
 // Response is one parent's submitted answers for a school in a wave.

@@ -37,7 +37,7 @@ func day(s string) time.Time {
 func testEngine(t testing.TB) *Engine {
 	t.Helper()
 	d := &Directory{
-		Offices: []Office{{ID: "sadec", Name: "Phòng GDĐT thành phố Sa Đéc", Chat: "-100"}},
+		Offices: []Office{{ID: "sadec", Name: "Phòng GDĐT thành phố Sa Đéc", Chat: "test:-100", Staff: []string{"test:901"}}},
 		Waves:   []Wave{{ID: "w1", Title: "Học kì I, 2026–2027", Start: day("2026-09-01"), End: day("2027-01-16")}},
 		Schools: []School{
 			{Code: "MN-HN", Name: "Trường Mầm non Hồng Nhung", Level: Preschool, Office: "sadec"},
@@ -47,27 +47,74 @@ func testEngine(t testing.TB) *Engine {
 	for i := 1; i <= 10; i++ {
 		d.Schools = append(d.Schools, School{Code: fmt.Sprintf("TH-%02d", i), Name: fmt.Sprintf("Trường Tiểu học số %d", i), Level: Primary, Office: "sadec"})
 	}
+	d.Schools[2+2].Principals = []string{"test:900"} // TH-03
 	e, err := New(Settings{Questionnaire: DefaultQuestionnaire(), Directory: d,
 		ClassSizeCaps: map[Level]int{Preschool: 35, Primary: 35, Lower: 45},
-		SessionExpiry: 72 * time.Hour, RetentionMonths: 12, Location: hcm})
+		SessionExpiry: 72 * time.Hour, RetentionMonths: 12, Location: hcm,
+		Holidays: []string{"2026-12-31", "2027-01-01"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return e
 }
 
-// sim is one parent's chat as a channel would show it.
+// sim is a channel as its users would see it: one chat per user (and the
+// office's group chat), each user's stored session, and the complaints.
 type sim struct {
 	t        testing.TB
 	e        *Engine
-	stored   []byte // the session as stored, JSON
+	user     string // who is typing
+	chat     string // where
+	stored   map[string][]byte // user → session as stored, JSON
 	now      time.Time
 	numbered bool
-	msgs     []simMsg
+	chats    map[string][]simMsg
+	nextID   int
 	callback int
 	out      strings.Builder
 	saved    []*Response
+	look     *memRecords
 }
+
+// memRecords keeps complaints for the sim as the store would.
+type memRecords struct {
+	byID map[uint64]*Complaint
+	next uint64
+}
+
+func (m *memRecords) Complaint(id uint64) (*Complaint, bool) {
+	c, ok := m.byID[id]
+	if !ok {
+		return nil, false
+	}
+	return c.clone(), true
+}
+
+func (m *memRecords) ComplaintsBy(k Key) []*Complaint {
+	var out []*Complaint
+	for id := m.next; id > 0; id-- {
+		if c, ok := m.byID[id]; ok && c.ReporterKey == k {
+			out = append(out, c.clone())
+		}
+	}
+	return out
+}
+
+func (m *memRecords) OpenComplaints(schools []string) []*Complaint {
+	var out []*Complaint
+	for id := uint64(1); id <= m.next; id++ {
+		if c, ok := m.byID[id]; ok && c.Status.Open() {
+			for _, s := range schools {
+				if s == c.School {
+					out = append(out, c.clone())
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (m *memRecords) NextComplaintID() uint64 { m.next++; return m.next }
 
 type simMsg struct {
 	id      int
@@ -76,14 +123,17 @@ type simMsg struct {
 }
 
 func newSim(t testing.TB, e *Engine) *sim {
-	return &sim{t: t, e: e, now: time.Date(2026, 11, 26, 9, 0, 0, 0, hcm)}
+	return &sim{t: t, e: e, now: time.Date(2026, 11, 26, 9, 0, 0, 0, hcm), user: "42", chat: "42",
+		stored: map[string][]byte{}, chats: map[string][]simMsg{}, look: &memRecords{byID: map[uint64]*Complaint{}}}
 }
 
-// lastWithButtons is the newest message that has buttons.
+// lastWithButtons is the newest message of the current chat that has
+// buttons.
 func (s *sim) lastWithButtons() *simMsg {
-	for i := len(s.msgs) - 1; i >= 0; i-- {
-		if len(s.msgs[i].buttons) > 0 {
-			return &s.msgs[i]
+	msgs := s.chats[s.chat]
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if len(msgs[i].buttons) > 0 {
+			return &msgs[i]
 		}
 	}
 	return nil
@@ -94,7 +144,7 @@ func (s *sim) step(line string) {
 	t := s.t
 	fmt.Fprintf(&s.out, "> %s\n", line)
 	s.now = s.now.Add(5 * time.Second)
-	env := Envelope{Channel: "test", User: "42", Chat: "42"}
+	env := Envelope{Channel: "test", User: s.user, Chat: s.chat, Key: RespondentKey([]byte("test"), "test", s.user)}
 	var in Input
 	switch {
 	case strings.HasPrefix(line, "["):
@@ -103,9 +153,9 @@ func (s *sim) step(line string) {
 		if at != "" {
 			id, _ := strconv.Atoi(strings.TrimPrefix(at, "@"))
 			m = nil
-			for i := range s.msgs {
-				if s.msgs[i].id == id {
-					m = &s.msgs[i]
+			for i, x := range s.chats[s.chat] {
+				if x.id == id {
+					m = &s.chats[s.chat][i]
 				}
 			}
 		}
@@ -136,6 +186,16 @@ func (s *sim) step(line string) {
 	case strings.HasPrefix(line, "!group "):
 		in = ParseText(strings.TrimPrefix(line, "!group "), s.now)
 		in.Group = true
+	case strings.HasPrefix(line, "!photo "):
+		in = Input{Kind: KindPhoto, Photo: "photo-" + strconv.Itoa(s.nextID), Text: strings.TrimPrefix(line, "!photo ")}
+	case line == "!photo":
+		in = Input{Kind: KindPhoto, Photo: "photo-" + strconv.Itoa(s.nextID)}
+	case strings.HasPrefix(line, "!contact "):
+		phone, owner, _ := strings.Cut(strings.TrimPrefix(line, "!contact "), " ")
+		if owner == "" {
+			owner = s.user
+		}
+		in = Input{Kind: KindContact, Phone: phone, ContactUser: owner}
 	case strings.HasPrefix(line, "!long "):
 		n, _ := strconv.Atoi(strings.TrimPrefix(line, "!long "))
 		in = ParseText(strings.Repeat("ạ", n), s.now)
@@ -146,12 +206,13 @@ func (s *sim) step(line string) {
 	}
 	in.Now = s.now
 	in.Numbered = s.numbered
+	in.Group = in.Group || strings.HasPrefix(s.chat, "-")
 	env.Input = in
 
 	var before *Session
-	if s.stored != nil {
+	if v := s.stored[s.user]; v != nil {
 		before = new(Session)
-		if err := json.Unmarshal(s.stored, before); err != nil {
+		if err := json.Unmarshal(v, before); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -159,23 +220,30 @@ func (s *sim) step(line string) {
 	if before != nil {
 		snapshot = before.clone()
 	}
-	res := s.e.Handle(before, env)
+	res := s.e.Handle(before, env, s.look)
 	if before != nil && !reflect.DeepEqual(before, snapshot) {
 		t.Errorf("%q: Handle modified the session it was given", line)
 	}
 	s.check(line, env, res)
 	if res.Changed {
 		if res.Session == nil {
-			s.stored = nil
+			delete(s.stored, s.user)
 		} else {
 			v, err := json.Marshal(res.Session)
 			if err != nil {
 				t.Fatal(err)
 			}
-			s.stored = v
+			s.stored[s.user] = v
 		}
 	}
+	for _, c := range res.Complaints {
+		s.look.byID[c.ID] = c.clone()
+	}
 	for _, o := range res.Out {
+		where := ""
+		if o.Chat != s.chat {
+			where = "→ " + o.Chat + " "
+		}
 		switch {
 		case o.Kind == OutAck:
 			if o.Reply.Text != "" {
@@ -183,16 +251,16 @@ func (s *sim) step(line string) {
 			}
 		case o.EditRef != "":
 			id, _ := strconv.Atoi(o.EditRef)
-			for i := range s.msgs {
-				if s.msgs[i].id == id {
-					s.msgs[i].text, s.msgs[i].buttons = o.Reply.Text, o.Reply.Buttons
+			for i, m := range s.chats[o.Chat] {
+				if m.id == id {
+					s.chats[o.Chat][i].text, s.chats[o.Chat][i].buttons = o.Reply.Text, o.Reply.Buttons
 				}
 			}
-			s.print(fmt.Sprintf("#%d edited", id), o.Reply)
+			s.print(fmt.Sprintf("%s#%d edited", where, id), o.Reply)
 		default:
-			id := len(s.msgs) + 1
-			s.msgs = append(s.msgs, simMsg{id: id, text: o.Reply.Text, buttons: o.Reply.Buttons})
-			s.print(fmt.Sprintf("#%d", id), o.Reply)
+			s.nextID++
+			s.chats[o.Chat] = append(s.chats[o.Chat], simMsg{id: s.nextID, text: o.Reply.Text, buttons: o.Reply.Buttons})
+			s.print(fmt.Sprintf("%s#%d", where, s.nextID), o.Reply)
 		}
 	}
 	if r := res.Response; r != nil {
@@ -203,13 +271,26 @@ func (s *sim) step(line string) {
 		}
 		fmt.Fprintln(&s.out)
 	}
-	if s.stored == nil {
+	if s.stored[s.user] == nil {
 		fmt.Fprintln(&s.out, "  (nothing stored)")
 	}
 	fmt.Fprintln(&s.out)
 }
 
 func (s *sim) print(head string, r Reply) {
+	var flags []string
+	if r.Photo != "" {
+		flags = append(flags, "photo "+r.Photo)
+	}
+	if r.AskContact != "" {
+		flags = append(flags, "asks for contact: "+r.AskContact)
+	}
+	if r.HideKeyboard {
+		flags = append(flags, "hides keyboard")
+	}
+	if len(flags) > 0 {
+		head += " (" + strings.Join(flags, ", ") + ")"
+	}
 	fmt.Fprintf(&s.out, "  %s: %s\n", head, strings.ReplaceAll(r.Text, "\n", "\n    | "))
 	for i, row := range r.Buttons {
 		var labels []string
@@ -242,6 +323,12 @@ func (s *sim) check(line string, env Envelope, res Result) {
 		}
 		if o.EditRef != "" {
 			edits++
+			if o.Reply.AskContact != "" || o.Reply.HideKeyboard {
+				t.Errorf("%q: an edit cannot show or hide the phone keyboard", line)
+			}
+		}
+		if o.Reply.HideKeyboard && len(o.Reply.Buttons) > 0 {
+			t.Errorf("%q: a message cannot hide the phone keyboard and show buttons", line)
 		}
 		if o.Reply.Text == "" {
 			t.Errorf("%q: an empty message", line)
@@ -266,7 +353,7 @@ func (s *sim) check(line string, env Envelope, res Result) {
 	if !env.Input.Group && len(res.Out)-acks == 0 {
 		t.Errorf("%q: the parent got no answer", line)
 	}
-	if res.Changed && res.Session != nil && res.Session.Consent == nil {
+	if res.Changed && res.Session != nil && res.Session.Consent == nil && !res.Session.Staff {
 		t.Errorf("%q: a session without consent would be stored", line)
 	}
 }
@@ -298,8 +385,39 @@ func (s *sim) run(script string) {
 		case line == "@numbered":
 			s.numbered = true
 			fmt.Fprintf(&s.out, "%s\n\n", line)
+		case strings.HasPrefix(line, "@as "):
+			// "@as USER" or "@as USER in CHAT" (a group's chat id is negative).
+			who, in, _ := strings.Cut(strings.TrimPrefix(line, "@as "), " in ")
+			s.user, s.chat = who, who
+			if in != "" {
+				s.chat = in
+			}
+			fmt.Fprintf(&s.out, "%s\n\n", line)
+		case strings.HasPrefix(line, "@sweep"):
+			fmt.Fprintf(&s.out, "%s\n", line)
+			s.sweep()
+			fmt.Fprintln(&s.out)
 		default:
 			s.step(line)
+		}
+	}
+}
+
+// sweep runs the deadline check over every complaint, as the scheduler does.
+func (s *sim) sweep() {
+	for id := uint64(1); id <= s.look.next; id++ {
+		c, ok := s.look.byID[id]
+		if !ok {
+			continue
+		}
+		changed, out := s.e.Sweep(c, s.now)
+		if changed != nil {
+			s.look.byID[id] = changed
+		}
+		for _, o := range out {
+			s.nextID++
+			s.chats[o.Chat] = append(s.chats[o.Chat], simMsg{id: s.nextID, text: o.Reply.Text, buttons: o.Reply.Buttons})
+			s.print(fmt.Sprintf("→ %s #%d", o.Chat, s.nextID), o.Reply)
 		}
 	}
 }

@@ -26,7 +26,10 @@ var (
 	bOutbox    = []byte("outbox")
 	bMeta      = []byte("meta")
 	bDead      = []byte("dead")
-	buckets    = [][]byte{bSessions, bResponses, bAggs, bOutbox, bMeta, bDead}
+	bComplaint = []byte("complaints")
+	bByParent  = []byte("complaints_by_parent") // respondent key, id → nil
+	bOpen      = []byte("complaints_open")      // school 0 id → nil
+	buckets    = [][]byte{bSessions, bResponses, bAggs, bOutbox, bMeta, bDead, bComplaint, bByParent, bOpen}
 )
 
 // ErrLocked means another process holds the database file.
@@ -194,6 +197,8 @@ func (db *DB) Apply(b flows.Batch) error {
 // a panic in handling sets the input aside.
 func (db *DB) applyOne(w *writer, env flows.Envelope) (queued int, err error) {
 	key := flows.RespondentKey(db.secret, env.Channel, env.User)
+	env.Key = key
+	w.err = nil
 	var res flows.Result
 	handled := func() (failure any) {
 		defer func() {
@@ -205,7 +210,10 @@ func (db *DB) applyOne(w *writer, env flows.Envelope) (queued int, err error) {
 		if err != nil {
 			return err
 		}
-		res = db.eng.Handle(sess, env)
+		res = db.eng.Handle(sess, env, w)
+		if w.err != nil {
+			return w.err
+		}
 		return nil
 	}()
 	if handled != nil {
@@ -229,6 +237,11 @@ func (db *DB) applyOne(w *writer, env flows.Envelope) (queued int, err error) {
 			return 0, err
 		}
 	}
+	for _, c := range res.Complaints {
+		if err := w.saveComplaint(c); err != nil {
+			return 0, err
+		}
+	}
 	return len(res.Out), w.enqueue(res.Out)
 }
 
@@ -244,6 +257,9 @@ func isDBError(err error) bool {
 type writer struct {
 	tx   *bbolt.Tx
 	seal *sealer
+	// err is the first failure of a read the engine asked for; the
+	// engine's Lookup cannot return errors, so Apply checks it after.
+	err error
 }
 
 func (w *writer) session(key flows.Key) (*flows.Session, error) {

@@ -7,9 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
 
 	"hailong"
@@ -39,6 +41,12 @@ type Config struct {
 		RetentionMonths   int            `yaml:"retention_months"`
 		ClassSizeCaps     map[string]int `yaml:"class_size_caps"`
 	} `yaml:"survey"`
+	Complaints struct {
+		AckDays       int            `yaml:"ack_days"`
+		CheckSchedule string         `yaml:"check_schedule"`
+		Holidays      []string       `yaml:"holidays"`
+		Categories    []categoryYAML `yaml:"categories"`
+	} `yaml:"complaints"`
 	Waves []struct {
 		ID    string `yaml:"id"`
 		Title string `yaml:"title"`
@@ -48,13 +56,15 @@ type Config struct {
 	Offices []struct {
 		ID     string `yaml:"id"`
 		Name   string `yaml:"name"`
-		ChatID string `yaml:"chat_id"`
+		ChatID string   `yaml:"chat_id"`
+		Staff  []string `yaml:"staff"`
 	} `yaml:"offices"`
 	Schools []struct {
-		Code   string `yaml:"code"`
-		Name   string `yaml:"name"`
-		Level  string `yaml:"level"`
-		Office string `yaml:"office"`
+		Code       string   `yaml:"code"`
+		Name       string   `yaml:"name"`
+		Level      string   `yaml:"level"`
+		Office     string   `yaml:"office"`
+		Principals []string `yaml:"principals"`
 	} `yaml:"schools"`
 
 	// Derived by load.
@@ -64,8 +74,20 @@ type Config struct {
 	directory     *flows.Directory
 }
 
+type categoryYAML struct {
+	ID     string `yaml:"id"`
+	Name   string `yaml:"name"`
+	Days   int    `yaml:"days"`
+	Urgent bool   `yaml:"urgent"`
+}
+
 func defaults() Config {
 	var c Config
+	c.Complaints.AckDays = 1
+	c.Complaints.CheckSchedule = "*/10 * * * *"
+	for _, k := range flows.DefaultCategories() {
+		c.Complaints.Categories = append(c.Complaints.Categories, categoryYAML{ID: k.ID, Name: k.Name, Days: k.Days, Urgent: k.Urgent})
+	}
 	c.Database = "hailong.db"
 	c.Timezone = "Asia/Ho_Chi_Minh"
 	c.Telegram.APIEndpoint = "https://api.telegram.org/bot%s/%s"
@@ -180,12 +202,45 @@ func (c *Config) resolve(dir string) error {
 			c.questionnaire = q
 		}
 	}
-	d := &flows.Directory{}
-	for _, o := range c.Offices {
-		d.Offices = append(d.Offices, flows.Office{ID: o.ID, Name: o.Name, Chat: o.ChatID})
+	if c.Complaints.AckDays < 1 || c.Complaints.AckDays > 10 {
+		bad("complaints.ack_days %d: want 1 to 10 working days", c.Complaints.AckDays)
 	}
-	for _, s := range c.Schools {
-		d.Schools = append(d.Schools, flows.School{Code: s.Code, Name: s.Name, Level: flows.Level(s.Level), Office: s.Office})
+	if _, err := cron.ParseStandard(c.Complaints.CheckSchedule); err != nil {
+		bad("complaints.check_schedule %q: %v", c.Complaints.CheckSchedule, err)
+	}
+	for i, h := range c.Complaints.Holidays {
+		if _, err := time.Parse(time.DateOnly, h); err != nil {
+			bad("complaints.holidays[%d] %q: want a date like 2027-01-01", i, h)
+		}
+	}
+	d := &flows.Directory{}
+	for i, o := range c.Offices {
+		off := flows.Office{ID: o.ID, Name: o.Name}
+		if o.ChatID != "" {
+			if _, err := strconv.ParseInt(o.ChatID, 10, 64); err != nil {
+				bad("offices[%d] (%s).chat_id %q: want a Telegram chat id, a number like -1001234567890", i, o.ID, o.ChatID)
+			}
+			off.Chat = "telegram:" + o.ChatID
+		}
+		for j, u := range o.Staff {
+			id, err := userID(u)
+			if err != nil {
+				bad("offices[%d] (%s).staff[%d]: %v", i, o.ID, j, err)
+			}
+			off.Staff = append(off.Staff, id)
+		}
+		d.Offices = append(d.Offices, off)
+	}
+	for i, s := range c.Schools {
+		sc := flows.School{Code: s.Code, Name: s.Name, Level: flows.Level(s.Level), Office: s.Office}
+		for j, u := range s.Principals {
+			id, err := userID(u)
+			if err != nil {
+				bad("schools[%d] (%s).principals[%d]: %v", i, s.Code, j, err)
+			}
+			sc.Principals = append(sc.Principals, id)
+		}
+		d.Schools = append(d.Schools, sc)
 	}
 	for i, w := range c.Waves {
 		start, err1 := time.ParseInLocation(time.DateOnly, w.Start, loc)
@@ -206,6 +261,16 @@ func (c *Config) resolve(dir string) error {
 	return errors.Join(errs...)
 }
 
+// userID reads a staff member's id: a Telegram user id, as "123456789" or
+// "telegram:123456789".
+func userID(s string) (string, error) {
+	id := strings.TrimPrefix(strings.TrimSpace(s), "telegram:")
+	if n, err := strconv.ParseInt(id, 10, 64); err != nil || n <= 0 {
+		return "", fmt.Errorf("%q: want a Telegram user id, a positive number (the user can get it from @userinfobot)", s)
+	}
+	return "telegram:" + id, nil
+}
+
 // engine builds the conversation engine of the configuration.
 func (c *Config) engine() (*flows.Engine, error) {
 	caps := map[flows.Level]int{}
@@ -216,7 +281,16 @@ func (c *Config) engine() (*flows.Engine, error) {
 		Questionnaire: c.questionnaire, Directory: c.directory, ClassSizeCaps: caps,
 		SessionExpiry: c.Survey.SessionExpiry, RetentionMonths: c.Survey.RetentionMonths,
 		Location: c.loc, Owner: c.Owner,
+		Categories: c.categories(), Holidays: c.Complaints.Holidays, AckDays: c.Complaints.AckDays,
 	})
+}
+
+func (c *Config) categories() []flows.Category {
+	var out []flows.Category
+	for _, k := range c.Complaints.Categories {
+		out = append(out, flows.Category{ID: k.ID, Name: k.Name, Days: k.Days, Urgent: k.Urgent})
+	}
+	return out
 }
 
 func (c *Config) limits() bot.Limits {

@@ -30,12 +30,16 @@ func settings(c Config) map[string]any {
 		"survey.min_respondents":              c.Survey.MinRespondents,
 		"survey.retention_months":             c.Survey.RetentionMonths,
 		"survey.class_size_caps":              c.Survey.ClassSizeCaps,
+		"complaints.ack_days":                 c.Complaints.AckDays,
+		"complaints.check_schedule":           c.Complaints.CheckSchedule,
+		"complaints.categories":               c.Complaints.Categories,
 	}
 }
 
 // withoutDirectory keeps only the settings that have a default.
 func withoutDirectory(c Config) Config {
 	c.Waves, c.Offices, c.Schools = nil, nil, nil
+	c.Complaints.Holidays = nil // the example lists next year's; the default is none
 	c.source, c.loc, c.questionnaire, c.directory = "", nil, nil, nil
 	return c
 }

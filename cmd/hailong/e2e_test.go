@@ -75,15 +75,18 @@ telegram:
   api_endpoint: %q
   poll_timeout: 5s
   limits: {per_second: 1000, per_chat_per_second: 1000, per_chat_burst: 100, group_per_minute: 6000}
+complaints:
+  check_schedule: "@every 1s"
+  holidays: [2027-01-01]
 waves:
   - {id: w1, title: "Học kì I, 2026–2027", start: 2026-09-01, end: 2027-01-15}
 offices:
-  - {id: sadec, name: "Phòng GDĐT thành phố Sa Đéc", chat_id: "-1001"}
+  - {id: sadec, name: "Phòng GDĐT thành phố Sa Đéc", chat_id: "%d"}
 schools:
   - {code: MN-HN, name: "Trường Mầm non Hồng Nhung", level: mn, office: sadec}
-  - {code: TH-TV, name: "Trường Tiểu học Trưng Vương", level: th, office: sadec}
-  - {code: THCS-TD, name: "Trường THCS Trần Hưng Đạo", level: thcs, office: sadec}
-`, endpoint)
+  - {code: TH-TV, name: "Trường Tiểu học Trưng Vương", level: th, office: sadec, principals: ["%d"]}
+  - {code: THCS-TD, name: "Trường THCS Trần Hưng Đạo", level: thcs, office: sadec, principals: ["%d"]}
+`, endpoint, officeChat, principalTV.ID, principalTD.ID)
 }
 
 func newHarness(t *testing.T) *harness {

@@ -17,6 +17,8 @@ import (
 	"time"
 	_ "time/tzdata" // Asia/Ho_Chi_Minh must load on a bare machine
 
+	"github.com/robfig/cron/v3"
+
 	"hailong/bot"
 	"hailong/store"
 )
@@ -172,7 +174,35 @@ func (s *system) serve(ctx context.Context, cfg *Config, db *store.DB, token str
 		return err
 	}
 	log.Info("polling Telegram", "bot", "@"+b.Username())
+	stop, err := s.schedule(cfg, db, log)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	return b.Run(ctx)
+}
+
+// schedule checks complaint deadlines now — so one passed while the bot
+// was down is escalated at once — and then on the configured schedule.
+// stop waits for a check in progress.
+func (s *system) schedule(cfg *Config, db *store.DB, log *slog.Logger) (stop func(), err error) {
+	sweep := func() {
+		n, err := db.Sweep(s.now())
+		if err != nil {
+			log.Error("check complaint deadlines", "err", err)
+			return
+		}
+		if n > 0 {
+			log.Info("escalated overdue complaints", "count", n)
+		}
+	}
+	sweep()
+	c := cron.New(cron.WithLocation(cfg.loc))
+	if _, err := c.AddFunc(cfg.Complaints.CheckSchedule, sweep); err != nil {
+		return nil, fmt.Errorf("complaints.check_schedule: %w", err)
+	}
+	c.Start()
+	return func() { <-c.Stop().Done() }, nil
 }
 
 var _ bot.Store = (*store.DB)(nil)

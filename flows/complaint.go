@@ -1,0 +1,216 @@
+package flows
+
+import (
+	"fmt"
+	"time"
+)
+
+// Category is a kind of complaint (phản ánh, kiến nghị), with who must act
+// and how fast.
+type Category struct {
+	ID     string
+	Name   string
+	Days   int  // working days to resolve
+	Urgent bool // the office chat is alerted at once, not only the principal
+}
+
+// DefaultCategories are the categories of PRODUCT.md.
+func DefaultCategories() []Category {
+	return []Category{
+		{ID: "csvc", Name: "Cơ sở vật chất", Days: 10},
+		{ID: "siso", Name: "Sĩ số, ca học", Days: 10},
+		{ID: "daythem", Name: "Dạy thêm, học thêm", Days: 10},
+		{ID: "thuchi", Name: "Thu chi, công khai tài chính", Days: 10},
+		{ID: "giangday", Name: "Chất lượng giảng dạy, thái độ giáo viên", Days: 10},
+		{ID: "lienlac", Name: "Thông tin, liên lạc với nhà trường", Days: 10},
+		{ID: "antoan", Name: "An toàn, bạo lực học đường, thực phẩm", Days: 5, Urgent: true},
+		{ID: "thutuc", Name: "Thủ tục hành chính (tuyển sinh, chuyển trường)", Days: 10},
+		{ID: "khac", Name: "Khác", Days: 10},
+	}
+}
+
+// Status is where a complaint stands.
+type Status string
+
+// Complaint statuses.
+const (
+	StatusNew       Status = "new"       // Mới
+	StatusAcked     Status = "acked"     // Đã tiếp nhận
+	StatusWorking   Status = "working"   // Đang xử lý
+	StatusResolved  Status = "resolved"  // Đã giải quyết
+	StatusReferred  Status = "referred"  // Không thuộc thẩm quyền (with a referral)
+	StatusDuplicate Status = "duplicate" // Trùng
+)
+
+// Open reports whether the complaint still needs action.
+func (s Status) Open() bool { return s == StatusNew || s == StatusAcked || s == StatusWorking }
+
+// Name is the status as parents and staff read it.
+func (s Status) Name() string {
+	switch s {
+	case StatusNew:
+		return "Mới"
+	case StatusAcked:
+		return "Đã tiếp nhận"
+	case StatusWorking:
+		return "Đang xử lý"
+	case StatusResolved:
+		return "Đã giải quyết"
+	case StatusReferred:
+		return "Không thuộc thẩm quyền"
+	case StatusDuplicate:
+		return "Trùng"
+	}
+	return string(s)
+}
+
+// Address is where a party of a complaint is reached.
+type Address struct {
+	Channel string `json:"ch"`
+	Chat    string `json:"chat"`
+}
+
+// Event is one entry of a complaint's history.
+type Event struct {
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"` // "parent", "principal:<school>", "office:<id>", "system"
+	Action string    `json:"action"`
+	Note   string    `json:"note,omitempty"`
+}
+
+// Complaint is one parent's complaint about a school.
+type Complaint struct {
+	ID       uint64   `json:"id"`
+	School   string   `json:"school"`
+	Office   string   `json:"office"`
+	Category string   `json:"category"`
+	Text     string   `json:"text"`
+	Photos   []string `json:"photos,omitempty"` // channel file references
+
+	Anonymous bool   `json:"anonymous"`
+	Phone     string `json:"phone,omitempty"`
+	// Reporter is where the parent is told of every change; the bot alone
+	// keeps it. ReporterKey ties the complaint to the parent's session.
+	Reporter    Address `json:"reporter"`
+	ReporterKey Key     `json:"reporter_key"`
+
+	Status     Status    `json:"status"`
+	Created    time.Time `json:"created"`
+	AckDue     time.Time `json:"ack_due"`
+	ResolveDue time.Time `json:"resolve_due"`
+	AckedAt    time.Time `json:"acked_at,omitzero"`
+	ResolvedAt time.Time `json:"resolved_at,omitzero"`
+	// Escalated records the deadlines already escalated to the office,
+	// so each is escalated once.
+	Escalated []string `json:"escalated,omitempty"`
+	Reopened  int      `json:"reopened,omitempty"`
+	Followup  string   `json:"followup,omitempty"` // the parent's answer after resolution
+	History   []Event  `json:"history"`
+}
+
+// Code is the ticket code the parent is given.
+func (c *Complaint) Code() string { return ComplaintCode(c.ID) }
+
+// ComplaintCode formats a complaint id as its ticket code.
+func ComplaintCode(id uint64) string { return fmt.Sprintf("PA-%06d", id) }
+
+func (c *Complaint) escalated(which string) bool {
+	for _, e := range c.Escalated {
+		if e == which {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Complaint) log(at time.Time, actor, action, note string) {
+	c.History = append(c.History, Event{At: at, Actor: actor, Action: action, Note: note})
+}
+
+func (c *Complaint) clone() *Complaint {
+	x := *c
+	x.Photos = append([]string(nil), c.Photos...)
+	x.Escalated = append([]string(nil), c.Escalated...)
+	x.History = append([]Event(nil), c.History...)
+	return &x
+}
+
+// Calendar knows which days are working days: not Saturday, not Sunday,
+// not a configured public holiday.
+type Calendar struct {
+	Location *time.Location
+	Holidays map[string]bool // "2027-02-17"
+}
+
+// Working reports whether t's day is a working day.
+func (c Calendar) Working(t time.Time) bool {
+	t = t.In(c.loc())
+	if wd := t.Weekday(); wd == time.Saturday || wd == time.Sunday {
+		return false
+	}
+	return !c.Holidays[t.Format(time.DateOnly)]
+}
+
+func (c Calendar) loc() *time.Location {
+	if c.Location == nil {
+		return time.UTC
+	}
+	return c.Location
+}
+
+// AddWorkingDays returns the deadline n working days after t: the same
+// time of day n working days later. Filed on a day off, the next working
+// day counts as the first, and the deadline is the end of the n-th.
+func (c Calendar) AddWorkingDays(t time.Time, n int) time.Time {
+	t = t.In(c.loc())
+	if !c.Working(t) {
+		d := time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, t.Location())
+		for !c.Working(d) {
+			d = d.AddDate(0, 0, 1)
+		}
+		for ; n > 1; n-- {
+			d = d.AddDate(0, 0, 1)
+			for !c.Working(d) {
+				d = d.AddDate(0, 0, 1)
+			}
+		}
+		return d.AddDate(0, 0, 1)
+	}
+	for n > 0 {
+		t = t.AddDate(0, 0, 1)
+		if c.Working(t) {
+			n--
+		}
+	}
+	return t
+}
+
+// Lookup gives the engine read access to stored records in the
+// transaction it runs in.
+type Lookup interface {
+	// Complaint returns a complaint by id.
+	Complaint(id uint64) (*Complaint, bool)
+	// Complaints returns the complaints filed under a respondent key,
+	// newest first.
+	ComplaintsBy(key Key) []*Complaint
+	// OpenComplaints returns the open complaints of the given schools,
+	// oldest first.
+	OpenComplaints(schools []string) []*Complaint
+	// NextComplaintID reserves the id of a new complaint.
+	NextComplaintID() uint64
+}
+
+// NoRecords is a Lookup with nothing stored, for tools and tests.
+type NoRecords struct{ next uint64 }
+
+// Complaint implements Lookup.
+func (*NoRecords) Complaint(uint64) (*Complaint, bool) { return nil, false }
+
+// ComplaintsBy implements Lookup.
+func (*NoRecords) ComplaintsBy(Key) []*Complaint { return nil }
+
+// OpenComplaints implements Lookup.
+func (*NoRecords) OpenComplaints([]string) []*Complaint { return nil }
+
+// NextComplaintID implements Lookup.
+func (n *NoRecords) NextComplaintID() uint64 { n.next++; return n.next }

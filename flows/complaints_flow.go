@@ -1,0 +1,734 @@
+package flows
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Complaint text limits: long enough to say what happened, short enough
+// to read on a phone.
+const (
+	MinComplaintText = 20
+	MaxComplaintText = 2000
+	MaxPhotos        = 5
+)
+
+func (e *Engine) category(id string) (*Category, bool) {
+	for i := range e.categories {
+		if e.categories[i].ID == id {
+			return &e.categories[i], true
+		}
+	}
+	return nil, false
+}
+
+// startComplaint begins a complaint: the category first.
+func (t *turn) startComplaint() {
+	t.s.reset()
+	t.s.Step, t.s.Draft = StepCategory, &Draft{}
+	t.moved()
+	t.send(t.promptReply())
+}
+
+func (t *turn) categoryReply() Reply {
+	var rows [][]Button
+	for _, c := range t.e.categories {
+		rows = append(rows, []Button{{Label: c.Name, Data: t.nonced("c:" + c.ID)}})
+	}
+	rows = append(rows, []Button{{Label: T("c.formal.button"), Data: "m:f"}}, []Button{{Label: T("c.cancel"), Data: t.nonced("cancel")}})
+	return Reply{Text: T("c.category"), Buttons: rows}
+}
+
+// complaintSchool asks to confirm the known school, or to pick one.
+func (t *turn) complaintSchool() {
+	if sc, ok := t.e.dir.School(t.s.School); ok {
+		t.s.Step = StepCText
+		t.moved()
+		p := t.promptReply()
+		p.Text = T("c.school", sc.Name) + "\n\n" + p.Text
+		p.Buttons = append([][]Button{{{Label: T("c.school.other"), Data: t.nonced("cs")}}}, p.Buttons...)
+		t.send(p)
+		return
+	}
+	t.askLevel(StepCText)
+}
+
+func (t *turn) draftSchool() string {
+	sc, ok := t.e.dir.School(t.s.School)
+	if !ok {
+		return ""
+	}
+	return sc.Name
+}
+
+// complaintAct applies a complaint step's button; false if it does not
+// belong to the current step.
+func (t *turn) complaintAct(verb, arg string) bool {
+	s := t.s
+	switch {
+	case verb == "cancel" && (s.Step == StepCategory || s.Step == StepCText || s.Step == StepCPhotos || s.Step == StepCContact || s.Step == StepCConfirm || s.Step == StepCAdd):
+		s.reset()
+		t.moved()
+		t.send(Reply{Text: T("c.cancelled"), HideKeyboard: true})
+		t.replies = append(t.replies, t.menuReply())
+	case verb == "c" && s.Step == StepCategory:
+		if _, ok := t.e.category(arg); !ok {
+			return false
+		}
+		s.Draft.Category = arg
+		t.complaintSchool()
+	case verb == "cs" && s.Step == StepCText:
+		t.askLevel(StepCText)
+	case verb == "done" && s.Step == StepCPhotos:
+		t.askContact()
+	case verb == "anon" && s.Step == StepCContact:
+		s.Draft.Anonymous, s.Draft.Phone = true, ""
+		t.confirmComplaint()
+	case verb == "send" && s.Step == StepCConfirm:
+		t.fileComplaint()
+	case verb == "edit" && s.Step == StepCConfirm:
+		s.Draft.Text, s.Draft.Photos = "", nil
+		s.Step = StepCText
+		t.moved()
+		t.send(t.promptReply())
+	default:
+		return false
+	}
+	return true
+}
+
+func (t *turn) complaintTextReply() Reply {
+	return Reply{Text: T("c.text", MinComplaintText, MaxComplaintText), Buttons: [][]Button{{{Label: T("c.cancel"), Data: t.nonced("cancel")}}}, Typed: true}
+}
+
+// complaintText takes the description, from a text or a photo's caption.
+func (t *turn) complaintText(text, photo string) {
+	text = strings.TrimSpace(text)
+	n := utf8.RuneCountInString(text)
+	if photo != "" && n == 0 {
+		if len(t.s.Draft.Photos) < MaxPhotos {
+			t.s.Draft.Photos = append(t.s.Draft.Photos, photo)
+			t.moved()
+		}
+		t.reprompt(T("c.text.photo"))
+		return
+	}
+	if n < MinComplaintText {
+		t.reprompt(T("c.text.short", n, MinComplaintText))
+		return
+	}
+	if n > MaxComplaintText {
+		t.reprompt(T("c.text.long", n, MaxComplaintText))
+		return
+	}
+	t.s.Draft.Text = text
+	if photo != "" && len(t.s.Draft.Photos) < MaxPhotos {
+		t.s.Draft.Photos = append(t.s.Draft.Photos, photo)
+	}
+	t.s.Step = StepCPhotos
+	t.moved()
+	t.replies = append(t.replies, t.promptReply())
+}
+
+func (t *turn) photosReply() Reply {
+	n := len(t.s.Draft.Photos)
+	label := T("c.photos.none")
+	if n > 0 {
+		label = T("c.photos.done", n)
+	}
+	return Reply{Text: T("c.photos", MaxPhotos), Buttons: [][]Button{{{Label: label, Data: t.nonced("done")}}, {{Label: T("c.cancel"), Data: t.nonced("cancel")}}}}
+}
+
+func (t *turn) addPhoto(photo, caption string) {
+	d := t.s.Draft
+	if len(d.Photos) >= MaxPhotos {
+		t.reprompt(T("c.photos.full", MaxPhotos))
+		return
+	}
+	d.Photos = append(d.Photos, photo)
+	if c := strings.TrimSpace(caption); c != "" && utf8.RuneCountInString(d.Text)+utf8.RuneCountInString(c)+1 <= MaxComplaintText {
+		d.Text += "\n" + c
+	}
+	t.moved()
+	if len(d.Photos) == MaxPhotos {
+		t.askContact()
+		return
+	}
+	t.reprompt(T("c.photos.got", len(d.Photos)))
+}
+
+func (t *turn) askContact() {
+	t.s.Step = StepCContact
+	t.moved()
+	t.replies = append(t.replies, t.promptReply())
+}
+
+func (t *turn) contactReply() Reply {
+	return Reply{Text: T("c.contact"), Buttons: [][]Button{{{Label: T("c.anonymous"), Data: t.nonced("anon")}}, {{Label: T("c.cancel"), Data: t.nonced("cancel")}}}, AskContact: T("c.share.phone")}
+}
+
+var phoneRe = regexp.MustCompile(`^\+?[0-9]{9,15}$`)
+
+// contact takes a shared phone number: only the parent's own.
+func (t *turn) contact() {
+	in := t.in
+	if in.ContactUser != t.env.User {
+		t.reprompt(T("c.contact.other"))
+		return
+	}
+	phone := strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' || r == '.' {
+			return -1
+		}
+		return r
+	}, in.Phone)
+	if !phoneRe.MatchString(phone) {
+		t.reprompt(T("c.contact.bad"))
+		return
+	}
+	t.s.Draft.Anonymous, t.s.Draft.Phone = false, phone
+	t.confirmComplaint()
+}
+
+// confirmComplaint shows the draft for review. The note before it takes
+// away the phone keyboard: a message cannot carry both kinds of keyboard.
+func (t *turn) confirmComplaint() {
+	d := t.s.Draft
+	t.s.Step = StepCConfirm
+	t.moved()
+	note := T("c.got.anonymous")
+	if !d.Anonymous {
+		note = T("c.got.phone", d.Phone)
+	}
+	t.replies = append(t.replies, Reply{Text: note, HideKeyboard: true}, t.promptReply())
+}
+
+func (t *turn) complaintConfirmReply() Reply {
+	d := t.s.Draft
+	cat, _ := t.e.category(d.Category)
+	who := T("c.who.anonymous")
+	if !d.Anonymous {
+		who = T("c.who.phone", d.Phone)
+	}
+	text := T("c.confirm", cat.Name, t.draftSchool(), clip(d.Text, 1500), len(d.Photos), who)
+	return Reply{Text: text, Buttons: [][]Button{
+		{{Label: T("c.send"), Data: t.nonced("send")}},
+		{{Label: T("c.edit"), Data: t.nonced("edit")}, {Label: T("c.cancel"), Data: t.nonced("cancel")}},
+	}}
+}
+
+// fileComplaint creates the complaint, gives the parent its code and
+// alerts the principal — and the office too when it is urgent.
+func (t *turn) fileComplaint() {
+	s, d, now := t.s, t.s.Draft, t.in.Now
+	sc, ok := t.e.dir.School(s.School)
+	cat, ok2 := t.e.category(d.Category)
+	if !ok || !ok2 {
+		t.stale()
+		return
+	}
+	c := &Complaint{
+		ID: t.look.NextComplaintID(), School: sc.Code, Office: sc.Office, Category: cat.ID, Text: d.Text,
+		Photos: d.Photos, Anonymous: d.Anonymous, Phone: d.Phone,
+		Reporter: Address{Channel: t.env.Channel, Chat: t.env.Chat}, ReporterKey: t.env.Key,
+		Status: StatusNew, Created: now,
+		AckDue: t.e.cal.AddWorkingDays(now, t.e.ackDays), ResolveDue: t.e.cal.AddWorkingDays(now, cat.Days),
+	}
+	c.log(now, "parent", "filed", "")
+	t.save(c)
+	s.reset()
+	t.moved()
+	m := t.menuReply()
+	m.Text = T("c.filed", c.Code(), sc.Name, t.e.deadline(c.ResolveDue)) + "\n\n" + m.Text
+	t.send(m)
+	t.alert(c, T("c.alert.new"))
+}
+
+// save records a new or changed complaint to store.
+func (t *turn) save(c *Complaint) {
+	for i, x := range t.complaints {
+		if x.ID == c.ID {
+			t.complaints[i] = c
+			return
+		}
+	}
+	t.complaints = append(t.complaints, c)
+}
+
+// card is a complaint as staff see it: never the parent's identity, only
+// the phone they chose to share.
+func (e *Engine) card(c *Complaint, headline string) string {
+	sc, _ := e.dir.School(c.School)
+	cat, _ := e.category(c.Category)
+	catName := c.Category
+	if cat != nil {
+		catName = cat.Name
+		if cat.Urgent {
+			catName += " ⚠️"
+		}
+	}
+	who := T("c.who.anonymous")
+	if !c.Anonymous && c.Phone != "" {
+		who = T("c.who.phone", c.Phone)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s\n", headline, c.Code())
+	fmt.Fprintf(&b, T("c.card.meta")+"\n", sc.Name, catName, c.Status.Name(), e.when(c.Created))
+	if c.Status.Open() {
+		if c.Status == StatusNew {
+			fmt.Fprintf(&b, T("c.card.due.ack")+"\n", e.deadline(c.AckDue))
+		}
+		fmt.Fprintf(&b, T("c.card.due")+"\n", e.deadline(c.ResolveDue))
+	}
+	fmt.Fprintf(&b, T("c.card.who")+"\n\n", who)
+	b.WriteString(clip(c.Text, 2500))
+	if n := len(c.Photos); n > 0 {
+		b.WriteString("\n\n" + T("c.card.photos", n))
+	}
+	for _, ev := range c.History {
+		if ev.Action == "info" {
+			b.WriteString("\n\n" + T("c.card.info", e.when(ev.At), clip(ev.Note, 500)))
+		}
+	}
+	return clip(b.String(), 4000)
+}
+
+// actions are the buttons staff act with, for the complaint's status.
+func actions(c *Complaint) [][]Button {
+	id := strconv.FormatUint(c.ID, 10)
+	if !c.Status.Open() {
+		return nil
+	}
+	var first []Button
+	if c.Status == StatusNew {
+		first = append(first, Button{Label: T("k.ack"), Data: "k:ack:" + id})
+	}
+	first = append(first, Button{Label: T("k.reply"), Data: "k:reply:" + id})
+	return [][]Button{first,
+		{{Label: T("k.done"), Data: "k:done:" + id}},
+		{{Label: T("k.refer"), Data: "k:refer:" + id}, {Label: T("k.dup"), Data: "k:dup:" + id}},
+	}
+}
+
+// staffAddresses are the chats of those who act on a school's complaints:
+// its principals, and the office chat when office is set.
+func (e *Engine) staffAddresses(c *Complaint, office bool) []Address {
+	var out []Address
+	sc, _ := e.dir.School(c.School)
+	for _, p := range sc.Principals {
+		ch, user, _ := strings.Cut(p, ":")
+		out = append(out, Address{Channel: ch, Chat: user})
+	}
+	if office {
+		out = append(out, e.officeAddresses(c.Office)...)
+	}
+	return out
+}
+
+// officeAddresses is the office chat, or its staff when it has none.
+func (e *Engine) officeAddresses(id string) []Address {
+	o, ok := e.dir.Office(id)
+	if !ok {
+		return nil
+	}
+	if o.Chat != "" {
+		ch, chat, _ := strings.Cut(o.Chat, ":")
+		return []Address{{Channel: ch, Chat: chat}}
+	}
+	var out []Address
+	for _, s := range o.Staff {
+		ch, user, _ := strings.Cut(s, ":")
+		out = append(out, Address{Channel: ch, Chat: user})
+	}
+	return out
+}
+
+// alert sends the complaint's card with its buttons and photos to its
+// principals, and to the office when urgent.
+func (t *turn) alert(c *Complaint, headline string) {
+	cat, _ := t.e.category(c.Category)
+	t.out = append(t.out, t.e.alertTo(t.e.staffAddresses(c, cat != nil && cat.Urgent), c, headline, t.in.Now)...)
+}
+
+func (e *Engine) alertTo(to []Address, c *Complaint, headline string, now time.Time) []Outgoing {
+	var out []Outgoing
+	for _, a := range dedupe(to) {
+		out = append(out, Outgoing{Kind: OutMessage, Channel: a.Channel, Chat: a.Chat, Priority: PriorityAlert, Created: now,
+			Reply: Reply{Text: e.card(c, headline), Buttons: actions(c)}})
+		for i, p := range c.Photos {
+			out = append(out, Outgoing{Kind: OutMessage, Channel: a.Channel, Chat: a.Chat, Priority: PriorityAlert, Created: now,
+				Reply: Reply{Photo: p, Text: T("c.photo.caption", c.Code(), i+1, len(c.Photos))}})
+		}
+	}
+	return out
+}
+
+func dedupe(as []Address) []Address {
+	var out []Address
+	for _, a := range as {
+		if a.Chat != "" && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// tell sends the parent of a complaint a message.
+func (t *turn) tell(c *Complaint, r Reply) {
+	if c.Reporter.Chat == "" {
+		return // the parent deleted their data; the office's record stays
+	}
+	t.out = append(t.out, Outgoing{Kind: OutMessage, Channel: c.Reporter.Channel, Chat: c.Reporter.Chat, Reply: r,
+		Priority: PriorityAlert, Created: t.in.Now})
+}
+
+// myComplaints lists the parent's complaints with a button to add
+// information to each open one.
+func (t *turn) myComplaints() {
+	list := t.look.ComplaintsBy(t.env.Key)
+	if len(list) == 0 {
+		m := t.menuReply()
+		m.Text = T("c.mine.none") + "\n\n" + m.Text
+		t.send(m)
+		return
+	}
+	var b strings.Builder
+	b.WriteString(T("c.mine"))
+	var rows [][]Button
+	for i, c := range list {
+		if i == 10 {
+			break
+		}
+		cat, _ := t.e.category(c.Category)
+		name := c.Category
+		if cat != nil {
+			name = cat.Name
+		}
+		fmt.Fprintf(&b, "\n\n%s · %s\n%s · %s", c.Code(), c.Status.Name(), name, t.e.day(c.Created))
+		if c.Status.Open() {
+			rows = append(rows, []Button{{Label: T("c.add.button", c.Code()), Data: "a:" + strconv.FormatUint(c.ID, 10)}})
+		}
+	}
+	rows = append(rows, []Button{{Label: T("menu.back"), Data: "m:m"}})
+	t.send(Reply{Text: b.String(), Buttons: rows})
+}
+
+// ownComplaint returns the complaint with id if the parent filed it.
+func (t *turn) ownComplaint(arg string) (*Complaint, bool) {
+	id, err := strconv.ParseUint(arg, 10, 64)
+	if err != nil {
+		return nil, false
+	}
+	c, ok := t.look.Complaint(id)
+	if !ok || c.ReporterKey != t.env.Key || c.Reporter.Chat == "" {
+		return nil, false
+	}
+	return c.clone(), true
+}
+
+func (t *turn) startAddInfo(c *Complaint) {
+	if !c.Status.Open() {
+		t.notice = T("c.closed")
+		t.myComplaints()
+		return
+	}
+	t.s.reset()
+	t.s.Step, t.s.Target = StepCAdd, c.ID
+	t.moved()
+	t.send(t.promptReply())
+}
+
+func (t *turn) addInfoReply() Reply {
+	return Reply{Text: T("c.add", ComplaintCode(t.s.Target)), Buttons: [][]Button{{{Label: T("c.cancel"), Data: t.nonced("cancel")}}}, Typed: true}
+}
+
+func (t *turn) addInfo(text string) {
+	c, ok := t.look.Complaint(t.s.Target)
+	if !ok || !c.Status.Open() {
+		t.s.reset()
+		t.moved()
+		t.say(T("c.closed"))
+		t.menu()
+		return
+	}
+	text = strings.TrimSpace(text)
+	if n := utf8.RuneCountInString(text); n == 0 || n > MaxComplaintText {
+		t.reprompt(T("c.text.long", n, MaxComplaintText))
+		return
+	}
+	c = c.clone()
+	c.log(t.in.Now, "parent", "info", text)
+	t.save(c)
+	t.s.reset()
+	t.moved()
+	m := t.menuReply()
+	m.Text = T("c.add.sent", c.Code()) + "\n\n" + m.Text
+	t.send(m)
+	for _, a := range dedupe(t.e.staffAddresses(c, false)) {
+		t.out = append(t.out, Outgoing{Kind: OutMessage, Channel: a.Channel, Chat: a.Chat, Priority: PriorityAlert, Created: t.in.Now,
+			Reply: Reply{Text: T("c.add.staff", c.Code(), clip(text, 3000)), Buttons: actions(c)}})
+	}
+}
+
+// followup records the parent's answer to "Vấn đề đã được giải quyết
+// chưa?"; "Chưa" reopens the complaint and tells the office.
+func (t *turn) followup(arg string) {
+	idStr, answer, _ := strings.Cut(arg, ":")
+	c, ok := t.ownComplaint(idStr)
+	if !ok || c.Status != StatusResolved || (answer != "yes" && answer != "no" && answer != "dk") {
+		t.notice = T("stale.notice")
+		t.prompt()
+		return
+	}
+	now := t.in.Now
+	c.Followup = answer
+	c.log(now, "parent", "followup:"+answer, "")
+	if answer != "no" {
+		t.save(c)
+		t.send(Reply{Text: T("c.followup.thanks", c.Code())})
+		return
+	}
+	cat, _ := t.e.category(c.Category)
+	days := 10
+	if cat != nil {
+		days = cat.Days
+	}
+	c.Status, c.ResolvedAt, c.Reopened = StatusWorking, time.Time{}, c.Reopened+1
+	c.ResolveDue = t.e.cal.AddWorkingDays(now, days)
+	c.Escalated = slices.DeleteFunc(c.Escalated, func(s string) bool { return s == "resolve" })
+	c.log(now, "parent", "reopened", "")
+	t.save(c)
+	t.send(Reply{Text: T("c.reopened.parent", c.Code(), t.e.deadline(c.ResolveDue))})
+	t.out = append(t.out, t.e.alertTo(append(t.e.officeAddresses(c.Office), t.e.staffAddresses(c, false)...), c, T("c.alert.reopened"), now)...)
+}
+
+// formal explains that a formal khiếu nại or tố cáo has its own channel.
+func (t *turn) formal() {
+	t.send(Reply{Text: T("c.formal"), Buttons: [][]Button{{{Label: T("menu.complaint"), Data: "m:p"}}, {{Label: T("menu.back"), Data: "m:m"}}}})
+}
+
+// staff handles a principal or office staff member. id is "channel:user";
+// schools is what they may act on.
+func (t *turn) staff(schools []string) {
+	in := t.in
+	if t.s == nil {
+		t.s = &Session{}
+	}
+	t.s.Staff = true
+	t.changed = true
+	switch {
+	case in.Kind == KindButton && strings.HasPrefix(in.Data, "k:"):
+		t.staffAction(schools, strings.TrimPrefix(in.Data, "k:"))
+	case in.Kind == KindText && (t.s.Step == StepStaffReply || t.s.Step == StepStaffRefer):
+		t.staffText(schools, in.Text)
+	case in.Kind == KindButton && in.Data == "s:list", in.Kind == KindCommand && (in.Command == "danhsach" || in.Command == "start" || in.Command == "menu"):
+		t.s.Step, t.s.Target = StepMenu, 0
+		t.staffList(schools)
+	case in.Kind == KindCommand && (in.Command == "cancel" || in.Command == "huy"):
+		t.s.Step, t.s.Target = StepMenu, 0
+		t.say(T("cancelled.staff"))
+		t.staffList(schools)
+	default:
+		if t.s.Step == StepStaffReply || t.s.Step == StepStaffRefer {
+			t.say(T("staff.typing", ComplaintCode(t.s.Target)))
+			return
+		}
+		t.say(T("staff.help"))
+		t.staffList(schools)
+	}
+}
+
+// staffList lists the open complaints of the staff member's schools.
+func (t *turn) staffList(schools []string) {
+	open := t.look.OpenComplaints(schools)
+	if len(open) == 0 {
+		t.send(Reply{Text: T("staff.none"), Buttons: [][]Button{{{Label: T("staff.refresh"), Data: "s:list"}}}})
+		return
+	}
+	var b strings.Builder
+	b.WriteString(T("staff.list", len(open)))
+	var rows [][]Button
+	for i, c := range open {
+		if i == 20 {
+			b.WriteString("\n\n" + T("staff.more", len(open)-20))
+			break
+		}
+		sc, _ := t.e.dir.School(c.School)
+		late := ""
+		if t.in.Now.After(c.ResolveDue) || (c.Status == StatusNew && t.in.Now.After(c.AckDue)) {
+			late = " ⏰"
+		}
+		fmt.Fprintf(&b, "\n\n%s · %s%s\n%s · %s · %s", c.Code(), c.Status.Name(), late, sc.Name,
+			T("staff.age", int(t.in.Now.Sub(c.Created).Hours()/24)), T("staff.due", t.e.deadline(c.ResolveDue)))
+		rows = append(rows, []Button{{Label: c.Code(), Data: "k:view:" + strconv.FormatUint(c.ID, 10)}})
+	}
+	rows = append(rows, []Button{{Label: T("staff.refresh"), Data: "s:list"}})
+	t.send(Reply{Text: b.String(), Buttons: rows})
+}
+
+// staffAction applies a complaint button pressed by staff, after checking
+// at the moment of use that the complaint is theirs to act on.
+func (t *turn) staffAction(schools []string, action string) {
+	verb, idStr, _ := strings.Cut(action, ":")
+	id, err := strconv.ParseUint(idStr, 10, 64)
+	c, ok := t.look.Complaint(id)
+	if err != nil || !ok || !slices.Contains(schools, c.School) {
+		t.notice = T("staff.denied")
+		t.say(T("staff.denied"))
+		return
+	}
+	c = c.clone()
+	now := t.in.Now
+	actor := t.actor()
+	if verb == "view" {
+		t.send(Reply{Text: t.e.card(c, T("c.alert.view")), Buttons: actions(c)})
+		return
+	}
+	if !c.Status.Open() {
+		t.notice = T("staff.closed", c.Status.Name())
+		t.send(Reply{Text: t.e.card(c, T("c.alert.view"))})
+		return
+	}
+	switch verb {
+	case "ack":
+		if c.Status == StatusNew {
+			c.Status, c.AckedAt = StatusAcked, now
+			c.log(now, actor, "acked", "")
+			t.save(c)
+			t.tell(c, Reply{Text: T("c.told.acked", c.Code())})
+		}
+		t.notice = T("staff.acked")
+		t.send(Reply{Text: t.e.card(c, T("c.alert.view")), Buttons: actions(c)})
+	case "reply", "refer":
+		t.s.Step, t.s.Target = StepStaffReply, c.ID
+		prompt := T("staff.reply", c.Code())
+		if verb == "refer" {
+			t.s.Step, prompt = StepStaffRefer, T("staff.refer", c.Code())
+		}
+		t.s.Nonce++
+		r := Reply{Text: prompt, Buttons: [][]Button{{{Label: T("c.cancel"), Data: "s:list"}}}}
+		if t.in.Group {
+			// Replies are typed in private: a group only shows the bot commands.
+			t.notice = T("staff.private")
+			t.out = append(t.out, Outgoing{Kind: OutMessage, Channel: t.env.Channel, Chat: t.env.User, Reply: r, Priority: PriorityInteractive, Created: now})
+			return
+		}
+		t.replies = append(t.replies, r)
+	case "done":
+		c.Status, c.ResolvedAt = StatusResolved, now
+		if c.AckedAt.IsZero() {
+			c.AckedAt = now
+		}
+		c.log(now, actor, "resolved", "")
+		t.save(c)
+		t.notice = T("staff.resolved")
+		t.send(Reply{Text: t.e.card(c, T("c.alert.view"))})
+		id := strconv.FormatUint(c.ID, 10)
+		t.tell(c, Reply{Text: T("c.told.resolved", c.Code()) + "\n\n" + T("c.followup"), Buttons: [][]Button{{
+			{Label: T("c.followup.yes"), Data: "f:" + id + ":yes"}, {Label: T("c.followup.no"), Data: "f:" + id + ":no"},
+			{Label: T("c.followup.dk"), Data: "f:" + id + ":dk"},
+		}}})
+	case "dup":
+		c.Status, c.ResolvedAt = StatusDuplicate, now
+		c.log(now, actor, "duplicate", "")
+		t.save(c)
+		t.notice = T("staff.closed.done")
+		t.send(Reply{Text: t.e.card(c, T("c.alert.view"))})
+		t.tell(c, Reply{Text: T("c.told.duplicate", c.Code())})
+	default:
+		t.notice = T("staff.denied")
+		t.say(T("staff.denied"))
+	}
+}
+
+// staffText takes a reply or a referral note typed by staff.
+func (t *turn) staffText(schools []string, text string) {
+	text = strings.TrimSpace(text)
+	c, ok := t.look.Complaint(t.s.Target)
+	step := t.s.Step
+	t.s.Step, t.s.Target = StepMenu, 0
+	if !ok || !slices.Contains(schools, c.School) {
+		t.say(T("staff.denied"))
+		return
+	}
+	if !c.Status.Open() {
+		t.say(T("staff.closed", c.Status.Name()))
+		return
+	}
+	if n := utf8.RuneCountInString(text); n == 0 || n > 3000 {
+		t.s.Step, t.s.Target = step, c.ID
+		t.say(T("staff.text.bad", n))
+		return
+	}
+	c = c.clone()
+	now := t.in.Now
+	if step == StepStaffRefer {
+		c.Status, c.ResolvedAt = StatusReferred, now
+		c.log(now, t.actor(), "referred", text)
+		t.save(c)
+		t.tell(c, Reply{Text: T("c.told.referred", c.Code(), text)})
+		t.say(T("staff.referred.ok", c.Code()))
+		return
+	}
+	if c.Status == StatusNew {
+		c.AckedAt = now
+	}
+	c.Status = StatusWorking
+	c.log(now, t.actor(), "reply", text)
+	t.save(c)
+	t.tell(c, Reply{Text: T("c.told.reply", c.Code(), text)})
+	t.send(Reply{Text: T("staff.replied", c.Code()) + "\n\n" + t.e.card(c, T("c.alert.view")), Buttons: actions(c)})
+}
+
+func (t *turn) actor() string {
+	schools, offices := t.e.dir.Scope(t.env.Channel + ":" + t.env.User)
+	switch {
+	case len(offices) > 0:
+		return "office:" + offices[0]
+	case t.in.Group:
+		if o, ok := t.e.dir.OfficeByChat(t.env.Channel, t.env.Chat); ok {
+			return "office:" + o.ID
+		}
+	case len(schools) > 0:
+		return "principal:" + schools[0]
+	}
+	return "staff"
+}
+
+// Sweep escalates a complaint's passed deadlines to its office, each
+// deadline once; it returns the changed complaint, or nil.
+func (e *Engine) Sweep(c *Complaint, now time.Time) (*Complaint, []Outgoing) {
+	if !c.Status.Open() {
+		return nil, nil
+	}
+	var which, headline string
+	switch {
+	case c.Status == StatusNew && now.After(c.AckDue) && !c.escalated("ack"):
+		which, headline = "ack", T("c.alert.late.ack")
+	case now.After(c.ResolveDue) && !c.escalated("resolve"):
+		which, headline = "resolve", T("c.alert.late.resolve")
+	default:
+		return nil, nil
+	}
+	c = c.clone()
+	c.Escalated = append(c.Escalated, which)
+	c.log(now, "system", "escalated:"+which, "")
+	return c, e.alertTo(e.officeAddresses(c.Office), c, headline, now)
+}
+
+func (e *Engine) when(t time.Time) string { return t.In(e.loc).Format("15:04 02/01/2006") }
+
+// deadline shows a due time; one at midnight is the end of the day before.
+func (e *Engine) deadline(t time.Time) string {
+	t = t.In(e.loc)
+	if t.Hour() == 0 && t.Minute() == 0 {
+		return T("c.end.of.day", e.day(t.Add(-time.Minute)))
+	}
+	return e.when(t)
+}
+func (e *Engine) day(t time.Time) string  { return t.In(e.loc).Format("02/01/2006") }

@@ -1,0 +1,195 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"hailong/flows"
+)
+
+// The writer is the engine's Lookup: reads in the transaction being
+// applied, so what one input of a batch changed, the next one sees.
+var _ flows.Lookup = (*writer)(nil)
+
+func (w *writer) fail(err error) {
+	if w.err == nil {
+		w.err = err
+	}
+}
+
+func (w *writer) complaint(id uint64) (*flows.Complaint, error) {
+	v := w.tx.Bucket(bComplaint).Get(u64(id))
+	if v == nil {
+		return nil, nil
+	}
+	var c flows.Complaint
+	if err := json.Unmarshal(v, &c); err != nil {
+		return nil, fmt.Errorf("complaint %d: %w: %v", id, errCorrupt, err)
+	}
+	return &c, nil
+}
+
+// Complaint implements flows.Lookup.
+func (w *writer) Complaint(id uint64) (*flows.Complaint, bool) {
+	c, err := w.complaint(id)
+	if err != nil {
+		w.fail(err)
+	}
+	return c, c != nil
+}
+
+// ComplaintsBy implements flows.Lookup: newest first.
+func (w *writer) ComplaintsBy(key flows.Key) []*flows.Complaint {
+	var out []*flows.Complaint
+	c := w.tx.Bucket(bByParent).Cursor()
+	for k, _ := c.Seek(key[:]); k != nil && bytes.HasPrefix(k, key[:]); k, _ = c.Next() {
+		x, err := w.complaint(binary.BigEndian.Uint64(k[len(key):]))
+		if err != nil {
+			w.fail(err)
+			return nil
+		}
+		if x != nil {
+			out = append([]*flows.Complaint{x}, out...)
+		}
+	}
+	return out
+}
+
+// OpenComplaints implements flows.Lookup: oldest first, school by school.
+func (w *writer) OpenComplaints(schools []string) []*flows.Complaint {
+	var out []*flows.Complaint
+	c := w.tx.Bucket(bOpen).Cursor()
+	for _, school := range schools {
+		prefix := []byte(school + "\x00")
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			x, err := w.complaint(binary.BigEndian.Uint64(k[len(prefix):]))
+			if err != nil {
+				w.fail(err)
+				return nil
+			}
+			if x != nil {
+				out = append(out, x)
+			}
+		}
+	}
+	return out
+}
+
+// NextComplaintID implements flows.Lookup.
+func (w *writer) NextComplaintID() uint64 {
+	id, err := w.tx.Bucket(bComplaint).NextSequence()
+	if err != nil {
+		w.fail(fmt.Errorf("complaint sequence: %w", err))
+	}
+	return id
+}
+
+func openKey(school string, id uint64) []byte {
+	return append([]byte(school+"\x00"), u64(id)...)
+}
+
+// saveComplaint stores a complaint and keeps its indexes in step.
+func (w *writer) saveComplaint(c *flows.Complaint) error {
+	old, err := w.complaint(c.ID)
+	if err != nil {
+		return err
+	}
+	v, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("encode complaint %s: %w", c.Code(), err)
+	}
+	if err := w.tx.Bucket(bComplaint).Put(u64(c.ID), v); err != nil {
+		return fmt.Errorf("save complaint %s: %w", c.Code(), err)
+	}
+	if old != nil {
+		if err := w.tx.Bucket(bOpen).Delete(openKey(old.School, old.ID)); err != nil {
+			return err
+		}
+		if old.ReporterKey != c.ReporterKey {
+			if err := w.tx.Bucket(bByParent).Delete(append(old.ReporterKey[:], u64(c.ID)...)); err != nil {
+				return err
+			}
+		}
+	}
+	if c.Status.Open() {
+		if err := w.tx.Bucket(bOpen).Put(openKey(c.School, c.ID), nil); err != nil {
+			return err
+		}
+	}
+	if c.ReporterKey != (flows.Key{}) {
+		if err := w.tx.Bucket(bByParent).Put(append(c.ReporterKey[:], u64(c.ID)...), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Sweep escalates every open complaint past a deadline, each deadline
+// once: the escalation messages and the mark that they were sent commit
+// together. It returns how many complaints were escalated.
+func (db *DB) Sweep(now time.Time) (int, error) {
+	if db.eng == nil {
+		return 0, fmt.Errorf("sweep: the database was opened without an engine")
+	}
+	n, queued := 0, 0
+	err := db.b.Update(func(tx *bbolt.Tx) error {
+		n, queued = 0, 0
+		w := writer{tx: tx, seal: db.seal}
+		var ids []uint64
+		err := tx.Bucket(bOpen).ForEach(func(k, _ []byte) error {
+			ids = append(ids, binary.BigEndian.Uint64(k[len(k)-8:]))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			c, err := w.complaint(id)
+			if err != nil {
+				db.log.Error("sweep: skip a complaint that does not decode", "id", id, "err", err)
+				continue
+			}
+			if c == nil {
+				continue
+			}
+			changed, out := db.eng.Sweep(c, now)
+			if changed == nil {
+				continue
+			}
+			if err := w.saveComplaint(changed); err != nil {
+				return err
+			}
+			if err := w.enqueue(out); err != nil {
+				return err
+			}
+			n++
+			queued += len(out)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sweep complaints: %w", err)
+	}
+	if queued > 0 {
+		db.signal()
+	}
+	return n, nil
+}
+
+// Complaints calls fn with every complaint, in filing order.
+func (db *DB) Complaints(fn func(*flows.Complaint) error) error {
+	return db.b.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bComplaint).ForEach(func(k, v []byte) error {
+			var c flows.Complaint
+			if err := json.Unmarshal(v, &c); err != nil {
+				return fmt.Errorf("complaint %d: %w: %v", binary.BigEndian.Uint64(k), errCorrupt, err)
+			}
+			return fn(&c)
+		})
+	})
+}
