@@ -731,4 +731,4 @@ func (e *Engine) deadline(t time.Time) string {
 	}
 	return e.when(t)
 }
-func (e *Engine) day(t time.Time) string  { return t.In(e.loc).Format("02/01/2006") }
+func (e *Engine) day(t time.Time) string { return t.In(e.loc).Format("02/01/2006") }

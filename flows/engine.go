@@ -195,20 +195,20 @@ func Fallback(env Envelope) []Outgoing {
 
 // turn is the work of handling one input.
 type turn struct {
-	e       *Engine
-	in      Input
-	env     Envelope
-	look    Lookup
+	e    *Engine
+	in   Input
+	env  Envelope
+	look Lookup
 	// complaints are the complaints this input created or changed; out
 	// are messages to others than the sender (principals, the office,
 	// the parent of a complaint).
 	complaints []*Complaint
 	out        []Outgoing
-	s       *Session
-	changed bool
-	replies []Reply
-	notice  string
-	resp    *Response
+	s          *Session
+	changed    bool
+	replies    []Reply
+	notice     string
+	resp       *Response
 }
 
 func (t *turn) say(text string) { t.replies = append(t.replies, Reply{Text: text}) }

@@ -63,8 +63,8 @@ func testEngine(t testing.TB) *Engine {
 type sim struct {
 	t        testing.TB
 	e        *Engine
-	user     string // who is typing
-	chat     string // where
+	user     string            // who is typing
+	chat     string            // where
 	stored   map[string][]byte // user → session as stored, JSON
 	now      time.Time
 	numbered bool

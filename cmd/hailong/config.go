@@ -54,8 +54,8 @@ type Config struct {
 		End   string `yaml:"end"`
 	} `yaml:"waves"`
 	Offices []struct {
-		ID     string `yaml:"id"`
-		Name   string `yaml:"name"`
+		ID     string   `yaml:"id"`
+		Name   string   `yaml:"name"`
 		ChatID string   `yaml:"chat_id"`
 		Staff  []string `yaml:"staff"`
 	} `yaml:"offices"`
