@@ -118,6 +118,10 @@ func TestComplaintLifecycle(t *testing.T) {
 	if !h.srv.Wait(5*time.Second, func() bool { return photos() == 2 }) {
 		t.Errorf("the principal got %d photos, want 2", photos())
 	}
+	h.srv.SendText(principalTV, "/danhsach")
+	if list := h.expect(principalTV, "phản ánh đang mở"); !strings.Contains(list.Text, code+" · Mới") || !strings.Contains(list.Text, "hạn ") {
+		t.Errorf("the principal's list: %q", list.Text)
+	}
 	h.srv.PressButton(principalTV, alert.ID, "k:ack:1")
 	h.expect(parent, "nhà trường đã tiếp nhận")
 	h.press(principalTV, "✍️ Trả lời")

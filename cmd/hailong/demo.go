@@ -50,6 +50,19 @@ func (s *system) demoCmd(ctx context.Context, args []string) error {
 	// minutes Telegram's per-chat limit would make it.
 	cfg.Telegram.Limits.PerSecond, cfg.Telegram.Limits.PerChatPerSecond, cfg.Telegram.Limits.PerChatBurst = 10000, 1000, 100
 
+	// The demo's first primary school gets a principal and the office a
+	// chat, so that a complaint can be followed from both sides.
+	demoSchool := -1
+	for i, sc := range cfg.directory.Schools {
+		if sc.Level == flows.Primary && demoSchool < 0 {
+			demoSchool = i
+			cfg.directory.Schools[i].Principals = []string{"telegram:" + strconv.FormatInt(demoPrincipal.ID, 10)}
+		}
+	}
+	if cfg.directory.Offices[0].Chat == "" {
+		cfg.directory.Offices[0].Chat = "telegram:" + strconv.FormatInt(demoOfficeChat, 10)
+	}
+
 	clock := s.now
 	if _, ok := cfg.directory.WaveAt(clock()); !ok {
 		w := cfg.directory.Waves[len(cfg.directory.Waves)-1]
@@ -78,6 +91,16 @@ func (s *system) demoCmd(ctx context.Context, args []string) error {
 	botCtx, stopBot := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	go func() { served <- sys.serve(botCtx, cfg, db, telegramtest.Token, log) }()
+	stopped := false
+	stop := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		stopBot()
+		return <-served
+	}
+	defer stop()
 
 	fmt.Fprintf(s.stdout, "hailong demo: the real bot against a fake Telegram Bot API on %s, with %d simulated parents.\n\n", srv.URL(), *parents)
 	schools := cfg.directory.Schools
@@ -89,6 +112,7 @@ func (s *system) demoCmd(ctx context.Context, args []string) error {
 		slots      = make(chan struct{}, 20)
 	)
 	for i := range *parents {
+		i := i
 		sc := &schools[i%len(schools)]
 		p := &demoParent{
 			srv:    srv,
@@ -115,13 +139,19 @@ func (s *system) demoCmd(ctx context.Context, args []string) error {
 		}()
 	}
 	wg.Wait()
-	stopBot()
-	if err := <-served; err != nil {
-		return fmt.Errorf("bot: %w", err)
-	}
 	fmt.Fprintf(s.stdout, "── One parent's conversation (%s) ──\n\n%s\n", schools[0].Name, transcript.String())
 	if len(failures) > 0 {
 		return fmt.Errorf("%d simulated parents did not finish: %w", len(failures), errors.Join(failures...))
+	}
+	if demoSchool >= 0 {
+		var story strings.Builder
+		if err := demoComplaint(srv, &schools[demoSchool], &story); err != nil {
+			return fmt.Errorf("demo complaint: %w", err)
+		}
+		fmt.Fprintf(s.stdout, "── One complaint, from filing to resolution: the parent and the principal of %s ──\n\n%s\n", schools[demoSchool].Name, story.String())
+	}
+	if err := stop(); err != nil {
+		return fmt.Errorf("bot: %w", err)
 	}
 	w, _ := cfg.directory.WaveAt(clock())
 	agg, err := db.Aggregates(w.ID)
@@ -255,44 +285,180 @@ func (p *demoParent) press(m telegramtest.Message, label string) error {
 	return fmt.Errorf("no button %q on %q", label, clipText(m.Text))
 }
 
-// await does act and waits for the bot's answer: its messages to this chat,
-// until a short quiet spell; the new and edited ones go to the transcript.
+// await does act and waits for the bot's answer in the parent's chat.
 func (p *demoParent) await(act func()) error {
-	before := map[int]int{}
-	for _, m := range p.srv.Messages(p.user.ID) {
-		before[m.ID] = m.Edits
+	sc := scene{srv: p.srv, log: p.log, chats: []sceneChat{{id: p.user.ID}}}
+	return sc.do(act)
+}
+
+// scene watches chats of the fake Telegram and writes what the bot sends
+// into them, as a transcript.
+type scene struct {
+	srv   *telegramtest.Server
+	log   *strings.Builder // nil: watch without writing
+	chats []sceneChat
+}
+
+type sceneChat struct {
+	id  int64
+	who string // "" for the only chat watched
+}
+
+func (sc *scene) activity() int {
+	n := 0
+	for _, c := range sc.chats {
+		n += sc.srv.Activity(c.id)
 	}
-	start := p.srv.Activity(p.user.ID)
+	return n
+}
+
+// do runs act and waits for the bot's answer: its messages to the watched
+// chats, until a short quiet spell; the new and edited ones are written.
+func (sc *scene) do(act func()) error {
+	before := map[int]int{}
+	for _, c := range sc.chats {
+		for _, m := range sc.srv.Messages(c.id) {
+			before[m.ID] = m.Edits
+		}
+	}
+	start := sc.activity()
 	act()
-	if !p.srv.Wait(10*time.Second, func() bool { return p.srv.Activity(p.user.ID) > start }) {
+	if !sc.srv.Wait(10*time.Second, func() bool { return sc.activity() > start }) {
 		return errors.New("no answer from the bot within 10s")
 	}
-	for last := p.srv.Activity(p.user.ID); ; {
+	for last := sc.activity(); ; {
 		time.Sleep(40 * time.Millisecond)
-		now := p.srv.Activity(p.user.ID)
+		now := sc.activity()
 		if now == last {
 			break
 		}
 		last = now
 	}
-	for _, m := range p.srv.Messages(p.user.ID) {
-		edits, seen := before[m.ID]
-		if !m.FromBot || (seen && edits == m.Edits) {
-			continue
+	if sc.log == nil {
+		return nil
+	}
+	for _, c := range sc.chats {
+		for _, m := range sc.srv.Messages(c.id) {
+			edits, seen := before[m.ID]
+			if !m.FromBot || (seen && edits == m.Edits) {
+				continue
+			}
+			prefix := "🤖 "
+			if c.who != "" {
+				prefix = "🤖 → " + c.who + " "
+			}
+			if seen {
+				prefix += "(sửa) "
+			}
+			if m.Kind == "photo" {
+				prefix += "[ảnh] "
+			}
+			fmt.Fprintf(sc.log, "%s%s%s\n\n", prefix, strings.ReplaceAll(m.Text, "\n", "\n   "), keyboardText(m))
 		}
-		prefix := "🤖 "
-		if seen {
-			prefix = "🤖 (sửa) "
-		}
-		p.note(prefix + strings.ReplaceAll(m.Text, "\n", "\n   ") + keyboardText(m))
 	}
 	return nil
+}
+
+// The demo's principal and office chat (made up ids on the fake Telegram).
+var (
+	demoPrincipal  = telegramtest.User{ID: 900001, FirstName: "Hiệu trưởng", LanguageCode: "vi"}
+	demoOfficeChat = int64(-1009000001)
+)
+
+// demoComplaint plays one anonymous complaint with a photo at school,
+// from filing to the parent's confirmation that it was solved.
+func demoComplaint(srv *telegramtest.Server, school *flows.School, log *strings.Builder) error {
+	parent := telegramtest.User{ID: 200001, FirstName: "Phụ huynh", LanguageCode: "vi"}
+	sc := scene{srv: srv, log: log, chats: []sceneChat{{parent.ID, "phụ huynh"}, {demoPrincipal.ID, "hiệu trưởng"}, {demoOfficeChat, "nhóm Phòng GDĐT"}}}
+	note := func(s string) { log.WriteString(s + "\n\n") }
+	say := func(u telegramtest.User, who, text string) error {
+		note(who + ": " + text)
+		return sc.do(func() { srv.SendText(u, text) })
+	}
+	press := func(u telegramtest.User, who, label string) error {
+		m, ok := lastWith(srv, u.ID, label)
+		if !ok {
+			return fmt.Errorf("%s sees no button %q", who, label)
+		}
+		note(who + ": [" + label + "]")
+		return sc.do(func() { srv.PressButton(u, m.ID, buttonData(m, label)) })
+	}
+	// The principal has opened the bot once (when the office registered them);
+	// the office chat has the bot in it.
+	quiet := scene{srv: srv, chats: []sceneChat{{demoPrincipal.ID, ""}, {demoOfficeChat, ""}}}
+	if err := quiet.do(func() { srv.SendText(demoPrincipal, "/start") }); err != nil {
+		return err
+	}
+	if err := quiet.do(func() {
+		srv.SendGroupText(demoOfficeChat, "Phòng GDĐT", telegramtest.User{ID: 900002, FirstName: "Chuyên viên"}, "/danhsach")
+	}); err != nil {
+		return err
+	}
+	steps := []func() error{
+		func() error { return say(parent, "👤 phụ huynh", "/start "+school.Code) },
+		func() error { return press(parent, "👤 phụ huynh", "✅ Đồng ý") },
+		func() error { return say(parent, "👤 phụ huynh", "/phananh") },
+		func() error { return press(parent, "👤 phụ huynh", "Cơ sở vật chất") },
+		func() error {
+			return say(parent, "👤 phụ huynh", "Quạt trần lớp 3A bị hỏng gần một tháng nay, trời nóng các cháu rất mệt.")
+		},
+		func() error {
+			note("👤 phụ huynh: (gửi một ảnh)")
+			return sc.do(func() { srv.SendPhoto(parent, "quạt trần lớp 3A") })
+		},
+		func() error { return press(parent, "👤 phụ huynh", "Xong (1 ảnh), tiếp tục ▶") },
+		func() error { return say(parent, "👤 phụ huynh", "🕶 Gửi ẩn danh") },
+		func() error { return press(parent, "👤 phụ huynh", "✅ Gửi phản ánh") },
+		func() error { return press(demoPrincipal, "🧑‍🏫 hiệu trưởng", "✅ Tiếp nhận") },
+		func() error { return press(demoPrincipal, "🧑‍🏫 hiệu trưởng", "✍️ Trả lời") },
+		func() error {
+			return say(demoPrincipal, "🧑‍🏫 hiệu trưởng", "Cảm ơn phụ huynh. Nhà trường đã thay quạt mới cho lớp 3A chiều nay.")
+		},
+		func() error {
+			return press(demoPrincipal, "🧑‍🏫 hiệu trưởng", "✔️ Đã giải quyết")
+		},
+		func() error { return press(parent, "👤 phụ huynh", "Đã giải quyết") },
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lastWith is the bot's newest message in chat with a button labelled label.
+func lastWith(srv *telegramtest.Server, chat int64, label string) (telegramtest.Message, bool) {
+	msgs := srv.Messages(chat)
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if buttonData(msgs[i], label) != "" {
+			return msgs[i], true
+		}
+	}
+	return telegramtest.Message{}, false
+}
+
+func buttonData(m telegramtest.Message, label string) string {
+	for _, b := range buttons(m) {
+		if strings.TrimPrefix(b.Text, "✓ ") == label {
+			return b.Data
+		}
+	}
+	return ""
 }
 
 func keyboardText(m telegramtest.Message) string {
 	var b strings.Builder
 	for _, row := range m.Keyboard {
 		b.WriteString("\n  ")
+		for _, btn := range row {
+			b.WriteString(" [" + btn.Text + "]")
+		}
+	}
+	// A reply keyboard replaces the phone's keyboard; its buttons send
+	// their labels (or, for the phone button, the contact).
+	for _, row := range m.ReplyKeyboard {
+		b.WriteString("\n   ⌨")
 		for _, btn := range row {
 			b.WriteString(" [" + btn.Text + "]")
 		}
