@@ -72,9 +72,11 @@ func (t *turn) complaintAct(verb, arg string) bool {
 	s := t.s
 	switch {
 	case verb == "cancel" && (s.Step == StepCategory || s.Step == StepCText || s.Step == StepCPhotos || s.Step == StepCContact || s.Step == StepCConfirm || s.Step == StepCAdd):
+		// Only the contact step shows the phone keyboard to take away.
+		hide := s.Step == StepCContact
 		s.reset()
 		t.moved()
-		t.send(Reply{Text: T("c.cancelled"), HideKeyboard: true})
+		t.send(Reply{Text: T("c.cancelled"), HideKeyboard: hide})
 		t.replies = append(t.replies, t.menuReply())
 	case verb == "c" && s.Step == StepCategory:
 		if _, ok := t.e.category(arg); !ok {

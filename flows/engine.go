@@ -278,6 +278,8 @@ func (t *turn) run() {
 			t.complaintText(in.Text, in.Photo)
 		case StepCPhotos:
 			t.addPhoto(in.Photo, in.Text)
+		case StepCContact, StepCConfirm:
+			t.reprompt(T("c.photos.full", MaxPhotos))
 		default:
 			t.reprompt(T("other", T("other.photo")))
 		}

@@ -120,11 +120,26 @@ type simMsg struct {
 	id      int
 	text    string
 	buttons [][]Button
+	typed   bool // a reply keyboard: pressing sends the label as text
 }
 
 func newSim(t testing.TB, e *Engine) *sim {
 	return &sim{t: t, e: e, now: time.Date(2026, 11, 26, 9, 0, 0, 0, hcm), user: "42", chat: "42",
 		stored: map[string][]byte{}, chats: map[string][]simMsg{}, look: &memRecords{byID: map[uint64]*Complaint{}}}
+}
+
+// lastWith is the newest message of the current chat with a button
+// labelled label (or the newest with buttons, to report its absence).
+func (s *sim) lastWith(label string) *simMsg {
+	msgs := s.chats[s.chat]
+	for i := len(msgs) - 1; i >= 0; i-- {
+		for _, b := range flat(msgs[i].buttons) {
+			if strings.TrimPrefix(b.Label, "✓ ") == label {
+				return &msgs[i]
+			}
+		}
+	}
+	return s.lastWithButtons()
 }
 
 // lastWithButtons is the newest message of the current chat that has
@@ -149,7 +164,7 @@ func (s *sim) step(line string) {
 	switch {
 	case strings.HasPrefix(line, "["):
 		label, at, _ := strings.Cut(strings.TrimPrefix(line, "["), "]")
-		m := s.lastWithButtons()
+		m := s.lastWith(label)
 		if at != "" {
 			id, _ := strconv.Atoi(strings.TrimPrefix(at, "@"))
 			m = nil
@@ -176,6 +191,10 @@ func (s *sim) step(line string) {
 			t.Errorf("%q: no such button on message #%d", line, m.id)
 			fmt.Fprintf(&s.out, "  (no such button on #%d)\n\n", m.id)
 			return
+		}
+		if m.typed {
+			in = ParseText(b.Label, s.now)
+			break
 		}
 		s.callback++
 		env.CallbackID = "cb" + strconv.Itoa(s.callback)
@@ -259,7 +278,7 @@ func (s *sim) step(line string) {
 			s.print(fmt.Sprintf("%s#%d edited", where, id), o.Reply)
 		default:
 			s.nextID++
-			s.chats[o.Chat] = append(s.chats[o.Chat], simMsg{id: s.nextID, text: o.Reply.Text, buttons: o.Reply.Buttons})
+			s.chats[o.Chat] = append(s.chats[o.Chat], simMsg{id: s.nextID, text: o.Reply.Text, buttons: o.Reply.Buttons, typed: o.Reply.AskContact != ""})
 			s.print(fmt.Sprintf("%s#%d", where, s.nextID), o.Reply)
 		}
 	}
@@ -486,6 +505,8 @@ func FuzzConversation(f *testing.F) {
 		"xin chào\n#1\n/start\n#0\n#1\n#0\n#8\nth-07\n#3\n/cancel\n#0",
 		"/start MN-HN\n1\n#0\n~\n~\n~\n~\n#0\n!sticker\n/help\n/start abc",
 		"/start THCS-TD\ndong y\n#2\n#0\n#0\n#1\n#3\n150\nkb\n#3\n#3\n#0",
+		"/start TH-03\n#0\n/phananh\n#0\nPhòng học bị dột nước khi mưa to.\n!photo\n#0\n#0\n#0\n/phananhcuatoi\n#0\nthêm\n",
+		"/start TH-03\n#0\n/phananh\n#6\n#0\nngắn\nBếp ăn có vấn đề về vệ sinh thực phẩm.\n#0\n!contact 0901234567\n#1\n#0",
 	} {
 		f.Add(seed)
 	}
