@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -33,6 +34,11 @@ type Store interface {
 	Done(seqs ...uint64) error
 	Fail(q flows.Queued, reason string, at time.Time) error
 	Changed() <-chan struct{}
+	// Stop drops what is queued for a chat that blocked the bot, and
+	// queues nothing more for it until it writes again.
+	Stop(channel, chat string, at time.Time) (dropped int, err error)
+	// Migrate moves a group chat's queue to its new supergroup id.
+	Migrate(channel, from, to string) error
 }
 
 // Limits are the sending rates the bot keeps to.
@@ -58,6 +64,9 @@ type Config struct {
 	Limits      Limits
 	// Retry bounds the backoff after a failure; default 1s…60s.
 	RetryMin, RetryMax time.Duration
+	// DeleteWebhook makes the poller delete a webhook that blocks
+	// getUpdates (409), instead of only explaining it.
+	DeleteWebhook bool
 }
 
 // Bot serves one Telegram bot token.
@@ -71,6 +80,8 @@ type Bot struct {
 	global  *rate.Limiter
 	mu      sync.Mutex
 	perChat map[int64]*rate.Limiter
+	// Sent counts the messages delivered, for benchmarks and tests.
+	sent atomic.Int64
 }
 
 // New connects to the Bot API (getMe) and returns the bot.
@@ -102,8 +113,11 @@ func New(cfg Config) (*Bot, error) {
 		// The client must outlast the long poll, or every quiet poll
 		// would end in a client timeout.
 		pollHTTP: &http.Client{Timeout: cfg.PollTimeout + 15*time.Second},
-		global:   rate.NewLimiter(rate.Limit(cfg.Limits.PerSecond), max(1, int(cfg.Limits.PerSecond))),
-		perChat:  map[int64]*rate.Limiter{},
+		// A small burst: a full second's worth at once is what makes
+		// Telegram answer 429, and what would let a broadcast crowd out
+		// a parent's reply between two reads of the outbox.
+		global:  rate.NewLimiter(rate.Limit(cfg.Limits.PerSecond), max(1, int(cfg.Limits.PerSecond/10))),
+		perChat: map[int64]*rate.Limiter{},
 	}
 	api, err := tgbotapi.NewBotAPIWithClient(cfg.Token, cfg.Endpoint, &http.Client{Timeout: 60 * time.Second})
 	if err != nil {
@@ -132,10 +146,18 @@ func (b *Bot) clean(err error) error {
 	return errors.New(b.redact.Replace(msg))
 }
 
+// Sent is how many messages the bot has delivered since it started.
+func (b *Bot) Sent() int64 { return b.sent.Load() }
+
 // Run polls and sends until ctx is cancelled. On cancel it stops polling,
 // finishes the batch in hand and the send in flight, and returns nil.
 func (b *Bot) Run(ctx context.Context) error {
 	b.setCommands()
+	if b.cfg.DeleteWebhook {
+		if _, err := b.api.Request(tgbotapi.DeleteWebhookConfig{}); err != nil {
+			b.log.Warn("delete the webhook", "err", b.clean(err))
+		}
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -256,7 +278,14 @@ func (b *Bot) pollFailed(err error) {
 	err = b.clean(err)
 	var tg *tgbotapi.Error
 	if errors.As(err, &tg) && tg.Code == http.StatusConflict {
-		b.log.Error("Telegram refuses to hand out updates (409 Conflict): another process is polling with this token, or a webhook is set; stop the other instance or delete the webhook", "err", err)
+		if b.cfg.DeleteWebhook && strings.Contains(strings.ToLower(tg.Message), "webhook") {
+			b.log.Warn("a webhook blocks getUpdates (409); deleting it, as telegram.delete_webhook says", "err", err)
+			if _, derr := b.api.Request(tgbotapi.DeleteWebhookConfig{}); derr != nil {
+				b.log.Error("delete the webhook", "err", b.clean(derr))
+			}
+			return
+		}
+		b.log.Error("Telegram refuses to hand out updates (409 Conflict): another process is polling with this token, or a webhook is set; stop the other instance, or delete the webhook (telegram.delete_webhook: true does it at start)", "err", err)
 		return
 	}
 	if errors.As(err, &tg) && tg.Code == http.StatusUnauthorized {

@@ -110,6 +110,7 @@ type memStore struct {
 	rows    []flows.Queued
 	seq     uint64
 	failed  map[uint64]string
+	stopped []string
 	changed chan struct{}
 }
 
@@ -157,15 +158,48 @@ func (m *memStore) Fail(q flows.Queued, reason string, _ time.Time) error {
 }
 func (m *memStore) left() int { m.mu.Lock(); defer m.mu.Unlock(); return len(m.rows) }
 
+func (m *memStore) Stop(channel, chat string, _ time.Time) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	kept := m.rows[:0]
+	for _, r := range m.rows {
+		if r.Chat == chat {
+			n++
+			continue
+		}
+		kept = append(kept, r)
+	}
+	m.rows = kept
+	m.stopped = append(m.stopped, chat)
+	return n, nil
+}
+
+func (m *memStore) Migrate(channel, from, to string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range m.rows {
+		if m.rows[i].Chat == from {
+			m.rows[i].Chat = to
+		}
+	}
+	return nil
+}
+
 // runBot starts a bot on the fake with the in-memory store and returns a
 // stop function and its log.
 func runBot(t *testing.T, srv *telegramtest.Server, st Store) (stop func(), log *bytes.Buffer) {
+	t.Helper()
+	return runBotWith(t, srv, st, Limits{PerSecond: 1000, PerChatSecond: 1000, PerChatBurst: 100, GroupPerMinute: 60000})
+}
+
+func runBotWith(t *testing.T, srv *telegramtest.Server, st Store, limits Limits) (stop func(), log *bytes.Buffer) {
 	t.Helper()
 	log = &bytes.Buffer{}
 	var mu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, log}, nil))
 	b, err := New(Config{Token: telegramtest.Token, Endpoint: srv.Endpoint(), Store: st, Logger: logger,
-		PollTimeout: time.Second, Limits: Limits{PerSecond: 1000, PerChatSecond: 1000, PerChatBurst: 100, GroupPerMinute: 60000},
+		PollTimeout: time.Second, Limits: limits,
 		RetryMin: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -234,8 +268,10 @@ func TestSenderFaults(t *testing.T) {
 	edit.EditRef = "999999"
 	unchanged := msg("700", "unchanged")
 	unchanged.EditRef = "1"
-	st.queue(msg("700", "five-hundred"), msg("700", "after-500"), msg("700", "throttled"), msg("700", "dropped-connection"),
-		msg("424242", "to a chat that never wrote"), msg("700", "blocked"), unchanged, edit, msg("700", "last"))
+	blocker := telegramtest.User{ID: 701, FirstName: "B"}
+	srv.SendText(blocker, "hi")
+	st.queue(msg("700", "five-hundred"), msg("700", "after-500"), msg("701", "blocked"), msg("700", "throttled"), msg("701", "after-blocked"),
+		msg("700", "dropped-connection"), msg("424242", "to a chat that never wrote"), unchanged, edit, msg("700", "last"))
 	if !srv.Wait(15*time.Second, func() bool { return st.left() == 0 }) {
 		t.Fatalf("%d rows never left the outbox", st.left())
 	}
@@ -249,6 +285,14 @@ func TestSenderFaults(t *testing.T) {
 	want := []string{"five-hundred", "after-500", "throttled", "dropped-connection", "gone message edited", "last"}
 	if strings.Join(texts, "|") != strings.Join(want, "|") {
 		t.Errorf("delivered %q\nwant      %q", texts, want)
+	}
+	for _, m := range srv.Messages(701) {
+		if m.FromBot {
+			t.Errorf("a chat that blocked the bot got %q", m.Text)
+		}
+	}
+	if len(st.stopped) != 1 || st.stopped[0] != "701" {
+		t.Errorf("stopped chats = %v, want [701]", st.stopped)
 	}
 	if len(st.failed) != 1 {
 		t.Errorf("dead letters = %v, want only the unknown chat", st.failed)

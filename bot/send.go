@@ -18,14 +18,26 @@ import (
 // maxText is Telegram's limit on a message's text.
 const maxText = 4096
 
+// window is how much of the outbox the sender plans over at once, and
+// refresh how soon newly committed rows are looked at: an interactive
+// reply committed behind a digest burst overtakes it within refresh.
+const (
+	window  = 5000
+	refresh = 50 * time.Millisecond
+)
+
+// sendLoop drains the outbox: within a chat in commit order; across chats
+// the most urgent waiting message first (acknowledgements and replies to
+// parents, then alerts, then digests and broadcasts), each chat at its own
+// pace so that one slow or throttled chat holds up no other.
 func (b *Bot) sendLoop(ctx context.Context) {
-	bo := backoff{min: b.cfg.RetryMin, max: b.cfg.RetryMax}
+	s := &sender{b: b, chats: map[string]*chatState{}}
 	for ctx.Err() == nil {
 		wake := b.cfg.Store.Changed()
-		rows, err := b.cfg.Store.Pending(Channel, 100)
+		rows, err := b.cfg.Store.Pending(Channel, window)
 		if err != nil {
 			b.log.Error("read the outbox", "err", err)
-			sleep(ctx, bo.next())
+			sleep(ctx, time.Second)
 			continue
 		}
 		if len(rows) == 0 {
@@ -36,57 +48,193 @@ func (b *Bot) sendLoop(ctx context.Context) {
 			}
 			continue
 		}
-		for _, q := range rows {
-			if !b.deliver(ctx, q, &bo) {
+		s.drain(ctx, rows, wake)
+	}
+}
+
+// sender is the state the send loop keeps across outbox reads.
+type sender struct {
+	b           *Bot
+	chats       map[string]*chatState
+	globalUntil time.Time // no request at all before this (a global 429)
+	last429     string    // the chat of the latest 429
+	last429At   time.Time
+}
+
+// chatState is one chat's pause after a failure, and its backoff.
+type chatState struct {
+	until time.Time
+	bo    backoff
+}
+
+func (s *sender) chat(c string) *chatState {
+	st := s.chats[c]
+	if st == nil {
+		st = &chatState{bo: backoff{min: s.b.cfg.RetryMin, max: s.b.cfg.RetryMax}}
+		s.chats[c] = st
+	}
+	return st
+}
+
+// drain sends rows until all are done, newer rows are waiting (looked at
+// no sooner than refresh after the read), or ctx ends.
+func (s *sender) drain(ctx context.Context, rows []flows.Queued, wake <-chan struct{}) {
+	queues := map[string][]flows.Queued{}
+	for _, q := range rows {
+		queues[q.Chat] = append(queues[q.Chat], q)
+	}
+	read := time.Now()
+	dirty := false // rows were committed since the read
+	for len(queues) > 0 && ctx.Err() == nil {
+		if dirty && time.Since(read) >= refresh {
+			return
+		}
+		best, next := s.pick(queues)
+		if best == nil {
+			wait := time.Until(next)
+			if dirty {
+				wait = min(wait, refresh-time.Since(read))
+			}
+			t := time.NewTimer(max(wait, time.Millisecond))
+			select {
+			case <-ctx.Done():
+			case <-wake:
+				dirty, wake = true, nil
+			case <-t.C:
+			}
+			t.Stop()
+			continue
+		}
+		if best.Kind != flows.OutAck {
+			if err := s.b.global.Wait(ctx); err != nil {
 				return
 			}
+		}
+		switch r, retry := s.deliver(*best); r {
+		case rowDone:
+			queues[best.Chat] = queues[best.Chat][1:]
+			if len(queues[best.Chat]) == 0 {
+				delete(queues, best.Chat)
+			}
+		case rowRetry:
+			queues[best.Chat][0] = retry
+		case chatGone:
+			delete(queues, best.Chat) // the store dropped or moved them
+		case chatPaused:
+		}
+		select {
+		case <-wake:
+			dirty, wake = true, nil
+		default:
 		}
 	}
 }
 
-// deliver sends one row until it is sent or set aside; false when ctx
-// ended first (the row stays queued).
-func (b *Bot) deliver(ctx context.Context, q flows.Queued, bo *backoff) bool {
-	for {
-		if !b.wait(ctx, q) {
-			return false
+// pick chooses the next row to send: the most urgent head of a chat that
+// is neither paused nor over its rate; next is when one will be free.
+func (s *sender) pick(queues map[string][]flows.Queued) (best *flows.Queued, next time.Time) {
+	now := time.Now()
+	for chat, q := range queues {
+		st := s.chat(chat)
+		free := st.until
+		if s.globalUntil.After(free) {
+			free = s.globalUntil
 		}
-		err := b.clean(b.send(q))
-		switch b.classify(err) {
-		case sent:
-			bo.reset()
-			if err := b.cfg.Store.Done(q.Seq); err != nil {
-				b.log.Error("mark sent", "err", err)
+		if q[0].Kind != flows.OutAck {
+			// Acknowledgements are not messages: no chat limit.
+			r := s.b.chatLimiter(chat).ReserveN(now, 1)
+			if at := now.Add(r.DelayFrom(now)); r.OK() && at.After(free) {
+				free = at
 			}
-			return true
-		case resend:
-			// The message to edit is gone or too old: send it anew.
-			q.EditRef = ""
+			r.CancelAt(now)
+		}
+		if free.After(now) {
+			if next.IsZero() || free.Before(next) {
+				next = free
+			}
 			continue
-		case dropped:
-			b.log.Warn("recipient unreachable; message dropped", "chat", q.Chat, "err", err)
-			if err := b.cfg.Store.Done(q.Seq); err != nil {
-				b.log.Error("drop outbox row", "err", err)
-			}
-			return true
-		case failed:
-			b.log.Error("Telegram refused a message; set aside in the dead letters", "chat", q.Chat, "err", err)
-			if err := b.cfg.Store.Fail(q, err.Error(), b.cfg.Now()); err != nil {
-				b.log.Error("dead-letter", "err", err)
-			}
-			return true
-		case later:
-			d := bo.next()
-			var tg *tgbotapi.Error
-			if errors.As(err, &tg) && tg.RetryAfter > 0 {
-				d = time.Duration(tg.RetryAfter) * time.Second
-			}
-			b.log.Warn("send failed; retrying", "err", err, "in", d)
-			if !sleep(ctx, d) {
-				return false
-			}
+		}
+		if best == nil || q[0].Priority < best.Priority || (q[0].Priority == best.Priority && q[0].Seq < best.Seq) {
+			h := q[0]
+			best = &h
 		}
 	}
+	if best != nil && best.Kind != flows.OutAck {
+		s.b.chatLimiter(best.Chat).AllowN(now, 1)
+	}
+	return best, next
+}
+
+// result says what became of a row after one attempt.
+type result int
+
+const (
+	rowDone    result = iota // sent, or set aside
+	rowRetry                 // try the changed row again now
+	chatPaused               // the chat waits; the row stays at its head
+	chatGone                 // the chat's queue was dropped or moved by the store
+)
+
+// deliver makes one attempt at a row.
+func (s *sender) deliver(q flows.Queued) (result, flows.Queued) {
+	b := s.b
+	err := b.clean(b.send(q))
+	st := s.chat(q.Chat)
+	pause := func(d time.Duration) (result, flows.Queued) {
+		st.until = time.Now().Add(d)
+		return chatPaused, q
+	}
+	switch b.classify(err) {
+	case sent:
+		st.bo.reset()
+		b.sent.Add(1)
+		if err := b.cfg.Store.Done(q.Seq); err != nil {
+			b.log.Error("mark sent", "err", err)
+		}
+		return rowDone, q
+	case resend:
+		// The message to edit is gone or too old: send it anew.
+		q.EditRef = ""
+		return rowRetry, q
+	case moved:
+		var tg *tgbotapi.Error
+		errors.As(err, &tg)
+		to := strconv.FormatInt(tg.MigrateToChatID, 10)
+		b.log.Warn("a group chat became a supergroup; its messages now go to the new id: put it in the config (offices[].chat_id)", "from", q.Chat, "to", to)
+		if err := b.cfg.Store.Migrate(Channel, q.Chat, to); err != nil {
+			b.log.Error("migrate chat", "err", err)
+			return pause(st.bo.next())
+		}
+		return chatGone, q
+	case dropped:
+		n, serr := b.cfg.Store.Stop(Channel, q.Chat, b.cfg.Now())
+		if serr != nil {
+			b.log.Error("stop a blocked chat", "err", serr)
+			return pause(st.bo.next())
+		}
+		b.log.Warn("the recipient blocked the bot or is gone; their queued messages are dropped until they write again", "err", err, "dropped", n)
+		return chatGone, q
+	case failed:
+		b.log.Error("Telegram refused a message; set aside in the dead letters", "err", err)
+		if err := b.cfg.Store.Fail(q, err.Error(), b.cfg.Now()); err != nil {
+			b.log.Error("dead-letter", "err", err)
+		}
+		return rowDone, q
+	}
+	// Later. A 429 for a second chat while another is paused by one means
+	// the bot as a whole is throttled: then nothing goes out until it ends.
+	d := st.bo.next()
+	var tg *tgbotapi.Error
+	if errors.As(err, &tg) && tg.Code == http.StatusTooManyRequests {
+		d = time.Duration(max(tg.RetryAfter, 1)) * time.Second
+		now := time.Now()
+		if s.last429 != "" && s.last429 != q.Chat && now.Sub(s.last429At) < d {
+			s.globalUntil = now.Add(d)
+		}
+		s.last429, s.last429At = q.Chat, now
+	}
+	b.log.Warn("send failed; will retry", "err", err, "in", d)
+	return pause(d)
 }
 
 type outcome int
@@ -94,6 +242,7 @@ type outcome int
 const (
 	sent outcome = iota
 	resend
+	moved
 	dropped
 	failed
 	later
@@ -109,6 +258,8 @@ func (b *Bot) classify(err error) outcome {
 	}
 	desc := strings.ToLower(tg.Message)
 	switch {
+	case tg.MigrateToChatID != 0:
+		return moved
 	case tg.Code == http.StatusTooManyRequests, tg.Code >= 500:
 		return later
 	case strings.Contains(desc, "message is not modified"):
@@ -123,30 +274,18 @@ func (b *Bot) classify(err error) outcome {
 	return failed
 }
 
-// wait keeps to the rate limits; acknowledgements are not messages and
-// are not limited.
-func (b *Bot) wait(ctx context.Context, q flows.Queued) bool {
-	if q.Kind == flows.OutAck {
-		return ctx.Err() == nil
-	}
-	chat, _ := strconv.ParseInt(q.Chat, 10, 64)
-	if err := b.chatLimiter(chat).Wait(ctx); err != nil {
-		return false
-	}
-	return b.global.Wait(ctx) == nil
-}
-
-func (b *Bot) chatLimiter(chat int64) *rate.Limiter {
+func (b *Bot) chatLimiter(chat string) *rate.Limiter {
+	id, _ := strconv.ParseInt(chat, 10, 64)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	l := b.perChat[chat]
+	l := b.perChat[id]
 	if l == nil {
-		if chat < 0 {
+		if id < 0 {
 			l = rate.NewLimiter(rate.Limit(b.cfg.Limits.GroupPerMinute/60), max(1, b.cfg.Limits.PerChatBurst))
 		} else {
 			l = rate.NewLimiter(rate.Limit(b.cfg.Limits.PerChatSecond), max(1, b.cfg.Limits.PerChatBurst))
 		}
-		b.perChat[chat] = l
+		b.perChat[id] = l
 	}
 	return l
 }

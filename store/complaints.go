@@ -139,7 +139,7 @@ func (db *DB) Sweep(now time.Time) (int, error) {
 	n, queued := 0, 0
 	err := db.b.Update(func(tx *bbolt.Tx) error {
 		n, queued = 0, 0
-		w := writer{tx: tx, seal: db.seal}
+		w := writer{tx: tx, db: db, seal: db.seal}
 		var ids []uint64
 		err := tx.Bucket(bOpen).ForEach(func(k, _ []byte) error {
 			ids = append(ids, binary.BigEndian.Uint64(k[len(k)-8:]))

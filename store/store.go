@@ -91,8 +91,8 @@ func Open(path string, o Options) (*DB, error) {
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
 	}
-	if o.Secret == nil && o.LocalSecret && !o.ReadOnly {
-		if o.Secret, err = localSecret(b); err != nil {
+	if o.Secret == nil && o.LocalSecret {
+		if o.Secret, err = localSecret(b, o.ReadOnly); err != nil {
 			b.Close()
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
@@ -109,8 +109,17 @@ func Open(path string, o Options) (*DB, error) {
 	return &DB{b: b, eng: o.Engine, secret: o.Secret, seal: seal, log: log, changed: make(chan struct{})}, nil
 }
 
-func localSecret(b *bbolt.DB) ([]byte, error) {
+func localSecret(b *bbolt.DB, readOnly bool) ([]byte, error) {
 	var secret []byte
+	if readOnly {
+		err := b.View(func(tx *bbolt.Tx) error {
+			if m := tx.Bucket(bMeta); m != nil {
+				secret = append([]byte(nil), m.Get([]byte("local_secret"))...)
+			}
+			return nil
+		})
+		return secret, err
+	}
 	err := b.Update(func(tx *bbolt.Tx) error {
 		m := tx.Bucket(bMeta)
 		if v := m.Get([]byte("local_secret")); len(v) == 32 {
@@ -164,7 +173,7 @@ func (db *DB) Apply(b flows.Batch) error {
 	queued := 0
 	err := db.b.Update(func(tx *bbolt.Tx) error {
 		queued = 0
-		w := writer{tx: tx, seal: db.seal}
+		w := writer{tx: tx, db: db, seal: db.seal}
 		for _, d := range b.Dead {
 			if err := w.dead(d); err != nil {
 				return err
@@ -199,6 +208,12 @@ func (db *DB) applyOne(w *writer, env flows.Envelope) (queued int, err error) {
 	key := flows.RespondentKey(db.secret, env.Channel, env.User)
 	env.Key = key
 	w.err = nil
+	if !env.Input.Group {
+		// Whoever writes to the bot can be written to again.
+		if err := w.tx.Bucket(bStopped).Delete(db.recipientKey(env.Channel, env.Chat)); err != nil {
+			return 0, err
+		}
+	}
 	var res flows.Result
 	handled := func() (failure any) {
 		defer func() {
@@ -256,6 +271,7 @@ func isDBError(err error) bool {
 // writer does the writes of one transaction.
 type writer struct {
 	tx   *bbolt.Tx
+	db   *DB
 	seal *sealer
 	// err is the first failure of a read the engine asked for; the
 	// engine's Lookup cannot return errors, so Apply checks it after.
@@ -362,6 +378,12 @@ func (w *writer) add(k []byte, delta int64) error {
 func (w *writer) enqueue(out []flows.Outgoing) error {
 	b := w.tx.Bucket(bOutbox)
 	for _, o := range out {
+		if to := w.tx.Bucket(bMigrated).Get([]byte(o.Channel + ":" + o.Chat)); to != nil {
+			o.Chat = string(to)
+		}
+		if w.tx.Bucket(bStopped).Get(w.db.recipientKey(o.Channel, o.Chat)) != nil {
+			continue // they blocked the bot; their next message lifts this
+		}
 		seq, err := b.NextSequence()
 		if err != nil {
 			return fmt.Errorf("outbox sequence: %w", err)
@@ -480,7 +502,7 @@ func (db *DB) Done(seqs ...uint64) error {
 func (db *DB) Fail(q flows.Queued, reason string, at time.Time) error {
 	raw, _ := json.Marshal(q.Outgoing)
 	err := db.b.Update(func(tx *bbolt.Tx) error {
-		w := writer{tx: tx, seal: db.seal}
+		w := writer{tx: tx, db: db, seal: db.seal}
 		if err := w.dead(flows.Dead{Channel: q.Channel, Raw: string(raw), Reason: reason, At: at}); err != nil {
 			return err
 		}
@@ -609,7 +631,7 @@ func (db *DB) Session(channel, user string) (*flows.Session, error) {
 	var s *flows.Session
 	err := db.b.View(func(tx *bbolt.Tx) error {
 		var err error
-		s, err = (&writer{tx: tx, seal: db.seal}).session(flows.RespondentKey(db.secret, channel, user))
+		s, err = (&writer{tx: tx, db: db, seal: db.seal}).session(flows.RespondentKey(db.secret, channel, user))
 		return err
 	})
 	return s, err

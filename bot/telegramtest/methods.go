@@ -37,12 +37,17 @@ func (s *Server) dispatch(q *request) reply {
 		// Long polls must not hold the lock while waiting.
 		return s.getUpdates(q)
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Limits come first so that the counted methods the fake does not
+	// implement are still limited, as on Telegram.
+	if r := s.limitLocked(name, q); r != nil {
+		return *r
+	}
 	h := methods[name]
 	if h == nil {
 		return reply{code: http.StatusNotFound, desc: "Not Found"}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	return h(s, q)
 }
 

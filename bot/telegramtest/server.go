@@ -130,6 +130,9 @@ type Server struct {
 	activity  map[int64]int
 	commands  map[string][]map[string]string
 	inject    func(method string, params map[string]string) *Fault
+
+	limits     *limiter // nil when limits are not enforced
+	violations []Violation
 }
 
 type queuedUpdate struct {

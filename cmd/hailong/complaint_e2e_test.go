@@ -1,8 +1,10 @@
 package main
 
 import (
+	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -263,5 +265,54 @@ func TestEscalationOnceAcrossRestarts(t *testing.T) {
 	h.stop()
 	if n := escalations(); n != 1 {
 		t.Errorf("escalated %d times, want exactly once", n)
+	}
+}
+
+// TestTelegramLimitsKept: with Telegram's real limits enforced by the fake
+// and the bot at its default limits, many parents at once and the office
+// chat never provoke a 429.
+func TestTelegramLimitsKept(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes a few seconds of real time")
+	}
+	h := newHarness(t)
+	cfg, err := os.ReadFile(h.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = []byte(strings.Replace(string(cfg), "  limits: {per_second: 1000, per_chat_per_second: 1000, per_chat_burst: 100, group_per_minute: 6000}\n", "", 1))
+	if err := os.WriteFile(h.cfgPath, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.srv.EnforceLimits(telegramtest.TelegramLimits)
+	h.start()
+	h.meet()
+	var wg sync.WaitGroup
+	for i := range 40 {
+		u := telegramtest.User{ID: int64(6600000 + i), FirstName: "P"}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.srv.SendText(u, "/start TH-TV")
+			waitText(h, u, "Anh/chị có đồng ý")
+			h.press(u, "✅ Đồng ý")
+			waitText(h, u, "học lớp nào")
+			h.press(u, "Lớp 2")
+			waitText(h, u, "Câu 1/16")
+			h.press(u, "Có")
+			waitText(h, u, "Câu 2/16")
+		}()
+	}
+	wg.Wait()
+	h.stop()
+	if v := h.srv.Violations(); len(v) > 0 {
+		t.Errorf("%d calls exceeded Telegram's limits, the first: %+v", len(v), v[0])
+	}
+}
+
+// waitText is expect for goroutines: it reports instead of stopping.
+func waitText(h *harness, u telegramtest.User, want string) {
+	if !h.srv.Wait(30*time.Second, func() bool { m, ok := h.srv.Last(u.ID); return ok && strings.Contains(m.Text, want) }) {
+		h.t.Errorf("user %d never saw %q", u.ID, want)
 	}
 }

@@ -25,9 +25,10 @@ type Config struct {
 	Timezone string `yaml:"timezone"`
 	Owner    string `yaml:"owner"`
 	Telegram struct {
-		APIEndpoint string        `yaml:"api_endpoint"`
-		PollTimeout time.Duration `yaml:"poll_timeout"`
-		Limits      struct {
+		APIEndpoint   string        `yaml:"api_endpoint"`
+		PollTimeout   time.Duration `yaml:"poll_timeout"`
+		DeleteWebhook bool          `yaml:"delete_webhook"`
+		Limits        struct {
 			PerSecond        float64 `yaml:"per_second"`
 			PerChatPerSecond float64 `yaml:"per_chat_per_second"`
 			PerChatBurst     int     `yaml:"per_chat_burst"`

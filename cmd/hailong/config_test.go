@@ -21,6 +21,7 @@ func settings(c Config) map[string]any {
 		"owner":                               c.Owner,
 		"telegram.api_endpoint":               c.Telegram.APIEndpoint,
 		"telegram.poll_timeout":               c.Telegram.PollTimeout,
+		"telegram.delete_webhook":             c.Telegram.DeleteWebhook,
 		"telegram.limits.per_second":          c.Telegram.Limits.PerSecond,
 		"telegram.limits.per_chat_per_second": c.Telegram.Limits.PerChatPerSecond,
 		"telegram.limits.per_chat_burst":      c.Telegram.Limits.PerChatBurst,

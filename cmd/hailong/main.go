@@ -59,6 +59,8 @@ Usage:
   hailong demo [--db PATH] [--config FILE]   run the bot against a built-in fake Telegram with simulated parents
   hailong chat [--db PATH] [--config FILE]   talk to the bot in this terminal
   hailong run  [--config FILE] [--db PATH]   serve Telegram (token in TELEGRAM_BOT_TOKEN, key in HAILONG_SECRET)
+  hailong backup FILE [--config FILE] [--db PATH]   a consistent copy of the database, also while the bot runs
+  hailong check [--config FILE] [--db PATH]  verify the database's invariants
   hailong help                               this text
 
 Without --config the built-in config.example.yaml is used.
@@ -76,6 +78,10 @@ func (s *system) run(ctx context.Context, args []string) error {
 		return s.demoCmd(ctx, rest)
 	case "chat":
 		return s.chatCmd(ctx, rest)
+	case "backup":
+		return s.backupCmd(rest)
+	case "check":
+		return s.checkCmd(rest)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(s.stdout, usage)
 		return nil
@@ -168,7 +174,7 @@ func (s *system) serveCmd(ctx context.Context, args []string) error {
 func (s *system) serve(ctx context.Context, cfg *Config, db *store.DB, token string, log *slog.Logger) error {
 	b, err := bot.New(bot.Config{
 		Token: token, Endpoint: cfg.Telegram.APIEndpoint, Store: db, Logger: log, Now: s.now,
-		PollTimeout: cfg.Telegram.PollTimeout, Limits: cfg.limits(),
+		PollTimeout: cfg.Telegram.PollTimeout, Limits: cfg.limits(), DeleteWebhook: cfg.Telegram.DeleteWebhook,
 	})
 	if err != nil {
 		return err
@@ -179,6 +185,11 @@ func (s *system) serve(ctx context.Context, cfg *Config, db *store.DB, token str
 		return err
 	}
 	defer stop()
+	stopAdmin, err := serveAdmin(ctx, db, log)
+	if err != nil {
+		return err
+	}
+	defer stopAdmin()
 	return b.Run(ctx)
 }
 

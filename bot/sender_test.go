@@ -1,0 +1,146 @@
+package bot
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hailong/bot/telegramtest"
+	"hailong/flows"
+)
+
+// TestInteractiveOvertakesBroadcast: a parent's reply committed behind a
+// broadcast burst goes out next, not after the burst.
+func TestInteractiveOvertakesBroadcast(t *testing.T) {
+	srv := telegramtest.NewServer()
+	defer srv.Close()
+	const n = 120
+	var rows []flows.Outgoing
+	for i := range n {
+		u := telegramtest.User{ID: int64(10000 + i), FirstName: "P"}
+		srv.SendText(u, "hi")
+		o := msg(strconv.Itoa(10000+i), fmt.Sprintf("broadcast %d", i))
+		o.Priority = flows.PriorityBroadcast
+		rows = append(rows, o)
+	}
+	parent := telegramtest.User{ID: 999, FirstName: "Parent"}
+	srv.SendText(parent, "hi")
+	st := newMemStore()
+	st.queue(rows...)
+	stop, _ := runBotWith(t, srv, st, Limits{PerSecond: 30, PerChatSecond: 1, PerChatBurst: 3, GroupPerMinute: 20})
+	defer stop()
+	broadcasts := func() int {
+		c := 0
+		for _, call := range srv.Calls() {
+			if call.Method == "sendMessage" && strings.HasPrefix(call.Params["text"], "broadcast") {
+				c++
+			}
+		}
+		return c
+	}
+	if !srv.Wait(10*time.Second, func() bool { return broadcasts() >= 20 }) {
+		t.Fatal("the broadcast did not start")
+	}
+	before := broadcasts()
+	reply := msg("999", "Câu 5/16")
+	reply.Priority = flows.PriorityInteractive
+	st.queue(reply)
+	if !srv.Wait(5*time.Second, func() bool { _, ok := srv.Last(999); return ok }) {
+		t.Fatal("the parent's reply was not delivered")
+	}
+	if waited := broadcasts() - before; waited > 5 {
+		t.Errorf("the parent's reply waited behind %d broadcast messages", waited)
+	}
+}
+
+// TestOutageLosesNothing: while Telegram answers 502, nothing is dropped;
+// after it recovers everything is delivered, in order within each chat.
+func TestOutageLosesNothing(t *testing.T) {
+	srv := telegramtest.NewServer()
+	defer srv.Close()
+	const chats, per = 5, 15
+	for c := range chats {
+		srv.SendText(telegramtest.User{ID: int64(800 + c), FirstName: "P"}, "hi")
+	}
+	var mu sync.Mutex
+	outage := true
+	srv.Inject(func(method string, _ map[string]string) *telegramtest.Fault {
+		mu.Lock()
+		defer mu.Unlock()
+		if outage && method == "sendMessage" {
+			return &telegramtest.Fault{Status: 502, Description: "Bad Gateway"}
+		}
+		return nil
+	})
+	st := newMemStore()
+	stop, _ := runBot(t, srv, st)
+	defer stop()
+	for i := range per {
+		var batch []flows.Outgoing
+		for c := range chats {
+			batch = append(batch, msg(strconv.Itoa(800+c), fmt.Sprintf("chat %d message %02d", c, i)))
+		}
+		st.queue(batch...)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if st.left() != chats*per {
+		t.Fatalf("%d rows left the outbox during the outage", chats*per-st.left())
+	}
+	mu.Lock()
+	outage = false
+	mu.Unlock()
+	if !srv.Wait(10*time.Second, func() bool { return st.left() == 0 }) {
+		t.Fatalf("%d rows still queued after the outage", st.left())
+	}
+	for c := range chats {
+		var got []string
+		for _, m := range srv.Messages(int64(800 + c)) {
+			if m.FromBot {
+				got = append(got, m.Text)
+			}
+		}
+		if len(got) != per {
+			t.Errorf("chat %d got %d messages, want %d", c, len(got), per)
+		}
+		for i := range got {
+			if want := fmt.Sprintf("chat %d message %02d", c, i); got[i] != want {
+				t.Errorf("chat %d message %d is %q, want %q", c, i, got[i], want)
+			}
+		}
+	}
+}
+
+// TestMigratedGroup: a group that became a supergroup gets its messages
+// at the new id.
+func TestMigratedGroup(t *testing.T) {
+	srv := telegramtest.NewServer()
+	defer srv.Close()
+	staff := telegramtest.User{ID: 5, FirstName: "S"}
+	srv.SendGroupText(-100, "Phòng", staff, "/danhsach")
+	srv.SendGroupText(-1009, "Phòng", staff, "/danhsach")
+	srv.Inject(func(method string, p map[string]string) *telegramtest.Fault {
+		if p["chat_id"] == "-100" {
+			return &telegramtest.Fault{MigrateTo: -1009}
+		}
+		return nil
+	})
+	st := newMemStore()
+	stop, _ := runBot(t, srv, st)
+	defer stop()
+	st.queue(msg("-100", "digest 1"), msg("-100", "digest 2"))
+	if !srv.Wait(10*time.Second, func() bool { return st.left() == 0 }) {
+		t.Fatalf("%d rows still queued", st.left())
+	}
+	var got []string
+	for _, m := range srv.Messages(-1009) {
+		if m.FromBot {
+			got = append(got, m.Text)
+		}
+	}
+	if strings.Join(got, "|") != "digest 1|digest 2" {
+		t.Errorf("the supergroup got %q", got)
+	}
+}

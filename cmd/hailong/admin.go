@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"hailong/store"
+)
+
+// The admin socket lets `hailong backup` and `hailong check` reach a running
+// bot: bbolt locks the file, so while `run` holds it no other process may
+// open it, not even to read.
+
+func adminSocket(dbPath string) string { return dbPath + ".sock" }
+
+type adminReply struct {
+	OK       bool     `json:"ok"`
+	Bytes    int64    `json:"bytes,omitempty"`
+	Problems []string `json:"problems,omitempty"`
+	Error    string   `json:"error,omitempty"`
+}
+
+// serveAdmin answers backup and check requests on the database's socket
+// until ctx ends.
+func serveAdmin(ctx context.Context, db *store.DB, log *slog.Logger) (stop func(), err error) {
+	path := adminSocket(db.Path())
+	if len(path) > 100 {
+		log.Warn("the database path is too long for the admin socket; backup and check need the bot stopped", "socket", path)
+		return func() {}, nil
+	}
+	// We hold the database lock, so a socket left here is a dead one's.
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("admin socket: %w", err)
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("admin socket: %w", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("admin socket: %w", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			handleAdmin(conn, db, log)
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		ln.Close()
+	}()
+	return func() {
+		ln.Close()
+		<-done
+		os.Remove(path)
+	}, nil
+}
+
+func handleAdmin(conn net.Conn, db *store.DB, log *slog.Logger) {
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Minute))
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return
+	}
+	cmd, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
+	var r adminReply
+	switch cmd {
+	case "backup":
+		if !filepath.IsAbs(arg) {
+			r.Error = "backup: the path must be absolute"
+			break
+		}
+		n, err := db.BackupFile(arg)
+		if err != nil {
+			r.Error = err.Error()
+			break
+		}
+		log.Info("backup written", "path", arg, "bytes", n)
+		r.OK, r.Bytes = true, n
+	case "check":
+		problems, err := db.Check()
+		if err != nil {
+			r.Error = err.Error()
+			break
+		}
+		r.OK, r.Problems = true, problems
+	default:
+		r.Error = "unknown request " + cmd
+	}
+	json.NewEncoder(conn).Encode(r)
+}
+
+// askAdmin sends a request to the running bot.
+func askAdmin(dbPath, request string) (adminReply, error) {
+	var r adminReply
+	conn, err := net.DialTimeout("unix", adminSocket(dbPath), 2*time.Second)
+	if err != nil {
+		return r, fmt.Errorf("the database is in use, but the running bot does not answer on %s: %w", adminSocket(dbPath), err)
+	}
+	defer conn.Close()
+	if _, err := fmt.Fprintln(conn, request); err != nil {
+		return r, err
+	}
+	if err := json.NewDecoder(conn).Decode(&r); err != nil {
+		return r, fmt.Errorf("reading the bot's answer: %w", err)
+	}
+	if r.Error != "" {
+		return r, errors.New(r.Error)
+	}
+	return r, nil
+}
+
+// withDB runs local on the database opened read-only when no bot holds
+// it, else asks the running bot with request.
+func (s *system) withDB(c common, request string, local func(*store.DB) (adminReply, error)) (adminReply, *Config, error) {
+	cfg, err := loadConfig(c.config)
+	if err != nil {
+		return adminReply{}, nil, err
+	}
+	if c.db != "" {
+		cfg.Database = c.db
+	}
+	if _, err := os.Stat(cfg.Database); err != nil {
+		return adminReply{}, cfg, fmt.Errorf("database %s: %w", cfg.Database, err)
+	}
+	var secret []byte
+	if v := s.getenv("HAILONG_SECRET"); v != "" {
+		secret = []byte(v)
+	}
+	db, err := store.Open(cfg.Database, store.Options{Secret: secret, LocalSecret: secret == nil, ReadOnly: true, LockTimeout: 300 * time.Millisecond})
+	if errors.Is(err, store.ErrLocked) {
+		r, err := askAdmin(cfg.Database, request)
+		return r, cfg, err
+	}
+	if err != nil {
+		return adminReply{}, cfg, err
+	}
+	defer db.Close()
+	r, err := local(db)
+	return r, cfg, err
+}
+
+func (s *system) backupCmd(args []string) error {
+	var c common
+	fs := s.flags("backup", &c)
+	// FILE may come before or after the flags.
+	err := fs.Parse(args)
+	var file string
+	if err == nil && fs.NArg() > 0 {
+		file = fs.Arg(0)
+		err = fs.Parse(fs.Args()[1:])
+	}
+	if err != nil || file == "" || fs.NArg() != 0 {
+		fmt.Fprintln(s.stderr, "usage: hailong backup FILE [--config FILE] [--db PATH]")
+		return errUsage
+	}
+	target, err := filepath.Abs(file)
+	if err != nil {
+		return err
+	}
+	r, cfg, err := s.withDB(c, "backup "+target, func(db *store.DB) (adminReply, error) {
+		n, err := db.BackupFile(target)
+		return adminReply{OK: err == nil, Bytes: n}, err
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.stdout, "Backed up %s to %s (%d bytes).\n", cfg.Database, target, r.Bytes)
+	return nil
+}
+
+func (s *system) checkCmd(args []string) error {
+	var c common
+	fs := s.flags("check", &c)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	r, cfg, err := s.withDB(c, "check", func(db *store.DB) (adminReply, error) {
+		problems, err := db.Check()
+		return adminReply{OK: err == nil, Problems: problems}, err
+	})
+	if err != nil {
+		return err
+	}
+	if len(r.Problems) == 0 {
+		fmt.Fprintf(s.stdout, "%s: no problems found (aggregates equal a recount, indexes match, nothing queued for stopped recipients).\n", cfg.Database)
+		return nil
+	}
+	for _, p := range r.Problems {
+		fmt.Fprintln(s.stdout, "problem:", p)
+	}
+	return fmt.Errorf("%s: %d problems found", cfg.Database, len(r.Problems))
+}

@@ -1,0 +1,285 @@
+package store
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"hailong/flows"
+)
+
+var (
+	bStopped  = []byte("stopped")  // recipient key → time: chats that blocked the bot
+	bMigrated = []byte("migrated") // "channel:old chat" → new chat id
+)
+
+func init() { buckets = append(buckets, bStopped, bMigrated) }
+
+// recipientKey names a chat without storing its id: chat ids of private
+// chats are the parents' user ids.
+func (db *DB) recipientKey(channel, chat string) []byte {
+	m := hmac.New(sha256.New, db.secret)
+	m.Write([]byte("recipient:" + channel + ":" + chat))
+	return m.Sum(nil)[:16]
+}
+
+// Stop records that a chat cannot be reached (the user blocked the bot or
+// deleted their account) and drops everything queued for it; nothing more
+// is queued for it until they write again.
+func (db *DB) Stop(channel, chat string, at time.Time) (dropped int, err error) {
+	err = db.b.Update(func(tx *bbolt.Tx) error {
+		dropped = 0
+		v, _ := at.MarshalBinary()
+		if err := tx.Bucket(bStopped).Put(db.recipientKey(channel, chat), v); err != nil {
+			return err
+		}
+		c := tx.Bucket(bOutbox).Cursor()
+		for k, v := c.First(); k != nil; {
+			q, err := db.openRow(v)
+			if err != nil {
+				return err
+			}
+			if q.Channel == channel && q.Chat == chat {
+				if err := c.Delete(); err != nil {
+					return err
+				}
+				dropped++
+				k, v = c.Seek(k)
+				continue
+			}
+			k, v = c.Next()
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("stop sending to a chat: %w", err)
+	}
+	return dropped, nil
+}
+
+func (db *DB) openRow(v []byte) (flows.Outgoing, error) {
+	var o flows.Outgoing
+	plain, err := db.seal.open(v)
+	if err != nil {
+		return o, err
+	}
+	if err := json.Unmarshal(plain, &o); err != nil {
+		return o, fmt.Errorf("outbox row: %w: %v", errCorrupt, err)
+	}
+	return o, nil
+}
+
+// Migrate records that a group chat became a supergroup with a new id and
+// moves what was queued for it there.
+func (db *DB) Migrate(channel, from, to string) error {
+	err := db.b.Update(func(tx *bbolt.Tx) error {
+		if err := tx.Bucket(bMigrated).Put([]byte(channel+":"+from), []byte(to)); err != nil {
+			return err
+		}
+		c := tx.Bucket(bOutbox).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			o, err := db.openRow(v)
+			if err != nil {
+				return err
+			}
+			if o.Channel != channel || o.Chat != from {
+				continue
+			}
+			o.Chat = to
+			nv, err := json.Marshal(o)
+			if err != nil {
+				return err
+			}
+			if nv, err = db.seal.seal(nv); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bOutbox).Put(k, nv); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("migrate chat %s to %s: %w", from, to, err)
+	}
+	return nil
+}
+
+// Backup writes a consistent copy of the database to w while it is in use.
+func (db *DB) Backup(w io.Writer) (int64, error) {
+	var n int64
+	err := db.b.View(func(tx *bbolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	return n, nil
+}
+
+// BackupFile writes a consistent copy to path, atomically: a partial
+// copy never stands under the name.
+func (db *DB) BackupFile(path string) (int64, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	n, err := db.Backup(tmp)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o600)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("backup to %s: %w", path, err)
+	}
+	return n, nil
+}
+
+// Check verifies the database's invariants and describes every breach:
+// aggregates equal a recount of the responses, the complaint indexes match
+// the complaints, and nothing is queued for a stopped recipient.
+func (db *DB) Check() ([]string, error) {
+	var problems []string
+	bad := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
+	waves := map[string]bool{}
+	err := db.b.View(func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bResponses, bAggs} {
+			if err := tx.Bucket(b).ForEach(func(k, _ []byte) error {
+				w, _, _ := cut0(k)
+				waves[string(w)] = true
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		// Complaint indexes.
+		open := map[string]bool{}
+		byParent := map[string]bool{}
+		if err := tx.Bucket(bOpen).ForEach(func(k, _ []byte) error { open[string(k)] = true; return nil }); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bByParent).ForEach(func(k, _ []byte) error { byParent[string(k)] = true; return nil }); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bComplaint).ForEach(func(k, v []byte) error {
+			var c flows.Complaint
+			if err := json.Unmarshal(v, &c); err != nil {
+				bad("complaint %d does not decode: %v", binary.BigEndian.Uint64(k), err)
+				return nil
+			}
+			ok := string(openKey(c.School, c.ID))
+			switch {
+			case c.Status.Open() && !open[ok]:
+				bad("complaint %s is open but missing from the open index", c.Code())
+			case !c.Status.Open() && open[ok]:
+				bad("complaint %s is closed but in the open index", c.Code())
+			}
+			delete(open, ok)
+			if c.ReporterKey != (flows.Key{}) {
+				pk := string(append(c.ReporterKey[:], u64(c.ID)...))
+				if !byParent[pk] {
+					bad("complaint %s is missing from the parent index", c.Code())
+				}
+				delete(byParent, pk)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for range open {
+			bad("the open index names a complaint that is not stored or not at that school")
+		}
+		for range byParent {
+			bad("the parent index names a complaint that is not stored or not that parent's")
+		}
+		// Nothing queued for a stopped recipient.
+		stopped := tx.Bucket(bStopped)
+		return tx.Bucket(bOutbox).ForEach(func(k, v []byte) error {
+			o, err := db.openRow(v)
+			if err != nil {
+				bad("outbox row %d: %v", binary.BigEndian.Uint64(k), err)
+				return nil
+			}
+			if stopped.Get(db.recipientKey(o.Channel, o.Chat)) != nil {
+				bad("outbox row %d is queued for a stopped recipient", binary.BigEndian.Uint64(k))
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("check: %w", err)
+	}
+	for w := range waves {
+		agg, err := db.Aggregates(w)
+		if err != nil {
+			return nil, err
+		}
+		re, err := db.Recount(w)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range diffTally(agg, re) {
+			bad("wave %s: %s", w, d)
+		}
+	}
+	return problems, nil
+}
+
+func cut0(k []byte) (head, rest []byte, ok bool) {
+	for i, c := range k {
+		if c == 0 {
+			return k[:i], k[i+1:], true
+		}
+	}
+	return k, nil, false
+}
+
+// diffTally describes where stored aggregates and a recount disagree.
+func diffTally(agg, re Tally) []string {
+	var out []string
+	for school := range union(agg.Respondents, re.Respondents) {
+		if a, r := agg.Respondents[school], re.Respondents[school]; a != r {
+			out = append(out, fmt.Sprintf("%s: %d respondents counted, %d stored", school, a, r))
+		}
+	}
+	for school := range union(agg.Counts, re.Counts) {
+		for qid := range union(agg.Counts[school], re.Counts[school]) {
+			for bucket := range union(agg.Counts[school][qid], re.Counts[school][qid]) {
+				if a, r := agg.Counts[school][qid][bucket], re.Counts[school][qid][bucket]; a != r {
+					out = append(out, fmt.Sprintf("%s %s=%s: %d counted, %d in the responses", school, qid, bucket, a, r))
+				}
+			}
+		}
+	}
+	return out
+}
+
+func union[V any](a, b map[string]V) map[string]bool {
+	out := map[string]bool{}
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
+}
