@@ -144,3 +144,43 @@ func TestMigratedGroup(t *testing.T) {
 		t.Errorf("the supergroup got %q", got)
 	}
 }
+
+// cursorStore serves a stored offset of a given age.
+type cursorStore struct {
+	*memStore
+	offset int64
+	at     time.Time
+}
+
+func (c *cursorStore) Cursor(string) (int64, time.Time, error) { return c.offset, c.at, nil }
+
+// TestStaleOffsetStartsOver: an offset stored over 7 days ago points at
+// updates Telegram no longer has; polling starts from its oldest instead.
+func TestStaleOffsetStartsOver(t *testing.T) {
+	for _, tc := range []struct {
+		age  time.Duration
+		want string
+	}{{8 * 24 * time.Hour, ""}, {time.Hour, "500"}} { // the library leaves out a zero offset
+		srv := telegramtest.NewServer()
+		st := &cursorStore{memStore: newMemStore(), offset: 500, at: time.Now().Add(-tc.age)}
+		stop, _ := runBot(t, srv, st)
+		srv.Wait(5*time.Second, func() bool {
+			for _, c := range srv.Calls() {
+				if c.Method == "getUpdates" {
+					return true
+				}
+			}
+			return false
+		})
+		stop()
+		for _, c := range srv.Calls() {
+			if c.Method == "getUpdates" {
+				if got := c.Params["offset"]; got != tc.want {
+					t.Errorf("offset stored %s ago: polled from %q, want %q", tc.age, got, tc.want)
+				}
+				break
+			}
+		}
+		srv.Close()
+	}
+}
