@@ -1,7 +1,10 @@
 package bot
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -182,5 +185,49 @@ func TestStaleOffsetStartsOver(t *testing.T) {
 			}
 		}
 		srv.Close()
+	}
+}
+
+// TestWebhookDeletedWhenAllowed: a webhook blocking getUpdates is deleted
+// when the config allows it, and polling goes on.
+func TestWebhookDeletedWhenAllowed(t *testing.T) {
+	srv := telegramtest.NewServer()
+	defer srv.Close()
+	var mu sync.Mutex
+	webhook, polled := true, false
+	srv.Inject(func(method string, _ map[string]string) *telegramtest.Fault {
+		mu.Lock()
+		defer mu.Unlock()
+		// Someone sets the webhook again after start-up: only a deletion
+		// after a refused poll clears it.
+		if method == "deleteWebhook" && polled {
+			webhook = false
+		}
+		if method == "getUpdates" {
+			polled = true
+		}
+		if method == "getUpdates" && webhook {
+			return &telegramtest.Fault{Status: 409, Description: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"}
+		}
+		return nil
+	})
+	st := &applyStore{memStore: newMemStore()}
+	log := &bytes.Buffer{}
+	var lmu sync.Mutex
+	b, err := New(Config{Token: telegramtest.Token, Endpoint: srv.Endpoint(), Store: st, PollTimeout: time.Second,
+		Logger: slog.New(slog.NewTextHandler(lockedWriter{&lmu, log}, nil)), DeleteWebhook: true,
+		RetryMin: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	srv.SendText(telegramtest.User{ID: 9, FirstName: "B"}, "hello")
+	ok := srv.Wait(10*time.Second, func() bool { return st.applied() > 0 })
+	cancel()
+	<-done
+	if !ok {
+		t.Fatalf("updates were never received; log:\n%s", log.String())
 	}
 }
