@@ -67,6 +67,9 @@ type Config struct {
 	// DeleteWebhook makes the poller delete a webhook that blocks
 	// getUpdates (409), instead of only explaining it.
 	DeleteWebhook bool
+	// Reports builds the messages answering a report request (an
+	// OutReport row); nil answers that reports are not available.
+	Reports func(*flows.ReportRequest) ([]flows.Reply, error)
 }
 
 // Bot serves one Telegram bot token.

@@ -59,6 +59,38 @@ type sender struct {
 	globalUntil time.Time // no request at all before this (a global 429)
 	last429     string    // the chat of the latest 429
 	last429At   time.Time
+	// sent rows are removed from the outbox in small batches, one commit
+	// (one fsync) for several messages; a crash in between re-sends them.
+	done      []uint64
+	doneSince time.Time
+}
+
+// flushEvery bounds how long sent rows wait to be removed, and with it the
+// window in which a crash makes a message go out twice.
+const (
+	flushEvery = 20 * time.Millisecond
+	flushMax   = 64
+)
+
+// flush removes the sent rows from the outbox.
+func (s *sender) flush() {
+	if len(s.done) == 0 {
+		return
+	}
+	if err := s.b.cfg.Store.Done(s.done...); err != nil {
+		s.b.log.Error("mark sent", "err", err)
+	}
+	s.done = s.done[:0]
+}
+
+func (s *sender) markSent(seq uint64) {
+	if len(s.done) == 0 {
+		s.doneSince = time.Now()
+	}
+	s.done = append(s.done, seq)
+	if len(s.done) >= flushMax || time.Since(s.doneSince) >= flushEvery {
+		s.flush()
+	}
 }
 
 // chatState is one chat's pause after a failure, and its backoff.
@@ -79,6 +111,7 @@ func (s *sender) chat(c string) *chatState {
 // drain sends rows until all are done, newer rows are waiting (looked at
 // no sooner than refresh after the read), or ctx ends.
 func (s *sender) drain(ctx context.Context, rows []flows.Queued, wake <-chan struct{}) {
+	defer s.flush() // before the outbox is read again
 	queues := map[string][]flows.Queued{}
 	for _, q := range rows {
 		queues[q.Chat] = append(queues[q.Chat], q)
@@ -91,11 +124,11 @@ func (s *sender) drain(ctx context.Context, rows []flows.Queued, wake <-chan str
 		}
 		best, next := s.pick(queues)
 		if best == nil {
-			wait := time.Until(next)
+			s.flush()
 			if dirty {
-				wait = min(wait, refresh-time.Since(read))
+				return // nothing here can go now; the new rows may
 			}
-			t := time.NewTimer(max(wait, time.Millisecond))
+			t := time.NewTimer(max(time.Until(next), time.Millisecond))
 			select {
 			case <-ctx.Done():
 			case <-wake:
@@ -178,6 +211,9 @@ const (
 // deliver makes one attempt at a row.
 func (s *sender) deliver(q flows.Queued) (result, flows.Queued) {
 	b := s.b
+	if q.Kind == flows.OutReport {
+		return s.report(q)
+	}
 	err := b.clean(b.send(q))
 	st := s.chat(q.Chat)
 	pause := func(d time.Duration) (result, flows.Queued) {
@@ -188,15 +224,14 @@ func (s *sender) deliver(q flows.Queued) (result, flows.Queued) {
 	case sent:
 		st.bo.reset()
 		b.sent.Add(1)
-		if err := b.cfg.Store.Done(q.Seq); err != nil {
-			b.log.Error("mark sent", "err", err)
-		}
+		s.markSent(q.Seq)
 		return rowDone, q
 	case resend:
 		// The message to edit is gone or too old: send it anew.
 		q.EditRef = ""
 		return rowRetry, q
 	case moved:
+		s.flush()
 		var tg *tgbotapi.Error
 		errors.As(err, &tg)
 		to := strconv.FormatInt(tg.MigrateToChatID, 10)
@@ -207,6 +242,7 @@ func (s *sender) deliver(q flows.Queued) (result, flows.Queued) {
 		}
 		return chatGone, q
 	case dropped:
+		s.flush()
 		n, serr := b.cfg.Store.Stop(Channel, q.Chat, b.cfg.Now())
 		if serr != nil {
 			b.log.Error("stop a blocked chat", "err", serr)
@@ -215,6 +251,7 @@ func (s *sender) deliver(q flows.Queued) (result, flows.Queued) {
 		b.log.Warn("the recipient blocked the bot or is gone; their queued messages are dropped until they write again", "err", err, "dropped", n)
 		return chatGone, q
 	case failed:
+		s.flush()
 		b.log.Error("Telegram refused a message; set aside in the dead letters", "err", err)
 		if err := b.cfg.Store.Fail(q, err.Error(), b.cfg.Now()); err != nil {
 			b.log.Error("dead-letter", "err", err)
@@ -235,6 +272,46 @@ func (s *sender) deliver(q flows.Queued) (result, flows.Queued) {
 	}
 	b.log.Warn("send failed; will retry", "err", err, "in", d)
 	return pause(d)
+}
+
+// report builds a requested report and sends its messages, in order, to
+// the chat that asked. A failure to build is told to the asker, never
+// retried forever.
+func (s *sender) report(q flows.Queued) (result, flows.Queued) {
+	b := s.b
+	var replies []flows.Reply
+	var err error
+	if b.cfg.Reports == nil {
+		err = errors.New("reports are not configured")
+	} else {
+		replies, err = b.cfg.Reports(q.Report)
+	}
+	if err != nil {
+		b.log.Error("build a report", "err", err)
+		replies = []flows.Reply{{Text: flows.ErrorText()}}
+	}
+	for i, r := range replies {
+		m := flows.Queued{Seq: q.Seq, Outgoing: flows.Outgoing{Kind: flows.OutMessage, Channel: q.Channel, Chat: q.Chat, Reply: r}}
+		for attempt := 0; ; attempt++ {
+			if i > 0 || attempt > 0 {
+				_ = b.chatLimiter(q.Chat).Wait(context.Background())
+			}
+			serr := b.clean(b.send(m))
+			o := b.classify(serr)
+			if o == sent || o == failed || o == dropped || attempt >= 5 {
+				if o != sent {
+					b.log.Error("send a report message", "err", serr)
+				}
+				break
+			}
+			time.Sleep(s.chat(q.Chat).bo.next())
+		}
+	}
+	b.sent.Add(int64(len(replies)))
+	if err := b.cfg.Store.Done(q.Seq); err != nil {
+		b.log.Error("mark sent", "err", err)
+	}
+	return rowDone, q
 }
 
 type outcome int
@@ -297,18 +374,31 @@ func (b *Bot) send(q flows.Queued) error {
 		return &tgbotapi.Error{Code: http.StatusBadRequest, Message: "bad chat id " + q.Chat}
 	}
 	if q.Kind == flows.OutAck {
-		_, err := b.api.Request(tgbotapi.NewCallback(q.CallbackID, q.Reply.Text))
+		err := b.request(tgbotapi.NewCallback(q.CallbackID, q.Reply.Text))
 		return err
 	}
 	text := clipRunes(q.Reply.Text, maxText)
 	markup := keyboard(q.Reply.Buttons)
+	if f := q.Reply.File; f != nil {
+		data := tgbotapi.FileBytes{Name: f.Name, Bytes: f.Data}
+		if f.Image {
+			p := tgbotapi.NewPhoto(chat, data)
+			p.Caption = clipRunes(q.Reply.Text, maxCaption)
+			err := b.request(p)
+			return err
+		}
+		d := tgbotapi.NewDocument(chat, data)
+		d.Caption = clipRunes(q.Reply.Text, maxCaption)
+		err := b.request(d)
+		return err
+	}
 	if q.Reply.Photo != "" {
 		p := tgbotapi.NewPhoto(chat, tgbotapi.FileID(q.Reply.Photo))
 		p.Caption = clipRunes(q.Reply.Text, maxCaption)
 		if markup != nil {
 			p.ReplyMarkup = *markup
 		}
-		_, err := b.api.Request(p)
+		err := b.request(p)
 		return err
 	}
 	if q.EditRef != "" {
@@ -322,7 +412,7 @@ func (b *Bot) send(q flows.Queued) error {
 			edit = tgbotapi.NewEditMessageText(chat, id, text)
 		}
 		edit.DisableWebPagePreview = true
-		_, err := b.api.Request(edit)
+		err := b.request(edit)
 		return err
 	}
 	m := tgbotapi.NewMessage(chat, text)
@@ -347,7 +437,19 @@ func (b *Bot) send(q flows.Queued) error {
 	case q.Reply.HideKeyboard:
 		m.ReplyMarkup = tgbotapi.NewRemoveKeyboard(true)
 	}
-	_, err = b.api.Request(m)
+	err = b.request(m)
+	return err
+}
+
+// request makes a Bot API call. The library leaves the error code out of
+// errors of uploads; it is taken from the response, so that a refused
+// upload is not retried as if the network had failed.
+func (b *Bot) request(c tgbotapi.Chattable) error {
+	resp, err := b.api.Request(c)
+	var tg *tgbotapi.Error
+	if errors.As(err, &tg) && tg.Code == 0 && resp != nil && resp.ErrorCode != 0 {
+		return &tgbotapi.Error{Code: resp.ErrorCode, Message: tg.Message, ResponseParameters: tg.ResponseParameters}
+	}
 	return err
 }
 

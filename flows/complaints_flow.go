@@ -332,6 +332,24 @@ func (e *Engine) staffAddresses(c *Complaint, office bool) []Address {
 	return out
 }
 
+// OfficeAddresses are where an office's digests and escalations go: its
+// chat, or its staff when it has none.
+func (e *Engine) OfficeAddresses(id string) []Address { return e.officeAddresses(id) }
+
+// PrincipalAddresses are the chats of a school's principals.
+func (e *Engine) PrincipalAddresses(school string) []Address {
+	sc, ok := e.dir.School(school)
+	if !ok {
+		return nil
+	}
+	var out []Address
+	for _, p := range sc.Principals {
+		ch, user, _ := strings.Cut(p, ":")
+		out = append(out, Address{Channel: ch, Chat: user})
+	}
+	return out
+}
+
 // officeAddresses is the office chat, or its staff when it has none.
 func (e *Engine) officeAddresses(id string) []Address {
 	o, ok := e.dir.Office(id)
@@ -531,6 +549,8 @@ func (t *turn) staff(schools []string) {
 	case in.Kind == KindButton && in.Data == "s:list", in.Kind == KindCommand && (in.Command == "danhsach" || in.Command == "start" || in.Command == "menu"):
 		t.s.Step, t.s.Target = StepMenu, 0
 		t.staffList(schools)
+	case in.Kind == KindCommand && (in.Command == "baocao" || in.Command == "xuat"):
+		t.reportRequest(schools, in.Command == "xuat")
 	case in.Kind == KindCommand && (in.Command == "cancel" || in.Command == "huy"):
 		t.s.Step, t.s.Target = StepMenu, 0
 		t.say(T("cancelled.staff"))
@@ -734,3 +754,66 @@ func (e *Engine) deadline(t time.Time) string {
 	return e.when(t)
 }
 func (e *Engine) day(t time.Time) string { return t.In(e.loc).Format("02/01/2006") }
+
+// reportRequest queues a report for staff: "/baocao" for the current wave
+// so far, "/baocao 01/09/2026 15/01/2027" for any days (end inclusive);
+// "/xuat" the same as a workbook.
+func (t *turn) reportRequest(schools []string, export bool) {
+	now := t.in.Now.In(t.e.loc)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, t.e.loc)
+	from, to := time.Time{}, today.AddDate(0, 0, 1)
+	args := strings.Fields(t.in.Arg)
+	switch len(args) {
+	case 0:
+		if w, ok := t.e.dir.WaveAt(now); ok {
+			from = w.Start
+		} else {
+			from = today.AddDate(0, 0, -7)
+		}
+	case 2:
+		a, err1 := parseDay(args[0], t.e.loc)
+		b, err2 := parseDay(args[1], t.e.loc)
+		if err1 != nil || err2 != nil || b.Before(a) {
+			t.say(T("report.usage"))
+			return
+		}
+		from, to = a, b.AddDate(0, 0, 1)
+	default:
+		t.say(T("report.usage"))
+		return
+	}
+	scope := t.scopeName(schools)
+	t.say(T("report.building", scope, from.Format("02/01/2006"), to.AddDate(0, 0, -1).Format("02/01/2006")))
+	t.out = append(t.out, Outgoing{Kind: OutReport, Channel: t.env.Channel, Chat: t.env.Chat, Priority: PriorityInteractive,
+		Created: t.in.Now, Report: &ReportRequest{Scope: scope, Schools: schools, From: from, To: to, Export: export}})
+}
+
+func parseDay(s string, loc *time.Location) (time.Time, error) {
+	for _, layout := range []string{"02/01/2006", "2/1/2006", time.DateOnly} {
+		if d, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return d, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("not a date: %q", s)
+}
+
+// scopeName names what a staff member's reports cover: their office, or
+// their school.
+func (t *turn) scopeName(schools []string) string {
+	if t.in.Group {
+		if o, ok := t.e.dir.OfficeByChat(t.env.Channel, t.env.Chat); ok {
+			return o.Name
+		}
+	}
+	if _, offices := t.e.dir.Scope(t.env.Channel + ":" + t.env.User); len(offices) > 0 {
+		if o, ok := t.e.dir.Office(offices[0]); ok {
+			return o.Name
+		}
+	}
+	if len(schools) == 1 {
+		if sc, ok := t.e.dir.School(schools[0]); ok {
+			return sc.Name
+		}
+	}
+	return strings.Join(schools, ", ")
+}

@@ -124,6 +124,9 @@ func (e *Engine) Questionnaire() *Questionnaire { return e.q }
 // Directory returns the engine's offices, schools and waves.
 func (e *Engine) Directory() *Directory { return e.dir }
 
+// Location is the time zone dates are shown and days counted in.
+func (e *Engine) Location() *time.Location { return e.loc }
+
 // Cap returns the class-size cap for level l (0 when none is set).
 func (e *Engine) Cap(l Level) int { return e.caps[l] }
 

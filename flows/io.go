@@ -101,6 +101,15 @@ type Reply struct {
 	// removes that keyboard again.
 	AskContact   string
 	HideKeyboard bool
+	// File, when set, is sent as an attachment with Text as its caption.
+	File *File `json:",omitempty"`
+}
+
+// File is an attachment made by hailong (a chart, a workbook).
+type File struct {
+	Name  string
+	Data  []byte
+	Image bool // shown as a picture rather than a document
 }
 
 // OutKind says what an outgoing row asks the channel to do.
@@ -110,7 +119,19 @@ type OutKind string
 const (
 	OutMessage OutKind = "msg" // send Reply, or edit EditRef with it
 	OutAck     OutKind = "ack" // acknowledge CallbackID, with Reply.Text as a short notice
+	// OutReport asks for a report to be built and sent to Chat when its
+	// turn comes: building needs the aggregates, which flows cannot read.
+	OutReport OutKind = "report"
 )
+
+// ReportRequest is a report staff asked for.
+type ReportRequest struct {
+	Scope   string    // who it is about: the office's or school's name
+	Schools []string  // the schools reported on
+	From    time.Time // the period [From, To)
+	To      time.Time
+	Export  bool // the workbook only
+}
 
 // Priorities of outgoing rows; lower is sent first.
 const (
@@ -131,6 +152,7 @@ type Outgoing struct {
 	CallbackID string
 	Priority   int
 	Created    time.Time
+	Report     *ReportRequest `json:",omitempty"`
 }
 
 // Batch is one fetch of inputs from a channel, applied in one transaction

@@ -2,6 +2,13 @@ package flows
 
 import "sort"
 
+// WaveCounts are the aggregates of one wave: per school, the respondents
+// and the answer counts.
+type WaveCounts struct {
+	Respondents map[string]int
+	Counts      map[string]Counts
+}
+
 // Counts are aggregate answer counts of one school in one wave: question id
 // → bucket → number of respondents.
 type Counts map[string]map[string]int

@@ -156,7 +156,7 @@ var vi = map[msg]string{
 	"c.add.sent":           "📎 Đã gửi thông tin bổ sung cho phản ánh %s tới nhà trường.",
 	"c.add.staff":          "📎 Phụ huynh bổ sung thông tin cho phản ánh %s:\n\n%s",
 	"c.closed":             "Phản ánh này đã đóng.",
-	"staff.help":           "Chào thầy/cô. Em gửi thầy/cô các phản ánh của phụ huynh về trường; thầy/cô xử lý bằng các nút dưới mỗi phản ánh. Gõ /danhsach để xem các phản ánh đang mở.",
+	"staff.help":           "Chào thầy/cô. Em gửi thầy/cô các phản ánh của phụ huynh về trường; thầy/cô xử lý bằng các nút dưới mỗi phản ánh. /danhsach: các phản ánh đang mở. /baocao: báo cáo khảo sát và phản ánh (thêm hai ngày để chọn khoảng thời gian). /xuat: bảng tính.",
 	"staff.none":           "Không có phản ánh nào đang mở. 👍",
 	"staff.refresh":        "🔄 Xem lại danh sách",
 	"staff.list":           "📋 %d phản ánh đang mở:",
@@ -175,6 +175,8 @@ var vi = map[msg]string{
 	"staff.text.bad":       "Nội dung cần từ 1 đến 3000 ký tự (đang có %d). Thầy/cô gõ lại nhé.",
 	"staff.replied":        "✅ Đã chuyển trả lời tới phụ huynh (%s).",
 	"staff.referred.ok":    "✅ Đã báo phụ huynh phản ánh %s không thuộc thẩm quyền, kèm hướng dẫn.",
+	"report.usage":         "Cách dùng: /baocao (đợt khảo sát hiện tại đến hôm nay) hoặc /baocao 01/09/2026 15/01/2027 (từ ngày, đến ngày). /xuat như vậy, gửi bảng tính.",
+	"report.building":      "⏳ Em đang lập báo cáo %s từ %s đến %s…",
 	"cancelled.staff":      "Đã huỷ.",
 }
 

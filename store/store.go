@@ -141,6 +141,15 @@ func localSecret(b *bbolt.DB, readOnly bool) ([]byte, error) {
 // Close closes the database.
 func (db *DB) Close() error { return db.b.Close() }
 
+// WithEngine returns the database with eng for reading tools: read-only
+// opens carry no engine.
+func (db *DB) WithEngine(eng *flows.Engine) *DB {
+	return &DB{b: db.b, eng: eng, secret: db.secret, seal: db.seal, log: db.log, changed: make(chan struct{})}
+}
+
+// Engine is the engine the database applies inputs with.
+func (db *DB) Engine() *flows.Engine { return db.eng }
+
 // Path is the database file's path.
 func (db *DB) Path() string { return db.b.Path() }
 
@@ -332,10 +341,16 @@ func (w *writer) saveResponse(key flows.Key, r *flows.Response) error {
 		if err := w.count(&prev, -1); err != nil {
 			return err
 		}
+		if err := w.countDay(&prev, -1); err != nil {
+			return err
+		}
 	} else if err := w.add(aggKey(r.Wave, r.School, respondentsQ, ""), 1); err != nil {
 		return err
 	}
 	if err := w.count(r, 1); err != nil {
+		return err
+	}
+	if err := w.countDay(r, 1); err != nil {
 		return err
 	}
 	v, err := json.Marshal(r)
@@ -536,16 +551,13 @@ func (db *DB) DeadLetters() ([]flows.Dead, error) {
 
 // Tally is the aggregate state of one wave: per school, the respondents
 // and the answer counts.
-type Tally struct {
-	Respondents map[string]int
-	Counts      map[string]flows.Counts
-}
+type Tally = flows.WaveCounts
 
 func newTally() Tally {
 	return Tally{Respondents: map[string]int{}, Counts: map[string]flows.Counts{}}
 }
 
-func (t Tally) add(school, qid, bucket string, n int) {
+func add(t Tally, school, qid, bucket string, n int) {
 	if qid == respondentsQ {
 		t.Respondents[school] += n
 		return
@@ -572,7 +584,7 @@ func (db *DB) Aggregates(wave string) (Tally, error) {
 			if len(parts) != 3 || len(v) != 8 {
 				return fmt.Errorf("aggregate %q: %w", k, errCorrupt)
 			}
-			t.add(string(parts[0]), string(parts[1]), string(parts[2]), int(binary.BigEndian.Uint64(v)))
+			add(t, string(parts[0]), string(parts[1]), string(parts[2]), int(binary.BigEndian.Uint64(v)))
 		}
 		return nil
 	})
@@ -594,9 +606,9 @@ func (db *DB) Recount(wave string) (Tally, error) {
 			if err := json.Unmarshal(v, &r); err != nil {
 				return fmt.Errorf("response %q: %w: %v", k, errCorrupt, err)
 			}
-			t.add(r.School, respondentsQ, "", 1)
+			add(t, r.School, respondentsQ, "", 1)
 			for qid, bucket := range r.Buckets {
-				t.add(r.School, qid, bucket, 1)
+				add(t, r.School, qid, bucket, 1)
 			}
 		}
 		return nil

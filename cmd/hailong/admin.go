@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"hailong/digest"
 	"hailong/store"
 )
 
@@ -31,7 +32,7 @@ type adminReply struct {
 
 // serveAdmin answers backup and check requests on the database's socket
 // until ctx ends.
-func serveAdmin(ctx context.Context, db *store.DB, log *slog.Logger) (stop func(), err error) {
+func serveAdmin(ctx context.Context, db *store.DB, job *digest.Job, log *slog.Logger) (stop func(), err error) {
 	path := adminSocket(db.Path())
 	if len(path) > 100 {
 		log.Warn("the database path is too long for the admin socket; backup and check need the bot stopped", "socket", path)
@@ -57,7 +58,7 @@ func serveAdmin(ctx context.Context, db *store.DB, log *slog.Logger) (stop func(
 			if err != nil {
 				return
 			}
-			handleAdmin(conn, db, log)
+			handleAdmin(conn, db, job, log)
 		}
 	}()
 	go func() {
@@ -71,7 +72,7 @@ func serveAdmin(ctx context.Context, db *store.DB, log *slog.Logger) (stop func(
 	}, nil
 }
 
-func handleAdmin(conn net.Conn, db *store.DB, log *slog.Logger) {
+func handleAdmin(conn net.Conn, db *store.DB, job *digest.Job, log *slog.Logger) {
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(10 * time.Minute))
 	line, err := bufio.NewReader(conn).ReadString('\n')
@@ -92,6 +93,18 @@ func handleAdmin(conn net.Conn, db *store.DB, log *slog.Logger) {
 			break
 		}
 		log.Info("backup written", "path", arg, "bytes", n)
+		r.OK, r.Bytes = true, n
+	case "export":
+		var req exportRequest
+		if err := json.Unmarshal([]byte(arg), &req); err != nil {
+			r.Error = "export: " + err.Error()
+			break
+		}
+		n, err := req.write(job)
+		if err != nil {
+			r.Error = err.Error()
+			break
+		}
 		r.OK, r.Bytes = true, n
 	case "check":
 		problems, err := db.Check()

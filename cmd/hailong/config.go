@@ -42,6 +42,10 @@ type Config struct {
 		RetentionMonths   int            `yaml:"retention_months"`
 		ClassSizeCaps     map[string]int `yaml:"class_size_caps"`
 	} `yaml:"survey"`
+	Digest struct {
+		Schedule  string  `yaml:"schedule"`
+		FlagBelow float64 `yaml:"flag_below"`
+	} `yaml:"digest"`
 	Complaints struct {
 		AckDays       int            `yaml:"ack_days"`
 		CheckSchedule string         `yaml:"check_schedule"`
@@ -84,6 +88,8 @@ type categoryYAML struct {
 
 func defaults() Config {
 	var c Config
+	c.Digest.Schedule = "0 7 * * 1"
+	c.Digest.FlagBelow = 70
 	c.Complaints.AckDays = 1
 	c.Complaints.CheckSchedule = "*/10 * * * *"
 	for _, k := range flows.DefaultCategories() {
@@ -202,6 +208,12 @@ func (c *Config) resolve(dir string) error {
 		} else {
 			c.questionnaire = q
 		}
+	}
+	if _, err := cron.ParseStandard(c.Digest.Schedule); err != nil {
+		bad("digest.schedule %q: %v", c.Digest.Schedule, err)
+	}
+	if c.Digest.FlagBelow < 0 || c.Digest.FlagBelow > 100 {
+		bad("digest.flag_below %v: want a percentage, 0 to 100", c.Digest.FlagBelow)
 	}
 	if c.Complaints.AckDays < 1 || c.Complaints.AckDays > 10 {
 		bad("complaints.ack_days %d: want 1 to 10 working days", c.Complaints.AckDays)

@@ -32,6 +32,8 @@ func settings(c Config) map[string]any {
 		"survey.retention_months":             c.Survey.RetentionMonths,
 		"survey.class_size_caps":              c.Survey.ClassSizeCaps,
 		"complaints.ack_days":                 c.Complaints.AckDays,
+		"digest.schedule":                     c.Digest.Schedule,
+		"digest.flag_below":                   c.Digest.FlagBelow,
 		"complaints.check_schedule":           c.Complaints.CheckSchedule,
 		"complaints.categories":               c.Complaints.Categories,
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"hailong/bot/telegramtest"
+	"hailong/digest"
 	"hailong/flows"
 	"hailong/store"
 )
@@ -150,6 +151,9 @@ func (s *system) demoCmd(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintf(s.stdout, "── One complaint, from filing to resolution: the parent and the principal of %s ──\n\n%s\n", schools[demoSchool].Name, story.String())
 	}
+	if err := s.demoDigest(srv, cfg, db, clock()); err != nil {
+		return fmt.Errorf("demo digest: %w", err)
+	}
 	if err := stop(); err != nil {
 		return fmt.Errorf("bot: %w", err)
 	}
@@ -183,12 +187,18 @@ func (p *demoParent) survey() error {
 	if err := p.say("/start " + p.school.Code); err != nil {
 		return err
 	}
-	for range 40 {
+	for range 60 {
 		m, ok := p.srv.Last(p.user.ID)
 		if !ok {
 			return errors.New("the bot said nothing")
 		}
 		text := m.Text
+		if len(m.Keyboard) == 0 && !strings.Contains(text, "✅ Đã ghi nhận") {
+			// The bot's answer comes in more than one message and the
+			// rest is on its way.
+			p.srv.Wait(5*time.Second, func() bool { n, _ := p.srv.Last(p.user.ID); return n.ID != m.ID || n.Edits != m.Edits })
+			continue
+		}
 		switch {
 		case strings.Contains(text, "✅ Đã ghi nhận"):
 			return nil
@@ -214,7 +224,7 @@ func (p *demoParent) survey() error {
 			return fmt.Errorf("unexpected message %q", clipText(text))
 		}
 	}
-	return errors.New("the survey did not end after 40 steps")
+	return errors.New("the survey did not end after 60 steps")
 }
 
 func (p *demoParent) answer(m telegramtest.Message) error {
@@ -350,8 +360,11 @@ func (sc *scene) do(act func()) error {
 			if seen {
 				prefix += "(sửa) "
 			}
-			if m.Kind == "photo" {
+			switch m.Kind {
+			case "photo":
 				prefix += "[ảnh] "
+			case "document":
+				prefix += "[tệp " + m.FileName + "] "
 			}
 			fmt.Fprintf(sc.log, "%s%s%s\n\n", prefix, strings.ReplaceAll(m.Text, "\n", "\n   "), keyboardText(m))
 		}
@@ -477,4 +490,59 @@ func clipText(s string) string {
 		return string(r[:80]) + "…"
 	}
 	return s
+}
+
+// demoDigest sends the weekly digest due next Monday — the week of the
+// demo's answers — to the office chat, prints it as the chat shows it,
+// and writes its chart and workbook beside the database.
+func (s *system) demoDigest(srv *telegramtest.Server, cfg *Config, db *store.DB, now time.Time) error {
+	job, err := digestJob(cfg, db, nil)
+	if err != nil {
+		return err
+	}
+	due := now
+	for i := 0; i < 8 && !job.Due(due).After(now); i++ {
+		due = due.AddDate(0, 0, 1)
+	}
+	due = job.Due(due)
+	if due.IsZero() || !due.After(now) {
+		return errors.New("no digest is scheduled in the coming week")
+	}
+	var story strings.Builder
+	sc := scene{srv: srv, log: &story, chats: []sceneChat{{demoOfficeChat, "nhóm Phòng GDĐT"}}}
+	if err := sc.do(func() {
+		if _, err = job.Run(due); err != nil {
+			return
+		}
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.stdout, "── The weekly digest, as the office chat receives it on %s ──\n\n%s\n", due.In(cfg.loc).Format("Monday 02/01/2006 15:04"), story.String())
+	from, to := job.Period(due)
+	var codes []string
+	for _, sc := range cfg.directory.Schools {
+		codes = append(codes, sc.Code)
+	}
+	r, err := job.Report(&flows.ReportRequest{Scope: cfg.directory.Offices[0].Name, Schools: codes, From: from, To: to})
+	if err != nil {
+		return err
+	}
+	png, err := digest.Chart(r)
+	if err != nil {
+		return err
+	}
+	xlsx, err := digest.Workbook(r)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(cfg.Database)
+	chart, book := filepath.Join(dir, "digest-chart.png"), filepath.Join(dir, "digest.xlsx")
+	if err := os.WriteFile(chart, png, 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(book, xlsx, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.stdout, "The digest's chart is at %s and its workbook at %s.\n\n", chart, book)
+	return nil
 }

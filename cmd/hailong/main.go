@@ -20,6 +20,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"hailong/bot"
+	"hailong/digest"
 	"hailong/store"
 )
 
@@ -61,6 +62,8 @@ Usage:
   hailong run  [--config FILE] [--db PATH]   serve Telegram (token in TELEGRAM_BOT_TOKEN, key in HAILONG_SECRET)
   hailong backup FILE [--config FILE] [--db PATH]   a consistent copy of the database, also while the bot runs
   hailong check [--config FILE] [--db PATH]  verify the database's invariants
+  hailong export --out FILE [--from DAY] [--to DAY] [--format xlsx|csv] [--office ID] [--school CODE]
+                                             the report of any days as a workbook or CSV
   hailong help                               this text
 
 Without --config the built-in config.example.yaml is used.
@@ -82,6 +85,8 @@ func (s *system) run(ctx context.Context, args []string) error {
 		return s.backupCmd(rest)
 	case "check":
 		return s.checkCmd(rest)
+	case "export":
+		return s.exportCmd(rest)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(s.stdout, usage)
 		return nil
@@ -170,22 +175,40 @@ func (s *system) serveCmd(ctx context.Context, args []string) error {
 	return s.serve(ctx, cfg, db, token, log)
 }
 
+// digestJob is the digest job of the configuration over db.
+func digestJob(cfg *Config, db *store.DB, log *slog.Logger) (*digest.Job, error) {
+	sched, err := digest.ParseSchedule(cfg.Digest.Schedule)
+	if err != nil {
+		return nil, fmt.Errorf("digest.schedule: %w", err)
+	}
+	return &digest.Job{Store: db, Engine: db.Engine(), Schedule: sched, MinRespondents: cfg.Survey.MinRespondents,
+		FlagBelow: cfg.Digest.FlagBelow, Log: log}, nil
+}
+
 // serve runs the Telegram bot until ctx ends.
 func (s *system) serve(ctx context.Context, cfg *Config, db *store.DB, token string, log *slog.Logger) error {
+	job, err := digestJob(cfg, db, log)
+	if err != nil {
+		return err
+	}
+	if job.Since, err = db.FirstRun(s.now()); err != nil {
+		return err
+	}
 	b, err := bot.New(bot.Config{
 		Token: token, Endpoint: cfg.Telegram.APIEndpoint, Store: db, Logger: log, Now: s.now,
 		PollTimeout: cfg.Telegram.PollTimeout, Limits: cfg.limits(), DeleteWebhook: cfg.Telegram.DeleteWebhook,
+		Reports: job.Answer,
 	})
 	if err != nil {
 		return err
 	}
 	log.Info("polling Telegram", "bot", "@"+b.Username())
-	stop, err := s.schedule(cfg, db, log)
+	stop, err := s.schedule(cfg, db, job, log)
 	if err != nil {
 		return err
 	}
 	defer stop()
-	stopAdmin, err := serveAdmin(ctx, db, log)
+	stopAdmin, err := serveAdmin(ctx, db, job, log)
 	if err != nil {
 		return err
 	}
@@ -196,7 +219,12 @@ func (s *system) serve(ctx context.Context, cfg *Config, db *store.DB, token str
 // schedule checks complaint deadlines now — so one passed while the bot
 // was down is escalated at once — and then on the configured schedule.
 // stop waits for a check in progress.
-func (s *system) schedule(cfg *Config, db *store.DB, log *slog.Logger) (stop func(), err error) {
+func (s *system) schedule(cfg *Config, db *store.DB, job *digest.Job, log *slog.Logger) (stop func(), err error) {
+	digests := func() {
+		if _, err := job.Run(s.now()); err != nil {
+			log.Error("weekly digests", "err", err)
+		}
+	}
 	sweep := func() {
 		n, err := db.Sweep(s.now())
 		if err != nil {
@@ -208,9 +236,13 @@ func (s *system) schedule(cfg *Config, db *store.DB, log *slog.Logger) (stop fun
 		}
 	}
 	sweep()
+	digests() // one missed while the bot was down goes now, once
 	c := cron.New(cron.WithLocation(cfg.loc))
 	if _, err := c.AddFunc(cfg.Complaints.CheckSchedule, sweep); err != nil {
 		return nil, fmt.Errorf("complaints.check_schedule: %w", err)
+	}
+	if _, err := c.AddFunc(cfg.Digest.Schedule, digests); err != nil {
+		return nil, fmt.Errorf("digest.schedule: %w", err)
 	}
 	c.Start()
 	return func() { <-c.Stop().Done() }, nil

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"hailong/digest"
+	"hailong/flows"
+	"hailong/store"
+)
+
+// exportRequest is what `hailong export` asks for.
+type exportRequest struct {
+	From, To time.Time // [From, To)
+	Format   string    // xlsx or csv
+	Out      string    // absolute path
+	Scope    string
+	Schools  []string
+}
+
+// write builds the report and writes it atomically to Out.
+func (req exportRequest) write(job *digest.Job) (int64, error) {
+	r, err := job.Report(&flows.ReportRequest{Scope: req.Scope, Schools: req.Schools, From: req.From, To: req.To})
+	if err != nil {
+		return 0, err
+	}
+	var data []byte
+	switch req.Format {
+	case "xlsx":
+		data, err = digest.Workbook(r)
+	case "csv":
+		data, err = digest.CSV(r)
+	default:
+		err = fmt.Errorf("format %q: want xlsx or csv", req.Format)
+	}
+	if err != nil {
+		return 0, err
+	}
+	tmp := req.Out + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return 0, err
+	}
+	if err := os.Rename(tmp, req.Out); err != nil {
+		os.Remove(tmp)
+		return 0, err
+	}
+	return int64(len(data)), nil
+}
+
+func (s *system) exportCmd(args []string) error {
+	var c common
+	fs := s.flags("export", &c)
+	from := fs.String("from", "", "first day, 2026-09-01 (default: the start of the current wave)")
+	to := fs.String("to", "", "last day, inclusive (default: today)")
+	format := fs.String("format", "xlsx", "xlsx or csv")
+	out := fs.String("out", "", "the file to write (required)")
+	office := fs.String("office", "", "only this office's schools (default: all)")
+	school := fs.String("school", "", "only this school")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		fmt.Fprintln(s.stderr, "hailong export: --out FILE is required")
+		return errUsage
+	}
+	cfg, err := loadConfig(c.config)
+	if err != nil {
+		return err
+	}
+	eng, err := cfg.engine()
+	if err != nil {
+		return err
+	}
+	req := exportRequest{Format: *format, Scope: "Tất cả các trường"}
+	if req.Out, err = filepath.Abs(*out); err != nil {
+		return err
+	}
+	now := s.now().In(cfg.loc)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, cfg.loc)
+	req.To = today.AddDate(0, 0, 1)
+	if w, ok := cfg.directory.WaveAt(now); ok {
+		req.From = w.Start
+	} else {
+		req.From = today.AddDate(0, 0, -7)
+	}
+	if *from != "" {
+		if req.From, err = time.ParseInLocation(time.DateOnly, *from, cfg.loc); err != nil {
+			return fmt.Errorf("--from %q: want a date like 2026-09-01", *from)
+		}
+	}
+	if *to != "" {
+		d, err := time.ParseInLocation(time.DateOnly, *to, cfg.loc)
+		if err != nil {
+			return fmt.Errorf("--to %q: want a date like 2027-01-15", *to)
+		}
+		req.To = d.AddDate(0, 0, 1)
+	}
+	if !req.To.After(req.From) {
+		return errors.New("--to is before --from")
+	}
+	for _, sc := range cfg.directory.Schools {
+		switch {
+		case *school != "" && sc.Code != *school, *office != "" && sc.Office != *office:
+			continue
+		}
+		req.Schools = append(req.Schools, sc.Code)
+	}
+	if len(req.Schools) == 0 {
+		return errors.New("no school matches --office and --school")
+	}
+	if *school != "" {
+		sc, _ := cfg.directory.School(*school)
+		req.Scope = sc.Name
+	} else if *office != "" {
+		o, _ := cfg.directory.Office(*office)
+		req.Scope = o.Name
+	}
+	spec, _ := json.Marshal(req)
+	r, _, err := s.withDB(c, "export "+string(spec), func(db *store.DB) (adminReply, error) {
+		db2 := db.WithEngine(eng)
+		job, err := digestJob(cfg, db2, nil)
+		if err != nil {
+			return adminReply{}, err
+		}
+		n, err := req.write(job)
+		return adminReply{OK: err == nil, Bytes: n}, err
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.stdout, "Wrote %s (%d bytes): %s, %s – %s.\n", req.Out, r.Bytes, req.Scope,
+		req.From.Format("02/01/2006"), req.To.AddDate(0, 0, -1).Format("02/01/2006"))
+	return nil
+}

@@ -1,0 +1,266 @@
+package digest
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"hailong/flows"
+)
+
+// Store is what the digest job needs of the database.
+type Store interface {
+	Aggregates(wave string) (flows.WaveCounts, error)
+	NewResponses(waves []string, from, to time.Time) (map[string]int, error)
+	Complaints(fn func(*flows.Complaint) error) error
+	Snapshot(key string) ([]byte, bool, error)
+	SendDigest(key string, snapshot []byte, out []flows.Outgoing) (bool, error)
+}
+
+// Job sends the weekly digests and builds on-demand reports.
+type Job struct {
+	Store          Store
+	Engine         *flows.Engine
+	Schedule       cron.Schedule // when weekly digests are due, in the engine's time zone
+	MinRespondents int
+	FlagBelow      float64
+	Log            *slog.Logger
+	// Since is when the bot first ran: a digest due before it was never
+	// missed, so none is sent for it.
+	Since time.Time
+}
+
+// ParseSchedule reads a cron spec in the engine's time zone.
+func ParseSchedule(spec string) (cron.Schedule, error) { return cron.ParseStandard(spec) }
+
+// Due is the latest scheduled time at or before now, within the last eight
+// days (zero if none): a digest missed while the bot was down is still
+// due when it comes back, but only the latest one.
+func (j *Job) Due(now time.Time) time.Time {
+	loc := j.Engine.Location()
+	t := now.In(loc).AddDate(0, 0, -8)
+	var due time.Time
+	for {
+		next := j.Schedule.Next(t)
+		if next.IsZero() || next.After(now) {
+			return due
+		}
+		due, t = next, next
+	}
+}
+
+// Period is the week a digest due at due covers: the seven whole days
+// before due's day.
+func (j *Job) Period(due time.Time) (from, to time.Time) {
+	d := due.In(j.Engine.Location())
+	to = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, d.Location())
+	return to.AddDate(0, 0, -7), to
+}
+
+func key(scope string, to time.Time) string { return scope + "|" + to.Format(time.DateOnly) }
+
+// Run sends every digest due at now that has not been sent: each office's
+// to its chat (text, chart, workbook) and each school's to its principals.
+// It returns how many were sent.
+func (j *Job) Run(now time.Time) (int, error) {
+	due := j.Due(now)
+	if due.IsZero() || due.Before(j.Since) {
+		return 0, nil
+	}
+	from, to := j.Period(due)
+	complaints, err := j.complaints()
+	if err != nil {
+		return 0, err
+	}
+	dir := j.Engine.Directory()
+	sent := 0
+	for _, o := range dir.Offices {
+		var schools []flows.School
+		for _, sc := range dir.Schools {
+			if sc.Office == o.ID {
+				schools = append(schools, sc)
+			}
+		}
+		ok, err := j.send("office:"+o.ID, o.Name, schools, from, to, complaints, j.Engine.OfficeAddresses(o.ID), true)
+		if err != nil {
+			return sent, err
+		}
+		if ok {
+			sent++
+		}
+	}
+	for _, sc := range dir.Schools {
+		to2 := j.Engine.PrincipalAddresses(sc.Code)
+		if len(to2) == 0 {
+			continue
+		}
+		ok, err := j.send("school:"+sc.Code, sc.Name, []flows.School{sc}, from, to, complaints, to2, false)
+		if err != nil {
+			return sent, err
+		}
+		if ok {
+			sent++
+		}
+	}
+	return sent, nil
+}
+
+func (j *Job) complaints() ([]*flows.Complaint, error) {
+	var out []*flows.Complaint
+	err := j.Store.Complaints(func(c *flows.Complaint) error { out = append(out, c); return nil })
+	if err != nil {
+		return nil, fmt.Errorf("digest: read complaints: %w", err)
+	}
+	return out, nil
+}
+
+// send builds and queues one scope's weekly digest unless it went already.
+func (j *Job) send(scope, name string, schools []flows.School, from, to time.Time, complaints []*flows.Complaint, addrs []flows.Address, attach bool) (bool, error) {
+	k := key(scope, to)
+	if _, done, err := j.Store.Snapshot(k); err != nil || done {
+		return false, err
+	}
+	in, err := j.input("weekly", name, schools, from, to, complaints)
+	if err != nil {
+		return false, err
+	}
+	in.PrevWeek = j.snapshot(key(scope, to.AddDate(0, 0, -7)))
+	in.LastYear = j.snapshot(key(scope, to.AddDate(0, 0, -364)))
+	r := Build(in)
+	replies, err := j.render(r, attach)
+	if err != nil {
+		return false, err
+	}
+	var out []flows.Outgoing
+	now := time.Now()
+	for _, a := range addrs {
+		for _, rep := range replies {
+			out = append(out, flows.Outgoing{Kind: flows.OutMessage, Channel: a.Channel, Chat: a.Chat, Reply: rep,
+				Priority: flows.PriorityDigest, Created: now})
+		}
+	}
+	snap, err := json.Marshal(r.Total)
+	if err != nil {
+		return false, err
+	}
+	ok, err := j.Store.SendDigest(k, snap, out)
+	if err == nil && ok && j.Log != nil {
+		j.Log.Info("digest queued", "scope", scope, "period", r.Period(), "recipients", len(addrs))
+	}
+	return ok, err
+}
+
+func (j *Job) snapshot(k string) *Row {
+	v, ok, err := j.Store.Snapshot(k)
+	if err != nil || !ok {
+		return nil
+	}
+	var r Row
+	if json.Unmarshal(v, &r) != nil || r.Items == nil {
+		return nil
+	}
+	return &r
+}
+
+// input gathers a report's numbers: the waves the period touches (or,
+// between waves, the latest one), their aggregates, the period's new
+// responses and the complaints.
+func (j *Job) input(kind, scope string, schools []flows.School, from, to time.Time, complaints []*flows.Complaint) (Input, error) {
+	dir := j.Engine.Directory()
+	var waves []*flows.Wave
+	var latest *flows.Wave
+	for i := range dir.Waves {
+		w := &dir.Waves[i]
+		if w.Start.Before(to) && w.End.After(from) {
+			waves = append(waves, w)
+		}
+		if w.Start.Before(to) && (latest == nil || w.Start.After(latest.Start)) {
+			latest = w
+		}
+	}
+	if len(waves) == 0 && latest != nil {
+		waves = append(waves, latest)
+	}
+	in := Input{Engine: j.Engine, Kind: kind, Scope: scope, Schools: schools, From: from, To: to, Waves: waves,
+		Complaints: complaints, MinRespondents: j.MinRespondents, FlagBelow: j.FlagBelow, Location: j.Engine.Location()}
+	var ids []string
+	for _, w := range waves {
+		wc, err := j.Store.Aggregates(w.ID)
+		if err != nil {
+			return in, err
+		}
+		in.Counts = append(in.Counts, wc)
+		ids = append(ids, w.ID)
+	}
+	n, err := j.Store.NewResponses(ids, from, to)
+	if err != nil {
+		return in, err
+	}
+	in.New = n
+	return in, nil
+}
+
+// render makes the messages of a report: its text, and for offices the
+// chart and the workbook.
+func (j *Job) render(r *Report, attach bool) ([]flows.Reply, error) {
+	var out []flows.Reply
+	for _, t := range Text(r) {
+		out = append(out, flows.Reply{Text: t})
+	}
+	if !attach {
+		return out, nil
+	}
+	png, err := Chart(r)
+	if err != nil {
+		return nil, fmt.Errorf("digest chart: %w", err)
+	}
+	xlsx, err := Workbook(r)
+	if err != nil {
+		return nil, fmt.Errorf("digest workbook: %w", err)
+	}
+	stamp := r.To.In(r.loc()).AddDate(0, 0, -1).Format("2006-01-02")
+	out = append(out,
+		flows.Reply{Text: "Biểu đồ chỉ số hài lòng theo trường, " + r.Period(), File: &flows.File{Name: "hai-long-" + stamp + ".png", Data: png, Image: true}},
+		flows.Reply{Text: "Bảng tính chi tiết, " + r.Period(), File: &flows.File{Name: "bao-cao-" + stamp + ".xlsx", Data: xlsx}})
+	return out, nil
+}
+
+// Report builds an on-demand report for staff.
+func (j *Job) Report(req *flows.ReportRequest) (*Report, error) {
+	complaints, err := j.complaints()
+	if err != nil {
+		return nil, err
+	}
+	dir := j.Engine.Directory()
+	var schools []flows.School
+	for _, code := range req.Schools {
+		if sc, ok := dir.School(code); ok {
+			schools = append(schools, *sc)
+		}
+	}
+	in, err := j.input("range", req.Scope, schools, req.From, req.To, complaints)
+	if err != nil {
+		return nil, err
+	}
+	return Build(in), nil
+}
+
+// Answer builds the replies to a staff member's report request.
+func (j *Job) Answer(req *flows.ReportRequest) ([]flows.Reply, error) {
+	r, err := j.Report(req)
+	if err != nil {
+		return nil, err
+	}
+	if req.Export {
+		xlsx, err := Workbook(r)
+		if err != nil {
+			return nil, err
+		}
+		stamp := r.From.In(r.loc()).Format("2006-01-02") + "_" + r.To.In(r.loc()).AddDate(0, 0, -1).Format("2006-01-02")
+		return []flows.Reply{{Text: "Bảng tính " + r.Scope + ", " + r.Period(), File: &flows.File{Name: "bao-cao-" + stamp + ".xlsx", Data: xlsx}}}, nil
+	}
+	return j.render(r, true)
+}

@@ -1,0 +1,186 @@
+// Package digest builds the weekly and on-demand reports for education
+// offices and principals from the incremental aggregates, and renders them
+// as Telegram text, a bar chart and a spreadsheet.
+package digest
+
+import (
+	"sort"
+	"time"
+
+	"hailong/flows"
+)
+
+// Score is a share of good answers, shown only with enough answers.
+type Score struct {
+	Good    int     `json:"good"`
+	Bad     int     `json:"bad"`
+	Unknown int     `json:"unknown,omitempty"`
+	Pct     float64 `json:"pct"`
+	Shown   bool    `json:"shown"` // false: fewer than min_respondents judged answers, "chưa đủ mẫu"
+}
+
+func score(t flows.Tally, min int) Score {
+	pct, ok := t.Pct(min)
+	return Score{Good: t.Good, Bad: t.Bad, Unknown: t.Unknown, Pct: pct, Shown: ok}
+}
+
+// Row is one school's numbers, or all schools' together.
+type Row struct {
+	Code    string           `json:"code,omitempty"`
+	Name    string           `json:"name"`
+	Level   flows.Level      `json:"level,omitempty"`
+	New     int              `json:"new"`   // responses submitted in the period
+	Total   int              `json:"total"` // responses in the waves
+	Index   Score            `json:"index"` // the satisfaction index: B answers at 4 or 5
+	Items   map[string]Score `json:"items"`
+	Flagged bool             `json:"flagged,omitempty"` // index shown and below the threshold
+}
+
+// Item is a scored question, in questionnaire order.
+type Item struct {
+	ID    string     `json:"id"`
+	Short string     `json:"short"`
+	Group string     `json:"group"`
+	Kind  flows.Kind `json:"kind"`
+}
+
+// Overdue is a complaint past a deadline.
+type Overdue struct {
+	Code    string `json:"code"`
+	School  string `json:"school"`
+	Status  string `json:"status"`
+	AgeDays int    `json:"age_days"`
+}
+
+// ComplaintStats count the complaints of the report's schools.
+type ComplaintStats struct {
+	Opened      int       `json:"opened"`        // filed in the period
+	AckedOnTime int       `json:"acked_on_time"` // of those, acknowledged by the deadline
+	Resolved    int       `json:"resolved"`      // resolved in the period
+	Open        int       `json:"open"`          // open at the period's end
+	Overdue     []Overdue `json:"overdue"`       // open and past a deadline at the period's end
+}
+
+// Report is everything a digest says.
+type Report struct {
+	Kind  string    `json:"kind"`  // "weekly" or "range"
+	Scope string    `json:"scope"` // office or school name
+	From  time.Time `json:"from"`  // the period [From, To)
+	To    time.Time `json:"to"`
+	Waves []string  `json:"waves"` // titles of the waves counted
+	Items []Item    `json:"items"`
+	Total Row       `json:"total"`
+	Rows  []Row     `json:"rows"`
+	// PrevWeek and LastYear are the totals of the same scope a week and a
+	// year before, where a digest was built then.
+	PrevWeek *Row `json:"prev_week,omitempty"`
+	LastYear *Row `json:"last_year,omitempty"`
+
+	Complaints     ComplaintStats `json:"complaints"`
+	MinRespondents int            `json:"min_respondents"`
+	FlagBelow      float64        `json:"flag_below"`
+	Location       *time.Location `json:"-"`
+}
+
+// Input is what a report is built from: the aggregates and the complaints,
+// never the raw responses.
+type Input struct {
+	Engine  *flows.Engine
+	Kind    string
+	Scope   string
+	Schools []flows.School // the schools reported on
+	From    time.Time
+	To      time.Time
+	// Waves are the waves counted, with their aggregates.
+	Waves  []*flows.Wave
+	Counts []flows.WaveCounts
+	// New counts each school's responses submitted in the period.
+	New        map[string]int
+	Complaints []*flows.Complaint
+	// PrevWeek and LastYear are earlier totals of the scope, if any.
+	PrevWeek, LastYear *Row
+	MinRespondents     int
+	FlagBelow          float64
+	Location           *time.Location
+}
+
+// Build makes the report: pure arithmetic over the aggregates.
+func Build(in Input) *Report {
+	eng := in.Engine
+	r := &Report{Kind: in.Kind, Scope: in.Scope, From: in.From, To: in.To, PrevWeek: in.PrevWeek, LastYear: in.LastYear,
+		MinRespondents: in.MinRespondents, FlagBelow: in.FlagBelow, Location: in.Location}
+	for _, w := range in.Waves {
+		r.Waves = append(r.Waves, w.Title)
+	}
+	for _, q := range eng.Questionnaire().Scored() {
+		r.Items = append(r.Items, Item{ID: q.ID, Short: q.Short, Group: q.Group, Kind: q.Kind})
+	}
+	all := map[string]flows.Tally{}
+	total := Row{Name: in.Scope}
+	for _, sc := range in.Schools {
+		sum := map[string]flows.Tally{}
+		row := Row{Code: sc.Code, Name: sc.Name, Level: sc.Level, New: in.New[sc.Code]}
+		for _, wc := range in.Counts {
+			row.Total += wc.Respondents[sc.Code]
+			for id, t := range eng.Tallies(sc.Level, wc.Counts[sc.Code]) {
+				sum[id] = sum[id].Add(t)
+			}
+		}
+		row.Index = score(sum[flows.IndexID], in.MinRespondents)
+		row.Items = map[string]Score{}
+		for _, it := range r.Items {
+			if _, asked := sum[it.ID]; asked {
+				row.Items[it.ID] = score(sum[it.ID], in.MinRespondents)
+			}
+		}
+		row.Flagged = row.Index.Shown && row.Index.Pct < in.FlagBelow
+		for id, t := range sum {
+			all[id] = all[id].Add(t)
+		}
+		total.New += row.New
+		total.Total += row.Total
+		r.Rows = append(r.Rows, row)
+	}
+	total.Index = score(all[flows.IndexID], in.MinRespondents)
+	total.Items = map[string]Score{}
+	for _, it := range r.Items {
+		total.Items[it.ID] = score(all[it.ID], in.MinRespondents)
+	}
+	r.Total = total
+	r.Complaints = complaintStats(in)
+	return r
+}
+
+func complaintStats(in Input) ComplaintStats {
+	var st ComplaintStats
+	names := map[string]string{}
+	for _, sc := range in.Schools {
+		names[sc.Code] = sc.Name
+	}
+	for _, c := range in.Complaints {
+		if _, ours := names[c.School]; !ours || !c.Created.Before(in.To) {
+			continue
+		}
+		if !c.Created.Before(in.From) {
+			st.Opened++
+			if !c.AckedAt.IsZero() && !c.AckedAt.After(c.AckDue) {
+				st.AckedOnTime++
+			}
+		}
+		if !c.ResolvedAt.IsZero() && !c.ResolvedAt.Before(in.From) && c.ResolvedAt.Before(in.To) && c.Status == flows.StatusResolved {
+			st.Resolved++
+		}
+		open := c.Status.Open() || (!c.ResolvedAt.IsZero() && !c.ResolvedAt.Before(in.To))
+		if !open {
+			continue
+		}
+		st.Open++
+		acked := !c.AckedAt.IsZero() && c.AckedAt.Before(in.To)
+		if in.To.After(c.ResolveDue) || (!acked && in.To.After(c.AckDue)) {
+			st.Overdue = append(st.Overdue, Overdue{Code: c.Code(), School: names[c.School], Status: c.Status.Name(),
+				AgeDays: int(in.To.Sub(c.Created).Hours() / 24)})
+		}
+	}
+	sort.Slice(st.Overdue, func(i, j int) bool { return st.Overdue[i].AgeDays > st.Overdue[j].AgeDays })
+	return st
+}
