@@ -133,6 +133,9 @@ func Build(in Input) *Report {
 				row.Items[it.ID] = score(sum[it.ID], in.MinRespondents)
 			}
 		}
+		if row.Total < in.MinRespondents {
+			row.hide() // too few parents for any share to mean much, or to stay anonymous
+		}
 		row.Flagged = row.Index.Shown && row.Index.Pct < in.FlagBelow
 		for id, t := range sum {
 			all[id] = all[id].Add(t)
@@ -146,9 +149,21 @@ func Build(in Input) *Report {
 	for _, it := range r.Items {
 		total.Items[it.ID] = score(all[it.ID], in.MinRespondents)
 	}
+	if total.Total < in.MinRespondents {
+		total.hide()
+	}
 	r.Total = total
 	r.Complaints = complaintStats(in)
 	return r
+}
+
+// hide withholds every share of a row answered by too few parents.
+func (row *Row) hide() {
+	row.Index.Shown = false
+	for id, s := range row.Items {
+		s.Shown = false
+		row.Items[id] = s
+	}
 }
 
 func complaintStats(in Input) ComplaintStats {
