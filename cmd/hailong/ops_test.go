@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
 	"go.etcd.io/bbolt"
 
 	"hailong/store"
@@ -67,5 +69,53 @@ func TestBackupAndCheck(t *testing.T) {
 	err = s.run(context.Background(), []string{"check", "--config", h.cfgPath, "--db", cold})
 	if err == nil || !strings.Contains(out.String(), "TH-TV A1=yes: 7 counted, 1 in the responses") {
 		t.Errorf("check of a broken database: err %v, output:\n%s", err, out.String())
+	}
+}
+
+// TestExport: `hailong export` writes the report of any days as a
+// workbook while the bot runs, and as CSV while it is stopped.
+func TestExport(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	h.begin(parent, "TH-TV", "Lớp 3")
+	h.answerAll(parent, 1, "Có")
+	var out syncBuffer
+	s := h.sys()
+	s.stdout = &out
+	book := filepath.Join(t.TempDir(), "hk1.xlsx")
+	if err := s.run(context.Background(), []string{"export", "--config", h.cfgPath, "--db", h.dbPath,
+		"--from", "2026-09-01", "--to", "2027-01-15", "--out", book}); err != nil {
+		t.Fatalf("export while running: %v", err)
+	}
+	h.stop()
+	csvPath := filepath.Join(t.TempDir(), "th.csv")
+	if err := s.run(context.Background(), []string{"export", "--config", h.cfgPath, "--db", h.dbPath,
+		"--school", "TH-TV", "--format", "csv", "--out", csvPath}); err != nil {
+		t.Fatalf("export while stopped: %v", err)
+	}
+	f, err := excelize.OpenFile(book)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows("Theo trường")
+	if err != nil || len(rows) < 3 {
+		t.Fatalf("workbook rows %v, %v", rows, err)
+	}
+	found := false
+	for _, r := range rows {
+		if len(r) > 4 && r[0] == "TH-TV" && r[4] == "1" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the workbook does not count TH-TV's response: %v", rows)
+	}
+	data, err := os.ReadFile(csvPath)
+	if err != nil || !strings.Contains(string(data), "TH-TV") || strings.Contains(string(data), "THCS-TD") {
+		t.Errorf("csv: %v\n%s", err, data)
+	}
+	if strings.Count(out.String(), "Wrote ") != 2 {
+		t.Errorf("output:\n%s", out.String())
 	}
 }
