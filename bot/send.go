@@ -59,38 +59,6 @@ type sender struct {
 	globalUntil time.Time // no request at all before this (a global 429)
 	last429     string    // the chat of the latest 429
 	last429At   time.Time
-	// sent rows are removed from the outbox in small batches, one commit
-	// (one fsync) for several messages; a crash in between re-sends them.
-	done      []uint64
-	doneSince time.Time
-}
-
-// flushEvery bounds how long sent rows wait to be removed, and with it the
-// window in which a crash makes a message go out twice.
-const (
-	flushEvery = 20 * time.Millisecond
-	flushMax   = 64
-)
-
-// flush removes the sent rows from the outbox.
-func (s *sender) flush() {
-	if len(s.done) == 0 {
-		return
-	}
-	if err := s.b.cfg.Store.Done(s.done...); err != nil {
-		s.b.log.Error("mark sent", "err", err)
-	}
-	s.done = s.done[:0]
-}
-
-func (s *sender) markSent(seq uint64) {
-	if len(s.done) == 0 {
-		s.doneSince = time.Now()
-	}
-	s.done = append(s.done, seq)
-	if len(s.done) >= flushMax || time.Since(s.doneSince) >= flushEvery {
-		s.flush()
-	}
 }
 
 // chatState is one chat's pause after a failure, and its backoff.
@@ -111,7 +79,6 @@ func (s *sender) chat(c string) *chatState {
 // drain sends rows until all are done, newer rows are waiting (looked at
 // no sooner than refresh after the read), or ctx ends.
 func (s *sender) drain(ctx context.Context, rows []flows.Queued, wake <-chan struct{}) {
-	defer s.flush() // before the outbox is read again
 	queues := map[string][]flows.Queued{}
 	for _, q := range rows {
 		queues[q.Chat] = append(queues[q.Chat], q)
@@ -124,7 +91,6 @@ func (s *sender) drain(ctx context.Context, rows []flows.Queued, wake <-chan str
 		}
 		best, next := s.pick(queues)
 		if best == nil {
-			s.flush()
 			if dirty {
 				return // nothing here can go now; the new rows may
 			}
@@ -224,14 +190,17 @@ func (s *sender) deliver(q flows.Queued) (result, flows.Queued) {
 	case sent:
 		st.bo.reset()
 		b.sent.Add(1)
-		s.markSent(q.Seq)
+		// One commit per message: at Telegram's 30 a second that is
+		// cheap, and a crash can re-send at most the message in flight.
+		if err := b.cfg.Store.Done(q.Seq); err != nil {
+			b.log.Error("mark sent", "err", err)
+		}
 		return rowDone, q
 	case resend:
 		// The message to edit is gone or too old: send it anew.
 		q.EditRef = ""
 		return rowRetry, q
 	case moved:
-		s.flush()
 		var tg *tgbotapi.Error
 		errors.As(err, &tg)
 		to := strconv.FormatInt(tg.MigrateToChatID, 10)
@@ -242,7 +211,6 @@ func (s *sender) deliver(q flows.Queued) (result, flows.Queued) {
 		}
 		return chatGone, q
 	case dropped:
-		s.flush()
 		n, serr := b.cfg.Store.Stop(Channel, q.Chat, b.cfg.Now())
 		if serr != nil {
 			b.log.Error("stop a blocked chat", "err", serr)
@@ -251,7 +219,6 @@ func (s *sender) deliver(q flows.Queued) (result, flows.Queued) {
 		b.log.Warn("the recipient blocked the bot or is gone; their queued messages are dropped until they write again", "err", err, "dropped", n)
 		return chatGone, q
 	case failed:
-		s.flush()
 		b.log.Error("Telegram refused a message; set aside in the dead letters", "err", err)
 		if err := b.cfg.Store.Fail(q, err.Error(), b.cfg.Now()); err != nil {
 			b.log.Error("dead-letter", "err", err)
