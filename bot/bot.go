@@ -70,6 +70,14 @@ type Config struct {
 	// Reports builds the messages answering a report request (an
 	// OutReport row); nil answers that reports are not available.
 	Reports func(*flows.ReportRequest) ([]flows.Reply, error)
+	// Menus lists the staff chats whose command menus differ from the
+	// parents'; they are set at start.
+	Menus func() []flows.Actor
+	// Flood is how many updates one user may send in FloodWindow before
+	// being warned once and ignored for FloodPause; default 20 in 10s,
+	// paused 1 minute.
+	Flood                   int
+	FloodWindow, FloodPause time.Duration
 }
 
 // Bot serves one Telegram bot token.
@@ -83,6 +91,7 @@ type Bot struct {
 	global  *rate.Limiter
 	mu      sync.Mutex
 	perChat map[int64]*rate.Limiter
+	flood   map[string]*floodState // poll goroutine only
 	// Sent counts the messages delivered, for benchmarks and tests.
 	sent atomic.Int64
 }
@@ -121,6 +130,16 @@ func New(cfg Config) (*Bot, error) {
 		// a parent's reply between two reads of the outbox.
 		global:  rate.NewLimiter(rate.Limit(cfg.Limits.PerSecond), max(1, int(cfg.Limits.PerSecond/10))),
 		perChat: map[int64]*rate.Limiter{},
+		flood:   map[string]*floodState{},
+	}
+	if b.cfg.Flood <= 0 {
+		b.cfg.Flood = 20
+	}
+	if b.cfg.FloodWindow <= 0 {
+		b.cfg.FloodWindow = 10 * time.Second
+	}
+	if b.cfg.FloodPause <= 0 {
+		b.cfg.FloodPause = time.Minute
 	}
 	api, err := tgbotapi.NewBotAPIWithClient(cfg.Token, cfg.Endpoint, &http.Client{Timeout: 60 * time.Second})
 	if err != nil {
@@ -172,15 +191,85 @@ func (b *Bot) Run(ctx context.Context) error {
 	return err
 }
 
+// setCommands gives parents their command menu, and each staff chat the
+// menu of its role.
 func (b *Bot) setCommands() {
-	cmds := tgbotapi.NewSetMyCommands(
-		tgbotapi.BotCommand{Command: "start", Description: "Bắt đầu hoặc tiếp tục khảo sát"},
-		tgbotapi.BotCommand{Command: "help", Description: "Hướng dẫn"},
-		tgbotapi.BotCommand{Command: "cancel", Description: "Huỷ lượt khảo sát đang làm"},
-	)
-	if _, err := b.api.Request(cmds); err != nil {
-		b.log.Warn("set the command menu", "err", b.clean(err))
+	if err := b.setMenu("", flows.Commands(flows.RoleParent)); err != nil {
+		b.log.Warn("set the command menu", "err", err)
 	}
+	if b.cfg.Menus == nil {
+		return
+	}
+	for _, a := range b.cfg.Menus() {
+		ch, chat, _ := strings.Cut(a.ID, ":")
+		if ch != Channel {
+			continue
+		}
+		cmds := flows.Commands(a.Role)
+		if a.Group {
+			cmds = flows.GroupCommands()
+		}
+		if err := b.setMenu(chat, cmds); err != nil {
+			b.log.Warn("set a staff command menu", "chat", chat, "err", err)
+		}
+	}
+}
+
+// setMenu sets the commands shown in chat ("" for everyone).
+func (b *Bot) setMenu(chat string, cmds [][2]string) error {
+	var list []tgbotapi.BotCommand
+	for _, c := range cmds {
+		list = append(list, tgbotapi.BotCommand{Command: c[0], Description: c[1]})
+	}
+	cfg := tgbotapi.NewSetMyCommands(list...)
+	if chat != "" {
+		id, err := strconv.ParseInt(chat, 10, 64)
+		if err != nil {
+			return err
+		}
+		cfg = tgbotapi.NewSetMyCommandsWithScope(tgbotapi.NewBotCommandScopeChat(id), list...)
+	}
+	return b.clean(b.request(cfg))
+}
+
+// floodState counts one user's recent updates.
+type floodState struct {
+	times []time.Time
+	until time.Time // ignored until then
+}
+
+// floodCheck counts an update of user at now: ok if it is to be handled;
+// warn if it is the one that crossed the limit and gets the warning.
+func (b *Bot) floodCheck(user string, now time.Time) (ok, warn bool) {
+	st := b.flood[user]
+	if st == nil {
+		st = &floodState{}
+		b.flood[user] = st
+	}
+	if now.Before(st.until) {
+		return false, false
+	}
+	cut := now.Add(-b.cfg.FloodWindow)
+	keep := st.times[:0]
+	for _, t := range st.times {
+		if t.After(cut) {
+			keep = append(keep, t)
+		}
+	}
+	st.times = append(keep, now)
+	if len(st.times) > b.cfg.Flood {
+		st.times, st.until = nil, now.Add(b.cfg.FloodPause)
+		return true, true
+	}
+	if len(b.flood) > 10000 {
+		// Forget users who went quiet, so the map stays small.
+		for u, s := range b.flood {
+			if (len(s.times) == 0 || s.times[len(s.times)-1].Before(cut)) && now.After(s.until) {
+				delete(b.flood, u)
+			}
+		}
+	}
+	return true, false
 }
 
 // ctxDoer ties each request to ctx, so a long poll ends at shutdown.
@@ -324,7 +413,18 @@ func (b *Bot) decodeBatch(result json.RawMessage) (flows.Batch, int64, error) {
 		}
 		next = max(next, int64(u.UpdateID)+1)
 		if env, ok := Decode(u, now); ok {
+			// Real time, not the clock flows see: flooding is about how
+			// fast updates arrive.
+			handle, warn := b.floodCheck(env.User, time.Now())
+			if !handle {
+				continue // a flooding user is ignored for a while; others are not
+			}
+			if warn {
+				env.Input = flows.Input{Kind: flows.KindFlood, Now: now, Group: env.Input.Group}
+				b.log.Warn("a user sends too fast; ignoring them for a while", "pause", b.cfg.FloodPause)
+			}
 			env.Raw = string(raw)
+			env.Name = name(u)
 			batch.Envelopes = append(batch.Envelopes, env)
 		}
 	}
@@ -357,6 +457,22 @@ func Decode(u tgbotapi.Update, now time.Time) (flows.Envelope, bool) {
 		return decodeMessage(u.EditedMessage, now, true)
 	}
 	return flows.Envelope{}, false
+}
+
+// name is the sender's display name, kept only when they redeem an
+// invite as a principal.
+func name(u tgbotapi.Update) string {
+	var from *tgbotapi.User
+	switch {
+	case u.Message != nil:
+		from = u.Message.From
+	case u.CallbackQuery != nil:
+		from = u.CallbackQuery.From
+	}
+	if from == nil {
+		return ""
+	}
+	return strings.TrimSpace(from.FirstName + " " + from.LastName)
 }
 
 func decodeMessage(m *tgbotapi.Message, now time.Time, edited bool) (flows.Envelope, bool) {

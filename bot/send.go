@@ -180,6 +180,16 @@ func (s *sender) deliver(q flows.Queued) (result, flows.Queued) {
 	if q.Kind == flows.OutReport {
 		return s.report(q)
 	}
+	if q.Kind == flows.OutMenu {
+		role := map[string]flows.Role{"principal": flows.RolePrincipal, "office": flows.RoleOffice, "admin": flows.RoleAdmin}[q.Reply.Text]
+		if err := b.setMenu(q.Chat, flows.Commands(role)); err != nil {
+			b.log.Warn("set a command menu", "err", err)
+		}
+		if err := b.cfg.Store.Done(q.Seq); err != nil {
+			b.log.Error("mark sent", "err", err)
+		}
+		return rowDone, q
+	}
 	err := b.clean(b.send(q))
 	st := s.chat(q.Chat)
 	pause := func(d time.Duration) (result, flows.Queued) {

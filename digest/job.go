@@ -18,6 +18,7 @@ type Store interface {
 	Complaints(fn func(*flows.Complaint) error) error
 	Snapshot(key string) ([]byte, bool, error)
 	SendDigest(key string, snapshot []byte, out []flows.Outgoing) (bool, error)
+	Principals(school string) ([]flows.Principal, error)
 }
 
 // Job sends the weekly digests and builds on-demand reports.
@@ -93,7 +94,11 @@ func (j *Job) Run(now time.Time) (int, error) {
 		}
 	}
 	for _, sc := range dir.Schools {
-		to2 := j.Engine.PrincipalAddresses(sc.Code)
+		bound, err := j.Store.Principals(sc.Code)
+		if err != nil {
+			return sent, err
+		}
+		to2 := j.Engine.PrincipalAddresses(sc.Code, bound)
 		if len(to2) == 0 {
 			continue
 		}

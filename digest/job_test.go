@@ -77,7 +77,8 @@ func (m *memStore) Complaints(fn func(*flows.Complaint) error) error {
 	}
 	return nil
 }
-func (m *memStore) Snapshot(k string) ([]byte, bool, error) { v, ok := m.digests[k]; return v, ok, nil }
+func (m *memStore) Snapshot(k string) ([]byte, bool, error)      { v, ok := m.digests[k]; return v, ok, nil }
+func (m *memStore) Principals(string) ([]flows.Principal, error) { return nil, nil }
 func (m *memStore) SendDigest(k string, snap []byte, out []flows.Outgoing) (bool, error) {
 	if _, ok := m.digests[k]; ok {
 		return false, nil

@@ -198,6 +198,17 @@ type Lookup interface {
 	OpenComplaints(schools []string) []*Complaint
 	// NextComplaintID reserves the id of a new complaint.
 	NextComplaintID() uint64
+	// PrincipalOf returns the school a user ("channel:user") is bound to
+	// by an invite.
+	PrincipalOf(id string) (string, bool)
+	// Principals returns the principals bound to a school by invites.
+	Principals(school string) []Principal
+	// Invite returns an invite by the hash of its code.
+	Invite(hash string) (*Invite, bool)
+	// ResponsesOf returns the stored survey responses of a respondent.
+	ResponsesOf(key Key) []Response
+	// Audit returns the latest staff actions, newest first.
+	Audit(limit int) []AuditEntry
 }
 
 // NoRecords is a Lookup with nothing stored, for tools and tests.
@@ -214,3 +225,18 @@ func (*NoRecords) OpenComplaints([]string) []*Complaint { return nil }
 
 // NextComplaintID implements Lookup.
 func (n *NoRecords) NextComplaintID() uint64 { n.next++; return n.next }
+
+// PrincipalOf implements Lookup.
+func (*NoRecords) PrincipalOf(string) (string, bool) { return "", false }
+
+// Principals implements Lookup.
+func (*NoRecords) Principals(string) []Principal { return nil }
+
+// Invite implements Lookup.
+func (*NoRecords) Invite(string) (*Invite, bool) { return nil, false }
+
+// ResponsesOf implements Lookup.
+func (*NoRecords) ResponsesOf(Key) []Response { return nil }
+
+// Audit implements Lookup.
+func (*NoRecords) Audit(int) []AuditEntry { return nil }

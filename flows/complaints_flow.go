@@ -318,14 +318,10 @@ func actions(c *Complaint) [][]Button {
 }
 
 // staffAddresses are the chats of those who act on a school's complaints:
-// its principals, and the office chat when office is set.
-func (e *Engine) staffAddresses(c *Complaint, office bool) []Address {
-	var out []Address
-	sc, _ := e.dir.School(c.School)
-	for _, p := range sc.Principals {
-		ch, user, _ := strings.Cut(p, ":")
-		out = append(out, Address{Channel: ch, Chat: user})
-	}
+// its principals (configured and bound), and the office chat when office
+// is set.
+func (e *Engine) staffAddresses(c *Complaint, office bool, look Lookup) []Address {
+	out := e.PrincipalAddresses(c.School, look.Principals(c.School))
 	if office {
 		out = append(out, e.officeAddresses(c.Office)...)
 	}
@@ -336,18 +332,23 @@ func (e *Engine) staffAddresses(c *Complaint, office bool) []Address {
 // chat, or its staff when it has none.
 func (e *Engine) OfficeAddresses(id string) []Address { return e.officeAddresses(id) }
 
-// PrincipalAddresses are the chats of a school's principals.
-func (e *Engine) PrincipalAddresses(school string) []Address {
+// PrincipalAddresses are the chats of a school's principals: those in
+// the configuration and those bound by invites.
+func (e *Engine) PrincipalAddresses(school string, bound []Principal) []Address {
 	sc, ok := e.dir.School(school)
 	if !ok {
 		return nil
 	}
 	var out []Address
-	for _, p := range sc.Principals {
+	ids := append([]string(nil), sc.Principals...)
+	for _, p := range bound {
+		ids = append(ids, p.ID)
+	}
+	for _, p := range ids {
 		ch, user, _ := strings.Cut(p, ":")
 		out = append(out, Address{Channel: ch, Chat: user})
 	}
-	return out
+	return dedupe(out)
 }
 
 // officeAddresses is the office chat, or its staff when it has none.
@@ -372,7 +373,7 @@ func (e *Engine) officeAddresses(id string) []Address {
 // principals, and to the office when urgent.
 func (t *turn) alert(c *Complaint, headline string) {
 	cat, _ := t.e.category(c.Category)
-	t.out = append(t.out, t.e.alertTo(t.e.staffAddresses(c, cat != nil && cat.Urgent), c, headline, t.in.Now)...)
+	t.out = append(t.out, t.e.alertTo(t.e.staffAddresses(c, cat != nil && cat.Urgent, t.look), c, headline, t.in.Now)...)
 }
 
 func (e *Engine) alertTo(to []Address, c *Complaint, headline string, now time.Time) []Outgoing {
@@ -489,7 +490,7 @@ func (t *turn) addInfo(text string) {
 	m := t.menuReply()
 	m.Text = T("c.add.sent", c.Code()) + "\n\n" + m.Text
 	t.send(m)
-	for _, a := range dedupe(t.e.staffAddresses(c, false)) {
+	for _, a := range dedupe(t.e.staffAddresses(c, false, t.look)) {
 		t.out = append(t.out, Outgoing{Kind: OutMessage, Channel: a.Channel, Chat: a.Chat, Priority: PriorityAlert, Created: t.in.Now,
 			Reply: Reply{Text: T("c.add.staff", c.Code(), clip(text, 3000)), Buttons: actions(c)}})
 	}
@@ -524,7 +525,7 @@ func (t *turn) followup(arg string) {
 	c.log(now, "parent", "reopened", "")
 	t.save(c)
 	t.send(Reply{Text: T("c.reopened.parent", c.Code(), t.e.deadline(c.ResolveDue))})
-	t.out = append(t.out, t.e.alertTo(append(t.e.officeAddresses(c.Office), t.e.staffAddresses(c, false)...), c, T("c.alert.reopened"), now)...)
+	t.out = append(t.out, t.e.alertTo(append(t.e.officeAddresses(c.Office), t.e.staffAddresses(c, false, t.look)...), c, T("c.alert.reopened"), now)...)
 }
 
 // formal explains that a formal khiếu nại or tố cáo has its own channel.
@@ -551,6 +552,14 @@ func (t *turn) staff(schools []string) {
 		t.staffList(schools)
 	case in.Kind == KindCommand && (in.Command == "baocao" || in.Command == "xuat"):
 		t.reportRequest(schools, in.Command == "xuat")
+	case in.Kind == KindCommand && in.Command == "invite":
+		t.invite()
+	case in.Kind == KindCommand && in.Command == "hieutruong":
+		t.principals()
+	case in.Kind == KindCommand && in.Command == "nhatky":
+		t.auditTrail()
+	case in.Kind == KindButton && strings.HasPrefix(in.Data, "rv:"):
+		t.revoke(strings.TrimPrefix(in.Data, "rv:"))
 	case in.Kind == KindCommand && (in.Command == "cancel" || in.Command == "huy"):
 		t.s.Step, t.s.Target = StepMenu, 0
 		t.say(T("cancelled.staff"))
@@ -608,6 +617,7 @@ func (t *turn) staffAction(schools []string, action string) {
 	now := t.in.Now
 	actor := t.actor()
 	if verb == "view" {
+		t.audit("view", c.Code())
 		t.send(Reply{Text: t.e.card(c, T("c.alert.view")), Buttons: actions(c)})
 		return
 	}
@@ -616,6 +626,7 @@ func (t *turn) staffAction(schools []string, action string) {
 		t.send(Reply{Text: t.e.card(c, T("c.alert.view"))})
 		return
 	}
+	t.audit(verb, c.Code())
 	switch verb {
 	case "ack":
 		if c.Status == StatusNew {
@@ -689,6 +700,7 @@ func (t *turn) staffText(schools []string, text string) {
 	}
 	c = c.clone()
 	now := t.in.Now
+	t.audit(map[Step]string{StepStaffRefer: "refer.text", StepStaffReply: "reply.text"}[step], c.Code())
 	if step == StepStaffRefer {
 		c.Status, c.ResolvedAt = StatusReferred, now
 		c.log(now, t.actor(), "referred", text)
@@ -707,17 +719,16 @@ func (t *turn) staffText(schools []string, text string) {
 	t.send(Reply{Text: T("staff.replied", c.Code()) + "\n\n" + t.e.card(c, T("c.alert.view")), Buttons: actions(c)})
 }
 
+// actor names who acted in a complaint's history: their role and scope,
+// never their person.
 func (t *turn) actor() string {
-	schools, offices := t.e.dir.Scope(t.env.Channel + ":" + t.env.User)
 	switch {
-	case len(offices) > 0:
-		return "office:" + offices[0]
-	case t.in.Group:
-		if o, ok := t.e.dir.OfficeByChat(t.env.Channel, t.env.Chat); ok {
-			return "office:" + o.ID
-		}
-	case len(schools) > 0:
-		return "principal:" + schools[0]
+	case t.who.Role == RoleAdmin:
+		return "admin"
+	case t.who.Role == RoleOffice && len(t.who.Offices) > 0:
+		return "office:" + t.who.Offices[0]
+	case len(t.who.Schools) > 0:
+		return "principal:" + t.who.Schools[0]
 	}
 	return "staff"
 }
@@ -725,6 +736,7 @@ func (t *turn) actor() string {
 // Sweep escalates a complaint's passed deadlines to its office, each
 // deadline once; it returns the changed complaint, or nil.
 func (e *Engine) Sweep(c *Complaint, now time.Time) (*Complaint, []Outgoing) {
+	// Escalations go to the office alone: no Lookup is needed.
 	if !c.Status.Open() {
 		return nil, nil
 	}
@@ -783,6 +795,7 @@ func (t *turn) reportRequest(schools []string, export bool) {
 		return
 	}
 	scope := t.scopeName(schools)
+	t.audit(map[bool]string{false: "report", true: "export"}[export], scope)
 	t.say(T("report.building", scope, from.Format("02/01/2006"), to.AddDate(0, 0, -1).Format("02/01/2006")))
 	t.out = append(t.out, Outgoing{Kind: OutReport, Channel: t.env.Channel, Chat: t.env.Chat, Priority: PriorityInteractive,
 		Created: t.in.Now, Report: &ReportRequest{Scope: scope, Schools: schools, From: from, To: to, Export: export}})
@@ -805,8 +818,11 @@ func (t *turn) scopeName(schools []string) string {
 			return o.Name
 		}
 	}
-	if _, offices := t.e.dir.Scope(t.env.Channel + ":" + t.env.User); len(offices) > 0 {
-		if o, ok := t.e.dir.Office(offices[0]); ok {
+	if t.who.Role == RoleAdmin {
+		return T("report.all")
+	}
+	if len(t.who.Offices) > 0 {
+		if o, ok := t.e.dir.Office(t.who.Offices[0]); ok {
 			return o.Name
 		}
 	}

@@ -44,6 +44,8 @@ func (w *Wave) Contains(t time.Time) bool { return !t.Before(w.Start) && t.Befor
 
 // Directory holds the offices, schools and waves hailong serves.
 type Directory struct {
+	// Admins are "channel:user" ids who may act on everything.
+	Admins  []string
 	Offices []Office
 	Schools []School
 	Waves   []Wave

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -23,6 +24,16 @@ type Engine struct {
 	categories     []Category
 	cal            Calendar
 	ackDays        int
+	botUsername    atomic.Value // string; known only once the channel has asked
+}
+
+// SetBotUsername tells the engine the bot's username, for invite links.
+func (e *Engine) SetBotUsername(name string) { e.botUsername.Store(name) }
+
+// BotUsername is the bot's username, or "" before it is known.
+func (e *Engine) BotUsername() string {
+	s, _ := e.botUsername.Load().(string)
+	return s
 }
 
 // Settings configure an Engine.
@@ -145,6 +156,18 @@ type Result struct {
 	// Complaints are new or changed complaints to store.
 	Complaints []*Complaint
 	Out        []Outgoing
+
+	// Invites are new or used invites to store; Bind binds a principal,
+	// Unbind revokes one ("channel:user"); Audit records staff actions.
+	Invites []Invite
+	Bind    *Principal
+	Unbind  string
+	Audit   []AuditEntry
+	// Erase deletes everything stored under the sender's key (responses,
+	// with the aggregates adjusted; the session; their identity in their
+	// complaints). OptOut, when set, records or lifts the sender's /stop.
+	Erase  bool
+	OptOut *bool
 }
 
 // Handle runs one input of one user through the conversation. s is the
@@ -155,11 +178,13 @@ func (e *Engine) Handle(s *Session, env Envelope, look Lookup) Result {
 		look = &NoRecords{}
 	}
 	t := &turn{e: e, in: env.Input, env: env, look: look}
+	t.who = e.actor(env, look)
 	if s != nil {
 		t.s = s.clone()
 	}
 	t.run()
-	res := Result{Session: t.s, Changed: t.changed, Response: t.resp, Complaints: t.complaints}
+	res := Result{Session: t.s, Changed: t.changed, Response: t.resp, Complaints: t.complaints,
+		Invites: t.invites, Bind: t.bind, Unbind: t.unbind, Audit: t.auditLog, Erase: t.erase, OptOut: t.optOut}
 	if res.Changed && res.Session != nil {
 		res.Session.Updated = env.Input.Now
 	}
@@ -207,6 +232,13 @@ type turn struct {
 	// the parent of a complaint).
 	complaints []*Complaint
 	out        []Outgoing
+	who        Actor
+	invites    []Invite
+	bind       *Principal
+	unbind     string
+	auditLog   []AuditEntry
+	erase      bool
+	optOut     *bool
 	s          *Session
 	changed    bool
 	replies    []Reply
@@ -232,15 +264,13 @@ func (t *turn) moved() {
 
 func (t *turn) run() {
 	in := t.in
+	if in.Kind == KindFlood {
+		t.say(T("flood"))
+		return
+	}
 	if in.Group {
-		if o, ok := t.e.dir.OfficeByChat(t.env.Channel, t.env.Chat); ok {
-			var schools []string
-			for _, sc := range t.e.dir.Schools {
-				if sc.Office == o.ID {
-					schools = append(schools, sc.Code)
-				}
-			}
-			t.staff(schools)
+		if t.who.Role == RoleOffice {
+			t.staff(t.who.Schools)
 			return
 		}
 		if in.Kind == KindCommand {
@@ -248,9 +278,31 @@ func (t *turn) run() {
 		}
 		return
 	}
-	if schools, _ := t.e.dir.Scope(t.env.Channel + ":" + t.env.User); len(schools) > 0 {
-		t.staff(schools)
+	if in.Kind == KindCommand && in.Command == "start" && strings.HasPrefix(in.Arg, "inv_") {
+		t.redeem(strings.TrimPrefix(in.Arg, "inv_"))
 		return
+	}
+	if t.who.Role > RoleParent {
+		t.staff(t.who.Schools)
+		return
+	}
+	if in.Kind == KindButton && (strings.HasPrefix(in.Data, "k:") || strings.HasPrefix(in.Data, "rv:")) {
+		// A staff button pressed by someone who is not (or no longer) staff.
+		t.notice = T("staff.denied")
+		t.say(T("staff.denied"))
+		return
+	}
+	if in.Kind == KindCommand && (in.Command == "stop" || in.Command == "dung") || in.Kind == KindText && Fold(in.Text) == "dung" {
+		t.stop()
+		return
+	}
+	if t.s != nil && t.s.OptOut {
+		if in.Kind == KindCommand && in.Command == "start" {
+			t.resume()
+		} else {
+			t.say(T("optout.note"))
+			return
+		}
 	}
 	if t.s == nil || t.s.Consent == nil {
 		t.beforeConsent()
@@ -338,6 +390,9 @@ func (t *turn) beforeConsent() {
 	if in.Kind == KindCommand && in.Command == "help" {
 		t.say(T("help"))
 	}
+	if in.Kind == KindCommand && (in.Command == "dulieu" || in.Command == "xoadulieu") {
+		t.say(T("data.none"))
+	}
 	school := ""
 	if in.Kind == KindCommand && in.Command == "start" {
 		if s, ok := t.e.dir.School(in.Arg); ok {
@@ -381,6 +436,10 @@ func (t *turn) command() {
 		t.myComplaints()
 	case "khieunai", "tocao":
 		t.formal()
+	case "dulieu":
+		t.myData()
+	case "xoadulieu":
+		t.askErase()
 	default:
 		t.reprompt(T("unknown.command", t.in.Command))
 	}
@@ -441,6 +500,16 @@ func (t *turn) button() {
 		return
 	case "m:m":
 		t.menu()
+		return
+	case "m:d":
+		t.myData()
+		return
+	case "m:x":
+		t.askErase()
+		return
+	}
+	if data == t.nonced("erase") {
+		t.eraseAll()
 		return
 	}
 	if verb, arg, _ := strings.Cut(data, ":"); verb == "a" || verb == "f" {
@@ -733,7 +802,8 @@ func (t *turn) menuReply() Reply {
 	return Reply{Text: text, Buttons: [][]Button{
 		{{Label: label, Data: "m:s"}},
 		{{Label: T("menu.complaint"), Data: "m:p"}, {Label: T("menu.mine"), Data: "m:l"}},
-		{{Label: T("menu.school"), Data: "m:c"}, {Label: T("menu.help"), Data: "m:h"}},
+		{{Label: T("menu.school"), Data: "m:c"}, {Label: T("menu.data"), Data: "m:d"}},
+		{{Label: T("menu.help"), Data: "m:h"}},
 	}}
 }
 

@@ -19,6 +19,7 @@ const (
 	KindEdited                   // an edited earlier message
 	KindPhoto                    // a photo: Photo holds its reference, Text its caption
 	KindContact                  // a shared contact: Phone, and ContactUser when it is a user's own
+	KindFlood                    // the sender sent too much too fast; later inputs are dropped a while
 )
 
 // Input is one thing a user sent, in channel-neutral form.
@@ -67,9 +68,14 @@ type Envelope struct {
 	MessageRef string // for a button: the message it sits on, to edit in place
 	CallbackID string // for a button: the press, to acknowledge
 	Input      Input
-	// Key is the sender's respondent key, set by whoever applies the
-	// envelope (it holds the secret).
-	Key Key
+	// Key is the sender's respondent key, and Random fresh random bytes
+	// (for invite codes), set by whoever applies the envelope: it holds
+	// the secret and the source of randomness, which flows may not.
+	Key    Key
+	Random []byte
+	// Name is the sender's display name, kept only for principals who
+	// redeem an invite, so that staff know whom they revoke.
+	Name string
 	// Raw is the update as the channel sent it, kept only if handling it
 	// fails.
 	Raw string
@@ -122,6 +128,9 @@ const (
 	// OutReport asks for a report to be built and sent to Chat when its
 	// turn comes: building needs the aggregates, which flows cannot read.
 	OutReport OutKind = "report"
+	// OutMenu sets the command menu of Chat to that of the role named in
+	// Reply.Text.
+	OutMenu OutKind = "menu"
 )
 
 // ReportRequest is a report staff asked for.

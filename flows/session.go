@@ -69,6 +69,9 @@ type Session struct {
 	// Staff marks the session of a principal or office staff member,
 	// kept without the parents' consent: they act in office.
 	Staff bool `json:"staff,omitempty"`
+	// OptOut is set by /stop: nothing but answers to their own messages
+	// is sent until they /start again.
+	OptOut bool `json:"opt_out,omitempty"`
 }
 
 func (s *Session) clone() *Session {

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -37,6 +39,7 @@ func day(s string) time.Time {
 func testEngine(t testing.TB) *Engine {
 	t.Helper()
 	d := &Directory{
+		Admins:  []string{"test:999"},
 		Offices: []Office{{ID: "sadec", Name: "Phòng GDĐT thành phố Sa Đéc", Chat: "test:-100", Staff: []string{"test:901"}}},
 		Waves:   []Wave{{ID: "w1", Title: "Học kì I, 2026–2027", Start: day("2026-09-01"), End: day("2027-01-16")}},
 		Schools: []School{
@@ -78,8 +81,12 @@ type sim struct {
 
 // memRecords keeps complaints for the sim as the store would.
 type memRecords struct {
-	byID map[uint64]*Complaint
-	next uint64
+	byID       map[uint64]*Complaint
+	next       uint64
+	principals map[string]Principal
+	invites    map[string]Invite
+	responses  []keyedResponse
+	audit      []AuditEntry
 }
 
 func (m *memRecords) Complaint(id uint64) (*Complaint, bool) {
@@ -116,6 +123,80 @@ func (m *memRecords) OpenComplaints(schools []string) []*Complaint {
 
 func (m *memRecords) NextComplaintID() uint64 { m.next++; return m.next }
 
+func (m *memRecords) PrincipalOf(id string) (string, bool) {
+	p, ok := m.principals[id]
+	return p.School, ok
+}
+
+func (m *memRecords) Principals(school string) []Principal {
+	var out []Principal
+	for _, id := range SortedKeys(m.principals) {
+		if m.principals[id].School == school {
+			out = append(out, m.principals[id])
+		}
+	}
+	return out
+}
+
+func (m *memRecords) Invite(hash string) (*Invite, bool) {
+	inv, ok := m.invites[hash]
+	return &inv, ok
+}
+
+func (m *memRecords) ResponsesOf(k Key) []Response {
+	var out []Response
+	for _, r := range m.responses {
+		if r.key == k {
+			out = append(out, r.Response)
+		}
+	}
+	return out
+}
+
+func (m *memRecords) Audit(limit int) []AuditEntry {
+	var out []AuditEntry
+	for i := len(m.audit) - 1; i >= 0 && len(out) < limit; i-- {
+		out = append(out, m.audit[i])
+	}
+	return out
+}
+
+type keyedResponse struct {
+	key Key
+	Response
+}
+
+// apply stores a result as the store would.
+func (m *memRecords) apply(k Key, res Result) {
+	for _, c := range res.Complaints {
+		m.byID[c.ID] = c.clone()
+	}
+	for _, inv := range res.Invites {
+		m.invites[inv.Hash] = inv
+	}
+	if res.Bind != nil {
+		m.principals[res.Bind.ID] = *res.Bind
+	}
+	if res.Unbind != "" {
+		delete(m.principals, res.Unbind)
+	}
+	m.audit = append(m.audit, res.Audit...)
+	if r := res.Response; r != nil {
+		m.responses = slices.DeleteFunc(m.responses, func(x keyedResponse) bool {
+			return x.key == k && x.Wave == r.Wave && x.School == r.School
+		})
+		m.responses = append(m.responses, keyedResponse{k, *r})
+	}
+	if res.Erase {
+		m.responses = slices.DeleteFunc(m.responses, func(x keyedResponse) bool { return x.key == k })
+		for _, c := range m.byID {
+			if c.ReporterKey == k {
+				c.ReporterKey, c.Reporter, c.Phone = Key{}, Address{}, ""
+			}
+		}
+	}
+}
+
 type simMsg struct {
 	id      int
 	text    string
@@ -125,7 +206,7 @@ type simMsg struct {
 
 func newSim(t testing.TB, e *Engine) *sim {
 	return &sim{t: t, e: e, now: time.Date(2026, 11, 26, 9, 0, 0, 0, hcm), user: "42", chat: "42",
-		stored: map[string][]byte{}, chats: map[string][]simMsg{}, look: &memRecords{byID: map[uint64]*Complaint{}}}
+		stored: map[string][]byte{}, chats: map[string][]simMsg{}, look: &memRecords{byID: map[uint64]*Complaint{}, principals: map[string]Principal{}, invites: map[string]Invite{}}}
 }
 
 // lastWith is the newest message of the current chat with a button
@@ -159,7 +240,8 @@ func (s *sim) step(line string) {
 	t := s.t
 	fmt.Fprintf(&s.out, "> %s\n", line)
 	s.now = s.now.Add(5 * time.Second)
-	env := Envelope{Channel: "test", User: s.user, Chat: s.chat, Key: RespondentKey([]byte("test"), "test", s.user)}
+	env := Envelope{Channel: "test", User: s.user, Chat: s.chat, Key: RespondentKey([]byte("test"), "test", s.user),
+		Random: []byte(fmt.Sprintf("%06d-random", s.nextID)), Name: "User " + s.user}
 	var in Input
 	switch {
 	case strings.HasPrefix(line, "["):
@@ -255,9 +337,7 @@ func (s *sim) step(line string) {
 			s.stored[s.user] = v
 		}
 	}
-	for _, c := range res.Complaints {
-		s.look.byID[c.ID] = c.clone()
-	}
+	s.look.apply(env.Key, res)
 	for _, o := range res.Out {
 		where := ""
 		if o.Chat != s.chat {
@@ -268,6 +348,10 @@ func (s *sim) step(line string) {
 			if o.Reply.Text != "" {
 				fmt.Fprintf(&s.out, "  (notice: %s)\n", o.Reply.Text)
 			}
+		case o.Kind == OutMenu:
+			fmt.Fprintf(&s.out, "  %s(command menu of a %s)\n", where, o.Reply.Text)
+		case o.Kind == OutReport:
+			fmt.Fprintf(&s.out, "  %s(report %s, %s – %s)\n", where, o.Report.Scope, o.Report.From.Format(time.DateOnly), o.Report.To.Format(time.DateOnly))
 		case o.EditRef != "":
 			id, _ := strconv.Atoi(o.EditRef)
 			for i, m := range s.chats[o.Chat] {
@@ -417,9 +501,20 @@ func (s *sim) run(script string) {
 			s.sweep()
 			fmt.Fprintln(&s.out)
 		default:
-			s.step(line)
+			s.step(strings.ReplaceAll(line, "$CODE", s.lastCode()))
 		}
 	}
+}
+
+var inviteRe = regexp.MustCompile(`: ([A-Z2-7]{5})-([A-Z2-7]{5}) \(dùng một lần`)
+
+// lastCode is the latest invite code the transcript shows, for "$CODE".
+func (s *sim) lastCode() string {
+	m := inviteRe.FindAllStringSubmatch(s.out.String(), -1)
+	if len(m) == 0 {
+		return "NOCODE"
+	}
+	return m[len(m)-1][1] + m[len(m)-1][2]
 }
 
 // sweep runs the deadline check over every complaint, as the scheduler does.

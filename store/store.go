@@ -216,6 +216,7 @@ func (db *DB) Apply(b flows.Batch) error {
 func (db *DB) applyOne(w *writer, env flows.Envelope) (queued int, err error) {
 	key := flows.RespondentKey(db.secret, env.Channel, env.User)
 	env.Key = key
+	env.Random = randomBytes()
 	w.err = nil
 	if !env.Input.Group {
 		// Whoever writes to the bot can be written to again.
@@ -263,6 +264,19 @@ func (db *DB) applyOne(w *writer, env flows.Envelope) (queued int, err error) {
 	}
 	for _, c := range res.Complaints {
 		if err := w.saveComplaint(c); err != nil {
+			return 0, err
+		}
+	}
+	if err := w.roles(&res); err != nil {
+		return 0, err
+	}
+	if res.Erase {
+		if err := w.erase(key); err != nil {
+			return 0, err
+		}
+	}
+	if res.OptOut != nil {
+		if err := w.optOut(env.Channel, env.Chat, *res.OptOut, env.Input.Now); err != nil {
 			return 0, err
 		}
 	}
@@ -396,8 +410,12 @@ func (w *writer) enqueue(out []flows.Outgoing) error {
 		if to := w.tx.Bucket(bMigrated).Get([]byte(o.Channel + ":" + o.Chat)); to != nil {
 			o.Chat = string(to)
 		}
-		if w.tx.Bucket(bStopped).Get(w.db.recipientKey(o.Channel, o.Chat)) != nil {
+		rk := w.db.recipientKey(o.Channel, o.Chat)
+		if w.tx.Bucket(bStopped).Get(rk) != nil {
 			continue // they blocked the bot; their next message lifts this
+		}
+		if o.Priority > flows.PriorityInteractive && w.tx.Bucket(bOptOut).Get(rk) != nil {
+			continue // they said /stop: only answers to their own messages
 		}
 		seq, err := b.NextSequence()
 		if err != nil {
@@ -594,8 +612,9 @@ func (db *DB) Aggregates(wave string) (Tally, error) {
 	return t, nil
 }
 
-// Recount computes a wave's aggregates afresh from the stored responses;
-// it must equal Aggregates.
+// Recount computes a wave's aggregates afresh from the stored responses
+// and the tally of those purged after the retention period; it must equal
+// Aggregates.
 func (db *DB) Recount(wave string) (Tally, error) {
 	t := newTally()
 	prefix := []byte(wave + "\x00")
@@ -610,6 +629,15 @@ func (db *DB) Recount(wave string) (Tally, error) {
 			for qid, bucket := range r.Buckets {
 				add(t, r.School, qid, bucket, 1)
 			}
+		}
+		// Responses purged after the retention period count as retired.
+		rc := tx.Bucket(bRetired).Cursor()
+		for k, v := rc.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = rc.Next() {
+			parts := bytes.SplitN(k[len(prefix):], []byte{0}, 3)
+			if len(parts) != 3 || len(v) != 8 {
+				return fmt.Errorf("retired count %q: %w", k, errCorrupt)
+			}
+			add(t, string(parts[0]), string(parts[1]), string(parts[2]), int(binary.BigEndian.Uint64(v)))
 		}
 		return nil
 	})

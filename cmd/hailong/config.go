@@ -21,14 +21,20 @@ import (
 
 // Config is the operator's configuration, as in config.example.yaml.
 type Config struct {
-	Database string `yaml:"database"`
-	Timezone string `yaml:"timezone"`
-	Owner    string `yaml:"owner"`
+	Database string   `yaml:"database"`
+	Timezone string   `yaml:"timezone"`
+	Owner    string   `yaml:"owner"`
+	Admins   []string `yaml:"admins"`
 	Telegram struct {
 		APIEndpoint   string        `yaml:"api_endpoint"`
 		PollTimeout   time.Duration `yaml:"poll_timeout"`
 		DeleteWebhook bool          `yaml:"delete_webhook"`
-		Limits        struct {
+		Flood         struct {
+			Updates int           `yaml:"updates"`
+			Window  time.Duration `yaml:"window"`
+			Pause   time.Duration `yaml:"pause"`
+		} `yaml:"flood"`
+		Limits struct {
 			PerSecond        float64 `yaml:"per_second"`
 			PerChatPerSecond float64 `yaml:"per_chat_per_second"`
 			PerChatBurst     int     `yaml:"per_chat_burst"`
@@ -40,6 +46,7 @@ type Config struct {
 		SessionExpiry     time.Duration  `yaml:"session_expiry"`
 		MinRespondents    int            `yaml:"min_respondents"`
 		RetentionMonths   int            `yaml:"retention_months"`
+		PurgeSchedule     string         `yaml:"purge_schedule"`
 		ClassSizeCaps     map[string]int `yaml:"class_size_caps"`
 	} `yaml:"survey"`
 	Digest struct {
@@ -99,6 +106,9 @@ func defaults() Config {
 	c.Timezone = "Asia/Ho_Chi_Minh"
 	c.Telegram.APIEndpoint = "https://api.telegram.org/bot%s/%s"
 	c.Telegram.PollTimeout = 30 * time.Second
+	c.Telegram.Flood.Updates = 20
+	c.Telegram.Flood.Window = 10 * time.Second
+	c.Telegram.Flood.Pause = time.Minute
 	c.Telegram.Limits.PerSecond = bot.DefaultLimits.PerSecond
 	c.Telegram.Limits.PerChatPerSecond = bot.DefaultLimits.PerChatSecond
 	c.Telegram.Limits.PerChatBurst = bot.DefaultLimits.PerChatBurst
@@ -106,6 +116,7 @@ func defaults() Config {
 	c.Survey.SessionExpiry = 72 * time.Hour
 	c.Survey.MinRespondents = 5
 	c.Survey.RetentionMonths = 12
+	c.Survey.PurgeSchedule = "30 3 * * *"
 	c.Survey.ClassSizeCaps = map[string]int{"mn": 35, "th": 35, "thcs": 45}
 	return c
 }
@@ -176,6 +187,9 @@ func (c *Config) resolve(dir string) error {
 	if c.Telegram.PollTimeout < time.Second || c.Telegram.PollTimeout > 50*time.Second {
 		bad("telegram.poll_timeout %s: want 1s to 50s", c.Telegram.PollTimeout)
 	}
+	if f := c.Telegram.Flood; f.Updates < 1 || f.Window < time.Second || f.Pause < time.Second {
+		bad("telegram.flood: updates must be at least 1, window and pause at least 1s")
+	}
 	l := c.Telegram.Limits
 	if l.PerSecond <= 0 || l.PerChatPerSecond <= 0 || l.PerChatBurst < 1 || l.GroupPerMinute <= 0 {
 		bad("telegram.limits: every rate must be above 0 and per_chat_burst at least 1")
@@ -226,7 +240,17 @@ func (c *Config) resolve(dir string) error {
 			bad("complaints.holidays[%d] %q: want a date like 2027-01-01", i, h)
 		}
 	}
+	if _, err := cron.ParseStandard(c.Survey.PurgeSchedule); err != nil {
+		bad("survey.purge_schedule %q: %v", c.Survey.PurgeSchedule, err)
+	}
 	d := &flows.Directory{}
+	for i, u := range c.Admins {
+		id, err := userID(u)
+		if err != nil {
+			bad("admins[%d]: %v", i, err)
+		}
+		d.Admins = append(d.Admins, id)
+	}
 	for i, o := range c.Offices {
 		off := flows.Office{ID: o.ID, Name: o.Name}
 		if o.ChatID != "" {

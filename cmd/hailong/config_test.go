@@ -22,6 +22,7 @@ func settings(c Config) map[string]any {
 		"telegram.api_endpoint":               c.Telegram.APIEndpoint,
 		"telegram.poll_timeout":               c.Telegram.PollTimeout,
 		"telegram.delete_webhook":             c.Telegram.DeleteWebhook,
+		"telegram.flood":                      c.Telegram.Flood,
 		"telegram.limits.per_second":          c.Telegram.Limits.PerSecond,
 		"telegram.limits.per_chat_per_second": c.Telegram.Limits.PerChatPerSecond,
 		"telegram.limits.per_chat_burst":      c.Telegram.Limits.PerChatBurst,
@@ -30,6 +31,7 @@ func settings(c Config) map[string]any {
 		"survey.session_expiry":               c.Survey.SessionExpiry,
 		"survey.min_respondents":              c.Survey.MinRespondents,
 		"survey.retention_months":             c.Survey.RetentionMonths,
+		"survey.purge_schedule":               c.Survey.PurgeSchedule,
 		"survey.class_size_caps":              c.Survey.ClassSizeCaps,
 		"complaints.ack_days":                 c.Complaints.AckDays,
 		"digest.schedule":                     c.Digest.Schedule,
@@ -41,7 +43,7 @@ func settings(c Config) map[string]any {
 
 // withoutDirectory keeps only the settings that have a default.
 func withoutDirectory(c Config) Config {
-	c.Waves, c.Offices, c.Schools = nil, nil, nil
+	c.Waves, c.Offices, c.Schools, c.Admins = nil, nil, nil, nil
 	c.Complaints.Holidays = nil // the example lists next year's; the default is none
 	c.source, c.loc, c.questionnaire, c.directory = "", nil, nil, nil
 	return c

@@ -50,6 +50,7 @@ func (s *system) demoCmd(ctx context.Context, args []string) error {
 	// The fake has no limits and the demo should take seconds, not the
 	// minutes Telegram's per-chat limit would make it.
 	cfg.Telegram.Limits.PerSecond, cfg.Telegram.Limits.PerChatPerSecond, cfg.Telegram.Limits.PerChatBurst = 10000, 1000, 100
+	cfg.Telegram.Flood.Updates = 1000 // simulated parents answer faster than people
 
 	// The demo's first primary school gets a principal and the office a
 	// chat, so that a complaint can be followed from both sides.

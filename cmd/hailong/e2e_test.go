@@ -75,6 +75,7 @@ telegram:
   api_endpoint: %q
   poll_timeout: 5s
   limits: {per_second: 1000, per_chat_per_second: 1000, per_chat_burst: 100, group_per_minute: 6000}
+  flood: {updates: 1000, window: 10s, pause: 1m}
 complaints:
   check_schedule: "@every 1s"
   holidays: [2027-01-01]

@@ -21,6 +21,7 @@ import (
 
 	"hailong/bot"
 	"hailong/digest"
+	"hailong/flows"
 	"hailong/store"
 )
 
@@ -198,10 +199,19 @@ func (s *system) serve(ctx context.Context, cfg *Config, db *store.DB, token str
 		Token: token, Endpoint: cfg.Telegram.APIEndpoint, Store: db, Logger: log, Now: s.now,
 		PollTimeout: cfg.Telegram.PollTimeout, Limits: cfg.limits(), DeleteWebhook: cfg.Telegram.DeleteWebhook,
 		Reports: job.Answer,
+		Flood:   cfg.Telegram.Flood.Updates, FloodWindow: cfg.Telegram.Flood.Window, FloodPause: cfg.Telegram.Flood.Pause,
+		Menus: func() []flows.Actor {
+			bound, err := db.Principals("")
+			if err != nil {
+				log.Error("read principals", "err", err)
+			}
+			return db.Engine().Menus(bound)
+		},
 	})
 	if err != nil {
 		return err
 	}
+	db.Engine().SetBotUsername(b.Username())
 	log.Info("polling Telegram", "bot", "@"+b.Username())
 	stop, err := s.schedule(cfg, db, job, log)
 	if err != nil {
@@ -235,7 +245,19 @@ func (s *system) schedule(cfg *Config, db *store.DB, job *digest.Job, log *slog.
 			log.Info("escalated overdue complaints", "count", n)
 		}
 	}
+	purge := func() {
+		cutoff := s.now().AddDate(0, -cfg.Survey.RetentionMonths, 0)
+		n, err := db.Purge(cutoff)
+		if err != nil {
+			log.Error("purge old responses", "err", err)
+			return
+		}
+		if n > 0 {
+			log.Info("purged responses past the retention period", "count", n, "before", cutoff.Format(time.DateOnly))
+		}
+	}
 	sweep()
+	purge()
 	digests() // one missed while the bot was down goes now, once
 	c := cron.New(cron.WithLocation(cfg.loc))
 	if _, err := c.AddFunc(cfg.Complaints.CheckSchedule, sweep); err != nil {
@@ -243,6 +265,9 @@ func (s *system) schedule(cfg *Config, db *store.DB, job *digest.Job, log *slog.
 	}
 	if _, err := c.AddFunc(cfg.Digest.Schedule, digests); err != nil {
 		return nil, fmt.Errorf("digest.schedule: %w", err)
+	}
+	if _, err := c.AddFunc(cfg.Survey.PurgeSchedule, purge); err != nil {
+		return nil, fmt.Errorf("survey.purge_schedule: %w", err)
 	}
 	c.Start()
 	return func() { <-c.Stop().Done() }, nil

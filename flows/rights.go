@@ -1,0 +1,101 @@
+package flows
+
+import (
+	"fmt"
+	"strings"
+)
+
+// The parent's rights under Law 91/2025/QH15: to stop being written to, to
+// see what is stored about them, to have it deleted.
+
+// stop records the parent's /stop (or "dừng"): nothing more is sent to
+// them but answers to their own messages, until they /start again.
+func (t *turn) stop() {
+	yes := true
+	t.optOut = &yes
+	if t.s != nil && t.s.Consent != nil {
+		t.s.OptOut = true
+		t.s.reset()
+		t.moved()
+	}
+	t.say(T("optout.done"))
+}
+
+// resume lifts a /stop; the /start then goes on as usual.
+func (t *turn) resume() {
+	no := false
+	t.optOut = &no
+	t.s.OptOut = false
+	t.changed = true
+	t.say(T("optout.lifted"))
+}
+
+// myData shows the parent everything stored about them.
+func (t *turn) myData() {
+	s := t.s
+	var b strings.Builder
+	b.WriteString(T("data.title"))
+	fmt.Fprintf(&b, "\n\n"+T("data.consent"), t.e.when(s.Consent.At), s.Consent.Version)
+	if sc, ok := t.e.dir.School(s.School); ok {
+		fmt.Fprintf(&b, "\n"+T("data.school"), sc.Name)
+	}
+	if s.Grade != "" {
+		fmt.Fprintf(&b, "\n"+T("data.grade"), gradeName(s.Grade))
+	}
+	if s.Step == StepQuestion || s.Step == StepConfirm {
+		fmt.Fprintf(&b, "\n"+T("data.inprogress"), len(s.Answers))
+	}
+	responses := t.look.ResponsesOf(t.env.Key)
+	if len(responses) == 0 {
+		b.WriteString("\n" + T("data.noresponses"))
+	}
+	for _, r := range responses {
+		w, _ := t.e.dir.Wave(r.Wave)
+		title := r.Wave
+		if w != nil {
+			title = w.Title
+		}
+		name := r.School
+		if sc, ok := t.e.dir.School(r.School); ok {
+			name = sc.Name
+		}
+		var parts []string
+		for _, q := range t.e.q.Questions {
+			if v, ok := r.Answers[q.ID]; ok {
+				shown := v
+				if o, ok := optionOf(&q, v); ok {
+					shown = o.Label
+				}
+				parts = append(parts, q.ID+": "+clip(shown, 60))
+			}
+		}
+		fmt.Fprintf(&b, "\n\n"+T("data.response"), title, name, t.e.when(r.At), strings.Join(parts, "; "))
+	}
+	for _, c := range t.look.ComplaintsBy(t.env.Key) {
+		phone := T("c.who.anonymous")
+		if !c.Anonymous && c.Phone != "" {
+			phone = c.Phone
+		}
+		fmt.Fprintf(&b, "\n\n"+T("data.complaint"), c.Code(), c.Status.Name(), t.e.day(c.Created), phone)
+	}
+	b.WriteString("\n\n" + T("data.notstored"))
+	t.send(Reply{Text: clip(b.String(), 4000), Buttons: [][]Button{{{Label: T("data.erase.button"), Data: "m:x"}}, {{Label: T("menu.back"), Data: "m:m"}}}})
+}
+
+// askErase explains exactly what deletion does before asking to confirm.
+func (t *turn) askErase() {
+	t.moved()
+	t.send(Reply{Text: T("erase.ask", t.e.retention), Buttons: [][]Button{
+		{{Label: T("erase.yes"), Data: t.nonced("erase")}},
+		{{Label: T("erase.no"), Data: "m:m"}},
+	}})
+}
+
+// eraseAll deletes the parent's data; the store does it in the same
+// transaction, adjusting the aggregates.
+func (t *turn) eraseAll() {
+	t.erase = true
+	t.s = nil
+	t.changed = true
+	t.send(Reply{Text: T("erase.done")})
+}

@@ -1,0 +1,341 @@
+package flows
+
+import (
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Role is what a user is to hailong.
+type Role int
+
+// Roles, least to most.
+const (
+	RoleParent Role = iota
+	RolePrincipal
+	RoleOffice
+	RoleAdmin
+)
+
+func (r Role) String() string {
+	return [...]string{"parent", "principal", "office", "admin"}[r]
+}
+
+// Actor is who sent an input and what they may act on, decided from the
+// configuration and the stored principal bindings at the moment of use.
+type Actor struct {
+	ID      string // "channel:user"
+	Role    Role
+	Schools []string // the schools whose complaints and reports they may see
+	Offices []string
+	Group   bool // acting from an office's group chat
+}
+
+// Principal is a user bound to a school by an invite.
+type Principal struct {
+	ID     string    `json:"id"` // "channel:user"
+	School string    `json:"school"`
+	Name   string    `json:"name,omitempty"` // as the channel showed it when they redeemed
+	Since  time.Time `json:"since"`
+	Issuer string    `json:"issuer,omitempty"`
+}
+
+// Invite is a one-time code that binds its redeemer to a school as its
+// principal. Only its hash is stored.
+type Invite struct {
+	Hash    string    `json:"hash"`
+	School  string    `json:"school"`
+	Issuer  string    `json:"issuer"`
+	Expires time.Time `json:"expires"`
+	Used    bool      `json:"used,omitempty"`
+}
+
+// InviteDays is how long an invite stays valid.
+const InviteDays = 7
+
+// InviteHash is how an invite code is stored: never the code itself.
+func InviteHash(code string) string {
+	sum := sha256.Sum256([]byte("hailong invite:" + strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(code), "-", ""))))
+	return hex.EncodeToString(sum[:16])
+}
+
+// NewInviteCode turns random bytes into a code a person can type: ten
+// letters and digits in two groups.
+func NewInviteCode(random []byte) string {
+	s := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(random)
+	if len(s) < 10 {
+		s += strings.Repeat("A", 10-len(s))
+	}
+	return s[:5] + "-" + s[5:10]
+}
+
+// AuditEntry records one staff action.
+type AuditEntry struct {
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"` // "channel:user" or "channel:group chat"
+	Role   string    `json:"role"`
+	Action string    `json:"action"`
+	Record string    `json:"record"` // a complaint code, a school, a principal
+}
+
+// actor works out who the sender is.
+func (e *Engine) actor(env Envelope, look Lookup) Actor {
+	id := env.Channel + ":" + env.User
+	if env.Input.Group {
+		if o, ok := e.dir.OfficeByChat(env.Channel, env.Chat); ok {
+			a := Actor{ID: env.Channel + ":" + env.Chat, Role: RoleOffice, Offices: []string{o.ID}, Group: true}
+			for _, sc := range e.dir.Schools {
+				if sc.Office == o.ID {
+					a.Schools = append(a.Schools, sc.Code)
+				}
+			}
+			return a
+		}
+		return Actor{ID: id}
+	}
+	if slices.Contains(e.dir.Admins, id) {
+		a := Actor{ID: id, Role: RoleAdmin}
+		for _, o := range e.dir.Offices {
+			a.Offices = append(a.Offices, o.ID)
+		}
+		for _, sc := range e.dir.Schools {
+			a.Schools = append(a.Schools, sc.Code)
+		}
+		return a
+	}
+	schools, offices := e.dir.Scope(id)
+	if school, ok := look.PrincipalOf(id); ok && !slices.Contains(schools, school) {
+		schools = append(schools, school)
+	}
+	a := Actor{ID: id, Schools: schools, Offices: offices}
+	switch {
+	case len(offices) > 0:
+		a.Role = RoleOffice
+	case len(schools) > 0:
+		a.Role = RolePrincipal
+	}
+	return a
+}
+
+// mayInvite reports whether the actor may issue invites for a school.
+func (a Actor) mayInvite(sc *School) bool {
+	return a.Role == RoleAdmin || (a.Role == RoleOffice && slices.Contains(a.Offices, sc.Office))
+}
+
+func (t *turn) audit(action, record string) {
+	t.auditLog = append(t.auditLog, AuditEntry{At: t.in.Now, Actor: t.who.ID, Role: t.who.Role.String(), Action: action, Record: record})
+}
+
+// invite issues a one-time invite for a school: "/invite TH-01".
+func (t *turn) invite() {
+	sc, ok := t.e.dir.School(t.in.Arg)
+	if !ok {
+		t.say(T("invite.usage"))
+		return
+	}
+	if !t.who.mayInvite(sc) || t.who.Group {
+		t.say(T("denied"))
+		return
+	}
+	if len(t.env.Random) < 8 {
+		t.say(ErrorText())
+		return
+	}
+	code := NewInviteCode(t.env.Random)
+	inv := Invite{Hash: InviteHash(code), School: sc.Code, Issuer: t.who.ID, Expires: t.in.Now.AddDate(0, 0, InviteDays)}
+	t.invites = append(t.invites, inv)
+	t.audit("invite", sc.Code)
+	link := ""
+	if u := t.e.BotUsername(); u != "" {
+		link = "\n" + T("invite.link", u, strings.ReplaceAll(code, "-", ""))
+	}
+	t.say(T("invite.made", sc.Name, code, t.e.day(inv.Expires)) + link)
+}
+
+// redeem binds the sender to the school of an invite code.
+func (t *turn) redeem(code string) {
+	inv, ok := t.look.Invite(InviteHash(code))
+	switch {
+	case !ok:
+		t.say(T("invite.unknown"))
+		return
+	case inv.Used:
+		t.say(T("invite.used"))
+		return
+	case t.in.Now.After(inv.Expires):
+		t.say(T("invite.expired"))
+		return
+	}
+	sc, ok := t.e.dir.School(inv.School)
+	if !ok {
+		t.say(T("invite.unknown"))
+		return
+	}
+	inv.Used = true
+	t.invites = append(t.invites, *inv)
+	t.bind = &Principal{ID: t.who.ID, School: sc.Code, Name: t.env.Name, Since: t.in.Now, Issuer: inv.Issuer}
+	t.who.Role, t.who.Schools = RolePrincipal, append(t.who.Schools, sc.Code)
+	t.audit("redeem", sc.Code)
+	t.menuFor(t.who.ID, RolePrincipal)
+	t.s = &Session{Staff: true}
+	t.changed = true
+	t.say(T("invite.bound", sc.Name))
+	t.staffList(t.who.Schools)
+}
+
+// principals lists the principals an admin or office may revoke.
+func (t *turn) principals() {
+	if t.who.Role < RoleOffice || t.who.Group {
+		t.say(T("denied"))
+		return
+	}
+	var b strings.Builder
+	b.WriteString(T("principals.title"))
+	var rows [][]Button
+	for _, code := range t.who.Schools {
+		sc, _ := t.e.dir.School(code)
+		for _, p := range sc.Principals {
+			fmt.Fprintf(&b, "\n• %s: %s %s", sc.Name, p, T("principals.config"))
+		}
+		for _, p := range t.look.Principals(code) {
+			name := p.Name
+			if name == "" {
+				name = p.ID
+			}
+			fmt.Fprintf(&b, "\n• %s: %s (%s)", sc.Name, name, t.e.day(p.Since))
+			rows = append(rows, []Button{{Label: T("principals.revoke", clip(name, 30), sc.Code), Data: "rv:" + p.ID}})
+		}
+	}
+	if len(rows) == 0 && !strings.Contains(b.String(), "•") {
+		b.WriteString("\n" + T("principals.none"))
+	}
+	t.send(Reply{Text: b.String(), Buttons: rows})
+}
+
+// revoke removes a principal's binding; their old buttons stop working
+// because every action checks the binding when it is used.
+func (t *turn) revoke(id string) {
+	school, ok := t.look.PrincipalOf(id)
+	sc, found := t.e.dir.School(school)
+	if !ok || !found || t.who.Group || !t.who.mayInvite(sc) {
+		t.notice = T("denied")
+		t.say(T("denied"))
+		return
+	}
+	t.unbind = id
+	t.audit("revoke", id+"@"+sc.Code)
+	t.menuFor(id, RoleParent)
+	t.notice = T("principals.revoked")
+	t.say(T("principals.revoked.text", sc.Name))
+}
+
+// auditTrail shows an admin the latest staff actions.
+func (t *turn) auditTrail() {
+	if t.who.Role != RoleAdmin {
+		t.say(T("denied"))
+		return
+	}
+	entries := t.look.Audit(30)
+	if len(entries) == 0 {
+		t.say(T("audit.none"))
+		return
+	}
+	var b strings.Builder
+	b.WriteString(T("audit.title", len(entries)))
+	for _, a := range entries {
+		fmt.Fprintf(&b, "\n%s · %s (%s) · %s · %s", t.e.when(a.At), a.Actor, a.Role, a.Action, a.Record)
+	}
+	t.say(clip(b.String(), 4000))
+}
+
+// Commands is the command menu of a role, as the channel lists it.
+func Commands(r Role) [][2]string {
+	parent := [][2]string{
+		{"start", T("cmd.start")}, {"phananh", T("cmd.phananh")}, {"phananhcuatoi", T("cmd.phananhcuatoi")},
+		{"dulieu", T("cmd.dulieu")}, {"xoadulieu", T("cmd.xoadulieu")}, {"stop", T("cmd.stop")},
+		{"cancel", T("cmd.cancel")}, {"help", T("cmd.help")},
+	}
+	staff := [][2]string{{"danhsach", T("cmd.danhsach")}, {"baocao", T("cmd.baocao")}, {"xuat", T("cmd.xuat")}, {"cancel", T("cmd.cancel")}}
+	switch r {
+	case RolePrincipal:
+		return staff
+	case RoleOffice:
+		return append(staff, [2]string{"invite", T("cmd.invite")}, [2]string{"hieutruong", T("cmd.hieutruong")})
+	case RoleAdmin:
+		return append(staff, [2]string{"invite", T("cmd.invite")}, [2]string{"hieutruong", T("cmd.hieutruong")}, [2]string{"nhatky", T("cmd.nhatky")})
+	}
+	return parent
+}
+
+// GroupCommands is the command menu of an office's group chat.
+func GroupCommands() [][2]string {
+	return [][2]string{{"danhsach", T("cmd.danhsach")}, {"baocao", T("cmd.baocao")}, {"xuat", T("cmd.xuat")}}
+}
+
+// Menus lists every staff chat with its role's menu: the configured
+// principals, office staff and admins, the principals bound by invites
+// (bound), and the office group chats (role RoleOffice, Group set).
+func (e *Engine) Menus(bound []Principal) []Actor {
+	var out []Actor
+	seen := map[string]bool{}
+	add := func(id string) {
+		if seen[id] {
+			return
+		}
+		seen[id] = true
+		a := e.actor(Envelope{Channel: strings.SplitN(id, ":", 2)[0], User: strings.SplitN(id+":", ":", 3)[1]}, boundLookup(bound))
+		if a.Role > RoleParent {
+			out = append(out, a)
+		}
+	}
+	for _, id := range e.dir.Admins {
+		add(id)
+	}
+	for _, o := range e.dir.Offices {
+		for _, id := range o.Staff {
+			add(id)
+		}
+		if o.Chat != "" {
+			out = append(out, Actor{ID: o.Chat, Role: RoleOffice, Offices: []string{o.ID}, Group: true})
+		}
+	}
+	for _, sc := range e.dir.Schools {
+		for _, id := range sc.Principals {
+			add(id)
+		}
+	}
+	for _, p := range bound {
+		add(p.ID)
+	}
+	return out
+}
+
+// boundLookup answers PrincipalOf from a list, for Menus.
+type boundLookup []Principal
+
+func (b boundLookup) PrincipalOf(id string) (string, bool) {
+	for _, p := range b {
+		if p.ID == id {
+			return p.School, true
+		}
+	}
+	return "", false
+}
+func (boundLookup) Complaint(uint64) (*Complaint, bool)    { return nil, false }
+func (boundLookup) ComplaintsBy(Key) []*Complaint          { return nil }
+func (boundLookup) OpenComplaints([]string) []*Complaint   { return nil }
+func (boundLookup) NextComplaintID() uint64                { return 0 }
+func (b boundLookup) Principals(school string) []Principal { return nil }
+func (boundLookup) Invite(string) (*Invite, bool)          { return nil, false }
+func (boundLookup) ResponsesOf(Key) []Response             { return nil }
+func (boundLookup) Audit(int) []AuditEntry                 { return nil }
+
+// menuFor queues the command menu of a role for a user's private chat.
+func (t *turn) menuFor(id string, r Role) {
+	ch, user, _ := strings.Cut(id, ":")
+	t.out = append(t.out, Outgoing{Kind: OutMenu, Channel: ch, Chat: user, Reply: Reply{Text: r.String()}, Created: t.in.Now})
+}

@@ -1,0 +1,320 @@
+package store
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"hailong/flows"
+)
+
+var (
+	bPrincipals = []byte("principals") // "channel:user" → Principal
+	bInvites    = []byte("invites")    // code hash → Invite
+	bAudit      = []byte("audit")      // sequence → AuditEntry
+	bOptOut     = []byte("optout")     // recipient key → time: parents who said /stop
+	bRetired    = []byte("retired")    // aggregate key → counts of purged responses
+)
+
+func init() { buckets = append(buckets, bPrincipals, bInvites, bAudit, bOptOut, bRetired) }
+
+// PrincipalOf implements flows.Lookup.
+func (w *writer) PrincipalOf(id string) (string, bool) {
+	v := w.tx.Bucket(bPrincipals).Get([]byte(id))
+	if v == nil {
+		return "", false
+	}
+	var p flows.Principal
+	if err := json.Unmarshal(v, &p); err != nil {
+		w.fail(fmt.Errorf("principal: %w: %v", errCorrupt, err))
+		return "", false
+	}
+	return p.School, true
+}
+
+// Principals implements flows.Lookup.
+func (w *writer) Principals(school string) []flows.Principal {
+	out, err := principals(w.tx, school)
+	if err != nil {
+		w.fail(err)
+	}
+	return out
+}
+
+func principals(tx *bbolt.Tx, school string) ([]flows.Principal, error) {
+	var out []flows.Principal
+	err := tx.Bucket(bPrincipals).ForEach(func(_, v []byte) error {
+		var p flows.Principal
+		if err := json.Unmarshal(v, &p); err != nil {
+			return fmt.Errorf("principal: %w: %v", errCorrupt, err)
+		}
+		if school == "" || p.School == school {
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Principals returns the principals bound to a school by invites; every
+// school's when school is "".
+func (db *DB) Principals(school string) ([]flows.Principal, error) {
+	var out []flows.Principal
+	err := db.b.View(func(tx *bbolt.Tx) error {
+		var err error
+		out, err = principals(tx, school)
+		return err
+	})
+	return out, err
+}
+
+// Invite implements flows.Lookup.
+func (w *writer) Invite(hash string) (*flows.Invite, bool) {
+	v := w.tx.Bucket(bInvites).Get([]byte(hash))
+	if v == nil {
+		return nil, false
+	}
+	var inv flows.Invite
+	if err := json.Unmarshal(v, &inv); err != nil {
+		w.fail(fmt.Errorf("invite: %w: %v", errCorrupt, err))
+		return nil, false
+	}
+	return &inv, true
+}
+
+// ResponsesOf implements flows.Lookup: every response stored under key.
+func (w *writer) ResponsesOf(key flows.Key) []flows.Response {
+	var out []flows.Response
+	err := w.tx.Bucket(bResponses).ForEach(func(k, v []byte) error {
+		if !bytes.HasSuffix(k, key[:]) {
+			return nil
+		}
+		var r flows.Response
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("response: %w: %v", errCorrupt, err)
+		}
+		out = append(out, r)
+		return nil
+	})
+	if err != nil {
+		w.fail(err)
+	}
+	return out
+}
+
+// Audit implements flows.Lookup: newest first.
+func (w *writer) Audit(limit int) []flows.AuditEntry {
+	var out []flows.AuditEntry
+	c := w.tx.Bucket(bAudit).Cursor()
+	for k, v := c.Last(); k != nil && len(out) < limit; k, v = c.Prev() {
+		var a flows.AuditEntry
+		if err := json.Unmarshal(v, &a); err != nil {
+			w.fail(fmt.Errorf("audit: %w: %v", errCorrupt, err))
+			return nil
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// AuditTrail returns the latest staff actions, newest first.
+func (db *DB) AuditTrail(limit int) ([]flows.AuditEntry, error) {
+	var out []flows.AuditEntry
+	err := db.b.View(func(tx *bbolt.Tx) error {
+		w := writer{tx: tx, db: db, seal: db.seal}
+		out = w.Audit(limit)
+		return w.err
+	})
+	return out, err
+}
+
+func putJSON(b *bbolt.Bucket, k []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(k, data)
+}
+
+// roles stores what a result did to invites, principals and the audit log.
+func (w *writer) roles(res *flows.Result) error {
+	for _, inv := range res.Invites {
+		if err := putJSON(w.tx.Bucket(bInvites), []byte(inv.Hash), inv); err != nil {
+			return fmt.Errorf("save invite: %w", err)
+		}
+	}
+	if p := res.Bind; p != nil {
+		if err := putJSON(w.tx.Bucket(bPrincipals), []byte(p.ID), p); err != nil {
+			return fmt.Errorf("bind principal: %w", err)
+		}
+	}
+	if res.Unbind != "" {
+		if err := w.tx.Bucket(bPrincipals).Delete([]byte(res.Unbind)); err != nil {
+			return fmt.Errorf("revoke principal: %w", err)
+		}
+	}
+	b := w.tx.Bucket(bAudit)
+	for _, a := range res.Audit {
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		if err := putJSON(b, u64(seq), a); err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+	}
+	return nil
+}
+
+// optOut records or lifts a parent's /stop for their chat.
+func (w *writer) optOut(channel, chat string, on bool, at time.Time) error {
+	k := w.db.recipientKey(channel, chat)
+	if !on {
+		return w.tx.Bucket(bOptOut).Delete(k)
+	}
+	v, _ := at.MarshalBinary()
+	return w.tx.Bucket(bOptOut).Put(k, v)
+}
+
+// erase deletes everything stored under a respondent key: their responses
+// (with the aggregates and day counts adjusted), their session, and their
+// identity in their complaints, whose record stays with the office.
+func (w *writer) erase(key flows.Key) error {
+	var ks [][]byte
+	var rs []flows.Response
+	err := w.tx.Bucket(bResponses).ForEach(func(k, v []byte) error {
+		if !bytes.HasSuffix(k, key[:]) {
+			return nil
+		}
+		var r flows.Response
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("response: %w: %v", errCorrupt, err)
+		}
+		ks, rs = append(ks, append([]byte(nil), k...)), append(rs, r)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i := range rs {
+		if err := w.count(&rs[i], -1); err != nil {
+			return err
+		}
+		if err := w.countDay(&rs[i], -1); err != nil {
+			return err
+		}
+		if err := w.add(aggKey(rs[i].Wave, rs[i].School, respondentsQ, ""), -1); err != nil {
+			return err
+		}
+		if err := w.tx.Bucket(bResponses).Delete(ks[i]); err != nil {
+			return err
+		}
+	}
+	if err := w.tx.Bucket(bSessions).Delete(key[:]); err != nil {
+		return err
+	}
+	for _, c := range w.ComplaintsBy(key) {
+		if err := w.tx.Bucket(bByParent).Delete(append(key[:], u64(c.ID)...)); err != nil {
+			return err
+		}
+		c.ReporterKey, c.Reporter, c.Phone = flows.Key{}, flows.Address{}, ""
+		c.History = append(c.History, flows.Event{At: time.Now(), Actor: "parent", Action: "identity erased"})
+		if err := w.saveComplaint(c); err != nil {
+			return err
+		}
+	}
+	return w.err
+}
+
+// Purge deletes the responses submitted before cutoff — the retention
+// period is over — while the aggregates stay: their counts move to the
+// retired tally, so a recount still adds up. It returns how many went.
+func (db *DB) Purge(cutoff time.Time) (int, error) {
+	n := 0
+	err := db.b.Update(func(tx *bbolt.Tx) error {
+		n = 0
+		w := writer{tx: tx, db: db, seal: db.seal}
+		b := tx.Bucket(bResponses)
+		var doomed [][]byte
+		var rs []flows.Response
+		err := b.ForEach(func(k, v []byte) error {
+			var r flows.Response
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("response: %w: %v", errCorrupt, err)
+			}
+			if r.At.Before(cutoff) {
+				doomed, rs = append(doomed, append([]byte(nil), k...)), append(rs, r)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for i, r := range rs {
+			if err := w.retire(&r); err != nil {
+				return err
+			}
+			if err := b.Delete(doomed[i]); err != nil {
+				return err
+			}
+			n++
+		}
+		// Sessions idle for as long hold only consent and old choices.
+		var idle [][]byte
+		err = tx.Bucket(bSessions).ForEach(func(k, v []byte) error {
+			var s flows.Session
+			if json.Unmarshal(v, &s) == nil && s.Updated.Before(cutoff) && !s.Staff {
+				idle = append(idle, append([]byte(nil), k...))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range idle {
+			if err := tx.Bucket(bSessions).Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("purge responses before %s: %w", cutoff.Format(time.DateOnly), err)
+	}
+	return n, nil
+}
+
+// retire moves a purged response's counts to the retired tally.
+func (w *writer) retire(r *flows.Response) error {
+	b := w.tx.Bucket(bRetired)
+	bump := func(k []byte) error {
+		var n uint64
+		if v := b.Get(k); len(v) == 8 {
+			n = binary.BigEndian.Uint64(v)
+		}
+		return b.Put(k, u64(n+1))
+	}
+	if err := bump(aggKey(r.Wave, r.School, respondentsQ, "")); err != nil {
+		return err
+	}
+	for qid, bucket := range r.Buckets {
+		if err := bump(aggKey(r.Wave, r.School, qid, bucket)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// randomBytes are fresh random bytes for an envelope (invite codes).
+func randomBytes() []byte {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // the system's randomness failing is not survivable
+	}
+	return b
+}
