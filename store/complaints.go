@@ -27,8 +27,18 @@ func (w *writer) complaint(id uint64) (*flows.Complaint, error) {
 	if v == nil {
 		return nil, nil
 	}
+	return w.db.openComplaint(id, v)
+}
+
+// Complaints are sealed: they hold the chat to relay replies to, which is
+// the parent's Telegram id, and words that may identify them.
+func (db *DB) openComplaint(id uint64, v []byte) (*flows.Complaint, error) {
+	plain, err := db.seal.open(v)
+	if err != nil {
+		return nil, fmt.Errorf("complaint %d: %w", id, err)
+	}
 	var c flows.Complaint
-	if err := json.Unmarshal(v, &c); err != nil {
+	if err := json.Unmarshal(plain, &c); err != nil {
 		return nil, fmt.Errorf("complaint %d: %w: %v", id, errCorrupt, err)
 	}
 	return &c, nil
@@ -102,6 +112,9 @@ func (w *writer) saveComplaint(c *flows.Complaint) error {
 	v, err := json.Marshal(c)
 	if err != nil {
 		return fmt.Errorf("encode complaint %s: %w", c.Code(), err)
+	}
+	if v, err = w.seal.seal(v); err != nil {
+		return err
 	}
 	if err := w.tx.Bucket(bComplaint).Put(u64(c.ID), v); err != nil {
 		return fmt.Errorf("save complaint %s: %w", c.Code(), err)
@@ -185,11 +198,11 @@ func (db *DB) Sweep(now time.Time) (int, error) {
 func (db *DB) Complaints(fn func(*flows.Complaint) error) error {
 	return db.b.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bComplaint).ForEach(func(k, v []byte) error {
-			var c flows.Complaint
-			if err := json.Unmarshal(v, &c); err != nil {
-				return fmt.Errorf("complaint %d: %w: %v", binary.BigEndian.Uint64(k), errCorrupt, err)
+			c, err := db.openComplaint(binary.BigEndian.Uint64(k), v)
+			if err != nil {
+				return err
 			}
-			return fn(&c)
+			return fn(c)
 		})
 	})
 }

@@ -181,9 +181,9 @@ func (db *DB) Check() ([]string, error) {
 			return err
 		}
 		if err := tx.Bucket(bComplaint).ForEach(func(k, v []byte) error {
-			var c flows.Complaint
-			if err := json.Unmarshal(v, &c); err != nil {
-				bad("complaint %d does not decode: %v", binary.BigEndian.Uint64(k), err)
+			c, err := db.openComplaint(binary.BigEndian.Uint64(k), v)
+			if err != nil {
+				bad("%v", err)
 				return nil
 			}
 			ok := string(openKey(c.School, c.ID))

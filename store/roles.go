@@ -318,3 +318,19 @@ func randomBytes() []byte {
 	}
 	return b
 }
+
+// CreateInvite stores a new invite for a school (from the shell) and
+// returns its code; only the code's hash is kept.
+func (db *DB) CreateInvite(school, issuer string, now time.Time) (string, flows.Invite, error) {
+	code := flows.NewInviteCode(randomBytes())
+	inv := flows.Invite{Hash: flows.InviteHash(code), School: school, Issuer: issuer, Expires: now.AddDate(0, 0, flows.InviteDays)}
+	err := db.b.Update(func(tx *bbolt.Tx) error {
+		w := writer{tx: tx, db: db, seal: db.seal}
+		return w.roles(&flows.Result{Invites: []flows.Invite{inv},
+			Audit: []flows.AuditEntry{{At: now, Actor: issuer, Role: "admin", Action: "invite", Record: school}}})
+	})
+	if err != nil {
+		return "", inv, fmt.Errorf("create invite: %w", err)
+	}
+	return code, inv, nil
+}

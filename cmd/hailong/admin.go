@@ -25,6 +25,8 @@ func adminSocket(dbPath string) string { return dbPath + ".sock" }
 
 type adminReply struct {
 	OK       bool     `json:"ok"`
+	Code     string   `json:"code,omitempty"`
+	Expires  string   `json:"expires,omitempty"`
 	Bytes    int64    `json:"bytes,omitempty"`
 	Problems []string `json:"problems,omitempty"`
 	Error    string   `json:"error,omitempty"`
@@ -106,6 +108,8 @@ func handleAdmin(conn net.Conn, db *store.DB, job *digest.Job, log *slog.Logger)
 			break
 		}
 		r.OK, r.Bytes = true, n
+	case "invite":
+		r = makeInvite(db, arg)
 	case "check":
 		problems, err := db.Check()
 		if err != nil {
@@ -219,4 +223,68 @@ func (s *system) checkCmd(args []string) error {
 		fmt.Fprintln(s.stdout, "problem:", p)
 	}
 	return fmt.Errorf("%s: %d problems found", cfg.Database, len(r.Problems))
+}
+
+// makeInvite creates an invite for a school from the shell.
+func makeInvite(db *store.DB, school string) adminReply {
+	sc, ok := db.Engine().Directory().School(school)
+	if !ok {
+		return adminReply{Error: fmt.Sprintf("no school has the code %q", school)}
+	}
+	code, inv, err := db.CreateInvite(sc.Code, "shell", time.Now())
+	if err != nil {
+		return adminReply{Error: err.Error()}
+	}
+	return adminReply{OK: true, Code: code, Expires: inv.Expires.In(db.Engine().Location()).Format("02/01/2006 15:04")}
+}
+
+func (s *system) inviteCmd(args []string) error {
+	var c common
+	fs := s.flags("invite", &c)
+	err := fs.Parse(args)
+	var school string
+	if err == nil && fs.NArg() > 0 {
+		school = fs.Arg(0)
+		err = fs.Parse(fs.Args()[1:])
+	}
+	if err != nil || school == "" || fs.NArg() != 0 {
+		fmt.Fprintln(s.stderr, "usage: hailong invite SCHOOL_CODE [--config FILE] [--db PATH]")
+		return errUsage
+	}
+	cfg, err := loadConfig(c.config)
+	if err != nil {
+		return err
+	}
+	if c.db != "" {
+		cfg.Database = c.db
+	}
+	eng, err := cfg.engine()
+	if err != nil {
+		return err
+	}
+	secret := []byte(s.getenv("HAILONG_SECRET"))
+	if len(secret) == 0 {
+		secret = nil
+	}
+	var r adminReply
+	db, err := store.Open(cfg.Database, store.Options{Engine: eng, Secret: secret, LocalSecret: secret == nil, LockTimeout: 300 * time.Millisecond})
+	switch {
+	case errors.Is(err, store.ErrLocked):
+		if r, err = askAdmin(cfg.Database, "invite "+school); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	default:
+		r = makeInvite(db, school)
+		db.Close()
+		if r.Error != "" {
+			return errors.New(r.Error)
+		}
+	}
+	sc, _ := cfg.directory.School(school)
+	fmt.Fprintf(s.stdout, "Invite for the principal of %s: %s (one use, valid until %s).\n", sc.Name, r.Code, r.Expires)
+	fmt.Fprintf(s.stdout, "They send the bot: /start inv_%s\nor open: https://t.me/<bot username>?start=inv_%s\n",
+		strings.ReplaceAll(r.Code, "-", ""), strings.ReplaceAll(r.Code, "-", ""))
+	return nil
 }

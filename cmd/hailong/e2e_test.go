@@ -76,6 +76,7 @@ telegram:
   poll_timeout: 5s
   limits: {per_second: 1000, per_chat_per_second: 1000, per_chat_burst: 100, group_per_minute: 6000}
   flood: {updates: 1000, window: 10s, pause: 1m}
+admins: ["%d"]
 complaints:
   check_schedule: "@every 1s"
   holidays: [2027-01-01]
@@ -87,7 +88,7 @@ schools:
   - {code: MN-HN, name: "Trường Mầm non Hồng Nhung", level: mn, office: sadec}
   - {code: TH-TV, name: "Trường Tiểu học Trưng Vương", level: th, office: sadec, principals: ["%d"]}
   - {code: THCS-TD, name: "Trường THCS Trần Hưng Đạo", level: thcs, office: sadec, principals: ["%d"]}
-`, endpoint, officeChat, principalTV.ID, principalTD.ID)
+`, endpoint, adminUser.ID, officeChat, principalTV.ID, principalTD.ID)
 }
 
 func newHarness(t *testing.T) *harness {

@@ -63,6 +63,7 @@ Usage:
   hailong run  [--config FILE] [--db PATH]   serve Telegram (token in TELEGRAM_BOT_TOKEN, key in HAILONG_SECRET)
   hailong backup FILE [--config FILE] [--db PATH]   a consistent copy of the database, also while the bot runs
   hailong check [--config FILE] [--db PATH]  verify the database's invariants
+  hailong invite SCHOOL [--config FILE] [--db PATH]  a one-time invite binding a principal to a school
   hailong export --out FILE [--from DAY] [--to DAY] [--format xlsx|csv] [--office ID] [--school CODE]
                                              the report of any days as a workbook or CSV
   hailong help                               this text
@@ -88,6 +89,8 @@ func (s *system) run(ctx context.Context, args []string) error {
 		return s.checkCmd(rest)
 	case "export":
 		return s.exportCmd(rest)
+	case "invite":
+		return s.inviteCmd(rest)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(s.stdout, usage)
 		return nil

@@ -1,0 +1,123 @@
+package store
+
+import (
+	"strings"
+
+	"go.etcd.io/bbolt"
+	"testing"
+	"time"
+
+	"hailong/flows"
+)
+
+// TestEraseAdjustsAggregatesExactly: /xoadulieu removes the parent's
+// responses with their counts, their session, and their identity from
+// their complaints, while another parent's data and the ticket stay.
+func TestEraseAdjustsAggregatesExactly(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.survey("111", "TH1", "Lớp 1", answers{"A1": "Không", "B6": "5 · Rất hài lòng"})
+	h.survey("222", "TH1", "Lớp 1", answers{"A1": "Có"})
+	before := h.tally()
+	if before.Respondents["TH1"] != 2 {
+		t.Fatalf("respondents %v", before.Respondents)
+	}
+	// 111 files a complaint with a phone number.
+	h.apply(h.text("111", "/phananh"))
+	h.apply(h.press("111", "Cơ sở vật chất"))
+	h.apply(h.text("111", "Quạt trần lớp 1A bị hỏng, các cháu rất nóng."))
+	h.apply(h.press("111", "Không có ảnh, tiếp tục ▶"))
+	env := h.text("111", "")
+	env.Input = flows.Input{Kind: flows.KindContact, Phone: "0901234567", ContactUser: "111", Now: h.tick()}
+	h.apply(env)
+	h.apply(h.press("111", "✅ Gửi phản ánh"))
+
+	h.apply(h.text("111", "/xoadulieu"))
+	h.apply(h.press("111", "🗑 Xoá tất cả"))
+	after := h.tally()
+	if after.Respondents["TH1"] != 1 || after.Counts["TH1"]["A1"]["no"] != 0 || after.Counts["TH1"]["A1"]["yes"] != 1 || after.Counts["TH1"]["B6"]["5"] != 0 {
+		t.Errorf("after erasing 111: %v %v", after.Respondents, after.Counts["TH1"]["A1"])
+	}
+	if len(h.responses()) != 1 {
+		t.Errorf("%d responses left, want 222's", len(h.responses()))
+	}
+	if s, _ := h.db.Session("telegram", "111"); s != nil {
+		t.Errorf("111's session survived: %+v", s)
+	}
+	var complaints []*flows.Complaint
+	h.db.Complaints(func(c *flows.Complaint) error { complaints = append(complaints, c); return nil })
+	if len(complaints) != 1 {
+		t.Fatalf("complaints: %d", len(complaints))
+	}
+	c := complaints[0]
+	if c.Phone != "" || c.Reporter != (flows.Address{}) || c.ReporterKey != (flows.Key{}) || c.Text == "" {
+		t.Errorf("the complaint kept the parent's identity or lost its record: %+v", c)
+	}
+	if problems, err := h.db.Check(); err != nil || len(problems) > 0 {
+		t.Errorf("check after erasing: %v %v", problems, err)
+	}
+	// The erased parent starts over from the consent screen.
+	h.apply(h.text("111", "/start"))
+	if m, _ := h.lastMessage("111"); !strings.Contains(m.Reply.Text, "đồng ý") {
+		t.Errorf("after erasing, /start gives %q", m.Reply.Text)
+	}
+}
+
+// TestPurgeKeepsAggregates: responses past the retention period are
+// deleted; the aggregates stay, and still equal a recount.
+func TestPurgeKeepsAggregates(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.survey("111", "TH1", "Lớp 1", answers{})
+	h.now = h.now.Add(48 * time.Hour)
+	h.survey("222", "TH1", "Lớp 1", answers{"A1": "Không"})
+	cutoff := testStart.Add(24 * time.Hour) // 111 answered before, 222 after
+	n, err := h.db.Purge(cutoff)
+	if err != nil || n != 1 {
+		t.Fatalf("Purge = %d, %v; want 1", n, err)
+	}
+	if r := h.responses(); len(r) != 1 || r[0].Answers["A1"] != "no" {
+		t.Errorf("responses left: %+v", r)
+	}
+	agg := h.tally() // fails if the aggregates and the recount differ
+	if agg.Respondents["TH1"] != 2 || agg.Counts["TH1"]["A1"]["yes"] != 1 {
+		t.Errorf("aggregates changed by the purge: %v %v", agg.Respondents, agg.Counts["TH1"]["A1"])
+	}
+	if n, _ := h.db.Purge(cutoff); n != 0 {
+		t.Errorf("a second purge deleted %d", n)
+	}
+}
+
+// TestOptOutKeepsOnlyAnswers: after /stop a parent gets answers to their
+// own messages but no alerts, relays or digests.
+func TestOptOutKeepsOnlyAnswers(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.apply(h.text("111", "/start TH1"))
+	h.apply(h.press("111", "✅ Đồng ý"))
+	h.apply(h.text("111", "/stop"))
+	h.apply(h.text("111", "xin chào"))
+	m, _ := h.lastMessage("111")
+	if !strings.Contains(m.Reply.Text, "/start") {
+		t.Errorf("an opted-out parent's message got %q", m.Reply.Text)
+	}
+	// A relay (an alert-priority message) to them is not queued.
+	err := h.db.b.Update(func(tx *bbolt.Tx) error {
+		w := writer{tx: tx, db: h.db, seal: h.db.seal}
+		return w.enqueue([]flows.Outgoing{{Kind: flows.OutMessage, Channel: "telegram", Chat: "111", Priority: flows.PriorityAlert,
+			Reply: flows.Reply{Text: "📩 Nhà trường trả lời"}}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range h.pending("telegram") {
+		if q.Chat == "111" && strings.Contains(q.Reply.Text, "Nhà trường trả lời") {
+			t.Errorf("a relay was queued for an opted-out parent")
+		}
+	}
+	h.apply(h.text("111", "/start"))
+	welcomed := false
+	for _, q := range h.pending("telegram") {
+		welcomed = welcomed || (q.Chat == "111" && strings.Contains(q.Reply.Text, "trở lại"))
+	}
+	if !welcomed {
+		t.Errorf("/start after /stop did not lift it")
+	}
+}
