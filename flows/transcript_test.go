@@ -602,6 +602,7 @@ func FuzzConversation(f *testing.F) {
 		"/start THCS-TD\ndong y\n#2\n#0\n#0\n#1\n#3\n150\nkb\n#3\n#3\n#0",
 		"/start TH-03\n#0\n/phananh\n#0\nPhòng học bị dột nước khi mưa to.\n!photo\n#0\n#0\n#0\n/phananhcuatoi\n#0\nthêm\n",
 		"/start TH-03\n#0\n/phananh\n#6\n#0\nngắn\nBếp ăn có vấn đề về vệ sinh thực phẩm.\n#0\n!contact 0901234567\n#1\n#0",
+		"/start TH-03\n#0\n/dulieu\n#0\n/stop\nabc\n/start\n/xoadulieu\n#0\n#0\ndừng\n/start inv_ABCDEFGHIJ",
 	} {
 		f.Add(seed)
 	}
