@@ -30,7 +30,7 @@ const Channel = "telegram"
 type Store interface {
 	Apply(flows.Batch) error
 	Cursor(channel string) (offset int64, at time.Time, err error)
-	Pending(channel string, limit int) ([]flows.Queued, error)
+	PendingAfter(channel string, after uint64, limit int) ([]flows.Queued, error)
 	Done(seqs ...uint64) error
 	Fail(q flows.Queued, reason string, at time.Time) error
 	Changed() <-chan struct{}
@@ -93,7 +93,8 @@ type Bot struct {
 	perChat map[int64]*rate.Limiter
 	flood   map[string]*floodState // poll goroutine only
 	// Sent counts the messages delivered, for benchmarks and tests.
-	sent atomic.Int64
+	sent  atomic.Int64
+	stats stats
 }
 
 // New connects to the Bot API (getMe) and returns the bot.
@@ -337,6 +338,7 @@ func (b *Bot) pollLoop(ctx context.Context) error {
 			sleep(ctx, bo.next())
 			continue
 		}
+		fetched := time.Now()
 		batch, next, err := b.decodeBatch(resp.Result)
 		if err != nil {
 			b.log.Error("decode getUpdates result", "err", err)
@@ -360,6 +362,7 @@ func (b *Bot) pollLoop(ctx context.Context) error {
 			}
 			break
 		}
+		b.stats.record(len(batch.Envelopes)+len(batch.Dead), time.Since(fetched))
 		bo.reset()
 		offset = next
 	}

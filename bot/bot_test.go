@@ -132,10 +132,16 @@ func (m *memStore) queue(out ...flows.Outgoing) {
 func (m *memStore) Apply(flows.Batch) error                 { return nil }
 func (m *memStore) Cursor(string) (int64, time.Time, error) { return 0, time.Time{}, nil }
 func (m *memStore) Changed() <-chan struct{}                { m.mu.Lock(); defer m.mu.Unlock(); return m.changed }
-func (m *memStore) Pending(ch string, n int) ([]flows.Queued, error) {
+func (m *memStore) PendingAfter(ch string, after uint64, n int) ([]flows.Queued, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return append([]flows.Queued(nil), m.rows[:min(n, len(m.rows))]...), nil
+	var out []flows.Queued
+	for _, r := range m.rows {
+		if r.Seq > after && len(out) < n {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 func (m *memStore) Done(seqs ...uint64) error {
 	m.mu.Lock()

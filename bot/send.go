@@ -29,18 +29,34 @@ const (
 // sendLoop drains the outbox: within a chat in commit order; across chats
 // the most urgent waiting message first (acknowledgements and replies to
 // parents, then alerts, then digests and broadcasts), each chat at its own
-// pace so that one slow or throttled chat holds up no other.
+// pace so that one slow or throttled chat holds up no other. It keeps the
+// rows it knows of in memory and reads only newer ones from the store, so a
+// long backlog costs nothing per commit.
 func (b *Bot) sendLoop(ctx context.Context) {
 	s := &sender{b: b, chats: map[string]*chatState{}}
+	queues := map[string][]flows.Queued{}
+	var last uint64 // the newest row read
+	held := 0       // rows in queues
 	for ctx.Err() == nil {
 		wake := b.cfg.Store.Changed()
-		rows, err := b.cfg.Store.Pending(Channel, window)
-		if err != nil {
-			b.log.Error("read the outbox", "err", err)
-			sleep(ctx, time.Second)
-			continue
+		if s.reload {
+			// The store moved rows (a migrated group): read them again.
+			queues, last, held, s.reload = map[string][]flows.Queued{}, 0, 0, false
 		}
-		if len(rows) == 0 {
+		if held < window {
+			rows, err := b.cfg.Store.PendingAfter(Channel, last, window-held)
+			if err != nil {
+				b.log.Error("read the outbox", "err", err)
+				sleep(ctx, time.Second)
+				continue
+			}
+			for _, q := range rows {
+				queues[q.Chat] = append(queues[q.Chat], q)
+				last = q.Seq
+			}
+			held += len(rows)
+		}
+		if held == 0 {
 			select {
 			case <-ctx.Done():
 				return
@@ -48,7 +64,7 @@ func (b *Bot) sendLoop(ctx context.Context) {
 			}
 			continue
 		}
-		s.drain(ctx, rows, wake)
+		held -= s.drain(ctx, queues, wake)
 	}
 }
 
@@ -59,6 +75,7 @@ type sender struct {
 	globalUntil time.Time // no request at all before this (a global 429)
 	last429     string    // the chat of the latest 429
 	last429At   time.Time
+	reload      bool // the store rewrote rows: read the outbox afresh
 }
 
 // chatState is one chat's pause after a failure, and its backoff.
@@ -76,23 +93,20 @@ func (s *sender) chat(c string) *chatState {
 	return st
 }
 
-// drain sends rows until all are done, newer rows are waiting (looked at
-// no sooner than refresh after the read), or ctx ends.
-func (s *sender) drain(ctx context.Context, rows []flows.Queued, wake <-chan struct{}) {
-	queues := map[string][]flows.Queued{}
-	for _, q := range rows {
-		queues[q.Chat] = append(queues[q.Chat], q)
-	}
+// drain sends from queues until they are empty, newer rows are waiting
+// (looked at no sooner than refresh after starting), or ctx ends. It
+// returns how many rows left the queues.
+func (s *sender) drain(ctx context.Context, queues map[string][]flows.Queued, wake <-chan struct{}) (gone int) {
 	read := time.Now()
 	dirty := false // rows were committed since the read
-	for len(queues) > 0 && ctx.Err() == nil {
+	for len(queues) > 0 && ctx.Err() == nil && !s.reload {
 		if dirty && time.Since(read) >= refresh {
-			return
+			return gone
 		}
 		best, next := s.pick(queues)
 		if best == nil {
 			if dirty {
-				return // nothing here can go now; the new rows may
+				return gone // nothing here can go now; the new rows may
 			}
 			t := time.NewTimer(max(time.Until(next), time.Millisecond))
 			select {
@@ -106,19 +120,21 @@ func (s *sender) drain(ctx context.Context, rows []flows.Queued, wake <-chan str
 		}
 		if best.Kind != flows.OutAck {
 			if err := s.b.global.Wait(ctx); err != nil {
-				return
+				return gone
 			}
 		}
 		switch r, retry := s.deliver(*best); r {
 		case rowDone:
 			queues[best.Chat] = queues[best.Chat][1:]
+			gone++
 			if len(queues[best.Chat]) == 0 {
 				delete(queues, best.Chat)
 			}
 		case rowRetry:
 			queues[best.Chat][0] = retry
 		case chatGone:
-			delete(queues, best.Chat) // the store dropped or moved them
+			gone += len(queues[best.Chat])
+			delete(queues, best.Chat) // the store dropped them
 		case chatPaused:
 		}
 		select {
@@ -127,6 +143,7 @@ func (s *sender) drain(ctx context.Context, rows []flows.Queued, wake <-chan str
 		default:
 		}
 	}
+	return gone
 }
 
 // pick chooses the next row to send: the most urgent head of a chat that
@@ -219,6 +236,7 @@ func (s *sender) deliver(q flows.Queued) (result, flows.Queued) {
 			b.log.Error("migrate chat", "err", err)
 			return pause(st.bo.next())
 		}
+		s.reload = true
 		return chatGone, q
 	case dropped:
 		n, serr := b.cfg.Store.Stop(Channel, q.Chat, b.cfg.Now())

@@ -485,10 +485,16 @@ func (db *DB) Cursor(channel string) (int64, time.Time, error) {
 
 // Pending returns up to limit outbox rows of a channel in commit order.
 func (db *DB) Pending(channel string, limit int) ([]flows.Queued, error) {
+	return db.PendingAfter(channel, 0, limit)
+}
+
+// PendingAfter returns up to limit outbox rows of a channel committed after
+// row after, in commit order: a sender reads only what is new to it.
+func (db *DB) PendingAfter(channel string, after uint64, limit int) ([]flows.Queued, error) {
 	var out []flows.Queued
 	err := db.b.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bOutbox).Cursor()
-		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
+		for k, v := c.Seek(u64(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
 			var q flows.Queued
 			plain, err := db.seal.open(v)
 			if err != nil {
