@@ -122,6 +122,12 @@ func (s *sender) drain(ctx context.Context, queues map[string][]flows.Queued, wa
 			if err := s.b.global.Wait(ctx); err != nil {
 				return gone
 			}
+			// The chat's token is taken only now, just before the request:
+			// taken before the wait for the global limit, two messages to
+			// a chat could reach Telegram closer together than allowed.
+			if !s.b.chatLimiter(best.Chat).Allow() {
+				continue
+			}
 		}
 		switch r, retry := s.deliver(*best); r {
 		case rowDone:
@@ -174,9 +180,6 @@ func (s *sender) pick(queues map[string][]flows.Queued) (best *flows.Queued, nex
 			h := q[0]
 			best = &h
 		}
-	}
-	if best != nil && best.Kind != flows.OutAck {
-		s.b.chatLimiter(best.Chat).AllowN(now, 1)
 	}
 	return best, next
 }

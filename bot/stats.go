@@ -62,3 +62,10 @@ func (b *Bot) Stats() Stats {
 	}
 	return st
 }
+
+// ResetStats starts the measurements afresh.
+func (b *Bot) ResetStats() {
+	b.stats.mu.Lock()
+	b.stats.batches, b.stats.updates = nil, 0
+	b.stats.mu.Unlock()
+}

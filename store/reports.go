@@ -139,3 +139,17 @@ func (db *DB) FirstRun(now time.Time) (time.Time, error) {
 	}
 	return first, nil
 }
+
+// Sizes reports the bytes in use by each bucket's keys and values, for
+// measuring what a stored response costs.
+func (db *DB) Sizes() (map[string]int, error) {
+	out := map[string]int{}
+	err := db.b.View(func(tx *bbolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bbolt.Bucket) error {
+			st := b.Stats()
+			out[string(name)] = st.LeafInuse + st.BranchInuse + st.InlineBucketInuse
+			return nil
+		})
+	})
+	return out, err
+}

@@ -94,9 +94,9 @@ func (w *writer) ResponsesOf(key flows.Key) []flows.Response {
 		if !bytes.HasSuffix(k, key[:]) {
 			return nil
 		}
-		var r flows.Response
-		if err := json.Unmarshal(v, &r); err != nil {
-			return fmt.Errorf("response: %w: %v", errCorrupt, err)
+		r, err := decodeResponse(k, v)
+		if err != nil {
+			return err
 		}
 		out = append(out, r)
 		return nil
@@ -191,9 +191,9 @@ func (w *writer) erase(key flows.Key) error {
 		if !bytes.HasSuffix(k, key[:]) {
 			return nil
 		}
-		var r flows.Response
-		if err := json.Unmarshal(v, &r); err != nil {
-			return fmt.Errorf("response: %w: %v", errCorrupt, err)
+		r, err := decodeResponse(k, v)
+		if err != nil {
+			return err
 		}
 		ks, rs = append(ks, append([]byte(nil), k...)), append(rs, r)
 		return nil
@@ -243,9 +243,9 @@ func (db *DB) Purge(cutoff time.Time) (int, error) {
 		var doomed [][]byte
 		var rs []flows.Response
 		err := b.ForEach(func(k, v []byte) error {
-			var r flows.Response
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("response: %w: %v", errCorrupt, err)
+			r, err := decodeResponse(k, v)
+			if err != nil {
+				return err
 			}
 			if r.At.Before(cutoff) {
 				doomed, rs = append(doomed, append([]byte(nil), k...)), append(rs, r)
@@ -267,8 +267,7 @@ func (db *DB) Purge(cutoff time.Time) (int, error) {
 		// Sessions idle for as long hold only consent and old choices.
 		var idle [][]byte
 		err = tx.Bucket(bSessions).ForEach(func(k, v []byte) error {
-			var s flows.Session
-			if json.Unmarshal(v, &s) == nil && s.Updated.Before(cutoff) && !s.Staff {
+			if s, err := decodeSession(v); err == nil && s.Updated.Before(cutoff) && !s.Staff {
 				idle = append(idle, append([]byte(nil), k...))
 			}
 			return nil

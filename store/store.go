@@ -306,11 +306,11 @@ func (w *writer) session(key flows.Key) (*flows.Session, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var s flows.Session
-	if err := json.Unmarshal(v, &s); err != nil {
+	s, err := decodeSession(v)
+	if err != nil {
 		return nil, fmt.Errorf("session %x: %w: %v", key[:4], errCorrupt, err)
 	}
-	return &s, nil
+	return s, nil
 }
 
 func (w *writer) putSession(key flows.Key, s *flows.Session) error {
@@ -318,7 +318,7 @@ func (w *writer) putSession(key flows.Key, s *flows.Session) error {
 	if s == nil {
 		return b.Delete(key[:])
 	}
-	v, err := json.Marshal(s)
+	v, err := encodeSession(s)
 	if err != nil {
 		return fmt.Errorf("encode session: %w", err)
 	}
@@ -348,9 +348,9 @@ func (w *writer) saveResponse(key flows.Key, r *flows.Response) error {
 	rb := w.tx.Bucket(bResponses)
 	k := responseKey(r.Wave, r.School, key)
 	if old := rb.Get(k); old != nil {
-		var prev flows.Response
-		if err := json.Unmarshal(old, &prev); err != nil {
-			return fmt.Errorf("response being replaced: %w: %v", errCorrupt, err)
+		prev, err := decodeResponse(k, old)
+		if err != nil {
+			return fmt.Errorf("response being replaced: %w", err)
 		}
 		if err := w.count(&prev, -1); err != nil {
 			return err
@@ -367,11 +367,7 @@ func (w *writer) saveResponse(key flows.Key, r *flows.Response) error {
 	if err := w.countDay(r, 1); err != nil {
 		return err
 	}
-	v, err := json.Marshal(r)
-	if err != nil {
-		return fmt.Errorf("encode response: %w", err)
-	}
-	if err := rb.Put(k, v); err != nil {
+	if err := rb.Put(k, encodeResponse(r)); err != nil {
 		return fmt.Errorf("save response: %w", err)
 	}
 	return nil
@@ -627,9 +623,9 @@ func (db *DB) Recount(wave string) (Tally, error) {
 	err := db.b.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bResponses).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			var r flows.Response
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("response %q: %w: %v", k, errCorrupt, err)
+			r, err := decodeResponse(k, v)
+			if err != nil {
+				return err
 			}
 			add(t, r.School, respondentsQ, "", 1)
 			for qid, bucket := range r.Buckets {
@@ -659,9 +655,9 @@ func (db *DB) Responses(wave string, fn func(flows.Response) error) error {
 	return db.b.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bResponses).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			var r flows.Response
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("response %q: %w: %v", k, errCorrupt, err)
+			r, err := decodeResponse(k, v)
+			if err != nil {
+				return err
 			}
 			if err := fn(r); err != nil {
 				return err

@@ -720,7 +720,7 @@ func TestFileHoldsNoTelegramID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Contains(data, []byte(`"THCS1"`)) {
+	if !bytes.Contains(data, []byte("THCS1")) {
 		t.Fatal("the file does not hold the response: the test is reading the wrong file")
 	}
 	if i := bytes.Index(data, []byte(id)); i >= 0 {

@@ -64,6 +64,7 @@ Usage:
   hailong backup FILE [--config FILE] [--db PATH]   a consistent copy of the database, also while the bot runs
   hailong check [--config FILE] [--db PATH]  verify the database's invariants
   hailong invite SCHOOL [--config FILE] [--db PATH]  a one-time invite binding a principal to a school
+  hailong bench [--parents N] [--rate R] [--seconds S] [--outbound N]  measure the bot against the fake Telegram
   hailong export --out FILE [--from DAY] [--to DAY] [--format xlsx|csv] [--office ID] [--school CODE]
                                              the report of any days as a workbook or CSV
   hailong help                               this text
@@ -91,6 +92,8 @@ func (s *system) run(ctx context.Context, args []string) error {
 		return s.exportCmd(rest)
 	case "invite":
 		return s.inviteCmd(rest)
+	case "bench":
+		return s.benchCmd(ctx, rest)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(s.stdout, usage)
 		return nil

@@ -1,0 +1,249 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"hailong/bot"
+	"hailong/bot/telegramtest"
+	"hailong/flows"
+	"hailong/store"
+)
+
+// benchCmd drives the real bot against the fake Telegram on loopback and
+// prints what BENCHMARKS.md records.
+func (s *system) benchCmd(ctx context.Context, args []string) error {
+	var c common
+	fs := s.flags("bench", &c)
+	parents := fs.Int("parents", 2000, "parents answering the whole survey in the throughput run")
+	rate := fs.Int("rate", 1000, "updates per second offered in the latency run")
+	seconds := fs.Int("seconds", 5, "length of the latency run")
+	outbound := fs.Int("outbound", 300, "distinct chats written to in the outbound run")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(c.config)
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "hailong-bench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	cfg.Database = filepath.Join(dir, "bench.db")
+	if c.db != "" {
+		cfg.Database = c.db
+	}
+	srv := telegramtest.NewServer()
+	defer srv.Close()
+	eng, err := cfg.engine()
+	if err != nil {
+		return err
+	}
+	w, ok := cfg.directory.WaveAt(s.now())
+	if !ok {
+		return errors.New("no survey wave of the config is open today")
+	}
+	log := slog.New(slog.DiscardHandler)
+
+	start := time.Now()
+	db, err := store.Open(cfg.Database, store.Options{Engine: eng, LocalSecret: true, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	b, err := bot.New(bot.Config{Token: telegramtest.Token, Endpoint: srv.Endpoint(), Store: db, Logger: log, Now: s.now,
+		PollTimeout: time.Second, Limits: cfg.limits(), Flood: 1 << 30})
+	if err != nil {
+		return err
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- b.Run(runCtx) }()
+	defer func() { stop(); <-done }()
+	if !srv.Wait(5*time.Second, func() bool { return firstPoll(srv) }) {
+		return errors.New("the bot never polled")
+	}
+	startup := firstPollAt(srv).Sub(start)
+
+	// Throughput: every parent's whole survey is waiting at Telegram.
+	var scripts [][]string
+	for i := range *parents {
+		scripts = append(scripts, surveyScript(cfg, eng, i))
+	}
+	total := 0
+	for i, script := range scripts {
+		u := telegramtest.User{ID: int64(3_000_000 + i), FirstName: "P"}
+		for _, text := range script {
+			srv.SendText(u, text)
+			total++
+		}
+	}
+	cpu0, t0 := cpuTime(), time.Now()
+	if !srv.Wait(10*time.Minute, func() bool { return b.Stats().Updates >= total }) {
+		return fmt.Errorf("only %d of %d updates were handled", b.Stats().Updates, total)
+	}
+	elapsed, cpu := time.Since(t0), cpuTime()-cpu0
+	agg, err := db.Aggregates(w.ID)
+	if err != nil {
+		return err
+	}
+	stored := 0
+	for _, n := range agg.Respondents {
+		stored += n
+	}
+	fi, err := os.Stat(cfg.Database)
+	if err != nil {
+		return err
+	}
+	sizes, err := db.Sizes()
+	if err != nil {
+		return err
+	}
+	kept := 0 // what stays once the outbox has drained
+	for _, name := range []string{"responses", "sessions", "aggregates", "daily"} {
+		kept += sizes[name]
+	}
+
+	// Latency: updates offered at a steady rate.
+	b.ResetStats()
+	lat := *rate * *seconds
+	paced := make([]telegramtest.User, 0)
+	var lines []string
+	for i := 0; len(lines) < lat; i++ {
+		u := telegramtest.User{ID: int64(4_000_000 + i), FirstName: "Q"}
+		for _, text := range surveyScript(cfg, eng, i) {
+			paced = append(paced, u)
+			lines = append(lines, text)
+		}
+	}
+	tick := time.NewTicker(10 * time.Millisecond)
+	per := max(1, *rate/100)
+	for i := 0; i < lat; {
+		<-tick.C
+		for j := 0; j < per && i < lat; j++ {
+			srv.SendText(paced[i], lines[i])
+			i++
+		}
+	}
+	tick.Stop()
+	srv.Wait(time.Minute, func() bool { return b.Stats().Updates >= lat })
+	ls := b.Stats()
+
+	// Outbound: a fresh bot and fake, Telegram's limits enforced from the
+	// start, many distinct chats each owed one message.
+	outRate, violations, err := s.benchOutbound(ctx, cfg, eng, *outbound)
+	if err != nil {
+		return err
+	}
+
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	tw := tabwriter.NewWriter(s.stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "hailong bench — %d parents, Go fake Telegram on loopback, this machine\n\n", *parents)
+	fmt.Fprintf(tw, "start-up (open the database, getMe, first getUpdates)\t%s\n", startup.Round(time.Millisecond))
+	fmt.Fprintf(tw, "updates handled durably (batches of ≤100, one fsync each)\t%d in %s = %.0f updates/s\n", total, elapsed.Round(time.Millisecond), float64(total)/elapsed.Seconds())
+	fmt.Fprintf(tw, "CPU per update (bot and fake together)\t%s\n", (cpu / time.Duration(total)).Round(time.Microsecond))
+	fmt.Fprintf(tw, "responses stored\t%d (%d parents)\n", stored, *parents)
+	fmt.Fprintf(tw, "bytes per stored response (responses, sessions, aggregates, day counts in use)\t%d (responses %d, sessions %d)\n",
+		kept/max(1, stored), sizes["responses"]/max(1, stored), sizes["sessions"]/max(1, stored))
+	fmt.Fprintf(tw, "database file, with the unsent replies still queued\t%d bytes (outbox %d bytes in use)\n", fi.Size(), sizes["outbox"])
+	fmt.Fprintf(tw, "fetched→committed at %d updates/s offered\tp50 %s, p99 %s, max %s (%d updates)\n", *rate,
+		ls.P50.Round(10*time.Microsecond), ls.P99.Round(10*time.Microsecond), ls.Max.Round(10*time.Microsecond), ls.Updates)
+	fmt.Fprintf(tw, "outbound to %d distinct chats, Telegram's limits enforced\t%.1f messages/s, %d refused with 429\n", *outbound, outRate, violations)
+	fmt.Fprintf(tw, "peak RSS of the process\t%d MB\n", ru.Maxrss/1024)
+	return tw.Flush()
+}
+
+func firstPoll(srv *telegramtest.Server) bool { return !firstPollAt(srv).IsZero() }
+
+func firstPollAt(srv *telegramtest.Server) time.Time {
+	for _, c := range srv.Calls() {
+		if c.Method == "getUpdates" {
+			return c.At
+		}
+	}
+	return time.Time{}
+}
+
+// surveyScript is a parent's whole survey as typed messages — no waiting
+// for the bot's buttons, so a whole load can wait at Telegram at once.
+func surveyScript(cfg *Config, eng *flows.Engine, i int) []string {
+	sc := cfg.directory.Schools[i%len(cfg.directory.Schools)]
+	grade := map[flows.Level]string{flows.Preschool: "nhà trẻ", flows.Primary: "lớp 3", flows.Lower: "lớp 7"}[sc.Level]
+	// Typed consent cannot carry the QR code's school: the code is typed.
+	lines := []string{"/start " + sc.Code, "đồng ý", sc.Code, grade}
+	for _, q := range eng.Questionnaire().For(sc.Level) {
+		switch q.Kind {
+		case flows.Scale:
+			lines = append(lines, strconv.Itoa(3+i%3))
+		case flows.Number:
+			lines = append(lines, strconv.Itoa(25+i%20))
+		case flows.Text:
+			lines = append(lines, "bỏ qua")
+		default:
+			lines = append(lines, []string{"có", "không", "không biết"}[i%3])
+		}
+	}
+	return append(lines, "gửi câu trả lời")
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// benchOutbound measures the sending rate to n distinct chats against a
+// fake that refuses, as Telegram does, whatever exceeds its limits.
+func (s *system) benchOutbound(ctx context.Context, cfg *Config, eng *flows.Engine, n int) (float64, int, error) {
+	dir, err := os.MkdirTemp("", "hailong-bench-out")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer os.RemoveAll(dir)
+	srv := telegramtest.NewServer()
+	defer srv.Close()
+	srv.EnforceLimits(telegramtest.TelegramLimits)
+	log := slog.New(slog.DiscardHandler)
+	db, err := store.Open(filepath.Join(dir, "out.db"), store.Options{Engine: eng, LocalSecret: true, Logger: log})
+	if err != nil {
+		return 0, 0, err
+	}
+	defer db.Close()
+	for i := range n {
+		srv.SendText(telegramtest.User{ID: int64(5_000_000 + i), FirstName: "R"}, "/start")
+	}
+	b, err := bot.New(bot.Config{Token: telegramtest.Token, Endpoint: srv.Endpoint(), Store: db, Logger: log, Now: s.now,
+		PollTimeout: time.Second, Limits: cfg.limits(), Flood: 1 << 30})
+	if err != nil {
+		return 0, 0, err
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- b.Run(runCtx) }()
+	defer func() { stop(); <-done }()
+	var times []time.Time
+	srv.Wait(time.Duration(n/20+30)*time.Second, func() bool {
+		times = times[:0]
+		for _, call := range srv.Calls() {
+			if call.Method == "sendMessage" && call.Status == 200 {
+				times = append(times, call.At)
+			}
+		}
+		return len(times) >= n
+	})
+	if len(times) < 2 {
+		return 0, 0, fmt.Errorf("only %d of %d messages were sent", len(times), n)
+	}
+	return float64(len(times)-1) / times[len(times)-1].Sub(times[0]).Seconds(), len(srv.Violations()), nil
+}

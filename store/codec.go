@@ -1,0 +1,282 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"hailong/flows"
+)
+
+// Responses are the bulk of the database, so they are stored compactly:
+// the wave and school are already in the key; the answers follow as
+// id/value pairs, with the aggregate bucket only where it differs from the
+// value. A version byte leads; an older JSON value (starting with '{')
+// still decodes.
+const responseV1 = 1
+
+const (
+	hasAnswer = 1 << iota
+	hasBucket
+	bucketIsValue
+)
+
+func appendStr(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func encodeResponse(r *flows.Response) []byte {
+	b := make([]byte, 0, 128)
+	b = append(b, responseV1)
+	b = appendStr(b, string(r.Level))
+	b = appendStr(b, r.Grade)
+	b = binary.AppendVarint(b, r.At.Unix())
+	b = binary.AppendUvarint(b, uint64(r.At.Nanosecond()))
+	ids := make([]string, 0, len(r.Answers))
+	for id := range r.Answers {
+		ids = append(ids, id)
+	}
+	for id := range r.Buckets {
+		if _, ok := r.Answers[id]; !ok {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	b = binary.AppendUvarint(b, uint64(len(ids)))
+	for _, id := range ids {
+		v, okV := r.Answers[id]
+		bk, okB := r.Buckets[id]
+		var flags byte
+		if okV {
+			flags |= hasAnswer
+		}
+		if okB {
+			flags |= hasBucket
+			if okV && bk == v {
+				flags |= bucketIsValue
+			}
+		}
+		b = appendStr(b, id)
+		b = append(b, flags)
+		if okV {
+			b = appendStr(b, v)
+		}
+		if okB && flags&bucketIsValue == 0 {
+			b = appendStr(b, bk)
+		}
+	}
+	return b
+}
+
+var errShort = errors.New("truncated")
+
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errShort
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) varint() int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.err = errShort
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) str() string {
+	n := r.uvarint()
+	if r.err != nil || n > uint64(len(r.b)) {
+		r.err = errShort
+		return ""
+	}
+	s := string(r.b[:n])
+	r.b = r.b[n:]
+	return s
+}
+
+func (r *reader) byte1() byte {
+	if r.err != nil || len(r.b) == 0 {
+		r.err = errShort
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+// decodeResponse reads a stored response; its key gives the wave and
+// school.
+func decodeResponse(k, v []byte) (flows.Response, error) {
+	var out flows.Response
+	if len(v) > 0 && v[0] == '{' {
+		if err := json.Unmarshal(v, &out); err != nil {
+			return out, fmt.Errorf("response %q: %w: %v", k, errCorrupt, err)
+		}
+		return out, nil
+	}
+	wave, rest, _ := cut0(k)
+	school, _, _ := cut0(rest)
+	out.Wave, out.School = string(wave), string(school)
+	r := reader{b: v}
+	if r.byte1() != responseV1 {
+		return out, fmt.Errorf("response %q: %w: unknown version", k, errCorrupt)
+	}
+	out.Level = flows.Level(r.str())
+	out.Grade = r.str()
+	sec := r.varint()
+	nsec := r.uvarint()
+	out.At = time.Unix(sec, int64(nsec)).UTC()
+	n := r.uvarint()
+	if n > uint64(len(r.b)) {
+		// Each answer takes at least a byte: a count beyond the bytes left
+		// is damage, not a reason to allocate.
+		return out, fmt.Errorf("response %q: %w: %d answers in %d bytes", k, errCorrupt, n, len(r.b))
+	}
+	out.Answers, out.Buckets = make(map[string]string, n), make(map[string]string, n)
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		id := r.str()
+		flags := r.byte1()
+		var val string
+		if flags&hasAnswer != 0 {
+			val = r.str()
+			out.Answers[id] = val
+		}
+		if flags&hasBucket != 0 {
+			if flags&bucketIsValue != 0 {
+				out.Buckets[id] = val
+			} else {
+				out.Buckets[id] = r.str()
+			}
+		}
+	}
+	if r.err != nil {
+		return out, fmt.Errorf("response %q: %w: %v", k, errCorrupt, r.err)
+	}
+	return out, nil
+}
+
+// Sessions of parents with nothing in progress — nearly all of them — are
+// stored compactly too: consent, school, grade, the waves answered, the
+// nonce and the last activity. A session in the middle of something stays
+// JSON, which has room for every field.
+const sessionV1 = 2
+
+func idle(s *flows.Session) bool {
+	return s.Step == flows.StepMenu && s.Intent == flows.StepMenu && s.Level == "" && s.Page == 0 && s.Wave == "" &&
+		s.Q == 0 && s.Answers == nil && s.Draft == nil && s.Target == 0
+}
+
+const (
+	sessConsent = 1 << iota
+	sessStaff
+	sessOptOut
+)
+
+func appendTime(b []byte, t time.Time) []byte {
+	b = binary.AppendVarint(b, t.Unix())
+	return binary.AppendUvarint(b, uint64(t.Nanosecond()))
+}
+
+func (r *reader) time() time.Time {
+	sec := r.varint()
+	nsec := r.uvarint()
+	return time.Unix(sec, int64(nsec))
+}
+
+func encodeSession(s *flows.Session) ([]byte, error) {
+	if !idle(s) {
+		return json.Marshal(s)
+	}
+	b := make([]byte, 0, 96)
+	b = append(b, sessionV1)
+	var flags byte
+	if s.Consent != nil {
+		flags |= sessConsent
+	}
+	if s.Staff {
+		flags |= sessStaff
+	}
+	if s.OptOut {
+		flags |= sessOptOut
+	}
+	b = append(b, flags)
+	if s.Consent != nil {
+		b = appendTime(b, s.Consent.At)
+		b = appendStr(b, s.Consent.Version)
+	}
+	b = appendStr(b, s.School)
+	b = appendStr(b, s.Grade)
+	keys := make([]string, 0, len(s.Done))
+	for k := range s.Done {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	b = binary.AppendUvarint(b, uint64(len(keys)))
+	for _, k := range keys {
+		b = appendStr(b, k)
+		b = appendTime(b, s.Done[k])
+	}
+	b = binary.AppendUvarint(b, uint64(s.Nonce))
+	return appendTime(b, s.Updated), nil
+}
+
+func decodeSession(v []byte) (*flows.Session, error) {
+	var s flows.Session
+	if len(v) > 0 && v[0] == '{' {
+		if err := json.Unmarshal(v, &s); err != nil {
+			return nil, err
+		}
+		return &s, nil
+	}
+	r := reader{b: v}
+	if r.byte1() != sessionV1 {
+		return nil, errors.New("unknown session version")
+	}
+	flags := r.byte1()
+	if flags&sessConsent != 0 {
+		s.Consent = &flows.Consent{At: r.time()}
+		s.Consent.Version = r.str()
+	}
+	s.Staff, s.OptOut = flags&sessStaff != 0, flags&sessOptOut != 0
+	s.School = r.str()
+	s.Grade = r.str()
+	n := r.uvarint()
+	if n > uint64(len(r.b)) {
+		return nil, fmt.Errorf("%d answered waves in %d bytes", n, len(r.b))
+	}
+	if n > 0 {
+		s.Done = make(map[string]time.Time, n)
+	}
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		k := r.str()
+		s.Done[k] = r.time()
+	}
+	s.Nonce = uint32(r.uvarint())
+	s.Updated = r.time()
+	if r.err != nil {
+		return nil, r.err
+	}
+	return &s, nil
+}
