@@ -199,7 +199,7 @@ func runBot(t *testing.T, srv *telegramtest.Server, st Store) (stop func(), log 
 	return runBotWith(t, srv, st, Limits{PerSecond: 1000, PerChatSecond: 1000, PerChatBurst: 100, GroupPerMinute: 60000})
 }
 
-func runBotWith(t *testing.T, srv *telegramtest.Server, st Store, limits Limits) (stop func(), log *bytes.Buffer) {
+func runBotWith(t testing.TB, srv *telegramtest.Server, st Store, limits Limits) (stop func(), log *bytes.Buffer) {
 	t.Helper()
 	log = &bytes.Buffer{}
 	var mu sync.Mutex
