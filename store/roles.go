@@ -89,8 +89,17 @@ func (w *writer) Invite(hash string) (*flows.Invite, bool) {
 
 // ResponsesOf implements flows.Lookup: every response stored under key.
 func (w *writer) ResponsesOf(key flows.Key) []flows.Response {
-	var out []flows.Response
-	err := w.tx.Bucket(bResponses).ForEach(func(k, v []byte) error {
+	_, rs, err := w.responsesOf(key)
+	if err != nil {
+		w.fail(err)
+	}
+	return rs
+}
+
+// responsesOf finds a respondent's responses and their keys. It scans the
+// responses: asked for only by /dulieu and /xoadulieu, it needs no index.
+func (w *writer) responsesOf(key flows.Key) (keys [][]byte, rs []flows.Response, err error) {
+	err = w.tx.Bucket(bResponses).ForEach(func(k, v []byte) error {
 		if !bytes.HasSuffix(k, key[:]) {
 			return nil
 		}
@@ -98,13 +107,10 @@ func (w *writer) ResponsesOf(key flows.Key) []flows.Response {
 		if err != nil {
 			return err
 		}
-		out = append(out, r)
+		keys, rs = append(keys, append([]byte(nil), k...)), append(rs, r)
 		return nil
 	})
-	if err != nil {
-		w.fail(err)
-	}
-	return out
+	return keys, rs, err
 }
 
 // Audit implements flows.Lookup: newest first.
@@ -185,19 +191,7 @@ func (w *writer) optOut(channel, chat string, on bool, at time.Time) error {
 // (with the aggregates and day counts adjusted), their session, and their
 // identity in their complaints, whose record stays with the office.
 func (w *writer) erase(key flows.Key) error {
-	var ks [][]byte
-	var rs []flows.Response
-	err := w.tx.Bucket(bResponses).ForEach(func(k, v []byte) error {
-		if !bytes.HasSuffix(k, key[:]) {
-			return nil
-		}
-		r, err := decodeResponse(k, v)
-		if err != nil {
-			return err
-		}
-		ks, rs = append(ks, append([]byte(nil), k...)), append(rs, r)
-		return nil
-	})
+	ks, rs, err := w.responsesOf(key)
 	if err != nil {
 		return err
 	}
