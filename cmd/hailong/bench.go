@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"hailong"
 	"hailong/bot"
 	"hailong/bot/telegramtest"
 	"hailong/flows"
@@ -27,6 +30,7 @@ func (s *system) benchCmd(ctx context.Context, args []string) error {
 	rate := fs.Int("rate", 1000, "updates per second offered in the latency run")
 	seconds := fs.Int("seconds", 5, "length of the latency run")
 	outbound := fs.Int("outbound", 300, "distinct chats written to in the outbound run")
+	rssParents := fs.Int("rss-parents", 2000, "parents in the memory run, where `hailong run` is a process of its own (0 skips it)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -146,6 +150,12 @@ func (s *system) benchCmd(ctx context.Context, args []string) error {
 		return err
 	}
 
+	var botRSS int64
+	if *rssParents > 0 {
+		if botRSS, err = s.benchRSS(ctx, cfg, eng, *rssParents); err != nil {
+			return err
+		}
+	}
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	tw := tabwriter.NewWriter(s.stdout, 2, 4, 2, ' ', 0)
@@ -160,7 +170,10 @@ func (s *system) benchCmd(ctx context.Context, args []string) error {
 	fmt.Fprintf(tw, "fetched→committed at %d updates/s offered\tp50 %s, p99 %s, max %s (%d updates)\n", *rate,
 		ls.P50.Round(10*time.Microsecond), ls.P99.Round(10*time.Microsecond), ls.Max.Round(10*time.Microsecond), ls.Updates)
 	fmt.Fprintf(tw, "outbound to %d distinct chats, Telegram's limits enforced\t%.1f messages/s, %d refused with 429\n", *outbound, outRate, violations)
-	fmt.Fprintf(tw, "peak RSS of the process\t%d MB\n", ru.Maxrss/1024)
+	fmt.Fprintf(tw, "peak RSS of this process (bot, fake Telegram and load together)\t%d MB\n", ru.Maxrss/1024)
+	if botRSS > 0 {
+		fmt.Fprintf(tw, "peak RSS of `hailong run` alone, %d parents' surveys\t%d MB\n", *rssParents, botRSS/1024)
+	}
 	return tw.Flush()
 }
 
@@ -246,4 +259,53 @@ func (s *system) benchOutbound(ctx context.Context, cfg *Config, eng *flows.Engi
 		return 0, 0, fmt.Errorf("only %d of %d messages were sent", len(times), n)
 	}
 	return float64(len(times)-1) / times[len(times)-1].Sub(times[0]).Seconds(), len(srv.Violations()), nil
+}
+
+// benchRSS runs `hailong run` as a process of its own against the fake on
+// loopback, plays n parents' surveys through it, stops it, and returns its
+// peak resident set in KB.
+func (s *system) benchRSS(ctx context.Context, cfg *Config, eng *flows.Engine, n int) (int64, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return 0, err
+	}
+	dir, err := os.MkdirTemp("", "hailong-bench-rss")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	srv := telegramtest.NewServer()
+	defer srv.Close()
+	conf := filepath.Join(dir, "config.yaml")
+	cfgText := strings.Replace(string(hailong.ExampleConfig), `api_endpoint: "https://api.telegram.org/bot%s/%s"`,
+		fmt.Sprintf("api_endpoint: %q", srv.Endpoint()), 1)
+	cfgText = strings.Replace(cfgText, "    updates: 20\n", "    updates: 1000000\n", 1)
+	if err := os.WriteFile(conf, []byte(cfgText), 0o600); err != nil {
+		return 0, err
+	}
+	total := 0
+	for i := range n {
+		u := telegramtest.User{ID: int64(6_000_000 + i), FirstName: "S"}
+		for _, text := range surveyScript(cfg, eng, i) {
+			srv.SendText(u, text)
+			total++
+		}
+	}
+	cmd := exec.CommandContext(ctx, exe, "run", "--config", conf, "--db", filepath.Join(dir, "run.db"))
+	cmd.Env = append(os.Environ(), "TELEGRAM_BOT_TOKEN="+telegramtest.Token, "HAILONG_SECRET=bench-secret-0123456789abcdef")
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	// Every update confirmed means every one was committed.
+	srv.Wait(10*time.Minute, func() bool { return srv.Pending() == 0 && len(srv.Calls()) > total/50 })
+	time.Sleep(2 * time.Second) // let it send for a while, as it would
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		return 0, fmt.Errorf("hailong run: %w", err)
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return 0, errors.New("no resource usage for the child")
+	}
+	return ru.Maxrss, nil
 }
