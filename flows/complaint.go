@@ -209,6 +209,9 @@ type Lookup interface {
 	ResponsesOf(key Key) []Response
 	// Audit returns the latest staff actions, newest first.
 	Audit(limit int) []AuditEntry
+	// GroupTold reports whether a group chat ("channel:chat") that is no
+	// office's was already told the bot works in private chats.
+	GroupTold(id string) bool
 }
 
 // NoRecords is a Lookup with nothing stored, for tools and tests.
@@ -240,3 +243,6 @@ func (*NoRecords) ResponsesOf(Key) []Response { return nil }
 
 // Audit implements Lookup.
 func (*NoRecords) Audit(int) []AuditEntry { return nil }
+
+// GroupTold implements Lookup.
+func (*NoRecords) GroupTold(string) bool { return false }

@@ -168,6 +168,9 @@ type Result struct {
 	// complaints). OptOut, when set, records or lifts the sender's /stop.
 	Erase  bool
 	OptOut *bool
+	// GroupTold records that the group chat of the input was told the bot
+	// works in private chats.
+	GroupTold bool
 }
 
 // Handle runs one input of one user through the conversation. s is the
@@ -184,7 +187,8 @@ func (e *Engine) Handle(s *Session, env Envelope, look Lookup) Result {
 	}
 	t.run()
 	res := Result{Session: t.s, Changed: t.changed, Response: t.resp, Complaints: t.complaints,
-		Invites: t.invites, Bind: t.bind, Unbind: t.unbind, Audit: t.auditLog, Erase: t.erase, OptOut: t.optOut}
+		Invites: t.invites, Bind: t.bind, Unbind: t.unbind, Audit: t.auditLog, Erase: t.erase, OptOut: t.optOut,
+		GroupTold: t.groupTold}
 	if res.Changed && res.Session != nil {
 		res.Session.Updated = env.Input.Now
 	}
@@ -239,6 +243,7 @@ type turn struct {
 	auditLog   []AuditEntry
 	erase      bool
 	optOut     *bool
+	groupTold  bool
 	s          *Session
 	changed    bool
 	replies    []Reply
@@ -273,8 +278,11 @@ func (t *turn) run() {
 			t.staff(t.who.Schools)
 			return
 		}
-		if in.Kind == KindCommand {
+		// Another group: told once that the bot works in private chats,
+		// then left alone.
+		if in.Kind == KindCommand && !t.look.GroupTold(t.env.Channel+":"+t.env.Chat) {
 			t.say(T("group.private"))
+			t.groupTold = true
 		}
 		return
 	}

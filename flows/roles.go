@@ -333,6 +333,7 @@ func (b boundLookup) Principals(school string) []Principal { return nil }
 func (boundLookup) Invite(string) (*Invite, bool)          { return nil, false }
 func (boundLookup) ResponsesOf(Key) []Response             { return nil }
 func (boundLookup) Audit(int) []AuditEntry                 { return nil }
+func (boundLookup) GroupTold(string) bool                  { return false }
 
 // menuFor queues the command menu of a role for a user's private chat.
 func (t *turn) menuFor(id string, r Role) {

@@ -87,6 +87,7 @@ type memRecords struct {
 	invites    map[string]Invite
 	responses  []keyedResponse
 	audit      []AuditEntry
+	told       map[string]bool
 }
 
 func (m *memRecords) Complaint(id uint64) (*Complaint, bool) {
@@ -153,6 +154,8 @@ func (m *memRecords) ResponsesOf(k Key) []Response {
 	return out
 }
 
+func (m *memRecords) GroupTold(id string) bool { return m.told[id] }
+
 func (m *memRecords) Audit(limit int) []AuditEntry {
 	var out []AuditEntry
 	for i := len(m.audit) - 1; i >= 0 && len(out) < limit; i-- {
@@ -167,7 +170,7 @@ type keyedResponse struct {
 }
 
 // apply stores a result as the store would.
-func (m *memRecords) apply(k Key, res Result) {
+func (m *memRecords) apply(k Key, chat string, res Result) {
 	for _, c := range res.Complaints {
 		m.byID[c.ID] = c.clone()
 	}
@@ -181,6 +184,12 @@ func (m *memRecords) apply(k Key, res Result) {
 		delete(m.principals, res.Unbind)
 	}
 	m.audit = append(m.audit, res.Audit...)
+	if res.GroupTold {
+		if m.told == nil {
+			m.told = map[string]bool{}
+		}
+		m.told["test:"+chat] = true
+	}
 	if r := res.Response; r != nil {
 		m.responses = slices.DeleteFunc(m.responses, func(x keyedResponse) bool {
 			return x.key == k && x.Wave == r.Wave && x.School == r.School
@@ -337,7 +346,7 @@ func (s *sim) step(line string) {
 			s.stored[s.user] = v
 		}
 	}
-	s.look.apply(env.Key, res)
+	s.look.apply(env.Key, env.Chat, res)
 	for _, o := range res.Out {
 		where := ""
 		if o.Chat != s.chat {

@@ -19,9 +19,13 @@ var (
 	bAudit      = []byte("audit")      // sequence → AuditEntry
 	bOptOut     = []byte("optout")     // recipient key → time: parents who said /stop
 	bRetired    = []byte("retired")    // aggregate key → counts of purged responses
+	bGroups     = []byte("groups")     // "channel:chat" → told: other groups told once to write in private
 )
 
-func init() { buckets = append(buckets, bPrincipals, bInvites, bAudit, bOptOut, bRetired) }
+func init() { buckets = append(buckets, bPrincipals, bInvites, bAudit, bOptOut, bRetired, bGroups) }
+
+// GroupTold implements flows.Lookup.
+func (w *writer) GroupTold(id string) bool { return w.tx.Bucket(bGroups).Get([]byte(id)) != nil }
 
 // PrincipalOf implements flows.Lookup.
 func (w *writer) PrincipalOf(id string) (string, bool) {

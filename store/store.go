@@ -275,6 +275,11 @@ func (db *DB) applyOne(w *writer, env flows.Envelope) (queued int, err error) {
 			return 0, err
 		}
 	}
+	if res.GroupTold {
+		if err := w.tx.Bucket(bGroups).Put([]byte(env.Channel+":"+env.Chat), []byte{1}); err != nil {
+			return 0, err
+		}
+	}
 	if res.OptOut != nil {
 		if err := w.optOut(env.Channel, env.Chat, *res.OptOut, env.Input.Now); err != nil {
 			return 0, err
