@@ -39,6 +39,8 @@ type Store interface {
 	Stop(channel, chat string, at time.Time) (dropped int, err error)
 	// Migrate moves a group chat's queue to its new supergroup id.
 	Migrate(channel, from, to string) error
+	// Replace removes a row and queues others in its place, at once.
+	Replace(seq uint64, out []flows.Outgoing) error
 }
 
 // Limits are the sending rates the bot keeps to.
@@ -181,15 +183,21 @@ func (b *Bot) Run(ctx context.Context) error {
 			b.log.Warn("delete the webhook", "err", b.clean(err))
 		}
 	}
+	sendCtx, stopSending := context.WithCancel(ctx)
+	defer stopSending()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		b.sendLoop(ctx)
+		b.sendLoop(sendCtx)
 	}()
 	err := b.pollLoop(ctx)
+	stopSending() // also when polling failed, so Run returns
 	wg.Wait()
-	return err
+	if err != nil {
+		return fmt.Errorf("poll Telegram: %w", err)
+	}
+	return nil
 }
 
 // setCommands gives parents their command menu, and each staff chat the
@@ -309,6 +317,10 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
+// idleReset is how long a running poller waits without updates before it
+// polls from offset 0 again (Telegram renumbers after 7 quiet days).
+const idleReset = 6 * 24 * time.Hour
+
 // staleCursor is how old a stored offset may be; Telegram keeps updates
 // for 24 hours, so an older offset points at nothing it still has.
 const staleCursor = 7 * 24 * time.Hour
@@ -325,7 +337,14 @@ func (b *Bot) pollLoop(ctx context.Context) error {
 	poll := *b.api
 	poll.Client = ctxDoer{ctx, b.pollHTTP}
 	bo := backoff{min: b.cfg.RetryMin, max: b.cfg.RetryMax}
+	lastUpdate := time.Now()
 	for ctx.Err() == nil {
+		if offset != 0 && time.Since(lastUpdate) > idleReset {
+			// After a week without updates Telegram may number the next
+			// one below our offset; everything before is confirmed, so
+			// polling from 0 loses nothing.
+			offset, lastUpdate = 0, time.Now()
+		}
 		resp, err := poll.Request(tgbotapi.UpdateConfig{
 			Offset: int(offset), Limit: 100, Timeout: int(b.cfg.PollTimeout / time.Second),
 			AllowedUpdates: []string{"message", "edited_message", "callback_query"},
@@ -349,6 +368,7 @@ func (b *Bot) pollLoop(ctx context.Context) error {
 		if next == 0 {
 			continue
 		}
+		lastUpdate = time.Now()
 		batch.Cursor = next
 		for {
 			if err := b.cfg.Store.Apply(batch); err != nil {
@@ -408,7 +428,8 @@ func (b *Bot) decodeBatch(result json.RawMessage) (flows.Batch, int64, error) {
 				UpdateID int64 `json:"update_id"`
 			}
 			if json.Unmarshal(raw, &id) != nil || id.UpdateID == 0 {
-				return flows.Batch{}, 0, fmt.Errorf("an update without an update_id: %.200s", raw)
+				// Not the update itself: it may carry a parent's words.
+				return flows.Batch{}, 0, fmt.Errorf("an update without an update_id (%d bytes)", len(raw))
 			}
 			next = max(next, id.UpdateID+1)
 			batch.Dead = append(batch.Dead, flows.Dead{Channel: Channel, Raw: string(raw), Reason: "decode: " + err.Error(), At: now})

@@ -181,6 +181,14 @@ func (m *memStore) Stop(channel, chat string, _ time.Time) (int, error) {
 	return n, nil
 }
 
+func (m *memStore) Replace(seq uint64, out []flows.Outgoing) error {
+	if err := m.Done(seq); err != nil {
+		return err
+	}
+	m.queue(out...)
+	return nil
+}
+
 func (m *memStore) Migrate(channel, from, to string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

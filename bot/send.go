@@ -3,11 +3,12 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+	"unicode/utf16"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"golang.org/x/time/rate"
@@ -51,7 +52,7 @@ func (b *Bot) sendLoop(ctx context.Context) {
 				continue
 			}
 			for _, q := range rows {
-				queues[q.Chat] = append(queues[q.Chat], q)
+				queues[lane(q)] = append(queues[lane(q)], q)
 				last = q.Seq
 			}
 			held += len(rows)
@@ -129,18 +130,19 @@ func (s *sender) drain(ctx context.Context, queues map[string][]flows.Queued, wa
 				continue
 			}
 		}
+		k := lane(*best)
 		switch r, retry := s.deliver(*best); r {
 		case rowDone:
-			queues[best.Chat] = queues[best.Chat][1:]
+			queues[k] = queues[k][1:]
 			gone++
-			if len(queues[best.Chat]) == 0 {
-				delete(queues, best.Chat)
+			if len(queues[k]) == 0 {
+				delete(queues, k)
 			}
 		case rowRetry:
-			queues[best.Chat][0] = retry
+			queues[k][0] = retry
 		case chatGone:
-			gone += len(queues[best.Chat])
-			delete(queues, best.Chat) // the store dropped them
+			gone += len(queues[k])
+			delete(queues, k) // the store dropped them
 		case chatPaused:
 		}
 		select {
@@ -152,12 +154,23 @@ func (s *sender) drain(ctx context.Context, queues map[string][]flows.Queued, wa
 	return gone
 }
 
-// pick chooses the next row to send: the most urgent head of a chat that
+// lane is the queue a row waits in: its chat's, but acknowledgements of
+// button presses have a lane of their own per chat — they must go at once
+// (Telegram refuses late ones) and need no order with the messages.
+func lane(q flows.Queued) string {
+	if q.Kind == flows.OutAck {
+		return "ack:" + q.Chat
+	}
+	return q.Chat
+}
+
+// pick chooses the next row to send: the most urgent head of a lane that
 // is neither paused nor over its rate; next is when one will be free.
 func (s *sender) pick(queues map[string][]flows.Queued) (best *flows.Queued, next time.Time) {
 	now := time.Now()
-	for chat, q := range queues {
-		st := s.chat(chat)
+	for key, q := range queues {
+		chat := q[0].Chat
+		st := s.chat(key)
 		free := st.until
 		if s.globalUntil.After(free) {
 			free = s.globalUntil
@@ -195,8 +208,18 @@ const (
 )
 
 // deliver makes one attempt at a row.
-func (s *sender) deliver(q flows.Queued) (result, flows.Queued) {
+func (s *sender) deliver(q flows.Queued) (res result, _ flows.Queued) {
 	b := s.b
+	defer func() {
+		if r := recover(); r != nil {
+			// A row that panics would crash every restart: set it aside.
+			b.log.Error("sending a row panicked; set aside in the dead letters", "failure", r)
+			if err := b.cfg.Store.Fail(q, fmt.Sprint("panic: ", r), b.cfg.Now()); err != nil {
+				b.log.Error("dead-letter", "err", err)
+			}
+			res = rowDone
+		}
+	}()
 	if q.Kind == flows.OutReport {
 		return s.report(q)
 	}
@@ -211,7 +234,7 @@ func (s *sender) deliver(q flows.Queued) (result, flows.Queued) {
 		return rowDone, q
 	}
 	err := b.clean(b.send(q))
-	st := s.chat(q.Chat)
+	st := s.chat(lane(q))
 	pause := func(d time.Duration) (result, flows.Queued) {
 		st.until = time.Now().Add(d)
 		return chatPaused, q
@@ -260,6 +283,12 @@ func (s *sender) deliver(q flows.Queued) (result, flows.Queued) {
 	// the bot as a whole is throttled: then nothing goes out until it ends.
 	d := st.bo.next()
 	var tg *tgbotapi.Error
+	if errors.As(err, &tg) && (tg.Code == http.StatusUnauthorized || tg.Code == http.StatusNotFound) {
+		// The token or the endpoint is wrong: no message is to blame.
+		s.globalUntil = time.Now().Add(d)
+		b.log.Error("Telegram rejects the bot's requests (check TELEGRAM_BOT_TOKEN and telegram.api_endpoint); sending paused", "err", err, "for", d)
+		return pause(d)
+	}
 	if errors.As(err, &tg) && tg.Code == http.StatusTooManyRequests {
 		d = time.Duration(max(tg.RetryAfter, 1)) * time.Second
 		now := time.Now()
@@ -272,14 +301,15 @@ func (s *sender) deliver(q flows.Queued) (result, flows.Queued) {
 	return pause(d)
 }
 
-// report builds a requested report and sends its messages, in order, to
-// the chat that asked. A failure to build is told to the asker, never
-// retried forever.
+// report builds a requested report and queues its messages as ordinary
+// rows in place of the request, so that they go out like any other — within
+// the limits, retried, in order. A report that cannot be built is answered
+// with the fixed apology.
 func (s *sender) report(q flows.Queued) (result, flows.Queued) {
 	b := s.b
 	var replies []flows.Reply
 	var err error
-	if b.cfg.Reports == nil {
+	if b.cfg.Reports == nil || q.Report == nil {
 		err = errors.New("reports are not configured")
 	} else {
 		replies, err = b.cfg.Reports(q.Report)
@@ -288,28 +318,21 @@ func (s *sender) report(q flows.Queued) (result, flows.Queued) {
 		b.log.Error("build a report", "err", err)
 		replies = []flows.Reply{{Text: flows.ErrorText()}}
 	}
-	for i, r := range replies {
-		m := flows.Queued{Seq: q.Seq, Outgoing: flows.Outgoing{Kind: flows.OutMessage, Channel: q.Channel, Chat: q.Chat, Reply: r}}
-		for attempt := 0; ; attempt++ {
-			if i > 0 || attempt > 0 {
-				_ = b.chatLimiter(q.Chat).Wait(context.Background())
-			}
-			serr := b.clean(b.send(m))
-			o := b.classify(serr)
-			if o == sent || o == failed || o == dropped || attempt >= 5 {
-				if o != sent {
-					b.log.Error("send a report message", "err", serr)
-				}
-				break
-			}
-			time.Sleep(s.chat(q.Chat).bo.next())
-		}
+	var out []flows.Outgoing
+	for _, r := range replies {
+		out = append(out, flows.Outgoing{Kind: flows.OutMessage, Channel: q.Channel, Chat: q.Chat, Reply: r,
+			Priority: q.Priority, Created: q.Created})
 	}
-	b.sent.Add(int64(len(replies)))
-	if err := b.cfg.Store.Done(q.Seq); err != nil {
-		b.log.Error("mark sent", "err", err)
+	if err := b.cfg.Store.Replace(q.Seq, out); err != nil {
+		b.log.Error("queue a report", "err", err)
+		return s.pauseChat(q, s.chat(lane(q)).bo.next())
 	}
 	return rowDone, q
+}
+
+func (s *sender) pauseChat(q flows.Queued, d time.Duration) (result, flows.Queued) {
+	s.chat(lane(q)).until = time.Now().Add(d)
+	return chatPaused, q
 }
 
 type outcome int
@@ -335,7 +358,8 @@ func (b *Bot) classify(err error) outcome {
 	switch {
 	case tg.MigrateToChatID != 0:
 		return moved
-	case tg.Code == http.StatusTooManyRequests, tg.Code >= 500:
+	case tg.Code == http.StatusTooManyRequests, tg.Code >= 500,
+		tg.Code == http.StatusUnauthorized, tg.Code == http.StatusNotFound:
 		return later
 	case strings.Contains(desc, "message is not modified"):
 		return sent
@@ -454,11 +478,23 @@ func (b *Bot) request(c tgbotapi.Chattable) error {
 // maxCaption is Telegram's limit on a photo's caption.
 const maxCaption = 1024
 
+// clipRunes shortens s to n UTF-16 units, as Telegram counts its limits.
 func clipRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
+	total := 0
+	for _, r := range s {
+		total += utf16.RuneLen(r)
+	}
+	if total <= n {
 		return s
 	}
-	return string([]rune(s)[:n-1]) + "…"
+	count := 0
+	for i, r := range s {
+		if count+utf16.RuneLen(r) > n-1 {
+			return s[:i] + "…"
+		}
+		count += utf16.RuneLen(r)
+	}
+	return s
 }
 
 func keyboard(rows [][]flows.Button) *tgbotapi.InlineKeyboardMarkup {

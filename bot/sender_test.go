@@ -231,3 +231,35 @@ func TestWebhookDeletedWhenAllowed(t *testing.T) {
 		t.Fatalf("updates were never received; log:\n%s", log.String())
 	}
 }
+
+// TestUnauthorizedPausesEverything: a 401 (a revoked token) blames no
+// message: nothing is set aside, and all goes out once it is fixed.
+func TestUnauthorizedPausesEverything(t *testing.T) {
+	srv := telegramtest.NewServer()
+	defer srv.Close()
+	srv.SendText(telegramtest.User{ID: 700, FirstName: "A"}, "hi")
+	var mu sync.Mutex
+	broken := true
+	srv.Inject(func(method string, _ map[string]string) *telegramtest.Fault {
+		mu.Lock()
+		defer mu.Unlock()
+		if broken && method == "sendMessage" {
+			return &telegramtest.Fault{Status: 401, Description: "Unauthorized"}
+		}
+		return nil
+	})
+	st := newMemStore()
+	stop, _ := runBot(t, srv, st)
+	defer stop()
+	st.queue(msg("700", "one"), msg("700", "two"))
+	time.Sleep(200 * time.Millisecond)
+	mu.Lock()
+	broken = false
+	mu.Unlock()
+	if !srv.Wait(10*time.Second, func() bool { return st.left() == 0 }) {
+		t.Fatalf("%d rows never left", st.left())
+	}
+	if len(st.failed) != 0 {
+		t.Errorf("a 401 set rows aside: %v", st.failed)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -134,24 +135,34 @@ func Text(r *Report) []string {
 	return split(b.String(), MaxMessage)
 }
 
-// split cuts text into pieces of at most n characters, between lines
+// units counts text as Telegram does, in UTF-16 code units: an emoji
+// such as 📊 counts twice.
+func units(text string) int {
+	n := 0
+	for _, r := range text {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
+// split cuts text into pieces of at most n UTF-16 units, between lines
 // where it can.
 func split(text string, n int) []string {
 	var out []string
-	for utf8.RuneCountInString(text) > n {
-		cut := 0
-		count := 0
+	for units(text) > n {
+		cut, count, hard := 0, 0, 0
 		for i, r := range text {
-			if count == n {
+			if count+utf16.RuneLen(r) > n {
 				break
 			}
 			if r == '\n' {
 				cut = i
 			}
-			count++
+			count += utf16.RuneLen(r)
+			hard = i + utf8.RuneLen(r)
 		}
 		if cut == 0 {
-			cut = len(string([]rune(text)[:n]))
+			cut = hard
 		}
 		out = append(out, strings.TrimRight(text[:cut], "\n"))
 		text = strings.TrimLeft(text[cut:], "\n")

@@ -112,7 +112,8 @@ func (t *turn) complaintTextReply() Reply {
 func (t *turn) complaintText(text, photo string) {
 	text = strings.TrimSpace(text)
 	n := utf8.RuneCountInString(text)
-	if photo != "" && n == 0 {
+	if photo != "" && n < MinComplaintText {
+		// Keep the photo; its caption is too short to stand as the text.
 		if len(t.s.Draft.Photos) < MaxPhotos {
 			t.s.Draft.Photos = append(t.s.Draft.Photos, photo)
 			t.moved()
@@ -212,12 +213,11 @@ func (t *turn) confirmComplaint() {
 
 func (t *turn) complaintConfirmReply() Reply {
 	d := t.s.Draft
-	cat, _ := t.e.category(d.Category)
 	who := T("c.who.anonymous")
 	if !d.Anonymous {
 		who = T("c.who.phone", d.Phone)
 	}
-	text := T("c.confirm", cat.Name, t.draftSchool(), clip(d.Text, 1500), len(d.Photos), who)
+	text := T("c.confirm", t.e.categoryName(d.Category), t.draftSchool(), clip(d.Text, 1500), len(d.Photos), who)
 	return Reply{Text: text, Buttons: [][]Button{
 		{{Label: T("c.send"), Data: t.nonced("send")}},
 		{{Label: T("c.edit"), Data: t.nonced("edit")}, {Label: T("c.cancel"), Data: t.nonced("cancel")}},
@@ -265,7 +265,6 @@ func (t *turn) save(c *Complaint) {
 // card is a complaint as staff see it: never the parent's identity, only
 // the phone they chose to share.
 func (e *Engine) card(c *Complaint, headline string) string {
-	sc, _ := e.dir.School(c.School)
 	cat, _ := e.category(c.Category)
 	catName := c.Category
 	if cat != nil {
@@ -280,7 +279,7 @@ func (e *Engine) card(c *Complaint, headline string) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s\n", headline, c.Code())
-	fmt.Fprintf(&b, T("c.card.meta")+"\n", sc.Name, catName, c.Status.Name(), e.when(c.Created))
+	fmt.Fprintf(&b, T("c.card.meta")+"\n", e.schoolName(c.School), catName, c.Status.Name(), e.when(c.Created))
 	if c.Status.Open() {
 		if c.Status == StatusNew {
 			fmt.Fprintf(&b, T("c.card.due.ack")+"\n", e.deadline(c.AckDue))
@@ -545,7 +544,7 @@ func (t *turn) staff(schools []string) {
 	switch {
 	case in.Kind == KindButton && strings.HasPrefix(in.Data, "k:"):
 		t.staffAction(schools, strings.TrimPrefix(in.Data, "k:"))
-	case in.Kind == KindText && (t.s.Step == StepStaffReply || t.s.Step == StepStaffRefer):
+	case in.Kind == KindText && !in.Group && (t.s.Step == StepStaffReply || t.s.Step == StepStaffRefer):
 		t.staffText(schools, in.Text)
 	case in.Kind == KindButton && in.Data == "s:list", in.Kind == KindCommand && (in.Command == "danhsach" || in.Command == "start" || in.Command == "menu"):
 		t.s.Step, t.s.Target = StepMenu, 0
@@ -589,12 +588,11 @@ func (t *turn) staffList(schools []string) {
 			b.WriteString("\n\n" + T("staff.more", len(open)-20))
 			break
 		}
-		sc, _ := t.e.dir.School(c.School)
 		late := ""
 		if t.in.Now.After(c.ResolveDue) || (c.Status == StatusNew && t.in.Now.After(c.AckDue)) {
 			late = " ⏰"
 		}
-		fmt.Fprintf(&b, "\n\n%s · %s%s\n%s · %s · %s", c.Code(), c.Status.Name(), late, sc.Name,
+		fmt.Fprintf(&b, "\n\n%s · %s%s\n%s · %s · %s", c.Code(), c.Status.Name(), late, t.e.schoolName(c.School),
 			T("staff.age", int(t.in.Now.Sub(c.Created).Hours()/24)), T("staff.due", t.e.deadline(c.ResolveDue)))
 		rows = append(rows, []Button{{Label: c.Code(), Data: "k:view:" + strconv.FormatUint(c.ID, 10)}})
 	}
@@ -646,6 +644,15 @@ func (t *turn) staffAction(schools []string, action string) {
 		t.s.Nonce++
 		r := Reply{Text: prompt, Buttons: [][]Button{{{Label: T("c.cancel"), Data: "s:list"}}}}
 		if t.in.Group {
+			// The reply is typed in private, where only someone who is
+			// staff in person may act on the school.
+			personal := t.e.actor(Envelope{Channel: t.env.Channel, User: t.env.User, Chat: t.env.User}, t.look)
+			if !slices.Contains(personal.Schools, c.School) {
+				t.s.Step, t.s.Target = StepMenu, 0
+				t.notice = T("staff.private.denied")
+				t.say(T("staff.private.denied"))
+				return
+			}
 			// Replies are typed in private: a group only shows the bot commands.
 			t.notice = T("staff.private")
 			t.out = append(t.out, Outgoing{Kind: OutMessage, Channel: t.env.Channel, Chat: t.env.User, Reply: r, Priority: PriorityInteractive, Created: now})

@@ -291,6 +291,10 @@ func (t *turn) run() {
 		return
 	}
 	if t.who.Role > RoleParent {
+		if t.s != nil && (t.s.Step == StepStaffReply || t.s.Step == StepStaffRefer) && t.e.expiry > 0 && in.Now.Sub(t.s.Updated) > t.e.expiry {
+			// A reply started days ago must not take whatever is typed now.
+			t.s.Step, t.s.Target = StepMenu, 0
+		}
 		t.staff(t.who.Schools)
 		return
 	}
@@ -300,7 +304,9 @@ func (t *turn) run() {
 		t.say(T("staff.denied"))
 		return
 	}
-	if in.Kind == KindCommand && (in.Command == "stop" || in.Command == "dung") || in.Kind == KindText && Fold(in.Text) == "dung" {
+	// "dừng" stops; folding would also stop "Đúng" (yes), so the
+	// diacritics must be there.
+	if in.Kind == KindCommand && (in.Command == "stop" || in.Command == "dung") || in.Kind == KindText && isStop(in.Text) {
 		t.stop()
 		return
 	}
@@ -311,6 +317,11 @@ func (t *turn) run() {
 			t.say(T("optout.note"))
 			return
 		}
+	} else if in.Kind == KindCommand && in.Command == "start" {
+		// A /start lifts any stop recorded for the chat, even one made
+		// before the parent consented or after their session was purged.
+		no := false
+		t.optOut = &no
 	}
 	if t.s == nil || t.s.Consent == nil {
 		t.beforeConsent()
@@ -371,6 +382,8 @@ func (t *turn) beforeConsent() {
 		case "cy":
 			t.s = &Session{Consent: &Consent{At: in.Now, Version: t.e.consentVersion}}
 			t.changed = true
+			no := false
+			t.optOut = &no
 			t.send(Reply{Text: t.consentText() + "\n\n" + T("consent.given", in.Now.In(t.e.loc).Format("15:04 02/01/2006"))})
 			if s, ok := t.e.dir.School(arg); ok {
 				t.chooseSchool(s, StepQuestion)
@@ -765,7 +778,12 @@ func (t *turn) promptReply() Reply {
 	case StepSchool:
 		return t.schoolPage()
 	case StepGrade:
-		sc, _ := t.e.dir.School(s.School)
+		sc, ok := t.e.dir.School(s.School)
+		if !ok {
+			// The school left the configuration mid-way: pick again.
+			s.Step = StepLevel
+			return t.promptReply()
+		}
 		var row []Button
 		for _, g := range grades(sc.Level) {
 			row = append(row, Button{Label: gradeName(g), Data: t.nonced("g:" + g)})
@@ -900,9 +918,24 @@ func (t *turn) afterSchool() {
 		t.send(p)
 		return
 	}
-	sc, _ := t.e.dir.School(s.School)
-	t.say(T("school.set", sc.Name))
+	t.say(T("school.set", t.e.schoolName(s.School)))
 	t.menu()
+}
+
+// schoolName is a school's name, or its code if it left the configuration.
+func (e *Engine) schoolName(code string) string {
+	if sc, ok := e.dir.School(code); ok {
+		return sc.Name
+	}
+	return code
+}
+
+// categoryName is a category's name, or its id if it left the configuration.
+func (e *Engine) categoryName(id string) string {
+	if c, ok := e.category(id); ok {
+		return c.Name
+	}
+	return id
 }
 
 func (t *turn) validGrade(g string) bool {
@@ -1087,8 +1120,11 @@ func (t *turn) confirmReply() Reply {
 
 func (t *turn) submit() {
 	s := t.s
-	sc, _ := t.e.dir.School(s.School)
+	sc, known := t.e.dir.School(s.School)
 	w, ok := t.e.dir.Wave(s.Wave)
+	if !known {
+		ok = false
+	}
 	if !ok || !w.Contains(t.in.Now) {
 		title := s.Wave
 		if ok {
@@ -1138,4 +1174,10 @@ func clip(s string, n int) string {
 	}
 	r := []rune(s)
 	return string(r[:n-1]) + "…"
+}
+
+// isStop reports whether a typed text asks to stop all messages.
+func isStop(text string) bool {
+	t := strings.ToLower(strings.TrimSpace(strings.Trim(text, ".! ")))
+	return t == "dừng" || t == "dừng lại"
 }

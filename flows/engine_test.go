@@ -51,3 +51,17 @@ func TestLeadingNumber(t *testing.T) {
 		}
 	}
 }
+
+// TestYesIsNotStop: "Đúng" (yes) folds like "dừng" (stop); only the
+// latter, with its diacritics, stops messages.
+func TestYesIsNotStop(t *testing.T) {
+	e := testEngine(t)
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, hcm)
+	s := &Session{Consent: &Consent{At: now}, School: "TH-03", Grade: "3", Updated: now}
+	for text, stops := range map[string]bool{"Đúng": false, "đúng rồi": false, "dừng": true, "Dừng lại!": true} {
+		res := e.Handle(s, Envelope{Channel: "t", User: "1", Chat: "1", Input: Input{Kind: KindText, Text: text, Now: now}}, nil)
+		if got := res.OptOut != nil && *res.OptOut; got != stops {
+			t.Errorf("%q: stops %v, want %v", text, got, stops)
+		}
+	}
+}

@@ -178,6 +178,8 @@ func (t *turn) redeem(code string) {
 	inv.Used = true
 	t.invites = append(t.invites, *inv)
 	t.bind = &Principal{ID: t.who.ID, School: sc.Code, Name: t.env.Name, Since: t.in.Now, Issuer: inv.Issuer}
+	no := false
+	t.optOut = &no // alerts must reach them, whatever they said as a parent
 	t.who.Role, t.who.Schools = RolePrincipal, append(t.who.Schools, sc.Code)
 	t.audit("redeem", sc.Code)
 	t.menuFor(t.who.ID, RolePrincipal)
@@ -197,7 +199,10 @@ func (t *turn) principals() {
 	b.WriteString(T("principals.title"))
 	var rows [][]Button
 	for _, code := range t.who.Schools {
-		sc, _ := t.e.dir.School(code)
+		sc, ok := t.e.dir.School(code)
+		if !ok {
+			continue
+		}
 		for _, p := range sc.Principals {
 			fmt.Fprintf(&b, "\n• %s: %s %s", sc.Name, p, T("principals.config"))
 		}

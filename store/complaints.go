@@ -170,7 +170,7 @@ func (db *DB) Sweep(now time.Time) (int, error) {
 			if c == nil {
 				continue
 			}
-			changed, out := db.eng.Sweep(c, now)
+			changed, out := db.sweepOne(c, now)
 			if changed == nil {
 				continue
 			}
@@ -205,4 +205,16 @@ func (db *DB) Complaints(fn func(*flows.Complaint) error) error {
 			return fn(c)
 		})
 	})
+}
+
+// sweepOne checks one complaint; a failure in it is logged and skips it,
+// so one bad record cannot stop the others' escalations or the start-up.
+func (db *DB) sweepOne(c *flows.Complaint, now time.Time) (changed *flows.Complaint, out []flows.Outgoing) {
+	defer func() {
+		if r := recover(); r != nil {
+			db.log.Error("sweep: skip a complaint", "code", c.Code(), "failure", r)
+			changed, out = nil, nil
+		}
+	}()
+	return db.eng.Sweep(c, now)
 }

@@ -84,6 +84,8 @@ func (db *DB) Migrate(channel, from, to string) error {
 		if err := tx.Bucket(bMigrated).Put([]byte(channel+":"+from), []byte(to)); err != nil {
 			return err
 		}
+		// Rewritten after the scan: bbolt cursors do not survive writes.
+		var keys, vals [][]byte
 		c := tx.Bucket(bOutbox).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			o, err := db.openRow(v)
@@ -101,7 +103,10 @@ func (db *DB) Migrate(channel, from, to string) error {
 			if nv, err = db.seal.seal(nv); err != nil {
 				return err
 			}
-			if err := tx.Bucket(bOutbox).Put(k, nv); err != nil {
+			keys, vals = append(keys, append([]byte(nil), k...)), append(vals, nv)
+		}
+		for i := range keys {
+			if err := tx.Bucket(bOutbox).Put(keys[i], vals[i]); err != nil {
 				return err
 			}
 		}
@@ -282,4 +287,21 @@ func union[V any](a, b map[string]V) map[string]bool {
 		out[k] = true
 	}
 	return out
+}
+
+// Replace removes an outbox row and queues others in its place, in one
+// transaction: a report request becomes the report's messages.
+func (db *DB) Replace(seq uint64, out []flows.Outgoing) error {
+	err := db.b.Update(func(tx *bbolt.Tx) error {
+		if err := tx.Bucket(bOutbox).Delete(u64(seq)); err != nil {
+			return err
+		}
+		w := writer{tx: tx, db: db, seal: db.seal}
+		return w.enqueue(out)
+	})
+	if err != nil {
+		return fmt.Errorf("replace outbox row %d: %w", seq, err)
+	}
+	db.signal()
+	return nil
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"os"
+	"strings"
 	"testing"
 
 	"go.etcd.io/bbolt"
@@ -101,4 +102,31 @@ func joinSpace(s []string) string {
 		b.WriteString(x)
 	}
 	return b.String()
+}
+
+// TestUnreadableRowSetAside: a row that does not open (sealed under another
+// secret, or damaged) is set aside, and the rows behind it are served.
+func TestUnreadableRowSetAside(t *testing.T) {
+	h := newHarness(t, Options{})
+	err := h.db.b.Update(func(tx *bbolt.Tx) error {
+		if err := tx.Bucket(bOutbox).Put(u64(1), []byte("not a sealed row")); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bOutbox).SetSequence(1); err != nil {
+			return err
+		}
+		w := writer{tx: tx, db: h.db, seal: h.db.seal}
+		return w.enqueue([]flows.Outgoing{{Kind: flows.OutMessage, Channel: "telegram", Chat: "5", Reply: flows.Reply{Text: "after"}}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := h.db.PendingAfter("telegram", 0, 10)
+	if err != nil || len(rows) != 1 || rows[0].Reply.Text != "after" {
+		t.Fatalf("PendingAfter = %+v, %v", rows, err)
+	}
+	dead, _ := h.db.DeadLetters()
+	if len(dead) != 1 || !strings.Contains(dead[0].Reason, "outbox row 1") {
+		t.Errorf("dead letters %+v", dead)
+	}
 }

@@ -265,7 +265,11 @@ func (db *DB) Purge(cutoff time.Time) (int, error) {
 		// Sessions idle for as long hold only consent and old choices.
 		var idle [][]byte
 		err = tx.Bucket(bSessions).ForEach(func(k, v []byte) error {
-			if s, err := decodeSession(v); err == nil && s.Updated.Before(cutoff) && !s.Staff {
+			plain, err := db.seal.open(v)
+			if err != nil {
+				return nil // set aside when its owner next writes
+			}
+			if s, err := decodeSession(plain); err == nil && s.Updated.Before(cutoff) && !s.Staff {
 				idle = append(idle, append([]byte(nil), k...))
 			}
 			return nil

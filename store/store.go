@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -180,28 +181,49 @@ func (db *DB) Apply(b flows.Batch) error {
 		return errors.New("apply: the database was opened without an engine")
 	}
 	queued := 0
-	err := db.b.Update(func(tx *bbolt.Tx) error {
-		queued = 0
-		w := writer{tx: tx, db: db, seal: db.seal}
-		for _, d := range b.Dead {
-			if err := w.dead(d); err != nil {
-				return err
+	// Inputs whose writes failed deterministically are set aside on the
+	// next attempt, so one bad input never stalls those behind it.
+	skip := map[int]string{}
+	var err error
+	for attempt := 0; attempt <= len(b.Envelopes); attempt++ {
+		err = db.b.Update(func(tx *bbolt.Tx) error {
+			queued = 0
+			w := writer{tx: tx, db: db, seal: db.seal}
+			for _, d := range b.Dead {
+				if err := w.dead(d); err != nil {
+					return err
+				}
+			}
+			for i, env := range b.Envelopes {
+				var n int
+				var err error
+				if reason, bad := skip[i]; bad {
+					n, err = w.setAside(env, reason)
+				} else {
+					n, err = db.applyOne(&w, env)
+				}
+				if err != nil {
+					return &envError{i, err}
+				}
+				queued += n
+			}
+			if b.Cursor != 0 {
+				if err := w.setCursor(b.Channel, b.Cursor, time.Now()); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		var ee *envError
+		if errors.As(err, &ee) {
+			if _, done := skip[ee.i]; !done {
+				db.log.Error("an input's writes failed; setting it aside", "err", ee.err)
+				skip[ee.i] = "write: " + ee.err.Error()
+				continue
 			}
 		}
-		for _, env := range b.Envelopes {
-			n, err := db.applyOne(&w, env)
-			if err != nil {
-				return err
-			}
-			queued += n
-		}
-		if b.Cursor != 0 {
-			if err := w.setCursor(b.Channel, b.Cursor, time.Now()); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+		break
+	}
 	if err != nil {
 		return fmt.Errorf("apply batch of %d from %s: %w", len(b.Envelopes), b.Channel, err)
 	}
@@ -242,15 +264,17 @@ func (db *DB) applyOne(w *writer, env flows.Envelope) (queued int, err error) {
 		return nil
 	}()
 	if handled != nil {
+		// Whatever went wrong with this one input — a panic, a record that
+		// does not decode — it is set aside and the batch goes on.
 		db.log.Error("handle input", "channel", env.Channel, "failure", handled)
-		if err, ok := handled.(error); ok && isDBError(err) {
-			return 0, err
+		if err, ok := handled.(error); ok && errors.Is(err, errCorrupt) {
+			// A damaged session would fail every later input too: the
+			// parent starts afresh instead.
+			if err := w.tx.Bucket(bSessions).Delete(key[:]); err != nil {
+				return 0, err
+			}
 		}
-		if err := w.dead(flows.Dead{Channel: env.Channel, Raw: env.Raw, Reason: fmt.Sprint(handled), At: env.Input.Now}); err != nil {
-			return 0, err
-		}
-		out := flows.Fallback(env)
-		return len(out), w.enqueue(out)
+		return w.setAside(env, fmt.Sprint(handled))
 	}
 	if res.Changed {
 		if err := w.putSession(key, res.Session); err != nil {
@@ -292,9 +316,24 @@ func (db *DB) applyOne(w *writer, env flows.Envelope) (queued int, err error) {
 // something to skip silently.
 var errCorrupt = errors.New("stored record does not decode")
 
-func isDBError(err error) bool {
-	return !errors.Is(err, errCorrupt)
+// setAside records an input as a dead letter and queues the fixed apology.
+func (w *writer) setAside(env flows.Envelope, reason string) (int, error) {
+	if err := w.dead(flows.Dead{Channel: env.Channel, Raw: env.Raw, Reason: reason, At: env.Input.Now}); err != nil {
+		return 0, err
+	}
+	out := flows.Fallback(env)
+	return len(out), w.enqueue(out)
 }
+
+// envError is a write that failed for one input; the batch is applied
+// again with that input set aside.
+type envError struct {
+	i   int
+	err error
+}
+
+func (e *envError) Error() string { return fmt.Sprintf("input %d: %v", e.i, e.err) }
+func (e *envError) Unwrap() error { return e.err }
 
 // writer does the writes of one transaction.
 type writer struct {
@@ -311,7 +350,11 @@ func (w *writer) session(key flows.Key) (*flows.Session, error) {
 	if v == nil {
 		return nil, nil
 	}
-	s, err := decodeSession(v)
+	plain, err := w.seal.open(v)
+	if err != nil {
+		return nil, fmt.Errorf("session %x: %w: %v", key[:4], errCorrupt, err)
+	}
+	s, err := decodeSession(plain)
 	if err != nil {
 		return nil, fmt.Errorf("session %x: %w: %v", key[:4], errCorrupt, err)
 	}
@@ -326,6 +369,10 @@ func (w *writer) putSession(key flows.Key, s *flows.Session) error {
 	v, err := encodeSession(s)
 	if err != nil {
 		return fmt.Errorf("encode session: %w", err)
+	}
+	// Sealed: a session mid-complaint holds the draft and the phone.
+	if v, err = w.seal.seal(v); err != nil {
+		return err
 	}
 	return b.Put(key[:], v)
 }
@@ -493,27 +540,44 @@ func (db *DB) Pending(channel string, limit int) ([]flows.Queued, error) {
 // row after, in commit order: a sender reads only what is new to it.
 func (db *DB) PendingAfter(channel string, after uint64, limit int) ([]flows.Queued, error) {
 	var out []flows.Queued
+	bad := map[uint64]string{}
 	err := db.b.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bOutbox).Cursor()
 		for k, v := c.Seek(u64(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
-			var q flows.Queued
-			plain, err := db.seal.open(v)
+			o, err := db.openRow(v)
 			if err != nil {
-				return fmt.Errorf("outbox row %d: %w", binary.BigEndian.Uint64(k), err)
-			}
-			if err := json.Unmarshal(plain, &q.Outgoing); err != nil {
-				return fmt.Errorf("outbox row %d: %w: %v", binary.BigEndian.Uint64(k), errCorrupt, err)
-			}
-			if q.Channel != channel {
+				// Sealed under another secret, or damaged: it cannot be
+				// sent, and must not stop the rows behind it.
+				bad[binary.BigEndian.Uint64(k)] = err.Error()
 				continue
 			}
-			q.Seq = binary.BigEndian.Uint64(k)
-			out = append(out, q)
+			if o.Channel != channel {
+				continue
+			}
+			out = append(out, flows.Queued{Seq: binary.BigEndian.Uint64(k), Outgoing: o})
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read outbox: %w", err)
+	}
+	if len(bad) > 0 {
+		db.log.Error("outbox rows that do not open were set aside", "rows", len(bad))
+		err := db.b.Update(func(tx *bbolt.Tx) error {
+			w := writer{tx: tx, db: db, seal: db.seal}
+			for seq, reason := range bad {
+				if err := w.dead(flows.Dead{Reason: "outbox row " + strconv.FormatUint(seq, 10) + ": " + reason, At: time.Now()}); err != nil {
+					return err
+				}
+				if err := tx.Bucket(bOutbox).Delete(u64(seq)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("set aside unreadable outbox rows: %w", err)
+		}
 	}
 	return out, nil
 }

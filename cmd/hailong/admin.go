@@ -26,6 +26,7 @@ func adminSocket(dbPath string) string { return dbPath + ".sock" }
 type adminReply struct {
 	OK       bool     `json:"ok"`
 	Code     string   `json:"code,omitempty"`
+	Name     string   `json:"name,omitempty"`
 	Expires  string   `json:"expires,omitempty"`
 	Bytes    int64    `json:"bytes,omitempty"`
 	Problems []string `json:"problems,omitempty"`
@@ -60,7 +61,7 @@ func serveAdmin(ctx context.Context, db *store.DB, job *digest.Job, log *slog.Lo
 			if err != nil {
 				return
 			}
-			handleAdmin(conn, db, job, log)
+			go handleAdmin(conn, db, job, log)
 		}
 	}()
 	go func() {
@@ -76,7 +77,8 @@ func serveAdmin(ctx context.Context, db *store.DB, job *digest.Job, log *slog.Lo
 
 func handleAdmin(conn net.Conn, db *store.DB, job *digest.Job, log *slog.Logger) {
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(10 * time.Minute))
+	// The request must come at once; the answer (a backup) may take long.
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	line, err := bufio.NewReader(conn).ReadString('\n')
 	if err != nil {
 		return
@@ -87,6 +89,10 @@ func handleAdmin(conn net.Conn, db *store.DB, job *digest.Job, log *slog.Logger)
 	case "backup":
 		if !filepath.IsAbs(arg) {
 			r.Error = "backup: the path must be absolute"
+			break
+		}
+		if same(arg, db.Path()) {
+			r.Error = "backup: that is the database itself"
 			break
 		}
 		n, err := db.BackupFile(arg)
@@ -188,10 +194,16 @@ func (s *system) backupCmd(args []string) error {
 		return errUsage
 	}
 	target, err := filepath.Abs(file)
+	if err == nil && c.db != "" && same(target, c.db) {
+		return errors.New("backup: the target is the database itself; choose another file")
+	}
 	if err != nil {
 		return err
 	}
 	r, cfg, err := s.withDB(c, "backup "+target, func(db *store.DB) (adminReply, error) {
+		if same(target, db.Path()) {
+			return adminReply{}, errors.New("backup: the target is the database itself; choose another file")
+		}
 		n, err := db.BackupFile(target)
 		return adminReply{OK: err == nil, Bytes: n}, err
 	})
@@ -235,7 +247,7 @@ func makeInvite(db *store.DB, school string) adminReply {
 	if err != nil {
 		return adminReply{Error: err.Error()}
 	}
-	return adminReply{OK: true, Code: code, Expires: inv.Expires.In(db.Engine().Location()).Format("02/01/2006 15:04")}
+	return adminReply{OK: true, Code: code, Name: sc.Name, Expires: inv.Expires.In(db.Engine().Location()).Format("02/01/2006 15:04")}
 }
 
 func (s *system) inviteCmd(args []string) error {
@@ -266,6 +278,9 @@ func (s *system) inviteCmd(args []string) error {
 	if len(secret) == 0 {
 		secret = nil
 	}
+	if _, err := os.Stat(cfg.Database); err != nil {
+		return fmt.Errorf("database %s: %w", cfg.Database, err)
+	}
 	var r adminReply
 	db, err := store.Open(cfg.Database, store.Options{Engine: eng, Secret: secret, LocalSecret: secret == nil, LockTimeout: 300 * time.Millisecond})
 	switch {
@@ -282,9 +297,20 @@ func (s *system) inviteCmd(args []string) error {
 			return errors.New(r.Error)
 		}
 	}
-	sc, _ := cfg.directory.School(school)
-	fmt.Fprintf(s.stdout, "Invite for the principal of %s: %s (one use, valid until %s).\n", sc.Name, r.Code, r.Expires)
+	fmt.Fprintf(s.stdout, "Invite for the principal of %s: %s (one use, valid until %s).\n", r.Name, r.Code, r.Expires)
 	fmt.Fprintf(s.stdout, "They send the bot: /start inv_%s\nor open: https://t.me/<bot username>?start=inv_%s\n",
 		strings.ReplaceAll(r.Code, "-", ""), strings.ReplaceAll(r.Code, "-", ""))
 	return nil
+}
+
+// same reports whether two paths name the same file.
+func same(a, b string) bool {
+	fa, err1 := os.Stat(a)
+	fb, err2 := os.Stat(b)
+	if err1 == nil && err2 == nil {
+		return os.SameFile(fa, fb)
+	}
+	aa, _ := filepath.Abs(a)
+	bb, _ := filepath.Abs(b)
+	return aa == bb
 }

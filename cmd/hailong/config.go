@@ -223,8 +223,12 @@ func (c *Config) resolve(dir string) error {
 			c.questionnaire = q
 		}
 	}
-	if _, err := cron.ParseStandard(c.Digest.Schedule); err != nil {
+	if sch, err := cron.ParseStandard(c.Digest.Schedule); err != nil {
 		bad("digest.schedule %q: %v", c.Digest.Schedule, err)
+	} else if _, clock := sch.(*cron.SpecSchedule); !clock {
+		// "@every" runs relative to start-up: each restart would name a
+		// new week and send its digest again.
+		bad("digest.schedule %q: want clock times (like \"0 7 * * 1\"), not @every", c.Digest.Schedule)
 	}
 	if c.Digest.FlagBelow < 0 || c.Digest.FlagBelow > 100 {
 		bad("digest.flag_below %v: want a percentage, 0 to 100", c.Digest.FlagBelow)

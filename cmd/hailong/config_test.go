@@ -370,3 +370,11 @@ func TestReadmeQuestionnaire(t *testing.T) {
 		t.Errorf("loaded %+v", q.Questions)
 	}
 }
+
+func TestDigestScheduleNeedsClockTimes(t *testing.T) {
+	data := append(configWith(nil), "digest: {schedule: \"@every 168h\"}\n"...)
+	_, err := parseConfig(data, "test.yaml", "")
+	if err == nil || !strings.Contains(err.Error(), "digest.schedule") {
+		t.Errorf("@every accepted: %v", err)
+	}
+}

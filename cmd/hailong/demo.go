@@ -511,12 +511,15 @@ func (s *system) demoDigest(srv *telegramtest.Server, cfg *Config, db *store.DB,
 	}
 	var story strings.Builder
 	sc := scene{srv: srv, log: &story, chats: []sceneChat{{demoOfficeChat, "nhóm Phòng GDĐT"}}}
-	if err := sc.do(func() {
-		if _, err = job.Run(due); err != nil {
-			return
+	var runErr error
+	if err := sc.do(func() { _, runErr = job.Run(due) }); err != nil {
+		if runErr != nil {
+			return runErr
 		}
-	}); err != nil {
 		return err
+	}
+	if runErr != nil {
+		return runErr
 	}
 	fmt.Fprintf(s.stdout, "── The weekly digest, as the office chat receives it on %s ──\n\n%s\n", due.In(cfg.loc).Format("Monday 02/01/2006 15:04"), story.String())
 	from, to := job.Period(due)

@@ -119,3 +119,15 @@ func TestExport(t *testing.T) {
 		t.Errorf("output:\n%s", out.String())
 	}
 }
+
+func TestBackupRefusesTheDatabaseItself(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	h.srv.SendText(parent, "/start")
+	h.expect(parent, "Anh/chị có đồng ý")
+	err := h.sys().run(context.Background(), []string{"backup", h.dbPath, "--config", h.cfgPath, "--db", h.dbPath})
+	h.stop()
+	if err == nil || !strings.Contains(err.Error(), "database itself") {
+		t.Errorf("backup over the live database: %v", err)
+	}
+}
