@@ -177,7 +177,24 @@ func (b *Bot) Sent() int64 { return b.sent.Load() }
 // Run polls and sends until ctx is cancelled. On cancel it stops polling,
 // finishes the batch in hand and the send in flight, and returns nil.
 func (b *Bot) Run(ctx context.Context) error {
-	b.setCommands()
+	// Requests in flight at shutdown get a few seconds to finish, not the
+	// client's minute: what does not go out stays queued.
+	reqCtx, cancelRequests := context.WithCancel(context.Background())
+	defer cancelRequests()
+	go func() {
+		<-ctx.Done()
+		t := time.NewTimer(shutdownGrace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancelRequests()
+		case <-reqCtx.Done():
+		}
+	}()
+	// Set once, before anything else sends: Run is called once per Bot.
+	b.api.Client = ctxDoer{reqCtx, b.api.Client.(*http.Client)}
+	// Staff menus are many calls; polling need not wait for them.
+	go b.setCommands()
 	if b.cfg.DeleteWebhook {
 		if _, err := b.api.Request(tgbotapi.DeleteWebhookConfig{}); err != nil {
 			b.log.Warn("delete the webhook", "err", b.clean(err))
@@ -316,6 +333,9 @@ func sleep(ctx context.Context, d time.Duration) bool {
 		return true
 	}
 }
+
+// shutdownGrace is how long a request in flight may take after shutdown.
+const shutdownGrace = 3 * time.Second
 
 // idleReset is how long a running poller waits without updates before it
 // polls from offset 0 again (Telegram renumbers after 7 quiet days).

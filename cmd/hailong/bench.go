@@ -34,6 +34,12 @@ func (s *system) benchCmd(ctx context.Context, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if c.db != "" {
+		return errors.New("bench fills a database of its own with thousands of made-up parents; it takes no --db")
+	}
+	if *parents < 1 || *rate < 100 || *seconds < 1 || *outbound < 2 {
+		return errors.New("bench: --parents ≥ 1, --rate ≥ 100, --seconds ≥ 1 and --outbound ≥ 2")
+	}
 	cfg, err := loadConfig(c.config)
 	if err != nil {
 		return err
@@ -44,9 +50,6 @@ func (s *system) benchCmd(ctx context.Context, args []string) error {
 	}
 	defer os.RemoveAll(dir)
 	cfg.Database = filepath.Join(dir, "bench.db")
-	if c.db != "" {
-		cfg.Database = c.db
-	}
 	srv := telegramtest.NewServer()
 	defer srv.Close()
 	eng, err := cfg.engine()
