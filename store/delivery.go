@@ -233,18 +233,26 @@ func (db *DB) Check() ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("check: %w", err)
 	}
-	for w := range waves {
-		agg, err := db.Aggregates(w)
-		if err != nil {
-			return nil, err
+	// Both tallies from one transaction: a bot applying batches meanwhile
+	// must not look like drift.
+	err = db.b.View(func(tx *bbolt.Tx) error {
+		for w := range waves {
+			agg, err := aggregates(tx, w)
+			if err != nil {
+				return err
+			}
+			re, err := recount(tx, w)
+			if err != nil {
+				return err
+			}
+			for _, d := range diffTally(agg, re) {
+				bad("wave %s: %s", w, d)
+			}
 		}
-		re, err := db.Recount(w)
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range diffTally(agg, re) {
-			bad("wave %s: %s", w, d)
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("check: %w", err)
 	}
 	return problems, nil
 }

@@ -664,18 +664,11 @@ func add(t Tally, school, qid, bucket string, n int) {
 
 // Aggregates reads the incremental aggregates of a wave.
 func (db *DB) Aggregates(wave string) (Tally, error) {
-	t := newTally()
-	prefix := []byte(wave + "\x00")
+	var t Tally
 	err := db.b.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bAggs).Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			parts := bytes.SplitN(k[len(prefix):], []byte{0}, 3)
-			if len(parts) != 3 || len(v) != 8 {
-				return fmt.Errorf("aggregate %q: %w", k, errCorrupt)
-			}
-			add(t, string(parts[0]), string(parts[1]), string(parts[2]), int(binary.BigEndian.Uint64(v)))
-		}
-		return nil
+		var err error
+		t, err = aggregates(tx, wave)
+		return err
 	})
 	if err != nil {
 		return Tally{}, fmt.Errorf("read aggregates of wave %s: %w", wave, err)
@@ -687,35 +680,52 @@ func (db *DB) Aggregates(wave string) (Tally, error) {
 // and the tally of those purged after the retention period; it must equal
 // Aggregates.
 func (db *DB) Recount(wave string) (Tally, error) {
-	t := newTally()
-	prefix := []byte(wave + "\x00")
+	var t Tally
 	err := db.b.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bResponses).Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			r, err := decodeResponse(k, v)
-			if err != nil {
-				return err
-			}
-			add(t, r.School, respondentsQ, "", 1)
-			for qid, bucket := range r.Buckets {
-				add(t, r.School, qid, bucket, 1)
-			}
-		}
-		// Responses purged after the retention period count as retired.
-		rc := tx.Bucket(bRetired).Cursor()
-		for k, v := rc.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = rc.Next() {
-			parts := bytes.SplitN(k[len(prefix):], []byte{0}, 3)
-			if len(parts) != 3 || len(v) != 8 {
-				return fmt.Errorf("retired count %q: %w", k, errCorrupt)
-			}
-			add(t, string(parts[0]), string(parts[1]), string(parts[2]), int(binary.BigEndian.Uint64(v)))
-		}
-		return nil
+		var err error
+		t, err = recount(tx, wave)
+		return err
 	})
 	if err != nil {
 		return Tally{}, fmt.Errorf("recount wave %s: %w", wave, err)
 	}
 	return t, nil
+}
+
+// counts adds up a bucket of aggregate-shaped keys under a wave's prefix.
+func counts(t Tally, b *bbolt.Bucket, prefix []byte) error {
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		parts := bytes.SplitN(k[len(prefix):], []byte{0}, 3)
+		if len(parts) != 3 || len(v) != 8 {
+			return fmt.Errorf("count %q: %w", k, errCorrupt)
+		}
+		add(t, string(parts[0]), string(parts[1]), string(parts[2]), int(binary.BigEndian.Uint64(v)))
+	}
+	return nil
+}
+
+func aggregates(tx *bbolt.Tx, wave string) (Tally, error) {
+	t := newTally()
+	return t, counts(t, tx.Bucket(bAggs), []byte(wave+"\x00"))
+}
+
+func recount(tx *bbolt.Tx, wave string) (Tally, error) {
+	t := newTally()
+	prefix := []byte(wave + "\x00")
+	c := tx.Bucket(bResponses).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		r, err := decodeResponse(k, v)
+		if err != nil {
+			return t, err
+		}
+		add(t, r.School, respondentsQ, "", 1)
+		for qid, bucket := range r.Buckets {
+			add(t, r.School, qid, bucket, 1)
+		}
+	}
+	// Responses purged after the retention period count as retired.
+	return t, counts(t, tx.Bucket(bRetired), prefix)
 }
 
 // Responses calls fn with every stored response of a wave.
