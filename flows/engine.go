@@ -24,6 +24,7 @@ type Engine struct {
 	categories     []Category
 	cal            Calendar
 	ackDays        int
+	info           Info
 	botUsername    atomic.Value // string; known only once the channel has asked
 }
 
@@ -55,6 +56,9 @@ type Settings struct {
 	// AckDays is the working days a school has to acknowledge a complaint;
 	// 0 means 1.
 	AckDays int
+	// Info is the information menu's content; empty parts take
+	// DefaultInfo's.
+	Info Info
 }
 
 // ConsentVersion identifies the wording of the consent notice; a parent's
@@ -101,7 +105,7 @@ func New(s Settings) (*Engine, error) {
 	return &Engine{
 		q: s.Questionnaire, dir: s.Directory, caps: s.ClassSizeCaps, expiry: s.SessionExpiry,
 		retention: s.RetentionMonths, loc: loc, consentVersion: ConsentVersion, owner: owner,
-		categories: cats, cal: cal, ackDays: ack,
+		categories: cats, cal: cal, ackDays: ack, info: withDefaults(s.Info),
 	}, nil
 }
 
@@ -457,6 +461,10 @@ func (t *turn) command() {
 		t.myComplaints()
 	case "khieunai", "tocao":
 		t.formal()
+	case "thongtin", "hoidap":
+		t.information()
+	case "duongdaynong", "hotline":
+		t.send(Reply{Text: t.hotline(), Buttons: [][]Button{{{Label: T("menu.back"), Data: "m:m"}}}})
 	case "dulieu":
 		t.myData()
 	case "xoadulieu":
@@ -525,12 +533,19 @@ func (t *turn) button() {
 	case "m:d":
 		t.myData()
 		return
+	case "m:i":
+		t.information()
+		return
 	case "m:x":
 		t.askErase()
 		return
 	}
 	if data == t.nonced("erase") {
 		t.eraseAll()
+		return
+	}
+	if strings.HasPrefix(data, "i:") {
+		t.infoPage(data)
 		return
 	}
 	if verb, arg, _ := strings.Cut(data, ":"); verb == "a" || verb == "f" {
@@ -829,7 +844,7 @@ func (t *turn) menuReply() Reply {
 		{{Label: label, Data: "m:s"}},
 		{{Label: T("menu.complaint"), Data: "m:p"}, {Label: T("menu.mine"), Data: "m:l"}},
 		{{Label: T("menu.school"), Data: "m:c"}, {Label: T("menu.data"), Data: "m:d"}},
-		{{Label: T("menu.help"), Data: "m:h"}},
+		{{Label: T("menu.info"), Data: "m:i"}, {Label: T("menu.help"), Data: "m:h"}},
 	}}
 }
 

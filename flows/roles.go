@@ -261,7 +261,7 @@ func (t *turn) auditTrail() {
 func Commands(r Role) [][2]string {
 	parent := [][2]string{
 		{"start", T("cmd.start")}, {"phananh", T("cmd.phananh")}, {"phananhcuatoi", T("cmd.phananhcuatoi")},
-		{"dulieu", T("cmd.dulieu")}, {"xoadulieu", T("cmd.xoadulieu")}, {"stop", T("cmd.stop")},
+		{"thongtin", T("cmd.thongtin")}, {"dulieu", T("cmd.dulieu")}, {"xoadulieu", T("cmd.xoadulieu")}, {"stop", T("cmd.stop")},
 		{"cancel", T("cmd.cancel")}, {"help", T("cmd.help")},
 	}
 	staff := [][2]string{{"danhsach", T("cmd.danhsach")}, {"baocao", T("cmd.baocao")}, {"xuat", T("cmd.xuat")}, {"cancel", T("cmd.cancel")}}

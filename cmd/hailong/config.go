@@ -49,6 +49,13 @@ type Config struct {
 		PurgeSchedule     string         `yaml:"purge_schedule"`
 		ClassSizeCaps     map[string]int `yaml:"class_size_caps"`
 	} `yaml:"survey"`
+	Info struct {
+		Hotline  []string `yaml:"hotline"`
+		Plan     string   `yaml:"plan"`
+		Policies string   `yaml:"policies"`
+		Services string   `yaml:"services"`
+		FAQ      []qaYAML `yaml:"faq"`
+	} `yaml:"info"`
 	Digest struct {
 		Schedule  string  `yaml:"schedule"`
 		FlagBelow float64 `yaml:"flag_below"`
@@ -86,6 +93,11 @@ type Config struct {
 	directory     *flows.Directory
 }
 
+type qaYAML struct {
+	Q string `yaml:"q"`
+	A string `yaml:"a"`
+}
+
 type categoryYAML struct {
 	ID     string `yaml:"id"`
 	Name   string `yaml:"name"`
@@ -95,6 +107,7 @@ type categoryYAML struct {
 
 func defaults() Config {
 	var c Config
+	c.Info.Hotline, c.Info.FAQ = []string{}, []qaYAML{}
 	c.Digest.Schedule = "0 7 * * 1"
 	c.Digest.FlagBelow = 70
 	c.Complaints.AckDays = 1
@@ -244,6 +257,19 @@ func (c *Config) resolve(dir string) error {
 			bad("complaints.holidays[%d] %q: want a date like 2027-01-01", i, h)
 		}
 	}
+	for i, qa := range c.Info.FAQ {
+		if strings.TrimSpace(qa.Q) == "" || strings.TrimSpace(qa.A) == "" {
+			bad("info.faq[%d]: both q and a are needed", i)
+		}
+		if len([]rune(qa.A)) > 3500 {
+			bad("info.faq[%d].a: longer than 3500 characters", i)
+		}
+	}
+	for name, text := range map[string]string{"plan": c.Info.Plan, "policies": c.Info.Policies, "services": c.Info.Services} {
+		if len([]rune(text)) > 3500 {
+			bad("info.%s: longer than 3500 characters (a Telegram message holds 4096)", name)
+		}
+	}
 	if _, err := cron.ParseStandard(c.Survey.PurgeSchedule); err != nil {
 		bad("survey.purge_schedule %q: %v", c.Survey.PurgeSchedule, err)
 	}
@@ -323,7 +349,16 @@ func (c *Config) engine() (*flows.Engine, error) {
 		SessionExpiry: c.Survey.SessionExpiry, RetentionMonths: c.Survey.RetentionMonths,
 		Location: c.loc, Owner: c.Owner,
 		Categories: c.categories(), Holidays: c.Complaints.Holidays, AckDays: c.Complaints.AckDays,
+		Info: c.info(),
 	})
+}
+
+func (c *Config) info() flows.Info {
+	i := flows.Info{Hotline: c.Info.Hotline, Plan: c.Info.Plan, Policies: c.Info.Policies, Services: c.Info.Services}
+	for _, qa := range c.Info.FAQ {
+		i.FAQ = append(i.FAQ, flows.QA{Q: qa.Q, A: qa.A})
+	}
+	return i
 }
 
 func (c *Config) categories() []flows.Category {

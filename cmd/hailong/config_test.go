@@ -35,6 +35,7 @@ func settings(c Config) map[string]any {
 		"survey.class_size_caps":              c.Survey.ClassSizeCaps,
 		"complaints.ack_days":                 c.Complaints.AckDays,
 		"digest.schedule":                     c.Digest.Schedule,
+		"info":                                c.Info,
 		"digest.flag_below":                   c.Digest.FlagBelow,
 		"complaints.check_schedule":           c.Complaints.CheckSchedule,
 		"complaints.categories":               c.Complaints.Categories,

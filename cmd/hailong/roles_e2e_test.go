@@ -142,3 +142,29 @@ func TestNoRawIDInDatabase(t *testing.T) {
 		}
 	}
 }
+
+// TestTextsShownAsTyped: a school's name and a parent's words with <, &
+// and * reach the chats exactly as written (messages are plain text).
+func TestTextsShownAsTyped(t *testing.T) {
+	h := newHarness(t)
+	cfg, _ := os.ReadFile(h.cfgPath)
+	cfg = bytes.Replace(cfg, []byte(`name: "Trường Tiểu học Trưng Vương"`), []byte(`name: "Trường <Hoa> & *Sen*"`), 1)
+	os.WriteFile(h.cfgPath, cfg, 0o600)
+	h.start()
+	h.meet()
+	p := telegramtest.User{ID: 5550401, FirstName: "A"}
+	text := "Lớp 3<b>A</b> & *cả* lớp bị ướt khi mưa, <script> chưa ai sửa."
+	code := h.fileComplaint(p, "Cơ sở vật chất", text, 0, "")
+	alert := h.expect(principalTV, code)
+	for _, want := range []string{"Trường <Hoa> & *Sen*", text} {
+		if !strings.Contains(alert.Text, want) {
+			t.Errorf("the alert does not show %q as typed:\n%s", want, alert.Text)
+		}
+	}
+	for _, c := range h.srv.Calls() {
+		if c.Params["parse_mode"] != "" {
+			t.Errorf("%s sent with parse_mode %q", c.Method, c.Params["parse_mode"])
+		}
+	}
+	h.stop()
+}

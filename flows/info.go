@@ -1,0 +1,126 @@
+package flows
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Info is what parents can read in the information menu (seed plan
+// III.2.d, IV.2.c): questions and answers about the indices, the office's
+// plan, policies, the hotline and the online public services.
+type Info struct {
+	FAQ      []QA
+	Plan     string
+	Policies string
+	Services string
+	Hotline  []string // "Phòng GDĐT …: 0277 …", one a line
+}
+
+// QA is one question and its answer.
+type QA struct{ Q, A string }
+
+// DefaultInfo is the information menu's content when the configuration
+// gives none.
+func DefaultInfo() Info {
+	return Info{
+		FAQ: []QA{
+			{"Chỉ số hài lòng là gì?", "Là tỷ lệ cha mẹ học sinh hài lòng (mức 4 hoặc 5 trên thang 5) với dịch vụ giáo dục công: tiếp cận dịch vụ, cơ sở vật chất, môi trường giáo dục, hoạt động giáo dục và kết quả giáo dục. Cơ quan quản lý giáo dục dùng chỉ số này để biết trường nào cần cải thiện điều gì."},
+			{"Các câu hỏi có/không trong khảo sát để làm gì?", "Đó là 9 chỉ số thành phần về giáo dục tiểu học công lập: lớp học kiên cố, nhà vệ sinh sạch, nước uống sạch, sĩ số lớp, không học ca ba, không ưu ái học thêm, phương pháp giảng dạy, giáo viên thông tin cho phụ huynh, công khai thu chi. Phòng GDĐT rà soát từng chỉ số ở mỗi trường."},
+			{"Ai biết tôi đã trả lời gì?", "Không ai. Câu trả lời được lưu theo một mã ẩn danh, không kèm tài khoản của anh/chị; nhà trường và Phòng GDĐT chỉ thấy số liệu tổng hợp, và không thấy tỷ lệ của nhóm dưới 5 người trả lời."},
+			{"Tôi có thể trả lời lại không?", "Có. Trong cùng một đợt khảo sát, lần trả lời sau thay cho lần trước."},
+			{"Phản ánh của tôi được xử lý thế nào?", "Hiệu trưởng nhận phản ánh ngay, tiếp nhận trong 1 ngày làm việc và giải quyết trong thời hạn của từng loại việc; quá hạn thì Phòng GDĐT được báo. Mỗi thay đổi em đều báo anh/chị, và anh/chị cho biết vấn đề đã được giải quyết chưa."},
+		},
+		Plan: "Kế hoạch cải thiện Chỉ số cải cách hành chính và Chỉ số hài lòng của người dân trong lĩnh vực giáo dục:\n" +
+			"• Tuyên truyền để cha mẹ học sinh hiểu các chỉ số và những việc nhà trường đang làm.\n" +
+			"• Rà soát 9 chỉ số thành phần ở từng trường; cải thiện cơ sở vật chất, nhà vệ sinh, nước uống.\n" +
+			"• Công khai thu, chi theo quy định; kiểm tra việc dạy thêm, học thêm.\n" +
+			"• Tăng cường liên hệ giữa nhà trường và cha mẹ học sinh; tiếp nhận, xử lý phản ánh, kiến nghị.\n" +
+			"• Khảo sát sự hài lòng của cha mẹ học sinh, so sánh hiệu quả với năm trước.",
+		Policies: "Chính sách hỗ trợ người học: miễn, giảm học phí; hỗ trợ chi phí học tập; hỗ trợ bữa ăn bán trú cho trẻ mầm non, học sinh phổ thông, người khuyết tật theo quy định hiện hành. Anh/chị hỏi nhà trường hoặc Phòng GDĐT về hồ sơ và thời hạn.",
+		Services: "Thủ tục hành chính về giáo dục (tuyển sinh, chuyển trường, văn bằng…) có thể nộp trực tuyến trên Cổng dịch vụ công quốc gia (dichvucong.gov.vn) hoặc cổng dịch vụ công của tỉnh, và nhận kết quả qua bưu chính công ích.",
+	}
+}
+
+const faqPerPage = 5
+
+// information shows the information menu.
+func (t *turn) information() {
+	t.send(Reply{Text: T("info.title"), Buttons: [][]Button{
+		{{Label: T("info.faq"), Data: "i:f:0"}},
+		{{Label: T("info.plan"), Data: "i:p"}, {Label: T("info.policies"), Data: "i:c"}},
+		{{Label: T("info.hotline"), Data: "i:h"}, {Label: T("info.services"), Data: "i:s"}},
+		{{Label: T("menu.back"), Data: "m:m"}},
+	}})
+}
+
+// infoPage answers an information button: "i:f:PAGE" lists questions,
+// "i:q:N" answers one, "i:p", "i:c", "i:h", "i:s" show a page.
+func (t *turn) infoPage(data string) {
+	info := t.e.info
+	back := []Button{{Label: T("info.back"), Data: "m:i"}}
+	parts := strings.Split(data, ":")
+	switch {
+	case len(parts) == 3 && parts[1] == "f":
+		page, _ := strconv.Atoi(parts[2])
+		pages := max(1, (len(info.FAQ)+faqPerPage-1)/faqPerPage)
+		page = min(max(page, 0), pages-1)
+		var rows [][]Button
+		for i := page * faqPerPage; i < min(len(info.FAQ), (page+1)*faqPerPage); i++ {
+			rows = append(rows, []Button{{Label: clip(info.FAQ[i].Q, 60), Data: "i:q:" + strconv.Itoa(i)}})
+		}
+		var nav []Button
+		if page > 0 {
+			nav = append(nav, Button{Label: T("school.prev"), Data: "i:f:" + strconv.Itoa(page-1)})
+		}
+		if page < pages-1 {
+			nav = append(nav, Button{Label: T("school.next"), Data: "i:f:" + strconv.Itoa(page+1)})
+		}
+		if len(nav) > 0 {
+			rows = append(rows, nav)
+		}
+		t.send(Reply{Text: T("info.faq.title", page+1, pages), Buttons: append(rows, back)})
+	case len(parts) == 3 && parts[1] == "q":
+		i, err := strconv.Atoi(parts[2])
+		if err != nil || i < 0 || i >= len(info.FAQ) {
+			t.stale()
+			return
+		}
+		t.send(Reply{Text: fmt.Sprintf("❓ %s\n\n%s", info.FAQ[i].Q, info.FAQ[i].A),
+			Buttons: [][]Button{{{Label: T("info.faq.back"), Data: "i:f:" + strconv.Itoa(i/faqPerPage)}}, back}})
+	case data == "i:p":
+		t.send(Reply{Text: "📄 " + info.Plan, Buttons: [][]Button{back}})
+	case data == "i:c":
+		t.send(Reply{Text: "💰 " + info.Policies, Buttons: [][]Button{back}})
+	case data == "i:s":
+		t.send(Reply{Text: "🌐 " + info.Services, Buttons: [][]Button{back}})
+	case data == "i:h":
+		t.send(Reply{Text: t.hotline(), Buttons: [][]Button{back}})
+	default:
+		t.stale()
+	}
+}
+
+func (t *turn) hotline() string {
+	if len(t.e.info.Hotline) == 0 {
+		return T("info.hotline.none")
+	}
+	return T("info.hotline.title") + "\n" + strings.Join(t.e.info.Hotline, "\n")
+}
+
+func withDefaults(i Info) Info {
+	d := DefaultInfo()
+	if len(i.FAQ) == 0 {
+		i.FAQ = d.FAQ
+	}
+	if i.Plan == "" {
+		i.Plan = d.Plan
+	}
+	if i.Policies == "" {
+		i.Policies = d.Policies
+	}
+	if i.Services == "" {
+		i.Services = d.Services
+	}
+	return i
+}
