@@ -27,6 +27,7 @@ type Config struct {
 	Admins   []string `yaml:"admins"`
 	Telegram struct {
 		APIEndpoint   string        `yaml:"api_endpoint"`
+		BotUsername   string        `yaml:"bot_username"`
 		PollTimeout   time.Duration `yaml:"poll_timeout"`
 		DeleteWebhook bool          `yaml:"delete_webhook"`
 		Flood         struct {

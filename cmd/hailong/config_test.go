@@ -22,6 +22,7 @@ func settings(c Config) map[string]any {
 		"telegram.api_endpoint":               c.Telegram.APIEndpoint,
 		"telegram.poll_timeout":               c.Telegram.PollTimeout,
 		"telegram.delete_webhook":             c.Telegram.DeleteWebhook,
+		"telegram.bot_username":               c.Telegram.BotUsername,
 		"telegram.flood":                      c.Telegram.Flood,
 		"telegram.limits.per_second":          c.Telegram.Limits.PerSecond,
 		"telegram.limits.per_chat_per_second": c.Telegram.Limits.PerChatPerSecond,

@@ -64,6 +64,7 @@ Usage:
   hailong backup FILE [--config FILE] [--db PATH]   a consistent copy of the database, also while the bot runs
   hailong check [--config FILE] [--db PATH]  verify the database's invariants
   hailong invite SCHOOL [--config FILE] [--db PATH]  a one-time invite binding a principal to a school
+  hailong posters --out DIR [--bot USERNAME] [--config FILE]  a printable QR poster per school (PNG) and one PDF
   hailong bench [--parents N] [--rate R] [--seconds S] [--outbound N]  measure the bot against the fake Telegram
   hailong export --out FILE [--from DAY] [--to DAY] [--format xlsx|csv] [--office ID] [--school CODE]
                                              the report of any days as a workbook or CSV
@@ -94,6 +95,8 @@ func (s *system) run(ctx context.Context, args []string) error {
 		return s.inviteCmd(rest)
 	case "bench":
 		return s.benchCmd(ctx, rest)
+	case "posters":
+		return s.postersCmd(rest)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(s.stdout, usage)
 		return nil

@@ -131,3 +131,24 @@ func TestBackupRefusesTheDatabaseItself(t *testing.T) {
 		t.Errorf("backup over the live database: %v", err)
 	}
 }
+
+// TestPosters: `hailong posters` writes a poster per school and the PDF,
+// with the bot's username asked of Telegram when not given.
+func TestPosters(t *testing.T) {
+	h := newHarness(t)
+	dir := t.TempDir()
+	var out syncBuffer
+	s := h.sys()
+	s.stdout = &out
+	if err := s.run(context.Background(), []string{"posters", "--config", h.cfgPath, "--out", dir}); err != nil {
+		t.Fatalf("posters: %v", err)
+	}
+	for _, f := range []string{"MN-HN.png", "TH-TV.png", "THCS-TD.png", "posters.pdf"} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	if !strings.Contains(out.String(), "https://t.me/hailong_test_bot?start=") {
+		t.Errorf("output: %s", out.String())
+	}
+}

@@ -1,0 +1,212 @@
+package posters
+
+import (
+	"bytes"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
+	"golang.org/x/text/unicode/norm"
+)
+
+const bot = "hailong_sadec_bot"
+
+var (
+	opts    = Options{BotUsername: bot, Office: "Phòng GDĐT thành phố Sa Đéc"}
+	schools = []School{
+		{Code: "TH-LTHG", Name: "Trường Tiểu học Lê Thị Hồng Gấm"},
+		{Code: "THCS-NMT", Name: "Trường THCS Nguyễn Minh Trí"},
+		{Code: "MN_HS", Name: "Trường Mầm non Hoa Sen thuộc Phường Tân Quy Đông, thành phố Sa Đéc, tỉnh Đồng Tháp (điểm chính và các điểm lẻ)"},
+	}
+)
+
+func TestLink(t *testing.T) {
+	if got, want := Link(bot, "TH-LTHG"), "https://t.me/hailong_sadec_bot?start=TH-LTHG"; got != want {
+		t.Errorf("Link = %q, want %q", got, want)
+	}
+	if got, want := Link("@"+bot, "x"), "https://t.me/hailong_sadec_bot?start=x"; got != want {
+		t.Errorf("Link with @ = %q, want %q", got, want)
+	}
+}
+
+// decodeQR reads the QR code back from a whole poster.
+func decodeQR(t *testing.T, img image.Image) string {
+	t.Helper()
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
+	if err != nil {
+		t.Fatalf("decoding the QR code: %v", err)
+	}
+	return res.GetText()
+}
+
+func TestPNG(t *testing.T) {
+	for _, s := range schools {
+		t.Run(s.Code, func(t *testing.T) {
+			t.Parallel()
+			b, err := PNG(s, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, err := png.Decode(bytes.NewReader(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, h := img.Bounds().Dx(), img.Bounds().Dy()
+			if r := float64(h) / float64(w); r < 1.41 || r > 1.42 || w < 1200 {
+				t.Errorf("size %dx%d: not A4 portrait (ratio %.3f)", w, h, r)
+			}
+			if !bytes.Contains(b[:64], []byte("pHYs")) {
+				t.Error("no pHYs chunk after IHDR")
+			}
+			if got, want := decodeQR(t, img), Link(bot, s.Code); got != want {
+				t.Errorf("QR code reads %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// pageRE matches a page object, not the page tree (/Type /Pages).
+var pageRE = regexp.MustCompile(`/Type /Page\b[^s]`)
+
+func TestPDF(t *testing.T) {
+	b, err := PDF(schools, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, []byte("%PDF")) {
+		t.Fatalf("does not start with %%PDF: %q", b[:min(len(b), 16)])
+	}
+	if n := len(pageRE.FindAll(b, -1)); n != len(schools) {
+		t.Errorf("%d pages, want %d", n, len(schools))
+	}
+	if n := bytes.Count(b, []byte("/Subtype /Image")); n != len(schools) {
+		t.Errorf("%d images, want one QR code per page (%d)", n, len(schools))
+	}
+}
+
+func TestWrite(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	paths, err := Write(dir, schools, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, s := range schools {
+		want = append(want, filepath.Join(dir, s.Code+".png"))
+	}
+	want = append(want, filepath.Join(dir, "posters.pdf"))
+	if strings.Join(paths, "\n") != strings.Join(want, "\n") {
+		t.Errorf("paths = %q, want %q", paths, want)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != len(want) {
+		t.Errorf("%d files in dir, want %d", len(entries), len(want))
+	}
+	for _, p := range want {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(p, ".png") && !bytes.HasPrefix(b, []byte("\x89PNG")) || strings.HasSuffix(p, ".pdf") && !bytes.HasPrefix(b, []byte("%PDF")) {
+			t.Errorf("%s: wrong header %q", p, b[:8])
+		}
+	}
+}
+
+func TestRejects(t *testing.T) {
+	cases := []struct {
+		name string
+		s    []School
+		o    Options
+	}{
+		{"no bot", schools[:1], Options{}},
+		{"bad bot", schools[:1], Options{BotUsername: "a b c d e"}},
+		{"code with slash", []School{{Code: "../x", Name: "Trường A"}}, opts},
+		{"code with space", []School{{Code: "TH 1", Name: "Trường A"}}, opts},
+		{"no name", []School{{Code: "TH1", Name: "  "}}, opts},
+		{"twice", []School{{Code: "th1", Name: "A"}, {Code: "TH1", Name: "B"}}, opts},
+		{"no glyph", []School{{Code: "TH1", Name: "Trường 学校"}}, opts},
+		{"none", nil, opts},
+	}
+	for _, c := range cases {
+		if _, err := PDF(c.s, c.o); err == nil {
+			t.Errorf("%s: PDF: no error", c.name)
+		}
+		if _, err := Write(t.TempDir(), c.s, c.o); err == nil {
+			t.Errorf("%s: Write: no error", c.name)
+		}
+	}
+}
+
+// Every Vietnamese letter, and names typed with combining marks (NFD), are
+// printable in the poster fonts.
+func TestVietnameseCoverage(t *testing.T) {
+	fs, err := loadFonts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	letters := "aàáảãạăằắẳẵặâầấẩẫậbcdđeèéẻẽẹêềếểễệghiìíỉĩịklmnoòóỏõọôồốổỗộơờớởỡợpqrstuùúủũụưừứửữựvxyỳýỷỹỵ"
+	all := letters + strings.ToUpper(letters)
+	if r, ok := fs.covers(all); !ok {
+		t.Errorf("no glyph for %q", r)
+	}
+	nfd := norm.NFD.String("Trường Tiểu học Lê Thị Hồng Gấm")
+	s, _, err := check(School{Code: "X", Name: nfd}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Name != "Trường Tiểu học Lê Thị Hồng Gấm" {
+		t.Errorf("name not normalised to NFC: %q", s.Name)
+	}
+}
+
+// Long names wrap onto several lines and all text stays inside the page.
+func TestLayoutFits(t *testing.T) {
+	fs, err := loadFonts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newRaster(fs)
+	long := School{Code: strings.Repeat("A", 64), Name: strings.Repeat("Trường Tiểu học Nguyễn Thị Minh Khai ", 3)}
+	for _, s := range append(schools, long) {
+		s, o, err := check(s, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ops := layout(s, o, c.width)
+		nameLines := 0
+		for _, op := range ops {
+			if op.kind == opText && op.st.col == navy {
+				nameLines++
+			}
+			var w float64
+			if op.kind == opText {
+				w = c.width(op.text, op.st)
+			} else {
+				w = op.w
+			}
+			if op.x < -0.01 || op.x+w > pageW+0.01 || op.y < 0 || op.y > pageH-5 {
+				t.Errorf("%s: %v %q out of the page: x %.1f..%.1f y %.1f", s.Code, op.kind, op.text, op.x, op.x+w, op.y)
+			}
+			if op.kind == opQR && op.w < 70 {
+				t.Errorf("%s: QR only %.0f mm", s.Code, op.w)
+			}
+		}
+		if s.Code != "TH-LTHG" && s.Code != "THCS-NMT" && nameLines < 2 {
+			t.Errorf("%s: long name on %d line(s)", s.Code, nameLines)
+		}
+	}
+}
