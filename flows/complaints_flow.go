@@ -624,7 +624,10 @@ func (t *turn) staffAction(schools []string, action string) {
 		t.send(Reply{Text: t.e.card(c, T("c.alert.view"))})
 		return
 	}
-	t.audit(verb, c.Code())
+	switch verb {
+	case "ack", "reply", "refer", "done", "dup":
+		t.audit(verb, c.Code())
+	}
 	switch verb {
 	case "ack":
 		if c.Status == StatusNew {

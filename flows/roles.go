@@ -177,12 +177,18 @@ func (t *turn) redeem(code string) {
 	}
 	inv.Used = true
 	t.invites = append(t.invites, *inv)
+	wider := t.who.Role > RolePrincipal
 	t.bind = &Principal{ID: t.who.ID, School: sc.Code, Name: t.env.Name, Since: t.in.Now, Issuer: inv.Issuer}
 	no := false
 	t.optOut = &no // alerts must reach them, whatever they said as a parent
-	t.who.Role, t.who.Schools = RolePrincipal, append(t.who.Schools, sc.Code)
+	if !wider {
+		t.who.Role = RolePrincipal
+	}
+	t.who.Schools = append(t.who.Schools, sc.Code)
 	t.audit("redeem", sc.Code)
-	t.menuFor(t.who.ID, RolePrincipal)
+	if !wider {
+		t.menuFor(t.who.ID, RolePrincipal) // an admin or office keeps their wider menu
+	}
 	t.s = &Session{Staff: true}
 	t.changed = true
 	t.say(T("invite.bound", sc.Name))
@@ -343,5 +349,6 @@ func (boundLookup) GroupTold(string) bool                  { return false }
 // menuFor queues the command menu of a role for a user's private chat.
 func (t *turn) menuFor(id string, r Role) {
 	ch, user, _ := strings.Cut(id, ":")
-	t.out = append(t.out, Outgoing{Kind: OutMenu, Channel: ch, Chat: user, Reply: Reply{Text: r.String()}, Created: t.in.Now})
+	t.out = append(t.out, Outgoing{Kind: OutMenu, Channel: ch, Chat: user, Reply: Reply{Text: r.String()},
+		Priority: PriorityInteractive, Created: t.in.Now})
 }

@@ -42,6 +42,9 @@ func (s *system) chatCmd(ctx context.Context, args []string) error {
 				return
 			}
 		}
+		if err := sc.Err(); err != nil {
+			fmt.Fprintln(s.stderr, "hailong chat: reading the terminal:", err)
+		}
 	}()
 	for {
 		fmt.Fprint(s.stdout, "> ")
