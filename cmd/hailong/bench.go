@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -154,8 +156,9 @@ func (s *system) benchCmd(ctx context.Context, args []string) error {
 	}
 
 	var botRSS int64
+	var botHeap int
 	if *rssParents > 0 {
-		if botRSS, err = s.benchRSS(ctx, cfg, eng, *rssParents); err != nil {
+		if botRSS, botHeap, err = s.benchRSS(ctx, cfg, eng, *rssParents); err != nil {
 			return err
 		}
 	}
@@ -175,7 +178,7 @@ func (s *system) benchCmd(ctx context.Context, args []string) error {
 	fmt.Fprintf(tw, "outbound to %d distinct chats, Telegram's limits enforced\t%.1f messages/s, %d refused with 429\n", *outbound, outRate, violations)
 	fmt.Fprintf(tw, "peak RSS of this process (bot, fake Telegram and load together)\t%d MB\n", ru.Maxrss/1024)
 	if botRSS > 0 {
-		fmt.Fprintf(tw, "peak RSS of `hailong run` alone, %d parents' surveys\t%d MB\n", *rssParents, botRSS/1024)
+		fmt.Fprintf(tw, "peak RSS of `hailong run` alone, %d parents' surveys\t%d MB (largest Go heap %d MB)\n", *rssParents, botRSS/1024, botHeap)
 	}
 	return tw.Flush()
 }
@@ -267,14 +270,14 @@ func (s *system) benchOutbound(ctx context.Context, cfg *Config, eng *flows.Engi
 // benchRSS runs `hailong run` as a process of its own against the fake on
 // loopback, plays n parents' surveys through it, stops it, and returns its
 // peak resident set in KB.
-func (s *system) benchRSS(ctx context.Context, cfg *Config, eng *flows.Engine, n int) (int64, error) {
+func (s *system) benchRSS(ctx context.Context, cfg *Config, eng *flows.Engine, n int) (rssKB int64, heapMB int, err error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	dir, err := os.MkdirTemp("", "hailong-bench-rss")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer os.RemoveAll(dir)
 	srv := telegramtest.NewServer()
@@ -284,7 +287,7 @@ func (s *system) benchRSS(ctx context.Context, cfg *Config, eng *flows.Engine, n
 		fmt.Sprintf("api_endpoint: %q", srv.Endpoint()), 1)
 	cfgText = strings.Replace(cfgText, "    updates: 20\n", "    updates: 1000000\n", 1)
 	if err := os.WriteFile(conf, []byte(cfgText), 0o600); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	total := 0
 	for i := range n {
@@ -295,20 +298,36 @@ func (s *system) benchRSS(ctx context.Context, cfg *Config, eng *flows.Engine, n
 		}
 	}
 	cmd := exec.CommandContext(ctx, exe, "run", "--config", conf, "--db", filepath.Join(dir, "run.db"))
-	cmd.Env = append(os.Environ(), "TELEGRAM_BOT_TOKEN="+telegramtest.Token, "HAILONG_SECRET=bench-secret-0123456789abcdef")
+	cmd.Env = append(os.Environ(), "TELEGRAM_BOT_TOKEN="+telegramtest.Token, "HAILONG_SECRET=bench-secret-0123456789abcdef",
+		"GODEBUG=gctrace=1") // the collector's trace tells the Go heap from the rest of the resident set
+	var trace bytes.Buffer
+	cmd.Stderr = &trace
 	if err := cmd.Start(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	// Every update confirmed means every one was committed.
 	srv.Wait(10*time.Minute, func() bool { return srv.Pending() == 0 && len(srv.Calls()) > total/50 })
 	time.Sleep(2 * time.Second) // let it send for a while, as it would
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
-		return 0, fmt.Errorf("hailong run: %w", err)
+		return 0, 0, fmt.Errorf("hailong run: %w", err)
 	}
 	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	if !ok {
-		return 0, errors.New("no resource usage for the child")
+		return 0, 0, errors.New("no resource usage for the child")
 	}
-	return ru.Maxrss, nil
+	return ru.Maxrss, peakHeap(trace.String()), nil
+}
+
+var gcLine = regexp.MustCompile(`(\d+)->(\d+)->(\d+) MB`)
+
+// peakHeap is the largest Go heap (MB, before collection) in a gctrace.
+func peakHeap(trace string) int {
+	peak := 0
+	for _, m := range gcLine.FindAllStringSubmatch(trace, -1) {
+		if n, _ := strconv.Atoi(m[1]); n > peak {
+			peak = n
+		}
+	}
+	return peak
 }
