@@ -2,6 +2,7 @@ package flows
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -114,14 +115,7 @@ func (c *Complaint) Code() string { return ComplaintCode(c.ID) }
 // ComplaintCode formats a complaint id as its ticket code.
 func ComplaintCode(id uint64) string { return fmt.Sprintf("PA-%06d", id) }
 
-func (c *Complaint) escalated(which string) bool {
-	for _, e := range c.Escalated {
-		if e == which {
-			return true
-		}
-	}
-	return false
-}
+func (c *Complaint) escalated(which string) bool { return slices.Contains(c.Escalated, which) }
 
 func (c *Complaint) log(at time.Time, actor, action, note string) {
 	c.History = append(c.History, Event{At: at, Actor: actor, Action: action, Note: note})

@@ -322,14 +322,10 @@ func actions(c *Complaint) [][]Button {
 func (e *Engine) staffAddresses(c *Complaint, office bool, look Lookup) []Address {
 	out := e.PrincipalAddresses(c.School, look.Principals(c.School))
 	if office {
-		out = append(out, e.officeAddresses(c.Office)...)
+		out = append(out, e.OfficeAddresses(c.Office)...)
 	}
 	return out
 }
-
-// OfficeAddresses are where an office's digests and escalations go: its
-// chat, or its staff when it has none.
-func (e *Engine) OfficeAddresses(id string) []Address { return e.officeAddresses(id) }
 
 // PrincipalAddresses are the chats of a school's principals: those in
 // the configuration and those bound by invites.
@@ -350,8 +346,9 @@ func (e *Engine) PrincipalAddresses(school string, bound []Principal) []Address 
 	return dedupe(out)
 }
 
-// officeAddresses is the office chat, or its staff when it has none.
-func (e *Engine) officeAddresses(id string) []Address {
+// OfficeAddresses are where an office's alerts, escalations and digests
+// go: its chat, or its staff when it has none.
+func (e *Engine) OfficeAddresses(id string) []Address {
 	o, ok := e.dir.Office(id)
 	if !ok {
 		return nil
@@ -524,7 +521,7 @@ func (t *turn) followup(arg string) {
 	c.log(now, "parent", "reopened", "")
 	t.save(c)
 	t.send(Reply{Text: T("c.reopened.parent", c.Code(), t.e.deadline(c.ResolveDue))})
-	t.out = append(t.out, t.e.alertTo(append(t.e.officeAddresses(c.Office), t.e.staffAddresses(c, false, t.look)...), c, T("c.alert.reopened"), now)...)
+	t.out = append(t.out, t.e.alertTo(append(t.e.OfficeAddresses(c.Office), t.e.staffAddresses(c, false, t.look)...), c, T("c.alert.reopened"), now)...)
 }
 
 // formal explains that a formal khiếu nại or tố cáo has its own channel.
@@ -538,6 +535,10 @@ func (t *turn) staff(schools []string) {
 	in := t.in
 	if t.s == nil {
 		t.s = &Session{}
+	}
+	if (t.s.Step == StepStaffReply || t.s.Step == StepStaffRefer) && t.e.expiry > 0 && in.Now.Sub(t.s.Updated) > t.e.expiry {
+		// A reply started days ago must not take whatever is typed now.
+		t.s.Step, t.s.Target = StepMenu, 0
 	}
 	t.s.Staff = true
 	t.changed = true
@@ -607,8 +608,7 @@ func (t *turn) staffAction(schools []string, action string) {
 	id, err := strconv.ParseUint(idStr, 10, 64)
 	c, ok := t.look.Complaint(id)
 	if err != nil || !ok || !slices.Contains(schools, c.School) {
-		t.notice = T("staff.denied")
-		t.say(T("staff.denied"))
+		t.deny("staff.denied")
 		return
 	}
 	c = c.clone()
@@ -684,8 +684,7 @@ func (t *turn) staffAction(schools []string, action string) {
 		t.send(Reply{Text: t.e.card(c, T("c.alert.view"))})
 		t.tell(c, Reply{Text: T("c.told.duplicate", c.Code())})
 	default:
-		t.notice = T("staff.denied")
-		t.say(T("staff.denied"))
+		t.deny("staff.denied")
 	}
 }
 
@@ -696,7 +695,7 @@ func (t *turn) staffText(schools []string, text string) {
 	step := t.s.Step
 	t.s.Step, t.s.Target = StepMenu, 0
 	if !ok || !slices.Contains(schools, c.School) {
-		t.say(T("staff.denied"))
+		t.deny("staff.denied")
 		return
 	}
 	if !c.Status.Open() {
@@ -762,7 +761,7 @@ func (e *Engine) Sweep(c *Complaint, now time.Time) (*Complaint, []Outgoing) {
 	c = c.clone()
 	c.Escalated = append(c.Escalated, which)
 	c.log(now, "system", "escalated:"+which, "")
-	return c, e.alertTo(e.officeAddresses(c.Office), c, headline, now)
+	return c, e.alertTo(e.OfficeAddresses(c.Office), c, headline, now)
 }
 
 func (e *Engine) when(t time.Time) string { return t.In(e.loc).Format("15:04 02/01/2006") }

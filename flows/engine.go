@@ -257,6 +257,14 @@ type turn struct {
 
 func (t *turn) say(text string) { t.replies = append(t.replies, Reply{Text: text}) }
 
+// deny refuses an action: as the button's notice too when it was a press.
+func (t *turn) deny(key msg) {
+	if t.in.Kind == KindButton {
+		t.notice = T(key)
+	}
+	t.say(T(key))
+}
+
 func (t *turn) send(r Reply) {
 	// A reply to a button press replaces the message the button was on.
 	if t.in.Kind == KindButton && len(t.replies) == 0 {
@@ -295,17 +303,12 @@ func (t *turn) run() {
 		return
 	}
 	if t.who.Role > RoleParent {
-		if t.s != nil && (t.s.Step == StepStaffReply || t.s.Step == StepStaffRefer) && t.e.expiry > 0 && in.Now.Sub(t.s.Updated) > t.e.expiry {
-			// A reply started days ago must not take whatever is typed now.
-			t.s.Step, t.s.Target = StepMenu, 0
-		}
 		t.staff(t.who.Schools)
 		return
 	}
 	if in.Kind == KindButton && (strings.HasPrefix(in.Data, "k:") || strings.HasPrefix(in.Data, "rv:")) {
 		// A staff button pressed by someone who is not (or no longer) staff.
-		t.notice = T("staff.denied")
-		t.say(T("staff.denied"))
+		t.deny("staff.denied")
 		return
 	}
 	// "dừng" stops; folding would also stop "Đúng" (yes), so the
@@ -734,10 +737,7 @@ func (t *turn) typed(q *Question) {
 		}
 		t.answer(q, strconv.Itoa(n))
 	case Text:
-		limit := q.MaxLen
-		if limit == 0 {
-			limit = 1000
-		}
+		limit := q.textLimit()
 		if n := utf8.RuneCountInString(text); n > limit {
 			t.reprompt(T("text.long", n, limit))
 			return
@@ -1078,11 +1078,7 @@ func (t *turn) questionReply() Reply {
 			text += " ✓ " + prev
 		}
 	case Text:
-		limit := q.MaxLen
-		if limit == 0 {
-			limit = 1000
-		}
-		text += T("question.text", limit)
+		text += T("question.text", q.textLimit())
 	}
 	var nav []Button
 	if t.s.Q > 0 {

@@ -162,6 +162,14 @@ func (q *Question) Judge(value string, capacity int) Verdict {
 	return Bad
 }
 
+// textLimit is the longest answer a Text question takes.
+func (q *Question) textLimit() int {
+	if q.MaxLen == 0 {
+		return 1000
+	}
+	return q.MaxLen
+}
+
 // Questionnaire is the ordered list of questions.
 type Questionnaire struct {
 	Questions []Question

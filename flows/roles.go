@@ -138,7 +138,7 @@ func (t *turn) invite() {
 		return
 	}
 	if !t.who.mayInvite(sc) || t.who.Group {
-		t.say(T("denied"))
+		t.deny("denied")
 		return
 	}
 	if len(t.env.Random) < 8 {
@@ -198,7 +198,7 @@ func (t *turn) redeem(code string) {
 // principals lists the principals an admin or office may revoke.
 func (t *turn) principals() {
 	if t.who.Role < RoleOffice || t.who.Group {
-		t.say(T("denied"))
+		t.deny("denied")
 		return
 	}
 	var b strings.Builder
@@ -233,8 +233,7 @@ func (t *turn) revoke(id string) {
 	school, ok := t.look.PrincipalOf(id)
 	sc, found := t.e.dir.School(school)
 	if !ok || !found || t.who.Group || !t.who.mayInvite(sc) {
-		t.notice = T("denied")
-		t.say(T("denied"))
+		t.deny("denied")
 		return
 	}
 	t.unbind = id
@@ -247,7 +246,7 @@ func (t *turn) revoke(id string) {
 // auditTrail shows an admin the latest staff actions.
 func (t *turn) auditTrail() {
 	if t.who.Role != RoleAdmin {
-		t.say(T("denied"))
+		t.deny("denied")
 		return
 	}
 	entries := t.look.Audit(30)

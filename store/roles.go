@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -292,19 +291,11 @@ func (db *DB) Purge(cutoff time.Time) (int, error) {
 
 // retire moves a purged response's counts to the retired tally.
 func (w *writer) retire(r *flows.Response) error {
-	b := w.tx.Bucket(bRetired)
-	bump := func(k []byte) error {
-		var n uint64
-		if v := b.Get(k); len(v) == 8 {
-			n = binary.BigEndian.Uint64(v)
-		}
-		return b.Put(k, u64(n+1))
-	}
-	if err := bump(aggKey(r.Wave, r.School, respondentsQ, "")); err != nil {
+	if err := w.addTo(bRetired, aggKey(r.Wave, r.School, respondentsQ, ""), 1); err != nil {
 		return err
 	}
 	for qid, bucket := range r.Buckets {
-		if err := bump(aggKey(r.Wave, r.School, qid, bucket)); err != nil {
+		if err := w.addTo(bRetired, aggKey(r.Wave, r.School, qid, bucket), 1); err != nil {
 			return err
 		}
 	}

@@ -434,15 +434,18 @@ func (w *writer) count(r *flows.Response, delta int64) error {
 	return nil
 }
 
-func (w *writer) add(k []byte, delta int64) error {
-	b := w.tx.Bucket(bAggs)
+func (w *writer) add(k []byte, delta int64) error { return w.addTo(bAggs, k, delta) }
+
+// addTo moves a big-endian counter of a bucket by delta, deleting it at 0.
+func (w *writer) addTo(bucket, k []byte, delta int64) error {
+	b := w.tx.Bucket(bucket)
 	var n int64
 	if v := b.Get(k); len(v) == 8 {
 		n = int64(binary.BigEndian.Uint64(v))
 	}
 	n += delta
 	if n < 0 {
-		return fmt.Errorf("aggregate %q would go negative", k)
+		return fmt.Errorf("count %q in %s would go negative", k, bucket)
 	}
 	if n == 0 {
 		return b.Delete(k)
