@@ -1,7 +1,9 @@
 package store
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -71,5 +73,18 @@ func TestSessionCodecRoundTrip(t *testing.T) {
 			got.OptOut != s.OptOut || got.Step != s.Step || got.Q != s.Q || len(got.Done) != len(s.Done) || !reflect.DeepEqual(got.Answers, s.Answers) {
 			t.Errorf("round trip:\n got %+v\nwant %+v", got, s)
 		}
+	}
+}
+
+func TestReaderVarintMatchesBinary(t *testing.T) {
+	for _, v := range []int64{0, 1, -1, 63, -64, 1 << 40, -(1 << 40), math.MaxInt64, math.MinInt64, -86400 * 365 * 100} {
+		r := reader{b: binary.AppendVarint(nil, v)}
+		if got := r.varint(); got != v || r.err != nil || len(r.b) != 0 {
+			t.Errorf("varint(%d) = %d, %v, %d bytes left", v, got, r.err, len(r.b))
+		}
+	}
+	r := reader{b: []byte{0x80}}
+	if r.varint(); r.err == nil {
+		t.Error("a truncated varint reads without error")
 	}
 }
