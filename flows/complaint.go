@@ -11,13 +11,14 @@ import (
 type Category struct {
 	ID     string
 	Name   string
-	Days   int  // working days to resolve
-	Urgent bool // the office chat is alerted at once, not only the principal
+	Days   int             // working days to resolve
+	Urgent bool            // the office chat is alerted at once, not only the principal
+	Tr     map[Lang]string // the name in other languages than Vietnamese
 }
 
 // DefaultCategories are the categories of PRODUCT.md.
 func DefaultCategories() []Category {
-	return []Category{
+	cats := []Category{
 		{ID: "csvc", Name: "Cơ sở vật chất", Days: 10},
 		{ID: "siso", Name: "Sĩ số, ca học", Days: 10},
 		{ID: "daythem", Name: "Dạy thêm, học thêm", Days: 10},
@@ -28,6 +29,10 @@ func DefaultCategories() []Category {
 		{ID: "thutuc", Name: "Thủ tục hành chính (tuyển sinh, chuyển trường)", Days: 10},
 		{ID: "khac", Name: "Khác", Days: 10},
 	}
+	for i := range cats {
+		cats[i].Tr = map[Lang]string{English: categoryNamesEn[cats[i].ID]}
+	}
+	return cats
 }
 
 // Status is where a complaint stands.
@@ -47,23 +52,7 @@ const (
 func (s Status) Open() bool { return s == StatusNew || s == StatusAcked || s == StatusWorking }
 
 // Name is the status as parents and staff read it.
-func (s Status) Name() string {
-	switch s {
-	case StatusNew:
-		return "Mới"
-	case StatusAcked:
-		return "Đã tiếp nhận"
-	case StatusWorking:
-		return "Đang xử lý"
-	case StatusResolved:
-		return "Đã giải quyết"
-	case StatusReferred:
-		return "Không thuộc thẩm quyền"
-	case StatusDuplicate:
-		return "Trùng"
-	}
-	return string(s)
-}
+func (s Status) Name() string { return s.NameIn(Vietnamese) }
 
 // Address is where a party of a complaint is reached.
 type Address struct {
@@ -90,6 +79,9 @@ type Complaint struct {
 
 	Anonymous bool   `json:"anonymous"`
 	Phone     string `json:"phone,omitempty"`
+	// Lang is the language the parent reads; what they are told of the
+	// complaint is written in it.
+	Lang Lang `json:"lang,omitempty"`
 	// Reporter is where the parent is told of every change; the bot alone
 	// keeps it. ReporterKey ties the complaint to the parent's session.
 	Reporter    Address `json:"reporter"`
@@ -206,6 +198,9 @@ type Lookup interface {
 	// GroupTold reports whether a group chat ("channel:chat") that is no
 	// office's was already told the bot works in private chats.
 	GroupTold(id string) bool
+	// Audience counts the parents who have used the bot for any of the
+	// schools: those an announcement to them would reach.
+	Audience(schools []string) int
 }
 
 // NoRecords is a Lookup with nothing stored, for tools and tests.
@@ -240,3 +235,6 @@ func (*NoRecords) Audit(int) []AuditEntry { return nil }
 
 // GroupTold implements Lookup.
 func (*NoRecords) GroupTold(string) bool { return false }
+
+// Audience implements Lookup.
+func (*NoRecords) Audience([]string) int { return 0 }

@@ -38,10 +38,10 @@ func (t *turn) startComplaint() {
 func (t *turn) categoryReply() Reply {
 	var rows [][]Button
 	for _, c := range t.e.categories {
-		rows = append(rows, []Button{{Label: c.Name, Data: t.nonced("c:" + c.ID)}})
+		rows = append(rows, []Button{{Label: c.NameIn(t.lang()), Data: t.nonced("c:" + c.ID)}})
 	}
-	rows = append(rows, []Button{{Label: T("c.formal.button"), Data: "m:f"}}, []Button{{Label: T("c.cancel"), Data: t.nonced("cancel")}})
-	return Reply{Text: T("c.category"), Buttons: rows}
+	rows = append(rows, []Button{{Label: t.T("c.formal.button"), Data: "m:f"}}, []Button{{Label: t.T("c.cancel"), Data: t.nonced("cancel")}})
+	return Reply{Text: t.T("c.category"), Buttons: rows}
 }
 
 // complaintSchool asks to confirm the known school, or to pick one.
@@ -50,8 +50,8 @@ func (t *turn) complaintSchool() {
 		t.s.Step = StepCText
 		t.moved()
 		p := t.promptReply()
-		p.Text = T("c.school", sc.Name) + "\n\n" + p.Text
-		p.Buttons = append([][]Button{{{Label: T("c.school.other"), Data: t.nonced("cs")}}}, p.Buttons...)
+		p.Text = t.T("c.school", sc.Name) + "\n\n" + p.Text
+		p.Buttons = append([][]Button{{{Label: t.T("c.school.other"), Data: t.nonced("cs")}}}, p.Buttons...)
 		t.send(p)
 		return
 	}
@@ -76,7 +76,7 @@ func (t *turn) complaintAct(verb, arg string) bool {
 		hide := s.Step == StepCContact
 		s.reset()
 		t.moved()
-		t.send(Reply{Text: T("c.cancelled"), HideKeyboard: hide})
+		t.send(Reply{Text: t.T("c.cancelled"), HideKeyboard: hide})
 		t.replies = append(t.replies, t.menuReply())
 	case verb == "c" && s.Step == StepCategory:
 		if _, ok := t.e.category(arg); !ok {
@@ -105,7 +105,7 @@ func (t *turn) complaintAct(verb, arg string) bool {
 }
 
 func (t *turn) complaintTextReply() Reply {
-	return Reply{Text: T("c.text", MinComplaintText, MaxComplaintText), Buttons: [][]Button{{{Label: T("c.cancel"), Data: t.nonced("cancel")}}}, Typed: true}
+	return Reply{Text: t.T("c.text", MinComplaintText, MaxComplaintText), Buttons: [][]Button{{{Label: t.T("c.cancel"), Data: t.nonced("cancel")}}}, Typed: true}
 }
 
 // complaintText takes the description, from a text or a photo's caption.
@@ -118,15 +118,15 @@ func (t *turn) complaintText(text, photo string) {
 			t.s.Draft.Photos = append(t.s.Draft.Photos, photo)
 			t.moved()
 		}
-		t.reprompt(T("c.text.photo"))
+		t.reprompt(t.T("c.text.photo"))
 		return
 	}
 	if n < MinComplaintText {
-		t.reprompt(T("c.text.short", n, MinComplaintText))
+		t.reprompt(t.T("c.text.short", n, MinComplaintText))
 		return
 	}
 	if n > MaxComplaintText {
-		t.reprompt(T("c.text.long", n, MaxComplaintText))
+		t.reprompt(t.T("c.text.long", n, MaxComplaintText))
 		return
 	}
 	t.s.Draft.Text = text
@@ -140,17 +140,17 @@ func (t *turn) complaintText(text, photo string) {
 
 func (t *turn) photosReply() Reply {
 	n := len(t.s.Draft.Photos)
-	label := T("c.photos.none")
+	label := t.T("c.photos.none")
 	if n > 0 {
-		label = T("c.photos.done", n)
+		label = t.T("c.photos.done", n)
 	}
-	return Reply{Text: T("c.photos", MaxPhotos), Buttons: [][]Button{{{Label: label, Data: t.nonced("done")}}, {{Label: T("c.cancel"), Data: t.nonced("cancel")}}}}
+	return Reply{Text: t.T("c.photos", MaxPhotos), Buttons: [][]Button{{{Label: label, Data: t.nonced("done")}}, {{Label: t.T("c.cancel"), Data: t.nonced("cancel")}}}}
 }
 
 func (t *turn) addPhoto(photo, caption string) {
 	d := t.s.Draft
 	if len(d.Photos) >= MaxPhotos {
-		t.reprompt(T("c.photos.full", MaxPhotos))
+		t.reprompt(t.T("c.photos.full", MaxPhotos))
 		return
 	}
 	d.Photos = append(d.Photos, photo)
@@ -162,7 +162,7 @@ func (t *turn) addPhoto(photo, caption string) {
 		t.askContact()
 		return
 	}
-	t.reprompt(T("c.photos.got", len(d.Photos)))
+	t.reprompt(t.T("c.photos.got", len(d.Photos)))
 }
 
 func (t *turn) askContact() {
@@ -172,7 +172,7 @@ func (t *turn) askContact() {
 }
 
 func (t *turn) contactReply() Reply {
-	return Reply{Text: T("c.contact"), Buttons: [][]Button{{{Label: T("c.anonymous"), Data: t.nonced("anon")}}, {{Label: T("c.cancel"), Data: t.nonced("cancel")}}}, AskContact: T("c.share.phone")}
+	return Reply{Text: t.T("c.contact"), Buttons: [][]Button{{{Label: t.T("c.anonymous"), Data: t.nonced("anon")}}, {{Label: t.T("c.cancel"), Data: t.nonced("cancel")}}}, AskContact: t.T("c.share.phone")}
 }
 
 var phoneRe = regexp.MustCompile(`^\+?[0-9]{9,15}$`)
@@ -181,7 +181,7 @@ var phoneRe = regexp.MustCompile(`^\+?[0-9]{9,15}$`)
 func (t *turn) contact() {
 	in := t.in
 	if in.ContactUser != t.env.User {
-		t.reprompt(T("c.contact.other"))
+		t.reprompt(t.T("c.contact.other"))
 		return
 	}
 	phone := strings.Map(func(r rune) rune {
@@ -191,7 +191,7 @@ func (t *turn) contact() {
 		return r
 	}, in.Phone)
 	if !phoneRe.MatchString(phone) {
-		t.reprompt(T("c.contact.bad"))
+		t.reprompt(t.T("c.contact.bad"))
 		return
 	}
 	t.s.Draft.Anonymous, t.s.Draft.Phone = false, phone
@@ -204,23 +204,23 @@ func (t *turn) confirmComplaint() {
 	d := t.s.Draft
 	t.s.Step = StepCConfirm
 	t.moved()
-	note := T("c.got.anonymous")
+	note := t.T("c.got.anonymous")
 	if !d.Anonymous {
-		note = T("c.got.phone", d.Phone)
+		note = t.T("c.got.phone", d.Phone)
 	}
 	t.replies = append(t.replies, Reply{Text: note, HideKeyboard: true}, t.promptReply())
 }
 
 func (t *turn) complaintConfirmReply() Reply {
 	d := t.s.Draft
-	who := T("c.who.anonymous")
+	who := t.T("c.who.anonymous")
 	if !d.Anonymous {
-		who = T("c.who.phone", d.Phone)
+		who = t.T("c.who.phone", d.Phone)
 	}
-	text := T("c.confirm", t.e.categoryName(d.Category), t.draftSchool(), clip(d.Text, 1500), len(d.Photos), who)
+	text := t.T("c.confirm", t.e.categoryName(d.Category, t.lang()), t.draftSchool(), clip(d.Text, 1500), len(d.Photos), who)
 	return Reply{Text: text, Buttons: [][]Button{
-		{{Label: T("c.send"), Data: t.nonced("send")}},
-		{{Label: T("c.edit"), Data: t.nonced("edit")}, {Label: T("c.cancel"), Data: t.nonced("cancel")}},
+		{{Label: t.T("c.send"), Data: t.nonced("send")}},
+		{{Label: t.T("c.edit"), Data: t.nonced("edit")}, {Label: t.T("c.cancel"), Data: t.nonced("cancel")}},
 	}}
 }
 
@@ -236,7 +236,7 @@ func (t *turn) fileComplaint() {
 	}
 	c := &Complaint{
 		ID: t.look.NextComplaintID(), School: sc.Code, Office: sc.Office, Category: cat.ID, Text: d.Text,
-		Photos: d.Photos, Anonymous: d.Anonymous, Phone: d.Phone,
+		Photos: d.Photos, Anonymous: d.Anonymous, Phone: d.Phone, Lang: s.Lang,
 		Reporter: Address{Channel: t.env.Channel, Chat: t.env.Chat}, ReporterKey: t.env.Key,
 		Status: StatusNew, Created: now,
 		AckDue: t.e.cal.AddWorkingDays(now, t.e.ackDays), ResolveDue: t.e.cal.AddWorkingDays(now, cat.Days),
@@ -246,7 +246,7 @@ func (t *turn) fileComplaint() {
 	s.reset()
 	t.moved()
 	m := t.menuReply()
-	m.Text = T("c.filed", c.Code(), sc.Name, t.e.deadline(c.ResolveDue)) + "\n\n" + m.Text
+	m.Text = t.T("c.filed", c.Code(), sc.Name, t.e.deadline(c.ResolveDue)) + "\n\n" + m.Text
 	t.send(m)
 	t.alert(c, T("c.alert.new"))
 }
@@ -410,28 +410,23 @@ func (t *turn) myComplaints() {
 	list := t.look.ComplaintsBy(t.env.Key)
 	if len(list) == 0 {
 		m := t.menuReply()
-		m.Text = T("c.mine.none") + "\n\n" + m.Text
+		m.Text = t.T("c.mine.none") + "\n\n" + m.Text
 		t.send(m)
 		return
 	}
 	var b strings.Builder
-	b.WriteString(T("c.mine"))
+	b.WriteString(t.T("c.mine"))
 	var rows [][]Button
 	for i, c := range list {
 		if i == 10 {
 			break
 		}
-		cat, _ := t.e.category(c.Category)
-		name := c.Category
-		if cat != nil {
-			name = cat.Name
-		}
-		fmt.Fprintf(&b, "\n\n%s · %s\n%s · %s", c.Code(), c.Status.Name(), name, t.e.day(c.Created))
+		fmt.Fprintf(&b, "\n\n%s · %s\n%s · %s", c.Code(), c.Status.NameIn(t.lang()), t.e.categoryName(c.Category, t.lang()), t.e.day(c.Created))
 		if c.Status.Open() {
-			rows = append(rows, []Button{{Label: T("c.add.button", c.Code()), Data: "a:" + strconv.FormatUint(c.ID, 10)}})
+			rows = append(rows, []Button{{Label: t.T("c.add.button", c.Code()), Data: "a:" + strconv.FormatUint(c.ID, 10)}})
 		}
 	}
-	rows = append(rows, []Button{{Label: T("menu.back"), Data: "m:m"}})
+	rows = append(rows, []Button{{Label: t.T("menu.back"), Data: "m:m"}})
 	t.send(Reply{Text: b.String(), Buttons: rows})
 }
 
@@ -450,7 +445,7 @@ func (t *turn) ownComplaint(arg string) (*Complaint, bool) {
 
 func (t *turn) startAddInfo(c *Complaint) {
 	if !c.Status.Open() {
-		t.notice = T("c.closed")
+		t.notice = t.T("c.closed")
 		t.myComplaints()
 		return
 	}
@@ -461,7 +456,7 @@ func (t *turn) startAddInfo(c *Complaint) {
 }
 
 func (t *turn) addInfoReply() Reply {
-	return Reply{Text: T("c.add", ComplaintCode(t.s.Target)), Buttons: [][]Button{{{Label: T("c.cancel"), Data: t.nonced("cancel")}}}, Typed: true}
+	return Reply{Text: t.T("c.add", ComplaintCode(t.s.Target)), Buttons: [][]Button{{{Label: t.T("c.cancel"), Data: t.nonced("cancel")}}}, Typed: true}
 }
 
 func (t *turn) addInfo(text string) {
@@ -469,13 +464,13 @@ func (t *turn) addInfo(text string) {
 	if !ok || !c.Status.Open() {
 		t.s.reset()
 		t.moved()
-		t.say(T("c.closed"))
+		t.say(t.T("c.closed"))
 		t.menu()
 		return
 	}
 	text = strings.TrimSpace(text)
 	if n := utf8.RuneCountInString(text); n == 0 || n > MaxComplaintText {
-		t.reprompt(T("c.text.long", n, MaxComplaintText))
+		t.reprompt(t.T("c.text.long", n, MaxComplaintText))
 		return
 	}
 	c = c.clone()
@@ -484,7 +479,7 @@ func (t *turn) addInfo(text string) {
 	t.s.reset()
 	t.moved()
 	m := t.menuReply()
-	m.Text = T("c.add.sent", c.Code()) + "\n\n" + m.Text
+	m.Text = t.T("c.add.sent", c.Code()) + "\n\n" + m.Text
 	t.send(m)
 	for _, a := range dedupe(t.e.staffAddresses(c, false, t.look)) {
 		t.out = append(t.out, Outgoing{Kind: OutMessage, Channel: a.Channel, Chat: a.Chat, Priority: PriorityAlert, Created: t.in.Now,
@@ -498,7 +493,7 @@ func (t *turn) followup(arg string) {
 	idStr, answer, _ := strings.Cut(arg, ":")
 	c, ok := t.ownComplaint(idStr)
 	if !ok || c.Status != StatusResolved || (answer != "yes" && answer != "no" && answer != "dk") {
-		t.notice = T("stale.notice")
+		t.notice = t.T("stale.notice")
 		t.prompt()
 		return
 	}
@@ -507,7 +502,7 @@ func (t *turn) followup(arg string) {
 	c.log(now, "parent", "followup:"+answer, "")
 	if answer != "no" {
 		t.save(c)
-		t.send(Reply{Text: T("c.followup.thanks", c.Code())})
+		t.send(Reply{Text: t.T("c.followup.thanks", c.Code())})
 		return
 	}
 	cat, _ := t.e.category(c.Category)
@@ -520,13 +515,13 @@ func (t *turn) followup(arg string) {
 	c.Escalated = slices.DeleteFunc(c.Escalated, func(s string) bool { return s == "resolve" })
 	c.log(now, "parent", "reopened", "")
 	t.save(c)
-	t.send(Reply{Text: T("c.reopened.parent", c.Code(), t.e.deadline(c.ResolveDue))})
+	t.send(Reply{Text: t.T("c.reopened.parent", c.Code(), t.e.deadline(c.ResolveDue))})
 	t.out = append(t.out, t.e.alertTo(append(t.e.OfficeAddresses(c.Office), t.e.staffAddresses(c, false, t.look)...), c, T("c.alert.reopened"), now)...)
 }
 
 // formal explains that a formal khiếu nại or tố cáo has its own channel.
 func (t *turn) formal() {
-	t.send(Reply{Text: T("c.formal"), Buttons: [][]Button{{{Label: T("menu.complaint"), Data: "m:p"}}, {{Label: T("menu.back"), Data: "m:m"}}}})
+	t.send(Reply{Text: t.T("c.formal"), Buttons: [][]Button{{{Label: t.T("menu.complaint"), Data: "m:p"}}, {{Label: t.T("menu.back"), Data: "m:m"}}}})
 }
 
 // staff handles a principal or office staff member. id is "channel:user";
@@ -536,10 +531,12 @@ func (t *turn) staff(schools []string) {
 	if t.s == nil {
 		t.s = &Session{}
 	}
-	if (t.s.Step == StepStaffReply || t.s.Step == StepStaffRefer) && t.e.expiry > 0 && in.Now.Sub(t.s.Updated) > t.e.expiry {
-		// A reply started days ago must not take whatever is typed now.
-		t.s.Step, t.s.Target = StepMenu, 0
+	if t.s.Step != StepMenu && t.e.expiry > 0 && in.Now.Sub(t.s.Updated) > t.e.expiry {
+		// A reply or announcement started days ago must not take
+		// whatever is typed now.
+		t.s.Step, t.s.Target, t.s.Announce = StepMenu, 0, nil
 	}
+	announcing := t.s.Step == StepStaffAnnounce || t.s.Step == StepStaffAnnConfirm
 	t.s.Staff = true
 	t.changed = true
 	switch {
@@ -547,8 +544,18 @@ func (t *turn) staff(schools []string) {
 		t.staffAction(schools, strings.TrimPrefix(in.Data, "k:"))
 	case in.Kind == KindText && !in.Group && (t.s.Step == StepStaffReply || t.s.Step == StepStaffRefer):
 		t.staffText(schools, in.Text)
+	case in.Kind == KindCommand && (in.Command == "thongbao" || in.Command == "announce"):
+		t.announceStart(schools)
+	case in.Kind == KindButton && strings.Contains(in.Data, ":n:"):
+		t.announceAct(schools, in.Data)
+	case !in.Group && t.s.Step == StepStaffAnnounce && (in.Kind == KindText || in.Kind == KindPhoto):
+		t.announceText(in.Text, in.Photo)
+	case !in.Group && announcing && (in.Kind == KindText || in.Kind == KindPhoto):
+		// Typed over a preview: the new text replaces the old.
+		t.s.Step = StepStaffAnnounce
+		t.announceText(in.Text, in.Photo)
 	case in.Kind == KindButton && in.Data == "s:list", in.Kind == KindCommand && (in.Command == "danhsach" || in.Command == "start" || in.Command == "menu"):
-		t.s.Step, t.s.Target = StepMenu, 0
+		t.s.Step, t.s.Target, t.s.Announce = StepMenu, 0, nil
 		t.staffList(schools)
 	case in.Kind == KindCommand && (in.Command == "baocao" || in.Command == "xuat"):
 		t.reportRequest(schools, in.Command == "xuat")
@@ -561,12 +568,16 @@ func (t *turn) staff(schools []string) {
 	case in.Kind == KindButton && strings.HasPrefix(in.Data, "rv:"):
 		t.revoke(strings.TrimPrefix(in.Data, "rv:"))
 	case in.Kind == KindCommand && (in.Command == "cancel" || in.Command == "huy"):
-		t.s.Step, t.s.Target = StepMenu, 0
+		t.s.Step, t.s.Target, t.s.Announce = StepMenu, 0, nil
 		t.say(T("cancelled.staff"))
 		t.staffList(schools)
 	default:
 		if t.s.Step == StepStaffReply || t.s.Step == StepStaffRefer {
 			t.say(T("staff.typing", ComplaintCode(t.s.Target)))
+			return
+		}
+		if announcing {
+			t.say(T("ann.typing"))
 			return
 		}
 		t.say(T("staff.help"))
@@ -634,7 +645,7 @@ func (t *turn) staffAction(schools []string, action string) {
 			c.Status, c.AckedAt = StatusAcked, now
 			c.log(now, actor, "acked", "")
 			t.save(c)
-			t.tell(c, Reply{Text: T("c.told.acked", c.Code())})
+			t.tell(c, Reply{Text: tr(c.Lang, "c.told.acked", c.Code())})
 		}
 		t.notice = T("staff.acked")
 		t.send(Reply{Text: t.e.card(c, T("c.alert.view")), Buttons: actions(c)})
@@ -672,9 +683,9 @@ func (t *turn) staffAction(schools []string, action string) {
 		t.notice = T("staff.resolved")
 		t.send(Reply{Text: t.e.card(c, T("c.alert.view"))})
 		id := strconv.FormatUint(c.ID, 10)
-		t.tell(c, Reply{Text: T("c.told.resolved", c.Code()) + "\n\n" + T("c.followup"), Buttons: [][]Button{{
-			{Label: T("c.followup.yes"), Data: "f:" + id + ":yes"}, {Label: T("c.followup.no"), Data: "f:" + id + ":no"},
-			{Label: T("c.followup.dk"), Data: "f:" + id + ":dk"},
+		t.tell(c, Reply{Text: tr(c.Lang, "c.told.resolved", c.Code()) + "\n\n" + tr(c.Lang, "c.followup"), Buttons: [][]Button{{
+			{Label: tr(c.Lang, "c.followup.yes"), Data: "f:" + id + ":yes"}, {Label: tr(c.Lang, "c.followup.no"), Data: "f:" + id + ":no"},
+			{Label: tr(c.Lang, "c.followup.dk"), Data: "f:" + id + ":dk"},
 		}}})
 	case "dup":
 		c.Status, c.ResolvedAt = StatusDuplicate, now
@@ -682,7 +693,7 @@ func (t *turn) staffAction(schools []string, action string) {
 		t.save(c)
 		t.notice = T("staff.closed.done")
 		t.send(Reply{Text: t.e.card(c, T("c.alert.view"))})
-		t.tell(c, Reply{Text: T("c.told.duplicate", c.Code())})
+		t.tell(c, Reply{Text: tr(c.Lang, "c.told.duplicate", c.Code())})
 	default:
 		t.deny("staff.denied")
 	}
@@ -714,7 +725,7 @@ func (t *turn) staffText(schools []string, text string) {
 		c.Status, c.ResolvedAt = StatusReferred, now
 		c.log(now, t.actor(), "referred", text)
 		t.save(c)
-		t.tell(c, Reply{Text: T("c.told.referred", c.Code(), text)})
+		t.tell(c, Reply{Text: tr(c.Lang, "c.told.referred", c.Code(), text)})
 		t.say(T("staff.referred.ok", c.Code()))
 		return
 	}
@@ -724,7 +735,7 @@ func (t *turn) staffText(schools []string, text string) {
 	c.Status = StatusWorking
 	c.log(now, t.actor(), "reply", text)
 	t.save(c)
-	t.tell(c, Reply{Text: T("c.told.reply", c.Code(), text)})
+	t.tell(c, Reply{Text: tr(c.Lang, "c.told.reply", c.Code(), text)})
 	t.send(Reply{Text: T("staff.replied", c.Code()) + "\n\n" + t.e.card(c, T("c.alert.view")), Buttons: actions(c)})
 }
 

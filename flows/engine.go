@@ -24,7 +24,7 @@ type Engine struct {
 	categories     []Category
 	cal            Calendar
 	ackDays        int
-	info           Info
+	info           map[Lang]Info
 	botUsername    atomic.Value // string; known only once the channel has asked
 }
 
@@ -59,6 +59,10 @@ type Settings struct {
 	// Info is the information menu's content; empty parts take
 	// DefaultInfo's.
 	Info Info
+	// InfoTr is the information menu in other languages; what it leaves
+	// empty is shown as configured in Info, or else as the language's
+	// default.
+	InfoTr map[Lang]Info
 }
 
 // ConsentVersion identifies the wording of the consent notice; a parent's
@@ -105,7 +109,7 @@ func New(s Settings) (*Engine, error) {
 	return &Engine{
 		q: s.Questionnaire, dir: s.Directory, caps: s.ClassSizeCaps, expiry: s.SessionExpiry,
 		retention: s.RetentionMonths, loc: loc, consentVersion: ConsentVersion, owner: owner,
-		categories: cats, cal: cal, ackDays: ack, info: withDefaults(s.Info),
+		categories: cats, cal: cal, ackDays: ack, info: infos(s.Info, s.InfoTr),
 	}, nil
 }
 
@@ -125,6 +129,11 @@ func validCategories(cats []Category) error {
 		seen[c.ID] = true
 		if n := utf8.RuneCountInString(c.Name); n == 0 || n > 60 {
 			errs = append(errs, fmt.Errorf("complaints.categories[%d] (%s).name must be 1-60 characters", i, c.ID))
+		}
+		for l, name := range c.Tr {
+			if n := utf8.RuneCountInString(name); n > 60 {
+				errs = append(errs, fmt.Errorf("complaints.categories[%d] (%s).%s must be at most 60 characters", i, c.ID, l))
+			}
 		}
 		if c.Days < 1 || c.Days > 90 {
 			errs = append(errs, fmt.Errorf("complaints.categories[%d] (%s).days %d: want 1-90 working days", i, c.ID, c.Days))
@@ -175,6 +184,8 @@ type Result struct {
 	// GroupTold records that the group chat of the input was told the bot
 	// works in private chats.
 	GroupTold bool
+	// Announce is an announcement to send to the parents of its schools.
+	Announce *Announcement
 }
 
 // Handle runs one input of one user through the conversation. s is the
@@ -192,7 +203,7 @@ func (e *Engine) Handle(s *Session, env Envelope, look Lookup) Result {
 	t.run()
 	res := Result{Session: t.s, Changed: t.changed, Response: t.resp, Complaints: t.complaints,
 		Invites: t.invites, Bind: t.bind, Unbind: t.unbind, Audit: t.auditLog, Erase: t.erase, OptOut: t.optOut,
-		GroupTold: t.groupTold}
+		GroupTold: t.groupTold, Announce: t.announce}
 	if res.Changed && res.Session != nil {
 		res.Session.Updated = env.Input.Now
 	}
@@ -253,6 +264,10 @@ type turn struct {
 	replies    []Reply
 	notice     string
 	resp       *Response
+	// pre is the language of a user who has not consented yet: it lives
+	// only in the buttons of the consent prompt, since nothing is stored.
+	pre      Lang
+	announce *Announcement
 }
 
 func (t *turn) say(text string) { t.replies = append(t.replies, Reply{Text: text}) }
@@ -260,14 +275,15 @@ func (t *turn) say(text string) { t.replies = append(t.replies, Reply{Text: text
 // deny refuses an action: as the button's notice too when it was a press.
 func (t *turn) deny(key msg) {
 	if t.in.Kind == KindButton {
-		t.notice = T(key)
+		t.notice = t.T(key)
 	}
-	t.say(T(key))
+	t.say(t.T(key))
 }
 
 func (t *turn) send(r Reply) {
-	// A reply to a button press replaces the message the button was on.
-	if t.in.Kind == KindButton && len(t.replies) == 0 {
+	// A reply to a button press replaces the message the button was on
+	// (not an announcement's: that stays to be read again).
+	if t.in.Kind == KindButton && len(t.replies) == 0 && !strings.HasPrefix(t.in.Data, "n:") {
 		r.Edit = true
 	}
 	t.replies = append(t.replies, r)
@@ -282,7 +298,7 @@ func (t *turn) moved() {
 func (t *turn) run() {
 	in := t.in
 	if in.Kind == KindFlood {
-		t.say(T("flood"))
+		t.say(t.T("flood"))
 		return
 	}
 	if in.Group {
@@ -293,7 +309,7 @@ func (t *turn) run() {
 		// Another group: told once that the bot works in private chats,
 		// then left alone.
 		if in.Kind == KindCommand && !t.look.GroupTold(t.env.Channel+":"+t.env.Chat) {
-			t.say(T("group.private"))
+			t.say(t.T("group.private"))
 			t.groupTold = true
 		}
 		return
@@ -321,7 +337,7 @@ func (t *turn) run() {
 		if in.Kind == KindCommand && in.Command == "start" {
 			t.resume()
 		} else {
-			t.say(T("optout.note"))
+			t.say(t.T("optout.note"))
 			return
 		}
 	} else if in.Kind == KindCommand && in.Command == "start" {
@@ -339,10 +355,10 @@ func (t *turn) run() {
 		t.s.reset()
 		t.moved()
 		if in.Kind != KindCommand {
-			t.reprompt(T("expired", t.e.duration(t.e.expiry)))
+			t.reprompt(t.T("expired", t.e.duration(t.e.expiry)))
 			return
 		}
-		t.say(T("expired", t.e.duration(t.e.expiry)))
+		t.say(t.T("expired", t.e.duration(t.e.expiry)))
 	}
 	switch in.Kind {
 	case KindCommand:
@@ -352,7 +368,7 @@ func (t *turn) run() {
 	case KindText:
 		t.text()
 	case KindEdited:
-		t.reprompt(T("edited"))
+		t.reprompt(t.T("edited"))
 	case KindPhoto:
 		switch t.s.Step {
 		case StepCText:
@@ -360,22 +376,22 @@ func (t *turn) run() {
 		case StepCPhotos:
 			t.addPhoto(in.Photo, in.Text)
 		case StepCContact, StepCConfirm:
-			t.reprompt(T("c.photos.full", MaxPhotos))
+			t.reprompt(t.T("c.photos.full", MaxPhotos))
 		default:
-			t.reprompt(T("other", T("other.photo")))
+			t.reprompt(t.T("other", t.T("other.photo")))
 		}
 	case KindContact:
 		if t.s.Step == StepCContact {
 			t.contact()
 			return
 		}
-		t.reprompt(T("other", T("other.contact")))
+		t.reprompt(t.T("other", t.T("other.contact")))
 	default:
 		what := "other." + in.What
 		if _, ok := vi[msg(what)]; !ok {
 			what = "other.other"
 		}
-		t.reprompt(T("other", T(msg(what))))
+		t.reprompt(t.T("other", t.T(msg(what))))
 	}
 }
 
@@ -385,13 +401,20 @@ func (t *turn) beforeConsent() {
 	in := t.in
 	if in.Kind == KindButton {
 		verb, arg, _ := strings.Cut(in.Data, ":")
+		arg, lang, _ := strings.Cut(arg, ":")
+		if l, ok := ParseLang(lang); ok {
+			t.pre = l
+		}
 		switch verb {
 		case "cy":
 			t.s = &Session{Consent: &Consent{At: in.Now, Version: t.e.consentVersion}}
+			if t.pre == English {
+				t.s.Lang = English
+			}
 			t.changed = true
 			no := false
 			t.optOut = &no
-			t.send(Reply{Text: t.consentText() + "\n\n" + T("consent.given", in.Now.In(t.e.loc).Format("15:04 02/01/2006"))})
+			t.send(Reply{Text: t.consentText() + "\n\n" + t.T("consent.given", in.Now.In(t.e.loc).Format("15:04 02/01/2006"))})
 			if s, ok := t.e.dir.School(arg); ok {
 				t.chooseSchool(s, StepQuestion)
 			} else {
@@ -399,27 +422,38 @@ func (t *turn) beforeConsent() {
 			}
 			return
 		case "cn":
-			t.send(Reply{Text: t.consentText() + "\n\n" + T("consent.refused")})
+			t.send(Reply{Text: t.consentText() + "\n\n" + t.T("consent.refused")})
 			return
+		case "lg":
+			// "lg:LANG:SCHOOL": the consent prompt again, in LANG.
+			t.pre, _ = ParseLang(arg)
+			if _, school, _ := strings.Cut(strings.TrimPrefix(in.Data, "lg:"), ":"); school != "" {
+				t.consentPrompt(school)
+				return
+			}
 		}
-	}
-	consent := func(school string) []Button {
-		return []Button{{Label: T("consent.yes"), Data: "cy:" + school}, {Label: T("consent.no"), Data: "cn"}}
 	}
 	if in.Kind == KindText {
-		// Typed "1", "đồng ý" or "dong y" agrees too (without a school:
-		// the deep link's school travels only in the button).
-		if b, ok := match(in.Text, consent(""), in.Numbered); ok {
-			t.in.Kind, t.in.Data = KindButton, b.Data
-			t.beforeConsent()
-			return
+		// Typed "1", "đồng ý", "dong y" or "agree" agrees too (without a
+		// school: the deep link's school travels only in the buttons).
+		for _, l := range append([]Lang{t.lang()}, other(t.lang())) {
+			t.pre = l
+			if b, ok := match(in.Text, t.consentButtons(""), in.Numbered); ok {
+				t.in.Kind, t.in.Data = KindButton, b.Data
+				t.beforeConsent()
+				return
+			}
 		}
+		t.pre = Vietnamese
+	}
+	if l, ok := t.langCommand(); ok && in.Kind == KindCommand {
+		t.pre = l
 	}
 	if in.Kind == KindCommand && in.Command == "help" {
-		t.say(T("help"))
+		t.say(t.T("help"))
 	}
 	if in.Kind == KindCommand && (in.Command == "dulieu" || in.Command == "xoadulieu") {
-		t.say(T("data.none"))
+		t.say(t.T("data.none"))
 	}
 	school := ""
 	if in.Kind == KindCommand && in.Command == "start" {
@@ -427,7 +461,23 @@ func (t *turn) beforeConsent() {
 			school = s.Code
 		}
 	}
-	t.replies = append(t.replies, Reply{Text: t.consentText(), Buttons: [][]Button{consent(school)}})
+	t.consentPrompt(school)
+}
+
+// consentButtons are the consent prompt's buttons: agree and refuse carry
+// the deep link's school and the language chosen, the last offers the
+// other language.
+func (t *turn) consentButtons(school string) []Button {
+	yes, no := "cy:"+school, "cn"
+	if t.pre == English {
+		yes, no = yes+":en", no+"::en"
+	}
+	return []Button{{Label: t.T("consent.yes"), Data: yes}, {Label: t.T("consent.no"), Data: no}, t.langButton(school)}
+}
+
+func (t *turn) consentPrompt(school string) {
+	b := t.consentButtons(school)
+	t.replies = append(t.replies, Reply{Text: t.consentText(), Buttons: [][]Button{b[:2], b[2:]}})
 }
 
 func (t *turn) consentText() string {
@@ -435,7 +485,7 @@ func (t *turn) consentText() string {
 	if months <= 0 {
 		months = 12
 	}
-	return T("consent", t.e.owner, months)
+	return t.T("consent", t.e.owner, months)
 }
 
 func (t *turn) command() {
@@ -443,13 +493,13 @@ func (t *turn) command() {
 	case "start":
 		t.start()
 	case "help", "huongdan":
-		t.reprompt(T("help"))
+		t.reprompt(t.T("help"))
 	case "cancel", "huy":
-		note := T("nothing")
+		note := t.T("nothing")
 		if t.s.Step != StepMenu {
 			t.s.reset()
 			t.moved()
-			note = T("cancelled")
+			note = t.T("cancelled")
 		}
 		m := t.menuReply()
 		m.Text = note + "\n\n" + m.Text
@@ -467,13 +517,16 @@ func (t *turn) command() {
 	case "thongtin", "hoidap":
 		t.information()
 	case "duongdaynong", "hotline":
-		t.send(Reply{Text: t.hotline(), Buttons: [][]Button{{{Label: T("menu.back"), Data: "m:m"}}}})
+		t.send(Reply{Text: t.hotline(), Buttons: [][]Button{{{Label: t.T("menu.back"), Data: "m:m"}}}})
+	case "english", "en", "tienganh", "tiengviet", "vi", "vietnamese", "lang", "language", "ngonngu":
+		l, _ := t.langCommand()
+		t.setLang(l)
 	case "dulieu":
 		t.myData()
 	case "xoadulieu":
 		t.askErase()
 	default:
-		t.reprompt(T("unknown.command", t.in.Command))
+		t.reprompt(t.T("unknown.command", t.in.Command))
 	}
 }
 
@@ -482,7 +535,7 @@ func (t *turn) start() {
 		s, ok := t.e.dir.School(t.in.Arg)
 		switch {
 		case !ok:
-			t.say(T("school.unknown", clip(t.in.Arg, 64)))
+			t.say(t.T("school.unknown", clip(t.in.Arg, 64)))
 		case t.surveying() && strings.EqualFold(s.Code, t.s.School):
 			// Scanning the same school's QR again resumes.
 		default:
@@ -493,7 +546,7 @@ func (t *turn) start() {
 	}
 	if t.surveying() {
 		qs := t.questions()
-		t.reprompt(T("survey.resume", min(t.s.Q+1, len(qs)), len(qs)))
+		t.reprompt(t.T("survey.resume", min(t.s.Q+1, len(qs)), len(qs)))
 		return
 	}
 	if t.s.Step == StepMenu {
@@ -510,7 +563,7 @@ func (t *turn) surveying() bool { return t.s.Step == StepQuestion || t.s.Step ==
 func (t *turn) button() {
 	data := t.in.Data
 	switch data {
-	case "m:s":
+	case "m:s", "n:s":
 		t.startSurvey()
 		return
 	case "m:c":
@@ -518,7 +571,7 @@ func (t *turn) button() {
 		t.askLevel(StepMenu)
 		return
 	case "m:h":
-		t.say(T("help"))
+		t.say(t.T("help"))
 		t.menu()
 		return
 	case "m:p":
@@ -551,6 +604,12 @@ func (t *turn) button() {
 		t.infoPage(data)
 		return
 	}
+	if to, _, _ := strings.Cut(strings.TrimPrefix(data, "lg:"), ":"); strings.HasPrefix(data, "lg:") {
+		if l, ok := ParseLang(to); ok {
+			t.setLang(l)
+			return
+		}
+	}
 	if verb, arg, _ := strings.Cut(data, ":"); verb == "a" || verb == "f" {
 		if verb == "f" {
 			t.followup(arg)
@@ -564,9 +623,10 @@ func (t *turn) button() {
 		return
 	}
 	if verb, code, _ := strings.Cut(data, ":"); verb == "cy" || verb == "cn" {
+		code, _, _ = strings.Cut(code, ":")
 		// A consent message sent before the parent agreed elsewhere;
 		// its school, if any, still counts.
-		t.notice = T("consent.already")
+		t.notice = t.T("consent.already")
 		if sc, ok := t.e.dir.School(code); ok && verb == "cy" && !(t.surveying() && sc.Code == t.s.School) {
 			t.s.reset()
 			t.chooseSchool(sc, StepQuestion)
@@ -582,8 +642,8 @@ func (t *turn) button() {
 }
 
 func (t *turn) stale() {
-	t.notice = T("stale.notice")
-	t.reprompt(T("stale"))
+	t.notice = t.T("stale.notice")
+	t.reprompt(t.T("stale"))
 }
 
 // act applies a stateful button's action; false means it does not belong
@@ -622,7 +682,7 @@ func (t *turn) act(action string) bool {
 		if q == nil {
 			return false
 		}
-		if _, ok := optionOf(q, arg); !ok {
+		if _, ok := optionOf(q, arg, t.lang()); !ok {
 			return false
 		}
 		t.answer(q, arg)
@@ -653,8 +713,8 @@ func (t *turn) act(action string) bool {
 	return true
 }
 
-func optionOf(q *Question, value string) (Option, bool) {
-	for _, o := range q.Choices() {
+func optionOf(q *Question, value string, l Lang) (Option, bool) {
+	for _, o := range q.ChoicesIn(l) {
 		if o.Value == value {
 			return o, true
 		}
@@ -666,7 +726,7 @@ func optionOf(q *Question, value string) (Option, bool) {
 func (t *turn) text() {
 	in := t.in
 	if utf8.RuneCountInString(in.Text) > MaxInputRunes {
-		t.reprompt(T("too.long"))
+		t.reprompt(t.T("too.long"))
 		return
 	}
 	s := t.s
@@ -703,19 +763,19 @@ func (t *turn) text() {
 	}
 	if s.Step == StepLevel || s.Step == StepSchool {
 		if code := strings.TrimSpace(in.Text); ValidCode(code) && strings.ContainsAny(code, "-_0123456789") {
-			t.reprompt(T("school.unknown", clip(in.Text, 32)))
+			t.reprompt(t.T("school.unknown", clip(in.Text, 32)))
 			return
 		}
 	}
 	switch {
 	case s.Step == StepCPhotos:
-		t.reprompt(T("c.photos.text"))
+		t.reprompt(t.T("c.photos.text"))
 	case s.Step == StepCContact:
-		t.reprompt(T("c.contact.text"))
+		t.reprompt(t.T("c.contact.text"))
 	case in.Numbered:
-		t.reprompt(T("press.numbered"))
+		t.reprompt(t.T("press.numbered"))
 	default:
-		t.reprompt(T("press"))
+		t.reprompt(t.T("press"))
 	}
 }
 
@@ -732,18 +792,18 @@ func (t *turn) typed(q *Question) {
 	case Number:
 		n, ok := leadingNumber(text)
 		if !ok || n < q.Min || n > q.Max {
-			t.reprompt(T("number.bad", q.Min, q.Max, (q.Min+q.Max)/3))
+			t.reprompt(t.T("number.bad", q.Min, q.Max, (q.Min+q.Max)/3))
 			return
 		}
 		t.answer(q, strconv.Itoa(n))
 	case Text:
 		limit := q.textLimit()
 		if n := utf8.RuneCountInString(text); n > limit {
-			t.reprompt(T("text.long", n, limit))
+			t.reprompt(t.T("text.long", n, limit))
 			return
 		}
 		if text == "" {
-			t.reprompt(T("text.empty"))
+			t.reprompt(t.T("text.empty"))
 			return
 		}
 		t.answer(q, text)
@@ -786,10 +846,10 @@ func (t *turn) promptReply() Reply {
 		var row []Button
 		for _, l := range Levels {
 			if len(t.e.dir.SchoolsAt(l)) > 0 {
-				row = append(row, Button{Label: l.Name(), Data: t.nonced("l:" + string(l))})
+				row = append(row, Button{Label: l.NameIn(t.lang()), Data: t.nonced("l:" + string(l))})
 			}
 		}
-		return Reply{Text: T("level"), Buttons: [][]Button{row}}
+		return Reply{Text: t.T("level"), Buttons: [][]Button{row}}
 	case StepSchool:
 		return t.schoolPage()
 	case StepGrade:
@@ -801,13 +861,13 @@ func (t *turn) promptReply() Reply {
 		}
 		var row []Button
 		for _, g := range grades(sc.Level) {
-			row = append(row, Button{Label: gradeName(g), Data: t.nonced("g:" + g)})
+			row = append(row, Button{Label: gradeName(g, t.lang()), Data: t.nonced("g:" + g)})
 		}
 		rows := [][]Button{row}
 		if sc.Level == Preschool {
 			rows = [][]Button{row[:2], row[2:]}
 		}
-		return Reply{Text: T("grade", sc.Name), Buttons: rows}
+		return Reply{Text: t.T("grade", sc.Name), Buttons: rows}
 	case StepQuestion:
 		return t.questionReply()
 	case StepConfirm:
@@ -830,22 +890,67 @@ func (t *turn) promptReply() Reply {
 
 func (t *turn) menuReply() Reply {
 	s := t.s
-	label := T("menu.survey")
+	label := t.T("menu.survey")
 	if s.Step == StepQuestion || s.Step == StepConfirm {
-		label = T("menu.resume")
+		label = t.T("menu.resume")
 	} else if w, ok := t.e.dir.WaveAt(t.in.Now); ok && s.Done[w.ID+"/"+s.School] != (time.Time{}) {
-		label = T("menu.resurvey")
+		label = t.T("menu.resurvey")
 	}
-	text := T("menu.noschool")
+	text := t.T("menu.noschool")
 	if sc, ok := t.e.dir.School(s.School); ok {
-		text = T("menu", sc.Name)
+		text = t.T("menu", sc.Name)
 	}
 	return Reply{Text: text, Buttons: [][]Button{
 		{{Label: label, Data: "m:s"}},
-		{{Label: T("menu.complaint"), Data: "m:p"}, {Label: T("menu.mine"), Data: "m:l"}},
-		{{Label: T("menu.school"), Data: "m:c"}, {Label: T("menu.data"), Data: "m:d"}},
-		{{Label: T("menu.info"), Data: "m:i"}, {Label: T("menu.help"), Data: "m:h"}},
+		{{Label: t.T("menu.complaint"), Data: "m:p"}, {Label: t.T("menu.mine"), Data: "m:l"}},
+		{{Label: t.T("menu.school"), Data: "m:c"}, {Label: t.T("menu.data"), Data: "m:d"}},
+		{{Label: t.T("menu.info"), Data: "m:i"}, {Label: t.T("menu.help"), Data: "m:h"}},
+		{t.langButton("")},
 	}}
+}
+
+// other is the language a parent reading l is offered to switch to.
+func other(l Lang) Lang {
+	if l.or() == English {
+		return Vietnamese
+	}
+	return English
+}
+
+// langButton switches to the other language, named in that language;
+// before consent it carries the deep link's school.
+func (t *turn) langButton(school string) Button {
+	to := other(t.lang())
+	data := "lg:" + string(to)
+	if school != "" {
+		data += ":" + school
+	}
+	return Button{Label: tr(to, "lang.name"), Data: data}
+}
+
+// langCommand is the language a command asks for: /english, /tiengviet,
+// or /lang (and /ngonngu) for the other one.
+func (t *turn) langCommand() (Lang, bool) {
+	switch t.in.Command {
+	case "english", "en", "tienganh":
+		return English, true
+	case "tiengviet", "vi", "vietnamese":
+		return Vietnamese, true
+	case "lang", "language", "ngonngu":
+		return other(t.lang()), true
+	}
+	return "", false
+}
+
+// setLang switches a consented user's language and shows where they were
+// in it.
+func (t *turn) setLang(l Lang) {
+	if l == Vietnamese {
+		l = "" // the default is not stored
+	}
+	t.s.Lang = l
+	t.notice = t.T("lang.set")
+	t.reprompt(t.T("lang.set"))
 }
 
 func (t *turn) menu() { t.send(t.menuReply()) }
@@ -863,16 +968,16 @@ func (t *turn) schoolPage() Reply {
 	}
 	var nav []Button
 	if page > 0 {
-		nav = append(nav, Button{Label: T("school.prev"), Data: t.nonced("p:" + strconv.Itoa(page-1))})
+		nav = append(nav, Button{Label: t.T("school.prev"), Data: t.nonced("p:" + strconv.Itoa(page-1))})
 	}
 	if page < pages-1 {
-		nav = append(nav, Button{Label: T("school.next"), Data: t.nonced("p:" + strconv.Itoa(page+1))})
+		nav = append(nav, Button{Label: t.T("school.next"), Data: t.nonced("p:" + strconv.Itoa(page+1))})
 	}
 	if len(nav) > 0 {
 		rows = append(rows, nav)
 	}
-	rows = append(rows, []Button{{Label: T("school.levels"), Data: t.nonced("lv")}})
-	return Reply{Text: T("school", s.Level.Name(), page+1, pages), Buttons: rows}
+	rows = append(rows, []Button{{Label: t.T("school.levels"), Data: t.nonced("lv")}})
+	return Reply{Text: t.T("school", s.Level.NameIn(t.lang()), page+1, pages), Buttons: rows}
 }
 
 func (t *turn) askLevel(intent Step) {
@@ -883,7 +988,7 @@ func (t *turn) askLevel(intent Step) {
 
 func (t *turn) listSchools(l Level, page int) {
 	if len(t.e.dir.SchoolsAt(l)) == 0 {
-		t.notice = T("school.none", l.Name())
+		t.notice = t.T("school.none", l.NameIn(t.lang()))
 		t.s.Step = StepLevel
 		t.moved()
 		t.send(t.promptReply())
@@ -929,11 +1034,11 @@ func (t *turn) afterSchool() {
 		s.Step = StepCText
 		t.moved()
 		p := t.promptReply()
-		p.Text = T("c.school", t.draftSchool()) + "\n\n" + p.Text
+		p.Text = t.T("c.school", t.draftSchool()) + "\n\n" + p.Text
 		t.send(p)
 		return
 	}
-	t.say(T("school.set", t.e.schoolName(s.School)))
+	t.say(t.T("school.set", t.e.schoolName(s.School)))
 	t.menu()
 }
 
@@ -946,9 +1051,9 @@ func (e *Engine) schoolName(code string) string {
 }
 
 // categoryName is a category's name, or its id if it left the configuration.
-func (e *Engine) categoryName(id string) string {
+func (e *Engine) categoryName(id string, l Lang) string {
 	if c, ok := e.category(id); ok {
-		return c.Name
+		return c.NameIn(l)
 	}
 	return id
 }
@@ -976,11 +1081,11 @@ func grades(l Level) []string {
 	return []string{"6", "7", "8", "9"}
 }
 
-func gradeName(g string) string {
+func gradeName(g string, l Lang) string {
 	if _, err := strconv.Atoi(g); err == nil {
-		return T("grade.n", g)
+		return tr(l, "grade.n", g)
 	}
-	return T(msg("grade.mn." + g))
+	return tr(l, msg("grade.mn."+g))
 }
 
 // startSurvey begins the survey of the open wave, after making sure the
@@ -1003,9 +1108,9 @@ func (t *turn) startSurvey() {
 	}
 	w, ok := t.e.dir.WaveAt(t.in.Now)
 	if !ok {
-		text := T("survey.closed")
+		text := t.T("survey.closed")
 		if next, ok := t.e.dir.NextWave(t.in.Now); ok {
-			text += " " + T("survey.next", next.Title, next.Start.In(t.e.loc).Format("02/01/2006"))
+			text += " " + t.T("survey.next", next.Title, next.Start.In(t.e.loc).Format("02/01/2006"))
 		}
 		t.send(Reply{Text: text})
 		t.menu()
@@ -1014,9 +1119,9 @@ func (t *turn) startSurvey() {
 	s.reset()
 	s.Step, s.Wave, s.Answers = StepQuestion, w.ID, map[string]string{}
 	t.moved()
-	intro := T("survey.intro", w.Title, sc.Name, gradeName(s.Grade), len(t.questions()))
+	intro := t.T("survey.intro", w.Title, sc.Name, gradeName(s.Grade, t.lang()), len(t.questions()))
 	if at, ok := s.Done[w.ID+"/"+sc.Code]; ok {
-		intro += "\n\n" + T("survey.again", at.In(t.e.loc).Format("02/01/2006"))
+		intro += "\n\n" + t.T("survey.again", at.In(t.e.loc).Format("02/01/2006"))
 	}
 	t.send(Reply{Text: intro})
 	t.prompt() // the question is a message of its own, edited in place as it goes
@@ -1048,7 +1153,7 @@ func (t *turn) questionReply() Reply {
 		t.s.Step = StepConfirm
 		return t.confirmReply()
 	}
-	text := T("question", t.s.Q+1, len(qs), q.Text)
+	text := t.T("question", t.s.Q+1, len(qs), q.TextIn(t.lang()))
 	prev, answered := t.s.Answers[q.ID]
 	var rows [][]Button
 	mark := func(o Option) string {
@@ -1059,12 +1164,12 @@ func (t *turn) questionReply() Reply {
 	}
 	switch q.Kind {
 	case Scale:
-		for _, o := range q.Choices() {
+		for _, o := range q.ChoicesIn(t.lang()) {
 			rows = append(rows, []Button{{Label: mark(o), Data: t.nonced("a:" + o.Value)}})
 		}
 	default:
 		var row []Button
-		for _, o := range q.Choices() {
+		for _, o := range q.ChoicesIn(t.lang()) {
 			row = append(row, Button{Label: mark(o), Data: t.nonced("a:" + o.Value)})
 		}
 		if len(row) > 0 {
@@ -1073,19 +1178,19 @@ func (t *turn) questionReply() Reply {
 	}
 	switch q.Kind {
 	case Number:
-		text += T("question.number", q.Min, q.Max)
+		text += t.T("question.number", q.Min, q.Max)
 		if answered && prev != DontKnow {
 			text += " ✓ " + prev
 		}
 	case Text:
-		text += T("question.text", q.textLimit())
+		text += t.T("question.text", q.textLimit())
 	}
 	var nav []Button
 	if t.s.Q > 0 {
-		nav = append(nav, Button{Label: T("back"), Data: t.nonced("back")})
+		nav = append(nav, Button{Label: t.T("back"), Data: t.nonced("back")})
 	}
 	if q.Optional {
-		nav = append(nav, Button{Label: T("skip"), Data: t.nonced("skip")})
+		nav = append(nav, Button{Label: t.T("skip"), Data: t.nonced("skip")})
 	}
 	if len(nav) > 0 {
 		rows = append(rows, nav)
@@ -1111,21 +1216,18 @@ func (t *turn) confirmReply() Reply {
 	var b strings.Builder
 	for i, q := range t.questions() {
 		v := t.s.Answers[q.ID]
-		shown := T("skipped")
-		if o, ok := optionOf(q, v); ok {
+		shown := t.T("skipped")
+		if o, ok := optionOf(q, v, t.lang()); ok {
 			shown = o.Label
 		} else if v != "" {
 			shown = clip(v, 80)
 		}
-		name := q.Short
-		if name == "" {
-			name = q.ID
-		}
+		name := q.ShortIn(t.lang())
 		fmt.Fprintf(&b, "%d. %s: %s\n", i+1, name, shown)
 	}
-	return Reply{Text: T("confirm", strings.TrimSpace(b.String())), Buttons: [][]Button{
-		{{Label: T("confirm.send"), Data: t.nonced("ok")}},
-		{{Label: T("back"), Data: t.nonced("back")}, {Label: T("confirm.redo"), Data: t.nonced("redo")}},
+	return Reply{Text: t.T("confirm", strings.TrimSpace(b.String())), Buttons: [][]Button{
+		{{Label: t.T("confirm.send"), Data: t.nonced("ok")}},
+		{{Label: t.T("back"), Data: t.nonced("back")}, {Label: t.T("confirm.redo"), Data: t.nonced("redo")}},
 	}}
 }
 
@@ -1143,7 +1245,7 @@ func (t *turn) submit() {
 		}
 		s.reset()
 		t.moved()
-		t.send(Reply{Text: T("wave.ended", title)})
+		t.send(Reply{Text: t.T("wave.ended", title)})
 		t.menu()
 		return
 	}
@@ -1167,7 +1269,7 @@ func (t *turn) submit() {
 	s.reset()
 	t.moved()
 	m := t.menuReply()
-	m.Text = T("saved", w.Title, sc.Name) + "\n\n" + m.Text
+	m.Text = t.T("saved", w.Title, sc.Name) + "\n\n" + m.Text
 	t.send(m)
 }
 
@@ -1190,5 +1292,5 @@ func clip(s string, n int) string {
 // isStop reports whether a typed text asks to stop all messages.
 func isStop(text string) bool {
 	t := strings.ToLower(strings.TrimSpace(strings.Trim(text, ".! ")))
-	return t == "dừng" || t == "dừng lại"
+	return t == "dừng" || t == "dừng lại" || t == "stop"
 }

@@ -46,19 +46,19 @@ const faqPerPage = 5
 
 // information shows the information menu.
 func (t *turn) information() {
-	t.send(Reply{Text: T("info.title"), Buttons: [][]Button{
-		{{Label: T("info.faq"), Data: "i:f:0"}},
-		{{Label: T("info.plan"), Data: "i:p"}, {Label: T("info.policies"), Data: "i:c"}},
-		{{Label: T("info.hotline"), Data: "i:h"}, {Label: T("info.services"), Data: "i:s"}},
-		{{Label: T("menu.back"), Data: "m:m"}},
+	t.send(Reply{Text: t.T("info.title"), Buttons: [][]Button{
+		{{Label: t.T("info.faq"), Data: "i:f:0"}},
+		{{Label: t.T("info.plan"), Data: "i:p"}, {Label: t.T("info.policies"), Data: "i:c"}},
+		{{Label: t.T("info.hotline"), Data: "i:h"}, {Label: t.T("info.services"), Data: "i:s"}},
+		{{Label: t.T("menu.back"), Data: "m:m"}},
 	}})
 }
 
 // infoPage answers an information button: "i:f:PAGE" lists questions,
 // "i:q:N" answers one, "i:p", "i:c", "i:h", "i:s" show a page.
 func (t *turn) infoPage(data string) {
-	info := t.e.info
-	back := []Button{{Label: T("info.back"), Data: "m:i"}}
+	info := t.e.info[t.lang()]
+	back := []Button{{Label: t.T("info.back"), Data: "m:i"}}
 	parts := strings.Split(data, ":")
 	switch {
 	case len(parts) == 3 && parts[1] == "f":
@@ -71,15 +71,15 @@ func (t *turn) infoPage(data string) {
 		}
 		var nav []Button
 		if page > 0 {
-			nav = append(nav, Button{Label: T("school.prev"), Data: "i:f:" + strconv.Itoa(page-1)})
+			nav = append(nav, Button{Label: t.T("school.prev"), Data: "i:f:" + strconv.Itoa(page-1)})
 		}
 		if page < pages-1 {
-			nav = append(nav, Button{Label: T("school.next"), Data: "i:f:" + strconv.Itoa(page+1)})
+			nav = append(nav, Button{Label: t.T("school.next"), Data: "i:f:" + strconv.Itoa(page+1)})
 		}
 		if len(nav) > 0 {
 			rows = append(rows, nav)
 		}
-		t.send(Reply{Text: T("info.faq.title", page+1, pages), Buttons: append(rows, back)})
+		t.send(Reply{Text: t.T("info.faq.title", page+1, pages), Buttons: append(rows, back)})
 	case len(parts) == 3 && parts[1] == "q":
 		i, err := strconv.Atoi(parts[2])
 		if err != nil || i < 0 || i >= len(info.FAQ) {
@@ -87,7 +87,7 @@ func (t *turn) infoPage(data string) {
 			return
 		}
 		t.send(Reply{Text: fmt.Sprintf("❓ %s\n\n%s", info.FAQ[i].Q, info.FAQ[i].A),
-			Buttons: [][]Button{{{Label: T("info.faq.back"), Data: "i:f:" + strconv.Itoa(i/faqPerPage)}}, back}})
+			Buttons: [][]Button{{{Label: t.T("info.faq.back"), Data: "i:f:" + strconv.Itoa(i/faqPerPage)}}, back}})
 	case data == "i:p":
 		t.send(Reply{Text: "📄 " + info.Plan, Buttons: [][]Button{back}})
 	case data == "i:c":
@@ -102,14 +102,29 @@ func (t *turn) infoPage(data string) {
 }
 
 func (t *turn) hotline() string {
-	if len(t.e.info.Hotline) == 0 {
-		return T("info.hotline.none")
+	hotline := t.e.info[t.lang()].Hotline
+	if len(hotline) == 0 {
+		return t.T("info.hotline.none")
 	}
-	return T("info.hotline.title") + "\n" + strings.Join(t.e.info.Hotline, "\n")
+	return t.T("info.hotline.title") + "\n" + strings.Join(hotline, "\n")
 }
 
-func withDefaults(i Info) Info {
-	d := DefaultInfo()
+// infos is the information menu by language: Vietnamese as configured,
+// else the default; English as configured in English, else as configured
+// in Vietnamese (the office's own words beat a generic translation), else
+// the English default.
+func infos(vi Info, tr map[Lang]Info) map[Lang]Info {
+	return map[Lang]Info{
+		Vietnamese: withDefaults(vi, DefaultInfo()),
+		English:    withDefaults(withDefaults(tr[English], vi), defaultInfoEn()),
+	}
+}
+
+// withDefaults fills the parts i leaves empty from d.
+func withDefaults(i, d Info) Info {
+	if len(i.Hotline) == 0 {
+		i.Hotline = d.Hotline
+	}
 	if len(i.FAQ) == 0 {
 		i.FAQ = d.FAQ
 	}

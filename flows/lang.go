@@ -1,5 +1,7 @@
 package flows
 
+import "fmt"
+
 // Lang is a language of the user-facing texts.
 type Lang string
 
@@ -20,4 +22,115 @@ type QuestionText struct {
 	Text   string
 	Short  string
 	Labels map[string]string
+}
+
+// catalogs are the text catalogs by language; vi is complete by
+// definition and a test holds en to the same keys and verbs.
+var catalogs = map[Lang]map[msg]string{Vietnamese: vi, English: en}
+
+// ParseLang reads a configured or typed language code.
+func ParseLang(s string) (Lang, bool) {
+	switch Lang(s) {
+	case Vietnamese, English:
+		return Lang(s), true
+	}
+	return "", false
+}
+
+// or returns l, or Vietnamese when l is empty or unknown.
+func (l Lang) or() Lang {
+	if _, ok := catalogs[l]; ok {
+		return l
+	}
+	return Vietnamese
+}
+
+// tr formats a catalog text in language l, falling back to Vietnamese.
+func tr(l Lang, key msg, args ...any) string {
+	s, ok := catalogs[l.or()][key]
+	if !ok {
+		s, ok = vi[key]
+	}
+	if !ok {
+		// A missing key is a bug; show the key rather than nothing.
+		return string(key)
+	}
+	if len(args) == 0 {
+		return s
+	}
+	return fmt.Sprintf(s, args...)
+}
+
+// lang is the language the sender of this input reads.
+func (t *turn) lang() Lang {
+	if t.s != nil && t.s.Lang != "" {
+		return t.s.Lang.or()
+	}
+	return t.pre.or()
+}
+
+// T formats a catalog text in the sender's language. Texts to others
+// (principals, the office) use T, the Vietnamese; texts to the parent of a
+// complaint use the complaint's language.
+func (t *turn) T(key msg, args ...any) string { return tr(t.lang(), key, args...) }
+
+// TextIn is the question's text in language l.
+func (q *Question) TextIn(l Lang) string {
+	if x := q.Tr[l].Text; x != "" {
+		return x
+	}
+	return q.Text
+}
+
+// ShortIn is the question's short name in language l, or its id.
+func (q *Question) ShortIn(l Lang) string {
+	if x := q.Tr[l].Short; x != "" {
+		return x
+	}
+	if q.Short != "" {
+		return q.Short
+	}
+	return q.ID
+}
+
+// ChoicesIn are the question's options labelled in language l.
+func (q *Question) ChoicesIn(l Lang) []Option {
+	opts := q.Choices()
+	if l.or() == Vietnamese {
+		return opts
+	}
+	out := make([]Option, len(opts))
+	for i, o := range opts {
+		out[i] = o
+		if x := q.Tr[l].Labels[o.Value]; x != "" {
+			out[i].Label = x
+		} else if q.Kind == Scale {
+			out[i].Label = tr(l, msg("scale."+o.Value))
+		}
+	}
+	return out
+}
+
+// NameIn is the level's name in language l.
+func (lv Level) NameIn(l Lang) string {
+	if !lv.Valid() {
+		return string(lv)
+	}
+	return tr(l, msg("level."+string(lv)))
+}
+
+// NameIn is the status as read in language l.
+func (s Status) NameIn(l Lang) string {
+	if _, ok := vi[msg("status."+string(s))]; !ok {
+		return string(s)
+	}
+	return tr(l, msg("status."+string(s)))
+}
+
+// NameIn is the category's name in language l.
+func (c *Category) NameIn(l Lang) string {
+	if x := c.Tr[l]; x != "" {
+		return x
+	}
+	return c.Name
 }

@@ -25,17 +25,7 @@ var Levels = []Level{Preschool, Primary, Lower}
 func (l Level) Valid() bool { return l == Preschool || l == Primary || l == Lower }
 
 // Name is the Vietnamese name of the level.
-func (l Level) Name() string {
-	switch l {
-	case Preschool:
-		return "Mầm non"
-	case Primary:
-		return "Tiểu học"
-	case Lower:
-		return "Trung học cơ sở"
-	}
-	return string(l)
-}
+func (l Level) Name() string { return l.NameIn(Vietnamese) }
 
 // Kind is how a question is answered.
 type Kind string
@@ -71,6 +61,8 @@ type Question struct {
 	Levels   []Level  // empty means every level
 	Good     []string // values that count as good; for Number, GoodCap or "<=N"
 	Optional bool
+	// Tr holds the question in other languages than Vietnamese.
+	Tr map[Lang]QuestionText
 }
 
 // AppliesTo reports whether the question is asked at a school of level l.
@@ -246,6 +238,22 @@ func (qn *Questionnaire) Validate() error {
 				bad("option %q: label must be 1-40 characters", o.Value)
 			}
 		}
+		for l, x := range q.Tr {
+			if _, ok := ParseLang(string(l)); !ok || l == Vietnamese {
+				bad("language %q: want en (the questionnaire's own text is Vietnamese)", l)
+			}
+			if len([]rune(x.Text)) > 1000 {
+				bad("%s.text is longer than 1000 characters", l)
+			}
+			for v, label := range x.Labels {
+				if !values[v] {
+					bad("%s.labels: %q is not one of the options", l, v)
+				}
+				if len([]rune(label)) > 40 {
+					bad("%s.labels[%s] must be at most 40 characters", l, v)
+				}
+			}
+		}
 		switch q.Kind {
 		case Choice:
 			if len(q.Options) < 2 {
@@ -285,11 +293,11 @@ func (qn *Questionnaire) Validate() error {
 
 // ScaleOptions are the five steps of a Scale question.
 var ScaleOptions = []Option{
-	{"1", "1 · Rất không hài lòng"},
-	{"2", "2 · Không hài lòng"},
-	{"3", "3 · Bình thường"},
-	{"4", "4 · Hài lòng"},
-	{"5", "5 · Rất hài lòng"},
+	{"1", vi["scale.1"]},
+	{"2", vi["scale.2"]},
+	{"3", vi["scale.3"]},
+	{"4", vi["scale.4"]},
+	{"5", vi["scale.5"]},
 }
 
 // Choices returns the buttons offered for q: the scale's five steps for a
@@ -315,7 +323,7 @@ func DefaultQuestionnaire() *Questionnaire {
 	b := func(id, short, text string) Question {
 		return Question{ID: id, Group: "B", Short: short, Text: text, Kind: Scale, Good: []string{"4", "5"}}
 	}
-	return &Questionnaire{Questions: []Question{
+	qn := &Questionnaire{Questions: []Question{
 		a("A1", "Phòng học kiên cố", "Phòng học của con có được xây kiên cố không?", "yes"),
 		a("A2", "Nhà vệ sinh sạch sẽ", "Nhà vệ sinh của trường có sạch sẽ không?", "yes"),
 		a("A3", "Nước uống sạch", "Ở trường, học sinh có nước uống sạch không?", "yes"),
@@ -335,4 +343,9 @@ func DefaultQuestionnaire() *Questionnaire {
 		{ID: "C", Group: "C", Short: "Góp ý", Text: "Anh/chị có góp ý gì thêm cho nhà trường không? Gõ góp ý của anh/chị, hoặc bấm Bỏ qua.",
 			Kind: Text, MaxLen: 1000, Optional: true},
 	}}
+	en := defaultQuestionsEn()
+	for i := range qn.Questions {
+		qn.Questions[i].Tr = map[Lang]QuestionText{English: en[qn.Questions[i].ID]}
+	}
+	return qn
 }

@@ -18,7 +18,7 @@ func (t *turn) stop() {
 		t.s.reset()
 		t.moved()
 	}
-	t.say(T("optout.done"))
+	t.say(t.T("optout.done"))
 }
 
 // resume lifts a /stop; the /start then goes on as usual.
@@ -27,27 +27,27 @@ func (t *turn) resume() {
 	t.optOut = &no
 	t.s.OptOut = false
 	t.changed = true
-	t.say(T("optout.lifted"))
+	t.say(t.T("optout.lifted"))
 }
 
 // myData shows the parent everything stored about them.
 func (t *turn) myData() {
 	s := t.s
 	var b strings.Builder
-	b.WriteString(T("data.title"))
-	fmt.Fprintf(&b, "\n\n"+T("data.consent"), t.e.when(s.Consent.At), s.Consent.Version)
+	b.WriteString(t.T("data.title"))
+	fmt.Fprintf(&b, "\n\n"+t.T("data.consent"), t.e.when(s.Consent.At), s.Consent.Version)
 	if sc, ok := t.e.dir.School(s.School); ok {
-		fmt.Fprintf(&b, "\n"+T("data.school"), sc.Name)
+		fmt.Fprintf(&b, "\n"+t.T("data.school"), sc.Name)
 	}
 	if s.Grade != "" {
-		fmt.Fprintf(&b, "\n"+T("data.grade"), gradeName(s.Grade))
+		fmt.Fprintf(&b, "\n"+t.T("data.grade"), gradeName(s.Grade, t.lang()))
 	}
 	if s.Step == StepQuestion || s.Step == StepConfirm {
-		fmt.Fprintf(&b, "\n"+T("data.inprogress"), len(s.Answers))
+		fmt.Fprintf(&b, "\n"+t.T("data.inprogress"), len(s.Answers))
 	}
 	responses := t.look.ResponsesOf(t.env.Key)
 	if len(responses) == 0 {
-		b.WriteString("\n" + T("data.noresponses"))
+		b.WriteString("\n" + t.T("data.noresponses"))
 	}
 	for _, r := range responses {
 		w, _ := t.e.dir.Wave(r.Wave)
@@ -63,31 +63,31 @@ func (t *turn) myData() {
 		for _, q := range t.e.q.Questions {
 			if v, ok := r.Answers[q.ID]; ok {
 				shown := v
-				if o, ok := optionOf(&q, v); ok {
+				if o, ok := optionOf(&q, v, t.lang()); ok {
 					shown = o.Label
 				}
 				parts = append(parts, q.ID+": "+clip(shown, 60))
 			}
 		}
-		fmt.Fprintf(&b, "\n\n"+T("data.response"), title, name, t.e.when(r.At), strings.Join(parts, "; "))
+		fmt.Fprintf(&b, "\n\n"+t.T("data.response"), title, name, t.e.when(r.At), strings.Join(parts, "; "))
 	}
 	for _, c := range t.look.ComplaintsBy(t.env.Key) {
-		phone := T("c.who.anonymous")
+		phone := t.T("c.who.anonymous")
 		if !c.Anonymous && c.Phone != "" {
 			phone = c.Phone
 		}
-		fmt.Fprintf(&b, "\n\n"+T("data.complaint"), c.Code(), c.Status.Name(), t.e.day(c.Created), phone)
+		fmt.Fprintf(&b, "\n\n"+t.T("data.complaint"), c.Code(), c.Status.NameIn(t.lang()), t.e.day(c.Created), phone)
 	}
-	b.WriteString("\n\n" + T("data.notstored"))
-	t.send(Reply{Text: clip(b.String(), 4000), Buttons: [][]Button{{{Label: T("data.erase.button"), Data: "m:x"}}, {{Label: T("menu.back"), Data: "m:m"}}}})
+	b.WriteString("\n\n" + t.T("data.notstored"))
+	t.send(Reply{Text: clip(b.String(), 4000), Buttons: [][]Button{{{Label: t.T("data.erase.button"), Data: "m:x"}}, {{Label: t.T("menu.back"), Data: "m:m"}}}})
 }
 
 // askErase explains exactly what deletion does before asking to confirm.
 func (t *turn) askErase() {
 	t.moved()
-	t.send(Reply{Text: T("erase.ask", t.e.retention), Buttons: [][]Button{
-		{{Label: T("erase.yes"), Data: t.nonced("erase")}},
-		{{Label: T("erase.no"), Data: "m:m"}},
+	t.send(Reply{Text: t.T("erase.ask", t.e.retention), Buttons: [][]Button{
+		{{Label: t.T("erase.yes"), Data: t.nonced("erase")}},
+		{{Label: t.T("erase.no"), Data: "m:m"}},
 	}})
 }
 
@@ -97,5 +97,5 @@ func (t *turn) eraseAll() {
 	t.erase = true
 	t.s = nil
 	t.changed = true
-	t.send(Reply{Text: T("erase.done")})
+	t.send(Reply{Text: t.T("erase.done")})
 }

@@ -267,9 +267,10 @@ func Commands(r Role) [][2]string {
 	parent := [][2]string{
 		{"start", T("cmd.start")}, {"phananh", T("cmd.phananh")}, {"phananhcuatoi", T("cmd.phananhcuatoi")},
 		{"thongtin", T("cmd.thongtin")}, {"dulieu", T("cmd.dulieu")}, {"xoadulieu", T("cmd.xoadulieu")}, {"stop", T("cmd.stop")},
-		{"cancel", T("cmd.cancel")}, {"help", T("cmd.help")},
+		{"cancel", T("cmd.cancel")}, {"lang", T("cmd.lang")}, {"help", T("cmd.help")},
 	}
-	staff := [][2]string{{"danhsach", T("cmd.danhsach")}, {"baocao", T("cmd.baocao")}, {"xuat", T("cmd.xuat")}, {"cancel", T("cmd.cancel")}}
+	staff := [][2]string{{"danhsach", T("cmd.danhsach")}, {"baocao", T("cmd.baocao")}, {"xuat", T("cmd.xuat")},
+		{"thongbao", T("cmd.thongbao")}, {"cancel", T("cmd.cancel")}}
 	switch r {
 	case RolePrincipal:
 		return staff
@@ -344,6 +345,7 @@ func (boundLookup) Invite(string) (*Invite, bool)          { return nil, false }
 func (boundLookup) ResponsesOf(Key) []Response             { return nil }
 func (boundLookup) Audit(int) []AuditEntry                 { return nil }
 func (boundLookup) GroupTold(string) bool                  { return false }
+func (boundLookup) Audience([]string) int                  { return 0 }
 
 // menuFor queues the command menu of a role for a user's private chat.
 func (t *turn) menuFor(id string, r Role) {

@@ -27,6 +27,9 @@ const (
 	StepCAdd       Step = "c_add"     // adding information to complaint Target
 	StepStaffReply Step = "s_reply"   // staff: writing the reply to complaint Target
 	StepStaffRefer Step = "s_refer"   // staff: writing where complaint Target is referred
+	// staff: writing an announcement, then reviewing its preview
+	StepStaffAnnounce   Step = "s_ann"
+	StepStaffAnnConfirm Step = "s_ann_ok"
 )
 
 // Draft is a complaint being written.
@@ -72,6 +75,10 @@ type Session struct {
 	// OptOut is set by /stop: nothing but answers to their own messages
 	// is sent until they /start again.
 	OptOut bool `json:"opt_out,omitempty"`
+	// Announce is the announcement staff are writing.
+	Announce *Announcement `json:"announce,omitempty"`
+	// Lang is the language the user chose; empty is Vietnamese.
+	Lang Lang `json:"lang,omitempty"`
 }
 
 func (s *Session) clone() *Session {
@@ -87,13 +94,16 @@ func (s *Session) clone() *Session {
 		d.Photos = append([]string(nil), s.Draft.Photos...)
 		c.Draft = &d
 	}
+	if s.Announce != nil {
+		c.Announce = s.Announce.clone()
+	}
 	return &c
 }
 
 // reset ends whatever was in progress, keeping consent, school and grade.
 func (s *Session) reset() {
 	s.Step, s.Intent, s.Level, s.Page, s.Wave, s.Q, s.Answers = StepMenu, StepMenu, "", 0, "", 0, nil
-	s.Draft, s.Target = nil, 0
+	s.Draft, s.Target, s.Announce = nil, 0, nil
 }
 
 // Response is one parent's submitted answers for a school in a wave.

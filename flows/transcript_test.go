@@ -88,6 +88,19 @@ type memRecords struct {
 	responses  []keyedResponse
 	audit      []AuditEntry
 	told       map[string]bool
+	// parents lists the consented users and their sessions, for
+	// announcements, as the store's audience would.
+	parents func() map[string]*Session
+}
+
+func (m *memRecords) Audience(schools []string) int {
+	n := 0
+	for _, s := range m.parents() {
+		if slices.Contains(schools, s.School) {
+			n++
+		}
+	}
+	return n
 }
 
 func (m *memRecords) Complaint(id uint64) (*Complaint, bool) {
@@ -214,8 +227,54 @@ type simMsg struct {
 }
 
 func newSim(t testing.TB, e *Engine) *sim {
-	return &sim{t: t, e: e, now: time.Date(2026, 11, 26, 9, 0, 0, 0, hcm), user: "42", chat: "42",
+	s := &sim{t: t, e: e, now: time.Date(2026, 11, 26, 9, 0, 0, 0, hcm), user: "42", chat: "42",
 		stored: map[string][]byte{}, chats: map[string][]simMsg{}, look: &memRecords{byID: map[uint64]*Complaint{}, principals: map[string]Principal{}, invites: map[string]Invite{}}}
+	s.look.parents = s.parents
+	return s
+}
+
+// parents are the stored sessions of users who consented.
+func (s *sim) parents() map[string]*Session {
+	out := map[string]*Session{}
+	for user, v := range s.stored {
+		var sess Session
+		if err := json.Unmarshal(v, &sess); err != nil {
+			s.t.Fatal(err)
+		}
+		if sess.Consent != nil {
+			out[user] = &sess
+		}
+	}
+	return out
+}
+
+// announce delivers an announcement as the store and sender would: to
+// every parent of its schools in their language, except those who said
+// /stop, then the counts to its author.
+func (s *sim) announce(a *Announcement) {
+	a = a.clone()
+	a.ID = 1
+	parents := s.parents()
+	for _, user := range SortedKeys(parents) {
+		p := parents[user]
+		if !slices.Contains(a.Schools, p.School) {
+			continue
+		}
+		if p.OptOut {
+			a.Stopped++
+			continue
+		}
+		a.Queued++
+		a.Delivered++
+		r := s.e.AnnouncementFor(a, p.Lang)
+		s.nextID++
+		s.chats[user] = append(s.chats[user], simMsg{id: s.nextID, text: r.Text, buttons: r.Buttons})
+		s.print(fmt.Sprintf("→ %s #%d", user, s.nextID), r)
+	}
+	r := s.e.AnnouncementReport(a)
+	s.nextID++
+	s.chats[a.Author.Chat] = append(s.chats[a.Author.Chat], simMsg{id: s.nextID, text: r.Text})
+	s.print(fmt.Sprintf("→ %s #%d", a.Author.Chat, s.nextID), r)
 }
 
 // lastWith is the newest message of the current chat with a button
@@ -374,6 +433,9 @@ func (s *sim) step(line string) {
 			s.chats[o.Chat] = append(s.chats[o.Chat], simMsg{id: s.nextID, text: o.Reply.Text, buttons: o.Reply.Buttons, typed: o.Reply.AskContact != ""})
 			s.print(fmt.Sprintf("%s#%d", where, s.nextID), o.Reply)
 		}
+	}
+	if res.Announce != nil {
+		s.announce(res.Announce)
 	}
 	if r := res.Response; r != nil {
 		s.saved = append(s.saved, r)

@@ -182,13 +182,14 @@ const sessionV1 = 2
 
 func idle(s *flows.Session) bool {
 	return s.Step == flows.StepMenu && s.Intent == flows.StepMenu && s.Level == "" && s.Page == 0 && s.Wave == "" &&
-		s.Q == 0 && s.Answers == nil && s.Draft == nil && s.Target == 0
+		s.Q == 0 && s.Answers == nil && s.Draft == nil && s.Target == 0 && (s.Lang == "" || s.Lang == flows.English)
 }
 
 const (
 	sessConsent = 1 << iota
 	sessStaff
 	sessOptOut
+	sessEnglish
 )
 
 func appendTime(b []byte, t time.Time) []byte {
@@ -217,6 +218,9 @@ func encodeSession(s *flows.Session) ([]byte, error) {
 	}
 	if s.OptOut {
 		flags |= sessOptOut
+	}
+	if s.Lang == flows.English {
+		flags |= sessEnglish
 	}
 	b = append(b, flags)
 	if s.Consent != nil {
@@ -257,6 +261,9 @@ func decodeSession(v []byte) (*flows.Session, error) {
 		s.Consent.Version = r.str()
 	}
 	s.Staff, s.OptOut = flags&sessStaff != 0, flags&sessOptOut != 0
+	if flags&sessEnglish != 0 {
+		s.Lang = flows.English
+	}
 	s.School = r.str()
 	s.Grade = r.str()
 	n := r.uvarint()

@@ -35,8 +35,11 @@ func (db *DB) recipientKey(channel, chat string) []byte {
 // deleted their account) and drops everything queued for it; nothing more
 // is queued for it until they write again.
 func (db *DB) Stop(channel, chat string, at time.Time) (dropped int, err error) {
+	var w writer
 	err = db.b.Update(func(tx *bbolt.Tx) error {
+		w = writer{tx: tx, db: db, seal: db.seal}
 		dropped = 0
+		var seqs []uint64 // settled after the scan: the report may write to the outbox
 		v, _ := at.MarshalBinary()
 		if err := tx.Bucket(bStopped).Put(db.recipientKey(channel, chat), v); err != nil {
 			return err
@@ -48,19 +51,29 @@ func (db *DB) Stop(channel, chat string, at time.Time) (dropped int, err error) 
 				return err
 			}
 			if q.Channel == channel && q.Chat == chat {
+				key := append([]byte(nil), k...) // k is the page's memory, gone with the delete
+				seqs = append(seqs, binary.BigEndian.Uint64(key))
 				if err := c.Delete(); err != nil {
 					return err
 				}
 				dropped++
-				k, v = c.Seek(k)
+				k, v = c.Seek(key)
 				continue
 			}
 			k, v = c.Next()
+		}
+		for _, s := range seqs {
+			if err := w.settle(s, blocked, at); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("stop sending to a chat: %w", err)
+	}
+	if w.queued {
+		db.signal()
 	}
 	return dropped, nil
 }

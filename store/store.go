@@ -280,6 +280,16 @@ func (db *DB) applyOne(w *writer, env flows.Envelope) (queued int, err error) {
 		if err := w.putSession(key, res.Session); err != nil {
 			return 0, err
 		}
+		if !env.Input.Group {
+			if err := w.remember(key, res.Session, flows.Address{Channel: env.Channel, Chat: env.Chat}); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if res.Announce != nil {
+		if err := w.announce(res.Announce); err != nil {
+			return 0, err
+		}
 	}
 	if res.Response != nil {
 		if err := w.saveResponse(key, res.Response); err != nil {
@@ -343,6 +353,8 @@ type writer struct {
 	// err is the first failure of a read the engine asked for; the
 	// engine's Lookup cannot return errors, so Apply checks it after.
 	err error
+	// queued is set when a row was queued, for the sender to be woken.
+	queued bool
 }
 
 func (w *writer) session(key flows.Key) (*flows.Session, error) {
@@ -456,34 +468,44 @@ func (w *writer) addTo(bucket, k []byte, delta int64) error {
 }
 
 func (w *writer) enqueue(out []flows.Outgoing) error {
-	b := w.tx.Bucket(bOutbox)
 	for _, o := range out {
-		if to := w.tx.Bucket(bMigrated).Get([]byte(o.Channel + ":" + o.Chat)); to != nil {
-			o.Chat = string(to)
-		}
-		rk := w.db.recipientKey(o.Channel, o.Chat)
-		if w.tx.Bucket(bStopped).Get(rk) != nil {
-			continue // they blocked the bot; their next message lifts this
-		}
-		if o.Priority > flows.PriorityInteractive && w.tx.Bucket(bOptOut).Get(rk) != nil {
-			continue // they said /stop: only answers to their own messages
-		}
-		seq, err := b.NextSequence()
-		if err != nil {
-			return fmt.Errorf("outbox sequence: %w", err)
-		}
-		v, err := json.Marshal(o)
-		if err != nil {
-			return fmt.Errorf("encode outgoing: %w", err)
-		}
-		if v, err = w.seal.seal(v); err != nil {
+		if _, err := w.enqueueOne(o); err != nil {
 			return err
-		}
-		if err := b.Put(u64(seq), v); err != nil {
-			return fmt.Errorf("queue outgoing: %w", err)
 		}
 	}
 	return nil
+}
+
+// enqueueOne queues a row and returns its sequence number, or 0 when the
+// chat is not to be written to.
+func (w *writer) enqueueOne(o flows.Outgoing) (uint64, error) {
+	if to := w.tx.Bucket(bMigrated).Get([]byte(o.Channel + ":" + o.Chat)); to != nil {
+		o.Chat = string(to)
+	}
+	rk := w.db.recipientKey(o.Channel, o.Chat)
+	if w.tx.Bucket(bStopped).Get(rk) != nil {
+		return 0, nil // they blocked the bot; their next message lifts this
+	}
+	if o.Priority > flows.PriorityInteractive && w.tx.Bucket(bOptOut).Get(rk) != nil {
+		return 0, nil // they said /stop: only answers to their own messages
+	}
+	b := w.tx.Bucket(bOutbox)
+	seq, err := b.NextSequence()
+	if err != nil {
+		return 0, fmt.Errorf("outbox sequence: %w", err)
+	}
+	v, err := json.Marshal(o)
+	if err != nil {
+		return 0, fmt.Errorf("encode outgoing: %w", err)
+	}
+	if v, err = w.seal.seal(v); err != nil {
+		return 0, err
+	}
+	if err := b.Put(u64(seq), v); err != nil {
+		return 0, fmt.Errorf("queue outgoing: %w", err)
+	}
+	w.queued = true
+	return seq, nil
 }
 
 func (w *writer) dead(d flows.Dead) error {
@@ -585,15 +607,22 @@ func (db *DB) PendingAfter(channel string, after uint64, limit int) ([]flows.Que
 	return out, nil
 }
 
-// Done removes sent rows from the outbox.
+// Done removes sent rows from the outbox (and counts an announcement's
+// rows as delivered).
 func (db *DB) Done(seqs ...uint64) error {
 	if len(seqs) == 0 {
 		return nil
 	}
+	now := time.Now()
+	var w writer
 	err := db.b.Update(func(tx *bbolt.Tx) error {
+		w = writer{tx: tx, db: db, seal: db.seal}
 		b := tx.Bucket(bOutbox)
 		for _, s := range seqs {
 			if err := b.Delete(u64(s)); err != nil {
+				return err
+			}
+			if err := w.settle(s, delivered, now); err != nil {
 				return err
 			}
 		}
@@ -602,19 +631,29 @@ func (db *DB) Done(seqs ...uint64) error {
 	if err != nil {
 		return fmt.Errorf("remove %d sent rows from the outbox: %w", len(seqs), err)
 	}
+	if w.queued {
+		db.signal()
+	}
 	return nil
 }
 
 // Fail moves an outbox row that can never be sent to the dead letters.
 func (db *DB) Fail(q flows.Queued, reason string, at time.Time) error {
 	raw, _ := json.Marshal(q.Outgoing)
+	var w writer
 	err := db.b.Update(func(tx *bbolt.Tx) error {
-		w := writer{tx: tx, db: db, seal: db.seal}
+		w = writer{tx: tx, db: db, seal: db.seal}
 		if err := w.dead(flows.Dead{Channel: q.Channel, Raw: string(raw), Reason: reason, At: at}); err != nil {
+			return err
+		}
+		if err := w.settle(q.Seq, failed, at); err != nil {
 			return err
 		}
 		return tx.Bucket(bOutbox).Delete(u64(q.Seq))
 	})
+	if err == nil && w.queued {
+		db.signal()
+	}
 	if err != nil {
 		return fmt.Errorf("dead-letter outbox row %d: %w", q.Seq, err)
 	}

@@ -51,11 +51,10 @@ type Config struct {
 		ClassSizeCaps     map[string]int `yaml:"class_size_caps"`
 	} `yaml:"survey"`
 	Info struct {
-		Hotline  []string `yaml:"hotline"`
-		Plan     string   `yaml:"plan"`
-		Policies string   `yaml:"policies"`
-		Services string   `yaml:"services"`
-		FAQ      []qaYAML `yaml:"faq"`
+		infoYAML `yaml:",inline"`
+		// En is the menu in English; what it leaves empty is shown as
+		// above, or as the built-in English.
+		En infoYAML `yaml:"en"`
 	} `yaml:"info"`
 	Digest struct {
 		Schedule  string  `yaml:"schedule"`
@@ -94,6 +93,14 @@ type Config struct {
 	directory     *flows.Directory
 }
 
+type infoYAML struct {
+	Hotline  []string `yaml:"hotline"`
+	Plan     string   `yaml:"plan"`
+	Policies string   `yaml:"policies"`
+	Services string   `yaml:"services"`
+	FAQ      []qaYAML `yaml:"faq"`
+}
+
 type qaYAML struct {
 	Q string `yaml:"q"`
 	A string `yaml:"a"`
@@ -104,17 +111,19 @@ type categoryYAML struct {
 	Name   string `yaml:"name"`
 	Days   int    `yaml:"days"`
 	Urgent bool   `yaml:"urgent"`
+	En     string `yaml:"en"` // the name in English
 }
 
 func defaults() Config {
 	var c Config
 	c.Info.Hotline, c.Info.FAQ = []string{}, []qaYAML{}
+	c.Info.En.Hotline, c.Info.En.FAQ = []string{}, []qaYAML{}
 	c.Digest.Schedule = "0 7 * * 1"
 	c.Digest.FlagBelow = 70
 	c.Complaints.AckDays = 1
 	c.Complaints.CheckSchedule = "*/10 * * * *"
 	for _, k := range flows.DefaultCategories() {
-		c.Complaints.Categories = append(c.Complaints.Categories, categoryYAML{ID: k.ID, Name: k.Name, Days: k.Days, Urgent: k.Urgent})
+		c.Complaints.Categories = append(c.Complaints.Categories, categoryYAML{ID: k.ID, Name: k.Name, Days: k.Days, Urgent: k.Urgent, En: k.Tr[flows.English]})
 	}
 	c.Database = "hailong.db"
 	c.Timezone = "Asia/Ho_Chi_Minh"
@@ -258,17 +267,19 @@ func (c *Config) resolve(dir string) error {
 			bad("complaints.holidays[%d] %q: want a date like 2027-01-01", i, h)
 		}
 	}
-	for i, qa := range c.Info.FAQ {
-		if strings.TrimSpace(qa.Q) == "" || strings.TrimSpace(qa.A) == "" {
-			bad("info.faq[%d]: both q and a are needed", i)
+	for prefix, info := range map[string]*infoYAML{"info": &c.Info.infoYAML, "info.en": &c.Info.En} {
+		for i, qa := range info.FAQ {
+			if strings.TrimSpace(qa.Q) == "" || strings.TrimSpace(qa.A) == "" {
+				bad("%s.faq[%d]: both q and a are needed", prefix, i)
+			}
+			if len([]rune(qa.A)) > 3500 {
+				bad("%s.faq[%d].a: longer than 3500 characters", prefix, i)
+			}
 		}
-		if len([]rune(qa.A)) > 3500 {
-			bad("info.faq[%d].a: longer than 3500 characters", i)
-		}
-	}
-	for name, text := range map[string]string{"plan": c.Info.Plan, "policies": c.Info.Policies, "services": c.Info.Services} {
-		if len([]rune(text)) > 3500 {
-			bad("info.%s: longer than 3500 characters (a Telegram message holds 4096)", name)
+		for name, text := range map[string]string{"plan": info.Plan, "policies": info.Policies, "services": info.Services} {
+			if len([]rune(text)) > 3500 {
+				bad("%s.%s: longer than 3500 characters (a Telegram message holds 4096)", prefix, name)
+			}
 		}
 	}
 	if _, err := cron.ParseStandard(c.Survey.PurgeSchedule); err != nil {
@@ -350,13 +361,13 @@ func (c *Config) engine() (*flows.Engine, error) {
 		SessionExpiry: c.Survey.SessionExpiry, RetentionMonths: c.Survey.RetentionMonths,
 		Location: c.loc, Owner: c.Owner,
 		Categories: c.categories(), Holidays: c.Complaints.Holidays, AckDays: c.Complaints.AckDays,
-		Info: c.info(),
+		Info: c.Info.infoYAML.flows(), InfoTr: map[flows.Lang]flows.Info{flows.English: c.Info.En.flows()},
 	})
 }
 
-func (c *Config) info() flows.Info {
-	i := flows.Info{Hotline: c.Info.Hotline, Plan: c.Info.Plan, Policies: c.Info.Policies, Services: c.Info.Services}
-	for _, qa := range c.Info.FAQ {
+func (y *infoYAML) flows() flows.Info {
+	i := flows.Info{Hotline: y.Hotline, Plan: y.Plan, Policies: y.Policies, Services: y.Services}
+	for _, qa := range y.FAQ {
 		i.FAQ = append(i.FAQ, flows.QA{Q: qa.Q, A: qa.A})
 	}
 	return i
@@ -365,7 +376,11 @@ func (c *Config) info() flows.Info {
 func (c *Config) categories() []flows.Category {
 	var out []flows.Category
 	for _, k := range c.Complaints.Categories {
-		out = append(out, flows.Category{ID: k.ID, Name: k.Name, Days: k.Days, Urgent: k.Urgent})
+		cat := flows.Category{ID: k.ID, Name: k.Name, Days: k.Days, Urgent: k.Urgent}
+		if k.En != "" {
+			cat.Tr = map[flows.Lang]string{flows.English: k.En}
+		}
+		out = append(out, cat)
 	}
 	return out
 }
@@ -393,6 +408,13 @@ type questionnaireFile struct {
 		Levels   []string `yaml:"levels"`
 		Good     []string `yaml:"good"`
 		Optional bool     `yaml:"optional"`
+		// En is the question in English: text, short and option labels
+		// by value; what is left out is shown in Vietnamese.
+		En struct {
+			Text   string            `yaml:"text"`
+			Short  string            `yaml:"short"`
+			Labels map[string]string `yaml:"labels"`
+		} `yaml:"en"`
 	} `yaml:"questions"`
 }
 
@@ -414,6 +436,9 @@ func loadQuestionnaire(path string) (*flows.Questionnaire, error) {
 		}
 		for _, l := range fq.Levels {
 			x.Levels = append(x.Levels, flows.Level(l))
+		}
+		if en := fq.En; en.Text != "" || en.Short != "" || len(en.Labels) > 0 {
+			x.Tr = map[flows.Lang]flows.QuestionText{flows.English: {Text: en.Text, Short: en.Short, Labels: en.Labels}}
 		}
 		q.Questions = append(q.Questions, x)
 	}
