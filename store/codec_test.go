@@ -51,6 +51,7 @@ func TestSessionCodecRoundTrip(t *testing.T) {
 			Done: map[string]time.Time{"w1/TH-01": at.Add(time.Hour)}, Nonce: 23, Updated: at.Add(2 * time.Hour)},
 		{Staff: true, Updated: at},
 		{Consent: &flows.Consent{At: at, Version: "v"}, OptOut: true, Updated: at},
+		{Consent: &flows.Consent{At: at, Version: "v"}, School: "TH-02", Lang: flows.English, Updated: at},
 		{Consent: &flows.Consent{At: at, Version: "v"}, Step: flows.StepQuestion, Wave: "w1", Q: 3, Answers: map[string]string{"A1": "yes"}, Updated: at},
 	} {
 		v, err := encodeSession(s)
@@ -70,7 +71,7 @@ func TestSessionCodecRoundTrip(t *testing.T) {
 			eq = eq && got.Done[k].Equal(d)
 		}
 		if !eq || got.School != s.School || got.Grade != s.Grade || got.Nonce != s.Nonce || got.Staff != s.Staff ||
-			got.OptOut != s.OptOut || got.Step != s.Step || got.Q != s.Q || len(got.Done) != len(s.Done) || !reflect.DeepEqual(got.Answers, s.Answers) {
+			got.OptOut != s.OptOut || got.Lang != s.Lang || got.Step != s.Step || got.Q != s.Q || len(got.Done) != len(s.Done) || !reflect.DeepEqual(got.Answers, s.Answers) {
 			t.Errorf("round trip:\n got %+v\nwant %+v", got, s)
 		}
 	}

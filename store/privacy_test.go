@@ -18,6 +18,14 @@ func TestEraseAdjustsAggregatesExactly(t *testing.T) {
 	h.survey("111", "TH1", "Lớp 1", answers{"A1": "Không", "B6": "5 · Rất hài lòng"})
 	h.survey("222", "TH1", "Lớp 1", answers{"A1": "Có"})
 	before := h.tally()
+	audience := func() int {
+		var n int
+		h.db.b.View(func(tx *bbolt.Tx) error { n = (&writer{tx: tx, db: h.db}).Audience([]string{"TH1"}); return nil })
+		return n
+	}
+	if n := audience(); n != 2 {
+		t.Errorf("TH1's audience is %d parents, want 2", n)
+	}
 	if before.Respondents["TH1"] != 2 {
 		t.Fatalf("respondents %v", before.Respondents)
 	}
@@ -39,6 +47,9 @@ func TestEraseAdjustsAggregatesExactly(t *testing.T) {
 	}
 	if len(h.responses()) != 1 {
 		t.Errorf("%d responses left, want 222's", len(h.responses()))
+	}
+	if n := audience(); n != 1 {
+		t.Errorf("after erasing 111, TH1's audience is %d parents, want 222 alone", n)
 	}
 	if s, _ := h.db.Session("telegram", "111"); s != nil {
 		t.Errorf("111's session survived: %+v", s)
