@@ -201,6 +201,8 @@ type Lookup interface {
 	// Audience counts the parents who have used the bot for any of the
 	// schools: those an announcement to them would reach.
 	Audience(schools []string) int
+	// PreLang is the language a user who has not consented chose, or "".
+	PreLang(key Key) Lang
 }
 
 // NoRecords is a Lookup with nothing stored, for tools and tests.
@@ -238,3 +240,6 @@ func (*NoRecords) GroupTold(string) bool { return false }
 
 // Audience implements Lookup.
 func (*NoRecords) Audience([]string) int { return 0 }
+
+// PreLang implements Lookup.
+func (*NoRecords) PreLang(Key) Lang { return "" }

@@ -186,6 +186,10 @@ type Result struct {
 	GroupTold bool
 	// Announce is an announcement to send to the parents of its schools.
 	Announce *Announcement
+	// PreLang is the language a user chose before consenting, to keep
+	// under their key until they consent (channels without buttons cannot
+	// carry it in the prompt's buttons).
+	PreLang *Lang
 }
 
 // Handle runs one input of one user through the conversation. s is the
@@ -203,7 +207,7 @@ func (e *Engine) Handle(s *Session, env Envelope, look Lookup) Result {
 	t.run()
 	res := Result{Session: t.s, Changed: t.changed, Response: t.resp, Complaints: t.complaints,
 		Invites: t.invites, Bind: t.bind, Unbind: t.unbind, Audit: t.auditLog, Erase: t.erase, OptOut: t.optOut,
-		GroupTold: t.groupTold, Announce: t.announce}
+		GroupTold: t.groupTold, Announce: t.announce, PreLang: t.preLang}
 	if res.Changed && res.Session != nil {
 		res.Session.Updated = env.Input.Now
 	}
@@ -267,6 +271,7 @@ type turn struct {
 	// pre is the language of a user who has not consented yet: it lives
 	// only in the buttons of the consent prompt, since nothing is stored.
 	pre      Lang
+	preLang  *Lang // a language chosen before consent, for the store to keep
 	announce *Announcement
 }
 
@@ -399,6 +404,12 @@ func (t *turn) run() {
 // buttons lead anywhere, and nothing is stored before Đồng ý.
 func (t *turn) beforeConsent() {
 	in := t.in
+	if t.pre == "" {
+		// A language chosen on a channel without buttons is kept by the
+		// store (the language alone, under the pseudonym) until consent.
+		t.pre = t.look.PreLang(t.env.Key).or()
+	}
+	remembered := t.pre
 	if in.Kind == KindButton {
 		verb, arg, _ := strings.Cut(in.Data, ":")
 		arg, lang, _ := strings.Cut(arg, ":")
@@ -423,10 +434,13 @@ func (t *turn) beforeConsent() {
 			return
 		case "cn":
 			t.send(Reply{Text: t.consentText() + "\n\n" + t.T("consent.refused")})
+			none := Lang("") // "nothing is stored": not even the language
+			t.preLang = &none
 			return
 		case "lg":
 			// "lg:LANG:SCHOOL": the consent prompt again, in LANG.
-			t.pre, _ = ParseLang(arg)
+			t.pre = ParseLangOr(arg)
+			t.preLang = &t.pre
 			if _, school, _ := strings.Cut(strings.TrimPrefix(in.Data, "lg:"), ":"); school != "" {
 				t.consentPrompt(school)
 				return
@@ -444,10 +458,11 @@ func (t *turn) beforeConsent() {
 				return
 			}
 		}
-		t.pre = Vietnamese
+		t.pre = remembered
 	}
 	if l, ok := t.langCommand(); ok && in.Kind == KindCommand {
 		t.pre = l
+		t.preLang = &t.pre
 	}
 	if in.Kind == KindCommand && in.Command == "help" {
 		t.say(t.T("help"))

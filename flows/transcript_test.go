@@ -91,7 +91,10 @@ type memRecords struct {
 	// parents lists the consented users and their sessions, for
 	// announcements, as the store's audience would.
 	parents func() map[string]*Session
+	prelang map[Key]Lang
 }
+
+func (m *memRecords) PreLang(k Key) Lang { return m.prelang[k] }
 
 func (m *memRecords) Audience(schools []string) int {
 	n := 0
@@ -197,6 +200,15 @@ func (m *memRecords) apply(k Key, chat string, res Result) {
 		delete(m.principals, res.Unbind)
 	}
 	m.audit = append(m.audit, res.Audit...)
+	if res.PreLang != nil {
+		if m.prelang == nil {
+			m.prelang = map[Key]Lang{}
+		}
+		m.prelang[k] = *res.PreLang
+	}
+	if res.Changed && res.Session != nil && res.Session.Consent != nil && res.PreLang == nil {
+		delete(m.prelang, k)
+	}
 	if res.GroupTold {
 		if m.told == nil {
 			m.told = map[string]bool{}

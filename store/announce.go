@@ -20,9 +20,26 @@ var (
 	bAudience = []byte("audience")       // school 0 respondent key → language byte, sealed address
 	bAnnounce = []byte("announcements")  // id → sealed Announcement with its counts
 	bBcRows   = []byte("broadcast_rows") // outbox seq → announcement id, until the row is settled
+	// The language a user chose before consenting, on a channel whose
+	// consent prompt cannot carry it in buttons: the language alone, under
+	// the pseudonym, removed at consent, refusal or erasure.
+	bPreLang = []byte("prelang") // respondent key → "en"
 )
 
-func init() { buckets = append(buckets, bAudience, bAnnounce, bBcRows) }
+func init() { buckets = append(buckets, bAudience, bAnnounce, bBcRows, bPreLang) }
+
+// PreLang implements flows.Lookup.
+func (w *writer) PreLang(key flows.Key) flows.Lang {
+	return flows.Lang(w.tx.Bucket(bPreLang).Get(key[:]))
+}
+
+// preLang keeps or (given "") removes a language chosen before consent.
+func (w *writer) preLang(key flows.Key, l flows.Lang) error {
+	if l == "" || l == flows.Vietnamese {
+		return w.tx.Bucket(bPreLang).Delete(key[:])
+	}
+	return w.tx.Bucket(bPreLang).Put(key[:], []byte(l))
+}
 
 func audienceKey(school string, key flows.Key) []byte {
 	k := make([]byte, 0, len(school)+1+len(key))

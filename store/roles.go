@@ -218,6 +218,9 @@ func (w *writer) erase(key flows.Key) error {
 	if err := w.forget(key); err != nil {
 		return err
 	}
+	if err := w.preLang(key, ""); err != nil {
+		return err
+	}
 	for _, c := range w.ComplaintsBy(key) {
 		if err := w.tx.Bucket(bByParent).Delete(append(key[:], u64(c.ID)...)); err != nil {
 			return err

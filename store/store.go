@@ -285,6 +285,16 @@ func (db *DB) applyOne(w *writer, env flows.Envelope) (queued int, err error) {
 				return 0, err
 			}
 		}
+		if res.Session != nil && res.Session.Consent != nil && res.PreLang == nil {
+			if err := w.preLang(key, ""); err != nil { // now in the session
+				return 0, err
+			}
+		}
+	}
+	if res.PreLang != nil {
+		if err := w.preLang(key, *res.PreLang); err != nil {
+			return 0, err
+		}
 	}
 	if res.Announce != nil {
 		if err := w.announce(res.Announce); err != nil {
