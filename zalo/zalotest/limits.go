@@ -1,0 +1,150 @@
+package zalotest
+
+import (
+	"math"
+	"net/http"
+	"time"
+)
+
+// Limits are the sending limits the fake enforces when set with
+// EnforceLimits. Zalo publishes no figures, so these are whatever the test
+// wants to hold the sender to. A zero or negative rate leaves that scope
+// unlimited.
+type Limits struct {
+	PerChat      float64 // sends per second into one chat, private or group
+	PerChatBurst int     // sends one chat may take at once; at least 1
+	Global       float64 // sends per second into all chats together
+	GlobalBurst  int     // sends all chats may take at once; default ceil(Global)
+}
+
+// Violation is one send refused for exceeding a limit.
+type Violation struct {
+	Method string // as the bot spelled it
+	ChatID string // as sent, "" when missing
+	Scope  string // "chat" (one chat's limit) or "global" (all chats together)
+	At     time.Time
+}
+
+// limitedMethods put a message into a chat and so count against the limits;
+// keys are lower case since methods match case-insensitively.
+var limitedMethods = map[string]bool{
+	"sendmessage": true,
+	"sendphoto":   true,
+	"sendsticker": true,
+}
+
+// bucket is a token bucket: it holds up to burst tokens and gains rate
+// tokens per second of real time; each allowed call takes one.
+type bucket struct {
+	rate, burst float64
+	tokens      float64
+	last        time.Time
+}
+
+func newBucket(rate, burst float64, now time.Time) *bucket {
+	return &bucket{rate: rate, burst: burst, tokens: burst, last: now}
+}
+
+// ready refills the bucket up to now and reports whether a token is there.
+func (b *bucket) ready(now time.Time) bool {
+	if d := now.Sub(b.last); d > 0 {
+		b.tokens = math.Min(b.burst, b.tokens+d.Seconds()*b.rate)
+		b.last = now
+	}
+	return b.tokens >= 1
+}
+
+// wait is how long until the next token, after ready.
+func (b *bucket) wait() time.Duration {
+	return time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
+}
+
+func (b *bucket) take() { b.tokens-- }
+
+// limiter is the enforcement state; it lives under Server.mu.
+type limiter struct {
+	l      Limits
+	global *bucket // nil when unlimited
+	chats  map[string]*bucket
+}
+
+// EnforceLimits makes the fake refuse sends (sendMessage, sendPhoto,
+// sendSticker) beyond l, measured in real time, with HTTP 429 and
+// {"ok":false,"error_code":429,"description":"Too Many Requests: retry
+// after N"} plus a Retry-After: N header, N being the whole seconds, rounded
+// up, until the refusing bucket has a token again. getUpdates,
+// sendChatAction, getMe and the webhook methods are never limited.
+//
+// Each chat (by chat_id as sent) gets PerChat with a burst of
+// max(1, PerChatBurst); all sends together get Global with a burst of
+// GlobalBurst, or ceil(Global) when that is not set. Refused sends change
+// nothing, appear in Calls with Status 429 and in Violations, and do not use
+// up tokens. Faults from Inject apply first and do not use up the limits;
+// sends that get past the limits use them up even when they then fail, say
+// with 400.
+//
+// Every call starts over with full buckets; Violations are kept. The zero
+// Limits turns enforcement off.
+func (s *Server) EnforceLimits(l Limits) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l == (Limits{}) {
+		s.limits = nil
+		return
+	}
+	lim := &limiter{l: l, chats: map[string]*bucket{}}
+	if l.Global > 0 {
+		burst := float64(l.GlobalBurst)
+		if burst < 1 {
+			burst = math.Max(1, math.Ceil(l.Global))
+		}
+		lim.global = newBucket(l.Global, burst, time.Now())
+	}
+	s.limits = lim
+}
+
+// Violations returns every send refused for exceeding a limit, in order.
+func (s *Server) Violations() []Violation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Violation(nil), s.violations...)
+}
+
+// limitLocked returns the 429 answer when the call must be refused, taking
+// the tokens otherwise. name is the lower-case method.
+func (s *Server) limitLocked(name string, q *request) *reply {
+	lim := s.limits
+	if lim == nil || !limitedMethods[name] {
+		return nil
+	}
+	now := time.Now()
+	chatID := q.p["chat_id"]
+	var cb *bucket
+	if chatID != "" && lim.l.PerChat > 0 {
+		cb = lim.chats[chatID]
+		if cb == nil {
+			cb = newBucket(lim.l.PerChat, float64(max(1, lim.l.PerChatBurst)), now)
+			lim.chats[chatID] = cb
+		}
+	}
+	if cb != nil && !cb.ready(now) {
+		return s.refuseLocked(q, chatID, "chat", cb.wait(), now)
+	}
+	if lim.global != nil && !lim.global.ready(now) {
+		return s.refuseLocked(q, chatID, "global", lim.global.wait(), now)
+	}
+	if cb != nil {
+		cb.take()
+	}
+	if lim.global != nil {
+		lim.global.take()
+	}
+	return nil
+}
+
+// refuseLocked records the violation and builds the 429.
+func (s *Server) refuseLocked(q *request, chatID, scope string, left time.Duration, now time.Time) *reply {
+	s.violations = append(s.violations, Violation{Method: q.method, ChatID: chatID, Scope: scope, At: now})
+	secs := int(math.Min(math.Max(1, math.Ceil(left.Seconds())), 24*3600))
+	return &reply{code: http.StatusTooManyRequests, desc: retryDesc(secs), retryAfter: secs}
+}

@@ -1,0 +1,619 @@
+// Package zalotest is a fake Zalo Bot Platform server on loopback that lets
+// the Zalo channel's tests and the demo command drive the real bot code
+// without reaching Zalo.
+//
+// Faithful to the platform as documented (December 2025):
+//
+//   - Every method is POST https://…/bot<TOKEN>/<method> with a JSON body (an
+//     empty body means no parameters) and answers {"ok":true,"result":…} or
+//     {"ok":false,"error_code":n,"description":"…"}. A wrong token gets 401
+//     "Unauthorized", an unknown method 404.
+//   - getUpdates long-polls for timeout seconds (sent as a string; a number is
+//     accepted too) and returns ONE update as the result object, without
+//     update_id or offset. An update handed out is gone: there is no
+//     confirmation, so a reply lost on the way loses the update.
+//   - Updates have an event_name (message.text.received,
+//     message.image.received, message.sticker.received,
+//     message.voice.received, message.unsupported.received) and a message
+//     whose ids are strings, whose date is in milliseconds, whose chat has a
+//     chat_type of PRIVATE or GROUP and whose from has a display_name.
+//   - setWebhook takes url and a secret_token of 8 to 256 characters; while a
+//     webhook is set, updates are POSTed to it as the same JSON object with
+//     the header X-Bot-Api-Secret-Token, and getUpdates is refused.
+//   - sendMessage takes 1 to 2000 characters, counted as Unicode code
+//     points; sendPhoto takes a photo URL and an optional caption of at most
+//     2000 characters; sendSticker and sendChatAction (typing, upload_photo)
+//     exist. Sends return a string message_id and a date in milliseconds.
+//     There are no buttons and no editing of messages. The bot can only
+//     write to a chat a user opened.
+//
+// Choices of the fake, where the platform's behaviour is not documented:
+//
+//   - An empty long poll answers HTTP 200 {"ok":true,"result":null}
+//     (emptyPoll in methods.go is the one line to change; some public
+//     clients expect {"ok":false,"error_code":408} instead, so the channel
+//     should accept both).
+//   - Error descriptions are short English sentences; clients must go by
+//     error_code. Every error answers with the HTTP status equal to
+//     error_code (a Fault can differ). secret_token is counted in code points
+//     too and may hold any character.
+//   - A non-empty body must have Content-Type application/json and be a JSON
+//     object (or null, meaning no parameters); the parameters the platform
+//     defines as strings (chat_id, text, photo, caption, sticker, action,
+//     url, secret_token) must be JSON strings. Method names match case-insensitively; the HTTP verb is not
+//     checked. A missing timeout means an immediate answer; fractions of a
+//     second are accepted so tests can poll briefly.
+//   - Several getUpdates may wait at once; each update goes to exactly one of
+//     them. A poll whose client has gone away takes nothing.
+//   - Webhook URLs may be http (the platform wants https); the fake only
+//     ever connects to loopback addresses and fails any other delivery. An
+//     update is delivered when the receiver answers 2xx; otherwise (other
+//     status, network error, timeout) it is retried after
+//     WebhookOptions.RetryDelay, in order, one update in flight at a time.
+//     deleteWebhook abandons a delivery in flight and returns every
+//     undelivered update to getUpdates before it answers true.
+//   - Rate limits are not published; EnforceLimits sets token buckets and a
+//     refused send answers 429 "Too Many Requests: retry after N" with a
+//     Retry-After header. By default nothing is limited.
+//   - The update payload of message.voice.received and
+//     message.unsupported.received carries no field beyond the common ones,
+//     and message.sticker.received only a sticker id.
+//
+// Ids are deterministic: the same sequence of calls gives the same ids.
+package zalotest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Token is the only bot token the fake accepts; requests with any other token
+// get 401 like a revoked token. Its part before the colon is the bot id.
+const Token = "3127644929483375101:zalotest-SECRET-do-not-log"
+
+const (
+	botAccountName = "bot.HailongTest"
+
+	maxTextLen   = 2000 // sendMessage text and sendPhoto caption, in code points
+	minSecretLen = 8
+	maxSecretLen = 256
+	maxBodySize  = 1 << 20
+)
+
+// botID is the id getMe reports, the part of Token before the colon.
+var botID, _, _ = strings.Cut(Token, ":")
+
+// User is a Zalo user the test acts as. The private chat with a user has the
+// same id as the user.
+type User struct {
+	ID          string
+	DisplayName string
+}
+
+// Message is one message the bot sent, as the user sees it.
+type Message struct {
+	ID     string
+	ChatID string
+	// Kind is "text", "photo" or "sticker".
+	Kind string
+	// Text is the text of a text message or the caption of a photo.
+	Text     string
+	PhotoURL string
+	Sticker  string
+	Date     int64 // milliseconds since the epoch, as returned to the bot
+}
+
+// Call is one API request the bot made. Params holds the JSON body's fields:
+// strings as they are, other values as JSON. Status is the HTTP status
+// answered, or 0 while in flight or when the connection was dropped or
+// abandoned by the client.
+type Call struct {
+	Method string
+	Params map[string]string
+	At     time.Time
+	Status int
+}
+
+// Fault replaces the normal handling of one call; see Server.Inject.
+//
+// Delay sleeps first (ending early if the client goes away or the server
+// closes). Then Drop closes the connection without any answer and without
+// handling the call; otherwise a non-zero Status or RetryAfter answers with
+// that error instead of handling the call (Status defaults to 429 with
+// RetryAfter). DropReply handles the call normally — a send is delivered,
+// getUpdates takes its update off the queue — and then closes the connection
+// without an answer: the update or the message id is lost to the bot. A
+// Fault with only Delay set handles the call normally after the delay.
+// Faulted calls have no effect on the fake's state, except with DropReply.
+type Fault struct {
+	Status      int    // error_code, and the HTTP status unless HTTPStatus is set
+	Description string // default: "Too Many Requests: retry after N" for 429, else the status text
+	RetryAfter  int    // seconds, put in the description of a 429 and in a Retry-After header
+	HTTPStatus  int    // HTTP status line when it should differ from Status, e.g. 200
+	Delay       time.Duration
+	Drop        bool
+	DropReply   bool
+}
+
+// Delivery is one POST of an update to the webhook.
+type Delivery struct {
+	URL       string
+	Secret    string // the X-Bot-Api-Secret-Token header sent
+	EventName string
+	MessageID string
+	Body      string // the update JSON posted
+	Attempt   int    // 1 for the first POST of this update, 2 for its first retry…
+	// Status is the receiver's HTTP status, 0 when it did not answer (Err
+	// says why). Only 2xx counts as delivered.
+	Status int
+	Err    string
+	At     time.Time // when the POST finished
+}
+
+// WebhookOptions tune webhook delivery; see Server.SetWebhookOptions.
+type WebhookOptions struct {
+	RetryDelay time.Duration // pause after a failed POST before the retry; default 50ms
+	Timeout    time.Duration // how long one POST may take before it fails; default 5s
+}
+
+const (
+	defaultRetryDelay      = 50 * time.Millisecond
+	defaultDeliveryTimeout = 5 * time.Second
+)
+
+// Server is the fake Zalo Bot Platform for one bot. All methods are safe for
+// concurrent use.
+type Server struct {
+	srv       *httptest.Server
+	done      chan struct{}
+	ctx       context.Context // canceled by Close, for webhook POSTs
+	cancel    context.CancelFunc
+	closeOnce sync.Once
+	wg        sync.WaitGroup // the webhook delivery goroutine
+	client    *http.Client
+
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced on every state change
+
+	queue  []queuedUpdate
+	nextID uint64
+	chats  map[string]*chat
+
+	webhook        *webhook // nil when none is set
+	inflight       *queuedUpdate
+	inflightCancel context.CancelFunc
+	deliveries     []Delivery
+	hookOpts       WebhookOptions
+
+	calls  []Call
+	inject func(method string, params map[string]string) *Fault
+
+	limits     *limiter // nil when limits are not enforced
+	violations []Violation
+}
+
+type queuedUpdate struct {
+	raw       json.RawMessage
+	event     string
+	messageID string
+	attempts  int // webhook POSTs so far
+}
+
+type webhook struct {
+	url, secret string
+	updatedAt   int64 // ms
+}
+
+type chat struct {
+	id   string
+	typ  string // "PRIVATE" or "GROUP"
+	msgs []Message
+}
+
+// NewServer starts the fake on an ephemeral 127.0.0.1 port, with no webhook
+// set and no limits enforced.
+func NewServer() *Server {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{
+		done:    make(chan struct{}),
+		ctx:     ctx,
+		cancel:  cancel,
+		changed: make(chan struct{}),
+		chats:   map[string]*chat{},
+		client:  newDeliveryClient(),
+	}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.handle))
+	s.wg.Add(1)
+	go s.deliverLoop()
+	return s
+}
+
+// Close ends pending long polls, delayed calls and webhook delivery, then
+// stops the server. It is safe to call more than once.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		// httptest.Server.Close waits for running handlers, so they must be
+		// told to finish first.
+		close(s.done)
+		s.cancel()
+		s.srv.Close()
+		s.wg.Wait()
+	})
+}
+
+// URL is the base URL of the fake, without any path: the channel's api_base.
+func (s *Server) URL() string { return s.srv.URL }
+
+// Endpoint is the format string of a method's URL, taking the token and the
+// method name.
+func (s *Server) Endpoint() string { return s.srv.URL + "/bot%s/%s" }
+
+// Inject installs f, which is consulted before each call, including calls
+// with a wrong token; returning nil handles the call normally. f runs without
+// the server's lock and may be called concurrently. Passing nil removes it.
+func (s *Server) Inject(f func(method string, params map[string]string) *Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inject = f
+}
+
+// SetWebhookOptions changes how updates are delivered to a webhook from the
+// next POST on; zero fields take their defaults.
+func (s *Server) SetWebhookOptions(o WebhookOptions) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hookOpts = o
+}
+
+// Messages returns what the bot sent to the chat, in order.
+func (s *Server) Messages(chatID string) []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.chats[chatID]
+	if c == nil {
+		return nil
+	}
+	return append([]Message(nil), c.msgs...)
+}
+
+// Last returns the bot's most recent message in the chat.
+func (s *Server) Last(chatID string) (Message, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.chats[chatID]
+	if c == nil || len(c.msgs) == 0 {
+		return Message{}, false
+	}
+	return c.msgs[len(c.msgs)-1], true
+}
+
+// Calls returns every API call the bot made, in arrival order.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Call, len(s.calls))
+	for i, c := range s.calls {
+		c.Params = copyParams(c.Params)
+		out[i] = c
+	}
+	return out
+}
+
+// Pending counts updates neither handed out by getUpdates nor delivered to
+// the webhook, including one whose delivery is in flight.
+func (s *Server) Pending() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pendingLocked()
+}
+
+func (s *Server) pendingLocked() int {
+	n := len(s.queue)
+	if s.inflight != nil {
+		n++
+	}
+	return n
+}
+
+// Deliveries returns every webhook POST that has finished, in order.
+func (s *Server) Deliveries() []Delivery {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Delivery(nil), s.deliveries...)
+}
+
+// Wait reports whether cond became true within timeout. cond runs without the
+// server's lock, after every change to the fake (calls, answers, queued,
+// handed out and delivered updates) and at least every 20ms.
+func (s *Server) Wait(timeout time.Duration, cond func() bool) bool {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		// Taking the channel before evaluating cond means a change made
+		// while cond runs still wakes us.
+		s.mu.Lock()
+		ch := s.changed
+		s.mu.Unlock()
+		if cond() {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-tick.C:
+		case <-deadline.C:
+			return cond()
+		}
+	}
+}
+
+func (s *Server) notifyLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// reply is the outcome of one API call.
+type reply struct {
+	code       int // error_code; 0 means ok
+	httpStatus int // 0: code, or 200 when ok
+	desc       string
+	result     any
+	retryAfter int // seconds for a Retry-After header; 0 for none
+}
+
+func ok(result any) reply { return reply{result: result} }
+
+func badRequest(desc string) reply { return reply{code: http.StatusBadRequest, desc: desc} }
+
+func (r reply) status() int {
+	switch {
+	case r.httpStatus != 0:
+		return r.httpStatus
+	case r.code != 0:
+		return r.code
+	default:
+		return http.StatusOK
+	}
+}
+
+type okResponse struct {
+	OK     bool `json:"ok"`
+	Result any  `json:"result"` // null is written out, as for an empty poll
+}
+
+type errorResponse struct {
+	OK          bool   `json:"ok"`
+	ErrorCode   int    `json:"error_code"`
+	Description string `json:"description"`
+}
+
+func (r reply) write(w http.ResponseWriter) {
+	var body []byte
+	if r.code == 0 {
+		body = marshal(okResponse{OK: true, Result: r.result})
+	} else {
+		body = marshal(errorResponse{ErrorCode: r.code, Description: r.desc})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if r.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(r.retryAfter))
+	}
+	w.WriteHeader(r.status())
+	_, _ = w.Write(body)
+}
+
+// marshal encodes without HTML escaping so bodies look like the real thing
+// when a test dumps them.
+func marshal(v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		panic(fmt.Sprintf("zalotest: encoding %T: %v", v, err))
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}
+
+// request is one parsed API call.
+type request struct {
+	ctx    context.Context
+	method string
+	p      map[string]string // every field, strings as they are and other values as JSON
+	raw    map[string]any    // the decoded body, numbers as json.Number
+}
+
+// str returns the string parameter key, "" when absent; a present value that
+// is not a JSON string is a 400.
+func (q *request) str(key string) (string, *reply) {
+	v, has := q.raw[key]
+	if !has || v == nil {
+		return "", nil
+	}
+	str, isStr := v.(string)
+	if !isStr {
+		r := badRequest(key + " must be a string")
+		return "", &r
+	}
+	return str, nil
+}
+
+func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
+	token, method, found := strings.Cut(strings.TrimPrefix(r.URL.Path, "/bot"), "/")
+	if !strings.HasPrefix(r.URL.Path, "/bot") || !found || method == "" || strings.Contains(method, "/") {
+		reply{code: http.StatusNotFound, desc: "Not Found"}.write(w)
+		return
+	}
+	q := &request{ctx: r.Context(), method: method}
+	perr := parseParams(w, r, q)
+
+	s.mu.Lock()
+	idx := len(s.calls)
+	s.calls = append(s.calls, Call{Method: method, Params: copyParams(q.p), At: time.Now()})
+	inject := s.inject
+	s.notifyLocked()
+	s.mu.Unlock()
+
+	dropReply := false
+	if inject != nil {
+		if f := inject(method, copyParams(q.p)); f != nil {
+			if f.Delay > 0 && !s.sleep(r.Context(), f.Delay) {
+				s.finish(idx, 0)
+				return
+			}
+			if f.Drop {
+				s.finish(idx, 0)
+				drop(w)
+				return
+			}
+			if rep, faulted := f.reply(); faulted {
+				s.finish(idx, rep.status())
+				rep.write(w)
+				return
+			}
+			dropReply = f.DropReply
+		}
+	}
+
+	var rep reply
+	switch {
+	case token != Token:
+		rep = reply{code: http.StatusUnauthorized, desc: "Unauthorized"}
+	case perr != nil:
+		rep = *perr
+	default:
+		rep = s.dispatch(q)
+	}
+	if dropReply {
+		s.finish(idx, 0)
+		drop(w)
+		return
+	}
+	// The status is recorded before answering so that a client which has
+	// seen the answer also sees the finished call.
+	s.finish(idx, rep.status())
+	rep.write(w)
+}
+
+func (s *Server) finish(idx, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls[idx].Status = status
+	s.notifyLocked()
+}
+
+// sleep waits d and reports whether it did, rather than ending early because
+// the client went away or the server closed.
+func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-s.done:
+		return false
+	}
+}
+
+func drop(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic("zalotest: response writer cannot be hijacked")
+	}
+	conn, _, err := hj.Hijack()
+	if err == nil {
+		_ = conn.Close()
+	}
+}
+
+func (f *Fault) reply() (reply, bool) {
+	code := f.Status
+	if code == 0 {
+		if f.RetryAfter == 0 {
+			return reply{}, false
+		}
+		code = http.StatusTooManyRequests
+	}
+	desc := f.Description
+	if desc == "" {
+		switch {
+		case code == http.StatusTooManyRequests && f.RetryAfter > 0:
+			desc = retryDesc(f.RetryAfter)
+		case http.StatusText(code) != "":
+			desc = http.StatusText(code)
+		default:
+			desc = "Error " + strconv.Itoa(code)
+		}
+	}
+	return reply{code: code, httpStatus: f.HTTPStatus, desc: desc, retryAfter: f.RetryAfter}, true
+}
+
+func retryDesc(secs int) string { return fmt.Sprintf("Too Many Requests: retry after %d", secs) }
+
+// parseParams reads the JSON body and returns the error answer on failure.
+func parseParams(w http.ResponseWriter, r *http.Request, q *request) *reply {
+	q.p, q.raw = map[string]string{}, map[string]any{}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodySize))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return &reply{code: http.StatusRequestEntityTooLarge, desc: "Request Entity Too Large"}
+		}
+		rep := badRequest("can't read the request body")
+		return &rep
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/json" {
+		rep := badRequest("Content-Type must be application/json")
+		return &rep
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber() // keeps numbers as sent
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil {
+		rep := badRequest("the request body must be a JSON object")
+		return &rep
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		rep := badRequest("the request body must be a single JSON object")
+		return &rep
+	}
+	if obj == nil {
+		return nil // null, as a client marshalling a nil map sends
+	}
+	q.raw = obj
+	for k, v := range obj {
+		if str, isStr := v.(string); isStr {
+			q.p[k] = str
+		} else {
+			q.p[k] = string(marshal(v))
+		}
+	}
+	return nil
+}
+
+func copyParams(p map[string]string) map[string]string {
+	if p == nil {
+		return nil
+	}
+	out := make(map[string]string, len(p))
+	for k, v := range p {
+		out[k] = v
+	}
+	return out
+}

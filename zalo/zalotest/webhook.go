@@ -1,0 +1,118 @@
+package zalotest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+)
+
+// newDeliveryClient returns the client that POSTs updates to the webhook. It
+// only dials loopback addresses, so a test that sets a real URL fails its
+// deliveries instead of reaching the network, and it keeps no idle
+// connections, so nothing outlives Close.
+func newDeliveryClient() *http.Client {
+	return &http.Client{
+		Transport: &http.Transport{
+			DialContext:       dialLoopback,
+			DisableKeepAlives: true,
+		},
+		// A redirect would be a delivery somewhere else.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+func dialLoopback(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("zalotest: webhook delivery only goes to loopback addresses, not %q", host)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, addr)
+}
+
+// deliverLoop POSTs queued updates to the webhook while one is set: one at a
+// time, oldest first, the failed one again after RetryDelay. It ends when the
+// server closes.
+func (s *Server) deliverLoop() {
+	defer s.wg.Done()
+	for {
+		s.mu.Lock()
+		for s.webhook == nil || len(s.queue) == 0 {
+			ch := s.changed
+			s.mu.Unlock()
+			select {
+			case <-ch:
+			case <-s.done:
+				return
+			}
+			s.mu.Lock()
+		}
+		u := s.queue[0]
+		s.queue = append([]queuedUpdate(nil), s.queue[1:]...)
+		u.attempts++
+		hook, opts := *s.webhook, s.hookOpts
+		if opts.Timeout <= 0 {
+			opts.Timeout = defaultDeliveryTimeout
+		}
+		if opts.RetryDelay <= 0 {
+			opts.RetryDelay = defaultRetryDelay
+		}
+		ctx, cancel := context.WithTimeout(s.ctx, opts.Timeout)
+		s.inflight, s.inflightCancel = &u, cancel
+		s.notifyLocked()
+		s.mu.Unlock()
+
+		status, err := s.post(ctx, hook, u)
+		cancel()
+		delivered := err == nil && status >= 200 && status < 300
+
+		s.mu.Lock()
+		d := Delivery{
+			URL: hook.url, Secret: hook.secret, EventName: u.event, MessageID: u.messageID,
+			Body: string(u.raw), Attempt: u.attempts, Status: status, At: time.Now(),
+		}
+		if err != nil {
+			d.Err = err.Error()
+		}
+		s.deliveries = append(s.deliveries, d)
+		s.inflight, s.inflightCancel = nil, nil
+		if !delivered {
+			// Back to the head of the queue: for the retry, or for
+			// getUpdates once the webhook is deleted.
+			s.queue = append([]queuedUpdate{u}, s.queue...)
+		}
+		s.notifyLocked()
+		s.mu.Unlock()
+
+		if !delivered && !s.sleep(s.ctx, opts.RetryDelay) {
+			return
+		}
+	}
+}
+
+// post sends one update and returns the receiver's status.
+func (s *Server) post(ctx context.Context, hook webhook, u queuedUpdate) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hook.url, bytes.NewReader(u.raw))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Bot-Api-Secret-Token", hook.secret)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	// Reading the answer to the end counts a receiver that fails midway.
+	if _, err := io.Copy(io.Discard, io.LimitReader(resp.Body, maxBodySize)); err != nil {
+		return resp.StatusCode, err
+	}
+	return resp.StatusCode, nil
+}
