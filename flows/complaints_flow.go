@@ -400,6 +400,7 @@ func (t *turn) tell(c *Complaint, r Reply) {
 	if c.Reporter.Chat == "" {
 		return // the parent deleted their data; the office's record stays
 	}
+	r.Lang = c.Lang
 	t.out = append(t.out, Outgoing{Kind: OutMessage, Channel: c.Reporter.Channel, Chat: c.Reporter.Chat, Reply: r,
 		Priority: PriorityAlert, Created: t.in.Now})
 }

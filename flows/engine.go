@@ -224,6 +224,9 @@ func (e *Engine) Handle(s *Session, env Envelope, look Lookup) Result {
 			edited = true
 		}
 		o.Reply.Edit = o.EditRef != ""
+		if l := t.lang(); l != Vietnamese {
+			o.Reply.Lang = l
+		}
 		res.Out = append(res.Out, o)
 	}
 	res.Out = append(res.Out, t.out...)

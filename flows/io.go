@@ -109,6 +109,41 @@ type Reply struct {
 	HideKeyboard bool
 	// File, when set, is sent as an attachment with Text as its caption.
 	File *File `json:",omitempty"`
+	// Lang is the language of the reader, for what a channel adds around
+	// the text (empty: Vietnamese).
+	Lang Lang `json:",omitempty"`
+}
+
+// Numbered shows a reply as a channel without buttons does (the terminal,
+// Zalo): its options numbered after the text, or, where a value is typed
+// (a number, a comment), by their words, so that "35" is an answer and not
+// option 35.
+func Numbered(r Reply) string {
+	var b strings.Builder
+	b.WriteString(r.Text)
+	if r.Typed {
+		var words []string
+		for _, row := range r.Buttons {
+			for _, btn := range row {
+				words = append(words, "«"+btn.Label+"»")
+			}
+		}
+		if len(words) > 0 {
+			b.WriteString("\n\n   " + tr(r.Lang, "numbered.typed", strings.Join(words, " · ")))
+		}
+		return b.String()
+	}
+	n := 0
+	for _, row := range r.Buttons {
+		for _, btn := range row {
+			if n == 0 {
+				b.WriteString("\n")
+			}
+			n++
+			b.WriteString("\n   " + NumberedLabel(n, btn.Label))
+		}
+	}
+	return b.String()
 }
 
 // File is an attachment made by hailong (a chart, a workbook).

@@ -93,6 +93,7 @@ var vi = map[msg]string{
 	"status.referred":  "Không thuộc thẩm quyền",
 	"status.duplicate": "Trùng",
 	"lang.name":        "🌐 Tiếng Việt",
+	"numbered.typed":   "Hoặc gõ: %s",
 	"lang.set":         "Đã chuyển sang tiếng Việt.",
 	"grade.mn.nt":      "Nhà trẻ",
 	"grade.mn.mam":     "Lớp Mầm (3–4 tuổi)",

@@ -95,6 +95,7 @@ var en = map[msg]string{
 	"status.referred":  "Outside our authority",
 	"status.duplicate": "Duplicate",
 	"lang.name":        "🌐 English",
+	"numbered.typed":   "Or type: %s",
 	"lang.set":         "Switched to English.",
 	"grade.mn.nt":      "Nursery (under 3)",
 	"grade.mn.mam":     "Sprouts class (ages 3–4)",

@@ -86,40 +86,8 @@ func drainChat(db *store.DB, w io.Writer) error {
 		if q.Kind == flows.OutAck {
 			continue
 		}
-		fmt.Fprintln(w, renderNumbered(q.Reply))
+		fmt.Fprintln(w, flows.Numbered(q.Reply))
 		fmt.Fprintln(w)
 	}
 	return db.Done(done...)
-}
-
-// renderNumbered shows a reply as the terminal (and any channel without
-// buttons) shows it: options numbered, or by label where a value is typed.
-func renderNumbered(r flows.Reply) string {
-	var b strings.Builder
-	b.WriteString(r.Text)
-	if r.Typed {
-		// A number here is an answer, not an option: options are typed
-		// by their words.
-		var words []string
-		for _, row := range r.Buttons {
-			for _, btn := range row {
-				words = append(words, "«"+btn.Label+"»")
-			}
-		}
-		if len(words) > 0 {
-			b.WriteString("\n\n   Hoặc gõ: " + strings.Join(words, " · "))
-		}
-		return b.String()
-	}
-	n := 0
-	for _, row := range r.Buttons {
-		for _, btn := range row {
-			if n == 0 {
-				b.WriteString("\n")
-			}
-			n++
-			b.WriteString("\n   " + flows.NumberedLabel(n, btn.Label))
-		}
-	}
-	return b.String()
 }
