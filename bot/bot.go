@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"hailong/flows"
+	"hailong/outbox"
 )
 
 // Channel is the name of the Telegram channel in envelopes and the outbox.
@@ -206,7 +206,8 @@ func (b *Bot) Run(ctx context.Context) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		b.sendLoop(sendCtx)
+		outbox.Run(sendCtx, outbox.Config{Channel: Channel, Store: b.cfg.Store, Transport: transport{b}, Global: b.global,
+			Reports: b.cfg.Reports, RetryMin: b.cfg.RetryMin, RetryMax: b.cfg.RetryMax, Now: b.cfg.Now, Log: b.log, Sent: &b.sent})
 	}()
 	err := b.pollLoop(ctx)
 	stopSending() // also when polling failed, so Run returns
@@ -306,34 +307,6 @@ type ctxDoer struct {
 
 func (d ctxDoer) Do(r *http.Request) (*http.Response, error) { return d.c.Do(r.WithContext(d.ctx)) }
 
-// backoff is a capped exponential delay with jitter.
-type backoff struct {
-	min, max time.Duration
-	n        int
-}
-
-func (bo *backoff) next() time.Duration {
-	d := bo.min << min(bo.n, 16)
-	if d > bo.max || d <= 0 {
-		d = bo.max
-	}
-	bo.n++
-	return d/2 + rand.N(d/2+1)
-}
-
-func (bo *backoff) reset() { bo.n = 0 }
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
 // shutdownGrace is how long a request in flight may take after shutdown.
 const shutdownGrace = 3 * time.Second
 
@@ -356,7 +329,7 @@ func (b *Bot) pollLoop(ctx context.Context) error {
 	}
 	poll := *b.api
 	poll.Client = ctxDoer{ctx, b.pollHTTP}
-	bo := backoff{min: b.cfg.RetryMin, max: b.cfg.RetryMax}
+	bo := outbox.Backoff{Min: b.cfg.RetryMin, Max: b.cfg.RetryMax}
 	lastUpdate := time.Now()
 	for ctx.Err() == nil {
 		if offset != 0 && time.Since(lastUpdate) > idleReset {
@@ -374,17 +347,17 @@ func (b *Bot) pollLoop(ctx context.Context) error {
 				return nil
 			}
 			b.pollFailed(err)
-			sleep(ctx, bo.next())
+			outbox.Sleep(ctx, bo.Next())
 			continue
 		}
 		fetched := time.Now()
 		batch, next, err := b.decodeBatch(resp.Result)
 		if err != nil {
 			b.log.Error("decode getUpdates result", "err", err)
-			sleep(ctx, bo.next())
+			outbox.Sleep(ctx, bo.Next())
 			continue
 		}
-		bo.reset()
+		bo.Reset()
 		if next == 0 {
 			continue
 		}
@@ -395,7 +368,7 @@ func (b *Bot) pollLoop(ctx context.Context) error {
 				// Not confirmed to Telegram, so nothing is lost: the
 				// batch is applied again, or fetched again after a restart.
 				b.log.Error("apply updates", "err", err, "updates", len(batch.Envelopes))
-				if !sleep(ctx, bo.next()) {
+				if !outbox.Sleep(ctx, bo.Next()) {
 					return nil
 				}
 				continue
@@ -403,7 +376,7 @@ func (b *Bot) pollLoop(ctx context.Context) error {
 			break
 		}
 		b.stats.record(len(batch.Envelopes)+len(batch.Dead), time.Since(fetched))
-		bo.reset()
+		bo.Reset()
 		offset = next
 	}
 	return nil
