@@ -3,6 +3,8 @@ package flows
 import (
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -104,6 +106,16 @@ type Complaint struct {
 // Code is the ticket code the parent is given.
 func (c *Complaint) Code() string { return ComplaintCode(c.ID) }
 
+// ParseComplaintCode reads a ticket code such as "PA-000123" (any case).
+func ParseComplaintCode(s string) (uint64, bool) {
+	rest, ok := strings.CutPrefix(strings.ToUpper(strings.TrimSpace(s)), "PA-")
+	if !ok || rest == "" || len(rest) > 12 {
+		return 0, false
+	}
+	id, err := strconv.ParseUint(rest, 10, 64)
+	return id, err == nil && id > 0
+}
+
 // ComplaintCode formats a complaint id as its ticket code.
 func ComplaintCode(id uint64) string { return fmt.Sprintf("PA-%06d", id) }
 
@@ -201,8 +213,8 @@ type Lookup interface {
 	// Audience counts the parents who have used the bot for any of the
 	// schools: those an announcement to them would reach.
 	Audience(schools []string) int
-	// PreLang is the language a user who has not consented chose, or "".
-	PreLang(key Key) Lang
+	// Pre is what a user who has not consented chose (see Result.Pre).
+	Pre(key Key) PreConsent
 }
 
 // NoRecords is a Lookup with nothing stored, for tools and tests.
@@ -241,5 +253,5 @@ func (*NoRecords) GroupTold(string) bool { return false }
 // Audience implements Lookup.
 func (*NoRecords) Audience([]string) int { return 0 }
 
-// PreLang implements Lookup.
-func (*NoRecords) PreLang(Key) Lang { return "" }
+// Pre implements Lookup.
+func (*NoRecords) Pre(Key) PreConsent { return PreConsent{} }

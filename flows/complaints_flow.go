@@ -540,9 +540,20 @@ func (t *turn) staff(schools []string) {
 	announcing := t.s.Step == StepStaffAnnounce || t.s.Step == StepStaffAnnConfirm
 	t.s.Staff = true
 	t.changed = true
+	if in.Numbered {
+		defer t.rememberOptions()
+		if !t.staffNumbered() {
+			return
+		}
+		in = t.in
+	}
 	switch {
 	case in.Kind == KindButton && strings.HasPrefix(in.Data, "k:"):
 		t.staffAction(schools, strings.TrimPrefix(in.Data, "k:"))
+	case in.Kind == KindText && !in.Group && (t.s.Step == StepStaffReply || t.s.Step == StepStaffRefer) && isCancel(in.Text):
+		t.s.Step, t.s.Target = StepMenu, 0
+		t.say(T("cancelled.staff"))
+		t.staffList(schools)
 	case in.Kind == KindText && !in.Group && (t.s.Step == StepStaffReply || t.s.Step == StepStaffRefer):
 		t.staffText(schools, in.Text)
 	case in.Kind == KindCommand && (in.Command == "thongbao" || in.Command == "announce"):
@@ -583,6 +594,62 @@ func (t *turn) staff(schools []string) {
 		}
 		t.say(T("staff.help"))
 		t.staffList(schools)
+	}
+}
+
+// staffNumbered turns what staff type on a channel without buttons into
+// the press it stands for: a number picks from the options of the last
+// message with options they were sent (kept in their session), a complaint
+// code opens its card. It reports whether to go on handling the input.
+func (t *turn) staffNumbered() bool {
+	in := t.in
+	if in.Kind != KindText || in.Group || t.s.Step == StepStaffReply || t.s.Step == StepStaffRefer || t.s.Step == StepStaffAnnounce {
+		return true
+	}
+	text := strings.TrimSpace(in.Text)
+	if id, ok := ParseComplaintCode(text); ok {
+		t.in.Kind, t.in.Data = KindButton, "k:view:"+strconv.FormatUint(id, 10)
+		return true
+	}
+	n, err := strconv.Atoi(text)
+	if err != nil {
+		return true
+	}
+	if n < 1 || n > len(t.s.Options) {
+		if len(t.s.Options) == 0 {
+			t.say(T("staff.numbered.none"))
+		} else {
+			t.say(T("staff.numbered", len(t.s.Options)))
+		}
+		return false
+	}
+	t.in.Kind, t.in.Data = KindButton, t.s.Options[n-1]
+	return true
+}
+
+// isCancel reports whether a typed text is the cancel option ("Huỷ",
+// "huy"): where staff type a reply, only the whole word cancels.
+func isCancel(text string) bool {
+	_, ok := match(text, []Button{{Label: T("c.cancel"), Data: "x"}}, false)
+	return ok
+}
+
+// rememberOptions keeps the options of the last message with options sent
+// to a staff member on a channel without buttons, for staffNumbered.
+func (t *turn) rememberOptions() {
+	if t.s == nil || !t.s.Staff {
+		return
+	}
+	for i := len(t.replies) - 1; i >= 0; i-- {
+		if len(t.replies[i].Buttons) > 0 {
+			t.s.Options = nil
+			for _, row := range t.replies[i].Buttons {
+				for _, b := range row {
+					t.s.Options = append(t.s.Options, b.Data)
+				}
+			}
+			return
+		}
 	}
 }
 
@@ -657,7 +724,7 @@ func (t *turn) staffAction(schools []string, action string) {
 			t.s.Step, prompt = StepStaffRefer, T("staff.refer", c.Code())
 		}
 		t.s.Nonce++
-		r := Reply{Text: prompt, Buttons: [][]Button{{{Label: T("c.cancel"), Data: "s:list"}}}}
+		r := Reply{Text: prompt, Buttons: [][]Button{{{Label: T("c.cancel"), Data: "s:list"}}}, Typed: true}
 		if t.in.Group {
 			// The reply is typed in private, where only someone who is
 			// staff in person may act on the school.

@@ -186,10 +186,10 @@ type Result struct {
 	GroupTold bool
 	// Announce is an announcement to send to the parents of its schools.
 	Announce *Announcement
-	// PreLang is the language a user chose before consenting, to keep
-	// under their key until they consent (channels without buttons cannot
-	// carry it in the prompt's buttons).
-	PreLang *Lang
+	// Pre is what a user chose before consenting, to keep under their key
+	// until they answer (channels without buttons cannot carry it in the
+	// prompt's buttons); the zero value deletes it.
+	Pre *PreConsent
 }
 
 // Handle runs one input of one user through the conversation. s is the
@@ -207,7 +207,7 @@ func (e *Engine) Handle(s *Session, env Envelope, look Lookup) Result {
 	t.run()
 	res := Result{Session: t.s, Changed: t.changed, Response: t.resp, Complaints: t.complaints,
 		Invites: t.invites, Bind: t.bind, Unbind: t.unbind, Audit: t.auditLog, Erase: t.erase, OptOut: t.optOut,
-		GroupTold: t.groupTold, Announce: t.announce, PreLang: t.preLang}
+		GroupTold: t.groupTold, Announce: t.announce, Pre: t.preSave}
 	if res.Changed && res.Session != nil {
 		res.Session.Updated = env.Input.Now
 	}
@@ -274,7 +274,7 @@ type turn struct {
 	// pre is the language of a user who has not consented yet: it lives
 	// only in the buttons of the consent prompt, since nothing is stored.
 	pre      Lang
-	preLang  *Lang // a language chosen before consent, for the store to keep
+	preSave  *PreConsent // what to keep before consent (see Result.Pre)
 	announce *Announcement
 }
 
@@ -307,6 +307,16 @@ func (t *turn) run() {
 	in := t.in
 	if in.Kind == KindFlood {
 		t.say(t.T("flood"))
+		return
+	}
+	if in.Kind == KindCommand && in.Command == "id" {
+		// What an operator puts in the configuration for this user or
+		// group chat; nothing is stored.
+		if in.Group {
+			t.say(T("id.group", t.env.Channel+":"+t.env.Chat))
+		} else {
+			t.say(t.T("id", t.env.Channel+":"+t.env.User))
+		}
 		return
 	}
 	if in.Group {
@@ -404,15 +414,23 @@ func (t *turn) run() {
 }
 
 // beforeConsent answers a user who has not agreed yet: only the consent
-// buttons lead anywhere, and nothing is stored before Đồng ý.
+// buttons lead anywhere, and nothing is stored before Đồng ý — except, on
+// channels without buttons, the school and language the user picked for
+// the prompt (Result.Pre), since the prompt cannot carry them.
 func (t *turn) beforeConsent() {
 	in := t.in
+	pre := t.look.Pre(t.env.Key)
 	if t.pre == "" {
-		// A language chosen on a channel without buttons is kept by the
-		// store (the language alone, under the pseudonym) until consent.
-		t.pre = t.look.PreLang(t.env.Key).or()
+		t.pre = pre.Lang.or()
 	}
-	remembered := t.pre
+	school := pre.School
+	remember := func() {
+		p := PreConsent{School: school}
+		if t.pre == English {
+			p.Lang = English
+		}
+		t.preSave = &p
+	}
 	if in.Kind == KindButton {
 		verb, arg, _ := strings.Cut(in.Data, ":")
 		arg, lang, _ := strings.Cut(arg, ":")
@@ -426,6 +444,7 @@ func (t *turn) beforeConsent() {
 				t.s.Lang = English
 			}
 			t.changed = true
+			t.preSave = &PreConsent{} // now in the session
 			no := false
 			t.optOut = &no
 			t.send(Reply{Text: t.consentText() + "\n\n" + t.T("consent.given", in.Now.In(t.e.loc).Format("15:04 02/01/2006"))})
@@ -437,35 +456,40 @@ func (t *turn) beforeConsent() {
 			return
 		case "cn":
 			t.send(Reply{Text: t.consentText() + "\n\n" + t.T("consent.refused")})
-			none := Lang("") // "nothing is stored": not even the language
-			t.preLang = &none
+			t.preSave = &PreConsent{} // "nothing is stored": not even these
 			return
 		case "lg":
 			// "lg:LANG:SCHOOL": the consent prompt again, in LANG.
 			t.pre = ParseLangOr(arg)
-			t.preLang = &t.pre
-			if _, school, _ := strings.Cut(strings.TrimPrefix(in.Data, "lg:"), ":"); school != "" {
-				t.consentPrompt(school)
-				return
+			if _, sc, _ := strings.Cut(strings.TrimPrefix(in.Data, "lg:"), ":"); sc != "" {
+				school = sc
 			}
+			remember()
+			t.consentPrompt(school)
+			return
 		}
 	}
 	if in.Kind == KindText {
-		// Typed "1", "đồng ý", "dong y" or "agree" agrees too (without a
-		// school: the deep link's school travels only in the buttons).
+		// Typed "1", "đồng ý", "dong y" or "agree" agrees too, with the
+		// school picked before.
 		for _, l := range append([]Lang{t.lang()}, other(t.lang())) {
 			t.pre = l
-			if b, ok := match(in.Text, t.consentButtons(""), in.Numbered); ok {
+			if b, ok := match(in.Text, t.consentButtons(school), in.Numbered); ok {
 				t.in.Kind, t.in.Data = KindButton, b.Data
 				t.beforeConsent()
 				return
 			}
 		}
-		t.pre = remembered
+		t.pre = pre.Lang.or()
+		// A school code typed alone picks the school, as its QR code does.
+		if sc, ok := t.e.dir.School(strings.TrimSpace(in.Text)); ok {
+			school = sc.Code
+			remember()
+		}
 	}
 	if l, ok := t.langCommand(); ok && in.Kind == KindCommand {
 		t.pre = l
-		t.preLang = &t.pre
+		remember()
 	}
 	if in.Kind == KindCommand && in.Command == "help" {
 		t.say(t.T("help"))
@@ -473,10 +497,12 @@ func (t *turn) beforeConsent() {
 	if in.Kind == KindCommand && (in.Command == "dulieu" || in.Command == "xoadulieu") {
 		t.say(t.T("data.none"))
 	}
-	school := ""
-	if in.Kind == KindCommand && in.Command == "start" {
-		if s, ok := t.e.dir.School(in.Arg); ok {
-			school = s.Code
+	if in.Kind == KindCommand && in.Command == "start" && in.Arg != "" {
+		if sc, ok := t.e.dir.School(in.Arg); ok && sc.Code != school {
+			school = sc.Code
+			if in.Numbered {
+				remember()
+			}
 		}
 	}
 	t.consentPrompt(school)
@@ -755,7 +781,9 @@ func (t *turn) text() {
 		}
 	}
 	if s.Step == StepCText || s.Step == StepCAdd {
-		if b, ok := match(in.Text, flat(t.promptReply().Buttons), in.Numbered); ok {
+		// The text is typed here: options go by their words, never by
+		// number ("1" is a (too short) description, not option 1).
+		if b, ok := match(in.Text, flat(t.promptReply().Buttons), false); ok {
 			t.in.Kind, t.in.Data = KindButton, b.Data
 			t.button()
 			return

@@ -209,6 +209,10 @@ type Batch struct {
 	// Cursor is the channel's position after this batch (Telegram's next
 	// getUpdates offset); 0 leaves it unchanged.
 	Cursor int64
+	// Once asks the store to apply each envelope at most once by its
+	// MessageRef, for channels that may hand an update out twice and have
+	// no cursor (Zalo's webhook retries, a poll answered twice).
+	Once bool
 }
 
 // Dead is an input set aside: undecodable, or one whose handling failed.

@@ -37,6 +37,15 @@ func ParseLang(s string) (Lang, bool) {
 	return "", false
 }
 
+// PreConsent is what a user who has not consented yet chose on a channel
+// whose consent prompt cannot carry it in buttons (Zalo, the terminal): the
+// school of "TRUONG <code>" and the language. Only these, under the
+// pseudonym, until they answer the consent prompt.
+type PreConsent struct {
+	Lang   Lang
+	School string
+}
+
 // ParseLangOr reads a language code, or gives Vietnamese.
 func ParseLangOr(s string) Lang {
 	l, _ := ParseLang(s)

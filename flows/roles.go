@@ -346,7 +346,7 @@ func (boundLookup) ResponsesOf(Key) []Response             { return nil }
 func (boundLookup) Audit(int) []AuditEntry                 { return nil }
 func (boundLookup) GroupTold(string) bool                  { return false }
 func (boundLookup) Audience([]string) int                  { return 0 }
-func (boundLookup) PreLang(Key) Lang                       { return "" }
+func (boundLookup) Pre(Key) PreConsent                     { return PreConsent{} }
 
 // menuFor queues the command menu of a role for a user's private chat.
 func (t *turn) menuFor(id string, r Role) {

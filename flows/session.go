@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"maps"
+	"slices"
 	"time"
 )
 
@@ -75,6 +76,10 @@ type Session struct {
 	// OptOut is set by /stop: nothing but answers to their own messages
 	// is sent until they /start again.
 	OptOut bool `json:"opt_out,omitempty"`
+	// Options are the button data of the last message with options sent
+	// to a staff member on a channel without buttons: what a typed number
+	// picks.
+	Options []string `json:"options,omitempty"`
 	// Announce is the announcement staff are writing.
 	Announce *Announcement `json:"announce,omitempty"`
 	// Lang is the language the user chose; empty is Vietnamese.
@@ -97,6 +102,7 @@ func (s *Session) clone() *Session {
 	if s.Announce != nil {
 		c.Announce = s.Announce.clone()
 	}
+	c.Options = slices.Clone(s.Options)
 	return &c
 }
 

@@ -91,10 +91,10 @@ type memRecords struct {
 	// parents lists the consented users and their sessions, for
 	// announcements, as the store's audience would.
 	parents func() map[string]*Session
-	prelang map[Key]Lang
+	pre     map[Key]PreConsent
 }
 
-func (m *memRecords) PreLang(k Key) Lang { return m.prelang[k] }
+func (m *memRecords) Pre(k Key) PreConsent { return m.pre[k] }
 
 func (m *memRecords) Audience(schools []string) int {
 	n := 0
@@ -200,14 +200,11 @@ func (m *memRecords) apply(k Key, chat string, res Result) {
 		delete(m.principals, res.Unbind)
 	}
 	m.audit = append(m.audit, res.Audit...)
-	if res.PreLang != nil {
-		if m.prelang == nil {
-			m.prelang = map[Key]Lang{}
+	if res.Pre != nil {
+		if m.pre == nil {
+			m.pre = map[Key]PreConsent{}
 		}
-		m.prelang[k] = *res.PreLang
-	}
-	if res.Changed && res.Session != nil && res.Session.Consent != nil && res.PreLang == nil {
-		delete(m.prelang, k)
+		m.pre[k] = *res.Pre
 	}
 	if res.GroupTold {
 		if m.told == nil {

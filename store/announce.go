@@ -20,25 +20,76 @@ var (
 	bAudience = []byte("audience")       // school 0 respondent key → language byte, sealed address
 	bAnnounce = []byte("announcements")  // id → sealed Announcement with its counts
 	bBcRows   = []byte("broadcast_rows") // outbox seq → announcement id, until the row is settled
-	// The language a user chose before consenting, on a channel whose
-	// consent prompt cannot carry it in buttons: the language alone, under
-	// the pseudonym, removed at consent, refusal or erasure.
-	bPreLang = []byte("prelang") // respondent key → "en"
+	// What a user chose before consenting, on a channel whose consent
+	// prompt cannot carry it in buttons: the school and the language alone,
+	// under the pseudonym, removed at consent, refusal or erasure.
+	bPre = []byte("preconsent") // respondent key → "lang 0 school"
 )
 
-func init() { buckets = append(buckets, bAudience, bAnnounce, bBcRows, bPreLang) }
+// Updates applied from channels that may hand one out twice, kept at least
+// SeenFor so a repeat is recognised.
+var bSeen = []byte("seen") // "channel:message id" → time applied
 
-// PreLang implements flows.Lookup.
-func (w *writer) PreLang(key flows.Key) flows.Lang {
-	return flows.Lang(w.tx.Bucket(bPreLang).Get(key[:]))
+// SeenFor is how long the ids of applied updates are kept.
+const SeenFor = 48 * time.Hour
+
+func init() { buckets = append(buckets, bAudience, bAnnounce, bBcRows, bPre, bSeen) }
+
+// seen records an update's id, reporting whether it was already applied.
+func (w *writer) seen(channel, id string) (bool, error) {
+	if id == "" {
+		return false, nil
+	}
+	b := w.tx.Bucket(bSeen)
+	k := []byte(channel + ":" + id)
+	if b.Get(k) != nil {
+		return true, nil
+	}
+	v, _ := time.Now().MarshalBinary()
+	return false, b.Put(k, v)
 }
 
-// preLang keeps or (given "") removes a language chosen before consent.
-func (w *writer) preLang(key flows.Key, l flows.Lang) error {
-	if l == "" || l == flows.Vietnamese {
-		return w.tx.Bucket(bPreLang).Delete(key[:])
+// ForgetSeen deletes the ids of updates applied before cutoff (at least
+// SeenFor ago); it returns how many went.
+func (db *DB) ForgetSeen(cutoff time.Time) (int, error) {
+	n := 0
+	err := db.b.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bSeen)
+		var old [][]byte
+		err := b.ForEach(func(k, v []byte) error {
+			var at time.Time
+			if at.UnmarshalBinary(v) != nil || at.Before(cutoff) {
+				old = append(old, append([]byte(nil), k...))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range old {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		n = len(old)
+		return nil
+	})
+	return n, err
+}
+
+// Pre implements flows.Lookup.
+func (w *writer) Pre(key flows.Key) flows.PreConsent {
+	l, school, _ := bytes.Cut(w.tx.Bucket(bPre).Get(key[:]), []byte{0})
+	return flows.PreConsent{Lang: flows.Lang(l), School: string(school)}
+}
+
+// putPre keeps, or (given the zero value) removes, what a user chose
+// before consent.
+func (w *writer) putPre(key flows.Key, p flows.PreConsent) error {
+	if p == (flows.PreConsent{}) {
+		return w.tx.Bucket(bPre).Delete(key[:])
 	}
-	return w.tx.Bucket(bPreLang).Put(key[:], []byte(l))
+	return w.tx.Bucket(bPre).Put(key[:], []byte(string(p.Lang)+"\x00"+p.School))
 }
 
 func audienceKey(school string, key flows.Key) []byte {

@@ -182,7 +182,7 @@ const sessionV1 = 2
 
 func idle(s *flows.Session) bool {
 	return s.Step == flows.StepMenu && s.Intent == flows.StepMenu && s.Level == "" && s.Page == 0 && s.Wave == "" &&
-		s.Q == 0 && s.Answers == nil && s.Draft == nil && s.Target == 0 && (s.Lang == "" || s.Lang == flows.English)
+		s.Q == 0 && s.Answers == nil && s.Draft == nil && s.Target == 0 && s.Options == nil && s.Announce == nil && (s.Lang == "" || s.Lang == flows.English)
 }
 
 const (

@@ -218,7 +218,7 @@ func (w *writer) erase(key flows.Key) error {
 	if err := w.forget(key); err != nil {
 		return err
 	}
-	if err := w.preLang(key, ""); err != nil {
+	if err := w.putPre(key, flows.PreConsent{}); err != nil {
 		return err
 	}
 	for _, c := range w.ComplaintsBy(key) {

@@ -197,6 +197,14 @@ func (db *DB) Apply(b flows.Batch) error {
 			for i, env := range b.Envelopes {
 				var n int
 				var err error
+				if b.Once {
+					if again, err := w.seen(b.Channel, env.MessageRef); err != nil {
+						return err
+					} else if again {
+						db.log.Info("an update already applied came again; skipped", "channel", b.Channel)
+						continue
+					}
+				}
 				if reason, bad := skip[i]; bad {
 					n, err = w.setAside(env, reason)
 				} else {
@@ -285,14 +293,9 @@ func (db *DB) applyOne(w *writer, env flows.Envelope) (queued int, err error) {
 				return 0, err
 			}
 		}
-		if res.Session != nil && res.Session.Consent != nil && res.PreLang == nil {
-			if err := w.preLang(key, ""); err != nil { // now in the session
-				return 0, err
-			}
-		}
 	}
-	if res.PreLang != nil {
-		if err := w.preLang(key, *res.PreLang); err != nil {
+	if res.Pre != nil {
+		if err := w.putPre(key, *res.Pre); err != nil {
 			return 0, err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,6 +18,7 @@ import (
 	"hailong"
 	"hailong/bot"
 	"hailong/flows"
+	"hailong/zalo"
 )
 
 // Config is the operator's configuration, as in config.example.yaml.
@@ -42,6 +44,8 @@ type Config struct {
 			GroupPerMinute   float64 `yaml:"group_per_minute"`
 		} `yaml:"limits"`
 	} `yaml:"telegram"`
+	// Zalo is set when the configuration has a zalo section.
+	Zalo   *zaloYAML `yaml:"zalo"`
 	Survey struct {
 		QuestionnaireFile string         `yaml:"questionnaire_file"`
 		SessionExpiry     time.Duration  `yaml:"session_expiry"`
@@ -91,6 +95,46 @@ type Config struct {
 	loc           *time.Location
 	questionnaire *flows.Questionnaire
 	directory     *flows.Directory
+}
+
+// zaloYAML is the zalo section: the Zalo Bot Platform channel.
+type zaloYAML struct {
+	APIBase     string        `yaml:"api_base"`
+	Mode        string        `yaml:"mode"`
+	PollTimeout time.Duration `yaml:"poll_timeout"`
+	Webhook     struct {
+		Listen string `yaml:"listen"`
+		Path   string `yaml:"path"`
+		URL    string `yaml:"url"`
+	} `yaml:"webhook"`
+	Limits struct {
+		PerSecond        float64 `yaml:"per_second"`
+		PerChatPerSecond float64 `yaml:"per_chat_per_second"`
+		PerChatBurst     int     `yaml:"per_chat_burst"`
+	} `yaml:"limits"`
+}
+
+// zaloDefaults fills what the zalo section leaves out.
+func (z *zaloYAML) defaults() {
+	if z.APIBase == "" {
+		z.APIBase = "https://bot-api.zaloplatforms.com"
+	}
+	if z.Mode == "" {
+		z.Mode = zalo.Polling
+	}
+	if z.PollTimeout == 0 {
+		z.PollTimeout = 30 * time.Second
+	}
+	if z.Webhook.Path == "" {
+		z.Webhook.Path = "/zalo"
+	}
+	if z.Webhook.Listen == "" {
+		z.Webhook.Listen = "127.0.0.1:8080"
+	}
+	l := &z.Limits
+	if l.PerSecond == 0 && l.PerChatPerSecond == 0 && l.PerChatBurst == 0 {
+		l.PerSecond, l.PerChatPerSecond, l.PerChatBurst = zalo.DefaultLimits.PerSecond, zalo.DefaultLimits.PerChatSecond, zalo.DefaultLimits.PerChatBurst
+	}
 }
 
 type infoYAML struct {
@@ -282,6 +326,25 @@ func (c *Config) resolve(dir string) error {
 			}
 		}
 	}
+	if z := c.Zalo; z != nil {
+		z.defaults()
+		if z.Mode != zalo.Polling && z.Mode != zalo.Webhook {
+			bad("zalo.mode %q: want polling or webhook", z.Mode)
+		}
+		if u, err := url.Parse(z.APIBase); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad("zalo.api_base %q: want a URL like https://bot-api.zaloplatforms.com", z.APIBase)
+		}
+		if u, err := url.Parse(z.Webhook.URL); z.Webhook.URL != "" && (err != nil || u.Host == "" ||
+			(u.Scheme != "https" && !(u.Scheme == "http" && (u.Hostname() == "127.0.0.1" || u.Hostname() == "localhost")))) {
+			bad("zalo.webhook.url %q: want the public https address Zalo posts to", z.Webhook.URL)
+		}
+		if !strings.HasPrefix(z.Webhook.Path, "/") {
+			bad("zalo.webhook.path %q: want a path starting with /", z.Webhook.Path)
+		}
+		if z.Limits.PerSecond <= 0 || z.Limits.PerChatPerSecond <= 0 || z.Limits.PerChatBurst < 1 {
+			bad("zalo.limits: per_second and per_chat_per_second must be positive, per_chat_burst at least 1")
+		}
+	}
 	if _, err := cron.ParseStandard(c.Survey.PurgeSchedule); err != nil {
 		bad("survey.purge_schedule %q: %v", c.Survey.PurgeSchedule, err)
 	}
@@ -296,10 +359,13 @@ func (c *Config) resolve(dir string) error {
 	for i, o := range c.Offices {
 		off := flows.Office{ID: o.ID, Name: o.Name}
 		if o.ChatID != "" {
-			if _, err := strconv.ParseInt(o.ChatID, 10, 64); err != nil {
-				bad("offices[%d] (%s).chat_id %q: want a Telegram chat id, a number like -1001234567890", i, o.ID, o.ChatID)
+			if id, ok := strings.CutPrefix(o.ChatID, "zalo:"); ok && zaloID.MatchString(id) {
+				off.Chat = o.ChatID
+			} else if _, err := strconv.ParseInt(strings.TrimPrefix(o.ChatID, "telegram:"), 10, 64); err != nil {
+				bad("offices[%d] (%s).chat_id %q: want a Telegram chat id, a number like -1001234567890, or zalo:<group id>", i, o.ID, o.ChatID)
+			} else {
+				off.Chat = "telegram:" + strings.TrimPrefix(o.ChatID, "telegram:")
 			}
-			off.Chat = "telegram:" + o.ChatID
 		}
 		for j, u := range o.Staff {
 			id, err := userID(u)
@@ -340,12 +406,21 @@ func (c *Config) resolve(dir string) error {
 	return errors.Join(errs...)
 }
 
+// zaloID is the shape of a Zalo user or chat id.
+var zaloID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
 // userID reads a staff member's id: a Telegram user id, as "123456789" or
 // "telegram:123456789".
 func userID(s string) (string, error) {
+	if id, ok := strings.CutPrefix(strings.TrimSpace(s), "zalo:"); ok {
+		if !zaloID.MatchString(id) {
+			return "", fmt.Errorf("%q: want zalo:<the user's Zalo id, as the bot's /id command shows it>", s)
+		}
+		return "zalo:" + id, nil
+	}
 	id := strings.TrimPrefix(strings.TrimSpace(s), "telegram:")
 	if n, err := strconv.ParseInt(id, 10, 64); err != nil || n <= 0 {
-		return "", fmt.Errorf("%q: want a Telegram user id, a positive number (the user can get it from @userinfobot)", s)
+		return "", fmt.Errorf("%q: want a Telegram user id, a positive number, or zalo:<id> (the user gets theirs by sending /id to the bot)", s)
 	}
 	return "telegram:" + id, nil
 }

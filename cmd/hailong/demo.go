@@ -92,7 +92,7 @@ func (s *system) demoCmd(ctx context.Context, args []string) error {
 
 	botCtx, stopBot := context.WithCancel(ctx)
 	served := make(chan error, 1)
-	go func() { served <- sys.serve(botCtx, cfg, db, telegramtest.Token, log) }()
+	go func() { served <- sys.serve(botCtx, cfg, db, channelTokens{Telegram: telegramtest.Token}, log) }()
 	stopped := false
 	stop := func() error {
 		if stopped {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,6 +17,7 @@ import (
 	"hailong/bot/telegramtest"
 	"hailong/flows"
 	"hailong/store"
+	"hailong/zalo/zalotest"
 )
 
 // clock is a settable time source for the bot under test.
@@ -50,6 +52,11 @@ type harness struct {
 
 	cancel context.CancelFunc
 	done   chan error
+
+	// Zalo (zalo_e2e_test.go): the config with its zalo section, and the
+	// webhook's listener.
+	zaloConfig string
+	listener   net.Listener
 }
 
 type syncBuffer struct {
@@ -123,12 +130,16 @@ func (h *harness) env(key string) string {
 		return telegramtest.Token
 	case "HAILONG_SECRET":
 		return testSecret
+	case "ZALO_BOT_TOKEN":
+		return zalotest.Token
+	case "ZALO_WEBHOOK_SECRET":
+		return zaloSecret
 	}
 	return ""
 }
 
 func (h *harness) sys() *system {
-	return &system{getenv: h.env, stdin: strings.NewReader(""), stdout: h.stderr, stderr: h.stderr, now: h.clock.Now}
+	return &system{getenv: h.env, stdin: strings.NewReader(""), stdout: h.stderr, stderr: h.stderr, now: h.clock.Now, zaloListener: h.listener}
 }
 
 // start runs the bot in the background.
@@ -528,14 +539,16 @@ func TestDemo(t *testing.T) {
 func TestChat(t *testing.T) {
 	var out syncBuffer
 	db := filepath.Join(t.TempDir(), "chat.db")
-	script := "/start TH-TRUNGVUONG\n1\n2\n1\n1\n1\n1\n1\n"
+	// The deep link's school is kept for the typed consent: no level or
+	// school list follows.
+	script := "/start TH-TRUNGVUONG\n1\n2\n1\n1\n1\n"
 	s := &system{getenv: func(string) string { return "" }, stdin: strings.NewReader(script), stdout: &out, stderr: &out,
 		now: func() time.Time { return time.Date(2026, 11, 26, 9, 0, 0, 0, mustLoc("Asia/Ho_Chi_Minh")) }}
 	if err := s.run(context.Background(), []string{"chat", "--db", db}); err != nil {
 		t.Fatalf("chat: %v\n%s", err, out.String())
 	}
 	text := out.String()
-	for _, want := range []string{"1. ✅ Đồng ý", "Con anh/chị đang học cấp nào?", "Câu 2/16", "Câu 4/16", "Hoặc gõ: «Không biết» · «◀ Quay lại»"} {
+	for _, want := range []string{"1. ✅ Đồng ý", "Con anh/chị học lớp nào ở Trường Tiểu học Trưng Vương?", "Câu 2/16", "Câu 4/16", "Hoặc gõ: «Không biết» · «◀ Quay lại»"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("chat output lacks %q:\n%s", want, text)
 		}

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -23,6 +25,7 @@ import (
 	"hailong/digest"
 	"hailong/flows"
 	"hailong/store"
+	"hailong/zalo"
 )
 
 func main() {
@@ -48,6 +51,9 @@ type system struct {
 	stdout io.Writer
 	stderr io.Writer
 	now    func() time.Time
+	// zaloListener, when set, serves the Zalo webhook instead of
+	// zalo.webhook.listen (tests).
+	zaloListener net.Listener
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -167,13 +173,27 @@ func (s *system) serveCmd(ctx context.Context, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	token := strings.TrimSpace(s.getenv("TELEGRAM_BOT_TOKEN"))
-	if token == "" {
-		return errors.New("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and export its token (or try `hailong demo`, which needs none)")
-	}
 	secret := s.getenv("HAILONG_SECRET")
 	if len(secret) < minSecret {
 		return fmt.Errorf("HAILONG_SECRET must be set to at least %d random characters: it keys the pseudonymous ids under which answers are stored, so that the database never holds a parent's Telegram id (generate one with `head -c 32 /dev/urandom | base64` and keep it: a new one makes every parent a new respondent)", minSecret)
+	}
+	cfg, err := loadConfig(c.config)
+	if err != nil {
+		return err
+	}
+	tokens := channelTokens{Telegram: strings.TrimSpace(s.getenv("TELEGRAM_BOT_TOKEN"))}
+	if cfg.Zalo != nil {
+		tokens.Zalo = strings.TrimSpace(s.getenv("ZALO_BOT_TOKEN"))
+		tokens.ZaloSecret, tokens.ZaloListener = s.getenv("ZALO_WEBHOOK_SECRET"), s.zaloListener
+		if tokens.Zalo == "" {
+			return errors.New("the config has a zalo section but ZALO_BOT_TOKEN is not set: export the Zalo bot's token (or remove the section)")
+		}
+		if n := len(tokens.ZaloSecret); cfg.Zalo.Mode == zalo.Webhook && (n < 8 || n > 256) {
+			return errors.New("zalo.mode is webhook but ZALO_WEBHOOK_SECRET is not 8–256 characters: export a random secret (e.g. `head -c 24 /dev/urandom | base64`); Zalo sends it with every update")
+		}
+	}
+	if tokens.Telegram == "" && tokens.Zalo == "" {
+		return errors.New("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and export its token, or configure a zalo section with ZALO_BOT_TOKEN (or try `hailong demo`, which needs none)")
 	}
 	log := s.logger(slog.LevelInfo)
 	cfg, db, err := s.open(c, []byte(secret), log)
@@ -182,7 +202,17 @@ func (s *system) serveCmd(ctx context.Context, args []string) error {
 	}
 	defer db.Close()
 	log.Info("hailong starting", "config", cfg.source, "db", cfg.Database, "schools", len(cfg.directory.Schools))
-	return s.serve(ctx, cfg, db, token, log)
+	return s.serve(ctx, cfg, db, tokens, log)
+}
+
+// channelTokens are the channels' secrets, from the environment; an empty
+// token leaves its channel out.
+type channelTokens struct {
+	Telegram   string
+	Zalo       string
+	ZaloSecret string // the webhook's secret token
+	// ZaloListener, when set, serves the Zalo webhook (tests, demo).
+	ZaloListener net.Listener
 }
 
 // digestJob is the digest job of the configuration over db.
@@ -195,8 +225,9 @@ func digestJob(cfg *Config, db *store.DB, log *slog.Logger) (*digest.Job, error)
 		FlagBelow: cfg.Digest.FlagBelow, Log: log}, nil
 }
 
-// serve runs the Telegram bot until ctx ends.
-func (s *system) serve(ctx context.Context, cfg *Config, db *store.DB, token string, log *slog.Logger) error {
+// serve runs the configured channels until ctx ends, or until one of them
+// fails (then the others stop too).
+func (s *system) serve(ctx context.Context, cfg *Config, db *store.DB, tokens channelTokens, log *slog.Logger) error {
 	job, err := digestJob(cfg, db, log)
 	if err != nil {
 		return err
@@ -204,6 +235,62 @@ func (s *system) serve(ctx context.Context, cfg *Config, db *store.DB, token str
 	if job.Since, err = db.FirstRun(s.now()); err != nil {
 		return err
 	}
+	var channels []func(context.Context) error
+	if tokens.Telegram != "" {
+		run, err := s.telegram(cfg, db, job, tokens.Telegram, log)
+		if err != nil {
+			return err
+		}
+		channels = append(channels, run)
+	}
+	if cfg.Zalo != nil && tokens.Zalo != "" {
+		z := cfg.Zalo
+		zb, name, err := zalo.New(ctx, zalo.Config{
+			Client: &zalo.Client{Base: z.APIBase, Token: tokens.Zalo, HTTP: &http.Client{Timeout: z.PollTimeout + 15*time.Second}},
+			Store:  db, Logger: log, Now: s.now, Mode: z.Mode, PollTimeout: z.PollTimeout,
+			Listen: z.Webhook.Listen, Path: z.Webhook.Path, URL: z.Webhook.URL, Secret: tokens.ZaloSecret, Listener: tokens.ZaloListener,
+			Limits:  zalo.Limits{PerSecond: z.Limits.PerSecond, PerChatSecond: z.Limits.PerChatPerSecond, PerChatBurst: z.Limits.PerChatBurst},
+			Reports: job.Answer,
+		})
+		if err != nil {
+			return err
+		}
+		log.Info("serving Zalo", "bot", name, "mode", z.Mode)
+		channels = append(channels, zb.Run)
+	}
+	stop, err := s.schedule(cfg, db, job, log)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	stopAdmin, err := serveAdmin(ctx, db, job, log)
+	if err != nil {
+		return err
+	}
+	defer stopAdmin()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(channels))
+	for _, run := range channels {
+		go func() {
+			err := run(ctx)
+			if err != nil {
+				cancel()
+			}
+			errs <- err
+		}()
+	}
+	var first error
+	for range channels {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// telegram connects the Telegram bot and returns its Run.
+func (s *system) telegram(cfg *Config, db *store.DB, job *digest.Job, token string, log *slog.Logger) (func(context.Context) error, error) {
 	b, err := bot.New(bot.Config{
 		Token: token, Endpoint: cfg.Telegram.APIEndpoint, Store: db, Logger: log, Now: s.now,
 		PollTimeout: cfg.Telegram.PollTimeout, Limits: cfg.limits(), DeleteWebhook: cfg.Telegram.DeleteWebhook,
@@ -218,21 +305,11 @@ func (s *system) serve(ctx context.Context, cfg *Config, db *store.DB, token str
 		},
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	db.Engine().SetBotUsername(b.Username())
 	log.Info("polling Telegram", "bot", "@"+b.Username())
-	stop, err := s.schedule(cfg, db, job, log)
-	if err != nil {
-		return err
-	}
-	defer stop()
-	stopAdmin, err := serveAdmin(ctx, db, job, log)
-	if err != nil {
-		return err
-	}
-	defer stopAdmin()
-	return b.Run(ctx)
+	return b.Run, nil
 }
 
 // schedule checks complaint deadlines now — so one passed while the bot
@@ -263,6 +340,9 @@ func (s *system) schedule(cfg *Config, db *store.DB, job *digest.Job, log *slog.
 		}
 		if n > 0 {
 			log.Info("purged responses past the retention period", "count", n, "before", cutoff.Format(time.DateOnly))
+		}
+		if _, err := db.ForgetSeen(time.Now().Add(-store.SeenFor)); err != nil {
+			log.Error("forget old update ids", "err", err)
 		}
 	}
 	sweep()

@@ -1,0 +1,327 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"hailong/bot/telegramtest"
+	"hailong/zalo/zalotest"
+)
+
+const zaloSecret = "webhook-secret-0123456789"
+
+var (
+	zaloParent    = zalotest.User{ID: "9f00000000000001", DisplayName: "Phụ huynh Zalo"}
+	zaloPrincipal = zalotest.User{ID: "9f000000000000aa", DisplayName: "Hiệu trưởng THCS Trần Hưng Đạo"}
+)
+
+// zaloHarness is the harness with a fake Zalo beside the fake Telegram:
+// the same bot serves both.
+type zaloHarness struct {
+	*harness
+	z    *zalotest.Server
+	mode string
+	ln   net.Listener // webhook mode: where the bot listens
+}
+
+func newZaloHarness(t *testing.T, mode string) *zaloHarness {
+	t.Helper()
+	h := &zaloHarness{harness: newHarness(t), z: zalotest.NewServer(), mode: mode}
+	t.Cleanup(h.z.Close)
+	cfg, err := os.ReadFile(h.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := fmt.Sprintf("zalo:\n  api_base: %q\n  mode: %s\n  poll_timeout: 1s\n", h.z.URL(), mode)
+	if mode == "webhook" {
+		h.z.SetWebhookOptions(zalotest.WebhookOptions{RetryDelay: 20 * time.Millisecond})
+		section += "  webhook:\n    path: /zalo\n    url: \"WEBHOOK_URL\"\n"
+	}
+	text := string(cfg) + section
+	// THCS-TD's principal is on Zalo.
+	text = strings.Replace(text, fmt.Sprintf(`principals: ["%d"]}`, principalTD.ID),
+		fmt.Sprintf(`principals: ["%d", "zalo:%s"]}`, principalTD.ID, zaloPrincipal.ID), 1)
+	h.zaloConfig = text
+	return h
+}
+
+// start runs the bot; in webhook mode on a fresh loopback listener each
+// time, whose address is the webhook's URL.
+func (h *zaloHarness) start() {
+	h.t.Helper()
+	text := h.zaloConfig
+	if h.mode == "webhook" {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		h.ln = ln
+		text = strings.Replace(text, "WEBHOOK_URL", "http://"+ln.Addr().String()+"/zalo", 1)
+		h.listener = ln
+	}
+	if err := os.WriteFile(h.cfgPath, []byte(text), 0o600); err != nil {
+		h.t.Fatal(err)
+	}
+	h.harness.start()
+}
+
+// say sends a text as the Zalo user and waits for the bot's newest message
+// to them to contain want.
+func (h *zaloHarness) say(u zalotest.User, text, want string) zalotest.Message {
+	h.t.Helper()
+	h.z.Text(u, text)
+	return h.zexpect(u, want)
+}
+
+func (h *zaloHarness) zexpect(u zalotest.User, want string) zalotest.Message {
+	h.t.Helper()
+	var last zalotest.Message
+	if !h.z.Wait(10*time.Second, func() bool {
+		m, ok := h.z.Last(u.ID)
+		last = m
+		return ok && strings.Contains(m.Text, want)
+	}) {
+		h.t.Fatalf("the bot's last Zalo message to %s does not contain %q; it is:\n%s\nlog:\n%s", u.ID, want, last.Text, h.stderr.String())
+	}
+	return last
+}
+
+var numbered = regexp.MustCompile(`(?m)^\s*(\d+)\. (.*)$`)
+
+// number is the number a Zalo message gives the option starting with label.
+func number(t *testing.T, m zalotest.Message, label string) string {
+	t.Helper()
+	for _, g := range numbered.FindAllStringSubmatch(m.Text, -1) {
+		if strings.HasPrefix(g[2], label) {
+			return g[1]
+		}
+	}
+	t.Fatalf("no option %q in:\n%s", label, m.Text)
+	return ""
+}
+
+// zaloSurvey answers the whole primary-school survey on Zalo, by number
+// and by words with and without diacritics, with a number out of range on
+// the way.
+func (h *zaloHarness) zaloSurvey(u zalotest.User) {
+	t := h.t
+	t.Helper()
+	m := h.say(u, "TRUONG TH-TV", "Anh/chị có đồng ý")
+	if !strings.Contains(m.Text, "1. ✅ Đồng ý") || !strings.Contains(m.Text, "3. 🌐 English") {
+		t.Errorf("the consent prompt is not numbered:\n%s", m.Text)
+	}
+	h.say(u, "1", "Trường Tiểu học Trưng Vương")
+	h.say(u, "lop 4", "Câu 1/16")
+	h.say(u, "co", "Câu 2/16")
+	h.say(u, "Có", "Câu 3/16")
+	h.say(u, "9", "số thứ tự") // out of range: the same question again
+	if m, _ := h.z.Last(u.ID); !strings.Contains(m.Text, "Câu 3/16") {
+		t.Errorf("after an out-of-range number the question is not asked again:\n%s", m.Text)
+	}
+	h.say(u, "khong", "Câu 4/16")
+	m = h.say(u, "32", "Câu 5/16")
+	h.say(u, number(t, m, "Không"), "Câu 6/16")
+	h.say(u, "KHÔNG", "Câu 7/16")
+	h.say(u, "1", "Câu 8/16")
+	h.say(u, "có ạ", "Câu 9/16")
+	h.say(u, "kb", "Câu 10/16")
+	for i, a := range []string{"4", "5", "3", "4", "2", "5"} {
+		h.say(u, a, fmt.Sprintf("Câu %d/16", 11+i))
+	}
+	m = h.say(u, "bo qua", "xem lại câu trả lời")
+	h.say(u, number(t, m, "✅ Gửi câu trả lời"), "✅ Đã ghi nhận")
+}
+
+// TestZaloParentEndToEnd: a Zalo parent (polling) answers the survey and
+// files a complaint with a photo; the Telegram principal gets it, the
+// photo by URL, and their reply comes back to Zalo. The parent restarts in
+// the middle of a second survey and goes on where they were.
+func TestZaloParentEndToEnd(t *testing.T) {
+	h := newZaloHarness(t, "polling")
+	h.start()
+	h.meet()
+	u := zaloParent
+	h.zaloSurvey(u)
+
+	m := h.say(u, "/phananh", "Phản ánh của anh/chị về việc gì?")
+	h.say(u, number(t, m, "Cơ sở vật chất"), "mô tả vấn đề")
+	h.say(u, "Mái tôn phòng học lớp 4B bị dột, mưa là nước chảy xuống bàn các cháu.", "tối đa 5 ảnh")
+	h.z.Image(u, "https://cdn.example.vn/zalo/mai-ton.jpg", "")
+	m = h.zexpect(u, "Đã nhận 1 ảnh")
+	m = h.say(u, number(t, m, "Xong (1 ảnh)"), "gửi ẩn danh")
+	m = h.say(u, number(t, m, "🕶 Gửi ẩn danh"), "Anh/chị xem lại phản ánh")
+	m = h.say(u, number(t, m, "✅ Gửi phản ánh"), "Mã phản ánh của anh/chị: PA-")
+	code := regexp.MustCompile(`PA-\d{6}`).FindString(m.Text)
+
+	alert := h.expect(principalTV, code)
+	if strings.Contains(alert.Text, u.ID) || strings.Contains(alert.Text, u.DisplayName) {
+		t.Errorf("the principal's alert names the Zalo parent:\n%s", alert.Text)
+	}
+	photo := false
+	for _, msg := range h.srv.Messages(principalTV.ID) {
+		photo = photo || msg.Kind == "photo" && strings.Contains(msg.Text, code)
+	}
+	if !photo {
+		t.Errorf("the principal did not get the parent's photo")
+	}
+	h.press(principalTV, "✍️ Trả lời")
+	h.expect(principalTV, "Thầy/cô gõ nội dung trả lời")
+	h.srv.SendText(principalTV, "Nhà trường đã cho thợ lợp lại mái trong tuần này. Cảm ơn anh/chị.")
+	h.zexpect(u, "đã cho thợ lợp lại mái")
+
+	// Restart in the middle of the survey: it resumes.
+	m = h.say(u, "/khaosat", "Câu 1/16")
+	h.say(u, "co", "Câu 2/16")
+	h.stop()
+	h.start()
+	h.say(u, "khong", "Câu 3/16")
+
+	h.stop()
+	db := h.openDB()
+	agg := checkAggregates(t, db, "w1")
+	if agg.Respondents["TH-TV"] != 1 {
+		t.Errorf("respondents at TH-TV: %v", agg.Respondents)
+	}
+	if dead, _ := db.DeadLetters(); len(dead) != 0 {
+		t.Errorf("dead letters: %+v", dead)
+	}
+	for _, msg := range h.z.Messages(u.ID) {
+		if n := utf8.RuneCountInString(msg.Text); n > 2000 {
+			t.Errorf("a Zalo message of %d characters", n)
+		}
+	}
+}
+
+// TestZaloWebhook: the same bot on Zalo's webhook: a parent consents and
+// answers through deliveries; a wrong or missing secret gets 403 and
+// changes nothing, an oversized body 413, and an update delivered twice is
+// applied once.
+func TestZaloWebhook(t *testing.T) {
+	h := newZaloHarness(t, "webhook")
+	h.start()
+	u := zaloParent
+	h.say(u, "TRUONG TH-TV", "Anh/chị có đồng ý")
+	h.say(u, "1", "học lớp nào")
+	h.say(u, "4", "Câu 1/16")
+	for _, d := range h.z.Deliveries() {
+		if d.Secret != zaloSecret {
+			t.Errorf("a delivery carried secret %q", d.Secret)
+		}
+	}
+	url := "http://" + h.ln.Addr().String() + "/zalo"
+	update := func(id, text string) []byte {
+		return fmt.Appendf(nil, `{"event_name":"message.text.received","message":{"message_id":%q,"date":%d,`+
+			`"chat":{"id":%q,"chat_type":"PRIVATE"},"from":{"id":%q,"display_name":"x","is_bot":false},"text":%q}}`,
+			id, time.Now().UnixMilli(), u.ID, u.ID, text)
+	}
+	post := func(secret string, body []byte) int {
+		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if secret != "" {
+			req.Header.Set("X-Bot-Api-Secret-Token", secret)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	before := len(h.z.Messages(u.ID))
+	if code := post("", update("forged-1", "co")); code != http.StatusForbidden {
+		t.Errorf("no secret: %d, want 403", code)
+	}
+	if code := post("wrong-secret-000000000", update("forged-2", "co")); code != http.StatusForbidden {
+		t.Errorf("wrong secret: %d, want 403", code)
+	}
+	if code := post(zaloSecret, append(update("big", "co"), bytes.Repeat([]byte(" "), 100<<10)...)); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("oversized body: %d, want 413", code)
+	}
+	if code := post(zaloSecret, []byte(`[1,2,3]`)); code != http.StatusBadRequest {
+		t.Errorf("not an update: %d, want 400", code)
+	}
+	time.Sleep(200 * time.Millisecond) // nothing must follow; give it the chance
+	if n := len(h.z.Messages(u.ID)); n != before {
+		t.Errorf("refused calls made the bot write %d messages", n-before)
+	}
+	// Delivered twice (Zalo retried after a lost 200): applied once.
+	for range 2 {
+		if code := post(zaloSecret, update("dup-1", "co")); code != http.StatusOK {
+			t.Fatalf("a good update: %d", code)
+		}
+	}
+	h.zexpect(u, "Câu 2/16")
+	time.Sleep(200 * time.Millisecond)
+	n := 0
+	for _, msg := range h.z.Messages(u.ID) {
+		if strings.Contains(msg.Text, "Câu 2/16") || strings.Contains(msg.Text, "Câu 3/16") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("an update delivered twice gave %d replies, want 1", n)
+	}
+	// A restart keeps the survey where it was.
+	h.stop()
+	h.start()
+	h.say(u, "khong", "Câu 3/16")
+	h.stop()
+	db := h.openDB()
+	dead, _ := db.DeadLetters()
+	if len(dead) != 1 || !strings.Contains(dead[0].Raw, "[1,2,3]") {
+		t.Errorf("dead letters: %+v, want the body that was not an update", dead)
+	}
+}
+
+// TestZaloPrincipalLongComplaint: a Telegram parent's long complaint about
+// a school whose principal is on Zalo reaches them split under Zalo's 2000
+// characters, whole.
+func TestZaloPrincipalLongComplaint(t *testing.T) {
+	h := newZaloHarness(t, "polling")
+	h.start()
+	h.z.Text(zaloPrincipal, "/start")
+	h.zexpect(zaloPrincipal, "phản ánh")
+	parent := telegramtest.User{ID: 6900001, FirstName: "PH"}
+	h.begin(parent, "THCS-TD", "Lớp 7")
+	h.expect(parent, "Câu 1/16")
+	long := string([]rune(strings.Repeat("Căng tin bán đồ ăn không rõ nguồn gốc, các cháu bị đau bụng. ", 40))[:1990])
+	h.srv.SendText(parent, "/phananh")
+	h.expect(parent, "Phản ánh của anh/chị về việc gì?")
+	h.press(parent, "Khác")
+	h.expect(parent, "mô tả vấn đề")
+	h.srv.SendText(parent, long)
+	h.expect(parent, "tối đa 5 ảnh")
+	h.press(parent, "Không có ảnh, tiếp tục ▶")
+	h.expect(parent, "gửi ẩn danh")
+	h.srv.SendText(parent, "🕶 Gửi ẩn danh")
+	h.expect(parent, "Anh/chị xem lại phản ánh")
+	h.press(parent, "✅ Gửi phản ánh")
+	h.expect(parent, "Mã phản ánh")
+	if !h.z.Wait(10*time.Second, func() bool {
+		var all strings.Builder
+		for _, m := range h.z.Messages(zaloPrincipal.ID) {
+			all.WriteString(m.Text)
+		}
+		return strings.Contains(strings.Join(strings.Fields(all.String()), " "), strings.Join(strings.Fields(long), " "))
+	}) {
+		t.Fatalf("the Zalo principal did not get the whole complaint; log:\n%s", h.stderr.String())
+	}
+	parts := 0
+	for _, m := range h.z.Messages(zaloPrincipal.ID) {
+		if n := utf8.RuneCountInString(m.Text); n > 2000 {
+			t.Errorf("a Zalo message of %d characters", n)
+		}
+		parts++
+	}
+	if parts < 3 {
+		t.Errorf("%d messages to the Zalo principal; the card should have been split", parts)
+	}
+}

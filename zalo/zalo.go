@@ -1,0 +1,360 @@
+package zalo
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"hailong/flows"
+	"hailong/outbox"
+)
+
+// Store is what the Zalo channel needs of the database.
+type Store interface {
+	outbox.Store
+	Apply(flows.Batch) error
+}
+
+// Limits are the sending rates kept to on Zalo, which publishes none:
+// the defaults are Telegram's, a safe guess.
+type Limits struct {
+	PerSecond     float64
+	PerChatSecond float64
+	PerChatBurst  int
+}
+
+// DefaultLimits are used when Config.Limits is zero.
+var DefaultLimits = Limits{PerSecond: 20, PerChatSecond: 1, PerChatBurst: 3}
+
+// Modes of receiving updates.
+const (
+	Polling = "polling" // getUpdates, one update at a time
+	Webhook = "webhook" // Zalo POSTs each update; durable
+)
+
+// Config configures the Zalo channel.
+type Config struct {
+	Client *Client
+	Store  Store
+	Logger *slog.Logger
+	Now    func() time.Time
+	// Mode is Polling (default) or Webhook.
+	Mode        string
+	PollTimeout time.Duration // default 30s
+	// Webhook: Zalo POSTs to URL (set with setWebhook at start when not
+	// empty), which a reverse proxy forwards to Listen + Path; Secret is
+	// the X-Bot-Api-Secret-Token Zalo sends (8–256 characters).
+	Listen, Path, URL, Secret string
+	// Listener, when set, is used instead of listening on Listen (tests).
+	Listener net.Listener
+	Limits   Limits
+	// Reports builds the messages answering a report request.
+	Reports            func(*flows.ReportRequest) ([]flows.Reply, error)
+	RetryMin, RetryMax time.Duration
+}
+
+// MaxBody is the largest webhook body accepted; an update is a few
+// hundred bytes.
+const MaxBody = 64 << 10
+
+// Bot serves one Zalo bot.
+type Bot struct {
+	cfg    Config
+	log    *slog.Logger
+	global *rate.Limiter
+	mu     sync.Mutex
+	chats  map[string]*rate.Limiter
+	sent   atomic.Int64
+}
+
+// New checks the token (getMe) and returns the channel.
+func New(ctx context.Context, cfg Config) (*Bot, string, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Mode == "" {
+		cfg.Mode = Polling
+	}
+	if cfg.PollTimeout <= 0 {
+		cfg.PollTimeout = 30 * time.Second
+	}
+	if cfg.Limits == (Limits{}) {
+		cfg.Limits = DefaultLimits
+	}
+	if cfg.RetryMin <= 0 {
+		cfg.RetryMin = time.Second
+	}
+	if cfg.RetryMax <= 0 {
+		cfg.RetryMax = time.Minute
+	}
+	if cfg.Path == "" {
+		cfg.Path = "/zalo"
+	}
+	switch cfg.Mode {
+	case Polling:
+	case Webhook:
+		if n := len(cfg.Secret); n < 8 || n > 256 {
+			return nil, "", errors.New("zalo webhook: the secret token (ZALO_WEBHOOK_SECRET) must be 8–256 characters")
+		}
+	default:
+		return nil, "", fmt.Errorf("zalo.mode %q: want polling or webhook", cfg.Mode)
+	}
+	me, err := cfg.Client.GetMe(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("connect to the Zalo Bot API (getMe): %w", err)
+	}
+	b := &Bot{cfg: cfg, log: cfg.Logger.With("channel", Channel), chats: map[string]*rate.Limiter{},
+		global: rate.NewLimiter(rate.Limit(cfg.Limits.PerSecond), max(1, int(cfg.Limits.PerSecond/10)))}
+	return b, me.AccountName, nil
+}
+
+// Sent is how many messages the channel has delivered.
+func (b *Bot) Sent() int64 { return b.sent.Load() }
+
+// Run receives and sends until ctx ends.
+func (b *Bot) Run(ctx context.Context) error {
+	sendCtx, stopSending := context.WithCancel(ctx)
+	defer stopSending()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		outbox.Run(sendCtx, outbox.Config{Channel: Channel, Store: b.cfg.Store, Transport: transport{b}, Global: b.global,
+			Reports: b.cfg.Reports, RetryMin: b.cfg.RetryMin, RetryMax: b.cfg.RetryMax, Now: b.cfg.Now, Log: b.log, Sent: &b.sent})
+	}()
+	var err error
+	if b.cfg.Mode == Webhook {
+		err = b.serveWebhook(ctx)
+	} else {
+		err = b.poll(ctx)
+	}
+	stopSending()
+	wg.Wait()
+	return err
+}
+
+// poll fetches updates one at a time and commits each one's effects
+// before asking for the next: Zalo hands an update out once, so one
+// fetched is one to keep. An update whose commit keeps failing is retried
+// until it succeeds or the bot stops (then it is lost: the webhook mode
+// does not have this hole).
+func (b *Bot) poll(ctx context.Context) error {
+	// getUpdates does not work while a webhook is set.
+	if err := b.cfg.Client.DeleteWebhook(ctx); err != nil {
+		b.log.Warn("delete the webhook before polling", "err", err)
+	}
+	b.log.Info("polling Zalo")
+	bo := outbox.Backoff{Min: b.cfg.RetryMin, Max: b.cfg.RetryMax}
+	for ctx.Err() == nil {
+		u, err := b.cfg.Client.GetUpdates(ctx, b.cfg.PollTimeout)
+		var malformed *MalformedUpdateError
+		if errors.As(err, &malformed) {
+			// Handed out and gone: kept for inspection.
+			u, err = &Update{EventName: "malformed", Raw: malformed.Raw}, nil
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			var api *APIError
+			if errors.As(err, &api) && api.Code == http.StatusUnauthorized {
+				b.log.Error("Zalo rejects the bot token (check ZALO_BOT_TOKEN)", "err", err)
+			} else {
+				b.log.Warn("getUpdates failed; will retry", "err", err)
+			}
+			outbox.Sleep(ctx, bo.Next())
+			continue
+		}
+		bo.Reset()
+		if u == nil {
+			continue
+		}
+		for {
+			err := b.apply(u)
+			if err == nil {
+				break
+			}
+			b.log.Error("commit an update; retrying (it cannot be fetched again)", "err", err)
+			if !outbox.Sleep(ctx, bo.Next()) {
+				b.log.Error("stopped before an update was committed: it is lost (use zalo.mode: webhook to avoid this)")
+				return nil
+			}
+		}
+		bo.Reset()
+	}
+	return nil
+}
+
+// apply commits one update: its effects, or a dead letter.
+func (b *Bot) apply(u *Update) error {
+	batch := flows.Batch{Channel: Channel, Once: true}
+	if env, ok := Decode(u, b.cfg.Now()); ok {
+		batch.Envelopes = []flows.Envelope{env}
+	} else {
+		batch.Dead = []flows.Dead{{Channel: Channel, Raw: string(u.Raw), Reason: "not an input from a user", At: b.cfg.Now()}}
+	}
+	return b.cfg.Store.Apply(batch)
+}
+
+// Handler answers Zalo's webhook POSTs: 403 for a missing or wrong secret
+// token, 413 for a body over MaxBody, 400 for a body that is not an
+// update, 500 when the update could not be committed (Zalo sends it
+// again; it is applied once), and 200 only after its effects committed.
+func (b *Bot) Handler() http.Handler {
+	secret := []byte(b.cfg.Secret)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "POST only", http.StatusMethodNotAllowed)
+			return
+		}
+		got := []byte(r.Header.Get("X-Bot-Api-Secret-Token"))
+		if len(secret) == 0 || subtle.ConstantTimeCompare(got, secret) != 1 {
+			b.log.Warn("webhook call with a wrong or missing secret token", "remote", r.RemoteAddr)
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+				return
+			}
+			http.Error(w, "read error", http.StatusBadRequest)
+			return
+		}
+		u, err := ParseUpdate(body)
+		if err == nil && u.EventName == "" {
+			err = errors.New("no event_name")
+		}
+		if err != nil {
+			// Not an update: kept for inspection, and Zalo need not retry.
+			if err := b.cfg.Store.Apply(flows.Batch{Channel: Channel, Dead: []flows.Dead{{Channel: Channel,
+				Raw: string(body), Reason: "webhook body: " + err.Error(), At: b.cfg.Now()}}}); err != nil {
+				http.Error(w, "try again", http.StatusInternalServerError)
+				return
+			}
+			http.Error(w, "not an update", http.StatusBadRequest)
+			return
+		}
+		if err := b.apply(u); err != nil {
+			b.log.Error("commit a webhook update; Zalo will send it again", "err", err)
+			http.Error(w, "try again", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"ok":true}`)
+	})
+}
+
+// serveWebhook serves Handler at Path until ctx ends, after telling Zalo
+// where (when URL is set).
+func (b *Bot) serveWebhook(ctx context.Context) error {
+	ln := b.cfg.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", b.cfg.Listen); err != nil {
+			return fmt.Errorf("zalo webhook: listen on %s: %w", b.cfg.Listen, err)
+		}
+	}
+	mux := http.NewServeMux()
+	mux.Handle(b.cfg.Path, b.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	if b.cfg.URL != "" {
+		if err := b.cfg.Client.SetWebhook(ctx, b.cfg.URL, b.cfg.Secret); err != nil {
+			srv.Close()
+			return fmt.Errorf("zalo setWebhook %s: %w", b.cfg.URL, err)
+		}
+	}
+	b.log.Info("serving the Zalo webhook", "listen", ln.Addr().String(), "path", b.cfg.Path)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("zalo webhook: %w", err)
+	case <-ctx.Done():
+	}
+	// Updates in hand finish (their 200 follows the commit); Zalo sends
+	// any other again later.
+	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shut)
+}
+
+// transport sends outbox rows to Zalo for the shared sender.
+type transport struct{ b *Bot }
+
+func (t transport) ChatLimiter(q flows.Queued) *rate.Limiter {
+	if q.Kind != flows.OutMessage {
+		return nil
+	}
+	b := t.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	l := b.chats[q.Chat]
+	if l == nil {
+		l = rate.NewLimiter(rate.Limit(b.cfg.Limits.PerChatSecond), max(1, b.cfg.Limits.PerChatBurst))
+		b.chats[q.Chat] = l
+	}
+	return l
+}
+
+// Send delivers a row: Zalo has no acknowledgements, command menus or
+// editing, so those are done at once and an edit is a new message. A
+// reply longer than Zalo's 2000 characters goes as several messages; if
+// one of them fails the row is tried again whole (a part may repeat).
+func (t transport) Send(ctx context.Context, q flows.Queued) outbox.Verdict {
+	if q.Kind != flows.OutMessage {
+		return outbox.Verdict{Outcome: outbox.Sent}
+	}
+	c := t.b.cfg.Client
+	for _, m := range Render(q.Reply) {
+		var err error
+		if m.Photo != "" {
+			_, err = c.SendPhoto(ctx, q.Chat, m.Photo, m.Body)
+		} else {
+			_, err = c.SendMessage(ctx, q.Chat, m.Body)
+		}
+		if err != nil {
+			return verdict(err)
+		}
+	}
+	return outbox.Verdict{Outcome: outbox.Sent}
+}
+
+// verdict classifies a failed call.
+func verdict(err error) outbox.Verdict {
+	v := outbox.Verdict{Outcome: outbox.Later, Err: err}
+	var api *APIError
+	if !errors.As(err, &api) {
+		return v // network, or a reply that is not the API's: retry
+	}
+	desc := strings.ToLower(api.Description)
+	switch {
+	case api.Code == http.StatusTooManyRequests:
+		v.Throttled, v.RetryAfter = true, api.RetryAfter
+	case api.Code == http.StatusUnauthorized || api.Code == http.StatusNotFound:
+		v.Blocked = true
+	case api.Code >= 500 || api.Code == http.StatusRequestTimeout:
+	case api.Code == http.StatusForbidden || strings.Contains(desc, "blocked"):
+		v.Outcome = outbox.Dropped
+	default:
+		v.Outcome = outbox.Failed
+	}
+	return v
+}
