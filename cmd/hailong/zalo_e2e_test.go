@@ -40,7 +40,8 @@ func newZaloHarness(t *testing.T, mode string) *zaloHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	section := fmt.Sprintf("zalo:\n  api_base: %q\n  mode: %s\n  poll_timeout: 1s\n", h.z.URL(), mode)
+	section := fmt.Sprintf("zalo:\n  api_base: %q\n  mode: %s\n  poll_timeout: 1s\n"+
+		"  limits: {per_second: 1000, per_chat_per_second: 1000, per_chat_burst: 100}\n", h.z.URL(), mode)
 	if mode == "webhook" {
 		h.z.SetWebhookOptions(zalotest.WebhookOptions{RetryDelay: 20 * time.Millisecond})
 		section += "  webhook:\n    path: /zalo\n    url: \"WEBHOOK_URL\"\n"
@@ -165,11 +166,14 @@ func TestZaloParentEndToEnd(t *testing.T) {
 	if strings.Contains(alert.Text, u.ID) || strings.Contains(alert.Text, u.DisplayName) {
 		t.Errorf("the principal's alert names the Zalo parent:\n%s", alert.Text)
 	}
-	photo := false
-	for _, msg := range h.srv.Messages(principalTV.ID) {
-		photo = photo || msg.Kind == "photo" && strings.Contains(msg.Text, code)
-	}
-	if !photo {
+	if !h.srv.Wait(10*time.Second, func() bool {
+		for _, msg := range h.srv.Messages(principalTV.ID) {
+			if msg.Kind == "photo" && strings.Contains(msg.Text, code) {
+				return true
+			}
+		}
+		return false
+	}) {
 		t.Errorf("the principal did not get the parent's photo")
 	}
 	h.press(principalTV, "✍️ Trả lời")
