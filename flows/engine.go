@@ -447,7 +447,7 @@ func (t *turn) beforeConsent() {
 			t.preSave = &PreConsent{} // now in the session
 			no := false
 			t.optOut = &no
-			t.send(Reply{Text: t.consentText() + "\n\n" + t.T("consent.given", in.Now.In(t.e.loc).Format("15:04 02/01/2006"))})
+			t.send(Reply{Text: t.consentEcho() + t.T("consent.given", in.Now.In(t.e.loc).Format("15:04 02/01/2006"))})
 			if s, ok := t.e.dir.School(arg); ok {
 				t.chooseSchool(s, StepQuestion)
 			} else {
@@ -455,7 +455,7 @@ func (t *turn) beforeConsent() {
 			}
 			return
 		case "cn":
-			t.send(Reply{Text: t.consentText() + "\n\n" + t.T("consent.refused")})
+			t.send(Reply{Text: t.consentEcho() + t.T("consent.refused")})
 			t.preSave = &PreConsent{} // "nothing is stored": not even these
 			return
 		case "lg":
@@ -522,6 +522,16 @@ func (t *turn) consentButtons(school string) []Button {
 func (t *turn) consentPrompt(school string) {
 	b := t.consentButtons(school)
 	t.replies = append(t.replies, Reply{Text: t.consentText(), Buttons: [][]Button{b[:2], b[2:]}})
+}
+
+// consentEcho is the notice again above the answer to it, where the
+// answer replaces the prompt's message (it keeps the notice on screen);
+// a channel that cannot edit shows the answer alone below the prompt.
+func (t *turn) consentEcho() string {
+	if t.in.Numbered {
+		return ""
+	}
+	return t.consentText() + "\n\n"
 }
 
 func (t *turn) consentText() string {

@@ -17,6 +17,8 @@ import (
 	"hailong/digest"
 	"hailong/flows"
 	"hailong/store"
+	"hailong/zalo"
+	"hailong/zalo/zalotest"
 )
 
 func (s *system) demoCmd(ctx context.Context, args []string) error {
@@ -51,6 +53,12 @@ func (s *system) demoCmd(ctx context.Context, args []string) error {
 	// minutes Telegram's per-chat limit would make it.
 	cfg.Telegram.Limits.PerSecond, cfg.Telegram.Limits.PerChatPerSecond, cfg.Telegram.Limits.PerChatBurst = 10000, 1000, 100
 	cfg.Telegram.Flood.Updates = 1000 // simulated parents answer faster than people
+	// A fake Zalo too: one parent answers there, by typing.
+	zsrv := zalotest.NewServer()
+	defer zsrv.Close()
+	cfg.Zalo = &zaloYAML{APIBase: zsrv.URL(), Mode: zalo.Polling, PollTimeout: time.Second}
+	cfg.Zalo.defaults()
+	cfg.Zalo.Limits.PerSecond, cfg.Zalo.Limits.PerChatPerSecond, cfg.Zalo.Limits.PerChatBurst = 10000, 1000, 100
 
 	// The demo's first primary school gets a principal and the office a
 	// chat, so that a complaint can be followed from both sides.
@@ -92,7 +100,9 @@ func (s *system) demoCmd(ctx context.Context, args []string) error {
 
 	botCtx, stopBot := context.WithCancel(ctx)
 	served := make(chan error, 1)
-	go func() { served <- sys.serve(botCtx, cfg, db, channelTokens{Telegram: telegramtest.Token}, log) }()
+	go func() {
+		served <- sys.serve(botCtx, cfg, db, channelTokens{Telegram: telegramtest.Token, Zalo: zalotest.Token}, log)
+	}()
 	stopped := false
 	stop := func() error {
 		if stopped {
@@ -152,6 +162,11 @@ func (s *system) demoCmd(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintf(s.stdout, "── One complaint, from filing to resolution: the parent and the principal of %s ──\n\n%s\n", schools[demoSchool].Name, story.String())
 	}
+	var zstory strings.Builder
+	if err := demoZalo(zsrv, &schools[len(schools)-1], &zstory); err != nil {
+		return fmt.Errorf("demo Zalo parent: %w", err)
+	}
+	fmt.Fprintf(s.stdout, "── A parent on Zalo: no buttons, options numbered, answered by number or by words ──\n\n%s\n", zstory.String())
 	if err := s.demoDigest(srv, cfg, db, clock()); err != nil {
 		return fmt.Errorf("demo digest: %w", err)
 	}
@@ -549,4 +564,60 @@ func (s *system) demoDigest(srv *telegramtest.Server, cfg *Config, db *store.DB,
 	}
 	fmt.Fprintf(s.stdout, "The digest's chart is at %s and its workbook at %s.\n\n", chart, book)
 	return nil
+}
+
+// demoZalo has one parent answer the survey on the fake Zalo the way a
+// Zalo user does: the school by "TRUONG <code>", options by number or by
+// words, and writes the conversation.
+func demoZalo(z *zalotest.Server, sc *flows.School, log *strings.Builder) error {
+	u := zalotest.User{ID: "7a10000000000001", DisplayName: "Phụ huynh Zalo"}
+	say := func(text string) (string, error) {
+		before := len(z.Messages(u.ID))
+		fmt.Fprintf(log, "👤 %s\n", text)
+		z.Text(u, text)
+		if !z.Wait(10*time.Second, func() bool { return len(z.Messages(u.ID)) > before }) {
+			return "", fmt.Errorf("no answer to %q", text)
+		}
+		// The answer may come in more than one message.
+		for z.Wait(150*time.Millisecond, func() bool { return false }); len(z.Messages(u.ID)) > before; {
+			n := len(z.Messages(u.ID))
+			if !z.Wait(150*time.Millisecond, func() bool { return len(z.Messages(u.ID)) > n }) {
+				break
+			}
+		}
+		var last string
+		for _, m := range z.Messages(u.ID)[before:] {
+			fmt.Fprintf(log, "🤖 %s\n", strings.ReplaceAll(m.Text, "\n", "\n   "))
+			last = m.Text
+		}
+		log.WriteString("\n")
+		return last, nil
+	}
+	text, err := say("TRUONG " + sc.Code)
+	for _, answer := range []string{"1", "1"} { // agree; the first grade
+		if err != nil {
+			return err
+		}
+		text, err = say(answer)
+	}
+	for i := 0; err == nil && i < 30 && !strings.Contains(text, "✅ Đã ghi nhận"); i++ {
+		switch {
+		case strings.Contains(text, "xem lại câu trả lời"):
+			text, err = say("1")
+		case strings.Contains(text, "(Gõ một số"):
+			text, err = say("28")
+		case strings.Contains(text, "(Gõ góp ý"):
+			text, err = say("bo qua")
+		case strings.Contains(text, "1 · Rất không hài lòng"):
+			text, err = say("4")
+		case i%2 == 0:
+			text, err = say("co")
+		default:
+			text, err = say("1")
+		}
+	}
+	if err == nil && !strings.Contains(text, "✅ Đã ghi nhận") {
+		err = fmt.Errorf("the Zalo survey did not end: %q", clipText(text))
+	}
+	return err
 }
