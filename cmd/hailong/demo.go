@@ -579,9 +579,9 @@ func demoZalo(z *zalotest.Server, sc *flows.School, log *strings.Builder) error 
 			return "", fmt.Errorf("no answer to %q", text)
 		}
 		// The answer may come in more than one message.
-		for z.Wait(150*time.Millisecond, func() bool { return false }); len(z.Messages(u.ID)) > before; {
+		for {
 			n := len(z.Messages(u.ID))
-			if !z.Wait(150*time.Millisecond, func() bool { return len(z.Messages(u.ID)) > n }) {
+			if !z.Wait(60*time.Millisecond, func() bool { return len(z.Messages(u.ID)) > n }) {
 				break
 			}
 		}

@@ -524,7 +524,8 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("demo: %v\n%s\n%s", err, out.String(), errs.String())
 	}
 	text := out.String()
-	for _, want := range []string{"👤 /start MN-HONGNHUNG", "🤖 Câu 1/15", "✅ Đã ghi nhận", "Tất cả các trường", "12 phụ huynh đã trả lời", db,
+	for _, want := range []string{"👤 /start MN-HONGNHUNG", "🤖 Câu 1/15", "✅ Đã ghi nhận", "Tất cả các trường", "13 phụ huynh đã trả lời", db,
+		"👤 TRUONG THCS-", "1. ✅ Đồng ý", "👤 bo qua",
 		"🤖 → hiệu trưởng 🔔 Phản ánh mới PA-000001", "⌨ [📱 Chia sẻ số điện thoại]", "🧑‍🏫 hiệu trưởng: [✔️ Đã giải quyết]",
 		"🤖 → phụ huynh ✅ Phản ánh PA-000001 đã được nhà trường báo là đã giải quyết"} {
 		if !strings.Contains(text, want) {
