@@ -329,3 +329,41 @@ func TestZaloPrincipalLongComplaint(t *testing.T) {
 		t.Errorf("%d messages to the Zalo principal; the card should have been split", parts)
 	}
 }
+
+// TestZaloOfficeGroupReport: an office whose chat is a Zalo group asks for
+// a report there; it arrives as text (Zalo's bot API sends no files, so
+// the chart and the workbook are named with where to get them), each part
+// under 2000 characters.
+func TestZaloOfficeGroupReport(t *testing.T) {
+	h := newZaloHarness(t, "polling")
+	group := h.z.NewGroup()
+	h.zaloConfig = strings.Replace(h.zaloConfig, fmt.Sprintf(`chat_id: "%d"`, officeChat), fmt.Sprintf(`chat_id: "zalo:%s"`, group), 1)
+	h.start()
+	h.zaloSurvey(zaloParent)
+	staff := zalotest.User{ID: "9f000000000000bb", DisplayName: "Chuyên viên"}
+	h.z.GroupText(group, staff, "/baocao")
+	if !h.z.Wait(10*time.Second, func() bool {
+		for _, m := range h.z.Messages(group) {
+			if strings.Contains(m.Text, "chỉ gửi được qua Telegram") {
+				return true
+			}
+		}
+		return false
+	}) {
+		var got []string
+		for _, m := range h.z.Messages(group) {
+			got = append(got, m.Text)
+		}
+		t.Fatalf("the Zalo group got no report with the files named; it got:\n%s\nlog:\n%s", strings.Join(got, "\n---\n"), h.stderr.String())
+	}
+	report := false
+	for _, m := range h.z.Messages(group) {
+		report = report || strings.Contains(m.Text, "Trường Tiểu học Trưng Vương")
+		if n := utf8.RuneCountInString(m.Text); n > 2000 {
+			t.Errorf("a Zalo message of %d characters", n)
+		}
+	}
+	if !report {
+		t.Errorf("the report does not name the school that was answered")
+	}
+}
