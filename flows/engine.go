@@ -805,9 +805,15 @@ func (t *turn) text() {
 		}
 		return
 	}
-	if s.Step == StepLevel || s.Step == StepSchool {
-		if sc, ok := t.e.dir.School(in.Text); ok {
-			t.chooseSchool(sc, s.Intent)
+	if s.Step == StepLevel || s.Step == StepSchool || s.Step == StepMenu {
+		// A school code typed picks the school, as its QR code does.
+		if sc, ok := t.e.dir.School(strings.TrimSpace(in.Text)); ok {
+			intent := s.Intent
+			if s.Step == StepMenu {
+				intent = StepQuestion
+				s.reset()
+			}
+			t.chooseSchool(sc, intent)
 			return
 		}
 	}

@@ -141,12 +141,18 @@ func (h *zaloHarness) zaloSurvey(u zalotest.User) {
 	h.say(u, number(t, m, "✅ Gửi câu trả lời"), "✅ Đã ghi nhận")
 }
 
-// TestZaloParentEndToEnd: a Zalo parent (polling) answers the survey and
+// TestZaloParentEndToEnd: a Zalo parent (polling, then webhook) answers the survey and
 // files a complaint with a photo; the Telegram principal gets it, the
 // photo by URL, and their reply comes back to Zalo. The parent restarts in
 // the middle of a second survey and goes on where they were.
 func TestZaloParentEndToEnd(t *testing.T) {
-	h := newZaloHarness(t, "polling")
+	for _, mode := range []string{"polling", "webhook"} {
+		t.Run(mode, func(t *testing.T) { zaloParentEndToEnd(t, mode) })
+	}
+}
+
+func zaloParentEndToEnd(t *testing.T, mode string) {
+	h := newZaloHarness(t, mode)
 	h.start()
 	h.meet()
 	u := zaloParent
@@ -365,5 +371,28 @@ func TestZaloOfficeGroupReport(t *testing.T) {
 	}
 	if !report {
 		t.Errorf("the report does not name the school that was answered")
+	}
+}
+
+// TestZaloAlone: without TELEGRAM_BOT_TOKEN the bot serves Zalo alone; a
+// school code typed alone picks the school, before consent and from the
+// menu.
+func TestZaloAlone(t *testing.T) {
+	h := newZaloHarness(t, "polling")
+	h.noTelegram = true
+	h.start()
+	u := zaloParent
+	h.say(u, "th-tv", "Anh/chị có đồng ý")
+	h.say(u, "dong y", "Trường Tiểu học Trưng Vương")
+	h.say(u, "/cancel", "Anh/chị muốn làm gì?")
+	h.say(u, "THCS-TD", "Trường THCS Trần Hưng Đạo")
+	h.stop()
+	for _, c := range h.srv.Calls() {
+		if c.Method != "" {
+			t.Fatalf("the bot called Telegram (%s) without a Telegram token", c.Method)
+		}
+	}
+	if !strings.Contains(h.stderr.String(), "serving Zalo") || strings.Contains(h.stderr.String(), "polling Telegram") {
+		t.Errorf("log:\n%s", h.stderr.String())
 	}
 }
