@@ -28,19 +28,9 @@ const Channel = "telegram"
 
 // Store is what the bot needs of the database.
 type Store interface {
+	outbox.Store
 	Apply(flows.Batch) error
 	Cursor(channel string) (offset int64, at time.Time, err error)
-	PendingAfter(channel string, after uint64, limit int) ([]flows.Queued, error)
-	Done(seqs ...uint64) error
-	Fail(q flows.Queued, reason string, at time.Time) error
-	Changed() <-chan struct{}
-	// Stop drops what is queued for a chat that blocked the bot, and
-	// queues nothing more for it until it writes again.
-	Stop(channel, chat string, at time.Time) (dropped int, err error)
-	// Migrate moves a group chat's queue to its new supergroup id.
-	Migrate(channel, from, to string) error
-	// Replace removes a row and queues others in its place, at once.
-	Replace(seq uint64, out []flows.Outgoing) error
 }
 
 // Limits are the sending rates the bot keeps to.

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"hailong/internal/fakeapi"
 )
 
 // Limits are the sending limits the fake enforces when set with
@@ -59,29 +61,6 @@ var limitedMethods = map[string]bool{
 	"senddice":               true,
 }
 
-// bucket is a token bucket: it holds up to burst tokens and gains rate
-// tokens per second of real time; each allowed call takes one.
-type bucket struct {
-	rate, burst float64
-	tokens      float64
-	last        time.Time
-}
-
-func newBucket(rate, burst float64, now time.Time) *bucket {
-	return &bucket{rate: rate, burst: burst, tokens: burst, last: now}
-}
-
-// ready refills the bucket up to now and reports whether a token is there.
-func (b *bucket) ready(now time.Time) bool {
-	if d := now.Sub(b.last); d > 0 {
-		b.tokens = math.Min(b.burst, b.tokens+d.Seconds()*b.rate)
-		b.last = now
-	}
-	return b.tokens >= 1
-}
-
-func (b *bucket) take() { b.tokens-- }
-
 // chatKey identifies a chat by numeric id or, for "@username", by name.
 type chatKey struct {
 	id   int64
@@ -91,8 +70,8 @@ type chatKey struct {
 // limiter is the enforcement state; it lives under Server.mu.
 type limiter struct {
 	l           Limits
-	global      *bucket // nil when unlimited
-	chats       map[chatKey]*bucket
+	global      *fakeapi.Bucket // nil when unlimited
+	chats       map[chatKey]*fakeapi.Bucket
 	globalUntil time.Time
 	chatUntil   map[chatKey]time.Time
 }
@@ -126,9 +105,9 @@ func (s *Server) EnforceLimits(l Limits) {
 	if l.RetryAfter <= 0 {
 		l.RetryAfter = 1
 	}
-	lim := &limiter{l: l, chats: map[chatKey]*bucket{}, chatUntil: map[chatKey]time.Time{}}
+	lim := &limiter{l: l, chats: map[chatKey]*fakeapi.Bucket{}, chatUntil: map[chatKey]time.Time{}}
 	if l.PerSecond > 0 {
-		lim.global = newBucket(l.PerSecond, math.Max(1, math.Ceil(l.PerSecond)), time.Now())
+		lim.global = fakeapi.NewBucket(l.PerSecond, math.Max(1, math.Ceil(l.PerSecond)), time.Now())
 	}
 	s.limits = lim
 }
@@ -161,7 +140,7 @@ func (s *Server) limitLocked(name string, q *request) *reply {
 		return s.refuseLocked(q, key, scope, until.Sub(now), now)
 	}
 
-	var cb *bucket
+	var cb *fakeapi.Bucket
 	if hasChat {
 		rate, burst := lim.l.PerChatSecond, float64(max(1, lim.l.PerChatBurst))
 		if group {
@@ -170,25 +149,25 @@ func (s *Server) limitLocked(name string, q *request) *reply {
 		if rate > 0 {
 			cb = lim.chats[key]
 			if cb == nil {
-				cb = newBucket(rate, burst, now)
+				cb = fakeapi.NewBucket(rate, burst, now)
 				lim.chats[key] = cb
 			}
 		}
 	}
 	wait := time.Duration(lim.l.RetryAfter) * time.Second
-	if cb != nil && !cb.ready(now) {
+	if cb != nil && !cb.Ready(now) {
 		lim.chatUntil[key] = now.Add(wait)
 		return s.refuseLocked(q, key, scope, wait, now)
 	}
-	if lim.global != nil && !lim.global.ready(now) {
+	if lim.global != nil && !lim.global.Ready(now) {
 		lim.globalUntil = now.Add(wait)
 		return s.refuseLocked(q, key, "global", wait, now)
 	}
 	if cb != nil {
-		cb.take()
+		cb.Take()
 	}
 	if lim.global != nil {
-		lim.global.take()
+		lim.global.Take()
 	}
 	return nil
 }

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"hailong/internal/fakeapi"
 )
 
 // Token is the only bot token the fake accepts; requests with any other token
@@ -335,26 +337,14 @@ func (s *Server) SetCommands() map[string][]map[string]string {
 // server's lock, after every change to the fake (calls, answers, enqueued
 // updates) and at least every 20ms.
 func (s *Server) Wait(timeout time.Duration, cond func() bool) bool {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		// Taking the channel before evaluating cond means a change made
-		// while cond runs still wakes us.
-		s.mu.Lock()
-		ch := s.changed
-		s.mu.Unlock()
-		if cond() {
-			return true
-		}
-		select {
-		case <-ch:
-		case <-tick.C:
-		case <-deadline.C:
-			return cond()
-		}
-	}
+	return fakeapi.Wait(timeout, s.changes, cond)
+}
+
+// changes is the channel closed at the next change.
+func (s *Server) changes() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
 }
 
 func (s *Server) notifyLocked() {
@@ -451,7 +441,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 			}
 			if f.Drop {
 				s.finish(idx, 0)
-				drop(w)
+				fakeapi.Drop(w)
 				return
 			}
 			if rep, faulted := f.reply(); faulted {
@@ -494,17 +484,6 @@ func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
 		return false
 	case <-s.done:
 		return false
-	}
-}
-
-func drop(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic("telegramtest: response writer cannot be hijacked")
-	}
-	conn, _, err := hj.Hijack()
-	if err == nil {
-		_ = conn.Close()
 	}
 }
 

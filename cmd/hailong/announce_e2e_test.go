@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,15 +53,7 @@ func TestAnnouncementToParents(t *testing.T) {
 	h.stop()
 
 	// Telegram's real limits from here on, at the bot's default limits.
-	cfg, err := os.ReadFile(h.cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg = []byte(strings.Replace(string(cfg), "  limits: {per_second: 1000, per_chat_per_second: 1000, per_chat_burst: 100, group_per_minute: 6000}\n", "", 1))
-	if err := os.WriteFile(h.cfgPath, cfg, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	h.srv.EnforceLimits(telegramtest.TelegramLimits)
+	h.telegramLimits()
 	blockedChats, failedChats := map[string]bool{}, map[string]bool{}
 	for i := stopped; i < stopped+blockedN; i++ {
 		blockedChats[strconv.FormatInt(user(i).ID, 10)] = true

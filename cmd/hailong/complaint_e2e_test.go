@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -276,15 +275,7 @@ func TestTelegramLimitsKept(t *testing.T) {
 		t.Skip("takes a few seconds of real time")
 	}
 	h := newHarness(t)
-	cfg, err := os.ReadFile(h.cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg = []byte(strings.Replace(string(cfg), "  limits: {per_second: 1000, per_chat_per_second: 1000, per_chat_burst: 100, group_per_minute: 6000}\n", "", 1))
-	if err := os.WriteFile(h.cfgPath, cfg, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	h.srv.EnforceLimits(telegramtest.TelegramLimits)
+	h.telegramLimits()
 	h.start()
 	h.meet()
 	var wg sync.WaitGroup

@@ -18,6 +18,7 @@ import (
 
 	"hailong/bot/telegramtest"
 	"hailong/flows"
+	"hailong/outbox"
 	"hailong/store"
 )
 
@@ -143,7 +144,7 @@ func TestCrashKill9(t *testing.T) {
 			}()
 			// Parents arrive over the first seconds, as after a
 			// poster goes up, so that the load outlasts the kills.
-			if !crashSleep(ctx, time.Duration(p.rng.IntN(4000))*time.Millisecond) {
+			if !outbox.Sleep(ctx, time.Duration(p.rng.IntN(4000))*time.Millisecond) {
 				p.err = ctx.Err()
 				return
 			}
@@ -399,17 +400,6 @@ func crashTail(path string, n int) string {
 	return string(data)
 }
 
-func crashSleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
 // crashParent answers the primary-school survey by reading the bot's last
 // message and acting on it, the way answerAll does, but without knowing
 // when the bot is down.
@@ -544,7 +534,7 @@ func (p *crashParent) act(ctx context.Context, srv *telegramtest.Server, m teleg
 }
 
 func (p *crashParent) think(ctx context.Context) {
-	crashSleep(ctx, time.Duration(80+p.rng.IntN(220))*time.Millisecond)
+	outbox.Sleep(ctx, time.Duration(80+p.rng.IntN(220))*time.Millisecond)
 }
 
 func (p *crashParent) send(srv *telegramtest.Server, text string) {

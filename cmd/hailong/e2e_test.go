@@ -568,3 +568,18 @@ func TestChat(t *testing.T) {
 		t.Errorf("a second chat did not resume:\n%s", out.String())
 	}
 }
+
+// telegramLimits makes the next start keep the bot's default limits (the
+// test config lifts them) and the fake enforce Telegram's.
+func (h *harness) telegramLimits() {
+	h.t.Helper()
+	cfg, err := os.ReadFile(h.cfgPath)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	cfg = []byte(strings.Replace(string(cfg), "  limits: {per_second: 1000, per_chat_per_second: 1000, per_chat_burst: 100, group_per_minute: 6000}\n", "", 1))
+	if err := os.WriteFile(h.cfgPath, cfg, 0o600); err != nil {
+		h.t.Fatal(err)
+	}
+	h.srv.EnforceLimits(telegramtest.TelegramLimits)
+}

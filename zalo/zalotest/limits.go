@@ -4,6 +4,8 @@ import (
 	"math"
 	"net/http"
 	"time"
+
+	"hailong/internal/fakeapi"
 )
 
 // Limits are the sending limits the fake enforces when set with
@@ -33,39 +35,11 @@ var limitedMethods = map[string]bool{
 	"sendsticker": true,
 }
 
-// bucket is a token bucket: it holds up to burst tokens and gains rate
-// tokens per second of real time; each allowed call takes one.
-type bucket struct {
-	rate, burst float64
-	tokens      float64
-	last        time.Time
-}
-
-func newBucket(rate, burst float64, now time.Time) *bucket {
-	return &bucket{rate: rate, burst: burst, tokens: burst, last: now}
-}
-
-// ready refills the bucket up to now and reports whether a token is there.
-func (b *bucket) ready(now time.Time) bool {
-	if d := now.Sub(b.last); d > 0 {
-		b.tokens = math.Min(b.burst, b.tokens+d.Seconds()*b.rate)
-		b.last = now
-	}
-	return b.tokens >= 1
-}
-
-// wait is how long until the next token, after ready.
-func (b *bucket) wait() time.Duration {
-	return time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
-}
-
-func (b *bucket) take() { b.tokens-- }
-
 // limiter is the enforcement state; it lives under Server.mu.
 type limiter struct {
 	l      Limits
-	global *bucket // nil when unlimited
-	chats  map[string]*bucket
+	global *fakeapi.Bucket // nil when unlimited
+	chats  map[string]*fakeapi.Bucket
 }
 
 // EnforceLimits makes the fake refuse sends (sendMessage, sendPhoto,
@@ -92,13 +66,13 @@ func (s *Server) EnforceLimits(l Limits) {
 		s.limits = nil
 		return
 	}
-	lim := &limiter{l: l, chats: map[string]*bucket{}}
+	lim := &limiter{l: l, chats: map[string]*fakeapi.Bucket{}}
 	if l.Global > 0 {
 		burst := float64(l.GlobalBurst)
 		if burst < 1 {
 			burst = math.Max(1, math.Ceil(l.Global))
 		}
-		lim.global = newBucket(l.Global, burst, time.Now())
+		lim.global = fakeapi.NewBucket(l.Global, burst, time.Now())
 	}
 	s.limits = lim
 }
@@ -119,25 +93,25 @@ func (s *Server) limitLocked(name string, q *request) *reply {
 	}
 	now := time.Now()
 	chatID := q.p["chat_id"]
-	var cb *bucket
+	var cb *fakeapi.Bucket
 	if chatID != "" && lim.l.PerChat > 0 {
 		cb = lim.chats[chatID]
 		if cb == nil {
-			cb = newBucket(lim.l.PerChat, float64(max(1, lim.l.PerChatBurst)), now)
+			cb = fakeapi.NewBucket(lim.l.PerChat, float64(max(1, lim.l.PerChatBurst)), now)
 			lim.chats[chatID] = cb
 		}
 	}
-	if cb != nil && !cb.ready(now) {
-		return s.refuseLocked(q, chatID, "chat", cb.wait(), now)
+	if cb != nil && !cb.Ready(now) {
+		return s.refuseLocked(q, chatID, "chat", cb.Wait(), now)
 	}
-	if lim.global != nil && !lim.global.ready(now) {
-		return s.refuseLocked(q, chatID, "global", lim.global.wait(), now)
+	if lim.global != nil && !lim.global.Ready(now) {
+		return s.refuseLocked(q, chatID, "global", lim.global.Wait(), now)
 	}
 	if cb != nil {
-		cb.take()
+		cb.Take()
 	}
 	if lim.global != nil {
-		lim.global.take()
+		lim.global.Take()
 	}
 	return nil
 }

@@ -76,6 +76,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"hailong/internal/fakeapi"
 )
 
 // Token is the only bot token the fake accepts; requests with any other token
@@ -337,26 +339,14 @@ func (s *Server) Deliveries() []Delivery {
 // server's lock, after every change to the fake (calls, answers, queued,
 // handed out and delivered updates) and at least every 20ms.
 func (s *Server) Wait(timeout time.Duration, cond func() bool) bool {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		// Taking the channel before evaluating cond means a change made
-		// while cond runs still wakes us.
-		s.mu.Lock()
-		ch := s.changed
-		s.mu.Unlock()
-		if cond() {
-			return true
-		}
-		select {
-		case <-ch:
-		case <-tick.C:
-		case <-deadline.C:
-			return cond()
-		}
-	}
+	return fakeapi.Wait(timeout, s.changes, cond)
+}
+
+// changes is the channel closed at the next change.
+func (s *Server) changes() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
 }
 
 func (s *Server) notifyLocked() {
@@ -474,7 +464,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 			}
 			if f.Drop {
 				s.finish(idx, 0)
-				drop(w)
+				fakeapi.Drop(w)
 				return
 			}
 			if rep, faulted := f.reply(); faulted {
@@ -497,7 +487,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	if dropReply {
 		s.finish(idx, 0)
-		drop(w)
+		fakeapi.Drop(w)
 		return
 	}
 	// The status is recorded before answering so that a client which has
@@ -525,17 +515,6 @@ func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
 		return false
 	case <-s.done:
 		return false
-	}
-}
-
-func drop(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic("zalotest: response writer cannot be hijacked")
-	}
-	conn, _, err := hj.Hijack()
-	if err == nil {
-		_ = conn.Close()
 	}
 }
 
