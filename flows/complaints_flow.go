@@ -541,7 +541,6 @@ func (t *turn) staff(schools []string) {
 	t.s.Staff = true
 	t.changed = true
 	if in.Numbered {
-		defer t.rememberOptions()
 		if !t.staffNumbered() {
 			return
 		}
@@ -634,22 +633,30 @@ func isCancel(text string) bool {
 	return ok
 }
 
-// rememberOptions keeps the options of the last message with options sent
-// to a staff member on a channel without buttons, for staffNumbered.
+// rememberOptions keeps, on a channel without buttons, the options of the
+// last message with options sent to the user: a number they type next picks
+// from what they see, be it the current step or a side menu (information,
+// their data, a complaint's card). A message that asks for a typed value
+// (a class size) keeps none: a number there is the value.
 func (t *turn) rememberOptions() {
-	if t.s == nil || !t.s.Staff {
+	if t.s == nil || !t.changed || (t.s.Consent == nil && !t.s.Staff) {
 		return
 	}
 	for i := len(t.replies) - 1; i >= 0; i-- {
-		if len(t.replies[i].Buttons) > 0 {
-			t.s.Options = nil
-			for _, row := range t.replies[i].Buttons {
-				for _, b := range row {
-					t.s.Options = append(t.s.Options, b.Data)
-				}
-			}
+		r := t.replies[i]
+		if len(r.Buttons) == 0 {
+			continue
+		}
+		t.s.Options = nil
+		if r.Typed {
 			return
 		}
+		for _, row := range r.Buttons {
+			for _, b := range row {
+				t.s.Options = append(t.s.Options, b.Data)
+			}
+		}
+		return
 	}
 }
 

@@ -205,6 +205,9 @@ func (e *Engine) Handle(s *Session, env Envelope, look Lookup) Result {
 		t.s = s.clone()
 	}
 	t.run()
+	if env.Input.Numbered {
+		t.rememberOptions()
+	}
 	res := Result{Session: t.s, Changed: t.changed, Response: t.resp, Complaints: t.complaints,
 		Invites: t.invites, Bind: t.bind, Unbind: t.unbind, Audit: t.auditLog, Erase: t.erase, OptOut: t.optOut,
 		GroupTold: t.groupTold, Announce: t.announce, Pre: t.preSave}
@@ -784,6 +787,16 @@ func (t *turn) text() {
 		return
 	}
 	s := t.s
+	if n, err := strconv.Atoi(strings.TrimSpace(in.Text)); err == nil && in.Numbered && s.Options != nil {
+		// A number picks from the options the parent was last shown.
+		if n < 1 || n > len(s.Options) {
+			t.reprompt(t.T("press.numbered"))
+			return
+		}
+		t.in.Kind, t.in.Data = KindButton, s.Options[n-1]
+		t.button()
+		return
+	}
 	if s.Step == StepQuestion {
 		if q := t.current(); q != nil && (q.Kind == Number || q.Kind == Text) {
 			t.typed(q)
