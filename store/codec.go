@@ -182,7 +182,7 @@ const sessionV1 = 2
 
 func idle(s *flows.Session) bool {
 	return s.Step == flows.StepMenu && s.Intent == flows.StepMenu && s.Level == "" && s.Page == 0 && s.Wave == "" &&
-		s.Q == 0 && s.Answers == nil && s.Draft == nil && s.Target == 0 && s.Options == nil && s.Announce == nil && (s.Lang == "" || s.Lang == flows.English)
+		s.Q == 0 && s.Answers == nil && s.Draft == nil && s.Target == 0 && s.Announce == nil && (s.Lang == "" || s.Lang == flows.English)
 }
 
 const (
@@ -190,6 +190,7 @@ const (
 	sessStaff
 	sessOptOut
 	sessEnglish
+	sessOptions // the options last shown on a channel without buttons follow
 )
 
 func appendTime(b []byte, t time.Time) []byte {
@@ -222,6 +223,9 @@ func encodeSession(s *flows.Session) ([]byte, error) {
 	if s.Lang == flows.English {
 		flags |= sessEnglish
 	}
+	if len(s.Options) > 0 {
+		flags |= sessOptions
+	}
 	b = append(b, flags)
 	if s.Consent != nil {
 		b = appendTime(b, s.Consent.At)
@@ -240,7 +244,14 @@ func encodeSession(s *flows.Session) ([]byte, error) {
 		b = appendTime(b, s.Done[k])
 	}
 	b = binary.AppendUvarint(b, uint64(s.Nonce))
-	return appendTime(b, s.Updated), nil
+	b = appendTime(b, s.Updated)
+	if len(s.Options) > 0 {
+		b = binary.AppendUvarint(b, uint64(len(s.Options)))
+		for _, o := range s.Options {
+			b = appendStr(b, o)
+		}
+	}
+	return b, nil
 }
 
 func decodeSession(v []byte) (*flows.Session, error) {
@@ -279,6 +290,15 @@ func decodeSession(v []byte) (*flows.Session, error) {
 	}
 	s.Nonce = uint32(r.uvarint())
 	s.Updated = r.time()
+	if flags&sessOptions != 0 {
+		n := r.uvarint()
+		if n > uint64(len(r.b)) {
+			return nil, fmt.Errorf("%d options in %d bytes", n, len(r.b))
+		}
+		for i := uint64(0); i < n && r.err == nil; i++ {
+			s.Options = append(s.Options, r.str())
+		}
+	}
 	if r.err != nil {
 		return nil, r.err
 	}

@@ -52,11 +52,15 @@ func TestSessionCodecRoundTrip(t *testing.T) {
 		{Staff: true, Updated: at},
 		{Consent: &flows.Consent{At: at, Version: "v"}, OptOut: true, Updated: at},
 		{Consent: &flows.Consent{At: at, Version: "v"}, School: "TH-02", Lang: flows.English, Updated: at},
+		{Consent: &flows.Consent{At: at, Version: "v"}, School: "TH-02", Options: []string{"m:s", "i:h", "7:a:yes"}, Updated: at},
 		{Consent: &flows.Consent{At: at, Version: "v"}, Step: flows.StepQuestion, Wave: "w1", Q: 3, Answers: map[string]string{"A1": "yes"}, Updated: at},
 	} {
 		v, err := encodeSession(s)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if s.Step == flows.StepMenu && v[0] == '{' {
+			t.Errorf("an idle session was stored as JSON: %+v", s)
 		}
 		got, err := decodeSession(v)
 		if err != nil {
@@ -71,7 +75,7 @@ func TestSessionCodecRoundTrip(t *testing.T) {
 			eq = eq && got.Done[k].Equal(d)
 		}
 		if !eq || got.School != s.School || got.Grade != s.Grade || got.Nonce != s.Nonce || got.Staff != s.Staff ||
-			got.OptOut != s.OptOut || got.Lang != s.Lang || got.Step != s.Step || got.Q != s.Q || len(got.Done) != len(s.Done) || !reflect.DeepEqual(got.Answers, s.Answers) {
+			got.OptOut != s.OptOut || got.Lang != s.Lang || !reflect.DeepEqual(got.Options, s.Options) || got.Step != s.Step || got.Q != s.Q || len(got.Done) != len(s.Done) || !reflect.DeepEqual(got.Answers, s.Answers) {
 			t.Errorf("round trip:\n got %+v\nwant %+v", got, s)
 		}
 	}
