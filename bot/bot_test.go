@@ -181,6 +181,17 @@ func (m *memStore) Stop(channel, chat string, _ time.Time) (int, error) {
 	return n, nil
 }
 
+func (m *memStore) Queued(seq uint64) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range m.rows {
+		if r.Seq == seq {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 func (m *memStore) Replace(seq uint64, out []flows.Outgoing) error {
 	if err := m.Done(seq); err != nil {
 		return err

@@ -376,7 +376,7 @@ func (e *Engine) alertTo(to []Address, c *Complaint, headline string, now time.T
 	var out []Outgoing
 	for _, a := range dedupe(to) {
 		out = append(out, Outgoing{Kind: OutMessage, Channel: a.Channel, Chat: a.Chat, Priority: PriorityAlert, Created: now,
-			Reply: Reply{Text: e.card(c, headline), Buttons: actions(c)}})
+			Reply: Reply{Text: e.card(c, headline), Buttons: actions(c), Detached: T("hint.complaint", c.Code())}})
 		for i, p := range c.Photos {
 			out = append(out, Outgoing{Kind: OutMessage, Channel: a.Channel, Chat: a.Chat, Priority: PriorityAlert, Created: now,
 				Reply: Reply{Photo: p, Text: T("c.photo.caption", c.Code(), i+1, len(c.Photos))}})
@@ -401,6 +401,9 @@ func (t *turn) tell(c *Complaint, r Reply) {
 		return // the parent deleted their data; the office's record stays
 	}
 	r.Lang = c.Lang
+	if len(r.Buttons) > 0 {
+		r.Detached = tr(c.Lang, "hint.followup", c.Code())
+	}
 	t.out = append(t.out, Outgoing{Kind: OutMessage, Channel: c.Reporter.Channel, Chat: c.Reporter.Chat, Reply: r,
 		Priority: PriorityAlert, Created: t.in.Now})
 }
@@ -484,8 +487,17 @@ func (t *turn) addInfo(text string) {
 	t.send(m)
 	for _, a := range dedupe(t.e.staffAddresses(c, false, t.look)) {
 		t.out = append(t.out, Outgoing{Kind: OutMessage, Channel: a.Channel, Chat: a.Chat, Priority: PriorityAlert, Created: t.in.Now,
-			Reply: Reply{Text: T("c.add.staff", c.Code(), clip(text, 3000)), Buttons: actions(c)}})
+			Reply: Reply{Text: T("c.add.staff", c.Code(), clip(text, 3000)), Buttons: actions(c), Detached: T("hint.complaint", c.Code())}})
 	}
+}
+
+// followupButtons ask whether a resolved complaint's problem is solved.
+func followupButtons(id uint64, l Lang) [][]Button {
+	f := "f:" + strconv.FormatUint(id, 10)
+	return [][]Button{{
+		{Label: tr(l, "c.followup.yes"), Data: f + ":yes"}, {Label: tr(l, "c.followup.no"), Data: f + ":no"},
+		{Label: tr(l, "c.followup.dk"), Data: f + ":dk"},
+	}}
 }
 
 // followup records the parent's answer to "Vấn đề đã được giải quyết
@@ -559,6 +571,12 @@ func (t *turn) staff(schools []string) {
 		t.announceStart(schools)
 	case in.Kind == KindButton && strings.Contains(in.Data, ":n:"):
 		t.announceAct(schools, in.Data)
+	case !in.Group && announcing && in.Kind == KindText && isCancel(in.Text):
+		t.s.Step, t.s.Announce = StepMenu, nil
+		t.say(T("cancelled.staff"))
+		t.staffList(schools)
+	case !in.Group && t.s.Step == StepStaffAnnounce && in.Kind == KindText && isLabel(in.Text, T("ann.template")):
+		t.announceAct(schools, t.nonced("n:survey"))
 	case !in.Group && t.s.Step == StepStaffAnnounce && (in.Kind == KindText || in.Kind == KindPhoto):
 		t.announceText(in.Text, in.Photo)
 	case !in.Group && announcing && (in.Kind == KindText || in.Kind == KindPhoto):
@@ -602,7 +620,7 @@ func (t *turn) staff(schools []string) {
 // code opens its card. It reports whether to go on handling the input.
 func (t *turn) staffNumbered() bool {
 	in := t.in
-	if in.Kind != KindText || in.Group || t.s.Step == StepStaffReply || t.s.Step == StepStaffRefer || t.s.Step == StepStaffAnnounce {
+	if in.Kind != KindText || t.s.Step == StepStaffReply || t.s.Step == StepStaffRefer || t.s.Step == StepStaffAnnounce {
 		return true
 	}
 	text := strings.TrimSpace(in.Text)
@@ -628,8 +646,11 @@ func (t *turn) staffNumbered() bool {
 
 // isCancel reports whether a typed text is the cancel option ("Huỷ",
 // "huy"): where staff type a reply, only the whole word cancels.
-func isCancel(text string) bool {
-	_, ok := match(text, []Button{{Label: T("c.cancel"), Data: "x"}}, false)
+func isCancel(text string) bool { return isLabel(text, T("c.cancel")) }
+
+// isLabel reports whether a typed text is an option's label (folded).
+func isLabel(text, label string) bool {
+	_, ok := match(text, []Button{{Label: label, Data: "x"}}, false)
 	return ok
 }
 
@@ -757,11 +778,7 @@ func (t *turn) staffAction(schools []string, action string) {
 		t.save(c)
 		t.notice = T("staff.resolved")
 		t.send(Reply{Text: t.e.card(c, T("c.alert.view"))})
-		id := strconv.FormatUint(c.ID, 10)
-		t.tell(c, Reply{Text: tr(c.Lang, "c.told.resolved", c.Code()) + "\n\n" + tr(c.Lang, "c.followup"), Buttons: [][]Button{{
-			{Label: tr(c.Lang, "c.followup.yes"), Data: "f:" + id + ":yes"}, {Label: tr(c.Lang, "c.followup.no"), Data: "f:" + id + ":no"},
-			{Label: tr(c.Lang, "c.followup.dk"), Data: "f:" + id + ":dk"},
-		}}})
+		t.tell(c, Reply{Text: tr(c.Lang, "c.told.resolved", c.Code()) + "\n\n" + tr(c.Lang, "c.followup"), Buttons: followupButtons(c.ID, c.Lang)})
 	case "dup":
 		c.Status, c.ResolvedAt = StatusDuplicate, now
 		c.log(now, actor, "duplicate", "")

@@ -428,6 +428,9 @@ func (t *turn) beforeConsent() {
 	}
 	school := pre.School
 	remember := func() {
+		if !in.Numbered {
+			return // the prompt's buttons carry it
+		}
 		p := PreConsent{School: school}
 		if t.pre == English {
 			p.Lang = English
@@ -499,6 +502,10 @@ func (t *turn) beforeConsent() {
 	}
 	if in.Kind == KindCommand && (in.Command == "dulieu" || in.Command == "xoadulieu") {
 		t.say(t.T("data.none"))
+		if in.Command == "xoadulieu" && pre != (PreConsent{}) {
+			t.preSave = &PreConsent{} // the school or language picked goes too
+			school, t.pre = "", Vietnamese
+		}
 	}
 	if in.Kind == KindCommand && in.Command == "start" && in.Arg != "" {
 		if sc, ok := t.e.dir.School(in.Arg); ok && sc.Code != school {
@@ -787,6 +794,16 @@ func (t *turn) text() {
 		return
 	}
 	s := t.s
+	if id, ok := ParseComplaintCode(in.Text); ok && s.Step == StepMenu {
+		// A complaint's code opens it: its follow-up question if one
+		// awaits an answer (how channels without buttons answer it).
+		if c, mine := t.ownComplaint(strconv.FormatUint(id, 10)); mine && c.Status == StatusResolved && c.Followup == "" {
+			t.send(Reply{Text: t.T("c.followup.ask", c.Code()), Buttons: followupButtons(c.ID, t.lang())})
+			return
+		}
+		t.myComplaints()
+		return
+	}
 	if n, err := strconv.Atoi(strings.TrimSpace(in.Text)); err == nil && in.Numbered && s.Options != nil {
 		// A number picks from the options the parent was last shown.
 		if n < 1 || n > len(s.Options) {

@@ -112,6 +112,11 @@ type Reply struct {
 	// Lang is the language of the reader, for what a channel adds around
 	// the text (empty: Vietnamese).
 	Lang Lang `json:",omitempty"`
+	// Detached marks a message the reader did not ask for (an alert, a
+	// follow-up question, an announcement): a channel without buttons
+	// shows this line instead of numbering its options, since a number
+	// typed next answers the reader's own step.
+	Detached string `json:",omitempty"`
 }
 
 // Numbered shows a reply as a channel without buttons does (the terminal,
@@ -121,6 +126,10 @@ type Reply struct {
 func Numbered(r Reply) string {
 	var b strings.Builder
 	b.WriteString(r.Text)
+	if r.Detached != "" {
+		b.WriteString("\n\n" + r.Detached)
+		return b.String()
+	}
 	if r.Typed {
 		var words []string
 		for _, row := range r.Buttons {

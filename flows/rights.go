@@ -95,6 +95,7 @@ func (t *turn) askErase() {
 // transaction, adjusting the aggregates.
 func (t *turn) eraseAll() {
 	t.erase = true
+	t.pre = t.lang() // the goodbye in the language they read
 	t.s = nil
 	t.changed = true
 	t.send(Reply{Text: t.T("erase.done")})

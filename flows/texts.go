@@ -94,6 +94,10 @@ var vi = map[msg]string{
 	"status.duplicate":    "Trùng",
 	"lang.name":           "🌐 Tiếng Việt",
 	"numbered.typed":      "Hoặc gõ: %s",
+	"hint.complaint":      "(Gõ %s để mở phản ánh này và xử lý.)",
+	"hint.followup":       "(Gõ %s để trả lời câu hỏi này.)",
+	"hint.survey":         "(Gõ /khaosat để bắt đầu khảo sát.)",
+	"c.followup.ask":      "Phản ánh %s đã được nhà trường báo là đã giải quyết. Vấn đề đã được giải quyết chưa?",
 	"staff.numbered.none": "Thầy/cô gõ mã phản ánh (ví dụ PA-000123) để mở phản ánh đó, hoặc /danhsach để xem các phản ánh đang mở.",
 	"staff.numbered":      "Thầy/cô gõ số thứ tự của một lựa chọn (có %d lựa chọn), hoặc gõ mã phản ánh (ví dụ PA-000123) để mở phản ánh đó, hoặc /danhsach.",
 	"id":                  "Mã tài khoản của anh/chị: %s\n(Quản trị viên dùng mã này để thêm hiệu trưởng hoặc cán bộ phòng vào cấu hình.)",
@@ -301,4 +305,4 @@ func T(key msg, args ...any) string {
 
 // ErrorText is the fixed apology a user sees when handling their input
 // failed; the error itself is logged, never shown.
-func ErrorText() string { return T("error") }
+func ErrorText() string { return T("error") + "\n\n" + tr(English, "error") }

@@ -446,6 +446,18 @@ func (s *sim) step(line string) {
 	if res.Announce != nil {
 		s.announce(res.Announce)
 	}
+	// As the store does: a message not asked for makes its recipient's
+	// typed numbers no longer pick from what they saw before it.
+	for _, o := range res.Out {
+		if v := s.stored[o.Chat]; o.Reply.Detached != "" && len(o.Reply.Buttons) > 0 && v != nil {
+			var other Session
+			if err := json.Unmarshal(v, &other); err != nil {
+				t.Fatal(err)
+			}
+			other.Options = nil
+			s.stored[o.Chat], _ = json.Marshal(&other)
+		}
+	}
 	if r := res.Response; r != nil {
 		s.saved = append(s.saved, r)
 		fmt.Fprintf(&s.out, "  == saved %s/%s grade %s:", r.Wave, r.School, r.Grade)
@@ -475,6 +487,10 @@ func (s *sim) print(head string, r Reply) {
 		head += " (" + strings.Join(flags, ", ") + ")"
 	}
 	fmt.Fprintf(&s.out, "  %s: %s\n", head, strings.ReplaceAll(r.Text, "\n", "\n    | "))
+	if s.numbered && r.Detached != "" {
+		fmt.Fprintf(&s.out, "    %s\n", r.Detached)
+		return
+	}
 	for i, row := range r.Buttons {
 		var labels []string
 		for j, b := range row {

@@ -35,6 +35,10 @@ type Store interface {
 	Migrate(channel, from, to string) error
 	// Replace removes a row and queues others in its place, at once.
 	Replace(seq uint64, out []flows.Outgoing) error
+	// Queued reports whether a row is still in the outbox: a digest or an
+	// announcement row read earlier may have been withdrawn since (the
+	// recipient said /stop).
+	Queued(seq uint64) (bool, error)
 }
 
 // Outcome is what became of one attempt at a row.
@@ -303,6 +307,11 @@ func (s *sender) deliver(ctx context.Context, q flows.Queued) (res result, _ flo
 	}()
 	if q.Kind == flows.OutReport {
 		return s.report(q)
+	}
+	if q.Priority >= flows.PriorityDigest {
+		if ok, err := store.Queued(q.Seq); err == nil && !ok {
+			return rowDone, q // withdrawn while it waited
+		}
 	}
 	v := s.cfg.Transport.Send(ctx, q)
 	st := s.chat(lane(q))

@@ -278,7 +278,38 @@ const (
 	delivered outcome = iota
 	blocked
 	failed
+	withdrawn // the parent said /stop or erased their data before it went
 )
+
+// withdraw removes the announcement rows queued for a chat.
+func (w *writer) withdraw(channel, chat string, now time.Time) error {
+	rows := w.tx.Bucket(bBcRows)
+	var seqs []uint64
+	c := rows.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		seq := binary.BigEndian.Uint64(k)
+		v := w.tx.Bucket(bOutbox).Get(k)
+		if v == nil {
+			continue
+		}
+		o, err := w.db.openRow(v)
+		if err != nil {
+			continue // the sender sets it aside
+		}
+		if o.Channel == channel && o.Chat == chat {
+			seqs = append(seqs, seq)
+		}
+	}
+	for _, seq := range seqs {
+		if err := w.tx.Bucket(bOutbox).Delete(u64(seq)); err != nil {
+			return err
+		}
+		if err := w.settle(seq, withdrawn, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // settle counts what became of an outbox row if it was an announcement's;
 // other rows cost one lookup.
@@ -303,6 +334,9 @@ func (w *writer) settle(seq uint64, o outcome, now time.Time) error {
 		a.Blocked++
 	case failed:
 		a.Failed++
+	case withdrawn:
+		a.Queued--
+		a.Stopped++
 	}
 	return w.putAnnouncement(a, now)
 }

@@ -332,6 +332,12 @@ func (db *DB) applyOne(w *writer, env flows.Envelope) (queued int, err error) {
 			return 0, err
 		}
 	}
+	if (res.OptOut != nil && *res.OptOut) || res.Erase {
+		// Announcements still queued for them are not sent after all.
+		if err := w.withdraw(env.Channel, env.Chat, env.Input.Now); err != nil {
+			return 0, err
+		}
+	}
 	return len(res.Out), w.enqueue(res.Out)
 }
 
@@ -489,6 +495,20 @@ func (w *writer) enqueue(out []flows.Outgoing) error {
 	return nil
 }
 
+// clearOptions forgets the options a user of a channel without buttons was
+// last shown, when a message they did not ask for reaches them (an alert,
+// a follow-up): a number they type next must not act on what they saw
+// before it. A private chat's id is its user's.
+func (w *writer) clearOptions(channel, chat string) error {
+	key := flows.RespondentKey(w.db.secret, channel, chat)
+	s, err := w.session(key)
+	if err != nil || s == nil || s.Options == nil {
+		return err
+	}
+	s.Options = nil
+	return w.putSession(key, s)
+}
+
 // enqueueOne queues a row and returns its sequence number, or 0 when the
 // chat is not to be written to.
 func (w *writer) enqueueOne(o flows.Outgoing) (uint64, error) {
@@ -501,6 +521,11 @@ func (w *writer) enqueueOne(o flows.Outgoing) (uint64, error) {
 	}
 	if o.Priority > flows.PriorityInteractive && w.tx.Bucket(bOptOut).Get(rk) != nil {
 		return 0, nil // they said /stop: only answers to their own messages
+	}
+	if o.Reply.Detached != "" && len(o.Reply.Buttons) > 0 {
+		if err := w.clearOptions(o.Channel, o.Chat); err != nil {
+			return 0, err
+		}
 	}
 	b := w.tx.Bucket(bOutbox)
 	seq, err := b.NextSequence()
@@ -610,6 +635,9 @@ func (db *DB) PendingAfter(channel string, after uint64, limit int) ([]flows.Que
 				if err := tx.Bucket(bOutbox).Delete(u64(seq)); err != nil {
 					return err
 				}
+				if err := w.settle(seq, failed, time.Now()); err != nil {
+					return err
+				}
 			}
 			return nil
 		})
@@ -618,6 +646,16 @@ func (db *DB) PendingAfter(channel string, after uint64, limit int) ([]flows.Que
 		}
 	}
 	return out, nil
+}
+
+// Queued reports whether an outbox row is still there.
+func (db *DB) Queued(seq uint64) (bool, error) {
+	var ok bool
+	err := db.b.View(func(tx *bbolt.Tx) error {
+		ok = tx.Bucket(bOutbox).Get(u64(seq)) != nil
+		return nil
+	})
+	return ok, err
 }
 
 // Done removes sent rows from the outbox (and counts an announcement's

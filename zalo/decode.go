@@ -12,6 +12,27 @@ import (
 // respondent keys.
 const Channel = "zalo"
 
+// forStaff reports whether a group text is a complaint's code or an
+// option's number (one or two digits).
+func forStaff(in flows.Input) bool {
+	if in.Kind != flows.KindText {
+		return false
+	}
+	t := strings.TrimSpace(in.Text)
+	if _, ok := flows.ParseComplaintCode(t); ok {
+		return true
+	}
+	if len(t) < 1 || len(t) > 2 {
+		return false
+	}
+	for _, r := range t {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // Decode turns an update into the engine's input; false for an update that
 // needs no answer: one from a bot, one without a sender or chat id, and, as
 // on Telegram, group chatter that is not a command. The caller records those
@@ -60,8 +81,10 @@ func Decode(u *Update, now time.Time) (flows.Envelope, bool) {
 	in.Now = now
 	in.Numbered = true
 	in.Group = m.Chat.ChatType == "GROUP"
-	if in.Group && in.Kind != flows.KindCommand {
-		// Group chatter is not for the bot; only commands get an answer.
+	if in.Group && in.Kind != flows.KindCommand && !forStaff(in) {
+		// Group chatter is not for the bot; only commands get an answer,
+		// and what office staff type to act on a complaint (its code, then
+		// the number of an option), since a group has no buttons either.
 		return flows.Envelope{}, false
 	}
 	return flows.Envelope{

@@ -56,6 +56,9 @@ func TestDecode(t *testing.T) {
 		{"group command", EventText, "GROUP", `"text":"/danhsach"`, true, want{Kind: flows.KindCommand, Command: "danhsach", Text: "/danhsach", Group: true}},
 		{"group school code", EventText, "GROUP", `"text":"truong TH01"`, true, want{Kind: flows.KindCommand, Command: "start", Arg: "TH01", Text: "truong TH01", Group: true}},
 		{"group chatter", EventText, "GROUP", `"text":"chào cả nhà"`, false, want{}},
+		{"group complaint code", EventText, "GROUP", `"text":"pa-000012"`, true, want{Kind: flows.KindText, Text: "pa-000012", Group: true}},
+		{"group option number", EventText, "GROUP", `"text":" 3 "`, true, want{Kind: flows.KindText, Text: " 3 ", Group: true}},
+		{"group number too long", EventText, "GROUP", `"text":"2026"`, false, want{}},
 		{"group photo", EventImage, "GROUP", `"photo_url":"https://zalo.example/p.jpg"`, false, want{}},
 		{"group sticker", EventSticker, "GROUP", `"sticker":"abc"`, false, want{}},
 	} {

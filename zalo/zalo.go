@@ -64,6 +64,9 @@ type Config struct {
 	RetryMin, RetryMax time.Duration
 }
 
+// malformedEvent names an update handed out that is not a JSON object.
+const malformedEvent = "hailong.malformed"
+
 // MaxBody is the largest webhook body accepted; an update is a few
 // hundred bytes.
 const MaxBody = 64 << 10
@@ -161,10 +164,10 @@ func (b *Bot) poll(ctx context.Context) error {
 	bo := outbox.Backoff{Min: b.cfg.RetryMin, Max: b.cfg.RetryMax}
 	for ctx.Err() == nil {
 		u, err := b.cfg.Client.GetUpdates(ctx, b.cfg.PollTimeout)
-		var malformed *MalformedUpdateError
-		if errors.As(err, &malformed) {
+		var bad *MalformedUpdateError
+		if errors.As(err, &bad) {
 			// Handed out and gone: kept for inspection.
-			u, err = &Update{EventName: "malformed", Raw: malformed.Raw}, nil
+			u, err = &Update{EventName: malformedEvent, Raw: bad.Raw}, nil
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -202,10 +205,16 @@ func (b *Bot) poll(ctx context.Context) error {
 // apply commits one update: its effects, or a dead letter.
 func (b *Bot) apply(u *Update) error {
 	batch := flows.Batch{Channel: Channel, Once: true}
-	if env, ok := Decode(u, b.cfg.Now()); ok {
+	switch env, ok := Decode(u, b.cfg.Now()); {
+	case ok:
 		batch.Envelopes = []flows.Envelope{env}
-	} else {
-		batch.Dead = []flows.Dead{{Channel: Channel, Raw: string(u.Raw), Reason: "not an input from a user", At: b.cfg.Now()}}
+	case u.EventName == malformedEvent:
+		batch.Dead = []flows.Dead{{Channel: Channel, Raw: string(u.Raw), Reason: "not an update", At: b.cfg.Now()}}
+	default:
+		// Needs no answer (group chatter, a bot's message, an event that
+		// is not a message): nothing about it is kept.
+		b.log.Debug("an update that needs no answer", "event", u.EventName)
+		return nil
 	}
 	return b.cfg.Store.Apply(batch)
 }
