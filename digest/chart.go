@@ -51,6 +51,31 @@ func chartHeightPx(n int) int {
 
 func chartPx(px int) vg.Length { return vg.Length(px) * vg.Inch / chartDPI }
 
+// ChartPage is the most schools one chart holds: a phone shows a taller
+// picture too small to read, and one image of 200 schools costs the bot
+// some 90 MB of memory to draw.
+const ChartPage = 40
+
+// Charts draws the report's schools as Chart does, ChartPage to a picture,
+// their titles numbered when there is more than one.
+func Charts(r *Report) ([][]byte, error) {
+	pages := max(1, (len(r.Rows)+ChartPage-1)/ChartPage)
+	var out [][]byte
+	for i := range pages {
+		page := *r
+		if pages > 1 {
+			page.Rows = r.Rows[i*ChartPage : min(len(r.Rows), (i+1)*ChartPage)]
+			page.Scope = fmt.Sprintf("%s (%d/%d)", r.Scope, i+1, pages)
+		}
+		png, err := Chart(&page)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, png)
+	}
+	return out, nil
+}
+
 // Chart draws the satisfaction index of each school of r as horizontal bars
 // and returns it as a PNG.
 func Chart(r *Report) ([]byte, error) {

@@ -218,7 +218,7 @@ func (j *Job) render(r *Report, attach bool) ([]flows.Reply, error) {
 	if !attach {
 		return out, nil
 	}
-	png, err := Chart(r)
+	pngs, err := Charts(r)
 	if err != nil {
 		return nil, fmt.Errorf("digest chart: %w", err)
 	}
@@ -227,9 +227,15 @@ func (j *Job) render(r *Report, attach bool) ([]flows.Reply, error) {
 		return nil, fmt.Errorf("digest workbook: %w", err)
 	}
 	stamp := r.To.In(r.loc()).AddDate(0, 0, -1).Format("2006-01-02")
-	out = append(out,
-		flows.Reply{Text: "Biểu đồ chỉ số hài lòng theo trường, " + r.Period(), File: &flows.File{Name: "hai-long-" + stamp + ".png", Data: png, Image: true}},
-		flows.Reply{Text: "Bảng tính chi tiết, " + r.Period(), File: &flows.File{Name: "bao-cao-" + stamp + ".xlsx", Data: xlsx}})
+	for i, png := range pngs {
+		caption, name := "Biểu đồ chỉ số hài lòng theo trường, "+r.Period(), "hai-long-"+stamp+".png"
+		if len(pngs) > 1 {
+			caption += fmt.Sprintf(" (%d/%d)", i+1, len(pngs))
+			name = fmt.Sprintf("hai-long-%s-%d.png", stamp, i+1)
+		}
+		out = append(out, flows.Reply{Text: caption, File: &flows.File{Name: name, Data: png, Image: true}})
+	}
+	out = append(out, flows.Reply{Text: "Bảng tính chi tiết, " + r.Period(), File: &flows.File{Name: "bao-cao-" + stamp + ".xlsx", Data: xlsx}})
 	return out, nil
 }
 

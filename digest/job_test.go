@@ -256,3 +256,37 @@ func BenchmarkBuild(b *testing.B) {
 		Text(r)
 	}
 }
+
+// BenchmarkFiles renders the chart and the workbook of that digest: what
+// a report costs beyond its text.
+func BenchmarkFiles(b *testing.B) {
+	eng := testEngine(b)
+	var schools []flows.School
+	wc := flows.WaveCounts{Respondents: map[string]int{}, Counts: map[string]flows.Counts{}}
+	levels := []flows.Level{flows.Preschool, flows.Primary, flows.Lower}
+	for i := range 200 {
+		code := "S" + string(rune('A'+i/26)) + string(rune('A'+i%26))
+		schools = append(schools, flows.School{Code: code, Name: "Trường số " + code, Level: levels[i%3], Office: "sadec"})
+		n, c := school(5000, 3000+i*5, 4000, 200, "30")
+		wc.Respondents[code], wc.Counts[code] = n, c
+	}
+	r := Build(Input{Engine: eng, Kind: "weekly", Scope: "Sở GDĐT", Schools: schools, From: day("2026-11-16"), To: day("2026-11-23"),
+		Waves: []*flows.Wave{&eng.Directory().Waves[1]}, Counts: []flows.WaveCounts{wc}, New: map[string]int{},
+		MinRespondents: 5, FlagBelow: 70, Location: hcm})
+	b.Run("charts", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := Charts(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("workbook", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := Workbook(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

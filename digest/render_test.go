@@ -296,6 +296,42 @@ func TestRenderChart(t *testing.T) {
 	}
 }
 
+// TestCharts: a report of many schools is drawn ChartPage schools to a
+// picture, every school in one of them, each picture no taller than a page.
+func TestCharts(t *testing.T) {
+	r := renderSampleReport()
+	base := r.Rows
+	for i := len(r.Rows); i < 2*ChartPage+5; i++ {
+		row := base[i%len(base)]
+		row.Code = fmt.Sprintf("X%02d", i)
+		r.Rows = append(r.Rows, row)
+	}
+	pngs, err := Charts(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pngs) != 3 {
+		t.Fatalf("%d schools in %d charts, want 3", len(r.Rows), len(pngs))
+	}
+	heights := 0
+	for _, data := range pngs {
+		cfg, err := png.DecodeConfig(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Height > chartHeightPx(ChartPage) {
+			t.Errorf("a chart of %d px, taller than a page of %d schools", cfg.Height, ChartPage)
+		}
+		heights += cfg.Height
+	}
+	if want := 2*chartHeightPx(ChartPage) + chartHeightPx(5); heights != want {
+		t.Errorf("the charts are %d px together, want %d (pages of %d, %d and 5 schools)", heights, want, ChartPage, ChartPage)
+	}
+	if one, _ := Charts(renderSampleReport()); len(one) != 1 {
+		t.Errorf("a small report in %d charts", len(one))
+	}
+}
+
 func TestRenderEmpty(t *testing.T) {
 	for name, r := range map[string]*Report{
 		"no schools": {Scope: "Phòng GD&ĐT trống", FlagBelow: 60, MinRespondents: 5},

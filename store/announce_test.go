@@ -1,6 +1,9 @@
 package store
 
 import (
+	"errors"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -131,5 +134,54 @@ func TestDetachedClearsOptions(t *testing.T) {
 	h.apply(h.press("101", "✅ Gửi phản ánh"))
 	if s, _ := h.db.Session("telegram", "900"); s == nil || s.Options != nil {
 		t.Errorf("the alert did not clear the principal's options: %+v", s)
+	}
+}
+
+// TestCompact: compacting a database that held many messages (sent and
+// removed since) gives a smaller file holding the same data, and the
+// sequences go on where they were; a database in use is refused.
+func TestCompact(t *testing.T) {
+	h := newHarness(t, Options{})
+	for i := range 40 {
+		h.survey(strconv.Itoa(500+i), "TH1", "Lớp 2", answers{})
+	}
+	var seqs []uint64
+	for _, q := range h.pending("telegram") {
+		seqs = append(seqs, q.Seq)
+	}
+	if err := h.db.Done(seqs...); err != nil {
+		t.Fatal(err)
+	}
+	want := h.tally()
+	if _, _, err := Compact(h.path); !errors.Is(err, ErrLocked) {
+		t.Errorf("compacting a database in use: %v, want ErrLocked", err)
+	}
+	h.db.Close()
+	before, after, err := Compact(h.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after >= before {
+		t.Errorf("compacted %d bytes into %d", before, after)
+	}
+	db, err := Open(h.path, Options{Engine: testEngine(t), Secret: []byte("test secret, 32 characters long!"), Logger: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.db = db
+	t.Cleanup(func() { db.Close() })
+	if got := h.tally(); !reflect.DeepEqual(got, want) {
+		t.Errorf("after compacting: %v, want %v", got, want)
+	}
+	if problems, err := db.Check(); err != nil || len(problems) > 0 {
+		t.Errorf("check after compacting: %v %v", problems, err)
+	}
+	if s, err := db.Session("telegram", "500"); err != nil || s == nil || s.School != "TH1" {
+		t.Errorf("a session after compacting: %+v %v", s, err)
+	}
+	h.apply(h.text("600", "/start"))
+	rows := h.pending("telegram")
+	if len(rows) == 0 || rows[0].Seq <= seqs[len(seqs)-1] {
+		t.Errorf("the outbox sequence started over after compacting: %v after %d", rows, seqs[len(seqs)-1])
 	}
 }

@@ -238,52 +238,73 @@ func (w *writer) erase(key flows.Key) error {
 // period is over — while the aggregates stay: their counts move to the
 // retired tally, so a recount still adds up. It returns how many went.
 func (db *DB) Purge(cutoff time.Time) (int, error) {
-	n := 0
-	err := db.b.Update(func(tx *bbolt.Tx) error {
-		n = 0
-		w := writer{tx: tx, db: db, seal: db.seal}
-		b := tx.Bucket(bResponses)
-		var doomed [][]byte
-		var rs []flows.Response
-		err := b.ForEach(func(k, v []byte) error {
+	// What to delete is found in a read transaction, which does not hold
+	// up the updates being applied meanwhile; it is deleted in a write
+	// transaction that looks at each again.
+	var doomed, idle [][]byte
+	err := db.b.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bResponses).Cursor()
+		for k, v := c.First(); k != nil; {
+			wave, _, _ := bytes.Cut(k, []byte{0})
+			if w, ok := db.waveOf(string(wave)); ok && !w.Start.Before(cutoff) {
+				// Answered while the wave was open: none is old enough.
+				k, v = c.Seek(append(append([]byte(nil), wave...), 1))
+				continue
+			}
 			r, err := decodeResponse(k, v)
 			if err != nil {
 				return err
 			}
 			if r.At.Before(cutoff) {
-				doomed, rs = append(doomed, append([]byte(nil), k...)), append(rs, r)
+				doomed = append(doomed, append([]byte(nil), k...))
 			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for i, r := range rs {
-			if err := w.retire(&r); err != nil {
-				return err
-			}
-			if err := b.Delete(doomed[i]); err != nil {
-				return err
-			}
-			n++
+			k, v = c.Next()
 		}
 		// Sessions idle for as long hold only consent and old choices.
-		var idle [][]byte
-		err = tx.Bucket(bSessions).ForEach(func(k, v []byte) error {
-			plain, err := db.seal.open(v)
-			if err != nil {
-				return nil // set aside when its owner next writes
-			}
-			if s, err := decodeSession(plain); err == nil && s.Updated.Before(cutoff) && !s.Staff {
+		return tx.Bucket(bSessions).ForEach(func(k, v []byte) error {
+			if s := db.openSession(v); s != nil && s.Updated.Before(cutoff) && !s.Staff {
 				idle = append(idle, append([]byte(nil), k...))
 			}
 			return nil
 		})
-		if err != nil {
-			return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("purge responses before %s: %w", cutoff.Format(time.DateOnly), err)
+	}
+	if len(doomed) == 0 && len(idle) == 0 {
+		return 0, nil
+	}
+	n := 0
+	err = db.b.Update(func(tx *bbolt.Tx) error {
+		n = 0
+		w := writer{tx: tx, db: db, seal: db.seal}
+		b := tx.Bucket(bResponses)
+		for _, k := range doomed {
+			v := b.Get(k)
+			if v == nil {
+				continue // replaced or erased meanwhile
+			}
+			r, err := decodeResponse(k, v)
+			if err != nil {
+				return err
+			}
+			if !r.At.Before(cutoff) {
+				continue
+			}
+			if err := w.retire(&r); err != nil {
+				return err
+			}
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+			n++
 		}
+		sb := tx.Bucket(bSessions)
 		for _, k := range idle {
-			if err := tx.Bucket(bSessions).Delete(k); err != nil {
+			if s := db.openSession(sb.Get(k)); s == nil || !s.Updated.Before(cutoff) {
+				continue // it wrote meanwhile
+			}
+			if err := sb.Delete(k); err != nil {
 				return err
 			}
 		}
@@ -293,6 +314,30 @@ func (db *DB) Purge(cutoff time.Time) (int, error) {
 		return 0, fmt.Errorf("purge responses before %s: %w", cutoff.Format(time.DateOnly), err)
 	}
 	return n, nil
+}
+
+// waveOf is a wave of the engine's directory.
+func (db *DB) waveOf(id string) (*flows.Wave, bool) {
+	if db.eng == nil {
+		return nil, false
+	}
+	return db.eng.Directory().Wave(id)
+}
+
+// openSession reads a stored session, or nil when it does not open.
+func (db *DB) openSession(v []byte) *flows.Session {
+	if v == nil {
+		return nil
+	}
+	plain, err := db.seal.open(v)
+	if err != nil {
+		return nil // set aside when its owner next writes
+	}
+	s, err := decodeSession(plain)
+	if err != nil {
+		return nil
+	}
+	return s
 }
 
 // retire moves a purged response's counts to the retired tally.

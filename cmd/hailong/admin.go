@@ -314,3 +314,25 @@ func same(a, b string) bool {
 	bb, _ := filepath.Abs(b)
 	return aa == bb
 }
+
+// compactCmd rewrites the stopped bot's database without its free pages.
+func (s *system) compactCmd(args []string) error {
+	var c common
+	fs := s.flags("compact", &c)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(c.config)
+	if err != nil {
+		return err
+	}
+	if c.db != "" {
+		cfg.Database = c.db
+	}
+	before, after, err := store.Compact(cfg.Database)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.stdout, "Compacted %s: %d bytes → %d bytes (%.0f%%).\n", cfg.Database, before, after, 100*float64(after)/float64(max(1, before)))
+	return nil
+}

@@ -33,8 +33,12 @@ func (s *system) benchCmd(ctx context.Context, args []string) error {
 	seconds := fs.Int("seconds", 5, "length of the latency run")
 	outbound := fs.Int("outbound", 300, "distinct chats written to in the outbound run")
 	rssParents := fs.Int("rss-parents", 2000, "parents in the memory run, where `hailong run` is a process of its own (0 skips it)")
+	big := fs.String("big", "", "instead: time `hailong run`'s start-up on this large database, and its memory while it builds the report of all its responses (make one with HAILONG_BENCH_KEEP=PATH go test -run x -bench BenchmarkDigestAt1M ./store)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *big != "" {
+		return s.benchBig(ctx, *big)
 	}
 	if c.db != "" {
 		return errors.New("bench fills a database of its own with thousands of made-up parents; it takes no --db")
@@ -155,10 +159,10 @@ func (s *system) benchCmd(ctx context.Context, args []string) error {
 		return err
 	}
 
-	var botRSS int64
+	var botRSS, botAnon, botFile int64
 	var botHeap int
 	if *rssParents > 0 {
-		if botRSS, botHeap, err = s.benchRSS(ctx, cfg, eng, *rssParents); err != nil {
+		if botRSS, botAnon, botFile, botHeap, err = s.benchRSS(ctx, cfg, eng, *rssParents); err != nil {
 			return err
 		}
 	}
@@ -179,6 +183,7 @@ func (s *system) benchCmd(ctx context.Context, args []string) error {
 	fmt.Fprintf(tw, "peak RSS of this process (bot, fake Telegram and load together)\t%d MB\n", ru.Maxrss/1024)
 	if botRSS > 0 {
 		fmt.Fprintf(tw, "peak RSS of `hailong run` alone, %d parents' surveys\t%d MB (largest Go heap %d MB)\n", *rssParents, botRSS/1024, botHeap)
+		fmt.Fprintf(tw, "  of which, at the end: its own memory (RssAnon), database pages mapped (RssFile)\t%d MB, %d MB\n", botAnon/1024, botFile/1024)
 	}
 	return tw.Flush()
 }
@@ -270,14 +275,14 @@ func (s *system) benchOutbound(ctx context.Context, cfg *Config, eng *flows.Engi
 // benchRSS runs `hailong run` as a process of its own against the fake on
 // loopback, plays n parents' surveys through it, stops it, and returns its
 // peak resident set in KB.
-func (s *system) benchRSS(ctx context.Context, cfg *Config, eng *flows.Engine, n int) (rssKB int64, heapMB int, err error) {
+func (s *system) benchRSS(ctx context.Context, cfg *Config, eng *flows.Engine, n int) (rssKB, anon, file int64, heapMB int, err error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, 0, err
 	}
 	dir, err := os.MkdirTemp("", "hailong-bench-rss")
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, 0, err
 	}
 	defer os.RemoveAll(dir)
 	srv := telegramtest.NewServer()
@@ -287,7 +292,7 @@ func (s *system) benchRSS(ctx context.Context, cfg *Config, eng *flows.Engine, n
 		fmt.Sprintf("api_endpoint: %q", srv.Endpoint()), 1)
 	cfgText = strings.Replace(cfgText, "    updates: 20\n", "    updates: 1000000\n", 1)
 	if err := os.WriteFile(conf, []byte(cfgText), 0o600); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, 0, err
 	}
 	total := 0
 	for i := range n {
@@ -303,20 +308,21 @@ func (s *system) benchRSS(ctx context.Context, cfg *Config, eng *flows.Engine, n
 	var trace bytes.Buffer
 	cmd.Stderr = &trace
 	if err := cmd.Start(); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, 0, err
 	}
 	// Every update confirmed means every one was committed.
 	srv.Wait(10*time.Minute, func() bool { return srv.Pending() == 0 && len(srv.Calls()) > total/50 })
 	time.Sleep(2 * time.Second) // let it send for a while, as it would
+	anon, file = procStatus(cmd.Process.Pid, "RssAnon"), procStatus(cmd.Process.Pid, "RssFile")
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
-		return 0, 0, fmt.Errorf("hailong run: %w", err)
+		return 0, 0, 0, 0, fmt.Errorf("hailong run: %w", err)
 	}
 	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	if !ok {
-		return 0, 0, errors.New("no resource usage for the child")
+		return 0, 0, 0, 0, errors.New("no resource usage for the child")
 	}
-	return ru.Maxrss, peakHeap(trace.String()), nil
+	return ru.Maxrss, anon, file, peakHeap(trace.String()), nil
 }
 
 var gcLine = regexp.MustCompile(`(\d+)->(\d+)->(\d+) MB`)
@@ -330,4 +336,119 @@ func peakHeap(trace string) int {
 		}
 	}
 	return peak
+}
+
+// bigSchools is the directory of BenchmarkDigestAt1M's database: 200
+// schools of one office, one wave.
+func bigConfig(endpoint string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "timezone: UTC\ntelegram:\n  api_endpoint: %q\n  poll_timeout: 1s\n", endpoint)
+	// Unlimited: the report's time is its building, not Telegram's pace.
+	b.WriteString("  limits: {per_second: 1000, per_chat_per_second: 1000, per_chat_burst: 100, group_per_minute: 60000}\n")
+	b.WriteString("waves:\n  - {id: w1, title: \"Học kì I\", start: 2026-08-01, end: 2026-12-31}\n")
+	b.WriteString("offices:\n  - {id: so, name: \"Sở GDĐT\", chat_id: \"-1009\"}\nschools:\n")
+	levels := []string{"mn", "th", "thcs"}
+	for i := range 200 {
+		fmt.Fprintf(&b, "  - {code: S%03d, name: \"Trường số %d\", level: %s, office: so}\n", i, i, levels[i%3])
+	}
+	return b.String()
+}
+
+// benchBig starts `hailong run` on a large database, as a process of its
+// own, times its start-up (to the first getUpdates), has the office ask
+// for the report of every response, and reads the process's peak memory.
+func (s *system) benchBig(ctx context.Context, path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "hailong-bench-big")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	srv := telegramtest.NewServer()
+	defer srv.Close()
+	conf := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(conf, []byte(bigConfig(srv.Endpoint())), 0o600); err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, exe, "run", "--config", conf, "--db", path)
+	cmd.Env = append(os.Environ(), "TELEGRAM_BOT_TOKEN="+telegramtest.Token, "HAILONG_SECRET=bench-secret-0123456789abcdef", "GODEBUG=gctrace=1")
+	var trace bytes.Buffer
+	cmd.Stderr = &trace
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	if !srv.Wait(30*time.Second, func() bool { return firstPoll(srv) }) {
+		cmd.Process.Kill()
+		return fmt.Errorf("hailong run never polled:\n%s", trace.String())
+	}
+	startup := firstPollAt(srv).Sub(start)
+	time.Sleep(time.Second) // the start-up's background work (the purge) ends
+	idle := vmRSS(cmd.Process.Pid)
+	asked := time.Now()
+	const office = -1009
+	srv.SendGroupText(office, "Sở GDĐT", telegramtest.User{ID: 77, FirstName: "Chuyên viên"}, "/baocao 01/08/2026 31/12/2026")
+	if !srv.Wait(2*time.Minute, func() bool {
+		for _, m := range srv.Messages(office) {
+			if m.Kind == "document" {
+				return true
+			}
+		}
+		return false
+	}) {
+		cmd.Process.Kill()
+		return fmt.Errorf("no report came:\n%s", trace.String())
+	}
+	report := time.Since(asked)
+	total := ""
+	for _, m := range srv.Messages(office) {
+		for _, line := range strings.Split(m.Text, "\n") {
+			if strings.Contains(line, "Phiếu khảo sát") && total == "" {
+				total = strings.TrimSpace(line)
+			}
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		return fmt.Errorf("hailong run: %w\n%s", err, trace.String())
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return errors.New("no resource usage for the child")
+	}
+	tw := tabwriter.NewWriter(s.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "hailong bench --big — `hailong run` on %s (%d bytes)\n\n", path, fi.Size())
+	fmt.Fprintf(tw, "start-up (process start, config, open the database, getMe, first getUpdates)\t%s\n", startup.Round(time.Millisecond))
+	fmt.Fprintf(tw, "the office's report over every response (text, chart, workbook), asked → delivered\t%s\n", report.Round(time.Millisecond))
+	fmt.Fprintf(tw, "the report says\t%s\n", total)
+	fmt.Fprintf(tw, "RSS of `hailong run` a second after start-up\t%d MB\n", idle/1024)
+	fmt.Fprintf(tw, "peak RSS of `hailong run`, report included\t%d MB (largest Go heap %d MB)\n", ru.Maxrss/1024, peakHeap(trace.String()))
+	return tw.Flush()
+}
+
+// vmRSS is a process's resident set now, in KiB (Linux), or 0.
+func vmRSS(pid int) int64 { return procStatus(pid, "VmRSS") }
+
+// procStatus is a KiB field of a process's /proc status (Linux): VmRSS,
+// RssAnon (its own memory), RssFile (file pages mapped, here the
+// database's, which the kernel may take back), or 0.
+func procStatus(pid int, field string) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return n
+		}
+	}
+	return 0
 }

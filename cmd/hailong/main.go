@@ -14,7 +14,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	_ "time/tzdata" // Asia/Ho_Chi_Minh must load on a bare machine
@@ -66,9 +68,10 @@ const usage = `hailong — parents' satisfaction survey and feedback bot for edu
 Usage:
   hailong demo [--db PATH] [--config FILE]   run the bot against a built-in fake Telegram with simulated parents
   hailong chat [--db PATH] [--config FILE]   talk to the bot in this terminal
-  hailong run  [--config FILE] [--db PATH]   serve Telegram (token in TELEGRAM_BOT_TOKEN, key in HAILONG_SECRET)
+  hailong run  [--config FILE] [--db PATH]   serve Telegram and/or Zalo (TELEGRAM_BOT_TOKEN, ZALO_BOT_TOKEN, HAILONG_SECRET)
   hailong backup FILE [--config FILE] [--db PATH]   a consistent copy of the database, also while the bot runs
   hailong check [--config FILE] [--db PATH]  verify the database's invariants
+  hailong compact [--config FILE] [--db PATH]  rewrite the database without its free pages (the bot stopped)
   hailong invite SCHOOL [--config FILE] [--db PATH]  a one-time invite binding a principal to a school
   hailong posters --out DIR [--bot USERNAME] [--config FILE]  a printable QR poster per school (PNG) and one PDF
   hailong bench [--parents N] [--rate R] [--seconds S] [--outbound N]  measure the bot against the fake Telegram
@@ -95,6 +98,8 @@ func (s *system) run(ctx context.Context, args []string) error {
 		return s.backupCmd(rest)
 	case "check":
 		return s.checkCmd(rest)
+	case "compact":
+		return s.compactCmd(rest)
 	case "export":
 		return s.exportCmd(rest)
 	case "invite":
@@ -163,6 +168,9 @@ func (s *system) open(c common, secret []byte, log *slog.Logger) (*Config, *stor
 	return cfg, db, nil
 }
 
+// defaultMemoryLimit is `hailong run`'s soft memory limit.
+const defaultMemoryLimit = 48 << 20
+
 // minSecret is the shortest HAILONG_SECRET accepted: it keys the
 // pseudonyms of every respondent.
 const minSecret = 16
@@ -194,6 +202,12 @@ func (s *system) serveCmd(ctx context.Context, args []string) error {
 	}
 	if tokens.Telegram == "" && tokens.Zalo == "" {
 		return errors.New("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and export its token, or configure a zalo section with ZALO_BOT_TOKEN (or try `hailong demo`, which needs none)")
+	}
+	if s.getenv("GOMEMLIMIT") == "" {
+		// A soft limit: the collector works harder near it rather than let
+		// a burst (a report's charts) grow the heap to twice what is live.
+		// GOMEMLIMIT overrides it.
+		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
 	log := s.logger(slog.LevelInfo)
 	cfg, db, err := s.open(c, []byte(secret), log)
@@ -346,7 +360,10 @@ func (s *system) schedule(cfg *Config, db *store.DB, job *digest.Job, log *slog.
 		}
 	}
 	sweep()
-	purge()
+	// The purge reads every session: in the background, so that a large
+	// database starts serving at once.
+	var purging sync.WaitGroup
+	purging.Go(purge)
 	digests() // one missed while the bot was down goes now, once
 	c := cron.New(cron.WithLocation(cfg.loc))
 	if _, err := c.AddFunc(cfg.Complaints.CheckSchedule, sweep); err != nil {
@@ -359,7 +376,7 @@ func (s *system) schedule(cfg *Config, db *store.DB, job *digest.Job, log *slog.
 		return nil, fmt.Errorf("survey.purge_schedule: %w", err)
 	}
 	c.Start()
-	return func() { <-c.Stop().Done() }, nil
+	return func() { <-c.Stop().Done(); purging.Wait() }, nil
 }
 
 var _ bot.Store = (*store.DB)(nil)

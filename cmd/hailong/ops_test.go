@@ -33,7 +33,13 @@ func TestBackupAndCheck(t *testing.T) {
 	if err := s.run(context.Background(), []string{"check", "--config", h.cfgPath, "--db", h.dbPath}); err != nil {
 		t.Fatalf("check while running: %v\n%s", err, out.String())
 	}
+	if err := s.run(context.Background(), []string{"compact", "--config", h.cfgPath, "--db", h.dbPath}); err == nil || !strings.Contains(err.Error(), "stop the bot first") {
+		t.Errorf("compact while running: %v, want a refusal", err)
+	}
 	h.stop()
+	if err := s.run(context.Background(), []string{"compact", "--config", h.cfgPath, "--db", h.dbPath}); err != nil || !strings.Contains(out.String(), "Compacted") {
+		t.Errorf("compact while stopped: %v\n%s", err, out.String())
+	}
 	cold := filepath.Join(t.TempDir(), "cold.db")
 	if err := s.run(context.Background(), []string{"backup", cold, "--config", h.cfgPath, "--db", h.dbPath}); err != nil {
 		t.Fatalf("backup while stopped: %v", err)
