@@ -604,25 +604,44 @@ func (db *DB) Pending(channel string, limit int) ([]flows.Queued, error) {
 func (db *DB) PendingAfter(channel string, after uint64, limit int) ([]flows.Queued, error) {
 	var out []flows.Queued
 	bad := map[uint64]string{}
-	err := db.b.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bOutbox).Cursor()
-		for k, v := c.Seek(u64(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
-			o, err := db.openRow(v)
+	// The rows are copied in a short read transaction and opened after it:
+	// a long one would hold up a writer that must grow the file (bbolt
+	// remaps it only once every reader is done).
+	type raw struct {
+		seq uint64
+		v   []byte
+	}
+	for len(out) < limit {
+		var rows []raw
+		more := false
+		err := db.b.View(func(tx *bbolt.Tx) error {
+			c := tx.Bucket(bOutbox).Cursor()
+			k, v := c.Seek(u64(after + 1))
+			for ; k != nil && len(rows) < limit-len(out); k, v = c.Next() {
+				rows = append(rows, raw{binary.BigEndian.Uint64(k), append([]byte(nil), v...)})
+			}
+			more = k != nil
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read outbox: %w", err)
+		}
+		for _, r := range rows {
+			o, err := db.openRow(r.v)
 			if err != nil {
 				// Sealed under another secret, or damaged: it cannot be
 				// sent, and must not stop the rows behind it.
-				bad[binary.BigEndian.Uint64(k)] = err.Error()
+				bad[r.seq] = err.Error()
 				continue
 			}
-			if o.Channel != channel {
-				continue
+			if o.Channel == channel {
+				out = append(out, flows.Queued{Seq: r.seq, Outgoing: o})
 			}
-			out = append(out, flows.Queued{Seq: binary.BigEndian.Uint64(k), Outgoing: o})
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read outbox: %w", err)
+		if !more || len(rows) == 0 {
+			break
+		}
+		after = rows[len(rows)-1].seq
 	}
 	if len(bad) > 0 {
 		db.log.Error("outbox rows that do not open were set aside", "rows", len(bad))
