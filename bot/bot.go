@@ -20,6 +20,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"hailong/flows"
+	"hailong/internal/flood"
 	"hailong/outbox"
 )
 
@@ -83,7 +84,7 @@ type Bot struct {
 	global  *rate.Limiter
 	mu      sync.Mutex
 	perChat map[int64]*rate.Limiter
-	flood   map[string]*floodState // poll goroutine only
+	flood   *flood.Guard
 	// Sent counts the messages delivered, for benchmarks and tests.
 	sent  atomic.Int64
 	stats stats
@@ -123,7 +124,6 @@ func New(cfg Config) (*Bot, error) {
 		// a parent's reply between two reads of the outbox.
 		global:  rate.NewLimiter(rate.Limit(cfg.Limits.PerSecond), max(1, int(cfg.Limits.PerSecond/10))),
 		perChat: map[int64]*rate.Limiter{},
-		flood:   map[string]*floodState{},
 	}
 	if b.cfg.Flood <= 0 {
 		b.cfg.Flood = 20
@@ -134,6 +134,7 @@ func New(cfg Config) (*Bot, error) {
 	if b.cfg.FloodPause <= 0 {
 		b.cfg.FloodPause = time.Minute
 	}
+	b.flood = flood.New(b.cfg.Flood, b.cfg.FloodWindow, b.cfg.FloodPause)
 	api, err := tgbotapi.NewBotAPIWithClient(cfg.Token, cfg.Endpoint, &http.Client{Timeout: 60 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("connect to the Telegram Bot API (getMe): %w", b.clean(err))
@@ -247,46 +248,6 @@ func (b *Bot) setMenu(chat string, cmds [][2]string) error {
 		cfg = tgbotapi.NewSetMyCommandsWithScope(tgbotapi.NewBotCommandScopeChat(id), list...)
 	}
 	return b.clean(b.request(cfg))
-}
-
-// floodState counts one user's recent updates.
-type floodState struct {
-	times []time.Time
-	until time.Time // ignored until then
-}
-
-// floodCheck counts an update of user at now: ok if it is to be handled;
-// warn if it is the one that crossed the limit and gets the warning.
-func (b *Bot) floodCheck(user string, now time.Time) (ok, warn bool) {
-	st := b.flood[user]
-	if st == nil {
-		st = &floodState{}
-		b.flood[user] = st
-	}
-	if now.Before(st.until) {
-		return false, false
-	}
-	cut := now.Add(-b.cfg.FloodWindow)
-	keep := st.times[:0]
-	for _, t := range st.times {
-		if t.After(cut) {
-			keep = append(keep, t)
-		}
-	}
-	st.times = append(keep, now)
-	if len(st.times) > b.cfg.Flood {
-		st.times, st.until = nil, now.Add(b.cfg.FloodPause)
-		return true, true
-	}
-	if len(b.flood) > 10000 {
-		// Forget users who went quiet, so the map stays small.
-		for u, s := range b.flood {
-			if (len(s.times) == 0 || s.times[len(s.times)-1].Before(cut)) && now.After(s.until) {
-				delete(b.flood, u)
-			}
-		}
-	}
-	return true, false
 }
 
 // ctxDoer ties each request to ctx, so a long poll ends at shutdown.
@@ -422,7 +383,7 @@ func (b *Bot) decodeBatch(result json.RawMessage) (flows.Batch, int64, error) {
 		if env, ok := Decode(u, now); ok {
 			// Real time, not the clock flows see: flooding is about how
 			// fast updates arrive.
-			handle, warn := b.floodCheck(env.User, time.Now())
+			handle, warn := b.flood.Check(env.User, time.Now())
 			if !handle {
 				continue // a flooding user is ignored for a while; others are not
 			}

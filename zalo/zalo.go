@@ -17,6 +17,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"hailong/flows"
+	"hailong/internal/flood"
 	"hailong/outbox"
 )
 
@@ -60,8 +61,13 @@ type Config struct {
 	Listener net.Listener
 	Limits   Limits
 	// Reports builds the messages answering a report request.
-	Reports            func(*flows.ReportRequest) ([]flows.Reply, error)
-	RetryMin, RetryMax time.Duration
+	Reports func(*flows.ReportRequest) ([]flows.Reply, error)
+	// Flood is how many updates one user may send in FloodWindow before
+	// being warned once and ignored for FloodPause (defaults as on
+	// Telegram: 20 in 10 s, a minute).
+	Flood                   int
+	FloodWindow, FloodPause time.Duration
+	RetryMin, RetryMax      time.Duration
 }
 
 // malformedEvent names an update handed out that is not a JSON object.
@@ -78,6 +84,7 @@ type Bot struct {
 	global *rate.Limiter
 	mu     sync.Mutex
 	chats  map[string]*rate.Limiter
+	flood  *flood.Guard
 	sent   atomic.Int64
 	// refused counts webhook calls refused for their secret.
 	refused atomic.Int64
@@ -123,6 +130,7 @@ func New(ctx context.Context, cfg Config) (*Bot, string, error) {
 		return nil, "", fmt.Errorf("connect to the Zalo Bot API (getMe): %w", err)
 	}
 	b := &Bot{cfg: cfg, log: cfg.Logger.With("channel", Channel), chats: map[string]*rate.Limiter{},
+		flood:  flood.New(cfg.Flood, cfg.FloodWindow, cfg.FloodPause),
 		global: rate.NewLimiter(rate.Limit(cfg.Limits.PerSecond), max(1, int(cfg.Limits.PerSecond/10)))}
 	return b, me.AccountName, nil
 }
@@ -209,6 +217,16 @@ func (b *Bot) apply(u *Update) error {
 	batch := flows.Batch{Channel: Channel, Once: true}
 	switch env, ok := Decode(u, b.cfg.Now()); {
 	case ok:
+		// Real time, not the clock flows see: flooding is about how fast
+		// updates arrive.
+		handle, warn := b.flood.Check(env.User, time.Now())
+		if !handle {
+			return nil // a flooding user is ignored for a while; others are not
+		}
+		if warn {
+			env.Input = flows.Input{Kind: flows.KindFlood, Now: env.Input.Now, Group: env.Input.Group, Numbered: true}
+			b.log.Warn("a user sends too fast; ignoring them for a while", "pause", b.flood.Pause())
+		}
 		batch.Envelopes = []flows.Envelope{env}
 	case u.EventName == malformedEvent:
 		batch.Dead = []flows.Dead{{Channel: Channel, Raw: string(u.Raw), Reason: "not an update", At: b.cfg.Now()}}

@@ -265,6 +265,7 @@ func (s *system) serve(ctx context.Context, cfg *Config, db *store.DB, tokens ch
 			Listen: z.Webhook.Listen, Path: z.Webhook.Path, URL: z.Webhook.URL, Secret: tokens.ZaloSecret, Listener: tokens.ZaloListener,
 			Limits:  zalo.Limits{PerSecond: z.Limits.PerSecond, PerChatSecond: z.Limits.PerChatPerSecond, PerChatBurst: z.Limits.PerChatBurst},
 			Reports: job.Answer,
+			Flood:   cfg.Telegram.Flood.Updates, FloodWindow: cfg.Telegram.Flood.Window, FloodPause: cfg.Telegram.Flood.Pause,
 		})
 		if err != nil {
 			return err

@@ -396,3 +396,29 @@ func TestZaloAlone(t *testing.T) {
 		t.Errorf("log:\n%s", h.stderr.String())
 	}
 }
+
+// TestZaloFloodControl: a Zalo user sending faster than the flood limit
+// gets 20 answers and one warning, then is ignored for a while; another
+// parent is answered meanwhile.
+func TestZaloFloodControl(t *testing.T) {
+	h := newZaloHarness(t, "polling")
+	h.zaloConfig = strings.Replace(h.zaloConfig, "flood: {updates: 1000", "flood: {updates: 20", 1)
+	h.start()
+	flooder := zalotest.User{ID: "9f00000000000f10", DisplayName: "Nhanh"}
+	for i := range 30 {
+		h.z.Text(flooder, fmt.Sprintf("xin chào %d", i))
+	}
+	h.say(zaloParent, "/start", "Anh/chị có đồng ý")
+	h.z.Wait(5*time.Second, func() bool { return h.z.Pending() == 0 })
+	time.Sleep(300 * time.Millisecond) // the last answers go out
+	warnings, replies := 0, 0
+	for _, m := range h.z.Messages(flooder.ID) {
+		replies++
+		if strings.Contains(m.Text, "gửi nhanh quá") {
+			warnings++
+		}
+	}
+	if warnings != 1 || replies != 21 {
+		t.Errorf("the flooder got %d replies with %d warnings, want 20 answers and 1 warning", replies, warnings)
+	}
+}
