@@ -42,9 +42,15 @@ const maxFileName = 100
 // photo given by an http(s) URL is sent with the first part as its caption;
 // any other photo reference (a Telegram file_id) cannot reach Zalo, and
 // neither can a file: the text then goes alone with a note in the reader's
-// language. Zalo cannot edit messages or show keyboards, so Edit,
+// language — except a picture made by hailong (a report's chart), which is
+// left out: its numbers are in the report's text. Zalo cannot edit messages or show keyboards, so Edit,
 // AskContact and HideKeyboard change nothing: the reply is sent anew.
 func Render(r flows.Reply) []Text {
+	if r.File != nil && r.File.Image {
+		// A chart: its numbers are in the report's text already, and a
+		// note for each of its pictures would only crowd the chat.
+		return nil
+	}
 	var photo string
 	head := r.Text
 	if r.Photo != "" {

@@ -307,9 +307,12 @@ func TestRenderFile(t *testing.T) {
 	if !reflect.DeepEqual(got, []Text{{Body: want}}) {
 		t.Errorf("file: %q", got)
 	}
-	got = Render(flows.Reply{Text: "Weekly report", File: &flows.File{Name: "chart\n.png", Image: true}, Lang: flows.English})
-	if len(got) != 1 || !strings.HasSuffix(got[0].Body, fmt.Sprintf(fileNoteEn, "chart .png")) {
+	got = Render(flows.Reply{Text: "Weekly report", File: &flows.File{Name: "chart\n.xlsx"}, Lang: flows.English})
+	if len(got) != 1 || !strings.HasSuffix(got[0].Body, fmt.Sprintf(fileNoteEn, "chart .xlsx")) {
 		t.Errorf("file, English: %q", got)
+	}
+	if got := Render(flows.Reply{Text: "Biểu đồ (1/5)", File: &flows.File{Name: "hai-long.png", Image: true}}); len(got) != 0 {
+		t.Errorf("a report's chart: %q, want nothing (its numbers are in the text)", got)
 	}
 	got = Render(flows.Reply{File: &flows.File{Name: strings.Repeat("tệp", 100)}})
 	if len(got) != 1 || runes(got[0].Body) > 200 || !strings.Contains(got[0].Body, "…»") {
