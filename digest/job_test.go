@@ -231,9 +231,9 @@ func TestSplitUnderLimit(t *testing.T) {
 	}
 }
 
-// BenchmarkBuild builds a weekly office digest of 200 schools whose
-// aggregates hold 1,000,000 responses (5,000 a school), with its text.
-func BenchmarkBuild(b *testing.B) {
+// bigInput is a weekly office digest's input of 200 schools whose
+// aggregates hold 1,000,000 responses (5,000 a school).
+func bigInput(b *testing.B) Input {
 	eng := testEngine(b)
 	var schools []flows.School
 	wc := flows.WaveCounts{Respondents: map[string]int{}, Counts: map[string]flows.Counts{}}
@@ -244,9 +244,14 @@ func BenchmarkBuild(b *testing.B) {
 		n, c := school(5000, 3000+i*5, 4000, 200, "30")
 		wc.Respondents[code], wc.Counts[code] = n, c
 	}
-	in := Input{Engine: eng, Kind: "weekly", Scope: "Sở GDĐT", Schools: schools, From: day("2026-11-16"), To: day("2026-11-23"),
+	return Input{Engine: eng, Kind: "weekly", Scope: "Sở GDĐT", Schools: schools, From: day("2026-11-16"), To: day("2026-11-23"),
 		Waves: []*flows.Wave{&eng.Directory().Waves[1]}, Counts: []flows.WaveCounts{wc}, New: map[string]int{},
 		MinRespondents: 5, FlagBelow: 70, Location: hcm}
+}
+
+// BenchmarkBuild builds that digest with its text.
+func BenchmarkBuild(b *testing.B) {
+	in := bigInput(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		r := Build(in)
@@ -260,19 +265,7 @@ func BenchmarkBuild(b *testing.B) {
 // BenchmarkFiles renders the chart and the workbook of that digest: what
 // a report costs beyond its text.
 func BenchmarkFiles(b *testing.B) {
-	eng := testEngine(b)
-	var schools []flows.School
-	wc := flows.WaveCounts{Respondents: map[string]int{}, Counts: map[string]flows.Counts{}}
-	levels := []flows.Level{flows.Preschool, flows.Primary, flows.Lower}
-	for i := range 200 {
-		code := "S" + string(rune('A'+i/26)) + string(rune('A'+i%26))
-		schools = append(schools, flows.School{Code: code, Name: "Trường số " + code, Level: levels[i%3], Office: "sadec"})
-		n, c := school(5000, 3000+i*5, 4000, 200, "30")
-		wc.Respondents[code], wc.Counts[code] = n, c
-	}
-	r := Build(Input{Engine: eng, Kind: "weekly", Scope: "Sở GDĐT", Schools: schools, From: day("2026-11-16"), To: day("2026-11-23"),
-		Waves: []*flows.Wave{&eng.Directory().Waves[1]}, Counts: []flows.WaveCounts{wc}, New: map[string]int{},
-		MinRespondents: 5, FlagBelow: 70, Location: hcm})
+	r := Build(bigInput(b))
 	b.Run("charts", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
