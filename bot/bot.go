@@ -107,34 +107,16 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.Limits == (Limits{}) {
 		cfg.Limits = DefaultLimits
 	}
-	if cfg.RetryMin <= 0 {
-		cfg.RetryMin = time.Second
-	}
-	if cfg.RetryMax <= 0 {
-		cfg.RetryMax = time.Minute
-	}
 	b := &Bot{
 		cfg: cfg, log: cfg.Logger,
 		redact: strings.NewReplacer(cfg.Token, "<token>"),
 		// The client must outlast the long poll, or every quiet poll
 		// would end in a client timeout.
 		pollHTTP: &http.Client{Timeout: cfg.PollTimeout + 15*time.Second},
-		// A small burst: a full second's worth at once is what makes
-		// Telegram answer 429, and what would let a broadcast crowd out
-		// a parent's reply between two reads of the outbox.
-		global:  rate.NewLimiter(rate.Limit(cfg.Limits.PerSecond), max(1, int(cfg.Limits.PerSecond/10))),
-		perChat: map[int64]*rate.Limiter{},
+		global:   outbox.GlobalLimiter(cfg.Limits.PerSecond),
+		perChat:  map[int64]*rate.Limiter{},
 	}
-	if b.cfg.Flood <= 0 {
-		b.cfg.Flood = 20
-	}
-	if b.cfg.FloodWindow <= 0 {
-		b.cfg.FloodWindow = 10 * time.Second
-	}
-	if b.cfg.FloodPause <= 0 {
-		b.cfg.FloodPause = time.Minute
-	}
-	b.flood = flood.New(b.cfg.Flood, b.cfg.FloodWindow, b.cfg.FloodPause)
+	b.flood = flood.New(cfg.Flood, cfg.FloodWindow, cfg.FloodPause)
 	api, err := tgbotapi.NewBotAPIWithClient(cfg.Token, cfg.Endpoint, &http.Client{Timeout: 60 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("connect to the Telegram Bot API (getMe): %w", b.clean(err))

@@ -172,6 +172,10 @@ func (t *turn) askContact() {
 }
 
 func (t *turn) contactReply() Reply {
+	if t.in.Numbered {
+		// No share-contact button on this channel: the number is typed.
+		return Reply{Text: t.T("c.contact.numbered"), Buttons: [][]Button{{{Label: t.T("c.anonymous"), Data: t.nonced("anon")}}, {{Label: t.T("c.cancel"), Data: t.nonced("cancel")}}}}
+	}
 	return Reply{Text: t.T("c.contact"), Buttons: [][]Button{{{Label: t.T("c.anonymous"), Data: t.nonced("anon")}}, {{Label: t.T("c.cancel"), Data: t.nonced("cancel")}}}, AskContact: t.T("c.share.phone")}
 }
 
@@ -184,18 +188,25 @@ func (t *turn) contact() {
 		t.reprompt(t.T("c.contact.other"))
 		return
 	}
-	phone := strings.Map(func(r rune) rune {
-		if r == ' ' || r == '-' || r == '.' {
-			return -1
-		}
-		return r
-	}, in.Phone)
-	if !phoneRe.MatchString(phone) {
+	phone, ok := phoneNumber(in.Phone)
+	if !ok {
 		t.reprompt(t.T("c.contact.bad"))
 		return
 	}
 	t.s.Draft.Anonymous, t.s.Draft.Phone = false, phone
 	t.confirmComplaint()
+}
+
+// phoneNumber reads a phone number, written with spaces, dots or dashes
+// or not.
+func phoneNumber(s string) (string, bool) {
+	phone := strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' || r == '.' {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(s))
+	return phone, phoneRe.MatchString(phone)
 }
 
 // confirmComplaint shows the draft for review. The note before it takes
@@ -628,20 +639,37 @@ func (t *turn) staffNumbered() bool {
 		t.in.Kind, t.in.Data = KindButton, "k:view:"+strconv.FormatUint(id, 10)
 		return true
 	}
-	n, err := strconv.Atoi(text)
-	if err != nil {
+	data, number := t.numberedOption()
+	switch {
+	case !number:
 		return true
-	}
-	if n < 1 || n > len(t.s.Options) {
-		if len(t.s.Options) == 0 {
-			t.say(T("staff.numbered.none"))
-		} else {
-			t.say(T("staff.numbered", len(t.s.Options)))
-		}
+	case len(t.s.Options) == 0:
+		t.say(T("staff.numbered.none"))
+		return false
+	case data == "":
+		t.say(T("staff.numbered", len(t.s.Options)))
 		return false
 	}
-	t.in.Kind, t.in.Data = KindButton, t.s.Options[n-1]
+	t.in.Kind, t.in.Data = KindButton, data
 	return true
+}
+
+// numberedOption reads a text typed on a channel without buttons as the
+// number of an option of the last message with options the user was sent
+// (Session.Options): number reports whether it is a number at all, data is
+// the option's button data, "" when the number is past them.
+func (t *turn) numberedOption() (data string, number bool) {
+	if !t.in.Numbered || t.s == nil {
+		return "", false
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(t.in.Text))
+	if err != nil {
+		return "", false
+	}
+	if n < 1 || n > len(t.s.Options) {
+		return "", true
+	}
+	return t.s.Options[n-1], true
 }
 
 // isCancel reports whether a typed text is the cancel option ("Huỷ",

@@ -438,8 +438,13 @@ func (t *turn) beforeConsent() {
 		t.preSave = &p
 	}
 	if in.Kind == KindButton {
-		verb, arg, _ := strings.Cut(in.Data, ":")
-		arg, lang, _ := strings.Cut(arg, ":")
+		verb, rest, _ := strings.Cut(in.Data, ":")
+		// "cy:SCHOOL[:LANG]" and "cn[::LANG]" answer the prompt;
+		// "lg:LANG[:SCHOOL]" shows it again in LANG.
+		arg, lang, _ := strings.Cut(rest, ":")
+		if verb == "lg" {
+			lang, arg = arg, lang
+		}
 		if l, ok := ParseLang(lang); ok {
 			t.pre = l
 		}
@@ -465,10 +470,8 @@ func (t *turn) beforeConsent() {
 			t.preSave = &PreConsent{} // "nothing is stored": not even these
 			return
 		case "lg":
-			// "lg:LANG:SCHOOL": the consent prompt again, in LANG.
-			t.pre = ParseLangOr(arg)
-			if _, sc, _ := strings.Cut(strings.TrimPrefix(in.Data, "lg:"), ":"); sc != "" {
-				school = sc
+			if arg != "" {
+				school = arg
 			}
 			remember()
 			t.consentPrompt(school)
@@ -510,9 +513,7 @@ func (t *turn) beforeConsent() {
 	if in.Kind == KindCommand && in.Command == "start" && in.Arg != "" {
 		if sc, ok := t.e.dir.School(in.Arg); ok && sc.Code != school {
 			school = sc.Code
-			if in.Numbered {
-				remember()
-			}
+			remember()
 		}
 	}
 	t.consentPrompt(school)
@@ -804,13 +805,20 @@ func (t *turn) text() {
 		t.myComplaints()
 		return
 	}
-	if n, err := strconv.Atoi(strings.TrimSpace(in.Text)); err == nil && in.Numbered && s.Options != nil {
+	if phone, ok := phoneNumber(in.Text); ok && in.Numbered && s.Step == StepCContact {
+		// Typed, since such a channel cannot share a contact (a phone
+		// number is never an option's number: it has 9 digits or more).
+		s.Draft.Anonymous, s.Draft.Phone = false, phone
+		t.confirmComplaint()
+		return
+	}
+	if data, number := t.numberedOption(); number && s.Options != nil {
 		// A number picks from the options the parent was last shown.
-		if n < 1 || n > len(s.Options) {
+		if data == "" {
 			t.reprompt(t.T("press.numbered"))
 			return
 		}
-		t.in.Kind, t.in.Data = KindButton, s.Options[n-1]
+		t.in.Kind, t.in.Data = KindButton, data
 		t.button()
 		return
 	}
@@ -862,6 +870,8 @@ func (t *turn) text() {
 	switch {
 	case s.Step == StepCPhotos:
 		t.reprompt(t.T("c.photos.text"))
+	case s.Step == StepCContact && in.Numbered:
+		t.reprompt(t.T("c.contact.typed"))
 	case s.Step == StepCContact:
 		t.reprompt(t.T("c.contact.text"))
 	case in.Numbered:

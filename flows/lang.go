@@ -46,12 +46,6 @@ type PreConsent struct {
 	School string
 }
 
-// ParseLangOr reads a language code, or gives Vietnamese.
-func ParseLangOr(s string) Lang {
-	l, _ := ParseLang(s)
-	return l.or()
-}
-
 // or returns l, or Vietnamese when l is empty or unknown.
 func (l Lang) or() Lang {
 	if _, ok := catalogs[l]; ok {

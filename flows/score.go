@@ -1,7 +1,5 @@
 package flows
 
-import "sort"
-
 // WaveCounts are the aggregates of one wave: per school, the respondents
 // and the answer counts.
 type WaveCounts struct {
@@ -76,14 +74,4 @@ func (qn *Questionnaire) Scored() []*Question {
 		}
 	}
 	return out
-}
-
-// SortedKeys returns m's keys in order.
-func SortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

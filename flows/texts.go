@@ -136,6 +136,8 @@ var vi = map[msg]string{
 	"c.share.phone":           "📱 Chia sẻ số điện thoại",
 	"c.contact.other":         "Em chỉ nhận số điện thoại của chính anh/chị (bấm «📱 Chia sẻ số điện thoại»), hoặc anh/chị chọn gửi ẩn danh.",
 	"c.contact.bad":           "Số điện thoại này không hợp lệ. Anh/chị chia sẻ lại, hoặc chọn gửi ẩn danh.",
+	"c.contact.numbered":      "Anh/chị muốn gửi ẩn danh, hay để lại số điện thoại để nhà trường liên hệ lại?\n\n• Ẩn danh: hiệu trưởng và Phòng GDĐT không biết anh/chị là ai; anh/chị vẫn nhận được trả lời tại đây.\n• Để lại số: gõ số điện thoại của anh/chị (ví dụ 0912 345 678).",
+	"c.contact.typed":         "Anh/chị gõ số điện thoại của mình (ví dụ 0912 345 678), hoặc chọn gửi ẩn danh.",
 	"c.contact.text":          "Anh/chị bấm «📱 Chia sẻ số điện thoại» ở bàn phím bên dưới, hoặc chọn gửi ẩn danh.",
 	"c.got.anonymous":         "🕶 Phản ánh sẽ được gửi ẩn danh.",
 	"c.got.phone":             "📱 Đã nhận số điện thoại %s.",

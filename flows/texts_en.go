@@ -138,6 +138,8 @@ var en = map[msg]string{
 	"c.share.phone":           "📱 Share phone number",
 	"c.contact.other":         "I can only accept your own phone number (press «📱 Share phone number»), or you can choose to send anonymously.",
 	"c.contact.bad":           "This phone number is not valid. Please share it again, or choose to send anonymously.",
+	"c.contact.numbered":      "Would you like to send this anonymously, or leave your phone number so that the school can get back to you?\n\n• Anonymous: the principal and the Education Office will not know who you are; you will still receive replies here.\n• Leave your number: type your phone number (for example 0912 345 678).",
+	"c.contact.typed":         "Please type your phone number (for example 0912 345 678), or choose to send anonymously.",
 	"c.contact.text":          "Please press «📱 Share phone number» on the keyboard below, or choose to send anonymously.",
 	"c.got.anonymous":         "🕶 Your concern will be sent anonymously.",
 	"c.got.phone":             "📱 Phone number %s received.",

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -147,7 +148,7 @@ func (m *memRecords) PrincipalOf(id string) (string, bool) {
 
 func (m *memRecords) Principals(school string) []Principal {
 	var out []Principal
-	for _, id := range SortedKeys(m.principals) {
+	for _, id := range slices.Sorted(maps.Keys(m.principals)) {
 		if m.principals[id].School == school {
 			out = append(out, m.principals[id])
 		}
@@ -264,7 +265,7 @@ func (s *sim) announce(a *Announcement) {
 	a = a.clone()
 	a.ID = 1
 	parents := s.parents()
-	for _, user := range SortedKeys(parents) {
+	for _, user := range slices.Sorted(maps.Keys(parents)) {
 		p := parents[user]
 		if !slices.Contains(a.Schools, p.School) {
 			continue
@@ -461,7 +462,7 @@ func (s *sim) step(line string) {
 	if r := res.Response; r != nil {
 		s.saved = append(s.saved, r)
 		fmt.Fprintf(&s.out, "  == saved %s/%s grade %s:", r.Wave, r.School, r.Grade)
-		for _, k := range SortedKeys(r.Answers) {
+		for _, k := range slices.Sorted(maps.Keys(r.Answers)) {
 			fmt.Fprintf(&s.out, " %s=%s", k, r.Answers[k])
 		}
 		fmt.Fprintln(&s.out)

@@ -9,6 +9,7 @@
 package outbox
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -85,7 +86,7 @@ type Config struct {
 	// Reports builds the messages answering a report request (an
 	// OutReport row); nil answers that reports are not available.
 	Reports func(*flows.ReportRequest) ([]flows.Reply, error)
-	// Retry bounds the backoff after a failure; default 1s…60s.
+	// Retry bounds the backoff after a failure; zero means 1s…60s.
 	RetryMin, RetryMax time.Duration
 	Now                func() time.Time
 	Log                *slog.Logger
@@ -105,12 +106,6 @@ const (
 // knows of in memory and reads only newer ones from the store, so a long
 // backlog costs nothing per commit.
 func Run(ctx context.Context, cfg Config) {
-	if cfg.RetryMin <= 0 {
-		cfg.RetryMin = time.Second
-	}
-	if cfg.RetryMax <= 0 {
-		cfg.RetryMax = time.Minute
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -414,7 +409,16 @@ func (s *sender) report(q flows.Queued) (result, flows.Queued) {
 	return rowDone, q
 }
 
-// Backoff is a capped exponential delay with jitter.
+// GlobalLimiter is a channel's overall rate. Its burst is a tenth of a
+// second's worth: a full second's at once is what makes Telegram answer
+// 429, and what would let a broadcast crowd out a parent's reply between
+// two reads of the outbox.
+func GlobalLimiter(perSecond float64) *rate.Limiter {
+	return rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond/10)))
+}
+
+// Backoff is a capped exponential delay with jitter; zero bounds mean
+// 1 s and 1 min.
 type Backoff struct {
 	Min, Max time.Duration
 	n        int
@@ -422,9 +426,10 @@ type Backoff struct {
 
 // Next is the delay before the next attempt.
 func (bo *Backoff) Next() time.Duration {
-	d := bo.Min << min(bo.n, 16)
-	if d > bo.Max || d <= 0 {
-		d = bo.Max
+	lo, hi := cmp.Or(bo.Min, time.Second), cmp.Or(bo.Max, time.Minute)
+	d := lo << min(bo.n, 16)
+	if d > hi || d <= 0 {
+		d = hi
 	}
 	bo.n++
 	return d/2 + rand.N(d/2+1)

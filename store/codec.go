@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -233,11 +235,7 @@ func encodeSession(s *flows.Session) ([]byte, error) {
 	}
 	b = appendStr(b, s.School)
 	b = appendStr(b, s.Grade)
-	keys := make([]string, 0, len(s.Done))
-	for k := range s.Done {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(s.Done))
 	b = binary.AppendUvarint(b, uint64(len(keys)))
 	for _, k := range keys {
 		b = appendStr(b, k)

@@ -522,7 +522,10 @@ func (w *writer) enqueueOne(o flows.Outgoing) (uint64, error) {
 	if o.Priority > flows.PriorityInteractive && w.tx.Bucket(bOptOut).Get(rk) != nil {
 		return 0, nil // they said /stop: only answers to their own messages
 	}
-	if o.Reply.Detached != "" && len(o.Reply.Buttons) > 0 {
+	if o.Reply.Detached != "" && len(o.Reply.Buttons) > 0 && o.Priority <= flows.PriorityAlert {
+		// Alerts and follow-ups: one recipient each. An announcement's
+		// thousands of rows are left alone — a number typed after it can
+		// only pick from the parent's own last menu, which does no harm.
 		if err := w.clearOptions(o.Channel, o.Chat); err != nil {
 			return 0, err
 		}

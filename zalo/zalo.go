@@ -107,12 +107,6 @@ func New(ctx context.Context, cfg Config) (*Bot, string, error) {
 	if cfg.Limits == (Limits{}) {
 		cfg.Limits = DefaultLimits
 	}
-	if cfg.RetryMin <= 0 {
-		cfg.RetryMin = time.Second
-	}
-	if cfg.RetryMax <= 0 {
-		cfg.RetryMax = time.Minute
-	}
 	if cfg.Path == "" {
 		cfg.Path = "/zalo"
 	}
@@ -120,7 +114,7 @@ func New(ctx context.Context, cfg Config) (*Bot, string, error) {
 	case Polling:
 	case Webhook:
 		if n := len(cfg.Secret); n < 8 || n > 256 {
-			return nil, "", errors.New("zalo webhook: the secret token (ZALO_WEBHOOK_SECRET) must be 8–256 characters")
+			return nil, "", errors.New("zalo.mode is webhook but the secret token (ZALO_WEBHOOK_SECRET) is not 8–256 characters: export a random one (e.g. `head -c 24 /dev/urandom | base64`); Zalo sends it with every update")
 		}
 	default:
 		return nil, "", fmt.Errorf("zalo.mode %q: want polling or webhook", cfg.Mode)
@@ -131,7 +125,7 @@ func New(ctx context.Context, cfg Config) (*Bot, string, error) {
 	}
 	b := &Bot{cfg: cfg, log: cfg.Logger.With("channel", Channel), chats: map[string]*rate.Limiter{},
 		flood:  flood.New(cfg.Flood, cfg.FloodWindow, cfg.FloodPause),
-		global: rate.NewLimiter(rate.Limit(cfg.Limits.PerSecond), max(1, int(cfg.Limits.PerSecond/10)))}
+		global: outbox.GlobalLimiter(cfg.Limits.PerSecond)}
 	return b, me.AccountName, nil
 }
 

@@ -474,17 +474,9 @@ func (s *Server) finish(idx, status int) {
 	s.notifyLocked()
 }
 
+// sleep waits d unless the client goes away or the fake closes.
 func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	case <-s.done:
-		return false
-	}
+	return fakeapi.Sleep(ctx, s.done, d)
 }
 
 func (f *Fault) reply() (reply, bool) {

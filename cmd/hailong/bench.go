@@ -272,57 +272,102 @@ func (s *system) benchOutbound(ctx context.Context, cfg *Config, eng *flows.Engi
 	return float64(len(times)-1) / times[len(times)-1].Sub(times[0]).Seconds(), len(srv.Violations()), nil
 }
 
-// benchRSS runs `hailong run` as a process of its own against the fake on
-// loopback, plays n parents' surveys through it, stops it, and returns its
-// peak resident set in KB.
-func (s *system) benchRSS(ctx context.Context, cfg *Config, eng *flows.Engine, n int) (rssKB, anon, file int64, heapMB int, err error) {
+// child is `hailong run` as a process of its own, against a fake Telegram
+// on loopback, with the Go collector's trace (it tells the Go heap from the
+// rest of the resident set).
+type child struct {
+	srv   *telegramtest.Server
+	dir   string
+	cmd   *exec.Cmd
+	trace bytes.Buffer
+	start time.Time
+}
+
+// newChild makes the fake and a directory for the child's configuration,
+// written by config from the fake's endpoint.
+func newChild(config func(endpoint string) string) (*child, error) {
+	dir, err := os.MkdirTemp("", "hailong-bench-child")
+	if err != nil {
+		return nil, err
+	}
+	c := &child{srv: telegramtest.NewServer(), dir: dir}
+	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(config(c.srv.Endpoint())), 0o600); err != nil {
+		c.close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// run starts `hailong run` on the database at db.
+func (c *child) run(ctx context.Context, db string) error {
 	exe, err := os.Executable()
 	if err != nil {
-		return 0, 0, 0, 0, err
+		return err
 	}
-	dir, err := os.MkdirTemp("", "hailong-bench-rss")
+	c.cmd = exec.CommandContext(ctx, exe, "run", "--config", filepath.Join(c.dir, "config.yaml"), "--db", db)
+	c.cmd.Env = append(os.Environ(), "TELEGRAM_BOT_TOKEN="+telegramtest.Token, "HAILONG_SECRET=bench-secret-0123456789abcdef", "GODEBUG=gctrace=1")
+	c.cmd.Stderr = &c.trace
+	c.start = time.Now()
+	return c.cmd.Start()
+}
+
+// stop ends it as SIGTERM would and returns its peak resident set (KiB)
+// and largest Go heap (MB).
+func (c *child) stop() (rssKB int64, heapMB int, err error) {
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	if err := c.cmd.Wait(); err != nil {
+		return 0, 0, fmt.Errorf("hailong run: %w\n%s", err, c.trace.String())
+	}
+	ru, ok := c.cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return 0, 0, errors.New("no resource usage for the child")
+	}
+	return ru.Maxrss, peakHeap(c.trace.String()), nil
+}
+
+// kill ends a child that went wrong and says what it logged.
+func (c *child) kill(why string) error {
+	c.cmd.Process.Kill()
+	c.cmd.Wait()
+	return fmt.Errorf("%s:\n%s", why, c.trace.String())
+}
+
+func (c *child) close() {
+	c.srv.Close()
+	os.RemoveAll(c.dir)
+}
+
+// benchRSS runs `hailong run` as a process of its own, plays n parents'
+// surveys through it, stops it, and returns its peak resident set (KiB),
+// its own memory and the database pages it maps at the end (KiB), and its
+// largest Go heap (MB).
+func (s *system) benchRSS(ctx context.Context, cfg *Config, eng *flows.Engine, n int) (rssKB, anon, file int64, heapMB int, err error) {
+	c, err := newChild(func(endpoint string) string {
+		text := strings.Replace(string(hailong.ExampleConfig), `api_endpoint: "https://api.telegram.org/bot%s/%s"`,
+			fmt.Sprintf("api_endpoint: %q", endpoint), 1)
+		return strings.Replace(text, "    updates: 20\n", "    updates: 1000000\n", 1)
+	})
 	if err != nil {
 		return 0, 0, 0, 0, err
 	}
-	defer os.RemoveAll(dir)
-	srv := telegramtest.NewServer()
-	defer srv.Close()
-	conf := filepath.Join(dir, "config.yaml")
-	cfgText := strings.Replace(string(hailong.ExampleConfig), `api_endpoint: "https://api.telegram.org/bot%s/%s"`,
-		fmt.Sprintf("api_endpoint: %q", srv.Endpoint()), 1)
-	cfgText = strings.Replace(cfgText, "    updates: 20\n", "    updates: 1000000\n", 1)
-	if err := os.WriteFile(conf, []byte(cfgText), 0o600); err != nil {
-		return 0, 0, 0, 0, err
-	}
+	defer c.close()
 	total := 0
 	for i := range n {
 		u := telegramtest.User{ID: int64(6_000_000 + i), FirstName: "S"}
 		for _, text := range surveyScript(cfg, eng, i) {
-			srv.SendText(u, text)
+			c.srv.SendText(u, text)
 			total++
 		}
 	}
-	cmd := exec.CommandContext(ctx, exe, "run", "--config", conf, "--db", filepath.Join(dir, "run.db"))
-	cmd.Env = append(os.Environ(), "TELEGRAM_BOT_TOKEN="+telegramtest.Token, "HAILONG_SECRET=bench-secret-0123456789abcdef",
-		"GODEBUG=gctrace=1") // the collector's trace tells the Go heap from the rest of the resident set
-	var trace bytes.Buffer
-	cmd.Stderr = &trace
-	if err := cmd.Start(); err != nil {
+	if err := c.run(ctx, filepath.Join(c.dir, "run.db")); err != nil {
 		return 0, 0, 0, 0, err
 	}
 	// Every update confirmed means every one was committed.
-	srv.Wait(10*time.Minute, func() bool { return srv.Pending() == 0 && len(srv.Calls()) > total/50 })
+	c.srv.Wait(10*time.Minute, func() bool { return c.srv.Pending() == 0 && len(c.srv.Calls()) > total/50 })
 	time.Sleep(2 * time.Second) // let it send for a while, as it would
-	anon, file = procStatus(cmd.Process.Pid, "RssAnon"), procStatus(cmd.Process.Pid, "RssFile")
-	cmd.Process.Signal(syscall.SIGTERM)
-	if err := cmd.Wait(); err != nil {
-		return 0, 0, 0, 0, fmt.Errorf("hailong run: %w", err)
-	}
-	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		return 0, 0, 0, 0, errors.New("no resource usage for the child")
-	}
-	return ru.Maxrss, anon, file, peakHeap(trace.String()), nil
+	anon, file = procStatus(c.cmd.Process.Pid, "RssAnon"), procStatus(c.cmd.Process.Pid, "RssFile")
+	rssKB, heapMB, err = c.stop()
+	return rssKB, anon, file, heapMB, err
 }
 
 var gcLine = regexp.MustCompile(`(\d+)->(\d+)->(\d+) MB`)
@@ -362,36 +407,21 @@ func (s *system) benchBig(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	exe, err := os.Executable()
+	c, err := newChild(bigConfig)
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "hailong-bench-big")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	srv := telegramtest.NewServer()
-	defer srv.Close()
-	conf := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(conf, []byte(bigConfig(srv.Endpoint())), 0o600); err != nil {
-		return err
-	}
-	cmd := exec.CommandContext(ctx, exe, "run", "--config", conf, "--db", path)
-	cmd.Env = append(os.Environ(), "TELEGRAM_BOT_TOKEN="+telegramtest.Token, "HAILONG_SECRET=bench-secret-0123456789abcdef", "GODEBUG=gctrace=1")
-	var trace bytes.Buffer
-	cmd.Stderr = &trace
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	defer c.close()
+	srv := c.srv
+	if err := c.run(ctx, path); err != nil {
 		return err
 	}
 	if !srv.Wait(30*time.Second, func() bool { return firstPoll(srv) }) {
-		cmd.Process.Kill()
-		return fmt.Errorf("hailong run never polled:\n%s", trace.String())
+		return c.kill("hailong run never polled")
 	}
-	startup := firstPollAt(srv).Sub(start)
+	startup := firstPollAt(srv).Sub(c.start)
 	time.Sleep(time.Second) // the start-up's background work (the purge) ends
-	idle := vmRSS(cmd.Process.Pid)
+	idle := vmRSS(c.cmd.Process.Pid)
 	asked := time.Now()
 	const office = -1009
 	srv.SendGroupText(office, "Sở GDĐT", telegramtest.User{ID: 77, FirstName: "Chuyên viên"}, "/baocao 01/08/2026 31/12/2026")
@@ -403,8 +433,7 @@ func (s *system) benchBig(ctx context.Context, path string) error {
 		}
 		return false
 	}) {
-		cmd.Process.Kill()
-		return fmt.Errorf("no report came:\n%s", trace.String())
+		return c.kill("no report came")
 	}
 	report := time.Since(asked)
 	total := ""
@@ -415,13 +444,9 @@ func (s *system) benchBig(ctx context.Context, path string) error {
 			}
 		}
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	if err := cmd.Wait(); err != nil {
-		return fmt.Errorf("hailong run: %w\n%s", err, trace.String())
-	}
-	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		return errors.New("no resource usage for the child")
+	rssKB, heapMB, err := c.stop()
+	if err != nil {
+		return err
 	}
 	tw := tabwriter.NewWriter(s.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "hailong bench --big — `hailong run` on %s (%d bytes)\n\n", path, fi.Size())
@@ -429,7 +454,7 @@ func (s *system) benchBig(ctx context.Context, path string) error {
 	fmt.Fprintf(tw, "the office's report over every response (text, chart, workbook), asked → delivered\t%s\n", report.Round(time.Millisecond))
 	fmt.Fprintf(tw, "the report says\t%s\n", total)
 	fmt.Fprintf(tw, "RSS of `hailong run` a second after start-up\t%d MB\n", idle/1024)
-	fmt.Fprintf(tw, "peak RSS of `hailong run`, report included\t%d MB (largest Go heap %d MB)\n", ru.Maxrss/1024, peakHeap(trace.String()))
+	fmt.Fprintf(tw, "peak RSS of `hailong run`, report included\t%d MB (largest Go heap %d MB)\n", rssKB/1024, heapMB)
 	return tw.Flush()
 }
 

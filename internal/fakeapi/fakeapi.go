@@ -4,6 +4,7 @@
 package fakeapi
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"time"
@@ -30,6 +31,21 @@ func Wait(timeout time.Duration, changed func() <-chan struct{}, cond func() boo
 		case <-deadline.C:
 			return cond()
 		}
+	}
+}
+
+// Sleep waits d and reports whether it did, rather than ending early
+// because the client went away (ctx) or the fake closed (done).
+func Sleep(ctx context.Context, done <-chan struct{}, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-done:
+		return false
 	}
 }
 

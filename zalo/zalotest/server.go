@@ -503,19 +503,9 @@ func (s *Server) finish(idx, status int) {
 	s.notifyLocked()
 }
 
-// sleep waits d and reports whether it did, rather than ending early because
-// the client went away or the server closed.
+// sleep waits d unless the client goes away or the fake closes.
 func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	case <-s.done:
-		return false
-	}
+	return fakeapi.Sleep(ctx, s.done, d)
 }
 
 func (f *Fault) reply() (reply, bool) {

@@ -1,0 +1,45 @@
+package outbox
+
+import (
+	"testing"
+	"time"
+)
+
+// TestBackoff: zero bounds mean 1 s to 1 min; each delay is jittered
+// between half and the whole of a doubling step, never past the cap, and
+// Reset starts over.
+func TestBackoff(t *testing.T) {
+	var bo Backoff
+	prevHi := time.Duration(0)
+	for i := range 10 {
+		d := bo.Next()
+		hi := min(time.Second<<i, time.Minute)
+		if d < hi/2 || d > hi {
+			t.Fatalf("delay %d: %v, want within [%v, %v]", i, d, hi/2, hi)
+		}
+		if hi < prevHi {
+			t.Fatalf("the cap went down")
+		}
+		prevHi = hi
+	}
+	bo.Reset()
+	if d := bo.Next(); d > time.Second {
+		t.Errorf("after Reset: %v, want at most 1 s", d)
+	}
+	short := Backoff{Min: 10 * time.Millisecond, Max: 40 * time.Millisecond}
+	for range 5 {
+		if d := short.Next(); d > 40*time.Millisecond || d < 5*time.Millisecond {
+			t.Fatalf("bounded delay %v outside 5–40 ms", d)
+		}
+	}
+}
+
+// TestGlobalLimiter: the burst is a tenth of a second's worth, at least 1.
+func TestGlobalLimiter(t *testing.T) {
+	if b := GlobalLimiter(30).Burst(); b != 3 {
+		t.Errorf("burst at 30/s: %d, want 3", b)
+	}
+	if b := GlobalLimiter(5).Burst(); b != 1 {
+		t.Errorf("burst at 5/s: %d, want 1", b)
+	}
+}
