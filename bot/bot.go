@@ -185,6 +185,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	err := b.pollLoop(ctx)
 	stopSending() // also when polling failed, so Run returns
 	wg.Wait()
+	st := b.Stats()
+	b.log.Info("stopped serving Telegram", "updates", st.Updates, "sent", st.Sent,
+		"fetched_to_committed_p50", st.P50, "p99", st.P99, "max", st.Max)
 	if err != nil {
 		return fmt.Errorf("poll Telegram: %w", err)
 	}

@@ -129,27 +129,9 @@ func (s *system) benchCmd(ctx context.Context, args []string) error {
 
 	// Latency: updates offered at a steady rate.
 	b.ResetStats()
-	lat := *rate * *seconds
-	paced := make([]telegramtest.User, 0)
-	var lines []string
-	for i := 0; len(lines) < lat; i++ {
-		u := telegramtest.User{ID: int64(4_000_000 + i), FirstName: "Q"}
-		for _, text := range surveyScript(cfg, eng, i) {
-			paced = append(paced, u)
-			lines = append(lines, text)
-		}
-	}
-	tick := time.NewTicker(10 * time.Millisecond)
-	per := max(1, *rate/100)
-	for i := 0; i < lat; {
-		<-tick.C
-		for j := 0; j < per && i < lat; j++ {
-			srv.SendText(paced[i], lines[i])
-			i++
-		}
-	}
-	tick.Stop()
-	srv.Wait(time.Minute, func() bool { return b.Stats().Updates >= lat })
+	paced := pacedSurveys(cfg, eng, 4_000_000, *rate**seconds)
+	offer(srv, paced, *rate)
+	srv.Wait(time.Minute, func() bool { return b.Stats().Updates >= len(paced) })
 	ls := b.Stats()
 
 	// Outbound: a fresh bot and fake, Telegram's limits enforced from the
@@ -159,12 +141,9 @@ func (s *system) benchCmd(ctx context.Context, args []string) error {
 		return err
 	}
 
-	var botRSS, botAnon, botFile int64
-	var botHeap int
-	if *rssParents > 0 {
-		if botRSS, botAnon, botFile, botHeap, err = s.benchRSS(ctx, cfg, eng, *rssParents); err != nil {
-			return err
-		}
+	a, err := s.benchAlone(ctx, cfg, eng, *rssParents, pacedSurveys(cfg, eng, 7_000_000, *rate**seconds), *rate)
+	if err != nil {
+		return err
 	}
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
@@ -177,14 +156,19 @@ func (s *system) benchCmd(ctx context.Context, args []string) error {
 	fmt.Fprintf(tw, "bytes per stored response (responses, sessions, aggregates, day counts in use)\t%d (responses %d, sessions %d)\n",
 		kept/max(1, stored), sizes["responses"]/max(1, stored), sizes["sessions"]/max(1, stored))
 	fmt.Fprintf(tw, "database file, with the unsent replies still queued\t%d bytes (outbox %d bytes in use)\n", fi.Size(), sizes["outbox"])
-	fmt.Fprintf(tw, "fetched→committed at %d updates/s offered\tp50 %s, p99 %s, max %s (%d updates)\n", *rate,
+	fmt.Fprintf(tw, "fetched→committed at %d updates/s offered, bot, fake and load in this process\tp50 %s, p99 %s, max %s (%d updates)\n", *rate,
 		ls.P50.Round(10*time.Microsecond), ls.P99.Round(10*time.Microsecond), ls.Max.Round(10*time.Microsecond), ls.Updates)
 	fmt.Fprintf(tw, "outbound to %d distinct chats, Telegram's limits enforced\t%.1f messages/s, %d refused with 429\n", *outbound, outRate, violations)
 	fmt.Fprintf(tw, "peak RSS of this process (bot, fake Telegram and load together)\t%d MB\n", ru.Maxrss/1024)
-	if botRSS > 0 {
-		fmt.Fprintf(tw, "peak RSS of `hailong run` alone, %d parents' surveys\t%d MB (largest Go heap %d MB)\n", *rssParents, botRSS/1024, botHeap)
-		fmt.Fprintf(tw, "  of which, at the end: its own memory (RssAnon), database pages mapped (RssFile)\t%d MB, %d MB\n", botAnon/1024, botFile/1024)
+	fmt.Fprintf(tw, "\n`hailong run` as a process of its own (the fake Telegram and the load in this one)\n")
+	if a.burst > 0 {
+		fmt.Fprintf(tw, "peak RSS, %d parents' whole surveys waiting at once\t%d MB (largest Go heap %d MB)\n", a.burst, a.rssKB/1024, a.heapMB)
+		fmt.Fprintf(tw, "  of which, at the end: its own memory (RssAnon), database pages mapped (RssFile)\t%d MB, %d MB\n", a.anonKB/1024, a.fileKB/1024)
 	}
+	fmt.Fprintf(tw, "start-up%s\t%s\n", map[bool]string{true: ", on that database with its replies still queued", false: ""}[a.burst > 0], a.startup.Round(time.Millisecond))
+	fmt.Fprintf(tw, "fetched→committed at %d updates/s offered\tp50 %s, p99 %s, max %s (%d updates)\n", *rate,
+		a.lat.P50.Round(10*time.Microsecond), a.lat.P99.Round(10*time.Microsecond), a.lat.Max.Round(10*time.Microsecond), a.lat.Updates)
+	fmt.Fprintf(tw, "CPU per update, sending included\t%s\n", a.cpuPerUpdate.Round(time.Microsecond))
 	return tw.Flush()
 }
 
@@ -306,6 +290,7 @@ func (c *child) run(ctx context.Context, db string) error {
 	}
 	c.cmd = exec.CommandContext(ctx, exe, "run", "--config", filepath.Join(c.dir, "config.yaml"), "--db", db)
 	c.cmd.Env = append(os.Environ(), "TELEGRAM_BOT_TOKEN="+telegramtest.Token, "HAILONG_SECRET=bench-secret-0123456789abcdef", "GODEBUG=gctrace=1")
+	c.trace.Reset()
 	c.cmd.Stderr = &c.trace
 	c.start = time.Now()
 	return c.cmd.Start()
@@ -337,37 +322,142 @@ func (c *child) close() {
 	os.RemoveAll(c.dir)
 }
 
-// benchRSS runs `hailong run` as a process of its own, plays n parents'
-// surveys through it, stops it, and returns its peak resident set (KiB),
-// its own memory and the database pages it maps at the end (KiB), and its
-// largest Go heap (MB).
-func (s *system) benchRSS(ctx context.Context, cfg *Config, eng *flows.Engine, n int) (rssKB, anon, file int64, heapMB int, err error) {
+// alone is what `hailong run`, as a process of its own with the fake
+// Telegram and the load in this one, measured.
+type alone struct {
+	burst         int   // parents whose whole surveys waited at once
+	rssKB, anonKB int64 // peak resident set through the burst; its own memory at the end
+	fileKB        int64 // database pages mapped at the end
+	heapMB        int   // largest Go heap through the burst
+	startup       time.Duration
+	paced         int // updates offered at a steady rate, to a restarted bot
+	lat           bot.Stats
+	cpuPerUpdate  time.Duration // the restarted bot's CPU (sending included) per update
+}
+
+// benchAlone runs `hailong run` as a process of its own: first with burst
+// parents' whole surveys waiting at once (its memory), then restarted on
+// that database with the paced updates offered at rate a second (its
+// fetched-to-committed times, from the summary it logs when it stops).
+func (s *system) benchAlone(ctx context.Context, cfg *Config, eng *flows.Engine, burst int, paced []pacedUpdate, rate int) (a alone, err error) {
 	c, err := newChild(func(endpoint string) string {
 		text := strings.Replace(string(hailong.ExampleConfig), `api_endpoint: "https://api.telegram.org/bot%s/%s"`,
 			fmt.Sprintf("api_endpoint: %q", endpoint), 1)
 		return strings.Replace(text, "    updates: 20\n", "    updates: 1000000\n", 1)
 	})
 	if err != nil {
-		return 0, 0, 0, 0, err
+		return a, err
 	}
 	defer c.close()
-	total := 0
-	for i := range n {
-		u := telegramtest.User{ID: int64(6_000_000 + i), FirstName: "S"}
-		for _, text := range surveyScript(cfg, eng, i) {
-			c.srv.SendText(u, text)
-			total++
+	db := filepath.Join(c.dir, "run.db")
+	a.burst, a.paced = burst, len(paced)
+	if burst > 0 {
+		total := 0
+		for i := range burst {
+			u := telegramtest.User{ID: int64(6_000_000 + i), FirstName: "S"}
+			for _, text := range surveyScript(cfg, eng, i) {
+				c.srv.SendText(u, text)
+				total++
+			}
+		}
+		if err := c.run(ctx, db); err != nil {
+			return a, err
+		}
+		// Every update confirmed means every one was committed.
+		c.srv.Wait(10*time.Minute, func() bool { return c.srv.Pending() == 0 && len(c.srv.Calls()) > total/50 })
+		time.Sleep(2 * time.Second) // let it send for a while, as it would
+		a.anonKB, a.fileKB = procStatus(c.cmd.Process.Pid, "RssAnon"), procStatus(c.cmd.Process.Pid, "RssFile")
+		if a.rssKB, a.heapMB, err = c.stop(); err != nil {
+			return a, err
 		}
 	}
-	if err := c.run(ctx, filepath.Join(c.dir, "run.db")); err != nil {
-		return 0, 0, 0, 0, err
+	if len(paced) == 0 {
+		return a, nil
 	}
-	// Every update confirmed means every one was committed.
-	c.srv.Wait(10*time.Minute, func() bool { return c.srv.Pending() == 0 && len(c.srv.Calls()) > total/50 })
-	time.Sleep(2 * time.Second) // let it send for a while, as it would
-	anon, file = procStatus(c.cmd.Process.Pid, "RssAnon"), procStatus(c.cmd.Process.Pid, "RssFile")
-	rssKB, heapMB, err = c.stop()
-	return rssKB, anon, file, heapMB, err
+	calls := len(c.srv.Calls())
+	if err := c.run(ctx, db); err != nil {
+		return a, err
+	}
+	polled := func() bool {
+		for _, call := range c.srv.Calls()[calls:] {
+			if call.Method == "getUpdates" {
+				a.startup = call.At.Sub(c.start)
+				return true
+			}
+		}
+		return false
+	}
+	if !c.srv.Wait(30*time.Second, polled) {
+		return a, c.kill("hailong run never polled")
+	}
+	offer(c.srv, paced, rate)
+	if !c.srv.Wait(time.Minute, func() bool { return c.srv.Pending() == 0 }) {
+		return a, c.kill("the paced updates were not all committed")
+	}
+	if _, _, err = c.stop(); err != nil {
+		return a, err
+	}
+	if a.lat, err = stoppedStats(c.trace.String()); err != nil {
+		return a, err
+	}
+	if ru, ok := c.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && a.lat.Updates > 0 {
+		a.cpuPerUpdate = time.Duration(ru.Utime.Nano()+ru.Stime.Nano()) / time.Duration(a.lat.Updates)
+	}
+	return a, nil
+}
+
+// pacedUpdate is one message of the latency run.
+type pacedUpdate struct {
+	from telegramtest.User
+	text string
+}
+
+// pacedSurveys is n messages of whole surveys, from users numbered from
+// first.
+func pacedSurveys(cfg *Config, eng *flows.Engine, first int64, n int) []pacedUpdate {
+	var out []pacedUpdate
+	for i := 0; len(out) < n; i++ {
+		u := telegramtest.User{ID: first + int64(i), FirstName: "Q"}
+		for _, text := range surveyScript(cfg, eng, i) {
+			out = append(out, pacedUpdate{u, text})
+		}
+	}
+	return out[:n]
+}
+
+// offer hands the updates to the fake at rate a second, a hundredth of a
+// second's worth at a time.
+func offer(srv *telegramtest.Server, updates []pacedUpdate, rate int) {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	per := max(1, rate/100)
+	for i := 0; i < len(updates); {
+		<-tick.C
+		for j := 0; j < per && i < len(updates); j++ {
+			srv.SendText(updates[i].from, updates[i].text)
+			i++
+		}
+	}
+}
+
+var stoppedLine = regexp.MustCompile(`msg="stopped serving Telegram" updates=(\d+) sent=\d+ fetched_to_committed_p50=(\S+) p99=(\S+) max=(\S+)`)
+
+// stoppedStats reads the measurements `hailong run` logs when it stops.
+func stoppedStats(log string) (bot.Stats, error) {
+	m := stoppedLine.FindStringSubmatch(log)
+	if m == nil {
+		return bot.Stats{}, fmt.Errorf("hailong run logged no summary when it stopped:\n%s", log)
+	}
+	var st bot.Stats
+	st.Updates, _ = strconv.Atoi(m[1])
+	for i, d := range []*time.Duration{&st.P50, &st.P99, &st.Max} {
+		v, err := time.ParseDuration(m[2+i])
+		if err != nil {
+			return st, fmt.Errorf("the summary %q: %w", m[0], err)
+		}
+		*d = v
+	}
+	return st, nil
 }
 
 var gcLine = regexp.MustCompile(`(\d+)->(\d+)->(\d+) MB`)

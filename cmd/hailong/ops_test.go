@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 	"go.etcd.io/bbolt"
@@ -156,5 +157,25 @@ func TestPosters(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "https://t.me/hailong_test_bot?start=") {
 		t.Errorf("output: %s", out.String())
+	}
+}
+
+// TestRunLogsItsLatency: `hailong run` says, when it stops, how many
+// updates it committed and how long they took from fetch to commit — the
+// line `hailong bench` reads its latency from when the bot runs alone.
+func TestRunLogsItsLatency(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	for i, text := range []string{"/start", "xin chào", "/help"} {
+		h.srv.SendText(parent, text)
+		h.srv.Wait(10*time.Second, func() bool { return h.srv.Pending() == 0 && h.srv.Activity(parent.ID) > i })
+	}
+	h.stop()
+	st, err := stoppedStats(h.stderr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Updates != 3 || st.P50 <= 0 || st.P50 > st.P99 || st.P99 > st.Max {
+		t.Errorf("the summary says %+v; want 3 updates and 0 < p50 ≤ p99 ≤ max", st)
 	}
 }
