@@ -14,6 +14,7 @@ import (
 // safe for concurrent use.
 type Engine struct {
 	q              *Questionnaire
+	byLevel        map[Level][]*Question // q.For of each level in dir, worked out once
 	dir            *Directory
 	caps           map[Level]int
 	expiry         time.Duration
@@ -106,8 +107,14 @@ func New(s Settings) (*Engine, error) {
 	if ack <= 0 {
 		ack = 1
 	}
+	byLevel := map[Level][]*Question{}
+	for _, sc := range s.Directory.Schools {
+		if _, ok := byLevel[sc.Level]; !ok {
+			byLevel[sc.Level] = s.Questionnaire.For(sc.Level)
+		}
+	}
 	return &Engine{
-		q: s.Questionnaire, dir: s.Directory, caps: s.ClassSizeCaps, expiry: s.SessionExpiry,
+		q: s.Questionnaire, byLevel: byLevel, dir: s.Directory, caps: s.ClassSizeCaps, expiry: s.SessionExpiry,
 		retention: s.RetentionMonths, loc: loc, consentVersion: ConsentVersion, owner: owner,
 		categories: cats, cal: cal, ackDays: ack, info: infos(s.Info, s.InfoTr),
 	}, nil
@@ -1234,6 +1241,9 @@ func (t *turn) questions() []*Question {
 	sc, ok := t.e.dir.School(t.s.School)
 	if !ok {
 		return nil
+	}
+	if qs, ok := t.e.byLevel[sc.Level]; ok {
+		return qs
 	}
 	return t.e.q.For(sc.Level)
 }

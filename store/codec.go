@@ -176,15 +176,22 @@ func decodeResponse(k, v []byte) (flows.Response, error) {
 	return out, nil
 }
 
-// Sessions of parents with nothing in progress — nearly all of them — are
-// stored compactly too: consent, school, grade, the waves answered, the
-// nonce and the last activity. A session in the middle of something stays
-// JSON, which has room for every field.
+// Sessions are stored compactly too: consent, school, grade, the waves
+// answered, the nonce and the last activity, and — for a parent in the
+// middle of choosing a school or answering the survey, the hot path — the
+// step, the wave and the answers so far. A session writing a complaint or
+// an announcement (rarer, and with more to it) stays JSON.
 const sessionV1 = 2
 
-func idle(s *flows.Session) bool {
-	return s.Step == flows.StepMenu && s.Intent == flows.StepMenu && s.Level == "" && s.Page == 0 && s.Wave == "" &&
-		s.Q == 0 && s.Answers == nil && s.Draft == nil && s.Target == 0 && s.Announce == nil && (s.Lang == "" || s.Lang == flows.English)
+// compactSession says whether s fits the compact form.
+func compactSession(s *flows.Session) bool {
+	return s.Draft == nil && s.Target == 0 && s.Announce == nil && (s.Lang == "" || s.Lang == flows.English)
+}
+
+// inProgress says whether a compact session has a step in progress.
+func inProgress(s *flows.Session) bool {
+	return s.Step != flows.StepMenu || s.Intent != flows.StepMenu || s.Level != "" || s.Page != 0 || s.Wave != "" ||
+		s.Q != 0 || s.Answers != nil
 }
 
 const (
@@ -192,7 +199,8 @@ const (
 	sessStaff
 	sessOptOut
 	sessEnglish
-	sessOptions // the options last shown on a channel without buttons follow
+	sessOptions  // the options last shown on a channel without buttons follow
+	sessProgress // the step in progress follows
 )
 
 func appendTime(b []byte, t time.Time) []byte {
@@ -207,7 +215,7 @@ func (r *reader) time() time.Time {
 }
 
 func encodeSession(s *flows.Session) ([]byte, error) {
-	if !idle(s) {
+	if !compactSession(s) {
 		return json.Marshal(s)
 	}
 	b := make([]byte, 0, 96)
@@ -227,6 +235,9 @@ func encodeSession(s *flows.Session) ([]byte, error) {
 	}
 	if len(s.Options) > 0 {
 		flags |= sessOptions
+	}
+	if inProgress(s) {
+		flags |= sessProgress
 	}
 	b = append(b, flags)
 	if s.Consent != nil {
@@ -249,7 +260,57 @@ func encodeSession(s *flows.Session) ([]byte, error) {
 			b = appendStr(b, o)
 		}
 	}
+	if flags&sessProgress != 0 {
+		b = appendStr(b, string(s.Step))
+		b = appendStr(b, string(s.Intent))
+		b = appendStr(b, string(s.Level))
+		b = binary.AppendVarint(b, int64(s.Page))
+		b = appendStr(b, s.Wave)
+		b = binary.AppendVarint(b, int64(s.Q))
+		b = appendStrMap(b, s.Answers)
+	}
 	return b, nil
+}
+
+// appendStrMap appends a map's size and its pairs in key order; a nil map
+// and an empty one are both written as 0 and read back as nil.
+func appendStrMap(b []byte, m map[string]string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(m)))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		b = appendStr(b, k)
+		b = appendStr(b, m[k])
+	}
+	return b
+}
+
+func (r *reader) strMap() map[string]string {
+	n := r.count()
+	if n == 0 {
+		return nil
+	}
+	m := make(map[string]string, n)
+	for range n {
+		k := r.str()
+		m[k] = r.str()
+	}
+	return m
+}
+
+// count reads the number of items that follow, each of at least a byte: a
+// count beyond the bytes left is damage, not a reason to allocate.
+func (r *reader) count() int {
+	n := r.uvarint()
+	if n > uint64(len(r.b)) {
+		r.fail()
+		return 0
+	}
+	return int(n)
+}
+
+func (r *reader) fail() {
+	if r.err == nil {
+		r.err = errShort
+	}
 }
 
 func decodeSession(v []byte) (*flows.Session, error) {
@@ -297,8 +358,129 @@ func decodeSession(v []byte) (*flows.Session, error) {
 			s.Options = append(s.Options, r.str())
 		}
 	}
+	if flags&sessProgress != 0 {
+		s.Step, s.Intent, s.Level = flows.Step(r.str()), flows.Step(r.str()), flows.Level(r.str())
+		s.Page = int(r.varint())
+		s.Wave = r.str()
+		s.Q = int(r.varint())
+		s.Answers = r.strMap()
+	}
 	if r.err != nil {
 		return nil, r.err
 	}
 	return &s, nil
+}
+
+// Outbox rows — one for every reply, read again by the sender — are stored
+// compactly as well. A version byte leads; a JSON row of before ('{')
+// still decodes.
+const rowV1 = 1
+
+const (
+	rowEdit = 1 << iota
+	rowTyped
+	rowHideKeyboard
+	rowFile
+	rowImage
+	rowReport
+	rowExport
+)
+
+func encodeRow(o *flows.Outgoing) []byte {
+	r := &o.Reply
+	b := make([]byte, 0, 64+len(r.Text))
+	b = append(b, rowV1)
+	b = appendStr(b, string(o.Kind))
+	b = appendStr(b, o.Channel)
+	b = appendStr(b, o.Chat)
+	b = appendStr(b, o.EditRef)
+	b = appendStr(b, o.CallbackID)
+	b = binary.AppendVarint(b, int64(o.Priority))
+	b = appendTime(b, o.Created)
+	flags := bit(r.Edit, rowEdit) | bit(r.Typed, rowTyped) | bit(r.HideKeyboard, rowHideKeyboard) |
+		bit(r.File != nil, rowFile) | bit(r.File != nil && r.File.Image, rowImage) |
+		bit(o.Report != nil, rowReport) | bit(o.Report != nil && o.Report.Export, rowExport)
+	b = append(b, flags)
+	b = appendStr(b, r.Text)
+	b = binary.AppendUvarint(b, uint64(len(r.Buttons)))
+	for _, row := range r.Buttons {
+		b = binary.AppendUvarint(b, uint64(len(row)))
+		for _, btn := range row {
+			b = appendStr(b, btn.Label)
+			b = appendStr(b, btn.Data)
+		}
+	}
+	b = appendStr(b, r.Photo)
+	b = appendStr(b, r.AskContact)
+	b = appendStr(b, string(r.Lang))
+	b = appendStr(b, r.Detached)
+	if r.File != nil {
+		b = appendStr(b, r.File.Name)
+		b = appendStr(b, string(r.File.Data))
+	}
+	if rep := o.Report; rep != nil {
+		b = appendStr(b, rep.Scope)
+		b = binary.AppendUvarint(b, uint64(len(rep.Schools)))
+		for _, sc := range rep.Schools {
+			b = appendStr(b, sc)
+		}
+		b = appendTime(b, rep.From)
+		b = appendTime(b, rep.To)
+	}
+	return b
+}
+
+func bit(on bool, b byte) byte {
+	if on {
+		return b
+	}
+	return 0
+}
+
+func decodeRow(v []byte) (flows.Outgoing, error) {
+	var o flows.Outgoing
+	if len(v) > 0 && v[0] == '{' {
+		err := json.Unmarshal(v, &o)
+		return o, err
+	}
+	rd := reader{b: v}
+	if rd.byte1() != rowV1 {
+		return o, errors.New("unknown outbox row version")
+	}
+	o.Kind = flows.OutKind(rd.str())
+	o.Channel, o.Chat, o.EditRef, o.CallbackID = rd.str(), rd.str(), rd.str(), rd.str()
+	o.Priority = int(rd.varint())
+	o.Created = rd.time()
+	flags := rd.byte1()
+	r := &o.Reply
+	r.Edit, r.Typed, r.HideKeyboard = flags&rowEdit != 0, flags&rowTyped != 0, flags&rowHideKeyboard != 0
+	r.Text = rd.str()
+	if n := rd.count(); n > 0 {
+		r.Buttons = make([][]flows.Button, n)
+		for i := range r.Buttons {
+			row := make([]flows.Button, rd.count())
+			for j := range row {
+				row[j] = flows.Button{Label: rd.str(), Data: rd.str()}
+			}
+			r.Buttons[i] = row
+		}
+	}
+	r.Photo, r.AskContact, r.Lang, r.Detached = rd.str(), rd.str(), flows.Lang(rd.str()), rd.str()
+	if flags&rowFile != 0 {
+		r.File = &flows.File{Name: rd.str(), Image: flags&rowImage != 0}
+		if data := rd.str(); data != "" {
+			r.File.Data = []byte(data)
+		}
+	}
+	if flags&rowReport != 0 {
+		o.Report = &flows.ReportRequest{Scope: rd.str(), Export: flags&rowExport != 0}
+		if n := rd.count(); n > 0 {
+			o.Report.Schools = make([]string, n)
+			for i := range o.Report.Schools {
+				o.Report.Schools[i] = rd.str()
+			}
+		}
+		o.Report.From, o.Report.To = rd.time(), rd.time()
+	}
+	return o, rd.err
 }

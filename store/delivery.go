@@ -1,10 +1,7 @@
 package store
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -27,9 +24,8 @@ func init() { buckets = append(buckets, bStopped, bMigrated) }
 // recipientKey names a chat without storing its id: chat ids of private
 // chats are the parents' user ids.
 func (db *DB) recipientKey(channel, chat string) []byte {
-	m := hmac.New(sha256.New, db.secret)
-	m.Write([]byte("recipient:" + channel + ":" + chat))
-	return m.Sum(nil)[:16]
+	sum := db.keys.Sum("recipient:", channel, ":", chat)
+	return sum[:16]
 }
 
 // Stop records that a chat cannot be reached (the user blocked the bot or
@@ -85,7 +81,7 @@ func (db *DB) openRow(v []byte) (flows.Outgoing, error) {
 	if err != nil {
 		return o, err
 	}
-	if err := json.Unmarshal(plain, &o); err != nil {
+	if o, err = decodeRow(plain); err != nil {
 		return o, fmt.Errorf("outbox row: %w: %v", errCorrupt, err)
 	}
 	return o, nil
@@ -110,11 +106,8 @@ func (db *DB) Migrate(channel, from, to string) error {
 				continue
 			}
 			o.Chat = to
-			nv, err := json.Marshal(o)
+			nv, err := db.seal.seal(encodeRow(&o))
 			if err != nil {
-				return err
-			}
-			if nv, err = db.seal.seal(nv); err != nil {
 				return err
 			}
 			keys, vals = append(keys, append([]byte(nil), k...)), append(vals, nv)

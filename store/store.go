@@ -41,6 +41,7 @@ type DB struct {
 	b      *bbolt.DB
 	eng    *flows.Engine
 	secret []byte
+	keys   *flows.Keyer // HMACs under secret: pseudonyms and recipient keys
 	seal   *sealer
 	log    *slog.Logger
 
@@ -107,7 +108,7 @@ func Open(path string, o Options) (*DB, error) {
 		b.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return &DB{b: b, eng: o.Engine, secret: o.Secret, seal: seal, log: log, changed: make(chan struct{})}, nil
+	return &DB{b: b, eng: o.Engine, secret: o.Secret, keys: flows.NewKeyer(o.Secret), seal: seal, log: log, changed: make(chan struct{})}, nil
 }
 
 func localSecret(b *bbolt.DB, readOnly bool) ([]byte, error) {
@@ -145,7 +146,7 @@ func (db *DB) Close() error { return db.b.Close() }
 // WithEngine returns the database with eng for reading tools: read-only
 // opens carry no engine.
 func (db *DB) WithEngine(eng *flows.Engine) *DB {
-	return &DB{b: db.b, eng: eng, secret: db.secret, seal: db.seal, log: db.log, changed: make(chan struct{})}
+	return &DB{b: db.b, eng: eng, secret: db.secret, keys: db.keys, seal: db.seal, log: db.log, changed: make(chan struct{})}
 }
 
 // Engine is the engine the database applies inputs with.
@@ -244,7 +245,7 @@ func (db *DB) Apply(b flows.Batch) error {
 // applyOne handles one input. Errors of the database abort the batch;
 // a panic in handling sets the input aside.
 func (db *DB) applyOne(w *writer, env flows.Envelope) (queued int, err error) {
-	key := flows.RespondentKey(db.secret, env.Channel, env.User)
+	key := db.keys.Key(env.Channel, env.User)
 	env.Key = key
 	env.Random = randomBytes()
 	w.err = nil
@@ -500,7 +501,7 @@ func (w *writer) enqueue(out []flows.Outgoing) error {
 // a follow-up): a number they type next must not act on what they saw
 // before it. A private chat's id is its user's.
 func (w *writer) clearOptions(channel, chat string) error {
-	key := flows.RespondentKey(w.db.secret, channel, chat)
+	key := w.db.keys.Key(channel, chat)
 	s, err := w.session(key)
 	if err != nil || s == nil || s.Options == nil {
 		return err
@@ -535,11 +536,8 @@ func (w *writer) enqueueOne(o flows.Outgoing) (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("outbox sequence: %w", err)
 	}
-	v, err := json.Marshal(o)
+	v, err := w.seal.seal(encodeRow(&o))
 	if err != nil {
-		return 0, fmt.Errorf("encode outgoing: %w", err)
-	}
-	if v, err = w.seal.seal(v); err != nil {
 		return 0, err
 	}
 	if err := b.Put(u64(seq), v); err != nil {
@@ -867,7 +865,7 @@ func (db *DB) Session(channel, user string) (*flows.Session, error) {
 	var s *flows.Session
 	err := db.b.View(func(tx *bbolt.Tx) error {
 		var err error
-		s, err = (&writer{tx: tx, db: db, seal: db.seal}).session(flows.RespondentKey(db.secret, channel, user))
+		s, err = (&writer{tx: tx, db: db, seal: db.seal}).session(db.keys.Key(channel, user))
 		return err
 	})
 	return s, err
