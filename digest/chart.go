@@ -3,11 +3,13 @@ package digest
 import (
 	"bytes"
 	"fmt"
+	"image"
 	"image/color"
 	"strconv"
 	"strings"
 	"time"
 
+	"git.sr.ht/~sbinet/gg"
 	stdfont "golang.org/x/image/font"
 	"golang.org/x/text/unicode/norm"
 	"gonum.org/v1/plot"
@@ -123,11 +125,13 @@ func Chart(r *Report) ([]byte, error) {
 	p.Y.Padding = chartPx(6)
 	p.Y.Min, p.Y.Max = bars.yRange()
 
-	c := vgimg.NewWith(
-		vgimg.UseWH(chartPx(chartWidthPx), chartPx(chartHeightPx(n))),
-		vgimg.UseDPI(chartDPI),
-		vgimg.UseBackgroundColor(color.White),
-	)
+	// One picture in memory: vgimg's own would be copied into a second
+	// one for its drawing context (8 MB each at 40 schools).
+	img := image.NewRGBA(image.Rect(0, 0, chartWidthPx, chartHeightPx(n)))
+	ctx := gg.NewContextForRGBA(img)
+	ctx.SetLineCapButt()
+	ctx.InvertY()
+	c := vgimg.NewWith(vgimg.UseImageWithContext(img, ctx), vgimg.UseDPI(chartDPI)) // white underneath
 	// gonum draws the outermost tick labels flush with the canvas edge.
 	m := chartPx(16)
 	p.Draw(draw.Crop(draw.New(c), m, -m, m/2, -m/2))
