@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"time"
 
 	"hailong/flows"
@@ -16,15 +17,71 @@ import (
 // Responses are the bulk of the database, so they are stored compactly:
 // the wave and school are already in the key; the answers follow as
 // id/value pairs, with the aggregate bucket only where it differs from the
-// value. A version byte leads; an older JSON value (starting with '{')
-// still decodes.
-const responseV1 = 1
+// value. A version byte leads; version 1 (values always spelled out) and
+// JSON (starting with '{') of before still decode.
+//
+// Version 2 writes a value as a code in the answer's flags: one of
+// commonValues, a number in decimal as a uvarint, or the string itself —
+// "yes" takes no byte instead of four.
+const (
+	responseV1 = 1
+	responseV2 = 2
+)
 
 const (
 	hasAnswer = 1 << iota
 	hasBucket
 	bucketIsValue
+	valueShift = iota // the value's code sits above the flags
 )
+
+// commonValues are the answers nearly every response holds. Frozen: the
+// stored codes are indexes into it, so it may only grow at the end (at most
+// to valueNumber-1).
+var commonValues = [...]string{1: "yes", 2: "no", 3: flows.DontKnow, 4: "1", 5: "2", 6: "3", 7: "4", 8: "5", 9: "given"}
+
+const (
+	valueInline = 0  // the string follows
+	valueNumber = 31 // a canonical non-negative decimal, as a uvarint
+)
+
+// valueCode is how v is written: its code, and the number for valueNumber.
+func valueCode(v string) (code byte, n uint64) {
+	for i, c := range commonValues {
+		if i > 0 && c == v {
+			return byte(i), 0
+		}
+	}
+	if len(v) > 0 && len(v) <= 18 && (v == "0" || v[0] != '0') {
+		if n, err := strconv.ParseUint(v, 10, 64); err == nil {
+			return valueNumber, n
+		}
+	}
+	return valueInline, 0
+}
+
+func appendValue(b []byte, code byte, n uint64, v string) []byte {
+	switch code {
+	case valueInline:
+		return appendStr(b, v)
+	case valueNumber:
+		return binary.AppendUvarint(b, n)
+	}
+	return b
+}
+
+func (r *reader) value(code byte) string {
+	switch {
+	case code == valueInline:
+		return r.str()
+	case code == valueNumber:
+		return strconv.FormatUint(r.uvarint(), 10)
+	case int(code) < len(commonValues):
+		return commonValues[code]
+	}
+	r.fail()
+	return ""
+}
 
 func appendStr(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
@@ -32,8 +89,8 @@ func appendStr(b []byte, s string) []byte {
 }
 
 func encodeResponse(r *flows.Response) []byte {
-	b := make([]byte, 0, 128)
-	b = append(b, responseV1)
+	b := make([]byte, 0, 96)
+	b = append(b, responseV2)
 	b = appendStr(b, string(r.Level))
 	b = appendStr(b, r.Grade)
 	b = binary.AppendVarint(b, r.At.Unix())
@@ -62,13 +119,19 @@ func encodeResponse(r *flows.Response) []byte {
 				flags |= bucketIsValue
 			}
 		}
+		code, n := valueCode(v)
+		if okV {
+			flags |= code << valueShift
+		}
 		b = appendStr(b, id)
 		b = append(b, flags)
 		if okV {
-			b = appendStr(b, v)
+			b = appendValue(b, code, n, v)
 		}
 		if okB && flags&bucketIsValue == 0 {
-			b = appendStr(b, bk)
+			code, n := valueCode(bk)
+			b = append(b, code)
+			b = appendValue(b, code, n, bk)
 		}
 	}
 	return b
@@ -139,7 +202,8 @@ func decodeResponse(k, v []byte) (flows.Response, error) {
 	school, _, _ := cut0(rest)
 	out.Wave, out.School = string(wave), string(school)
 	r := reader{b: v}
-	if r.byte1() != responseV1 {
+	version := r.byte1()
+	if version != responseV1 && version != responseV2 {
 		return out, fmt.Errorf("response %q: %w: unknown version", k, errCorrupt)
 	}
 	out.Level = flows.Level(r.str())
@@ -159,14 +223,21 @@ func decodeResponse(k, v []byte) (flows.Response, error) {
 		flags := r.byte1()
 		var val string
 		if flags&hasAnswer != 0 {
-			val = r.str()
+			if version == responseV1 {
+				val = r.str()
+			} else {
+				val = r.value(flags >> valueShift)
+			}
 			out.Answers[id] = val
 		}
 		if flags&hasBucket != 0 {
-			if flags&bucketIsValue != 0 {
+			switch {
+			case flags&bucketIsValue != 0:
 				out.Buckets[id] = val
-			} else {
+			case version == responseV1:
 				out.Buckets[id] = r.str()
+			default:
+				out.Buckets[id] = r.value(r.byte1())
 			}
 		}
 	}
