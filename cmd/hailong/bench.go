@@ -297,17 +297,19 @@ func (c *child) run(ctx context.Context, db string) error {
 }
 
 // stop ends it as SIGTERM would and returns its peak resident set (KiB)
-// and largest Go heap (MB).
+// and largest Go heap (MB). The peak is the kernel's high-water mark of the
+// process's own memory map (VmHWM), read just before: the rusage maximum
+// of a child also counts, from the fork to the exec, the parent's.
 func (c *child) stop() (rssKB int64, heapMB int, err error) {
+	rssKB = procStatus(c.cmd.Process.Pid, "VmHWM")
 	c.cmd.Process.Signal(syscall.SIGTERM)
 	if err := c.cmd.Wait(); err != nil {
 		return 0, 0, fmt.Errorf("hailong run: %w\n%s", err, c.trace.String())
 	}
-	ru, ok := c.cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		return 0, 0, errors.New("no resource usage for the child")
+	if rssKB == 0 {
+		return 0, 0, errors.New("no peak resident set for the child (no /proc?)")
 	}
-	return ru.Maxrss, peakHeap(c.trace.String()), nil
+	return rssKB, peakHeap(c.trace.String()), nil
 }
 
 // kill ends a child that went wrong and says what it logged.
