@@ -27,7 +27,17 @@ func BenchmarkHandleAnswer(b *testing.B) {
 // BenchmarkRespondentKey measures deriving a pseudonymous key.
 func BenchmarkRespondentKey(b *testing.B) {
 	secret := []byte("0123456789abcdef0123456789abcdef")
-	for b.Loop() {
-		RespondentKey(secret, "telegram", "123456789")
-	}
+	b.Run("new", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			RespondentKey(secret, "telegram", "123456789")
+		}
+	})
+	b.Run("keyer", func(b *testing.B) { // as the store derives them
+		k := NewKeyer(secret)
+		b.ReportAllocs()
+		for b.Loop() {
+			k.Key("telegram", "123456789")
+		}
+	})
 }

@@ -32,7 +32,7 @@ func (s *system) benchCmd(ctx context.Context, args []string) error {
 	rate := fs.Int("rate", 1000, "updates per second offered in the latency run")
 	seconds := fs.Int("seconds", 5, "length of the latency run")
 	outbound := fs.Int("outbound", 300, "distinct chats written to in the outbound run")
-	rssParents := fs.Int("rss-parents", 2000, "parents in the memory run, where `hailong run` is a process of its own (0 skips it)")
+	rssParents := fs.Int("rss-parents", 2000, "parents whose surveys wait at once when `hailong run` runs as a process of its own, for its memory (0: none; the latency run on it follows either way)")
 	big := fs.String("big", "", "instead: time `hailong run`'s start-up on this large database, and its memory while it builds the report of all its responses (make one with HAILONG_BENCH_KEEP=PATH go test -run x -bench BenchmarkDigestAt1M ./store)")
 	if err := parse(fs, args); err != nil {
 		return err
