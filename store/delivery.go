@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"hailong/flows"
 )
@@ -329,7 +330,7 @@ func (db *DB) Replace(seq uint64, out []flows.Outgoing) error {
 // size before and after.
 func Compact(path string) (before, after int64, err error) {
 	src, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
-	if errors.Is(err, bbolt.ErrTimeout) {
+	if errors.Is(err, berrors.ErrTimeout) {
 		return 0, 0, fmt.Errorf("compact %s: %w (stop the bot first)", path, ErrLocked)
 	}
 	if err != nil {

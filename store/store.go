@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"hailong/flows"
 )
@@ -73,7 +74,7 @@ func Open(path string, o Options) (*DB, error) {
 		o.LockTimeout = time.Second
 	}
 	b, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: o.LockTimeout, ReadOnly: o.ReadOnly})
-	if errors.Is(err, bbolt.ErrTimeout) {
+	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: %w (waited %s for its lock; stop the other process or use another --db)", path, ErrLocked, o.LockTimeout)
 	}
 	if err != nil {
