@@ -78,6 +78,7 @@ type Bot struct {
 	cfg      Config
 	api      *tgbotapi.BotAPI // sends; its requests finish even while stopping
 	pollHTTP *http.Client
+	fileHTTP *http.Client // FetchFile's, apart from the API client Run sets up
 	log      *slog.Logger
 	redact   *strings.Replacer
 
@@ -113,6 +114,7 @@ func New(cfg Config) (*Bot, error) {
 		// The client must outlast the long poll, or every quiet poll
 		// would end in a client timeout.
 		pollHTTP: &http.Client{Timeout: cfg.PollTimeout + 15*time.Second},
+		fileHTTP: &http.Client{Timeout: time.Minute},
 		global:   outbox.GlobalLimiter(cfg.Limits.PerSecond),
 		perChat:  map[int64]*rate.Limiter{},
 	}

@@ -39,7 +39,8 @@ const maxFileName = 100
 // Options are numbered after the text (flows.Numbered), since Zalo has no
 // buttons. A text over MaxText is split between paragraphs, else lines, else
 // words, keeping the options together in the last message when they fit. A
-// photo given by an http(s) URL is sent with the first part as its caption;
+// photo given by an http(s) URL is sent with the first part as its caption
+// (the transport first gives a Telegram photo one, when it can relay it);
 // any other photo reference (a Telegram file_id) cannot reach Zalo, and
 // neither can a file: the text then goes alone with a note in the reader's
 // language — except a picture made by hailong (a report's chart), which is

@@ -68,6 +68,11 @@ type Config struct {
 	Flood                   int
 	FloodWindow, FloodPause time.Duration
 	RetryMin, RetryMax      time.Duration
+	// Fetch, in webhook mode with a URL, lets photos held by another
+	// channel (a Telegram file_id) reach Zalo: each is given an address
+	// under URL + "/media/" (served at Path + "/media/") for an hour.
+	// Without it they go as a note.
+	Fetch Fetch
 }
 
 // malformedEvent names an update handed out that is not a JSON object.
@@ -85,6 +90,7 @@ type Bot struct {
 	mu     sync.Mutex
 	chats  map[string]*rate.Limiter
 	flood  *flood.Guard
+	relay  *relay // photos by reference, for Zalo to fetch; nil without Fetch
 	sent   atomic.Int64
 	// refused counts webhook calls refused for their secret.
 	refused atomic.Int64
@@ -126,6 +132,9 @@ func New(ctx context.Context, cfg Config) (*Bot, string, error) {
 	b := &Bot{cfg: cfg, log: cfg.Logger.With("channel", Channel), chats: map[string]*rate.Limiter{},
 		flood:  flood.New(cfg.Flood, cfg.FloodWindow, cfg.FloodPause),
 		global: outbox.GlobalLimiter(cfg.Limits.PerSecond)}
+	if cfg.Mode == Webhook && cfg.URL != "" && cfg.Fetch != nil {
+		b.relay = newRelay(strings.TrimSuffix(cfg.URL, "/")+"/media/", cfg.Fetch, cfg.Now, b.log)
+	}
 	return b, me.AccountName, nil
 }
 
@@ -301,6 +310,9 @@ func (b *Bot) serveWebhook(ctx context.Context) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle(b.cfg.Path, b.Handler())
+	if b.relay != nil {
+		mux.Handle(strings.TrimSuffix(b.cfg.Path, "/")+"/media/", b.relay)
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -350,6 +362,9 @@ func (t transport) Send(ctx context.Context, q flows.Queued) outbox.Verdict {
 		return outbox.Verdict{Outcome: outbox.Sent}
 	}
 	c := t.b.cfg.Client
+	if p := q.Reply.Photo; p != "" && !isHTTPURL(p) && t.b.relay != nil {
+		q.Reply.Photo = t.b.relay.url(p)
+	}
 	for _, m := range Render(q.Reply) {
 		var err error
 		if m.Photo != "" {

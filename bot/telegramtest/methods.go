@@ -16,6 +16,7 @@ import (
 // methods are matched case-insensitively, as Telegram does.
 var methods = map[string]func(*Server, *request) reply{
 	"getme":                  (*Server).getMe,
+	"getfile":                (*Server).getFile,
 	"sendmessage":            (*Server).sendMessage,
 	"editmessagetext":        (*Server).editMessageText,
 	"editmessagereplymarkup": (*Server).editMessageReplyMarkup,
@@ -364,6 +365,7 @@ var fileIDPrefix = map[string]string{
 func (s *Server) newFileLocked(kind, name, mimeType string, size int) *fileInfo {
 	s.nextFileID++
 	f := &fileInfo{
+		kind:     kind,
 		id:       fmt.Sprintf("%s%06d", fileIDPrefix[kind], s.nextFileID),
 		uniqueID: fmt.Sprintf("AQAD%06d", s.nextFileID),
 		name:     name,
@@ -516,4 +518,61 @@ func chatType(id int64) string {
 		return "private"
 	}
 	return "supergroup"
+}
+
+// getFile answers as Telegram does: the file's path for the download URL
+// (/file/bot<token>/<path>), or 400 for an id it never gave out.
+func (s *Server) getFile(q *request) reply {
+	f := s.files[q.p["file_id"]]
+	if f == nil {
+		return reply{code: http.StatusBadRequest, desc: "Bad Request: invalid file_id"}
+	}
+	return ok(map[string]any{"file_id": f.id, "file_unique_id": f.uniqueID, "file_size": len(fileData(f)), "file_path": filePath(f)})
+}
+
+func filePath(f *fileInfo) string {
+	ext := map[string]string{"image/jpeg": ".jpg", "image/webp": ".webp", "audio/ogg": ".oga"}[f.mime]
+	return f.kind + "s/file_" + f.uniqueID + ext
+}
+
+// fileData is a file's content: made up, the same every time, starting as
+// its type does (so a JPEG is recognised as one) and naming the file.
+func fileData(f *fileInfo) []byte {
+	magic := map[string]string{"image/jpeg": "\xff\xd8\xff\xe0\x00\x10JFIF\x00", "image/webp": "RIFF\x00\x00\x00\x00WEBPVP8 ", "audio/ogg": "OggS\x00"}[f.mime]
+	return []byte(magic + "hailong test file " + f.id)
+}
+
+// FileData is the content the fake serves for a file id, as the bot
+// downloads it; false for an id it never gave out.
+func (s *Server) FileData(fileID string) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.files[fileID]
+	if f == nil {
+		return nil, false
+	}
+	return fileData(f), true
+}
+
+// download serves GET /file/bot<token>/<path>, as Telegram's file server.
+func (s *Server) download(w http.ResponseWriter, r *http.Request) {
+	token, path, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/file/bot"), "/")
+	s.mu.Lock()
+	var data []byte
+	if token == Token {
+		for _, f := range s.files {
+			if filePath(f) == path {
+				data = fileData(f)
+			}
+		}
+	}
+	s.calls = append(s.calls, Call{Method: "file", Params: map[string]string{"path": path}, At: time.Now(), Status: map[bool]int{true: 200, false: 404}[data != nil]})
+	s.notifyLocked()
+	s.mu.Unlock()
+	if data == nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	w.Write(data)
 }

@@ -68,6 +68,7 @@ type Message struct {
 	// Kind is "text", "photo" or "document" for bot messages; user messages
 	// may also be "sticker", "voice" or "contact".
 	Kind      string
+	FileID    string // of a photo (its largest size), document, sticker or voice note
 	FileName  string
 	FileSize  int
 	ParseMode string
@@ -165,6 +166,7 @@ func (c *chat) find(id int) (int, *message) {
 }
 
 type fileInfo struct {
+	kind         string // photo, document, sticker, voice
 	id, uniqueID string
 	name, mime   string
 	size         int
@@ -418,6 +420,10 @@ type request struct {
 }
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/file/bot") {
+		s.download(w, r)
+		return
+	}
 	token, method, found := strings.Cut(strings.TrimPrefix(r.URL.Path, "/bot"), "/")
 	if !found || !strings.HasPrefix(r.URL.Path, "/bot") || method == "" || strings.Contains(method, "/") {
 		reply{code: http.StatusNotFound, desc: "Not Found"}.write(w)
@@ -603,6 +609,7 @@ func (m *message) export() Message {
 		ParseMode:     m.parseMode,
 	}
 	if m.file != nil {
+		out.FileID = m.file.id
 		out.FileName = m.file.name
 		out.FileSize = m.file.size
 	}

@@ -252,12 +252,13 @@ func (s *system) serve(ctx context.Context, cfg *Config, db *store.DB, tokens ch
 		return err
 	}
 	var channels []func(context.Context) error
+	var fetch zalo.Fetch // Telegram's photos, for Zalo to fetch
 	if tokens.Telegram != "" {
-		run, err := s.telegram(cfg, db, job, tokens.Telegram, log)
+		tg, err := s.telegram(cfg, db, job, tokens.Telegram, log)
 		if err != nil {
 			return err
 		}
-		channels = append(channels, run)
+		channels, fetch = append(channels, tg.Run), tg.FetchFile
 	}
 	if cfg.Zalo != nil && tokens.Zalo != "" {
 		z := cfg.Zalo
@@ -266,8 +267,8 @@ func (s *system) serve(ctx context.Context, cfg *Config, db *store.DB, tokens ch
 			Store:  db, Logger: log, Now: s.now, Mode: z.Mode, PollTimeout: z.PollTimeout,
 			Listen: z.Webhook.Listen, Path: z.Webhook.Path, URL: z.Webhook.URL, Secret: tokens.ZaloSecret, Listener: tokens.ZaloListener,
 			Limits:  zalo.Limits{PerSecond: z.Limits.PerSecond, PerChatSecond: z.Limits.PerChatPerSecond, PerChatBurst: z.Limits.PerChatBurst},
-			Reports: job.Answer,
-			Flood:   cfg.Telegram.Flood.Updates, FloodWindow: cfg.Telegram.Flood.Window, FloodPause: cfg.Telegram.Flood.Pause,
+			Reports: job.Answer, Fetch: fetch,
+			Flood: cfg.Telegram.Flood.Updates, FloodWindow: cfg.Telegram.Flood.Window, FloodPause: cfg.Telegram.Flood.Pause,
 		})
 		if err != nil {
 			return err
@@ -306,8 +307,8 @@ func (s *system) serve(ctx context.Context, cfg *Config, db *store.DB, tokens ch
 	return first
 }
 
-// telegram connects the Telegram bot and returns its Run.
-func (s *system) telegram(cfg *Config, db *store.DB, job *digest.Job, token string, log *slog.Logger) (func(context.Context) error, error) {
+// telegram connects the Telegram bot.
+func (s *system) telegram(cfg *Config, db *store.DB, job *digest.Job, token string, log *slog.Logger) (*bot.Bot, error) {
 	b, err := bot.New(bot.Config{
 		Token: token, Endpoint: cfg.Telegram.APIEndpoint, Store: db, Logger: log, Now: s.now,
 		PollTimeout: cfg.Telegram.PollTimeout, Limits: cfg.limits(), DeleteWebhook: cfg.Telegram.DeleteWebhook,
@@ -326,7 +327,7 @@ func (s *system) telegram(cfg *Config, db *store.DB, job *digest.Job, token stri
 	}
 	db.Engine().SetBotUsername(b.Username())
 	log.Info("polling Telegram", "bot", "@"+b.Username())
-	return b.Run, nil
+	return b, nil
 }
 
 // schedule checks complaint deadlines now — so one passed while the bot

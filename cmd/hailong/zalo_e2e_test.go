@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -420,5 +422,100 @@ func TestZaloFloodControl(t *testing.T) {
 	}
 	if warnings != 1 || replies != 21 {
 		t.Errorf("the flooder got %d replies with %d warnings, want 20 answers and 1 warning", replies, warnings)
+	}
+}
+
+// TestZaloPrincipalGetsTelegramPhotos: a Telegram parent's complaint photos
+// reach the school's principal on Zalo — on the webhook as photos at an
+// address of the bot's (which answers with the Telegram photo, and only
+// for what it relays), on polling, with no address Zalo could fetch, as a
+// note.
+func TestZaloPrincipalGetsTelegramPhotos(t *testing.T) {
+	for _, mode := range []string{"webhook", "polling"} {
+		t.Run(mode, func(t *testing.T) {
+			h := newZaloHarness(t, mode)
+			h.start()
+			h.z.Text(zaloPrincipal, "/start")
+			h.zexpect(zaloPrincipal, "phản ánh")
+			parent := telegramtest.User{ID: 6900002, FirstName: "PH"}
+			h.begin(parent, "THCS-TD", "Lớp 7")
+			h.expect(parent, "Câu 1/16")
+			h.srv.SendText(parent, "/phananh")
+			h.expect(parent, "Phản ánh của anh/chị về việc gì?")
+			h.press(parent, "Cơ sở vật chất")
+			h.expect(parent, "mô tả vấn đề")
+			h.srv.SendText(parent, "Mái tôn phòng học lớp 7A bị dột, nước chảy xuống bàn học khi mưa.")
+			h.expect(parent, "tối đa 5 ảnh")
+			var sent []string
+			for i := range 2 {
+				h.srv.SendPhoto(parent, "")
+				h.expect(parent, "Đã nhận "+strconv.Itoa(i+1)+" ảnh")
+				msgs := h.srv.Messages(parent.ID)
+				for j := len(msgs) - 1; j >= 0; j-- {
+					if !msgs[j].FromBot && msgs[j].Kind == "photo" {
+						sent = append(sent, msgs[j].FileID)
+						break
+					}
+				}
+			}
+			h.press(parent, "Xong (2 ảnh), tiếp tục ▶")
+			h.expect(parent, "gửi ẩn danh")
+			h.srv.SendText(parent, "🕶 Gửi ẩn danh")
+			h.expect(parent, "Anh/chị xem lại phản ánh")
+			h.press(parent, "✅ Gửi phản ánh")
+			h.expect(parent, "Mã phản ánh")
+
+			if mode == "polling" {
+				h.zexpect(zaloPrincipal, "chỉ xem được trên Telegram")
+				for _, m := range h.z.Messages(zaloPrincipal.ID) {
+					if m.Kind == "photo" {
+						t.Errorf("a photo Zalo cannot fetch was sent as %q", m.PhotoURL)
+					}
+				}
+				return
+			}
+			var photos []zalotest.Message
+			if !h.z.Wait(10*time.Second, func() bool {
+				photos = photos[:0]
+				for _, m := range h.z.Messages(zaloPrincipal.ID) {
+					if m.Kind == "photo" {
+						photos = append(photos, m)
+					}
+				}
+				return len(photos) == 2
+			}) {
+				t.Fatalf("the Zalo principal got %d photos; log:\n%s", len(photos), h.stderr.String())
+			}
+			base := "http://" + h.ln.Addr().String() + "/zalo/media/"
+			for i, m := range photos {
+				if !strings.HasPrefix(m.PhotoURL, base) || !strings.Contains(m.Text, "PA-") {
+					t.Fatalf("photo %d: %q at %q", i+1, m.Text, m.PhotoURL)
+				}
+				want, _ := h.srv.FileData(sent[i])
+				resp, err := http.Get(m.PhotoURL)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 || !bytes.Equal(got, want) || resp.Header.Get("Content-Type") != "image/jpeg" {
+					t.Errorf("photo %d at its address: %d %s %q; want the Telegram photo %q", i+1, resp.StatusCode, resp.Header.Get("Content-Type"), got, want)
+				}
+			}
+			for _, u := range []string{base + "0123456789abcdef0123456789abcdef", base, "http://" + h.ln.Addr().String() + "/zalo/media"} {
+				resp, err := http.Get(u)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					t.Errorf("GET %s answered 200; only relayed photos are served", u)
+				}
+			}
+			if resp, err := http.Post(photos[0].PhotoURL, "text/plain", strings.NewReader("x")); err != nil || resp.StatusCode != http.StatusMethodNotAllowed {
+				t.Errorf("POST to a photo's address: %v %v", resp.StatusCode, err)
+			}
+			h.stop()
+		})
 	}
 }
