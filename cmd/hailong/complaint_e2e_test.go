@@ -35,7 +35,14 @@ func (h *harness) meet() {
 // fileComplaint files a complaint as parent at TH-TV, with photos.
 func (h *harness) fileComplaint(u telegramtest.User, category, text string, photos int, phone string) string {
 	h.t.Helper()
-	h.begin(u, "TH-TV", "Lớp 4")
+	return h.fileComplaintAt(u, "TH-TV", "Lớp 4", category, text, photos, phone)
+}
+
+// fileComplaintAt files a complaint as parent at a school, with photos and
+// anonymous when phone is "".
+func (h *harness) fileComplaintAt(u telegramtest.User, school, grade, category, text string, photos int, phone string) string {
+	h.t.Helper()
+	h.begin(u, school, grade)
 	h.expect(u, "Câu 1/16")
 	h.srv.SendText(u, "/phananh")
 	h.expect(u, "Phản ánh của anh/chị về việc gì?")

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -302,21 +301,8 @@ func TestZaloPrincipalLongComplaint(t *testing.T) {
 	h.z.Text(zaloPrincipal, "/start")
 	h.zexpect(zaloPrincipal, "phản ánh")
 	parent := telegramtest.User{ID: 6900001, FirstName: "PH"}
-	h.begin(parent, "THCS-TD", "Lớp 7")
-	h.expect(parent, "Câu 1/16")
 	long := string([]rune(strings.Repeat("Căng tin bán đồ ăn không rõ nguồn gốc, các cháu bị đau bụng. ", 40))[:1990])
-	h.srv.SendText(parent, "/phananh")
-	h.expect(parent, "Phản ánh của anh/chị về việc gì?")
-	h.press(parent, "Khác")
-	h.expect(parent, "mô tả vấn đề")
-	h.srv.SendText(parent, long)
-	h.expect(parent, "tối đa 5 ảnh")
-	h.press(parent, "Không có ảnh, tiếp tục ▶")
-	h.expect(parent, "gửi ẩn danh")
-	h.srv.SendText(parent, "🕶 Gửi ẩn danh")
-	h.expect(parent, "Anh/chị xem lại phản ánh")
-	h.press(parent, "✅ Gửi phản ánh")
-	h.expect(parent, "Mã phản ánh")
+	h.fileComplaintAt(parent, "THCS-TD", "Lớp 7", "Khác", long, 0, "")
 	if !h.z.Wait(10*time.Second, func() bool {
 		var all strings.Builder
 		for _, m := range h.z.Messages(zaloPrincipal.ID) {
@@ -438,32 +424,13 @@ func TestZaloPrincipalGetsTelegramPhotos(t *testing.T) {
 			h.z.Text(zaloPrincipal, "/start")
 			h.zexpect(zaloPrincipal, "phản ánh")
 			parent := telegramtest.User{ID: 6900002, FirstName: "PH"}
-			h.begin(parent, "THCS-TD", "Lớp 7")
-			h.expect(parent, "Câu 1/16")
-			h.srv.SendText(parent, "/phananh")
-			h.expect(parent, "Phản ánh của anh/chị về việc gì?")
-			h.press(parent, "Cơ sở vật chất")
-			h.expect(parent, "mô tả vấn đề")
-			h.srv.SendText(parent, "Mái tôn phòng học lớp 7A bị dột, nước chảy xuống bàn học khi mưa.")
-			h.expect(parent, "tối đa 5 ảnh")
-			var sent []string
-			for i := range 2 {
-				h.srv.SendPhoto(parent, "")
-				h.expect(parent, "Đã nhận "+strconv.Itoa(i+1)+" ảnh")
-				msgs := h.srv.Messages(parent.ID)
-				for j := len(msgs) - 1; j >= 0; j-- {
-					if !msgs[j].FromBot && msgs[j].Kind == "photo" {
-						sent = append(sent, msgs[j].FileID)
-						break
-					}
+			h.fileComplaintAt(parent, "THCS-TD", "Lớp 7", "Cơ sở vật chất", "Mái tôn phòng học lớp 7A bị dột, nước chảy xuống bàn học khi mưa.", 2, "")
+			var sent []string // the photos' file ids, in order
+			for _, m := range h.srv.Messages(parent.ID) {
+				if !m.FromBot && m.Kind == "photo" {
+					sent = append(sent, m.FileID)
 				}
 			}
-			h.press(parent, "Xong (2 ảnh), tiếp tục ▶")
-			h.expect(parent, "gửi ẩn danh")
-			h.srv.SendText(parent, "🕶 Gửi ẩn danh")
-			h.expect(parent, "Anh/chị xem lại phản ánh")
-			h.press(parent, "✅ Gửi phản ánh")
-			h.expect(parent, "Mã phản ánh")
 
 			if mode == "polling" {
 				h.zexpect(zaloPrincipal, "chỉ xem được trên Telegram")
