@@ -45,6 +45,9 @@ func upper(i int) time.Duration {
 
 // record counts n updates committed d after their batch was fetched.
 func (s *stats) record(n int, d time.Duration) {
+	if n == 0 {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.updates += n
@@ -69,13 +72,14 @@ func (b *Bot) Stats() Stats {
 	st := Stats{Updates: s.updates, Sent: b.sent.Load(), Max: s.max}
 	var seen int64
 	total := int64(s.updates)
+	median := false
 	for i, c := range s.counts {
 		if c == 0 {
 			continue
 		}
 		seen += c
-		if st.P50 == 0 && seen*2 >= total {
-			st.P50 = min(upper(i), s.max)
+		if !median && seen*2 >= total {
+			st.P50, median = min(upper(i), s.max), true
 		}
 		if seen*100 >= total*99 {
 			st.P99 = min(upper(i), s.max)

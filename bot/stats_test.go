@@ -58,8 +58,17 @@ func TestStatsPercentiles(t *testing.T) {
 			t.Errorf("%s = %s; want %s (at most 1/%d above)", c.name, c.got, c.want, subBuckets)
 		}
 	}
+	b.stats.record(0, time.Hour) // a batch of nothing: an offset moved past updates the bot does not take
+	if got := b.Stats(); got != st {
+		t.Errorf("an empty batch changed the stats: %+v → %+v", st, got)
+	}
 	b.ResetStats()
 	if st := b.Stats(); st != (Stats{}) {
 		t.Fatalf("after a reset: %+v", st)
+	}
+	b.stats.record(3, 0)
+	b.stats.record(1, 5*time.Millisecond)
+	if st := b.Stats(); st.P50 != 0 || st.P99 != 5*time.Millisecond {
+		t.Errorf("a median of 0 ns: %+v", st)
 	}
 }

@@ -38,7 +38,7 @@ const (
 // commonValues are the answers nearly every response holds. Frozen: the
 // stored codes are indexes into it, so it may only grow at the end (at most
 // to valueNumber-1).
-var commonValues = [...]string{1: "yes", 2: "no", 3: flows.DontKnow, 4: "1", 5: "2", 6: "3", 7: "4", 8: "5", 9: "given"}
+var commonValues = [...]string{1: "yes", 2: "no", 3: "dk", 4: "1", 5: "2", 6: "3", 7: "4", 8: "5", 9: "given"}
 
 const (
 	valueInline = 0  // the string follows
@@ -252,7 +252,14 @@ func decodeResponse(k, v []byte) (flows.Response, error) {
 // middle of choosing a school or answering the survey, the hot path — the
 // step, the wave and the answers so far. A session writing a complaint or
 // an announcement (rarer, and with more to it) stays JSON.
-const sessionV1 = 2
+//
+// Version 2 holds an idle session; version 3 adds the step in progress, so
+// that a binary of before, which knows only version 2, refuses such a
+// session (the parent starts afresh) instead of reading it as idle.
+const (
+	sessionV1 = 2
+	sessionV2 = 3
+)
 
 // compactSession says whether s fits the compact form.
 func compactSession(s *flows.Session) bool {
@@ -290,7 +297,11 @@ func encodeSession(s *flows.Session) ([]byte, error) {
 		return json.Marshal(s)
 	}
 	b := make([]byte, 0, 96)
-	b = append(b, sessionV1)
+	if inProgress(s) {
+		b = append(b, sessionV2)
+	} else {
+		b = append(b, sessionV1)
+	}
 	var flags byte
 	if s.Consent != nil {
 		flags |= sessConsent
@@ -393,7 +404,8 @@ func decodeSession(v []byte) (*flows.Session, error) {
 		return &s, nil
 	}
 	r := reader{b: v}
-	if r.byte1() != sessionV1 {
+	version := r.byte1()
+	if version != sessionV1 && version != sessionV2 {
 		return nil, errors.New("unknown session version")
 	}
 	flags := r.byte1()

@@ -238,3 +238,54 @@ func FuzzDecodeRow(f *testing.F) {
 		decodeRow(v)
 	})
 }
+
+// TestCodesFrozen: the codes already written into responses and sessions
+// mean what they meant. Changing one would misread every stored value.
+func TestCodesFrozen(t *testing.T) {
+	want := []string{1: "yes", 2: "no", 3: "dk", 4: "1", 5: "2", 6: "3", 7: "4", 8: "5", 9: "given"}
+	if !reflect.DeepEqual(commonValues[:], want) || flows.DontKnow != "dk" {
+		t.Errorf("the response value codes changed: %q (don't know is %q)", commonValues, flows.DontKnow)
+	}
+	if responseV1 != 1 || responseV2 != 2 || sessionV1 != 2 || sessionV2 != 3 || rowV1 != 1 || valueNumber != 31 ||
+		hasAnswer != 1 || hasBucket != 2 || bucketIsValue != 4 || valueShift != 3 ||
+		sessConsent != 1 || sessStaff != 2 || sessOptOut != 4 || sessEnglish != 8 || sessOptions != 16 || sessProgress != 32 {
+		t.Error("a version or a flag of the stored encodings changed")
+	}
+	// An idle session stays version 2, which binaries of before read; one
+	// in progress is version 3, which they refuse rather than misread.
+	idle, _ := encodeSession(&flows.Session{School: "TH-01", Updated: time.Unix(1, 0)})
+	busy, _ := encodeSession(&flows.Session{School: "TH-01", Step: flows.StepQuestion, Q: 2, Updated: time.Unix(1, 0)})
+	if idle[0] != sessionV1 || busy[0] != sessionV2 {
+		t.Errorf("versions %d and %d; want %d idle and %d in progress", idle[0], busy[0], sessionV1, sessionV2)
+	}
+}
+
+// FuzzDecodeSession: a damaged session is an error, never a panic, and
+// what decodes encodes and decodes to the same.
+func FuzzDecodeSession(f *testing.F) {
+	var s flows.Session
+	fill(reflect.ValueOf(&s).Elem(), new(int))
+	s.Lang, s.Draft, s.Target, s.Announce = flows.English, nil, 0, nil
+	v, _ := encodeSession(&s)
+	f.Add(v)
+	idle, _ := encodeSession(&flows.Session{School: "TH-01", Done: map[string]time.Time{"w1/TH-01": time.Unix(5, 0)}})
+	f.Add(idle)
+	f.Add([]byte{sessionV2, sessProgress, 0, 0, 0, 1})
+	f.Fuzz(func(t *testing.T, v []byte) {
+		if len(v) > 0 && v[0] == '{' {
+			return // JSON: the standard library's
+		}
+		s, err := decodeSession(v)
+		if err != nil {
+			return
+		}
+		again, err := encodeSession(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s2, err := decodeSession(again)
+		if err != nil || !reflect.DeepEqual(s, s2) {
+			t.Fatalf("decoded %+v; encoded and decoded again %+v, %v", s, s2, err)
+		}
+	})
+}

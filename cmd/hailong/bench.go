@@ -102,7 +102,7 @@ func (s *system) benchCmd(ctx context.Context, args []string) error {
 		}
 	}
 	cpu0, t0 := cpuTime(), time.Now()
-	if !srv.Wait(10*time.Minute, func() bool { return b.Stats().Updates >= total }) {
+	if !srv.Wait(10*time.Minute, func() bool { return ctx.Err() != nil || b.Stats().Updates >= total }) || ctx.Err() != nil {
 		return fmt.Errorf("only %d of %d updates were handled", b.Stats().Updates, total)
 	}
 	elapsed, cpu := time.Since(t0), cpuTime()-cpu0
@@ -130,8 +130,11 @@ func (s *system) benchCmd(ctx context.Context, args []string) error {
 	// Latency: updates offered at a steady rate.
 	b.ResetStats()
 	paced := pacedSurveys(cfg, eng, 4_000_000, *rate**seconds)
-	offer(srv, paced, *rate)
-	srv.Wait(time.Minute, func() bool { return b.Stats().Updates >= len(paced) })
+	offer(ctx, srv, paced, *rate)
+	srv.Wait(time.Minute, func() bool { return ctx.Err() != nil || b.Stats().Updates >= len(paced) })
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
 	ls := b.Stats()
 
 	// Outbound: a fresh bot and fake, Telegram's limits enforced from the
@@ -172,7 +175,7 @@ func (s *system) benchCmd(ctx context.Context, args []string) error {
 	fmt.Fprintf(tw, "%s\t%s\n", restart, a.startup.Round(time.Millisecond))
 	fmt.Fprintf(tw, "fetched→committed at %d updates/s offered\tp50 %s, p99 %s, max %s (%d updates)\n", *rate,
 		a.lat.P50.Round(10*time.Microsecond), a.lat.P99.Round(10*time.Microsecond), a.lat.Max.Round(10*time.Microsecond), a.lat.Updates)
-	fmt.Fprintf(tw, "CPU per update, sending and the kernel's fsync work included\t%s\n", a.cpuPerUpdate.Round(time.Microsecond))
+	fmt.Fprintf(tw, "CPU per update, first poll to last commit (the kernel's fsync work and sending queued replies included)\t%s\n", a.cpuPerUpdate.Round(time.Microsecond))
 	return tw.Flush()
 }
 
@@ -246,6 +249,9 @@ func (s *system) benchOutbound(ctx context.Context, cfg *Config, eng *flows.Engi
 	defer func() { stop(); <-done }()
 	var times []time.Time
 	srv.Wait(time.Duration(n/20+30)*time.Second, func() bool {
+		if ctx.Err() != nil {
+			return true
+		}
 		times = times[:0]
 		for _, call := range srv.Calls() {
 			if call.Method == "sendMessage" && call.Status == 200 {
@@ -296,6 +302,9 @@ func (c *child) run(ctx context.Context, db string) error {
 	c.cmd.Env = append(os.Environ(), "TELEGRAM_BOT_TOKEN="+telegramtest.Token, "HAILONG_SECRET=bench-secret-0123456789abcdef", "GODEBUG=gctrace=1")
 	c.trace.Reset()
 	c.cmd.Stderr = &c.trace
+	// Interrupted, it stops as under systemd rather than being killed.
+	c.cmd.Cancel = func() error { return c.cmd.Process.Signal(syscall.SIGTERM) }
+	c.cmd.WaitDelay = 30 * time.Second
 	c.start = time.Now()
 	return c.cmd.Start()
 }
@@ -307,6 +316,8 @@ func (c *child) run(ctx context.Context, db string) error {
 func (c *child) stop() (rssKB int64, heapMB int, err error) {
 	rssKB = procStatus(c.cmd.Process.Pid, "VmHWM")
 	c.cmd.Process.Signal(syscall.SIGTERM)
+	hung := time.AfterFunc(30*time.Second, func() { c.cmd.Process.Kill() })
+	defer hung.Stop()
 	if err := c.cmd.Wait(); err != nil {
 		return 0, 0, fmt.Errorf("hailong run: %w\n%s", err, c.trace.String())
 	}
@@ -316,10 +327,14 @@ func (c *child) stop() (rssKB int64, heapMB int, err error) {
 	return rssKB, peakHeap(c.trace.String()), nil
 }
 
-// kill ends a child that went wrong and says what it logged.
-func (c *child) kill(why string) error {
+// kill ends a child that went wrong and says what it logged — or, when
+// the bench was interrupted, only that.
+func (c *child) kill(ctx context.Context, why string) error {
 	c.cmd.Process.Kill()
 	c.cmd.Wait()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
 	return fmt.Errorf("%s:\n%s", why, c.trace.String())
 }
 
@@ -369,7 +384,11 @@ func (s *system) benchAlone(ctx context.Context, cfg *Config, eng *flows.Engine,
 			return a, err
 		}
 		// Every update confirmed means every one was committed.
-		c.srv.Wait(10*time.Minute, func() bool { return c.srv.Pending() == 0 && len(c.srv.Calls()) > total/50 })
+		if !c.srv.Wait(10*time.Minute, func() bool {
+			return ctx.Err() != nil || c.srv.Pending() == 0 && len(c.srv.Calls()) > total/50
+		}) || ctx.Err() != nil {
+			return a, c.kill(ctx, "the burst was not all committed")
+		}
 		time.Sleep(2 * time.Second) // let it send for a while, as it would
 		a.anonKB, a.fileKB = procStatus(c.cmd.Process.Pid, "RssAnon"), procStatus(c.cmd.Process.Pid, "RssFile")
 		if a.rssKB, a.heapMB, err = c.stop(); err != nil {
@@ -392,21 +411,23 @@ func (s *system) benchAlone(ctx context.Context, cfg *Config, eng *flows.Engine,
 		}
 		return false
 	}
-	if !c.srv.Wait(30*time.Second, polled) {
-		return a, c.kill("hailong run never polled")
+	if !c.srv.Wait(30*time.Second, func() bool { return ctx.Err() != nil || polled() }) || ctx.Err() != nil {
+		return a, c.kill(ctx, "hailong run never polled")
 	}
-	offer(c.srv, paced, rate)
-	if !c.srv.Wait(time.Minute, func() bool { return c.srv.Pending() == 0 }) {
-		return a, c.kill("the paced updates were not all committed")
+	cpu0 := procCPU(c.cmd.Process.Pid)
+	offer(ctx, c.srv, paced, rate)
+	if !c.srv.Wait(time.Minute, func() bool { return ctx.Err() != nil || c.srv.Pending() == 0 }) || ctx.Err() != nil {
+		return a, c.kill(ctx, "the paced updates were not all committed")
 	}
+	cpu := procCPU(c.cmd.Process.Pid) - cpu0
 	if _, _, err = c.stop(); err != nil {
 		return a, err
 	}
 	if a.lat, err = stoppedStats(c.trace.String()); err != nil {
 		return a, err
 	}
-	if ru, ok := c.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && a.lat.Updates > 0 {
-		a.cpuPerUpdate = time.Duration(ru.Utime.Nano()+ru.Stime.Nano()) / time.Duration(a.lat.Updates)
+	if a.lat.Updates > 0 {
+		a.cpuPerUpdate = cpu / time.Duration(a.lat.Updates)
 	}
 	return a, nil
 }
@@ -432,12 +453,16 @@ func pacedSurveys(cfg *Config, eng *flows.Engine, first int64, n int) []pacedUpd
 
 // offer hands the updates to the fake at rate a second, a hundredth of a
 // second's worth at a time.
-func offer(srv *telegramtest.Server, updates []pacedUpdate, rate int) {
+func offer(ctx context.Context, srv *telegramtest.Server, updates []pacedUpdate, rate int) {
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	per := max(1, rate/100)
 	for i := 0; i < len(updates); {
-		<-tick.C
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
 		for j := 0; j < per && i < len(updates); j++ {
 			srv.SendText(updates[i].from, updates[i].text)
 			i++
@@ -511,8 +536,8 @@ func (s *system) benchBig(ctx context.Context, path string) error {
 	if err := c.run(ctx, path); err != nil {
 		return err
 	}
-	if !srv.Wait(30*time.Second, func() bool { return firstPoll(srv) }) {
-		return c.kill("hailong run never polled")
+	if !srv.Wait(30*time.Second, func() bool { return ctx.Err() != nil || firstPoll(srv) }) || ctx.Err() != nil {
+		return c.kill(ctx, "hailong run never polled")
 	}
 	startup := firstPollAt(srv).Sub(c.start)
 	time.Sleep(time.Second) // the start-up's background work (the purge) ends
@@ -521,14 +546,17 @@ func (s *system) benchBig(ctx context.Context, path string) error {
 	const office = -1009
 	srv.SendGroupText(office, "Sở GDĐT", telegramtest.User{ID: 77, FirstName: "Chuyên viên"}, "/baocao 01/08/2026 31/12/2026")
 	if !srv.Wait(2*time.Minute, func() bool {
+		if ctx.Err() != nil {
+			return true
+		}
 		for _, m := range srv.Messages(office) {
 			if m.Kind == "document" {
 				return true
 			}
 		}
 		return false
-	}) {
-		return c.kill("no report came")
+	}) || ctx.Err() != nil {
+		return c.kill(ctx, "no report came")
 	}
 	report := time.Since(asked)
 	total := ""
@@ -551,6 +579,23 @@ func (s *system) benchBig(ctx context.Context, path string) error {
 	fmt.Fprintf(tw, "RSS of `hailong run` a second after start-up\t%d MB\n", idle/1024)
 	fmt.Fprintf(tw, "peak RSS of `hailong run`, report included\t%d MB (largest Go heap %d MB)\n", rssKB/1024, heapMB)
 	return tw.Flush()
+}
+
+// procCPU is the CPU time a process has used so far (Linux), or 0.
+func procCPU(pid int) time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command's closing parenthesis, from the third:
+	// utime and stime are the 14th and 15th, in clock ticks of 1/100 s.
+	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	user, _ := strconv.ParseInt(f[11], 10, 64)
+	sys, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(user+sys) * 10 * time.Millisecond
 }
 
 // vmRSS is a process's resident set now, in KiB (Linux), or 0.
