@@ -256,9 +256,7 @@ func (t *turn) fileComplaint() {
 	t.save(c)
 	s.reset()
 	t.moved()
-	m := t.menuReply()
-	m.Text = t.T("c.filed", c.Code(), sc.Name, t.e.deadline(c.ResolveDue)) + "\n\n" + m.Text
-	t.send(m)
+	t.send(t.keptMenu(t.T("c.filed", c.Code(), sc.Name, t.e.deadline(c.ResolveDue))))
 	t.alert(c, T("c.alert.new"))
 }
 
@@ -493,9 +491,7 @@ func (t *turn) addInfo(text string) {
 	t.save(c)
 	t.s.reset()
 	t.moved()
-	m := t.menuReply()
-	m.Text = t.T("c.add.sent", c.Code()) + "\n\n" + m.Text
-	t.send(m)
+	t.send(t.keptMenu(t.T("c.add.sent", c.Code())))
 	for _, a := range dedupe(t.e.staffAddresses(c, false, t.look)) {
 		t.out = append(t.out, Outgoing{Kind: OutMessage, Channel: a.Channel, Chat: a.Chat, Priority: PriorityAlert, Created: t.in.Now,
 			Reply: Reply{Text: T("c.add.staff", c.Code(), clip(text, 3000)), Buttons: actions(c), Detached: T("hint.complaint", c.Code())}})

@@ -300,8 +300,9 @@ func (t *turn) deny(key msg) {
 
 func (t *turn) send(r Reply) {
 	// A reply to a button press replaces the message the button was on
-	// (not an announcement's: that stays to be read again).
-	if t.in.Kind == KindButton && len(t.replies) == 0 && !strings.HasPrefix(t.in.Data, "n:") {
+	// (not an announcement's, nor a confirmation's: they stay to be read
+	// again).
+	if t.in.Kind == KindButton && len(t.replies) == 0 && !strings.HasPrefix(t.in.Data, "n:") && !strings.HasPrefix(t.in.Data, keepPrefix) {
 		r.Edit = true
 	}
 	t.replies = append(t.replies, r)
@@ -379,8 +380,9 @@ func (t *turn) run() {
 		return
 	}
 	t.changed = true // the session's Updated time moves with every input
-	if t.s.Step != StepMenu && t.e.expiry > 0 && in.Now.Sub(t.s.Updated) > t.e.expiry {
+	if (t.s.Step != StepMenu || t.s.paused()) && t.e.expiry > 0 && in.Now.Sub(t.s.Updated) > t.e.expiry {
 		t.s.reset()
+		t.s.dropSurvey()
 		t.moved()
 		if in.Kind != KindCommand {
 			t.reprompt(t.T("expired", t.e.duration(t.e.expiry)))
@@ -569,6 +571,9 @@ func (t *turn) command() {
 	case "cancel", "huy":
 		note := t.T("nothing")
 		if t.s.Step != StepMenu {
+			if t.surveying() {
+				t.s.dropSurvey()
+			}
 			t.s.reset()
 			t.moved()
 			note = t.T("cancelled")
@@ -633,7 +638,7 @@ func (t *turn) surveying() bool { return t.s.Step == StepQuestion || t.s.Step ==
 // button handles a press. Menu buttons work from any message; the others
 // carry the nonce of the prompt they belong to.
 func (t *turn) button() {
-	data := t.in.Data
+	data := strings.TrimPrefix(t.in.Data, keepPrefix)
 	switch data {
 	case "m:s", "n:s":
 		t.startSurvey()
@@ -1000,7 +1005,7 @@ func (t *turn) promptReply() Reply {
 func (t *turn) menuReply() Reply {
 	s := t.s
 	label := t.T("menu.survey")
-	if s.Step == StepQuestion || s.Step == StepConfirm {
+	if s.Step == StepQuestion || s.Step == StepConfirm || s.paused() {
 		label = t.T("menu.resume")
 	} else if w, ok := t.e.dir.WaveAt(t.in.Now); ok && s.Done[w.ID+"/"+s.School] != (time.Time{}) {
 		label = t.T("menu.resurvey")
@@ -1064,6 +1069,23 @@ func (t *turn) setLang(l Lang) {
 
 func (t *turn) menu() { t.send(t.menuReply()) }
 
+// keepPrefix marks the buttons of a menu under a message that must stay in
+// the chat — a complaint's code, the thank-you for a survey: pressing one
+// answers with a new message instead of replacing it.
+const keepPrefix = "y:"
+
+// keptMenu is the menu under text, in one message that stays.
+func (t *turn) keptMenu(text string) Reply {
+	m := t.menuReply()
+	m.Text = text + "\n\n" + m.Text
+	for _, row := range m.Buttons {
+		for i := range row {
+			row[i].Data = keepPrefix + row[i].Data
+		}
+	}
+	return m
+}
+
 const schoolsPerPage = 8
 
 func (t *turn) schoolPage() Reply {
@@ -1112,6 +1134,9 @@ func (t *turn) listSchools(l Level, page int) {
 // it is known for this level, and then to intent.
 func (t *turn) chooseSchool(sc *School, intent Step) {
 	s := t.s
+	if sc.Code != s.School {
+		s.dropSurvey() // its answers were about the other school
+	}
 	s.School, s.Intent = sc.Code, intent
 	if !t.validGrade(s.Grade) {
 		s.Grade = ""
@@ -1225,8 +1250,18 @@ func (t *turn) startSurvey() {
 		t.menu()
 		return
 	}
+	if s.paused() && s.Wave == w.ID {
+		s.reset()
+		s.Step = StepQuestion
+		qs := t.questions()
+		s.Q = max(0, min(s.Q, len(qs)-1))
+		t.moved()
+		t.send(Reply{Text: t.T("survey.resume", s.Q+1, len(qs))})
+		t.prompt()
+		return
+	}
 	s.reset()
-	s.Step, s.Wave, s.Answers = StepQuestion, w.ID, map[string]string{}
+	s.Step, s.Wave, s.Q, s.Answers = StepQuestion, w.ID, 0, map[string]string{}
 	t.moved()
 	intro := t.T("survey.intro", w.Title, sc.Name, gradeName(s.Grade, t.lang()), len(t.questions()))
 	if at, ok := s.Done[w.ID+"/"+sc.Code]; ok {
@@ -1356,6 +1391,7 @@ func (t *turn) submit() {
 			title = w.Title
 		}
 		s.reset()
+		s.dropSurvey()
 		t.moved()
 		t.send(Reply{Text: t.T("wave.ended", title)})
 		t.menu()
@@ -1379,10 +1415,9 @@ func (t *turn) submit() {
 	}
 	s.Done[w.ID+"/"+sc.Code] = t.in.Now
 	s.reset()
+	s.dropSurvey()
 	t.moved()
-	m := t.menuReply()
-	m.Text = t.T("saved", w.Title, sc.Name) + "\n\n" + m.Text
-	t.send(m)
+	t.send(t.keptMenu(t.T("saved", w.Title, sc.Name)))
 }
 
 func (e *Engine) duration(d time.Duration) string {

@@ -42,7 +42,7 @@ func (t *turn) myData() {
 	if s.Grade != "" {
 		fmt.Fprintf(&b, "\n"+t.T("data.grade"), gradeName(s.Grade, t.lang()))
 	}
-	if s.Step == StepQuestion || s.Step == StepConfirm {
+	if s.Answers != nil {
 		fmt.Fprintf(&b, "\n"+t.T("data.inprogress"), len(s.Answers))
 	}
 	responses := t.look.ResponsesOf(t.env.Key)

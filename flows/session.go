@@ -109,10 +109,21 @@ func (s *Session) clone() *Session {
 	return &c
 }
 
-// reset ends whatever was in progress, keeping consent, school and grade.
+// reset ends the step in progress, keeping consent, school and grade —
+// and a survey's answers so far: a parent who files a complaint or reads
+// the information pages midway comes back to the question they were at.
 func (s *Session) reset() {
-	s.Step, s.Intent, s.Level, s.Page, s.Wave, s.Q, s.Answers = StepMenu, StepMenu, "", 0, "", 0, nil
+	s.Step, s.Intent, s.Level, s.Page = StepMenu, StepMenu, "", 0
 	s.Draft, s.Target, s.Announce = nil, 0, nil
+}
+
+// dropSurvey forgets a survey's answers so far: it was sent, cancelled,
+// left too long, its wave ended, or the parent turned to another school.
+func (s *Session) dropSurvey() { s.Wave, s.Q, s.Answers = "", 0, nil }
+
+// paused says whether a survey was left midway for something else.
+func (s *Session) paused() bool {
+	return s.Answers != nil && s.Step != StepQuestion && s.Step != StepConfirm
 }
 
 // Response is one parent's submitted answers for a school in a wave.
