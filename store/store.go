@@ -5,7 +5,9 @@ package store
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -36,6 +38,35 @@ var (
 
 // ErrLocked means another process holds the database file.
 var ErrLocked = errors.New("the database is in use by another hailong process")
+
+// ErrWrongSecret means the database was written under another secret.
+var ErrWrongSecret = errors.New("HAILONG_SECRET is not the secret this database was written with")
+
+// checkSecret compares the secret with the check value the database keeps
+// (an HMAC of a constant under it), writing one on first use. Opened with
+// another secret, the queued messages would not open and be set aside, and
+// every returning parent would be a new respondent: refuse instead.
+func checkSecret(b *bbolt.DB, secret []byte, readOnly bool) error {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("hailong secret check v1"))
+	want := m.Sum(nil)[:16]
+	var stored []byte
+	if err := b.View(func(tx *bbolt.Tx) error {
+		if mb := tx.Bucket(bMeta); mb != nil {
+			stored = append(stored, mb.Get([]byte("secret_check"))...)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	switch {
+	case stored == nil && !readOnly:
+		return b.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bMeta).Put([]byte("secret_check"), want) })
+	case stored != nil && !hmac.Equal(stored, want):
+		return fmt.Errorf("%w: with it the queued messages could not be read and returning parents would count as new; start with the secret it was created with (keep it apart from the backups)", ErrWrongSecret)
+	}
+	return nil
+}
 
 // DB is hailong's database.
 type DB struct {
@@ -96,6 +127,12 @@ func Open(path string, o Options) (*DB, error) {
 	}
 	if o.Secret == nil && o.LocalSecret {
 		if o.Secret, err = localSecret(b, o.ReadOnly); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+	}
+	if o.Secret != nil {
+		if err := checkSecret(b, o.Secret, o.ReadOnly); err != nil {
 			b.Close()
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}

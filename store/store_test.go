@@ -619,7 +619,7 @@ func TestOpenLocked(t *testing.T) {
 
 	// Once the first lets go, the file opens.
 	h.db.Close()
-	db3, err := Open(h.path, Options{LockTimeout: 100 * time.Millisecond, Secret: []byte("x"), Logger: quietLog()})
+	db3, err := Open(h.path, Options{LockTimeout: 100 * time.Millisecond, Secret: []byte("test secret, 32 characters long!"), Logger: quietLog()})
 	if err != nil {
 		t.Fatalf("Open after Close: %v", err)
 	}
@@ -779,5 +779,33 @@ func BenchmarkApplyBatch100(b *testing.B) {
 	s, err := h.db.Session("telegram", users[0])
 	if err != nil || s == nil || s.Step != flows.StepQuestion || s.Q != n%2 {
 		b.Fatalf("after %d batches the parent is at %+v, %v; want question %d", n, s, err, n%2+1)
+	}
+}
+
+// TestWrongSecretRefused: opened with another secret the database refuses,
+// naming the cause, and changes nothing: with the right one the queued
+// replies are all there.
+func TestWrongSecretRefused(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.apply(h.text("77", "/start"))
+	before := len(h.pending("telegram"))
+	if before == 0 {
+		t.Fatal("nothing queued")
+	}
+	h.db.Close()
+	db, err := Open(h.path, Options{Secret: []byte("another secret of 32 characters!"), Logger: quietLog()})
+	if err == nil {
+		db.Close()
+		t.Fatal("a database opened with another secret")
+	}
+	if !errors.Is(err, ErrWrongSecret) || !strings.Contains(err.Error(), "HAILONG_SECRET") {
+		t.Errorf("error %q", err)
+	}
+	h.db, err = Open(h.path, Options{Engine: h.db.eng, Secret: []byte("test secret, 32 characters long!"), Logger: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(h.pending("telegram")); got != before {
+		t.Errorf("%d rows queued after the refused open; want %d", got, before)
 	}
 }
