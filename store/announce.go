@@ -130,11 +130,20 @@ func (w *writer) remember(key flows.Key, s *flows.Session, at flows.Address) err
 
 // forget removes a parent from every school's audience (/xoadulieu).
 func (w *writer) forget(key flows.Key) error {
+	return w.forgetAll(map[flows.Key]bool{key: true})
+}
+
+// forgetAll removes parents from every school's audience, in one pass.
+func (w *writer) forgetAll(keys map[flows.Key]bool) error {
+	if len(keys) == 0 {
+		return nil
+	}
 	b := w.tx.Bucket(bAudience)
 	var del [][]byte
 	c := b.Cursor()
 	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		if bytes.HasSuffix(k, key[:]) && len(k) > len(key) && k[len(k)-len(key)-1] == 0 {
+		n := len(flows.Key{})
+		if len(k) > n && k[len(k)-n-1] == 0 && keys[flows.Key(k[len(k)-n:])] {
 			del = append(del, append([]byte(nil), k...))
 		}
 	}

@@ -132,3 +132,41 @@ func TestOptOutKeepsOnlyAnswers(t *testing.T) {
 		t.Errorf("/start after /stop did not lift it")
 	}
 }
+
+// TestPurgeWhatRetentionEnds: past the retention period a parent idle since
+// leaves nothing behind — session, place in the audience, dead letters —
+// and a response that does not decode is left for `hailong check` without
+// stopping the rest of the purge.
+func TestPurgeWhatRetentionEnds(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.survey("111", "TH1", "Lớp 1", answers{})
+	h.survey("333", "TH1", "Lớp 1", answers{})
+	err := h.db.b.Update(func(tx *bbolt.Tx) error {
+		w := writer{tx: tx, db: h.db, seal: h.db.seal}
+		if err := w.dead(flows.Dead{Channel: "telegram", Raw: `{"message":{"contact":{"phone_number":"0901234567"}}}`, Reason: "test", At: h.now}); err != nil {
+			return err
+		}
+		// A response damaged on disk, in an old wave's range.
+		return tx.Bucket(bResponses).Put(responseKey("w0", "TH1", flows.Key{9}), []byte{responseV2, 0xff})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.now = h.now.Add(48 * time.Hour)
+	h.survey("222", "TH1", "Lớp 1", answers{})
+	count := func(bucket []byte) (n int) {
+		h.db.b.View(func(tx *bbolt.Tx) error { n = tx.Bucket(bucket).Stats().KeyN; return nil })
+		return n
+	}
+	if count(bAudience) != 3 || count(bDead) != 1 {
+		t.Fatalf("before: audience %d, dead letters %d", count(bAudience), count(bDead))
+	}
+	n, err := h.db.Purge(testStart.Add(24 * time.Hour))
+	if err != nil || n != 2 {
+		t.Fatalf("Purge = %d, %v; want 2 (the damaged one left)", n, err)
+	}
+	if count(bSessions) != 1 || count(bAudience) != 1 || count(bDead) != 0 || count(bResponses) != 2 {
+		t.Errorf("after: sessions %d, audience %d, dead letters %d, responses %d; want 1, 1, 0, 2 (222's and the damaged one)",
+			count(bSessions), count(bAudience), count(bDead), count(bResponses))
+	}
+}

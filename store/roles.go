@@ -234,14 +234,22 @@ func (w *writer) erase(key flows.Key) error {
 	return w.err
 }
 
-// Purge deletes the responses submitted before cutoff — the retention
-// period is over — while the aggregates stay: their counts move to the
-// retired tally, so a recount still adds up. It returns how many went.
+// purgeChunk is how many records one purge transaction deletes: the
+// updates being applied meanwhile wait for no longer than a few of them.
+const purgeChunk = 1000
+
+// Purge deletes what is past the retention period (before cutoff): the
+// responses submitted — while the aggregates stay: their counts move to
+// the retired tally, so a recount still adds up —, the sessions idle since
+// with their place in the announcements' audience, and the dead letters.
+// A response that does not decode is left (and logged) for `hailong check`
+// rather than stopping the rest. It returns how many responses went.
 func (db *DB) Purge(cutoff time.Time) (int, error) {
 	// What to delete is found in a read transaction, which does not hold
-	// up the updates being applied meanwhile; it is deleted in a write
-	// transaction that looks at each again.
-	var doomed, idle [][]byte
+	// up the updates being applied meanwhile; it is deleted in short write
+	// transactions that look at each again.
+	var doomed, idle, dead [][]byte
+	damaged := 0
 	err := db.b.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bResponses).Cursor()
 		for k, v := c.First(); k != nil; {
@@ -251,67 +259,102 @@ func (db *DB) Purge(cutoff time.Time) (int, error) {
 				k, v = c.Seek(append(append([]byte(nil), wave...), 1))
 				continue
 			}
-			r, err := decodeResponse(k, v)
-			if err != nil {
-				return err
-			}
-			if r.At.Before(cutoff) {
+			if r, err := decodeResponse(k, v); err != nil {
+				damaged++
+			} else if r.At.Before(cutoff) {
 				doomed = append(doomed, append([]byte(nil), k...))
 			}
 			k, v = c.Next()
 		}
 		// Sessions idle for as long hold only consent and old choices.
-		return tx.Bucket(bSessions).ForEach(func(k, v []byte) error {
+		if err := tx.Bucket(bSessions).ForEach(func(k, v []byte) error {
 			if s := db.openSession(v); s != nil && s.Updated.Before(cutoff) && !s.Staff {
 				idle = append(idle, append([]byte(nil), k...))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		return tx.Bucket(bDead).ForEach(func(k, v []byte) error {
+			if d, err := db.openDead(v); err != nil || d.At.Before(cutoff) {
+				dead = append(dead, append([]byte(nil), k...))
 			}
 			return nil
 		})
 	})
 	if err != nil {
-		return 0, fmt.Errorf("purge responses before %s: %w", cutoff.Format(time.DateOnly), err)
+		return 0, fmt.Errorf("purge before %s: %w", cutoff.Format(time.DateOnly), err)
 	}
-	if len(doomed) == 0 && len(idle) == 0 {
-		return 0, nil
+	if damaged > 0 {
+		db.log.Error("responses that do not decode were left in place; run hailong check", "count", damaged)
 	}
 	n := 0
-	err = db.b.Update(func(tx *bbolt.Tx) error {
-		n = 0
-		w := writer{tx: tx, db: db, seal: db.seal}
-		b := tx.Bucket(bResponses)
-		for _, k := range doomed {
-			v := b.Get(k)
-			if v == nil {
-				continue // replaced or erased meanwhile
+	for len(doomed) > 0 {
+		chunk := doomed[:min(len(doomed), purgeChunk)]
+		doomed = doomed[len(chunk):]
+		var gone int
+		err := db.b.Update(func(tx *bbolt.Tx) error {
+			gone = 0
+			w := writer{tx: tx, db: db, seal: db.seal}
+			b := tx.Bucket(bResponses)
+			for _, k := range chunk {
+				v := b.Get(k)
+				if v == nil {
+					continue // replaced or erased meanwhile
+				}
+				r, err := decodeResponse(k, v)
+				if err != nil || !r.At.Before(cutoff) {
+					continue
+				}
+				if err := w.retire(&r); err != nil {
+					return err
+				}
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+				gone++
 			}
-			r, err := decodeResponse(k, v)
-			if err != nil {
-				return err
-			}
-			if !r.At.Before(cutoff) {
-				continue
-			}
-			if err := w.retire(&r); err != nil {
-				return err
-			}
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-			n++
+			return nil
+		})
+		if err != nil {
+			return n, fmt.Errorf("purge responses before %s: %w", cutoff.Format(time.DateOnly), err)
 		}
-		sb := tx.Bucket(bSessions)
-		for _, k := range idle {
-			if s := db.openSession(sb.Get(k)); s == nil || !s.Updated.Before(cutoff) {
-				continue // it wrote meanwhile
+		n += gone
+	}
+	for len(idle) > 0 {
+		chunk := idle[:min(len(idle), purgeChunk)]
+		idle = idle[len(chunk):]
+		err := db.b.Update(func(tx *bbolt.Tx) error {
+			sb := tx.Bucket(bSessions)
+			gone := map[flows.Key]bool{}
+			for _, k := range chunk {
+				if s := db.openSession(sb.Get(k)); s == nil || !s.Updated.Before(cutoff) {
+					continue // it wrote meanwhile
+				}
+				if err := sb.Delete(k); err != nil {
+					return err
+				}
+				gone[flows.Key(k)] = true
 			}
-			if err := sb.Delete(k); err != nil {
-				return err
-			}
+			return (&writer{tx: tx, db: db, seal: db.seal}).forgetAll(gone)
+		})
+		if err != nil {
+			return n, fmt.Errorf("purge idle sessions before %s: %w", cutoff.Format(time.DateOnly), err)
 		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("purge responses before %s: %w", cutoff.Format(time.DateOnly), err)
+	}
+	if len(dead) > 0 {
+		err := db.b.Update(func(tx *bbolt.Tx) error {
+			b := tx.Bucket(bDead)
+			for _, k := range dead {
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return n, fmt.Errorf("purge dead letters before %s: %w", cutoff.Format(time.DateOnly), err)
+		}
 	}
 	return n, nil
 }

@@ -774,19 +774,28 @@ func (db *DB) DeadLetters() ([]flows.Dead, error) {
 	var out []flows.Dead
 	err := db.b.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bDead).ForEach(func(_, v []byte) error {
-			var d flows.Dead
-			plain, err := db.seal.open(v)
+			d, err := db.openDead(v)
 			if err != nil {
-				return fmt.Errorf("dead letter: %w", err)
-			}
-			if err := json.Unmarshal(plain, &d); err != nil {
-				return fmt.Errorf("dead letter: %w: %v", errCorrupt, err)
+				return err
 			}
 			out = append(out, d)
 			return nil
 		})
 	})
 	return out, err
+}
+
+// openDead reads a stored dead letter.
+func (db *DB) openDead(v []byte) (flows.Dead, error) {
+	var d flows.Dead
+	plain, err := db.seal.open(v)
+	if err != nil {
+		return d, fmt.Errorf("dead letter: %w", err)
+	}
+	if err := json.Unmarshal(plain, &d); err != nil {
+		return d, fmt.Errorf("dead letter: %w: %v", errCorrupt, err)
+	}
+	return d, nil
 }
 
 // Tally is the aggregate state of one wave: per school, the respondents

@@ -353,8 +353,7 @@ func (s *system) schedule(cfg *Config, db *store.DB, job *digest.Job, log *slog.
 		cutoff := s.now().AddDate(0, -cfg.Survey.RetentionMonths, 0)
 		n, err := db.Purge(cutoff)
 		if err != nil {
-			log.Error("purge old responses", "err", err)
-			return
+			log.Error("purge what is past the retention period", "err", err)
 		}
 		if n > 0 {
 			log.Info("purged responses past the retention period", "count", n, "before", cutoff.Format(time.DateOnly))
