@@ -143,6 +143,16 @@ func (m *memStore) PendingAfter(ch string, after uint64, n int) ([]flows.Queued,
 	}
 	return out, nil
 }
+func (m *memStore) PendingUrgent(ch string, after uint64, n int) ([]flows.Queued, error) {
+	rows, _ := m.PendingAfter(ch, after, 1<<30)
+	var out []flows.Queued
+	for _, r := range rows {
+		if r.Priority < flows.PriorityDigest && len(out) < n {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
 func (m *memStore) Done(seqs ...uint64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

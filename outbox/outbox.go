@@ -26,6 +26,9 @@ import (
 // Store is what the sender needs of the database.
 type Store interface {
 	PendingAfter(channel string, after uint64, limit int) ([]flows.Queued, error)
+	// PendingUrgent is PendingAfter for the rows that go before digests
+	// and announcements alone.
+	PendingUrgent(channel string, after uint64, limit int) ([]flows.Queued, error)
 	Done(seqs ...uint64) error
 	Fail(q flows.Queued, reason string, at time.Time) error
 	Changed() <-chan struct{}
@@ -117,26 +120,55 @@ func Run(ctx context.Context, cfg Config) {
 	}
 	s := &sender{cfg: cfg, log: cfg.Log, chats: map[string]*chatState{}}
 	queues := map[string][]flows.Queued{}
-	var last uint64 // the newest row read
-	held := 0       // rows in queues
+	var last uint64            // the newest row read in order
+	var lastUrgent uint64      // the newest urgent row read ahead of the order
+	ahead := map[uint64]bool{} // urgent rows read ahead, not yet met in order
+	held := 0                  // rows in queues
 	for ctx.Err() == nil {
 		wake := cfg.Store.Changed()
 		if s.reload {
 			// The store moved rows (a migrated group): read them again.
-			queues, last, held, s.reload = map[string][]flows.Queued{}, 0, 0, false
+			queues, last, lastUrgent, ahead, held, s.reload = map[string][]flows.Queued{}, 0, 0, map[uint64]bool{}, 0, false
 		}
-		if held < window {
+		full := held >= window
+		if !full {
 			rows, err := cfg.Store.PendingAfter(cfg.Channel, last, window-held)
 			if err != nil {
 				s.log.Error("read the outbox", "err", err)
 				Sleep(ctx, time.Second)
 				continue
 			}
+			full = len(rows) == window-held // more may wait behind them
 			for _, q := range rows {
-				queues[lane(q)] = append(queues[lane(q)], q)
 				last = q.Seq
+				if ahead[q.Seq] {
+					continue // read ahead, and still queued or in flight
+				}
+				queues[lane(q)] = append(queues[lane(q)], q)
+				held++
 			}
-			held += len(rows)
+			for seq := range ahead {
+				if seq <= last {
+					delete(ahead, seq) // met in order, or sent and gone
+				}
+			}
+		}
+		if full {
+			// A backlog (an announcement to thousands, a week's digests)
+			// fills the window: replies, acknowledgements and alerts
+			// committed behind it are read ahead of it.
+			rows, err := cfg.Store.PendingUrgent(cfg.Channel, max(last, lastUrgent), window)
+			if err != nil {
+				s.log.Error("read the outbox", "err", err)
+				Sleep(ctx, time.Second)
+				continue
+			}
+			for _, q := range rows {
+				lastUrgent = q.Seq
+				ahead[q.Seq] = true
+				queues[lane(q)] = append(queues[lane(q)], q)
+				held++
+			}
 		}
 		if held == 0 {
 			select {

@@ -310,7 +310,7 @@ func (w *writer) withdraw(channel, chat string, now time.Time) error {
 		}
 	}
 	for _, seq := range seqs {
-		if err := w.tx.Bucket(bOutbox).Delete(u64(seq)); err != nil {
+		if err := deleteRow(w.tx, seq); err != nil {
 			return err
 		}
 		if err := w.settle(seq, withdrawn, now); err != nil {

@@ -54,6 +54,9 @@ func (db *DB) Stop(channel, chat string, at time.Time) (dropped int, err error) 
 				if err := c.Delete(); err != nil {
 					return err
 				}
+				if err := tx.Bucket(bUrgent).Delete(key); err != nil {
+					return err
+				}
 				dropped++
 				k, v = c.Seek(key)
 				continue
@@ -309,7 +312,7 @@ func union[V any](a, b map[string]V) map[string]bool {
 // transaction: a report request becomes the report's messages.
 func (db *DB) Replace(seq uint64, out []flows.Outgoing) error {
 	err := db.b.Update(func(tx *bbolt.Tx) error {
-		if err := tx.Bucket(bOutbox).Delete(u64(seq)); err != nil {
+		if err := deleteRow(tx, seq); err != nil {
 			return err
 		}
 		w := writer{tx: tx, db: db, seal: db.seal}

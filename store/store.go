@@ -33,7 +33,8 @@ var (
 	bComplaint = []byte("complaints")
 	bByParent  = []byte("complaints_by_parent") // respondent key, id → nil
 	bOpen      = []byte("complaints_open")      // school 0 id → nil
-	buckets    = [][]byte{bSessions, bResponses, bAggs, bOutbox, bMeta, bDead, bComplaint, bByParent, bOpen}
+	bUrgent    = []byte("outbox_urgent")        // sequence → nil: the rows that go before digests and announcements
+	buckets    = [][]byte{bSessions, bResponses, bAggs, bOutbox, bMeta, bDead, bComplaint, bByParent, bOpen, bUrgent}
 )
 
 // ErrLocked means another process holds the database file.
@@ -581,8 +582,21 @@ func (w *writer) enqueueOne(o flows.Outgoing) (uint64, error) {
 	if err := b.Put(u64(seq), v); err != nil {
 		return 0, fmt.Errorf("queue outgoing: %w", err)
 	}
+	if o.Priority < flows.PriorityDigest {
+		if err := w.tx.Bucket(bUrgent).Put(u64(seq), nil); err != nil {
+			return 0, fmt.Errorf("queue outgoing: %w", err)
+		}
+	}
 	w.queued = true
 	return seq, nil
+}
+
+// deleteRow removes an outbox row, and its place among the urgent ones.
+func deleteRow(tx *bbolt.Tx, seq uint64) error {
+	if err := tx.Bucket(bOutbox).Delete(u64(seq)); err != nil {
+		return err
+	}
+	return tx.Bucket(bUrgent).Delete(u64(seq))
 }
 
 func (w *writer) dead(d flows.Dead) error {
@@ -690,7 +704,7 @@ func (db *DB) PendingAfter(channel string, after uint64, limit int) ([]flows.Que
 				if err := w.dead(flows.Dead{Reason: "outbox row " + strconv.FormatUint(seq, 10) + ": " + reason, At: time.Now()}); err != nil {
 					return err
 				}
-				if err := tx.Bucket(bOutbox).Delete(u64(seq)); err != nil {
+				if err := deleteRow(tx, seq); err != nil {
 					return err
 				}
 				if err := w.settle(seq, failed, time.Now()); err != nil {
@@ -701,6 +715,41 @@ func (db *DB) PendingAfter(channel string, after uint64, limit int) ([]flows.Que
 		})
 		if err != nil {
 			return nil, fmt.Errorf("set aside unreadable outbox rows: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// PendingUrgent returns up to limit of a channel's rows that go before
+// digests and announcements — acknowledgements, replies, alerts —
+// committed after row after, in commit order. A sender whose window is
+// full of a long backlog reads them here, so that they need not wait for
+// the backlog to drain.
+func (db *DB) PendingUrgent(channel string, after uint64, limit int) ([]flows.Queued, error) {
+	var rows []struct {
+		seq uint64
+		v   []byte
+	}
+	err := db.b.View(func(tx *bbolt.Tx) error {
+		c, ob := tx.Bucket(bUrgent).Cursor(), tx.Bucket(bOutbox)
+		for k, _ := c.Seek(u64(after + 1)); k != nil && len(rows) < limit; k, _ = c.Next() {
+			if v := ob.Get(k); v != nil {
+				rows = append(rows, struct {
+					seq uint64
+					v   []byte
+				}{binary.BigEndian.Uint64(k), append([]byte(nil), v...)})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the urgent outbox rows: %w", err)
+	}
+	var out []flows.Queued
+	for _, r := range rows {
+		// One that does not open is set aside when the window reaches it.
+		if o, err := db.openRow(r.v); err == nil && o.Channel == channel {
+			out = append(out, flows.Queued{Seq: r.seq, Outgoing: o})
 		}
 	}
 	return out, nil
@@ -726,9 +775,8 @@ func (db *DB) Done(seqs ...uint64) error {
 	var w writer
 	err := db.b.Update(func(tx *bbolt.Tx) error {
 		w = writer{tx: tx, db: db, seal: db.seal}
-		b := tx.Bucket(bOutbox)
 		for _, s := range seqs {
-			if err := b.Delete(u64(s)); err != nil {
+			if err := deleteRow(tx, s); err != nil {
 				return err
 			}
 			if err := w.settle(s, delivered, now); err != nil {
@@ -758,7 +806,7 @@ func (db *DB) Fail(q flows.Queued, reason string, at time.Time) error {
 		if err := w.settle(q.Seq, failed, at); err != nil {
 			return err
 		}
-		return tx.Bucket(bOutbox).Delete(u64(q.Seq))
+		return deleteRow(tx, q.Seq)
 	})
 	if err == nil && w.queued {
 		db.signal()
