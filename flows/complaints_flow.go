@@ -572,6 +572,17 @@ func (t *turn) staff(schools []string) {
 		t.s.Step, t.s.Target = StepMenu, 0
 		t.say(T("cancelled.staff"))
 		t.staffList(schools)
+	case in.Kind == KindText && !in.Group && (t.s.Step == StepStaffReply || t.s.Step == StepStaffRefer) && strayText(in.Text):
+		// A complaint's code or an option's number — what an alert says to
+		// type — is no reply to the parent: nothing is sent.
+		code := ComplaintCode(t.s.Target)
+		if id, ok := ParseComplaintCode(in.Text); ok {
+			t.s.Step, t.s.Target = StepMenu, 0
+			t.say(T("staff.reply.dropped", code))
+			t.staffAction(schools, "view:"+strconv.FormatUint(id, 10))
+			return
+		}
+		t.say(T("staff.typing", code))
 	case in.Kind == KindText && !in.Group && (t.s.Step == StepStaffReply || t.s.Step == StepStaffRefer):
 		t.staffText(schools, in.Text)
 	case in.Kind == KindCommand && (in.Command == "thongbao" || in.Command == "announce"):
@@ -813,6 +824,18 @@ func (t *turn) staffAction(schools []string, action string) {
 	default:
 		t.deny("staff.denied")
 	}
+}
+
+// strayText says whether a text typed where a reply to a parent is
+// expected is rather a complaint's code or a bare number (an option picked
+// on a channel without buttons).
+func strayText(text string) bool {
+	text = strings.TrimSpace(text)
+	if _, ok := ParseComplaintCode(text); ok {
+		return true
+	}
+	_, err := strconv.Atoi(text)
+	return err == nil && len(text) <= 3
 }
 
 // staffText takes a reply or a referral note typed by staff.

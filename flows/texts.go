@@ -200,6 +200,7 @@ var vi = map[msg]string{
 	"staff.refer":             "Phản ánh %s không thuộc thẩm quyền: thầy/cô gõ nơi phụ huynh nên liên hệ, em sẽ chuyển cho phụ huynh:",
 	"staff.private.denied":    "Thầy/cô cần được Phòng GDĐT thêm vào danh sách cán bộ (hoặc là hiệu trưởng của trường) để trả lời phụ huynh; trong nhóm, thầy/cô vẫn bấm được Tiếp nhận, Đã giải quyết, Trùng.",
 	"staff.private":           "Em đã nhắn riêng để thầy/cô gõ nội dung",
+	"staff.reply.dropped":     "Chưa gửi gì cho phụ huynh của %s.",
 	"staff.typing":            "Em đang chờ thầy/cô gõ nội dung cho phản ánh %s (gõ /cancel để huỷ).",
 	"staff.text.bad":          "Nội dung cần từ 1 đến 3000 ký tự (đang có %d). Thầy/cô gõ lại nhé.",
 	"staff.replied":           "✅ Đã chuyển trả lời tới phụ huynh (%s).",

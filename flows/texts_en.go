@@ -202,6 +202,7 @@ var en = map[msg]string{
 	"staff.refer":             "Concern %s is outside your authority: please type where the parent should turn instead, and I will pass it on to them:",
 	"staff.private.denied":    "To reply to parents, you need to be added to the staff list by the Education Office (or be the school's principal); in the group you can still press Acknowledge, Resolved and Duplicate.",
 	"staff.private":           "I have messaged you privately: type the text there",
+	"staff.reply.dropped":     "Nothing was sent to the parent of %s.",
 	"staff.typing":            "I am waiting for you to type the text for concern %s (type /cancel to cancel).",
 	"staff.text.bad":          "The text must be 1 to 3000 characters long (it is %d). Please type it again.",
 	"staff.replied":           "✅ Your reply has been passed on to the parent (%s).",
