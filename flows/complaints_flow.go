@@ -520,6 +520,11 @@ func (t *turn) followup(arg string) {
 	now := t.in.Now
 	c.Followup = answer
 	c.log(now, "parent", "followup:"+answer, "")
+	if t.s.Step != StepMenu {
+		// Answered in the middle of something: its prompt again, so that
+		// what is typed next (a number) answers that, not this.
+		defer t.prompt()
+	}
 	if answer != "no" {
 		t.save(c)
 		t.send(Reply{Text: t.T("c.followup.thanks", c.Code())})
@@ -530,7 +535,8 @@ func (t *turn) followup(arg string) {
 	if cat != nil {
 		days = cat.Days
 	}
-	c.Status, c.ResolvedAt, c.Reopened = StatusWorking, time.Time{}, c.Reopened+1
+	// Asked again when it is next resolved.
+	c.Status, c.ResolvedAt, c.Reopened, c.Followup = StatusWorking, time.Time{}, c.Reopened+1, ""
 	c.ResolveDue = t.e.cal.AddWorkingDays(now, days)
 	c.Escalated = slices.DeleteFunc(c.Escalated, func(s string) bool { return s == "resolve" })
 	c.log(now, "parent", "reopened", "")

@@ -635,6 +635,16 @@ func (t *turn) start() {
 
 func (t *turn) surveying() bool { return t.s.Step == StepQuestion || t.s.Step == StepConfirm }
 
+// typing says whether the step takes free text: a complaint's description
+// or addition, a comment question.
+func (t *turn) typing() bool {
+	if t.s.Step == StepCText || t.s.Step == StepCAdd {
+		return true
+	}
+	q := t.current()
+	return t.s.Step == StepQuestion && q != nil && q.Kind == Text
+}
+
 // button handles a press. Menu buttons work from any message; the others
 // carry the nonce of the prompt they belong to.
 func (t *turn) button() {
@@ -807,15 +817,18 @@ func (t *turn) text() {
 		return
 	}
 	s := t.s
-	if id, ok := ParseComplaintCode(in.Text); ok && s.Step == StepMenu {
+	if id, ok := ParseComplaintCode(in.Text); ok && !t.typing() {
 		// A complaint's code opens it: its follow-up question if one
-		// awaits an answer (how channels without buttons answer it).
+		// awaits an answer (how channels without buttons answer it, at
+		// whatever step the parent is); at the menu, their complaints.
 		if c, mine := t.ownComplaint(strconv.FormatUint(id, 10)); mine && c.Status == StatusResolved && c.Followup == "" {
 			t.send(Reply{Text: t.T("c.followup.ask", c.Code()), Buttons: followupButtons(c.ID, t.lang())})
 			return
 		}
-		t.myComplaints()
-		return
+		if s.Step == StepMenu {
+			t.myComplaints()
+			return
+		}
 	}
 	if phone, ok := phoneNumber(in.Text); ok && in.Numbered && s.Step == StepCContact {
 		// Typed, since such a channel cannot share a contact (a phone
