@@ -256,7 +256,7 @@ func (t *turn) fileComplaint() {
 	t.save(c)
 	s.reset()
 	t.moved()
-	t.send(t.keptMenu(t.T("c.filed", c.Code(), sc.Name, t.e.deadline(c.ResolveDue))))
+	t.send(t.keptMenu(t.T("c.filed", c.Code(), sc.Name, t.e.deadline(c.AckDue, t.lang()), t.e.deadline(c.ResolveDue, t.lang()))))
 	t.alert(c, T("c.alert.new"))
 }
 
@@ -291,9 +291,9 @@ func (e *Engine) card(c *Complaint, headline string) string {
 	fmt.Fprintf(&b, T("c.card.meta")+"\n", e.schoolName(c.School), catName, c.Status.Name(), e.when(c.Created))
 	if c.Status.Open() {
 		if c.Status == StatusNew {
-			fmt.Fprintf(&b, T("c.card.due.ack")+"\n", e.deadline(c.AckDue))
+			fmt.Fprintf(&b, T("c.card.due.ack")+"\n", e.deadline(c.AckDue, Vietnamese))
 		}
-		fmt.Fprintf(&b, T("c.card.due")+"\n", e.deadline(c.ResolveDue))
+		fmt.Fprintf(&b, T("c.card.due")+"\n", e.deadline(c.ResolveDue, Vietnamese))
 	}
 	fmt.Fprintf(&b, T("c.card.who")+"\n\n", who)
 	b.WriteString(clip(c.Text, 2500))
@@ -541,7 +541,7 @@ func (t *turn) followup(arg string) {
 	c.Escalated = slices.DeleteFunc(c.Escalated, func(s string) bool { return s == "resolve" })
 	c.log(now, "parent", "reopened", "")
 	t.save(c)
-	t.send(Reply{Text: t.T("c.reopened.parent", c.Code(), t.e.deadline(c.ResolveDue))})
+	t.send(Reply{Text: t.T("c.reopened.parent", c.Code(), t.e.deadline(c.ResolveDue, t.lang()))})
 	t.out = append(t.out, t.e.alertTo(append(t.e.OfficeAddresses(c.Office), t.e.staffAddresses(c, false, t.look)...), c, T("c.alert.reopened"), now)...)
 }
 
@@ -742,7 +742,7 @@ func (t *turn) staffList(schools []string) {
 			late = " ⏰"
 		}
 		fmt.Fprintf(&b, "\n\n%s · %s%s\n%s · %s · %s", c.Code(), c.Status.Name(), late, t.e.schoolName(c.School),
-			T("staff.age", int(t.in.Now.Sub(c.Created).Hours()/24)), T("staff.due", t.e.deadline(c.ResolveDue)))
+			T("staff.age", int(t.in.Now.Sub(c.Created).Hours()/24)), T("staff.due", t.e.deadline(c.ResolveDue, Vietnamese)))
 		rows = append(rows, []Button{{Label: c.Code(), Data: "k:view:" + strconv.FormatUint(c.ID, 10)}})
 	}
 	rows = append(rows, []Button{{Label: T("staff.refresh"), Data: "s:list"}})
@@ -923,10 +923,12 @@ func (e *Engine) Sweep(c *Complaint, now time.Time) (*Complaint, []Outgoing) {
 func (e *Engine) when(t time.Time) string { return t.In(e.loc).Format("15:04 02/01/2006") }
 
 // deadline shows a due time; one at midnight is the end of the day before.
-func (e *Engine) deadline(t time.Time) string {
+// deadline is a due time as a reader of l reads it: the end of a day, or
+// a time and a day.
+func (e *Engine) deadline(t time.Time, l Lang) string {
 	t = t.In(e.loc)
 	if t.Hour() == 0 && t.Minute() == 0 {
-		return T("c.end.of.day", e.day(t.Add(-time.Minute)))
+		return tr(l, "c.end.of.day", e.day(t.Add(-time.Minute)))
 	}
 	return e.when(t)
 }

@@ -212,6 +212,9 @@ func (e *Engine) Handle(s *Session, env Envelope, look Lookup) Result {
 		t.s = s.clone()
 	}
 	t.run()
+	if s != nil && s.Step == StepCContact && (t.s == nil || t.s.Step != StepCContact) {
+		t.hideKeyboard()
+	}
 	if env.Input.Numbered {
 		t.rememberOptions()
 	}
@@ -308,6 +311,22 @@ func (t *turn) send(r Reply) {
 	t.replies = append(t.replies, r)
 }
 
+// hideKeyboard takes away the share-contact keyboard of the contact step,
+// left however the step was left (/cancel, a menu button, a QR code, the
+// time-out): a message that is not an edit must carry it.
+func (t *turn) hideKeyboard() {
+	for _, r := range t.replies {
+		if r.HideKeyboard || r.AskContact != "" {
+			return
+		}
+	}
+	if len(t.replies) == 0 {
+		return
+	}
+	r := &t.replies[len(t.replies)-1]
+	r.Edit, r.HideKeyboard = false, true
+}
+
 // moved records a change of conversation state; older buttons go stale.
 func (t *turn) moved() {
 	t.changed = true
@@ -381,14 +400,18 @@ func (t *turn) run() {
 	}
 	t.changed = true // the session's Updated time moves with every input
 	if (t.s.Step != StepMenu || t.s.paused()) && t.e.expiry > 0 && in.Now.Sub(t.s.Updated) > t.e.expiry {
+		key := msg("expired")
+		if t.s.Draft != nil || t.s.Step == StepCAdd {
+			key = "expired.complaint" // the survey's answers, if any, go too
+		}
 		t.s.reset()
 		t.s.dropSurvey()
 		t.moved()
 		if in.Kind != KindCommand {
-			t.reprompt(t.T("expired", t.e.duration(t.e.expiry)))
+			t.reprompt(t.T(key, t.e.duration(t.e.expiry, t.lang())))
 			return
 		}
-		t.say(t.T("expired", t.e.duration(t.e.expiry)))
+		t.say(t.T(key, t.e.duration(t.e.expiry, t.lang())))
 	}
 	switch in.Kind {
 	case KindCommand:
@@ -1433,11 +1456,11 @@ func (t *turn) submit() {
 	t.send(t.keptMenu(t.T("saved", w.Title, sc.Name)))
 }
 
-func (e *Engine) duration(d time.Duration) string {
+func (e *Engine) duration(d time.Duration, l Lang) string {
 	if d >= time.Hour {
-		return T("duration.hours", int(d/time.Hour))
+		return tr(l, "duration.hours", int(d/time.Hour))
 	}
-	return T("duration.minutes", int(d/time.Minute))
+	return tr(l, "duration.minutes", int(d/time.Minute))
 }
 
 // clip shortens s to n runes, marking the cut.
