@@ -320,11 +320,25 @@ func (t *turn) hideKeyboard() {
 			return
 		}
 	}
+	for i := range t.replies {
+		if r := &t.replies[i]; len(r.Buttons) == 0 && !r.Edit && r.Photo == "" && r.File == nil {
+			r.HideKeyboard = true
+			return
+		}
+	}
 	if len(t.replies) == 0 {
 		return
 	}
-	r := &t.replies[len(t.replies)-1]
-	r.Edit, r.HideKeyboard = false, true
+	// A message cannot both take the reply keyboard away and show inline
+	// buttons: its first paragraph goes on its own.
+	i := len(t.replies) - 1
+	r := t.replies[i]
+	head, rest, ok := strings.Cut(r.Text, "\n\n")
+	if !ok || r.Photo != "" || r.File != nil {
+		return
+	}
+	r.Text, r.Edit = rest, false
+	t.replies = append(t.replies[:i], Reply{Text: head, HideKeyboard: true, Lang: r.Lang}, r)
 }
 
 // moved records a change of conversation state; older buttons go stale.
