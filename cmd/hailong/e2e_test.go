@@ -338,7 +338,7 @@ func TestResumeAfterRestart(t *testing.T) {
 	h.clock.Advance(20 * time.Hour)
 	h.start()
 	h.srv.SendText(parent, "/start")
-	if m := h.expect(parent, "tiếp tục từ câu 3/16"); !strings.Contains(m.Text, "Câu 3/16") {
+	if m := h.expect(parent, "hỏi tiếp từ câu 3/16"); !strings.Contains(m.Text, "Câu 3/16") {
 		t.Errorf("the resumed question is not shown: %q", m.Text)
 	}
 	h.answerAll(parent, 3, "Có")
@@ -566,7 +566,7 @@ func TestChat(t *testing.T) {
 	if err := s.run(context.Background(), []string{"chat", "--db", db}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "tiếp tục từ câu") {
+	if !strings.Contains(out.String(), "hỏi tiếp từ câu") {
 		t.Errorf("a second chat did not resume:\n%s", out.String())
 	}
 }
