@@ -51,7 +51,6 @@ func (t *turn) complaintSchool() {
 		t.moved()
 		p := t.promptReply()
 		p.Text = t.T("c.school", sc.Name) + "\n\n" + p.Text
-		p.Buttons = append([][]Button{{{Label: t.T("c.school.other"), Data: t.nonced("cs")}}}, p.Buttons...)
 		t.send(p)
 		return
 	}
@@ -105,7 +104,15 @@ func (t *turn) complaintAct(verb, arg string) bool {
 }
 
 func (t *turn) complaintTextReply() Reply {
-	return Reply{Text: t.T("c.text", MinComplaintText, MaxComplaintText), Buttons: [][]Button{{{Label: t.T("c.cancel"), Data: t.nonced("cancel")}}}, Typed: true}
+	var rows [][]Button
+	if _, ok := t.e.dir.School(t.s.School); ok && t.s.Draft != nil && t.s.Draft.Text == "" {
+		// Until the description is written the school may still change;
+		// offered again with every re-prompt, so that typing its words
+		// works where there are no buttons.
+		rows = append(rows, []Button{{Label: t.T("c.school.other"), Data: t.nonced("cs")}})
+	}
+	rows = append(rows, []Button{{Label: t.T("c.cancel"), Data: t.nonced("cancel")}})
+	return Reply{Text: t.T("c.text", MinComplaintText, MaxComplaintText), Buttons: rows, Typed: true}
 }
 
 // complaintText takes the description, from a text or a photo's caption.
