@@ -536,6 +536,17 @@ func (t *turn) beforeConsent() {
 			}
 		}
 		t.pre = pre.Lang.or()
+		if yes, ok := answers(in.Text); ok {
+			// The notice asks "có đồng ý … không?": "có", "ok", "vâng ạ",
+			// "không ạ" answer it as plainly as its buttons.
+			b := t.consentButtons(school)
+			t.in.Kind, t.in.Data = KindButton, b[1].Data
+			if yes {
+				t.in.Data = b[0].Data
+			}
+			t.beforeConsent()
+			return
+		}
 		// A school code typed alone picks the school, as its QR code does.
 		if sc, ok := t.e.dir.School(strings.TrimSpace(in.Text)); ok {
 			school = sc.Code
@@ -568,6 +579,18 @@ func (t *turn) beforeConsent() {
 // consentButtons are the consent prompt's buttons: agree and refuse carry
 // the deep link's school and the language chosen, the last offers the
 // other language.
+// answers reads a text typed at the consent notice as a plain yes or no.
+func answers(text string) (yes, ok bool) {
+	f := strings.TrimSuffix(strings.TrimSuffix(Fold(text), " a"), " ah")
+	switch f {
+	case "co", "ok", "oke", "okay", "yes", "vang", "da", "dong y", "toi dong y", "co dong y", "i agree":
+		return true, true
+	case "khong", "no", "khong dong y", "toi khong dong y", "i do not agree":
+		return false, true
+	}
+	return false, false
+}
+
 func (t *turn) consentButtons(school string) []Button {
 	yes, no := "cy:"+school, "cn"
 	if t.pre == English {
