@@ -132,10 +132,21 @@ func (z *zaloYAML) defaults() {
 		z.Webhook.Listen = "127.0.0.1:8080"
 	}
 	l := &z.Limits
-	if l.PerSecond == 0 && l.PerChatPerSecond == 0 && l.PerChatBurst == 0 {
-		l.PerSecond, l.PerChatPerSecond, l.PerChatBurst = zalo.DefaultLimits.PerSecond, zalo.DefaultLimits.PerChatSecond, zalo.DefaultLimits.PerChatBurst
+	// Each key left out takes its default, as under telegram.limits.
+	if l.PerSecond == 0 {
+		l.PerSecond = zalo.DefaultLimits.PerSecond
+	}
+	if l.PerChatPerSecond == 0 {
+		l.PerChatPerSecond = zalo.DefaultLimits.PerChatSecond
+	}
+	if l.PerChatBurst == 0 {
+		l.PerChatBurst = zalo.DefaultLimits.PerChatBurst
 	}
 }
+
+// webhookPath is a path the webhook can be served at: http.ServeMux reads
+// spaces, braces and the like as a pattern.
+var webhookPath = regexp.MustCompile(`^/[A-Za-z0-9._~/-]*$`)
 
 type infoYAML struct {
 	Hotline  []string `yaml:"hotline"`
@@ -338,8 +349,8 @@ func (c *Config) resolve(dir string) error {
 			(u.Scheme != "https" && !(u.Scheme == "http" && (u.Hostname() == "127.0.0.1" || u.Hostname() == "localhost")))) {
 			bad("zalo.webhook.url %q: want the public https address Zalo posts to", z.Webhook.URL)
 		}
-		if !strings.HasPrefix(z.Webhook.Path, "/") {
-			bad("zalo.webhook.path %q: want a path starting with /", z.Webhook.Path)
+		if !webhookPath.MatchString(z.Webhook.Path) {
+			bad("zalo.webhook.path %q: want a path such as /zalo (a / first, then letters, digits and . _ ~ - /)", z.Webhook.Path)
 		}
 		if z.Limits.PerSecond <= 0 || z.Limits.PerChatPerSecond <= 0 || z.Limits.PerChatBurst < 1 {
 			bad("zalo.limits: per_second and per_chat_per_second must be positive, per_chat_burst at least 1")

@@ -10,6 +10,7 @@ import (
 
 	"hailong"
 	"hailong/flows"
+	"hailong/zalo"
 )
 
 // settings lists a configuration's settings by key, for messages that say
@@ -251,6 +252,10 @@ func TestBadConfigs(t *testing.T) {
 			[]string{"waves: at least one survey wave is needed"}},
 		{"class size cap of an unknown level", map[string]string{"survey": "survey: {class_size_caps: {thpt: 40}}"},
 			[]string{"survey.class_size_caps", `"thpt"`}},
+		{"zalo webhook path the router would read as a pattern", map[string]string{"telegram": `zalo: {mode: webhook, webhook: {path: "/zalo hook"}}`},
+			[]string{`zalo.webhook.path "/zalo hook"`}},
+		{"zalo webhook path with a wildcard", map[string]string{"telegram": `zalo: {mode: webhook, webhook: {path: "/zalo/{x}"}}`},
+			[]string{`zalo.webhook.path "/zalo/{x}"`}},
 		{"two problems at once", map[string]string{"timezone": "timezone: Nowhere", "survey": "survey: {min_respondents: 0}"},
 			[]string{`timezone "Nowhere"`, "survey.min_respondents 0"}},
 	} {
@@ -378,5 +383,18 @@ func TestDigestScheduleNeedsClockTimes(t *testing.T) {
 	_, err := parseConfig(data, "test.yaml", "")
 	if err == nil || !strings.Contains(err.Error(), "digest.schedule") {
 		t.Errorf("@every accepted: %v", err)
+	}
+}
+
+// TestZaloLimitsKeyByKey: a zalo.limits key left out takes its default, as
+// under telegram.limits.
+func TestZaloLimitsKeyByKey(t *testing.T) {
+	c, err := parseConfig(configWith(map[string]string{"telegram": "zalo: {limits: {per_second: 10}}"}), "test.yaml", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := c.Zalo.Limits
+	if l.PerSecond != 10 || l.PerChatPerSecond != zalo.DefaultLimits.PerChatSecond || l.PerChatBurst != zalo.DefaultLimits.PerChatBurst {
+		t.Errorf("limits %+v", l)
 	}
 }
