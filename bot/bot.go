@@ -268,7 +268,12 @@ func (b *Bot) pollLoop(ctx context.Context) error {
 	poll := *b.api
 	poll.Client = ctxDoer{ctx, b.pollHTTP}
 	bo := outbox.Backoff{Min: b.cfg.RetryMin, Max: b.cfg.RetryMax}
+	// The quiet stretch began with the last update committed, maybe
+	// before a restart.
 	lastUpdate := time.Now()
+	if offset != 0 && !at.IsZero() && at.Before(lastUpdate) {
+		lastUpdate = at
+	}
 	for ctx.Err() == nil {
 		if offset != 0 && time.Since(lastUpdate) > idleReset {
 			// After a week without updates Telegram may number the next

@@ -395,3 +395,4 @@ func (a *applyStore) Apply(b flows.Batch) error {
 }
 
 func (a *applyStore) applied() int { a.mu.Lock(); defer a.mu.Unlock(); return a.n }
+
