@@ -143,13 +143,32 @@ func (b *Bot) Sent() int64 { return b.sent.Load() }
 
 // Run receives and sends until ctx ends.
 func (b *Bot) Run(ctx context.Context) error {
+	// A request in flight at shutdown gets a few seconds to finish, so
+	// that a message Zalo took is marked sent rather than sent again
+	// after the restart.
+	reqCtx, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRequests()
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-reqCtx.Done():
+			return
+		}
+		t := time.NewTimer(shutdownGrace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancelRequests()
+		case <-reqCtx.Done():
+		}
+	}()
 	sendCtx, stopSending := context.WithCancel(ctx)
 	defer stopSending()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		outbox.Run(sendCtx, outbox.Config{Channel: Channel, Store: b.cfg.Store, Transport: transport{b}, Global: b.global,
+		outbox.Run(sendCtx, outbox.Config{Channel: Channel, Store: b.cfg.Store, Transport: transport{b, reqCtx}, Global: b.global,
 			Reports: b.cfg.Reports, RetryMin: b.cfg.RetryMin, RetryMax: b.cfg.RetryMax, Now: b.cfg.Now, Log: b.log, Sent: &b.sent})
 	}()
 	var err error
@@ -336,7 +355,15 @@ func (b *Bot) serveWebhook(ctx context.Context) error {
 }
 
 // transport sends outbox rows to Zalo for the shared sender.
-type transport struct{ b *Bot }
+// shutdownGrace is how long a request in flight may take after shutdown.
+const shutdownGrace = 3 * time.Second
+
+// transport sends on Zalo; its requests use ctx, which outlives the
+// sender's by shutdownGrace.
+type transport struct {
+	b   *Bot
+	ctx context.Context
+}
 
 func (t transport) ChatLimiter(q flows.Queued) *rate.Limiter {
 	if q.Kind != flows.OutMessage {
@@ -357,7 +384,8 @@ func (t transport) ChatLimiter(q flows.Queued) *rate.Limiter {
 // editing, so those are done at once and an edit is a new message. A
 // reply longer than Zalo's 2000 characters goes as several messages; if
 // one of them fails the row is tried again whole (a part may repeat).
-func (t transport) Send(ctx context.Context, q flows.Queued) outbox.Verdict {
+func (t transport) Send(_ context.Context, q flows.Queued) outbox.Verdict {
+	ctx := t.ctx
 	if q.Kind != flows.OutMessage {
 		return outbox.Verdict{Outcome: outbox.Sent}
 	}

@@ -486,3 +486,37 @@ func TestZaloPrincipalGetsTelegramPhotos(t *testing.T) {
 		})
 	}
 }
+
+// TestZaloStopFinishesTheSendInFlight: stopped while Zalo is taking a
+// message, the bot waits for the answer and marks it sent: nothing is left
+// queued to be sent again after the restart.
+func TestZaloStopFinishesTheSendInFlight(t *testing.T) {
+	h := newZaloHarness(t, "polling")
+	h.z.Inject(func(method string, _ map[string]string) *zalotest.Fault {
+		if method == "sendMessage" {
+			return &zalotest.Fault{Delay: 700 * time.Millisecond}
+		}
+		return nil
+	})
+	h.start()
+	h.z.Text(zaloParent, "/start")
+	if !h.z.Wait(10*time.Second, func() bool {
+		for _, c := range h.z.Calls() {
+			if c.Method == "sendMessage" {
+				return true
+			}
+		}
+		return false
+	}) {
+		t.Fatal("nothing was sent")
+	}
+	h.stop() // while the fake holds the request
+	if n := len(h.z.Messages(zaloParent.ID)); n != 1 {
+		t.Fatalf("%d messages to the parent after the stop; want the one in flight", n)
+	}
+	db := h.openDB()
+	if rows, _ := db.Pending("zalo", 10); len(rows) != 0 {
+		t.Errorf("%d rows still queued: the message Zalo took would go again", len(rows))
+	}
+	db.Close()
+}
