@@ -276,6 +276,8 @@ func (s *system) serve(ctx context.Context, cfg *Config, db *store.DB, tokens ch
 		log.Info("serving Zalo", "bot", name, "mode", z.Mode)
 		channels = append(channels, zb.Run)
 	}
+	served := map[string]bool{bot.Channel: tokens.Telegram != "", zalo.Channel: cfg.Zalo != nil && tokens.Zalo != ""}
+	warnUnserved(cfg.directory, served, log)
 	stop, err := s.schedule(cfg, db, job, log)
 	if err != nil {
 		return err
@@ -305,6 +307,34 @@ func (s *system) serve(ctx context.Context, cfg *Config, db *store.DB, tokens ch
 		}
 	}
 	return first
+}
+
+// warnUnserved names the configured recipients on a channel this process
+// does not serve: what is queued for them (alerts, digests) waits until it
+// does.
+func warnUnserved(d *flows.Directory, served map[string]bool, log *slog.Logger) {
+	check := func(where, id string) {
+		if ch, _, ok := strings.Cut(id, ":"); ok && !served[ch] {
+			log.Warn("a recipient is on a channel this bot does not serve: what is sent to them waits in the outbox until it does (set its token, or change the id)",
+				"where", where, "id", id)
+		}
+	}
+	for _, o := range d.Offices {
+		if o.Chat != "" {
+			check("offices["+o.ID+"].chat_id", o.Chat)
+		}
+		for _, id := range o.Staff {
+			check("offices["+o.ID+"].staff", id)
+		}
+	}
+	for _, sc := range d.Schools {
+		for _, id := range sc.Principals {
+			check("schools["+sc.Code+"].principals", id)
+		}
+	}
+	for _, id := range d.Admins {
+		check("admins", id)
+	}
 }
 
 // telegram connects the Telegram bot.

@@ -520,3 +520,27 @@ func TestZaloStopFinishesTheSendInFlight(t *testing.T) {
 	}
 	db.Close()
 }
+
+// TestWarnsOfUnservedRecipients: a principal on Zalo in a bot that serves
+// only Telegram is named at start: their alerts would wait unseen.
+func TestWarnsOfUnservedRecipients(t *testing.T) {
+	h := newHarness(t)
+	cfg, err := os.ReadFile(h.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(cfg), fmt.Sprintf(`principals: ["%d"]}`, principalTD.ID),
+		fmt.Sprintf(`principals: ["%d", "zalo:%s"]}`, principalTD.ID, zaloPrincipal.ID), 1)
+	if err := os.WriteFile(h.cfgPath, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	h.stop()
+	log := h.stderr.String()
+	if !strings.Contains(log, "does not serve") || !strings.Contains(log, "zalo:"+zaloPrincipal.ID) || !strings.Contains(log, "schools[THCS-TD].principals") {
+		t.Errorf("no warning naming the Zalo principal:\n%s", log)
+	}
+	if strings.Contains(log, fmt.Sprintf("telegram:%d", principalTD.ID)) {
+		t.Errorf("a Telegram principal was named as unserved:\n%s", log)
+	}
+}
