@@ -389,16 +389,32 @@ func (t transport) Send(_ context.Context, q flows.Queued) outbox.Verdict {
 	if q.Kind != flows.OutMessage {
 		return outbox.Verdict{Outcome: outbox.Sent}
 	}
-	c := t.b.cfg.Client
-	if p := q.Reply.Photo; p != "" && !isHTTPURL(p) && t.b.relay != nil {
-		q.Reply.Photo = t.b.relay.url(p)
+	r := q.Reply
+	if p := r.Photo; p != "" && !isHTTPURL(p) && t.b.relay != nil {
+		r.Photo = t.b.relay.url(p)
+		v := t.send(ctx, q.Chat, r)
+		if v.Outcome != outbox.Failed {
+			return v
+		}
+		// Zalo would not take the photo from us (the proxy does not
+		// forward /media/, say): the text goes with a note instead,
+		// rather than not at all. The photo is the first part, so
+		// nothing of this row has gone yet.
+		t.b.log.Warn("Zalo refused a photo relayed from Telegram; sending the text with a note", "err", v.Err)
+		r.Photo = q.Reply.Photo
 	}
-	for _, m := range Render(q.Reply) {
+	return t.send(ctx, q.Chat, r)
+}
+
+// send sends a reply's parts, stopping at the first that fails.
+func (t transport) send(ctx context.Context, chat string, r flows.Reply) outbox.Verdict {
+	c := t.b.cfg.Client
+	for _, m := range Render(r) {
 		var err error
 		if m.Photo != "" {
-			_, err = c.SendPhoto(ctx, q.Chat, m.Photo, m.Body)
+			_, err = c.SendPhoto(ctx, chat, m.Photo, m.Body)
 		} else {
-			_, err = c.SendMessage(ctx, q.Chat, m.Body)
+			_, err = c.SendMessage(ctx, chat, m.Body)
 		}
 		if err != nil {
 			return verdict(err)

@@ -482,6 +482,17 @@ func TestZaloPrincipalGetsTelegramPhotos(t *testing.T) {
 			if resp, err := http.Post(photos[0].PhotoURL, "text/plain", strings.NewReader("x")); err != nil || resp.StatusCode != http.StatusMethodNotAllowed {
 				t.Errorf("POST to a photo's address: %v %v", resp.StatusCode, err)
 			}
+			// Zalo refusing the relayed photo for good (it could not
+			// fetch it): the text still goes, with the note.
+			h.z.Inject(func(method string, _ map[string]string) *zalotest.Fault {
+				if method == "sendPhoto" {
+					return &zalotest.Fault{Status: 400, Description: "Bad Request: cannot download the photo"}
+				}
+				return nil
+			})
+			h.fileComplaintAt(telegramtest.User{ID: 6900003, FirstName: "PH"}, "THCS-TD", "Lớp 6", "Cơ sở vật chất",
+				"Quạt trần phòng 6B bị lỏng ốc, lắc mạnh khi quay, rất nguy hiểm.", 1, "")
+			h.zexpect(zaloPrincipal, "chỉ xem được trên Telegram")
 			h.stop()
 		})
 	}
