@@ -376,8 +376,13 @@ func (b *Bot) decodeBatch(result json.RawMessage) (flows.Batch, int64, error) {
 			// Real time, not the clock flows see: flooding is about how
 			// fast updates arrive.
 			handle, warn := b.flood.Check(env.User, time.Now())
-			if !handle {
+			if !handle && env.CallbackID == "" {
 				continue // a flooding user is ignored for a while; others are not
+			}
+			if !handle {
+				// A press is still acknowledged, or the parent's button
+				// would spin; nothing else is done with it.
+				env.Input = flows.Input{Kind: flows.KindIgnored, Now: now, Group: env.Input.Group}
 			}
 			if warn {
 				env.Input = flows.Input{Kind: flows.KindFlood, Now: now, Group: env.Input.Group}

@@ -353,6 +353,9 @@ func (t *turn) run() {
 		t.say(t.T("flood"))
 		return
 	}
+	if in.Kind == KindIgnored {
+		return // the press is acknowledged (Handle does), nothing more
+	}
 	if in.Kind == KindCommand && in.Command == "id" {
 		// What an operator puts in the configuration for this user or
 		// group chat; nothing is stored.

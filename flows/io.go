@@ -20,6 +20,7 @@ const (
 	KindPhoto                    // a photo: Photo holds its reference, Text its caption
 	KindContact                  // a shared contact: Phone, and ContactUser when it is a user's own
 	KindFlood                    // the sender sent too much too fast; later inputs are dropped a while
+	KindIgnored                  // a press of a sender being ignored for flooding: only acknowledged
 )
 
 // Input is one thing a user sent, in channel-neutral form.

@@ -118,6 +118,17 @@ func TestFloodControl(t *testing.T) {
 	if warnings != 1 || replies != 21 {
 		t.Errorf("the flooder got %d replies with %d warnings, want 20 answers and 1 warning", replies, warnings)
 	}
+	// Pressed while ignored, a button is still acknowledged (it would spin).
+	for range 5 {
+		h.press(flooder, "Không đồng ý")
+	}
+	h.srv.Wait(5*time.Second, func() bool { return h.srv.Pending() == 0 && len(h.srv.Unanswered()) == 0 })
+	if un := h.srv.Unanswered(); len(un) > 0 {
+		t.Errorf("%d presses of an ignored user never answered", len(un))
+	}
+	if n := len(h.srv.Messages(flooder.ID)); n != 30+21 {
+		t.Errorf("%d messages in the flooder's chat; want the 30 texts and 21 replies: nothing more for the presses", n)
+	}
 	h.stop()
 }
 
