@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -112,6 +113,8 @@ type memStore struct {
 	failed  map[uint64]string
 	stopped []string
 	changed chan struct{}
+	// doneFails is how many Done calls fail before they work.
+	doneFails int
 }
 
 func newMemStore() *memStore {
@@ -156,6 +159,10 @@ func (m *memStore) PendingUrgent(ch string, after uint64, n int) ([]flows.Queued
 func (m *memStore) Done(seqs ...uint64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.doneFails > 0 {
+		m.doneFails--
+		return errors.New("disk full")
+	}
 	for _, s := range seqs {
 		for i, r := range m.rows {
 			if r.Seq == s {

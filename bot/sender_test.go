@@ -265,3 +265,27 @@ func TestUnauthorizedPausesEverything(t *testing.T) {
 		t.Errorf("a 401 set rows aside: %v", st.failed)
 	}
 }
+
+// TestSentIsRecordedThroughFailures: a message sent whose removal from the
+// outbox fails is not forgotten in memory while it stays in the store (it
+// would go again after a restart): the removal is tried until it works.
+func TestSentIsRecordedThroughFailures(t *testing.T) {
+	srv := telegramtest.NewServer()
+	defer srv.Close()
+	srv.SendText(telegramtest.User{ID: 77, FirstName: "P"}, "hi")
+	st := newMemStore()
+	st.doneFails = 2
+	st.queue(msg("77", "Câu 1/16"))
+	stop, _ := runBot(t, srv, st)
+	defer stop()
+	if !srv.Wait(10*time.Second, func() bool {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		return len(st.rows) == 0
+	}) {
+		t.Fatal("the sent row was never removed from the outbox")
+	}
+	if n := len(srv.Messages(77)); n != 2 {
+		t.Errorf("%d messages in the chat; want the parent's and one reply", n)
+	}
+}

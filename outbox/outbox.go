@@ -319,6 +319,24 @@ const (
 	chatGone                 // the chat's queue was dropped or moved by the store
 )
 
+// record retries a write that records what became of a row until it is
+// committed: given up, the row would go again after a restart, and an
+// announcement's would never be counted. Only shutdown stops it, after one
+// attempt.
+func (s *sender) record(ctx context.Context, what string, write func() error) {
+	bo := Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
+	for {
+		err := write()
+		if err == nil {
+			return
+		}
+		s.log.Error(what+"; trying again", "channel", s.cfg.Channel, "err", err)
+		if !Sleep(ctx, bo.Next()) {
+			return
+		}
+	}
+}
+
 // deliver makes one attempt at a row.
 func (s *sender) deliver(ctx context.Context, q flows.Queued) (res result, _ flows.Queued) {
 	store, now := s.cfg.Store, s.cfg.Now
@@ -326,9 +344,7 @@ func (s *sender) deliver(ctx context.Context, q flows.Queued) (res result, _ flo
 		if r := recover(); r != nil {
 			// A row that panics would crash every restart: set it aside.
 			s.log.Error("sending a row panicked; set aside in the dead letters", "failure", r)
-			if err := store.Fail(q, fmt.Sprint("panic: ", r), now()); err != nil {
-				s.log.Error("dead-letter", "err", err)
-			}
+			s.record(ctx, "dead-letter", func() error { return store.Fail(q, fmt.Sprint("panic: ", r), now()) })
 			res = rowDone
 		}
 	}()
@@ -354,9 +370,7 @@ func (s *sender) deliver(ctx context.Context, q flows.Queued) (res result, _ flo
 		}
 		// One commit per message: at the channel's 30 a second that is
 		// cheap, and a crash can re-send at most the message in flight.
-		if err := store.Done(q.Seq); err != nil {
-			s.log.Error("mark sent", "err", err)
-		}
+		s.record(ctx, "mark sent", func() error { return store.Done(q.Seq) })
 		return rowDone, q
 	case Resend:
 		q.EditRef = ""
@@ -385,9 +399,7 @@ func (s *sender) deliver(ctx context.Context, q flows.Queued) (res result, _ flo
 		if v.Err != nil {
 			reason = v.Err.Error()
 		}
-		if err := store.Fail(q, reason, now()); err != nil {
-			s.log.Error("dead-letter", "err", err)
-		}
+		s.record(ctx, "dead-letter", func() error { return store.Fail(q, reason, now()) })
 		return rowDone, q
 	}
 	// Later. A 429 for a second chat while another is paused by one means
