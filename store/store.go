@@ -150,11 +150,25 @@ func Open(path string, o Options) (*DB, error) {
 	return &DB{b: b, eng: o.Engine, secret: o.Secret, keys: flows.NewKeyer(o.Secret), seal: seal, log: log, changed: make(chan struct{})}, nil
 }
 
+// ErrNoSecret means the database was written under a secret of the
+// environment and none was given.
+var ErrNoSecret = errors.New("HAILONG_SECRET is not set, and this database was written with one: set it as the bot has it")
+
 func localSecret(b *bbolt.DB, readOnly bool) ([]byte, error) {
 	var secret []byte
+	// A database written under HAILONG_SECRET has a check value of it
+	// and no local secret: without the secret it is refused, not given
+	// a local one.
+	external := func(m *bbolt.Bucket) bool {
+		return m != nil && m.Get([]byte("local_secret")) == nil && m.Get([]byte("secret_check")) != nil
+	}
 	if readOnly {
 		err := b.View(func(tx *bbolt.Tx) error {
-			if m := tx.Bucket(bMeta); m != nil {
+			m := tx.Bucket(bMeta)
+			if external(m) {
+				return ErrNoSecret
+			}
+			if m != nil {
 				secret = append([]byte(nil), m.Get([]byte("local_secret"))...)
 			}
 			return nil
@@ -163,6 +177,9 @@ func localSecret(b *bbolt.DB, readOnly bool) ([]byte, error) {
 	}
 	err := b.Update(func(tx *bbolt.Tx) error {
 		m := tx.Bucket(bMeta)
+		if external(m) {
+			return ErrNoSecret
+		}
 		if v := m.Get([]byte("local_secret")); len(v) == 32 {
 			secret = append([]byte(nil), v...)
 			return nil

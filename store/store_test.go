@@ -808,4 +808,19 @@ func TestWrongSecretRefused(t *testing.T) {
 	if got := len(h.pending("telegram")); got != before {
 		t.Errorf("%d rows queued after the refused open; want %d", got, before)
 	}
+	// A tool run without the secret is told to set it, and writes no
+	// local secret into the file.
+	h.db.Close()
+	for _, ro := range []bool{false, true} {
+		if db, err := Open(h.path, Options{LocalSecret: true, ReadOnly: ro, Logger: quietLog()}); !errors.Is(err, ErrNoSecret) {
+			if err == nil {
+				db.Close()
+			}
+			t.Errorf("opened without the secret (read-only %v): %v, want ErrNoSecret", ro, err)
+		}
+	}
+	h.db, err = Open(h.path, Options{Engine: h.db.eng, Secret: []byte("test secret, 32 characters long!"), Logger: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
