@@ -135,19 +135,21 @@ func (m *memStore) queue(out ...flows.Outgoing) {
 func (m *memStore) Apply(flows.Batch) error                 { return nil }
 func (m *memStore) Cursor(string) (int64, time.Time, error) { return 0, time.Time{}, nil }
 func (m *memStore) Changed() <-chan struct{}                { m.mu.Lock(); defer m.mu.Unlock(); return m.changed }
-func (m *memStore) PendingAfter(ch string, after uint64, n int) ([]flows.Queued, error) {
+func (m *memStore) PendingAfter(ch string, after uint64, n int) ([]flows.Queued, uint64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []flows.Queued
+	upTo := after
 	for _, r := range m.rows {
 		if r.Seq > after && len(out) < n {
 			out = append(out, r)
+			upTo = r.Seq
 		}
 	}
-	return out, nil
+	return out, upTo, nil
 }
 func (m *memStore) PendingUrgent(ch string, after uint64, n int) ([]flows.Queued, error) {
-	rows, _ := m.PendingAfter(ch, after, 1<<30)
+	rows, _, _ := m.PendingAfter(ch, after, 1<<30)
 	var out []flows.Queued
 	for _, r := range rows {
 		if r.Priority < flows.PriorityDigest && len(out) < n {
@@ -402,4 +404,3 @@ func (a *applyStore) Apply(b flows.Batch) error {
 }
 
 func (a *applyStore) applied() int { a.mu.Lock(); defer a.mu.Unlock(); return a.n }
-

@@ -25,7 +25,9 @@ import (
 
 // Store is what the sender needs of the database.
 type Store interface {
-	PendingAfter(channel string, after uint64, limit int) ([]flows.Queued, error)
+	// PendingAfter returns up to limit of the channel's rows after row
+	// after, in order, and the last row it looked at, of any channel.
+	PendingAfter(channel string, after uint64, limit int) (rows []flows.Queued, upTo uint64, err error)
 	// PendingUrgent is PendingAfter for the rows that go before digests
 	// and announcements alone.
 	PendingUrgent(channel string, after uint64, limit int) ([]flows.Queued, error)
@@ -132,7 +134,7 @@ func Run(ctx context.Context, cfg Config) {
 		}
 		full := held >= window
 		if !full {
-			rows, err := cfg.Store.PendingAfter(cfg.Channel, last, window-held)
+			rows, upTo, err := cfg.Store.PendingAfter(cfg.Channel, last, window-held)
 			if err != nil {
 				s.log.Error("read the outbox", "err", err)
 				Sleep(ctx, time.Second)
@@ -140,13 +142,13 @@ func Run(ctx context.Context, cfg Config) {
 			}
 			full = len(rows) == window-held // more may wait behind them
 			for _, q := range rows {
-				last = q.Seq
 				if ahead[q.Seq] {
 					continue // read ahead, and still queued or in flight
 				}
 				queues[lane(q)] = append(queues[lane(q)], q)
 				held++
 			}
+			last = max(last, upTo) // past the other channels' rows too
 			for seq := range ahead {
 				if seq <= last {
 					delete(ahead, seq) // met in order, or sent and gone

@@ -121,7 +121,7 @@ func TestUnreadableRowSetAside(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := h.db.PendingAfter("telegram", 0, 10)
+	rows, _, err := h.db.PendingAfter("telegram", 0, 10)
 	if err != nil || len(rows) != 1 || rows[0].Reply.Text != "after" {
 		t.Fatalf("PendingAfter = %+v, %v", rows, err)
 	}

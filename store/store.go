@@ -666,13 +666,17 @@ func (db *DB) Cursor(channel string) (int64, time.Time, error) {
 
 // Pending returns up to limit outbox rows of a channel in commit order.
 func (db *DB) Pending(channel string, limit int) ([]flows.Queued, error) {
-	return db.PendingAfter(channel, 0, limit)
+	rows, _, err := db.PendingAfter(channel, 0, limit)
+	return rows, err
 }
 
 // PendingAfter returns up to limit outbox rows of a channel committed after
-// row after, in commit order: a sender reads only what is new to it.
-func (db *DB) PendingAfter(channel string, after uint64, limit int) ([]flows.Queued, error) {
-	var out []flows.Queued
+// row after, in commit order: a sender reads only what is new to it. upTo
+// is the last row it looked at, of any channel: the next read can start
+// there, so that a long queue of another channel's rows is not read again
+// and again.
+func (db *DB) PendingAfter(channel string, after uint64, limit int) (out []flows.Queued, upTo uint64, err error) {
+	upTo = after
 	bad := map[uint64]string{}
 	// The rows are copied in a short read transaction and opened after it:
 	// a long one would hold up a writer that must grow the file (bbolt
@@ -694,9 +698,10 @@ func (db *DB) PendingAfter(channel string, after uint64, limit int) ([]flows.Que
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("read outbox: %w", err)
+			return nil, upTo, fmt.Errorf("read outbox: %w", err)
 		}
 		for _, r := range rows {
+			upTo = r.seq
 			o, err := db.openRow(r.v)
 			if err != nil {
 				// Sealed under another secret, or damaged: it cannot be
@@ -731,10 +736,10 @@ func (db *DB) PendingAfter(channel string, after uint64, limit int) ([]flows.Que
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("set aside unreadable outbox rows: %w", err)
+			return nil, upTo, fmt.Errorf("set aside unreadable outbox rows: %w", err)
 		}
 	}
-	return out, nil
+	return out, upTo, nil
 }
 
 // PendingUrgent returns up to limit of a channel's rows that go before

@@ -84,3 +84,33 @@ func TestUrgentOvertakesBacklog(t *testing.T) {
 		t.Errorf("the reply went out %d-th, behind %d announcement rows", at+1, at)
 	}
 }
+
+// TestPendingAfterSkipsOtherChannels: a sender reading past another
+// channel's long queue is told how far it looked, so that it does not read
+// that queue again at every wake-up.
+func TestPendingAfterSkipsOtherChannels(t *testing.T) {
+	h := newHarness(t, Options{})
+	var last uint64
+	err := h.db.b.Update(func(tx *bbolt.Tx) error {
+		w := writer{tx: tx, db: h.db, seal: h.db.seal}
+		for i := range 300 {
+			seq, err := w.enqueueOne(flows.Outgoing{Kind: flows.OutMessage, Channel: "telegram", Chat: strconv.Itoa(100 + i), Reply: flows.Reply{Text: "x"}})
+			if err != nil {
+				return err
+			}
+			last = seq
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, upTo, err := h.db.PendingAfter("zalo", 0, 50)
+	if err != nil || len(rows) != 0 || upTo != last {
+		t.Fatalf("PendingAfter(zalo) = %d rows, up to %d, %v; want none, up to %d", len(rows), upTo, err, last)
+	}
+	rows, upTo, err = h.db.PendingAfter("telegram", 0, 50)
+	if err != nil || len(rows) != 50 || upTo != rows[49].Seq {
+		t.Fatalf("PendingAfter(telegram) = %d rows, up to %d, %v", len(rows), upTo, err)
+	}
+}
