@@ -888,7 +888,11 @@ func (t *turn) staffText(schools []string, text string) {
 	c.log(now, t.actor(), "reply", text)
 	t.save(c)
 	t.tell(c, Reply{Text: tr(c.Lang, "c.told.reply", c.Code(), text)})
-	t.send(Reply{Text: T("staff.replied", c.Code()) + "\n\n" + t.e.card(c, T("c.alert.view")), Buttons: actions(c)})
+	told := T("staff.replied", c.Code())
+	if c.Reporter.Chat == "" {
+		told = T("staff.replied.erased", c.Code())
+	}
+	t.send(Reply{Text: told + "\n\n" + t.e.card(c, T("c.alert.view")), Buttons: actions(c)})
 }
 
 // actor names who acted in a complaint's history: their role and scope,

@@ -205,6 +205,7 @@ var vi = map[msg]string{
 	"staff.typing":            "Em đang chờ thầy/cô gõ nội dung cho phản ánh %s (gõ /cancel để huỷ).",
 	"staff.text.bad":          "Nội dung cần từ 1 đến 3000 ký tự (đang có %d). Thầy/cô gõ lại nhé.",
 	"staff.replied":           "✅ Đã chuyển trả lời tới phụ huynh (%s).",
+	"staff.replied.erased":    "📝 Đã lưu trả lời vào hồ sơ phản ánh %s; phụ huynh đã xoá dữ liệu của mình nên không nhận được.",
 	"staff.referred.ok":       "✅ Đã báo phụ huynh phản ánh %s không thuộc thẩm quyền, kèm hướng dẫn.",
 	"report.usage":            "Cách dùng: /baocao (đợt khảo sát hiện tại đến hôm nay) hoặc /baocao 01/09/2026 15/01/2027 (từ ngày, đến ngày). /xuat như vậy, gửi bảng tính.",
 	"report.building":         "⏳ Em đang lập báo cáo %s từ %s đến %s…",

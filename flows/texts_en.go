@@ -207,6 +207,7 @@ var en = map[msg]string{
 	"staff.typing":            "I am waiting for you to type the text for concern %s (type /cancel to cancel).",
 	"staff.text.bad":          "The text must be 1 to 3000 characters long (it is %d). Please type it again.",
 	"staff.replied":           "✅ Your reply has been passed on to the parent (%s).",
+	"staff.replied.erased":    "📝 The reply is kept in the record of %s; the parent deleted their data and will not receive it.",
 	"staff.referred.ok":       "✅ The parent has been told that concern %s is outside your authority, with your guidance.",
 	"report.usage":            "Usage: /baocao (the current survey round up to today) or /baocao 01/09/2026 15/01/2027 (from date, to date). /xuat works the same way and sends a spreadsheet.",
 	"report.building":         "⏳ I am preparing the report for %s from %s to %s…",
