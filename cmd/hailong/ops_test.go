@@ -11,6 +11,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"go.etcd.io/bbolt"
 
+	"hailong/flows"
 	"hailong/store"
 )
 
@@ -177,5 +178,43 @@ func TestRunLogsItsLatency(t *testing.T) {
 	}
 	if st.Updates != 3 || st.P50 <= 0 || st.P50 > st.P99 || st.P99 > st.Max {
 		t.Errorf("the summary says %+v; want 3 updates and 0 < p50 ≤ p99 ≤ max", st)
+	}
+}
+
+// TestTallyIndexNeedsParents: the satisfaction index sums six answers a
+// parent, so one parent's answers pass min_respondents answers; `hailong
+// tally` shows it only from min_respondents parents.
+func TestTallyIndexNeedsParents(t *testing.T) {
+	cfg, err := loadConfig("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := cfg.engine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := cfg.directory.WaveAt(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
+	sc := cfg.directory.Schools[0]
+	row := func(parents int) string {
+		counts := flows.Counts{}
+		for _, q := range []string{"B1", "B2", "B3", "B4", "B5", "B6"} {
+			counts[q] = map[string]int{"5": parents}
+		}
+		agg := store.Tally{Respondents: map[string]int{sc.Code: parents}, Counts: map[string]flows.Counts{sc.Code: counts}}
+		var out strings.Builder
+		printTallies(&out, cfg, eng, w, agg)
+		for _, line := range strings.Split(out.String(), "\n") {
+			if strings.HasPrefix(line, sc.Name) {
+				return line
+			}
+		}
+		t.Fatalf("no row for %s:\n%s", sc.Name, out.String())
+		return ""
+	}
+	if f := strings.Fields(strings.TrimPrefix(row(1), sc.Name)); len(f) < 2 || f[0] != "1" || f[1] != "–" {
+		t.Errorf("one parent's index shown: %q", row(1))
+	}
+	if f := strings.Fields(strings.TrimPrefix(row(cfg.Survey.MinRespondents), sc.Name)); len(f) < 2 || f[1] != "100%" {
+		t.Errorf("the index of %d parents not shown: %q", cfg.Survey.MinRespondents, row(cfg.Survey.MinRespondents))
 	}
 }

@@ -21,7 +21,7 @@ func printTallies(w io.Writer, cfg *Config, eng *flows.Engine, wave *flows.Wave,
 		total += n
 	}
 	fmt.Fprintf(w, "Đợt «%s»: %d phụ huynh đã trả lời.\n", wave.Title, total)
-	fmt.Fprintf(w, "Ô là %% câu trả lời tốt; «–» khi chưa đủ %d câu trả lời; HL = chỉ số hài lòng (%% mức 4–5 của B1–B6).\n\n", min)
+	fmt.Fprintf(w, "Ô là %% câu trả lời tốt; «–» khi chưa đủ %d câu trả lời (HL: %d phụ huynh); HL = chỉ số hài lòng (%% mức 4–5 của B1–B6).\n\n", min, min)
 	const nameWidth = 34
 	header := pad("Trường", nameWidth) + "  Phiếu    HL"
 	for _, q := range scored {
@@ -35,9 +35,17 @@ func printTallies(w io.Writer, cfg *Config, eng *flows.Engine, wave *flows.Wave,
 		}
 		return "–"
 	}
+	// The index sums six answers a parent: it needs min parents, not
+	// min answers, or one parent's satisfaction would show.
+	index := func(t flows.Tally, parents int) string {
+		if parents < min {
+			return "–"
+		}
+		return cell(t)
+	}
 	for _, sc := range cfg.directory.Schools {
 		ts := eng.Tallies(sc.Level, agg.Counts[sc.Code])
-		row := pad(sc.Name, nameWidth) + fmt.Sprintf("  %5d %5s", agg.Respondents[sc.Code], cell(ts[flows.IndexID]))
+		row := pad(sc.Name, nameWidth) + fmt.Sprintf("  %5d %5s", agg.Respondents[sc.Code], index(ts[flows.IndexID], agg.Respondents[sc.Code]))
 		for _, q := range scored {
 			row += fmt.Sprintf(" %4s", cell(ts[q.ID]))
 		}
@@ -46,7 +54,7 @@ func printTallies(w io.Writer, cfg *Config, eng *flows.Engine, wave *flows.Wave,
 			all[id] = all[id].Add(t)
 		}
 	}
-	row := pad("Tất cả các trường", nameWidth) + fmt.Sprintf("  %5d %5s", total, cell(all[flows.IndexID]))
+	row := pad("Tất cả các trường", nameWidth) + fmt.Sprintf("  %5d %5s", total, index(all[flows.IndexID], total))
 	for _, q := range scored {
 		row += fmt.Sprintf(" %4s", cell(all[q.ID]))
 	}
