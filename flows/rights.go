@@ -78,7 +78,7 @@ func (t *turn) myData() {
 		}
 		fmt.Fprintf(&b, "\n\n"+t.T("data.complaint"), c.Code(), c.Status.NameIn(t.lang()), t.e.day(c.Created), phone)
 	}
-	b.WriteString("\n\n" + t.T("data.notstored"))
+	b.WriteString("\n\n" + t.T("data.chat") + "\n\n" + t.T("data.notstored"))
 	t.send(Reply{Text: clip(b.String(), 4000), Buttons: [][]Button{{{Label: t.T("data.erase.button"), Data: "m:x"}}, {{Label: t.T("menu.back"), Data: "m:m"}}}})
 }
 

@@ -236,6 +236,7 @@ var vi = map[msg]string{
 	"data.noresponses":        "• Chưa có câu trả lời khảo sát nào được lưu.",
 	"data.response":           "• Câu trả lời đợt «%s», %s, gửi lúc %s: %s",
 	"data.complaint":          "• Phản ánh %s (%s), gửi %s; số điện thoại: %s.",
+	"data.chat":               "Để gửi trả lời cho phản ánh và thông báo của trường, em giữ địa chỉ cuộc trò chuyện này (đã mã hoá) cùng các phản ánh của anh/chị và trong danh sách nhận thông báo của trường.",
 	"data.notstored":          "Em không lưu tên, tên đăng nhập hay tài khoản Telegram, Zalo của anh/chị cùng câu trả lời: chúng được lưu theo một mã ẩn danh. Câu trả lời được xoá sau thời hạn lưu trữ; số liệu tổng hợp (không gắn với ai) được giữ lại.",
 	"data.erase.button":       "🗑 Xoá dữ liệu của tôi",
 	"erase.ask":               "Xoá dữ liệu sẽ:\n• xoá mọi câu trả lời khảo sát của anh/chị (số liệu tổng hợp được trừ tương ứng);\n• xoá thông tin về trường, khối lớp, lượt đang làm dở và sự đồng ý;\n• xoá số điện thoại và mọi liên kết giữa anh/chị với các phản ánh đã gửi. Phòng GDĐT vẫn giữ hồ sơ phản ánh (mã, nội dung, việc xử lý) nhưng không còn biết ai gửi, và em sẽ không báo tiếp cho anh/chị về các phản ánh đó.\n\nViệc xoá không thể hoàn tác. (Nếu không xoá, câu trả lời vẫn tự được xoá sau %d tháng.) Anh/chị có chắc không?",

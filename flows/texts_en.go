@@ -238,6 +238,7 @@ var en = map[msg]string{
 	"data.noresponses":        "• No survey answers have been stored.",
 	"data.response":           "• Answers for the «%s» round, %s, sent at %s: %s",
 	"data.complaint":          "• Concern %s (%s), sent on %s; phone number: %s.",
+	"data.chat":               "To send you the replies to your concerns and the school's announcements, I keep the address of this chat (encrypted) with your concerns and in the school's announcement list.",
 	"data.notstored":          "I do not store your name, your username or your Telegram or Zalo account with your answers: they are stored under an anonymous code. Answers are deleted after the retention period; aggregate figures (not linked to anyone) are kept.",
 	"data.erase.button":       "🗑 Delete my data",
 	"erase.ask":               "Deleting your data will:\n• delete all your survey answers (the aggregate figures are reduced to match);\n• delete the information about your school, your child's grade, any unfinished survey and your consent;\n• delete your phone number and every link between you and the concerns you have sent. The Education Office keeps the records of those concerns (code, content, how they were handled) but will no longer know who sent them, and I will no longer update you about them.\n\nDeletion cannot be undone. (If you do not delete it, your answers are deleted automatically after %d months anyway.) Are you sure?",
