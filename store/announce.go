@@ -292,25 +292,19 @@ const (
 
 // withdraw removes the announcement rows queued for a chat.
 func (w *writer) withdraw(channel, chat string, now time.Time) error {
-	rows := w.tx.Bucket(bBcRows)
+	all, err := w.chatRows(channel, chat)
+	if err != nil {
+		return err
+	}
 	var seqs []uint64
-	c := rows.Cursor()
-	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		seq := binary.BigEndian.Uint64(k)
-		v := w.tx.Bucket(bOutbox).Get(k)
-		if v == nil {
-			continue
-		}
-		o, err := w.db.openRow(v)
-		if err != nil {
-			continue // the sender sets it aside
-		}
-		if o.Channel == channel && o.Chat == chat {
+	rows := w.tx.Bucket(bBcRows)
+	for _, seq := range all {
+		if rows.Get(u64(seq)) != nil {
 			seqs = append(seqs, seq)
 		}
 	}
 	for _, seq := range seqs {
-		if err := deleteRow(w.tx, seq); err != nil {
+		if err := w.deleteRow(seq); err != nil {
 			return err
 		}
 		if err := w.settle(seq, withdrawn, now); err != nil {

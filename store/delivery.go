@@ -37,32 +37,20 @@ func (db *DB) Stop(channel, chat string, at time.Time) (dropped int, err error) 
 	err = db.b.Update(func(tx *bbolt.Tx) error {
 		w = writer{tx: tx, db: db, seal: db.seal}
 		dropped = 0
-		var seqs []uint64 // settled after the scan: the report may write to the outbox
 		v, _ := at.MarshalBinary()
 		if err := tx.Bucket(bStopped).Put(db.recipientKey(channel, chat), v); err != nil {
 			return err
 		}
-		c := tx.Bucket(bOutbox).Cursor()
-		for k, v := c.First(); k != nil; {
-			q, err := db.openRow(v)
-			if err != nil {
+		seqs, err := w.chatRows(channel, chat)
+		if err != nil {
+			return err
+		}
+		for _, s := range seqs {
+			if err := w.deleteRow(s); err != nil {
 				return err
 			}
-			if q.Channel == channel && q.Chat == chat {
-				key := append([]byte(nil), k...) // k is the page's memory, gone with the delete
-				seqs = append(seqs, binary.BigEndian.Uint64(key))
-				if err := c.Delete(); err != nil {
-					return err
-				}
-				if err := tx.Bucket(bUrgent).Delete(key); err != nil {
-					return err
-				}
-				dropped++
-				k, v = c.Seek(key)
-				continue
-			}
-			k, v = c.Next()
 		}
+		dropped = len(seqs)
 		for _, s := range seqs {
 			if err := w.settle(s, blocked, at); err != nil {
 				return err
@@ -98,26 +86,30 @@ func (db *DB) Migrate(channel, from, to string) error {
 		if err := tx.Bucket(bMigrated).Put([]byte(channel+":"+from), []byte(to)); err != nil {
 			return err
 		}
-		// Rewritten after the scan: bbolt cursors do not survive writes.
-		var keys, vals [][]byte
-		c := tx.Bucket(bOutbox).Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			o, err := db.openRow(v)
+		w := writer{tx: tx, db: db, seal: db.seal}
+		seqs, err := w.chatRows(channel, from)
+		if err != nil {
+			return err
+		}
+		ob, ix := tx.Bucket(bOutbox), tx.Bucket(bByChat)
+		oldKey, newKey := db.recipientKey(channel, from), db.recipientKey(channel, to)
+		for _, seq := range seqs {
+			o, err := db.openRow(ob.Get(u64(seq)))
 			if err != nil {
 				return err
-			}
-			if o.Channel != channel || o.Chat != from {
-				continue
 			}
 			o.Chat = to
 			nv, err := db.seal.seal(encodeRow(&o))
 			if err != nil {
 				return err
 			}
-			keys, vals = append(keys, append([]byte(nil), k...)), append(vals, nv)
-		}
-		for i := range keys {
-			if err := tx.Bucket(bOutbox).Put(keys[i], vals[i]); err != nil {
+			if err := ob.Put(u64(seq), nv); err != nil {
+				return err
+			}
+			if err := ix.Delete(append(oldKey, u64(seq)...)); err != nil {
+				return err
+			}
+			if err := ix.Put(append(newKey, u64(seq)...), nil); err != nil {
 				return err
 			}
 		}
@@ -312,10 +304,10 @@ func union[V any](a, b map[string]V) map[string]bool {
 // transaction: a report request becomes the report's messages.
 func (db *DB) Replace(seq uint64, out []flows.Outgoing) error {
 	err := db.b.Update(func(tx *bbolt.Tx) error {
-		if err := deleteRow(tx, seq); err != nil {
+		w := writer{tx: tx, db: db, seal: db.seal}
+		if err := w.deleteRow(seq); err != nil {
 			return err
 		}
-		w := writer{tx: tx, db: db, seal: db.seal}
 		return w.enqueue(out)
 	})
 	if err != nil {

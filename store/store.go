@@ -34,7 +34,8 @@ var (
 	bByParent  = []byte("complaints_by_parent") // respondent key, id → nil
 	bOpen      = []byte("complaints_open")      // school 0 id → nil
 	bUrgent    = []byte("outbox_urgent")        // sequence → nil: the rows that go before digests and announcements
-	buckets    = [][]byte{bSessions, bResponses, bAggs, bOutbox, bMeta, bDead, bComplaint, bByParent, bOpen, bUrgent}
+	bByChat    = []byte("outbox_by_chat")       // recipient key, sequence → nil: a chat's rows
+	buckets    = [][]byte{bSessions, bResponses, bAggs, bOutbox, bMeta, bDead, bComplaint, bByParent, bOpen, bUrgent, bByChat}
 )
 
 // ErrLocked means another process holds the database file.
@@ -147,7 +148,14 @@ func Open(path string, o Options) (*DB, error) {
 		b.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return &DB{b: b, eng: o.Engine, secret: o.Secret, keys: flows.NewKeyer(o.Secret), seal: seal, log: log, changed: make(chan struct{})}, nil
+	db := &DB{b: b, eng: o.Engine, secret: o.Secret, keys: flows.NewKeyer(o.Secret), seal: seal, log: log, changed: make(chan struct{})}
+	if !o.ReadOnly && o.Secret != nil {
+		if err := db.indexChats(); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("open %s: index the outbox by chat: %w", path, err)
+		}
+	}
+	return db, nil
 }
 
 // ErrNoSecret means the database was written under a secret of the
@@ -604,16 +612,74 @@ func (w *writer) enqueueOne(o flows.Outgoing) (uint64, error) {
 			return 0, fmt.Errorf("queue outgoing: %w", err)
 		}
 	}
+	if err := w.tx.Bucket(bByChat).Put(append(rk, u64(seq)...), nil); err != nil {
+		return 0, fmt.Errorf("queue outgoing: %w", err)
+	}
 	w.queued = true
 	return seq, nil
 }
 
-// deleteRow removes an outbox row, and its place among the urgent ones.
-func deleteRow(tx *bbolt.Tx, seq uint64) error {
-	if err := tx.Bucket(bOutbox).Delete(u64(seq)); err != nil {
+// deleteRow removes an outbox row, and its places in the indexes: among
+// the urgent rows and its chat's.
+func (w *writer) deleteRow(seq uint64) error {
+	ob := w.tx.Bucket(bOutbox)
+	if v := ob.Get(u64(seq)); v != nil {
+		// One that does not open leaves its chat's index entry, which
+		// the chat's next Stop or withdrawal drops.
+		if o, err := w.db.openRow(v); err == nil {
+			if err := w.tx.Bucket(bByChat).Delete(append(w.db.recipientKey(o.Channel, o.Chat), u64(seq)...)); err != nil {
+				return err
+			}
+		}
+	}
+	if err := ob.Delete(u64(seq)); err != nil {
 		return err
 	}
-	return tx.Bucket(bUrgent).Delete(u64(seq))
+	return w.tx.Bucket(bUrgent).Delete(u64(seq))
+}
+
+// chatRows are the sequence numbers of a chat's outbox rows, in order;
+// index entries whose row is gone are dropped on the way.
+func (w *writer) chatRows(channel, chat string) ([]uint64, error) {
+	rk := w.db.recipientKey(channel, chat)
+	var seqs []uint64
+	var stale [][]byte
+	c, ob := w.tx.Bucket(bByChat).Cursor(), w.tx.Bucket(bOutbox)
+	for k, _ := c.Seek(rk); k != nil && bytes.HasPrefix(k, rk) && len(k) == len(rk)+8; k, _ = c.Next() {
+		if ob.Get(k[len(rk):]) == nil {
+			stale = append(stale, append([]byte(nil), k...))
+			continue
+		}
+		seqs = append(seqs, binary.BigEndian.Uint64(k[len(rk):]))
+	}
+	for _, k := range stale {
+		if err := w.tx.Bucket(bByChat).Delete(k); err != nil {
+			return nil, err
+		}
+	}
+	return seqs, nil
+}
+
+// indexChats builds the chats' index of the outbox once, for rows queued
+// before it existed.
+func (db *DB) indexChats() error {
+	return db.b.Update(func(tx *bbolt.Tx) error {
+		m := tx.Bucket(bMeta)
+		if m.Get([]byte("outbox_by_chat")) != nil {
+			return nil
+		}
+		ix := tx.Bucket(bByChat)
+		err := tx.Bucket(bOutbox).ForEach(func(k, v []byte) error {
+			if o, err := db.openRow(v); err == nil {
+				return ix.Put(append(db.recipientKey(o.Channel, o.Chat), k...), nil)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return m.Put([]byte("outbox_by_chat"), []byte{1})
+	})
 }
 
 func (w *writer) dead(d flows.Dead) error {
@@ -726,7 +792,7 @@ func (db *DB) PendingAfter(channel string, after uint64, limit int) (out []flows
 				if err := w.dead(flows.Dead{Reason: "outbox row " + strconv.FormatUint(seq, 10) + ": " + reason, At: time.Now()}); err != nil {
 					return err
 				}
-				if err := deleteRow(tx, seq); err != nil {
+				if err := w.deleteRow(seq); err != nil {
 					return err
 				}
 				if err := w.settle(seq, failed, time.Now()); err != nil {
@@ -798,7 +864,7 @@ func (db *DB) Done(seqs ...uint64) error {
 	err := db.b.Update(func(tx *bbolt.Tx) error {
 		w = writer{tx: tx, db: db, seal: db.seal}
 		for _, s := range seqs {
-			if err := deleteRow(tx, s); err != nil {
+			if err := w.deleteRow(s); err != nil {
 				return err
 			}
 			if err := w.settle(s, delivered, now); err != nil {
@@ -828,7 +894,7 @@ func (db *DB) Fail(q flows.Queued, reason string, at time.Time) error {
 		if err := w.settle(q.Seq, failed, at); err != nil {
 			return err
 		}
-		return deleteRow(tx, q.Seq)
+		return w.deleteRow(q.Seq)
 	})
 	if err == nil && w.queued {
 		db.signal()

@@ -114,3 +114,84 @@ func TestPendingAfterSkipsOtherChannels(t *testing.T) {
 		t.Fatalf("PendingAfter(telegram) = %d rows, up to %d, %v", len(rows), upTo, err)
 	}
 }
+
+// queueChats queues n rows to chats numbered from first, round robin.
+func queueChats(t testing.TB, h *harness, first, chats, n int, priority int) {
+	t.Helper()
+	err := h.db.b.Update(func(tx *bbolt.Tx) error {
+		w := writer{tx: tx, db: h.db, seal: h.db.seal}
+		for i := range n {
+			if _, err := w.enqueueOne(flows.Outgoing{Kind: flows.OutMessage, Channel: "telegram", Chat: strconv.Itoa(first + i%chats),
+				Priority: priority, Reply: flows.Reply{Text: "Thông báo " + strconv.Itoa(i)}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStopUsesTheChatIndex: a chat that blocked the bot loses exactly its
+// own rows, found through the chats' index — also rows queued before the
+// index existed (it is built at open), and after a group moved.
+func TestStopUsesTheChatIndex(t *testing.T) {
+	h := newHarness(t, Options{})
+	queueChats(t, h, 1000, 50, 500, flows.PriorityDigest) // 10 rows each
+	// As a database of before the index: no index, no mark.
+	err := h.db.b.Update(func(tx *bbolt.Tx) error {
+		if err := tx.DeleteBucket(bByChat); err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucket(bByChat); err != nil {
+			return err
+		}
+		return tx.Bucket(bMeta).Delete([]byte("outbox_by_chat"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.db.Close()
+	h.db, err = Open(h.path, Options{Engine: h.db.eng, Secret: []byte("test secret, 32 characters long!"), Logger: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := h.db.Stop("telegram", "1007", testStart); err != nil || n != 10 {
+		t.Fatalf("Stop = %d, %v; want the chat's 10 rows", n, err)
+	}
+	if err := h.db.Migrate("telegram", "1008", "-1001008"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := h.db.Stop("telegram", "1008", testStart); n != 0 {
+		t.Errorf("the moved chat's old id still had %d rows", n)
+	}
+	if n, _ := h.db.Stop("telegram", "-1001008", testStart); n != 10 {
+		t.Errorf("the moved chat's new id had %d rows; want 10", n)
+	}
+	rows := h.pending("telegram")
+	if len(rows) != 480 {
+		t.Errorf("%d rows left; want 480", len(rows))
+	}
+	for _, q := range rows {
+		if q.Chat == "1007" || q.Chat == "1008" || q.Chat == "-1001008" {
+			t.Fatalf("a row of a stopped chat is left: %+v", q)
+		}
+	}
+}
+
+// BenchmarkStop: a chat that blocked the bot has its row dropped while an
+// announcement's 50,000 are queued, one a chat (each Stop holds the write
+// lock: updates wait meanwhile).
+func BenchmarkStop(b *testing.B) {
+	h := newHarness(b, Options{})
+	queueChats(b, h, 100000, 50000, 50000, flows.PriorityBroadcast)
+	i := 0
+	for b.Loop() {
+		n, err := h.db.Stop("telegram", strconv.Itoa(100000+i), testStart)
+		if err != nil || n != 1 {
+			b.Fatalf("Stop = %d, %v", n, err)
+		}
+		i++
+	}
+}
