@@ -103,8 +103,9 @@ type Config struct {
 // refresh how soon newly committed rows are looked at: an interactive
 // reply committed behind a digest burst overtakes it within refresh.
 const (
-	window  = 5000
-	refresh = 50 * time.Millisecond
+	window    = 5000
+	aheadRoom = 100 // urgent rows held beyond the window
+	refresh   = 50 * time.Millisecond
 )
 
 // Run drains the channel's outbox until ctx ends. It keeps the rows it
@@ -155,11 +156,13 @@ func Run(ctx context.Context, cfg Config) {
 				}
 			}
 		}
-		if full {
+		if room := window + aheadRoom - held; full && room > 0 {
 			// A backlog (an announcement to thousands, a week's digests)
 			// fills the window: replies, acknowledgements and alerts
-			// committed behind it are read ahead of it.
-			rows, err := cfg.Store.PendingUrgent(cfg.Channel, max(last, lastUrgent), window)
+			// committed behind it are read ahead of it — a few at a time,
+			// since a backlog of replies (a burst of surveys) would
+			// otherwise be read into memory whole.
+			rows, err := cfg.Store.PendingUrgent(cfg.Channel, max(last, lastUrgent), room)
 			if err != nil {
 				s.log.Error("read the outbox", "err", err)
 				Sleep(ctx, time.Second)

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -607,12 +608,14 @@ func (w *writer) enqueueOne(o flows.Outgoing) (uint64, error) {
 	if err := b.Put(u64(seq), v); err != nil {
 		return 0, fmt.Errorf("queue outgoing: %w", err)
 	}
-	if o.Priority < flows.PriorityDigest {
-		if err := w.tx.Bucket(bUrgent).Put(u64(seq), nil); err != nil {
-			return 0, fmt.Errorf("queue outgoing: %w", err)
-		}
+	// Urgent rows are indexed as such (few at a time, sent within
+	// seconds), the others — digests, announcements: the long queues — by
+	// chat.
+	ix, ik := w.tx.Bucket(bUrgent), u64(seq)
+	if o.Priority >= flows.PriorityDigest {
+		ix, ik = w.tx.Bucket(bByChat), append(rk, ik...)
 	}
-	if err := w.tx.Bucket(bByChat).Put(append(rk, u64(seq)...), nil); err != nil {
+	if err := ix.Put(ik, nil); err != nil {
 		return 0, fmt.Errorf("queue outgoing: %w", err)
 	}
 	w.queued = true
@@ -626,7 +629,7 @@ func (w *writer) deleteRow(seq uint64) error {
 	if v := ob.Get(u64(seq)); v != nil {
 		// One that does not open leaves its chat's index entry, which
 		// the chat's next Stop or withdrawal drops.
-		if o, err := w.db.openRow(v); err == nil {
+		if o, err := w.db.openRow(v); err == nil && o.Priority >= flows.PriorityDigest {
 			if err := w.tx.Bucket(bByChat).Delete(append(w.db.recipientKey(o.Channel, o.Chat), u64(seq)...)); err != nil {
 				return err
 			}
@@ -638,8 +641,9 @@ func (w *writer) deleteRow(seq uint64) error {
 	return w.tx.Bucket(bUrgent).Delete(u64(seq))
 }
 
-// chatRows are the sequence numbers of a chat's outbox rows, in order;
-// index entries whose row is gone are dropped on the way.
+// chatRows are the sequence numbers of a chat's outbox rows, in order:
+// its digests and announcements from the chats' index (entries whose row is
+// gone are dropped on the way), its urgent rows from theirs.
 func (w *writer) chatRows(channel, chat string) ([]uint64, error) {
 	rk := w.db.recipientKey(channel, chat)
 	var seqs []uint64
@@ -657,23 +661,37 @@ func (w *writer) chatRows(channel, chat string) ([]uint64, error) {
 			return nil, err
 		}
 	}
+	uc := w.tx.Bucket(bUrgent).Cursor()
+	for k, _ := uc.First(); k != nil; k, _ = uc.Next() {
+		if v := ob.Get(k); v != nil {
+			if o, err := w.db.openRow(v); err == nil && o.Channel == channel && o.Chat == chat {
+				seqs = append(seqs, binary.BigEndian.Uint64(k))
+			}
+		}
+	}
+	slices.Sort(seqs)
 	return seqs, nil
 }
 
-// indexChats builds the chats' index of the outbox once, for rows queued
-// before it existed.
+// indexChats builds the outbox's indexes once, for rows queued before
+// they existed.
 func (db *DB) indexChats() error {
 	return db.b.Update(func(tx *bbolt.Tx) error {
 		m := tx.Bucket(bMeta)
 		if m.Get([]byte("outbox_by_chat")) != nil {
 			return nil
 		}
-		ix := tx.Bucket(bByChat)
+		chats, urgent := tx.Bucket(bByChat), tx.Bucket(bUrgent)
 		err := tx.Bucket(bOutbox).ForEach(func(k, v []byte) error {
-			if o, err := db.openRow(v); err == nil {
-				return ix.Put(append(db.recipientKey(o.Channel, o.Chat), k...), nil)
+			o, err := db.openRow(v)
+			switch {
+			case err != nil:
+				return nil // set aside when the sender reaches it
+			case o.Priority >= flows.PriorityDigest:
+				return chats.Put(append(db.recipientKey(o.Channel, o.Chat), k...), nil)
+			default:
+				return urgent.Put(k, nil)
 			}
-			return nil
 		})
 		if err != nil {
 			return err

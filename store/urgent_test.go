@@ -139,6 +139,7 @@ func queueChats(t testing.TB, h *harness, first, chats, n int, priority int) {
 func TestStopUsesTheChatIndex(t *testing.T) {
 	h := newHarness(t, Options{})
 	queueChats(t, h, 1000, 50, 500, flows.PriorityDigest) // 10 rows each
+	queueChats(t, h, 1007, 1, 2, flows.PriorityInteractive) // and two replies for one
 	// As a database of before the index: no index, no mark.
 	err := h.db.b.Update(func(tx *bbolt.Tx) error {
 		if err := tx.DeleteBucket(bByChat); err != nil {
@@ -157,8 +158,8 @@ func TestStopUsesTheChatIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, err := h.db.Stop("telegram", "1007", testStart); err != nil || n != 10 {
-		t.Fatalf("Stop = %d, %v; want the chat's 10 rows", n, err)
+	if n, err := h.db.Stop("telegram", "1007", testStart); err != nil || n != 12 {
+		t.Fatalf("Stop = %d, %v; want the chat's 12 rows", n, err)
 	}
 	if err := h.db.Migrate("telegram", "1008", "-1001008"); err != nil {
 		t.Fatal(err)
