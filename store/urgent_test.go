@@ -138,7 +138,7 @@ func queueChats(t testing.TB, h *harness, first, chats, n int, priority int) {
 // index existed (it is built at open), and after a group moved.
 func TestStopUsesTheChatIndex(t *testing.T) {
 	h := newHarness(t, Options{})
-	queueChats(t, h, 1000, 50, 500, flows.PriorityDigest) // 10 rows each
+	queueChats(t, h, 1000, 50, 500, flows.PriorityDigest)   // 10 rows each
 	queueChats(t, h, 1007, 1, 2, flows.PriorityInteractive) // and two replies for one
 	// As a database of before the index: no index, no mark.
 	err := h.db.b.Update(func(tx *bbolt.Tx) error {
