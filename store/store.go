@@ -625,20 +625,22 @@ func (w *writer) enqueueOne(o flows.Outgoing) (uint64, error) {
 // deleteRow removes an outbox row, and its places in the indexes: among
 // the urgent rows and its chat's.
 func (w *writer) deleteRow(seq uint64) error {
-	ob := w.tx.Bucket(bOutbox)
-	if v := ob.Get(u64(seq)); v != nil {
-		// One that does not open leaves its chat's index entry, which
-		// the chat's next Stop or withdrawal drops.
-		if o, err := w.db.openRow(v); err == nil && o.Priority >= flows.PriorityDigest {
-			if err := w.tx.Bucket(bByChat).Delete(append(w.db.recipientKey(o.Channel, o.Chat), u64(seq)...)); err != nil {
+	ob, ub, k := w.tx.Bucket(bOutbox), w.tx.Bucket(bUrgent), u64(seq)
+	if ub.Get(k) != nil {
+		if err := ub.Delete(k); err != nil {
+			return err
+		}
+	} else if v := ob.Get(k); v != nil {
+		// A digest or announcement row: its chat's index entry goes too.
+		// One that does not open leaves it, for the chat's next Stop or
+		// withdrawal to drop.
+		if o, err := w.db.openRow(v); err == nil {
+			if err := w.tx.Bucket(bByChat).Delete(append(w.db.recipientKey(o.Channel, o.Chat), k...)); err != nil {
 				return err
 			}
 		}
 	}
-	if err := ob.Delete(u64(seq)); err != nil {
-		return err
-	}
-	return w.tx.Bucket(bUrgent).Delete(u64(seq))
+	return ob.Delete(k)
 }
 
 // chatRows are the sequence numbers of a chat's outbox rows, in order:
