@@ -91,9 +91,9 @@ func (q *Question) Option(value string) (Option, bool) {
 // DontKnow is the value of the "Không biết" option.
 const DontKnow = "dk"
 
-// textGiven is the aggregate bucket of an answered free-text question; the
+// TextGiven is the aggregate bucket of an answered free-text question; the
 // text itself is never aggregated.
-const textGiven = "given"
+const TextGiven = "given"
 
 // Bucket maps a stored answer to the aggregate it is counted under.
 func (q *Question) Bucket(value string) string {
@@ -101,7 +101,7 @@ func (q *Question) Bucket(value string) string {
 		if value == "" {
 			return ""
 		}
-		return textGiven
+		return TextGiven
 	}
 	return value
 }

@@ -1,11 +1,13 @@
 package store
 
 import (
+	"bytes"
+	"os"
 	"strings"
-
-	"go.etcd.io/bbolt"
 	"testing"
 	"time"
+
+	"go.etcd.io/bbolt"
 
 	"hailong/flows"
 )
@@ -169,4 +171,30 @@ func TestPurgeWhatRetentionEnds(t *testing.T) {
 		t.Errorf("after: sessions %d, audience %d, dead letters %d, responses %d; want 1, 1, 0, 2 (222's and the damaged one)",
 			count(bSessions), count(bAudience), count(bDead), count(bResponses))
 	}
+}
+
+// TestCommentsSealed: a parent's free-text comment is not in the clear in
+// the database file — it may name them or a teacher — and reads back for
+// the export, /dulieu and a replacing answer alike.
+func TestCommentsSealed(t *testing.T) {
+	h := newHarness(t, Options{})
+	const comment = "Cô Hạnh lớp 1A rất tận tâm, cháu Minh Anh tiến bộ nhiều"
+	h.survey("111", "TH1", "Lớp 1", answers{"C": comment})
+	h.db.b.Sync()
+	raw, err := os.ReadFile(h.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, []byte("Minh Anh")) {
+		t.Error("the comment is in the clear in the database file")
+	}
+	rs := h.responses()
+	if len(rs) != 1 || rs[0].Answers["C"] != comment || rs[0].Buckets["C"] != flows.TextGiven {
+		t.Fatalf("read back: %+v", rs)
+	}
+	h.survey("111", "TH1", "Lớp 1", answers{"C": "Cảm ơn nhà trường"}) // replaces: the counts move by the difference
+	if rs := h.responses(); len(rs) != 1 || rs[0].Answers["C"] != "Cảm ơn nhà trường" {
+		t.Fatalf("after the second answer: %+v", rs)
+	}
+	h.tally() // fails if the aggregates and a recount differ
 }

@@ -110,6 +110,7 @@ func (w *writer) responsesOf(key flows.Key) (keys [][]byte, rs []flows.Response,
 		if err != nil {
 			return err
 		}
+		w.db.openTexts(&r)
 		keys, rs = append(keys, append([]byte(nil), k...)), append(rs, r)
 		return nil
 	})

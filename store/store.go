@@ -13,8 +13,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -516,10 +518,52 @@ func (w *writer) saveResponse(key flows.Key, r *flows.Response) error {
 	if err := w.countDay(r, 1); err != nil {
 		return err
 	}
-	if err := rb.Put(k, encodeResponse(r)); err != nil {
+	sealed, err := w.sealTexts(r)
+	if err != nil {
+		return fmt.Errorf("save response: %w", err)
+	}
+	if err := rb.Put(k, encodeResponse(sealed)); err != nil {
 		return fmt.Errorf("save response: %w", err)
 	}
 	return nil
+}
+
+// sealedText marks a free-text answer stored sealed: what a parent writes
+// may name them or others, so it is kept like the rest of their words
+// (complaints, the outbox), not in the clear beside the pseudonym. A typed
+// answer cannot start with a NUL.
+const sealedText = "\x00"
+
+// sealTexts returns r with its free-text answers (counted as "given")
+// sealed.
+func (w *writer) sealTexts(r *flows.Response) (*flows.Response, error) {
+	out := *r
+	out.Answers = maps.Clone(r.Answers)
+	for id, v := range r.Answers {
+		if v == "" || r.Buckets[id] != flows.TextGiven {
+			continue
+		}
+		b, err := w.seal.seal([]byte(v))
+		if err != nil {
+			return nil, err
+		}
+		out.Answers[id] = sealedText + string(b)
+	}
+	return &out, nil
+}
+
+// openTexts opens the sealed free-text answers of a stored response; one
+// that does not open (another secret) is left out.
+func (db *DB) openTexts(r *flows.Response) {
+	for id, v := range r.Answers {
+		if rest, ok := strings.CutPrefix(v, sealedText); ok {
+			if plain, err := db.seal.open([]byte(rest)); err == nil {
+				r.Answers[id] = string(plain)
+			} else {
+				delete(r.Answers, id)
+			}
+		}
+	}
 }
 
 func (w *writer) count(r *flows.Response, delta int64) error {
@@ -1054,6 +1098,7 @@ func (db *DB) Responses(wave string, fn func(flows.Response) error) error {
 			if err != nil {
 				return err
 			}
+			db.openTexts(&r)
 			if err := fn(r); err != nil {
 				return err
 			}
