@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -52,44 +53,75 @@ func (w *writer) seen(channel, id string) (bool, error) {
 // ForgetSeen deletes the ids of updates applied before cutoff (at least
 // SeenFor ago); it returns how many went.
 func (db *DB) ForgetSeen(cutoff time.Time) (int, error) {
+	return db.forget(bSeen, func(v []byte) bool {
+		var at time.Time
+		return at.UnmarshalBinary(v) != nil || at.Before(cutoff)
+	})
+}
+
+// ForgetPre removes the choices made before consent (a QR code's school,
+// a language) by users who did not consent within preFor of now.
+func (db *DB) ForgetPre(now time.Time) (int, error) {
+	cutoff := now.Add(-preFor)
+	return db.forget(bPre, func(v []byte) bool { return prePast(v, cutoff) })
+}
+
+// forget deletes a bucket's entries whose value is old.
+func (db *DB) forget(bucket []byte, old func(v []byte) bool) (int, error) {
 	n := 0
 	err := db.b.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bSeen)
-		var old [][]byte
+		b := tx.Bucket(bucket)
+		var keys [][]byte
 		err := b.ForEach(func(k, v []byte) error {
-			var at time.Time
-			if at.UnmarshalBinary(v) != nil || at.Before(cutoff) {
-				old = append(old, append([]byte(nil), k...))
+			if old(v) {
+				keys = append(keys, append([]byte(nil), k...))
 			}
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		for _, k := range old {
+		for _, k := range keys {
 			if err := b.Delete(k); err != nil {
 				return err
 			}
 		}
-		n = len(old)
+		n = len(keys)
 		return nil
 	})
-	return n, err
+	if err != nil {
+		return n, fmt.Errorf("forget old %s entries: %w", bucket, err)
+	}
+	return n, nil
 }
 
 // Pre implements flows.Lookup.
 func (w *writer) Pre(key flows.Key) flows.PreConsent {
-	l, school, _ := bytes.Cut(w.tx.Bucket(bPre).Get(key[:]), []byte{0})
+	l, rest, _ := bytes.Cut(w.tx.Bucket(bPre).Get(key[:]), []byte{0})
+	school, _, _ := bytes.Cut(rest, []byte{0})
 	return flows.PreConsent{Lang: flows.Lang(l), School: string(school)}
 }
 
 // putPre keeps, or (given the zero value) removes, what a user chose
-// before consent.
-func (w *writer) putPre(key flows.Key, p flows.PreConsent) error {
+// before consent, with when: the purge drops it after preFor.
+func (w *writer) putPre(key flows.Key, p flows.PreConsent, at time.Time) error {
 	if p == (flows.PreConsent{}) {
 		return w.tx.Bucket(bPre).Delete(key[:])
 	}
-	return w.tx.Bucket(bPre).Put(key[:], []byte(string(p.Lang)+"\x00"+p.School))
+	return w.tx.Bucket(bPre).Put(key[:], []byte(string(p.Lang)+"\x00"+p.School+"\x00"+strconv.FormatInt(at.Unix(), 10)))
+}
+
+// preFor is how long a choice made before consent (the school of a QR
+// code, a language) is kept for the consent that may follow.
+const preFor = 7 * 24 * time.Hour
+
+// prePast says whether a pre-consent entry is older than cutoff; one of
+// before the time was kept counts as old.
+func prePast(v []byte, cutoff time.Time) bool {
+	_, rest, _ := bytes.Cut(v, []byte{0})
+	_, at, ok := bytes.Cut(rest, []byte{0})
+	sec, err := strconv.ParseInt(string(at), 10, 64)
+	return !ok || err != nil || time.Unix(sec, 0).Before(cutoff)
 }
 
 func audienceKey(school string, key flows.Key) []byte {

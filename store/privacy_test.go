@@ -198,3 +198,37 @@ func TestCommentsSealed(t *testing.T) {
 	}
 	h.tally() // fails if the aggregates and a recount differ
 }
+
+// TestForgetPre: what a user chose before consenting (a QR code's school, a
+// language) is dropped a week later if no consent came; an entry of before
+// its time was kept goes too.
+func TestForgetPre(t *testing.T) {
+	h := newHarness(t, Options{})
+	fresh, old, legacy := flows.Key{1}, flows.Key{2}, flows.Key{3}
+	err := h.db.b.Update(func(tx *bbolt.Tx) error {
+		w := writer{tx: tx, db: h.db, seal: h.db.seal}
+		if err := w.putPre(fresh, flows.PreConsent{School: "TH1", Lang: flows.English}, h.now.Add(-time.Hour)); err != nil {
+			return err
+		}
+		if err := w.putPre(old, flows.PreConsent{School: "TH1"}, h.now.Add(-8*24*time.Hour)); err != nil {
+			return err
+		}
+		return tx.Bucket(bPre).Put(legacy[:], []byte("\x00TH1"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := h.db.ForgetPre(h.now); err != nil || n != 2 {
+		t.Fatalf("ForgetPre = %d, %v; want 2", n, err)
+	}
+	h.db.b.View(func(tx *bbolt.Tx) error {
+		w := writer{tx: tx, db: h.db}
+		if p := w.Pre(fresh); p.School != "TH1" || p.Lang != flows.English {
+			t.Errorf("the fresh choice reads %+v", p)
+		}
+		if p := w.Pre(old); p != (flows.PreConsent{}) {
+			t.Errorf("the old choice is kept: %+v", p)
+		}
+		return nil
+	})
+}

@@ -219,7 +219,7 @@ func (w *writer) erase(key flows.Key) error {
 	if err := w.forget(key); err != nil {
 		return err
 	}
-	if err := w.putPre(key, flows.PreConsent{}); err != nil {
+	if err := w.putPre(key, flows.PreConsent{}, time.Time{}); err != nil {
 		return err
 	}
 	for _, c := range w.ComplaintsBy(key) {

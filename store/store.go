@@ -363,7 +363,7 @@ func (db *DB) applyOne(w *writer, env flows.Envelope) (queued int, err error) {
 		}
 	}
 	if res.Pre != nil {
-		if err := w.putPre(key, *res.Pre); err != nil {
+		if err := w.putPre(key, *res.Pre, env.Input.Now); err != nil {
 			return 0, err
 		}
 	}

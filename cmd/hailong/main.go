@@ -391,6 +391,9 @@ func (s *system) schedule(cfg *Config, db *store.DB, job *digest.Job, log *slog.
 		if _, err := db.ForgetSeen(time.Now().Add(-store.SeenFor)); err != nil {
 			log.Error("forget old update ids", "err", err)
 		}
+		if _, err := db.ForgetPre(s.now()); err != nil {
+			log.Error("forget choices made before a consent that did not come", "err", err)
+		}
 	}
 	sweep()
 	// The purge reads every session: in the background, so that a large
