@@ -390,5 +390,5 @@ func (db *DB) Announcements() ([]flows.Announcement, error) {
 			return nil
 		})
 	})
-	return out, err
+	return out, wrap("read the announcements", err)
 }

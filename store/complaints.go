@@ -196,7 +196,7 @@ func (db *DB) Sweep(now time.Time) (int, error) {
 
 // Complaints calls fn with every complaint, in filing order.
 func (db *DB) Complaints(fn func(*flows.Complaint) error) error {
-	return db.b.View(func(tx *bbolt.Tx) error {
+	return wrap("read the complaints", db.b.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bComplaint).ForEach(func(k, v []byte) error {
 			c, err := db.openComplaint(binary.BigEndian.Uint64(k), v)
 			if err != nil {
@@ -204,7 +204,7 @@ func (db *DB) Complaints(fn func(*flows.Complaint) error) error {
 			}
 			return fn(c)
 		})
-	})
+	}))
 }
 
 // sweepOne checks one complaint; a failure in it is logged and skips it,

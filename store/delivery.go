@@ -350,11 +350,11 @@ func Compact(path string) (before, after int64, err error) {
 	if err := dst.Sync(); err != nil {
 		dst.Close()
 		os.Remove(tmp)
-		return 0, 0, err
+		return 0, 0, fmt.Errorf("compact: write %s: %w", tmp, err)
 	}
 	if err := dst.Close(); err != nil {
 		os.Remove(tmp)
-		return 0, 0, err
+		return 0, 0, fmt.Errorf("compact: write %s: %w", tmp, err)
 	}
 	nfi, err := os.Stat(tmp)
 	if err != nil {

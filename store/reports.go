@@ -151,5 +151,5 @@ func (db *DB) Sizes() (map[string]int, error) {
 			return nil
 		})
 	})
-	return out, err
+	return out, wrap("measure the buckets", err)
 }

@@ -73,7 +73,7 @@ func (db *DB) Principals(school string) ([]flows.Principal, error) {
 		out, err = principals(tx, school)
 		return err
 	})
-	return out, err
+	return out, wrap("read the principals", err)
 }
 
 // Invite implements flows.Lookup.
@@ -140,7 +140,7 @@ func (db *DB) AuditTrail(limit int) ([]flows.AuditEntry, error) {
 		out = w.Audit(limit)
 		return w.err
 	})
-	return out, err
+	return out, wrap("read the audit trail", err)
 }
 
 func putJSON(b *bbolt.Bucket, k []byte, v any) error {

@@ -914,7 +914,15 @@ func (db *DB) Queued(seq uint64) (bool, error) {
 		ok = tx.Bucket(bOutbox).Get(u64(seq)) != nil
 		return nil
 	})
-	return ok, err
+	return ok, wrap("look for outbox row "+strconv.FormatUint(seq, 10), err)
+}
+
+// wrap says what was being done when err happened; nil stays nil.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", op, err)
 }
 
 // Done removes sent rows from the outbox (and counts an announcement's
@@ -982,7 +990,7 @@ func (db *DB) DeadLetters() ([]flows.Dead, error) {
 			return nil
 		})
 	})
-	return out, err
+	return out, wrap("read the dead letters", err)
 }
 
 // openDead reads a stored dead letter.
@@ -1091,7 +1099,7 @@ func recount(tx *bbolt.Tx, wave string) (Tally, error) {
 // Responses calls fn with every stored response of a wave.
 func (db *DB) Responses(wave string, fn func(flows.Response) error) error {
 	prefix := []byte(wave + "\x00")
-	return db.b.View(func(tx *bbolt.Tx) error {
+	return wrap("read the responses of wave "+wave, db.b.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bResponses).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			r, err := decodeResponse(k, v)
@@ -1104,7 +1112,7 @@ func (db *DB) Responses(wave string, fn func(flows.Response) error) error {
 			}
 		}
 		return nil
-	})
+	}))
 }
 
 // Session returns the stored session of a user on a channel, for tools
@@ -1116,5 +1124,5 @@ func (db *DB) Session(channel, user string) (*flows.Session, error) {
 		s, err = (&writer{tx: tx, db: db, seal: db.seal}).session(db.keys.Key(channel, user))
 		return err
 	})
-	return s, err
+	return s, wrap("read a session", err)
 }
