@@ -148,15 +148,15 @@ func (m *memStore) PendingAfter(ch string, after uint64, n int) ([]flows.Queued,
 	}
 	return out, upTo, nil
 }
-func (m *memStore) PendingUrgent(ch string, after uint64, n int) ([]flows.Queued, error) {
-	rows, _, _ := m.PendingAfter(ch, after, 1<<30)
+func (m *memStore) PendingUrgent(ch string, after uint64, n int) ([]flows.Queued, uint64, error) {
+	rows, upTo, _ := m.PendingAfter(ch, after, 1<<30)
 	var out []flows.Queued
 	for _, r := range rows {
 		if r.Priority < flows.PriorityDigest && len(out) < n {
 			out = append(out, r)
 		}
 	}
-	return out, nil
+	return out, upTo, nil
 }
 func (m *memStore) Done(seqs ...uint64) error {
 	m.mu.Lock()

@@ -30,7 +30,7 @@ type Store interface {
 	PendingAfter(channel string, after uint64, limit int) (rows []flows.Queued, upTo uint64, err error)
 	// PendingUrgent is PendingAfter for the rows that go before digests
 	// and announcements alone.
-	PendingUrgent(channel string, after uint64, limit int) ([]flows.Queued, error)
+	PendingUrgent(channel string, after uint64, limit int) (rows []flows.Queued, upTo uint64, err error)
 	Done(seqs ...uint64) error
 	Fail(q flows.Queued, reason string, at time.Time) error
 	Changed() <-chan struct{}
@@ -162,17 +162,25 @@ func Run(ctx context.Context, cfg Config) {
 			// committed behind it are read ahead of it — a few at a time,
 			// since a backlog of replies (a burst of surveys) would
 			// otherwise be read into memory whole.
-			rows, err := cfg.Store.PendingUrgent(cfg.Channel, max(last, lastUrgent), room)
-			if err != nil {
-				s.log.Error("read the outbox", "err", err)
-				Sleep(ctx, time.Second)
-				continue
-			}
-			for _, q := range rows {
-				lastUrgent = q.Seq
-				ahead[q.Seq] = true
-				queues[lane(q)] = append(queues[lane(q)], q)
-				held++
+			// Read in short steps, past the other channel's rows too,
+			// until the room is filled or nothing is left to look at.
+			for room > 0 {
+				from := max(last, lastUrgent)
+				rows, upTo, err := cfg.Store.PendingUrgent(cfg.Channel, from, room)
+				if err != nil {
+					s.log.Error("read the outbox", "err", err)
+					break
+				}
+				lastUrgent = max(lastUrgent, upTo)
+				for _, q := range rows {
+					ahead[q.Seq] = true
+					queues[lane(q)] = append(queues[lane(q)], q)
+					held++
+				}
+				room -= len(rows)
+				if upTo <= from {
+					break
+				}
 			}
 		}
 		if held == 0 {

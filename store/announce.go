@@ -324,7 +324,7 @@ const (
 
 // withdraw removes the announcement rows queued for a chat.
 func (w *writer) withdraw(channel, chat string, now time.Time) error {
-	all, err := w.chatRows(channel, chat)
+	all, err := w.chatRows(channel, chat, false) // announcements are not urgent
 	if err != nil {
 		return err
 	}

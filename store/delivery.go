@@ -41,7 +41,7 @@ func (db *DB) Stop(channel, chat string, at time.Time) (dropped int, err error) 
 		if err := tx.Bucket(bStopped).Put(db.recipientKey(channel, chat), v); err != nil {
 			return err
 		}
-		seqs, err := w.chatRows(channel, chat)
+		seqs, err := w.chatRows(channel, chat, true)
 		if err != nil {
 			return err
 		}
@@ -87,7 +87,7 @@ func (db *DB) Migrate(channel, from, to string) error {
 			return err
 		}
 		w := writer{tx: tx, db: db, seal: db.seal}
-		seqs, err := w.chatRows(channel, from)
+		seqs, err := w.chatRows(channel, from, true)
 		if err != nil {
 			return err
 		}
@@ -105,6 +105,9 @@ func (db *DB) Migrate(channel, from, to string) error {
 			}
 			if err := ob.Put(u64(seq), nv); err != nil {
 				return err
+			}
+			if o.Priority < flows.PriorityDigest {
+				continue // in the urgent rows' index, which has no chat
 			}
 			if err := ix.Delete(append(oldKey, u64(seq)...)); err != nil {
 				return err

@@ -322,12 +322,12 @@ func (db *DB) Purge(cutoff time.Time) (int, error) {
 		}
 		n += gone
 	}
+	gone := map[flows.Key]bool{}
 	for len(idle) > 0 {
 		chunk := idle[:min(len(idle), purgeChunk)]
 		idle = idle[len(chunk):]
 		err := db.b.Update(func(tx *bbolt.Tx) error {
 			sb := tx.Bucket(bSessions)
-			gone := map[flows.Key]bool{}
 			for _, k := range chunk {
 				if s := db.openSession(sb.Get(k)); s == nil || !s.Updated.Before(cutoff) {
 					continue // it wrote meanwhile
@@ -337,16 +337,24 @@ func (db *DB) Purge(cutoff time.Time) (int, error) {
 				}
 				gone[flows.Key(k)] = true
 			}
-			return (&writer{tx: tx, db: db, seal: db.seal}).forgetAll(gone)
+			return nil
 		})
 		if err != nil {
 			return n, fmt.Errorf("purge idle sessions before %s: %w", cutoff.Format(time.DateOnly), err)
 		}
 	}
-	if len(dead) > 0 {
+	// Their places in the audience: one pass over it for all of them.
+	if err := db.b.Update(func(tx *bbolt.Tx) error {
+		return (&writer{tx: tx, db: db, seal: db.seal}).forgetAll(gone)
+	}); err != nil {
+		return n, fmt.Errorf("purge idle parents from the audience: %w", err)
+	}
+	for len(dead) > 0 {
+		chunk := dead[:min(len(dead), purgeChunk)]
+		dead = dead[len(chunk):]
 		err := db.b.Update(func(tx *bbolt.Tx) error {
 			b := tx.Bucket(bDead)
-			for _, k := range dead {
+			for _, k := range chunk {
 				if err := b.Delete(k); err != nil {
 					return err
 				}

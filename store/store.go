@@ -64,11 +64,42 @@ func checkSecret(b *bbolt.DB, secret []byte, readOnly bool) error {
 	}); err != nil {
 		return err
 	}
+	wrong := fmt.Errorf("%w: with it the queued messages could not be read and returning parents would count as new; start with the secret it was created with (keep it apart from the backups)", ErrWrongSecret)
 	switch {
-	case stored == nil && !readOnly:
-		return b.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bMeta).Put([]byte("secret_check"), want) })
 	case stored != nil && !hmac.Equal(stored, want):
-		return fmt.Errorf("%w: with it the queued messages could not be read and returning parents would count as new; start with the secret it was created with (keep it apart from the backups)", ErrWrongSecret)
+		return wrong
+	case stored == nil:
+		// A database of before the check value: the secret must open what
+		// it sealed before it is recorded as the right one.
+		var sample []byte
+		if err := b.View(func(tx *bbolt.Tx) error { sample = sealedSample(tx); return nil }); err != nil {
+			return err
+		}
+		if sample != nil {
+			seal, err := newSealer(secret)
+			if err != nil {
+				return err
+			}
+			if _, err := seal.open(sample); err != nil {
+				return wrong
+			}
+		}
+		if !readOnly {
+			return b.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bMeta).Put([]byte("secret_check"), want) })
+		}
+	}
+	return nil
+}
+
+// sealedSample is a copy of one sealed record of the database — an
+// outbox row, a complaint, a session — or nil when there is none.
+func sealedSample(tx *bbolt.Tx) []byte {
+	for _, name := range [][]byte{bOutbox, bComplaint, bSessions} {
+		if b := tx.Bucket(name); b != nil {
+			if _, v := b.Cursor().First(); v != nil {
+				return append([]byte(nil), v...)
+			}
+		}
 	}
 	return nil
 }
@@ -170,13 +201,14 @@ func localSecret(b *bbolt.DB, readOnly bool) ([]byte, error) {
 	// A database written under HAILONG_SECRET has a check value of it
 	// and no local secret: without the secret it is refused, not given
 	// a local one.
-	external := func(m *bbolt.Bucket) bool {
-		return m != nil && m.Get([]byte("local_secret")) == nil && m.Get([]byte("secret_check")) != nil
+	external := func(tx *bbolt.Tx) bool {
+		m := tx.Bucket(bMeta)
+		return m != nil && m.Get([]byte("local_secret")) == nil && (m.Get([]byte("secret_check")) != nil || sealedSample(tx) != nil)
 	}
 	if readOnly {
 		err := b.View(func(tx *bbolt.Tx) error {
 			m := tx.Bucket(bMeta)
-			if external(m) {
+			if external(tx) {
 				return ErrNoSecret
 			}
 			if m != nil {
@@ -188,7 +220,7 @@ func localSecret(b *bbolt.DB, readOnly bool) ([]byte, error) {
 	}
 	err := b.Update(func(tx *bbolt.Tx) error {
 		m := tx.Bucket(bMeta)
-		if external(m) {
+		if external(tx) {
 			return ErrNoSecret
 		}
 		if v := m.Get([]byte("local_secret")); len(v) == 32 {
@@ -689,8 +721,9 @@ func (w *writer) deleteRow(seq uint64) error {
 
 // chatRows are the sequence numbers of a chat's outbox rows, in order:
 // its digests and announcements from the chats' index (entries whose row is
-// gone are dropped on the way), its urgent rows from theirs.
-func (w *writer) chatRows(channel, chat string) ([]uint64, error) {
+// gone are dropped on the way), and with urgent its urgent rows, found by
+// opening each of theirs (few, but all of a burst of replies).
+func (w *writer) chatRows(channel, chat string, urgent bool) ([]uint64, error) {
 	rk := w.db.recipientKey(channel, chat)
 	var seqs []uint64
 	var stale [][]byte
@@ -708,7 +741,7 @@ func (w *writer) chatRows(channel, chat string) ([]uint64, error) {
 		}
 	}
 	uc := w.tx.Bucket(bUrgent).Cursor()
-	for k, _ := uc.First(); k != nil; k, _ = uc.Next() {
+	for k, _ := uc.First(); urgent && k != nil; k, _ = uc.Next() {
 		if v := ob.Get(k); v != nil {
 			if o, err := w.db.openRow(v); err == nil && o.Channel == channel && o.Chat == chat {
 				seqs = append(seqs, binary.BigEndian.Uint64(k))
@@ -719,13 +752,25 @@ func (w *writer) chatRows(channel, chat string) ([]uint64, error) {
 	return seqs, nil
 }
 
+// indexesBuilt marks (in meta) that the outbox's indexes hold every row.
+const indexesBuilt = "outbox_indexes_v2"
+
 // indexChats builds the outbox's indexes once, for rows queued before
 // they existed.
 func (db *DB) indexChats() error {
 	return db.b.Update(func(tx *bbolt.Tx) error {
 		m := tx.Bucket(bMeta)
-		if m.Get([]byte("outbox_by_chat")) != nil {
+		if m.Get([]byte(indexesBuilt)) != nil {
 			return nil
+		}
+		// Built afresh: an earlier build may have indexed differently.
+		for _, name := range [][]byte{bByChat, bUrgent} {
+			if err := tx.DeleteBucket(name); err != nil {
+				return err
+			}
+			if _, err := tx.CreateBucket(name); err != nil {
+				return err
+			}
 		}
 		chats, urgent := tx.Bucket(bByChat), tx.Bucket(bUrgent)
 		err := tx.Bucket(bOutbox).ForEach(func(k, v []byte) error {
@@ -742,7 +787,7 @@ func (db *DB) indexChats() error {
 		if err != nil {
 			return err
 		}
-		return m.Put([]byte("outbox_by_chat"), []byte{1})
+		return m.Put([]byte(indexesBuilt), []byte{1})
 	})
 }
 
@@ -874,37 +919,35 @@ func (db *DB) PendingAfter(channel string, after uint64, limit int) (out []flows
 
 // PendingUrgent returns up to limit of a channel's rows that go before
 // digests and announcements — acknowledgements, replies, alerts —
-// committed after row after, in commit order. A sender whose window is
-// full of a long backlog reads them here, so that they need not wait for
-// the backlog to drain.
-func (db *DB) PendingUrgent(channel string, after uint64, limit int) ([]flows.Queued, error) {
-	var rows []struct {
-		seq uint64
-		v   []byte
-	}
-	err := db.b.View(func(tx *bbolt.Tx) error {
+// committed after row after, in commit order, and the last urgent row it
+// looked at, of any channel (the next read starts there). A sender whose
+// window is full of a long backlog reads them here, so that they need not
+// wait for the backlog to drain. It looks at no more than a few hundred
+// rows at a time, in a short transaction.
+func (db *DB) PendingUrgent(channel string, after uint64, limit int) (out []flows.Queued, upTo uint64, err error) {
+	upTo = after
+	scan := 4*limit + 200
+	err = db.b.View(func(tx *bbolt.Tx) error {
 		c, ob := tx.Bucket(bUrgent).Cursor(), tx.Bucket(bOutbox)
-		for k, _ := c.Seek(u64(after + 1)); k != nil && len(rows) < limit; k, _ = c.Next() {
-			if v := ob.Get(k); v != nil {
-				rows = append(rows, struct {
-					seq uint64
-					v   []byte
-				}{binary.BigEndian.Uint64(k), append([]byte(nil), v...)})
+		for k, _ := c.Seek(u64(after + 1)); k != nil && len(out) < limit && scan > 0; k, _ = c.Next() {
+			scan--
+			upTo = binary.BigEndian.Uint64(k)
+			v := ob.Get(k)
+			if v == nil {
+				continue
+			}
+			// One that does not open is set aside when the window
+			// reaches it.
+			if o, err := db.openRow(v); err == nil && o.Channel == channel {
+				out = append(out, flows.Queued{Seq: upTo, Outgoing: o})
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read the urgent outbox rows: %w", err)
+		return nil, upTo, fmt.Errorf("read the urgent outbox rows: %w", err)
 	}
-	var out []flows.Queued
-	for _, r := range rows {
-		// One that does not open is set aside when the window reaches it.
-		if o, err := db.openRow(r.v); err == nil && o.Channel == channel {
-			out = append(out, flows.Queued{Seq: r.seq, Outgoing: o})
-		}
-	}
-	return out, nil
+	return out, upTo, nil
 }
 
 // Queued reports whether an outbox row is still there.

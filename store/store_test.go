@@ -823,4 +823,33 @@ func TestWrongSecretRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A database of before the check value: the first secret to open it
+	// must open what it sealed before it is recorded; none at all writes
+	// no local secret.
+	if err := h.db.b.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bMeta).Delete([]byte("secret_check")) }); err != nil {
+		t.Fatal(err)
+	}
+	eng := h.db.eng
+	h.db.Close()
+	if db, err := Open(h.path, Options{Secret: []byte("another secret of 32 characters!"), Logger: quietLog()}); !errors.Is(err, ErrWrongSecret) {
+		if err == nil {
+			db.Close()
+		}
+		t.Errorf("a database of before the check opened with another secret: %v", err)
+	}
+	if db, err := Open(h.path, Options{LocalSecret: true, Logger: quietLog()}); !errors.Is(err, ErrNoSecret) {
+		if err == nil {
+			db.Close()
+		}
+		t.Errorf("a database of before the check opened without a secret: %v", err)
+	}
+	h.db, err = Open(h.path, Options{Engine: eng, Secret: []byte("test secret, 32 characters long!"), Logger: quietLog()})
+	if err != nil {
+		t.Fatalf("the right secret: %v", err)
+	}
+	var local []byte
+	h.db.b.View(func(tx *bbolt.Tx) error { local = tx.Bucket(bMeta).Get([]byte("local_secret")); return nil })
+	if local != nil {
+		t.Error("a local secret was written into a database of HAILONG_SECRET")
+	}
 }

@@ -43,8 +43,9 @@ func (r *recorder) position(chat string) int {
 }
 
 // TestUrgentOvertakesBacklog: with an announcement's 8,000 rows queued —
-// more than the sender holds at once — a reply committed behind them goes
-// out within the next few messages, not after the thousands before it.
+// more than the sender holds at once — and 1,500 replies of the other
+// channel, a reply committed behind them goes out within the next few
+// messages, not after the thousands before it.
 func TestUrgentOvertakesBacklog(t *testing.T) {
 	h := newHarness(t, Options{})
 	const backlog = 8000
@@ -54,6 +55,12 @@ func TestUrgentOvertakesBacklog(t *testing.T) {
 		for i := range backlog {
 			rows = append(rows, flows.Outgoing{Kind: flows.OutMessage, Channel: "telegram", Chat: strconv.Itoa(100000 + i),
 				Priority: flows.PriorityBroadcast, Reply: flows.Reply{Text: "Thông báo"}})
+		}
+		// Replies waiting on the other channel (its sender stopped) are
+		// no reason to wait either.
+		for i := range 1500 {
+			rows = append(rows, flows.Outgoing{Kind: flows.OutMessage, Channel: "zalo", Chat: strconv.Itoa(i),
+				Priority: flows.PriorityInteractive, Reply: flows.Reply{Text: "Câu 1/16"}})
 		}
 		return w.enqueue(rows)
 	})
@@ -140,6 +147,7 @@ func TestStopUsesTheChatIndex(t *testing.T) {
 	h := newHarness(t, Options{})
 	queueChats(t, h, 1000, 50, 500, flows.PriorityDigest)   // 10 rows each
 	queueChats(t, h, 1007, 1, 2, flows.PriorityInteractive) // and two replies for one
+	queueChats(t, h, 1008, 1, 1, flows.PriorityAlert)       // an alert for another, a group about to move
 	// As a database of before the index: no index, no mark.
 	err := h.db.b.Update(func(tx *bbolt.Tx) error {
 		if err := tx.DeleteBucket(bByChat); err != nil {
@@ -148,7 +156,7 @@ func TestStopUsesTheChatIndex(t *testing.T) {
 		if _, err := tx.CreateBucket(bByChat); err != nil {
 			return err
 		}
-		return tx.Bucket(bMeta).Delete([]byte("outbox_by_chat"))
+		return tx.Bucket(bMeta).Delete([]byte(indexesBuilt))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -167,8 +175,8 @@ func TestStopUsesTheChatIndex(t *testing.T) {
 	if n, _ := h.db.Stop("telegram", "1008", testStart); n != 0 {
 		t.Errorf("the moved chat's old id still had %d rows", n)
 	}
-	if n, _ := h.db.Stop("telegram", "-1001008", testStart); n != 10 {
-		t.Errorf("the moved chat's new id had %d rows; want 10", n)
+	if n, _ := h.db.Stop("telegram", "-1001008", testStart); n != 11 {
+		t.Errorf("the moved chat's new id had %d rows; want 11, each once", n)
 	}
 	rows := h.pending("telegram")
 	if len(rows) != 480 {
