@@ -107,7 +107,11 @@ func (db *DB) Migrate(channel, from, to string) error {
 				return err
 			}
 			if o.Priority < flows.PriorityDigest {
-				continue // in the urgent rows' index, which has no chat
+				// In the urgent rows' index, under the new chat's key.
+				if err := tx.Bucket(bUrgent).Put(u64(seq), newKey); err != nil {
+					return err
+				}
+				continue
 			}
 			if err := ix.Delete(append(oldKey, u64(seq)...)); err != nil {
 				return err

@@ -36,7 +36,7 @@ var (
 	bComplaint = []byte("complaints")
 	bByParent  = []byte("complaints_by_parent") // respondent key, id → nil
 	bOpen      = []byte("complaints_open")      // school 0 id → nil
-	bUrgent    = []byte("outbox_urgent")        // sequence → nil: the rows that go before digests and announcements
+	bUrgent    = []byte("outbox_urgent")        // sequence → recipient key: the rows that go before digests and announcements
 	bByChat    = []byte("outbox_by_chat")       // recipient key, sequence → nil: a chat's rows
 	buckets    = [][]byte{bSessions, bResponses, bAggs, bOutbox, bMeta, bDead, bComplaint, bByParent, bOpen, bUrgent, bByChat}
 )
@@ -684,14 +684,15 @@ func (w *writer) enqueueOne(o flows.Outgoing) (uint64, error) {
 	if err := b.Put(u64(seq), v); err != nil {
 		return 0, fmt.Errorf("queue outgoing: %w", err)
 	}
-	// Urgent rows are indexed as such (few at a time, sent within
-	// seconds), the others — digests, announcements: the long queues — by
-	// chat.
-	ix, ik := w.tx.Bucket(bUrgent), u64(seq)
+	// Urgent rows are indexed in their order, with their chat's key
+	// (sent within seconds, they are many only in a burst, and appending
+	// keeps few pages in memory); the others — digests, announcements: the
+	// long queues — by chat.
+	ix, ik, iv := w.tx.Bucket(bUrgent), u64(seq), rk
 	if o.Priority >= flows.PriorityDigest {
-		ix, ik = w.tx.Bucket(bByChat), append(rk, ik...)
+		ix, ik, iv = w.tx.Bucket(bByChat), append(rk, ik...), nil
 	}
-	if err := ix.Put(ik, nil); err != nil {
+	if err := ix.Put(ik, iv); err != nil {
 		return 0, fmt.Errorf("queue outgoing: %w", err)
 	}
 	w.queued = true
@@ -741,11 +742,9 @@ func (w *writer) chatRows(channel, chat string, urgent bool) ([]uint64, error) {
 		}
 	}
 	uc := w.tx.Bucket(bUrgent).Cursor()
-	for k, _ := uc.First(); urgent && k != nil; k, _ = uc.Next() {
-		if v := ob.Get(k); v != nil {
-			if o, err := w.db.openRow(v); err == nil && o.Channel == channel && o.Chat == chat {
-				seqs = append(seqs, binary.BigEndian.Uint64(k))
-			}
+	for k, v := uc.First(); urgent && k != nil; k, v = uc.Next() {
+		if bytes.Equal(v, rk) && ob.Get(k) != nil {
+			seqs = append(seqs, binary.BigEndian.Uint64(k))
 		}
 	}
 	slices.Sort(seqs)
@@ -753,7 +752,7 @@ func (w *writer) chatRows(channel, chat string, urgent bool) ([]uint64, error) {
 }
 
 // indexesBuilt marks (in meta) that the outbox's indexes hold every row.
-const indexesBuilt = "outbox_indexes_v2"
+const indexesBuilt = "outbox_indexes_v3"
 
 // indexChats builds the outbox's indexes once, for rows queued before
 // they existed.
@@ -781,7 +780,7 @@ func (db *DB) indexChats() error {
 			case o.Priority >= flows.PriorityDigest:
 				return chats.Put(append(db.recipientKey(o.Channel, o.Chat), k...), nil)
 			default:
-				return urgent.Put(k, nil)
+				return urgent.Put(k, db.recipientKey(o.Channel, o.Chat))
 			}
 		})
 		if err != nil {

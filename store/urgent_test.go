@@ -189,18 +189,25 @@ func TestStopUsesTheChatIndex(t *testing.T) {
 	}
 }
 
-// BenchmarkStop: a chat that blocked the bot has its row dropped while an
-// announcement's 50,000 are queued, one a chat (each Stop holds the write
-// lock: updates wait meanwhile).
+// BenchmarkStop: a chat that blocked the bot has its row dropped while
+// 50,000 rows are queued, one a chat — an announcement's, or a burst of
+// replies (each Stop holds the write lock: updates wait meanwhile).
 func BenchmarkStop(b *testing.B) {
-	h := newHarness(b, Options{})
-	queueChats(b, h, 100000, 50000, 50000, flows.PriorityBroadcast)
-	i := 0
-	for b.Loop() {
-		n, err := h.db.Stop("telegram", strconv.Itoa(100000+i), testStart)
-		if err != nil || n != 1 {
-			b.Fatalf("Stop = %d, %v", n, err)
-		}
-		i++
+	for _, bc := range []struct {
+		name     string
+		priority int
+	}{{"announcement", flows.PriorityBroadcast}, {"replies", flows.PriorityInteractive}} {
+		b.Run(bc.name, func(b *testing.B) {
+			h := newHarness(b, Options{})
+			queueChats(b, h, 100000, 50000, 50000, bc.priority)
+			i := 0
+			for b.Loop() {
+				n, err := h.db.Stop("telegram", strconv.Itoa(100000+i), testStart)
+				if err != nil || n != 1 {
+					b.Fatalf("Stop = %d, %v", n, err)
+				}
+				i++
+			}
+		})
 	}
 }
