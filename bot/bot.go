@@ -153,19 +153,9 @@ func (b *Bot) Sent() int64 { return b.sent.Load() }
 // finishes the batch in hand and the send in flight, and returns nil.
 func (b *Bot) Run(ctx context.Context) error {
 	// Requests in flight at shutdown get a few seconds to finish, not the
-	// client's minute: what does not go out stays queued.
-	reqCtx, cancelRequests := context.WithCancel(context.Background())
+	// client's minute.
+	reqCtx, cancelRequests := outbox.Grace(ctx, outbox.ShutdownGrace)
 	defer cancelRequests()
-	go func() {
-		<-ctx.Done()
-		t := time.NewTimer(shutdownGrace)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			cancelRequests()
-		case <-reqCtx.Done():
-		}
-	}()
 	// Set once, before anything else sends: Run is called once per Bot.
 	b.api.Client = ctxDoer{reqCtx, b.api.Client.(*http.Client)}
 	// Staff menus are many calls; polling need not wait for them.
@@ -244,9 +234,6 @@ type ctxDoer struct {
 }
 
 func (d ctxDoer) Do(r *http.Request) (*http.Response, error) { return d.c.Do(r.WithContext(d.ctx)) }
-
-// shutdownGrace is how long a request in flight may take after shutdown.
-const shutdownGrace = 3 * time.Second
 
 // idleReset is how long a running poller waits without updates before it
 // polls from offset 0 again (Telegram renumbers after 7 quiet days).

@@ -64,7 +64,7 @@ func (e *Engine) AnnouncementFor(a *Announcement, l Lang) Reply {
 			title, end = w.Title, e.day(w.End.Add(-time.Minute))
 		}
 		return Reply{Text: tr(l, "ann.survey", a.Scope, title, end) + "\n\n" + tr(l, "ann.footer"),
-			Buttons: [][]Button{{{Label: tr(l, "menu.survey"), Data: "n:s"}}}, Lang: l, Detached: tr(l, "hint.survey")}
+			Buttons: [][]Button{{{Label: tr(l, "menu.survey"), Data: keepPrefix + "m:s"}}}, Lang: l, Detached: tr(l, "hint.survey")}
 	}
 	return Reply{Text: tr(l, "ann.header", a.Scope) + "\n\n" + a.Text + "\n\n" + tr(l, "ann.footer"), Photo: a.Photo, Lang: l}
 }

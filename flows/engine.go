@@ -304,8 +304,8 @@ func (t *turn) deny(key msg) {
 func (t *turn) send(r Reply) {
 	// A reply to a button press replaces the message the button was on
 	// (not an announcement's, nor a confirmation's: they stay to be read
-	// again).
-	if t.in.Kind == KindButton && len(t.replies) == 0 && !strings.HasPrefix(t.in.Data, "n:") && !strings.HasPrefix(t.in.Data, keepPrefix) {
+	// again; "n:s" is the survey button of announcements of before).
+	if t.in.Kind == KindButton && len(t.replies) == 0 && t.in.Data != "n:s" && !strings.HasPrefix(t.in.Data, keepPrefix) {
 		r.Edit = true
 	}
 	t.replies = append(t.replies, r)
@@ -713,7 +713,7 @@ func (t *turn) typing() bool {
 func (t *turn) button() {
 	data := strings.TrimPrefix(t.in.Data, keepPrefix)
 	switch data {
-	case "m:s", "n:s":
+	case "m:s", "n:s": // n:s: announcements sent before the keep prefix
 		t.startSurvey()
 		return
 	case "m:c":

@@ -332,6 +332,22 @@ const (
 	chatGone                 // the chat's queue was dropped or moved by the store
 )
 
+// ShutdownGrace is how long a request in flight at shutdown may take to
+// finish: what the channel took is then marked sent, not sent again after
+// the restart; what does not finish stays queued.
+const ShutdownGrace = 3 * time.Second
+
+// Grace returns the context a channel's requests use: it ends d after ctx
+// does, or when cancel is called.
+func Grace(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	g, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(d, cancel)
+		context.AfterFunc(g, func() { t.Stop() })
+	})
+	return g, func() { stop(); cancel() }
+}
+
 // record retries a write that records what became of a row until it is
 // committed: given up, the row would go again after a restart, and an
 // announcement's would never be counted. Only shutdown stops it, after one

@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -41,5 +42,30 @@ func TestGlobalLimiter(t *testing.T) {
 	}
 	if b := GlobalLimiter(5).Burst(); b != 1 {
 		t.Errorf("burst at 5/s: %d, want 1", b)
+	}
+}
+
+// TestGrace: the requests' context outlives the sender's by the grace,
+// ends at once when cancelled, and leaves nothing running when the
+// sender's never ends.
+func TestGrace(t *testing.T) {
+	ctx, stop := context.WithCancel(context.Background())
+	g, cancel := Grace(ctx, 500*time.Millisecond)
+	defer cancel()
+	stop()
+	select {
+	case <-g.Done():
+		t.Fatal("ended with the sender's context, without the grace")
+	case <-time.After(20 * time.Millisecond):
+	}
+	select {
+	case <-g.Done():
+	case <-time.After(2 * time.Second):
+		t.Fatal("did not end after the grace")
+	}
+	g2, cancel2 := Grace(context.Background(), time.Hour)
+	cancel2()
+	if g2.Err() == nil {
+		t.Error("cancel did not end it")
 	}
 }

@@ -757,6 +757,13 @@ const indexesBuilt = "outbox_indexes_v3"
 // indexChats builds the outbox's indexes once, for rows queued before
 // they existed.
 func (db *DB) indexChats() error {
+	built := false
+	if err := db.b.View(func(tx *bbolt.Tx) error {
+		built = tx.Bucket(bMeta).Get([]byte(indexesBuilt)) != nil
+		return nil
+	}); err != nil || built {
+		return err // nothing to write: no commit at every start
+	}
 	return db.b.Update(func(tx *bbolt.Tx) error {
 		m := tx.Bucket(bMeta)
 		if m.Get([]byte(indexesBuilt)) != nil {

@@ -143,25 +143,10 @@ func (b *Bot) Sent() int64 { return b.sent.Load() }
 
 // Run receives and sends until ctx ends.
 func (b *Bot) Run(ctx context.Context) error {
-	// A request in flight at shutdown gets a few seconds to finish, so
-	// that a message Zalo took is marked sent rather than sent again
-	// after the restart.
-	reqCtx, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
+	// Requests in flight at shutdown get a few seconds to finish, as on
+	// Telegram.
+	reqCtx, cancelRequests := outbox.Grace(ctx, outbox.ShutdownGrace)
 	defer cancelRequests()
-	go func() {
-		select {
-		case <-ctx.Done():
-		case <-reqCtx.Done():
-			return
-		}
-		t := time.NewTimer(shutdownGrace)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			cancelRequests()
-		case <-reqCtx.Done():
-		}
-	}()
 	sendCtx, stopSending := context.WithCancel(ctx)
 	defer stopSending()
 	var wg sync.WaitGroup
@@ -355,11 +340,8 @@ func (b *Bot) serveWebhook(ctx context.Context) error {
 }
 
 // transport sends outbox rows to Zalo for the shared sender.
-// shutdownGrace is how long a request in flight may take after shutdown.
-const shutdownGrace = 3 * time.Second
-
 // transport sends on Zalo; its requests use ctx, which outlives the
-// sender's by shutdownGrace.
+// sender's by outbox.ShutdownGrace.
 type transport struct {
 	b   *Bot
 	ctx context.Context

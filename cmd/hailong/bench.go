@@ -89,18 +89,7 @@ func (s *system) benchCmd(ctx context.Context, args []string) error {
 	startup := firstPollAt(srv).Sub(start)
 
 	// Throughput: every parent's whole survey is waiting at Telegram.
-	var scripts [][]string
-	for i := range *parents {
-		scripts = append(scripts, surveyScript(cfg, eng, i))
-	}
-	total := 0
-	for i, script := range scripts {
-		u := telegramtest.User{ID: int64(3_000_000 + i), FirstName: "P"}
-		for _, text := range script {
-			srv.SendText(u, text)
-			total++
-		}
-	}
+	total := sendSurveys(srv, cfg, eng, 3_000_000, *parents)
 	cpu0, t0 := cpuTime(), time.Now()
 	if !srv.Wait(10*time.Minute, func() bool { return ctx.Err() != nil || b.Stats().Updates >= total }) || ctx.Err() != nil {
 		return fmt.Errorf("only %d of %d updates were handled", b.Stats().Updates, total)
@@ -381,14 +370,7 @@ func (s *system) benchAlone(ctx context.Context, cfg *Config, eng *flows.Engine,
 	db := filepath.Join(c.dir, "run.db")
 	a.burst = burst
 	if burst > 0 {
-		total := 0
-		for i := range burst {
-			u := telegramtest.User{ID: int64(6_000_000 + i), FirstName: "S"}
-			for _, text := range surveyScript(cfg, eng, i) {
-				c.srv.SendText(u, text)
-				total++
-			}
-		}
+		total := sendSurveys(c.srv, cfg, eng, 6_000_000, burst)
 		if err := c.run(ctx, db); err != nil {
 			return a, err
 		}
@@ -445,6 +427,19 @@ func (s *system) benchAlone(ctx context.Context, cfg *Config, eng *flows.Engine,
 type pacedUpdate struct {
 	from telegramtest.User
 	text string
+}
+
+// sendSurveys puts n parents' whole surveys (users numbered from first)
+// waiting at the fake at once, and returns how many updates that is.
+func sendSurveys(srv *telegramtest.Server, cfg *Config, eng *flows.Engine, first int64, n int) (total int) {
+	for i := range n {
+		u := telegramtest.User{ID: first + int64(i), FirstName: "P"}
+		for _, text := range surveyScript(cfg, eng, i) {
+			srv.SendText(u, text)
+			total++
+		}
+	}
+	return total
 }
 
 // pacedSurveys is n messages of whole surveys, from users numbered from
