@@ -136,6 +136,9 @@ type Server struct {
 
 	limits     *limiter // nil when limits are not enforced
 	violations []Violation
+
+	latency fakeapi.Latency
+	conns   fakeapi.Conns
 }
 
 type queuedUpdate struct {
@@ -201,9 +204,26 @@ func NewServer() *Server {
 		activity:  map[int64]int{},
 		commands:  map[string][]map[string]string{},
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.handle))
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.handle))
+	s.srv.Config.ConnState = s.conns.Track
+	s.srv.Start()
 	return s
 }
+
+// SetLatency puts a network between the bot and the fake: every call,
+// getUpdates included, takes l.RTT longer, half before the fake acts on it
+// and half before the bot sees the answer (Telegram's Bot API is 100–250
+// ms from a server in Vietnam). Users' own actions (SendText,
+// PressButton) reach the fake at once, as they reach Telegram whatever the
+// bot. The zero Latency, the default, answers at once.
+func (s *Server) SetLatency(l fakeapi.Latency) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = l
+}
+
+// Conns is how many connections the bot opened to the fake so far.
+func (s *Server) Conns() int64 { return s.conns.Count() }
 
 // Close ends pending long polls and delayed calls, then stops the server.
 // It is safe to call more than once.
@@ -433,11 +453,22 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	perr := parseParams(w, r, q)
 
 	s.mu.Lock()
+	latency := s.latency
+	s.mu.Unlock()
+	if latency.RTT > 0 && !s.sleep(r.Context(), latency.Leg()) {
+		return // the client gave up on its way in
+	}
+	s.mu.Lock()
 	idx := len(s.calls)
 	s.calls = append(s.calls, Call{Method: method, Params: copyParams(q.p), At: time.Now()})
 	inject := s.inject
 	s.notifyLocked()
 	s.mu.Unlock()
+	if latency.RTT > 0 {
+		// The answer's way back: the call has had its effect, the bot
+		// learns of it only now.
+		w = delayed{w, func() { s.sleep(r.Context(), latency.Leg()) }}
+	}
 
 	if inject != nil {
 		if f := inject(method, copyParams(q.p)); f != nil {
@@ -472,6 +503,20 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	s.finish(idx, rep.status())
 	rep.write(w)
 }
+
+// delayed holds an answer back until wait returns.
+type delayed struct {
+	http.ResponseWriter
+	wait func()
+}
+
+func (d delayed) WriteHeader(code int) {
+	d.wait()
+	d.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection (Drop).
+func (d delayed) Unwrap() http.ResponseWriter { return d.ResponseWriter }
 
 func (s *Server) finish(idx, status int) {
 	s.mu.Lock()

@@ -6,7 +6,10 @@ package fakeapi
 import (
 	"context"
 	"math"
+	"math/rand/v2"
+	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
 
@@ -82,12 +85,41 @@ func (b *Bucket) Take() { b.tokens-- }
 // Drop closes the client's connection without an answer, as a network
 // failure would.
 func Drop(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic("fakeapi: response writer cannot be hijacked")
-	}
-	conn, _, err := hj.Hijack()
-	if err == nil {
+	// Through a ResponseController, so that a wrapped writer (one that
+	// delays its answer) can be dropped too.
+	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
 		_ = conn.Close()
 	}
 }
+
+// Latency is the network between the bot and a fake: every call is
+// delayed by a round trip, half on the way in (before the fake acts on
+// it) and half on the way out (before the bot sees the answer), as a
+// request to a server far away is. Jitter spreads each leg uniformly by up
+// to ±Jitter/2. The zero Latency adds nothing.
+type Latency struct {
+	RTT, Jitter time.Duration
+}
+
+// Leg is one way's delay: half the round trip, jittered.
+func (l Latency) Leg() time.Duration {
+	d := l.RTT / 2
+	if l.Jitter > 0 {
+		d += rand.N(l.Jitter) - l.Jitter/2
+	}
+	return max(d, 0)
+}
+
+// Conns counts the connections a fake accepted, so that a test can tell
+// whether the client reuses them.
+type Conns struct{ n atomic.Int64 }
+
+// Track is an http.Server's ConnState hook.
+func (c *Conns) Track(_ net.Conn, st http.ConnState) {
+	if st == http.StateNew {
+		c.n.Add(1)
+	}
+}
+
+// Count is how many connections were opened so far.
+func (c *Conns) Count() int64 { return c.n.Load() }
