@@ -55,6 +55,9 @@ type Config struct {
 	// PollTimeout is the long-poll timeout of getUpdates; default 30s.
 	PollTimeout time.Duration
 	Limits      Limits
+	// MaxInFlight bounds the Bot API requests outstanding at once (one
+	// per chat); 0 means outbox.DefaultMaxInFlight.
+	MaxInFlight int
 	// Retry bounds the backoff after a failure; default 1s…60s.
 	RetryMin, RetryMax time.Duration
 	// DeleteWebhook makes the poller delete a webhook that blocks
@@ -85,6 +88,7 @@ type Bot struct {
 	global  *rate.Limiter
 	mu      sync.Mutex
 	perChat map[int64]*rate.Limiter
+	prompts prompts
 	flood   *flood.Guard
 	// Sent counts the messages delivered, for benchmarks and tests.
 	sent  atomic.Int64
@@ -108,18 +112,23 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.Limits == (Limits{}) {
 		cfg.Limits = DefaultLimits
 	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = outbox.DefaultMaxInFlight
+	}
+	conns := outbox.HTTPTransport(cfg.MaxInFlight)
 	b := &Bot{
 		cfg: cfg, log: cfg.Logger,
 		redact: strings.NewReplacer(cfg.Token, "<token>"),
 		// The client must outlast the long poll, or every quiet poll
 		// would end in a client timeout.
-		pollHTTP: &http.Client{Timeout: cfg.PollTimeout + 15*time.Second},
+		pollHTTP: &http.Client{Timeout: cfg.PollTimeout + 15*time.Second, Transport: conns},
 		fileHTTP: &http.Client{Timeout: time.Minute},
 		global:   outbox.GlobalLimiter(cfg.Limits.PerSecond),
 		perChat:  map[int64]*rate.Limiter{},
+		prompts:  prompts{ids: map[string]int{}},
 	}
 	b.flood = flood.New(cfg.Flood, cfg.FloodWindow, cfg.FloodPause)
-	api, err := tgbotapi.NewBotAPIWithClient(cfg.Token, cfg.Endpoint, &http.Client{Timeout: 60 * time.Second})
+	api, err := tgbotapi.NewBotAPIWithClient(cfg.Token, cfg.Endpoint, &http.Client{Timeout: 60 * time.Second, Transport: conns})
 	if err != nil {
 		return nil, fmt.Errorf("connect to the Telegram Bot API (getMe): %w", b.clean(err))
 	}
@@ -172,7 +181,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		outbox.Run(sendCtx, outbox.Config{Channel: Channel, Store: b.cfg.Store, Transport: transport{b}, Global: b.global,
-			Reports: b.cfg.Reports, RetryMin: b.cfg.RetryMin, RetryMax: b.cfg.RetryMax, Now: b.cfg.Now, Log: b.log, Sent: &b.sent})
+			MaxInFlight: b.cfg.MaxInFlight, Reports: b.cfg.Reports, RetryMin: b.cfg.RetryMin, RetryMax: b.cfg.RetryMax, Now: b.cfg.Now, Log: b.log, Sent: &b.sent})
 	}()
 	err := b.pollLoop(ctx)
 	stopSending() // also when polling failed, so Run returns

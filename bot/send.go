@@ -2,10 +2,12 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf16"
 
@@ -30,6 +32,16 @@ func (t transport) ChatLimiter(q flows.Queued) *rate.Limiter {
 	return t.b.chatLimiter(q.Chat)
 }
 
+// Supersedes says whether newer sets the whole of the message older
+// edits: two text edits of one message. Telegram shows only the last
+// state, so the older need not be sent.
+func (transport) Supersedes(older, newer flows.Queued) bool {
+	plainEdit := func(q flows.Queued) bool {
+		return q.Kind == flows.OutMessage && q.EditRef != "" && q.Reply.File == nil && q.Reply.Photo == ""
+	}
+	return plainEdit(older) && plainEdit(newer) && older.Chat == newer.Chat && older.EditRef == newer.EditRef
+}
+
 // Send makes one attempt at a row and says what became of it.
 func (t transport) Send(_ context.Context, q flows.Queued) outbox.Verdict {
 	b := t.b
@@ -40,7 +52,11 @@ func (t transport) Send(_ context.Context, q flows.Queued) outbox.Verdict {
 		}
 		return outbox.Verdict{Outcome: outbox.Sent}
 	}
-	err := b.clean(b.send(q))
+	id, err := b.send(q)
+	err = b.clean(err)
+	if err == nil && q.Kind == flows.OutMessage {
+		b.shown(q, id)
+	}
 	v := outbox.Verdict{Err: err}
 	var tg *tgbotapi.Error
 	errors.As(err, &tg)
@@ -121,15 +137,15 @@ func (b *Bot) chatLimiter(chat string) *rate.Limiter {
 	return l
 }
 
-// send makes the Bot API call for one outbox row.
-func (b *Bot) send(q flows.Queued) error {
+// send makes the Bot API call for one outbox row; id is the message
+// sent or edited.
+func (b *Bot) send(q flows.Queued) (id int, err error) {
 	chat, err := strconv.ParseInt(q.Chat, 10, 64)
 	if err != nil {
-		return &tgbotapi.Error{Code: http.StatusBadRequest, Message: "bad chat id " + q.Chat}
+		return 0, &tgbotapi.Error{Code: http.StatusBadRequest, Message: "bad chat id " + q.Chat}
 	}
 	if q.Kind == flows.OutAck {
-		err := b.request(tgbotapi.NewCallback(q.CallbackID, q.Reply.Text))
-		return err
+		return 0, b.request(tgbotapi.NewCallback(q.CallbackID, q.Reply.Text))
 	}
 	text := clipRunes(q.Reply.Text, maxText)
 	markup := keyboard(q.Reply.Buttons)
@@ -138,13 +154,11 @@ func (b *Bot) send(q flows.Queued) error {
 		if f.Image {
 			p := tgbotapi.NewPhoto(chat, data)
 			p.Caption = clipRunes(q.Reply.Text, maxCaption)
-			err := b.request(p)
-			return err
+			return b.message(p)
 		}
 		d := tgbotapi.NewDocument(chat, data)
 		d.Caption = clipRunes(q.Reply.Text, maxCaption)
-		err := b.request(d)
-		return err
+		return b.message(d)
 	}
 	if q.Reply.Photo != "" {
 		p := tgbotapi.NewPhoto(chat, tgbotapi.FileID(q.Reply.Photo))
@@ -152,8 +166,7 @@ func (b *Bot) send(q flows.Queued) error {
 		if markup != nil {
 			p.ReplyMarkup = *markup
 		}
-		err := b.request(p)
-		return err
+		return b.message(p)
 	}
 	if q.EditRef != "" {
 		id, _ := strconv.Atoi(q.EditRef)
@@ -166,8 +179,7 @@ func (b *Bot) send(q flows.Queued) error {
 			edit = tgbotapi.NewEditMessageText(chat, id, text)
 		}
 		edit.DisableWebPagePreview = true
-		err := b.request(edit)
-		return err
+		return id, b.request(edit)
 	}
 	m := tgbotapi.NewMessage(chat, text)
 	m.DisableWebPagePreview = true
@@ -191,20 +203,106 @@ func (b *Bot) send(q flows.Queued) error {
 	case q.Reply.HideKeyboard:
 		m.ReplyMarkup = tgbotapi.NewRemoveKeyboard(true)
 	}
-	err = b.request(m)
-	return err
+	return b.message(m)
+}
+
+// message sends a new message and returns its id.
+func (b *Bot) message(c tgbotapi.Chattable) (int, error) {
+	resp, err := b.call(c)
+	if err != nil || resp == nil {
+		return 0, err
+	}
+	var m struct {
+		ID int `json:"message_id"`
+	}
+	_ = json.Unmarshal(resp.Result, &m) // an id not read only means an older prompt keeps its buttons
+	return m.ID, nil
 }
 
 // request makes a Bot API call. The library leaves the error code out of
 // errors of uploads; it is taken from the response, so that a refused
 // upload is not retried as if the network had failed.
 func (b *Bot) request(c tgbotapi.Chattable) error {
+	_, err := b.call(c)
+	return err
+}
+
+func (b *Bot) call(c tgbotapi.Chattable) (*tgbotapi.APIResponse, error) {
 	resp, err := b.api.Request(c)
 	var tg *tgbotapi.Error
 	if errors.As(err, &tg) && tg.Code == 0 && resp != nil && resp.ErrorCode != 0 {
-		return &tgbotapi.Error{Code: resp.ErrorCode, Message: tg.Message, ResponseParameters: tg.ResponseParameters}
+		return resp, &tgbotapi.Error{Code: resp.ErrorCode, Message: tg.Message, ResponseParameters: tg.ResponseParameters}
 	}
-	return err
+	return resp, err
+}
+
+// prompts remembers, per chat, the message that shows the step in
+// progress with its buttons (flows.Prompt). When another message comes to
+// show it — the step asked again as a new message after a typed sentence,
+// or a tap on an older copy — the earlier one loses its buttons, so that
+// one message in the chat can be tapped and it is the one the bot edits.
+// It lives in memory: after a restart an older copy may keep its buttons,
+// and a tap on it is answered as a stale press is. At most maxPrompts
+// chats are remembered; beyond, the list starts over.
+type prompts struct {
+	mu  sync.Mutex
+	ids map[string]int
+}
+
+const maxPrompts = 100_000
+
+// swap records id as the chat's prompt (0: the chat has none now) and
+// returns the one it replaces.
+func (p *prompts) swap(chat string, id int) (old int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	old = p.ids[chat]
+	if id == 0 {
+		delete(p.ids, chat)
+		return old
+	}
+	if len(p.ids) >= maxPrompts && old == 0 {
+		clear(p.ids)
+	}
+	p.ids[chat] = id
+	return old
+}
+
+// shown notes that message id of the chat now shows q's reply, and takes
+// the buttons off the message that showed the step before, if another.
+func (b *Bot) shown(q flows.Queued, id int) {
+	if id == 0 {
+		return
+	}
+	if !flows.Prompt(q.Reply) {
+		if q.EditRef != "" && b.prompts.peek(q.Chat) == id {
+			b.prompts.swap(q.Chat, 0) // its buttons are gone
+		}
+		return
+	}
+	old := b.prompts.swap(q.Chat, id)
+	if old == 0 || old == id {
+		return
+	}
+	chat, _ := strconv.ParseInt(q.Chat, 10, 64)
+	// It is a message in the chat like any other, within the same limits;
+	// if they allow none soon, the older copy keeps its buttons (a tap on
+	// them is then answered as a stale press).
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if b.global.Wait(ctx) != nil || b.chatLimiter(q.Chat).Wait(ctx) != nil {
+		return
+	}
+	err := b.request(tgbotapi.NewEditMessageReplyMarkup(chat, old, tgbotapi.InlineKeyboardMarkup{InlineKeyboard: [][]tgbotapi.InlineKeyboardButton{}}))
+	if err != nil {
+		b.log.Debug("take the buttons off an older prompt", "err", b.clean(err))
+	}
+}
+
+func (p *prompts) peek(chat string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.ids[chat]
 }
 
 // maxCaption is Telegram's limit on a photo's caption.

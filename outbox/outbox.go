@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"sync/atomic"
 	"time"
 
@@ -73,12 +74,23 @@ type Verdict struct {
 	Blocked    bool
 }
 
-// Transport makes one attempt at a row on a channel.
+// Transport makes one attempt at a row on a channel. Send is called for
+// several chats at once (never twice at once for one chat's messages), so
+// it must be safe for concurrent use.
 type Transport interface {
 	Send(ctx context.Context, q flows.Queued) Verdict
 	// ChatLimiter is the rate one chat may be written at; nil means none
 	// (acknowledgements are not messages).
 	ChatLimiter(q flows.Queued) *rate.Limiter
+}
+
+// Coalescer is implemented by a transport that edits messages in place:
+// Supersedes says whether sending newer, later in the same chat, makes
+// sending older pointless (both set the whole of the same message). Such
+// an older row is then marked sent without a request: a parent tapping
+// faster than their chat may be written sees the newest state sooner.
+type Coalescer interface {
+	Supersedes(older, newer flows.Queued) bool
 }
 
 // Config configures a sender.
@@ -88,6 +100,10 @@ type Config struct {
 	Transport Transport
 	// Global is the rate of the whole channel.
 	Global *rate.Limiter
+	// MaxInFlight bounds the requests outstanding at once, at most one per
+	// chat (and one per chat's acknowledgements); 0 means
+	// DefaultMaxInFlight.
+	MaxInFlight int
 	// Reports builds the messages answering a report request (an
 	// OutReport row); nil answers that reports are not available.
 	Reports func(*flows.ReportRequest) ([]flows.Reply, error)
@@ -98,6 +114,13 @@ type Config struct {
 	// Sent counts delivered messages, when set.
 	Sent *atomic.Int64
 }
+
+// DefaultMaxInFlight is how many requests a sender keeps outstanding. By
+// Little's law a channel that may send 30 messages a second, and as many
+// acknowledgements beside them, has 60 × 0.25 = 15 requests in flight on
+// average at a 250 ms round trip; 64 leaves room for bursts (a digest run
+// beside a wave of taps) and for limits raised fourfold.
+const DefaultMaxInFlight = 64
 
 // window is how much of the outbox the sender plans over at once, and
 // refresh how soon newly committed rows are looked at: an interactive
@@ -110,7 +133,11 @@ const (
 
 // Run drains the channel's outbox until ctx ends. It keeps the rows it
 // knows of in memory and reads only newer ones from the store, so a long
-// backlog costs nothing per commit.
+// backlog costs nothing per commit. Up to MaxInFlight requests are
+// outstanding at once, one per lane (a chat's messages, a chat's
+// acknowledgements), so a chat's order holds while chats go in parallel.
+// When ctx ends, the requests in flight finish (the transport's own
+// grace) and what they delivered is recorded before Run returns.
 func Run(ctx context.Context, cfg Config) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -121,33 +148,40 @@ func Run(ctx context.Context, cfg Config) {
 	if cfg.Global == nil {
 		cfg.Global = rate.NewLimiter(rate.Inf, 1)
 	}
-	s := &sender{cfg: cfg, log: cfg.Log, chats: map[string]*chatState{}}
-	queues := map[string][]flows.Queued{}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+	s := &sender{cfg: cfg, log: cfg.Log, chats: map[string]*chatState{}, queues: map[string][]flows.Queued{},
+		busy: map[string]bool{}, results: make(chan attempt, cfg.MaxInFlight)}
+	s.coalescer, _ = cfg.Transport.(Coalescer)
+	s.done = newCommits(ctx, s)
+	defer s.finish()
 	var last uint64            // the newest row read in order
 	var lastUrgent uint64      // the newest urgent row read ahead of the order
 	ahead := map[uint64]bool{} // urgent rows read ahead, not yet met in order
-	held := 0                  // rows in queues
 	for ctx.Err() == nil {
 		wake := cfg.Store.Changed()
 		if s.reload {
-			// The store moved rows (a migrated group): read them again.
-			queues, last, lastUrgent, ahead, held, s.reload = map[string][]flows.Queued{}, 0, 0, map[uint64]bool{}, 0, false
+			// The store moved rows (a migrated group): read them again,
+			// once nothing is in flight and every delivery is recorded.
+			s.quiesce()
+			s.queues, last, lastUrgent, ahead, s.held, s.reload = map[string][]flows.Queued{}, 0, 0, map[uint64]bool{}, 0, false
 		}
-		full := held >= window
+		full := s.held >= window
 		if !full {
-			rows, upTo, err := cfg.Store.PendingAfter(cfg.Channel, last, window-held)
+			rows, upTo, err := cfg.Store.PendingAfter(cfg.Channel, last, window-s.held)
 			if err != nil {
 				s.log.Error("read the outbox", "err", err)
-				Sleep(ctx, time.Second)
+				s.pause(ctx, time.Second)
 				continue
 			}
-			full = len(rows) == window-held // more may wait behind them
+			full = len(rows) == window-s.held // more may wait behind them
 			for _, q := range rows {
 				if ahead[q.Seq] {
 					continue // read ahead, and still queued or in flight
 				}
-				queues[lane(q)] = append(queues[lane(q)], q)
-				held++
+				s.queues[lane(q)] = append(s.queues[lane(q)], q)
+				s.held++
 			}
 			last = max(last, upTo) // past the other channels' rows too
 			for seq := range ahead {
@@ -156,7 +190,7 @@ func Run(ctx context.Context, cfg Config) {
 				}
 			}
 		}
-		if room := window + aheadRoom - held; full && room > 0 {
+		if room := window + aheadRoom - s.held; full && room > 0 {
 			// A backlog (an announcement to thousands, a week's digests)
 			// fills the window: replies, acknowledgements and alerts
 			// committed behind it are read ahead of it — a few at a time,
@@ -174,8 +208,8 @@ func Run(ctx context.Context, cfg Config) {
 				lastUrgent = max(lastUrgent, upTo)
 				for _, q := range rows {
 					ahead[q.Seq] = true
-					queues[lane(q)] = append(queues[lane(q)], q)
-					held++
+					s.queues[lane(q)] = append(s.queues[lane(q)], q)
+					s.held++
 				}
 				room -= len(rows)
 				if upTo <= from {
@@ -183,7 +217,7 @@ func Run(ctx context.Context, cfg Config) {
 				}
 			}
 		}
-		if held == 0 {
+		if s.held == 0 {
 			select {
 			case <-ctx.Done():
 				return
@@ -191,16 +225,25 @@ func Run(ctx context.Context, cfg Config) {
 			}
 			continue
 		}
-		held -= s.drain(ctx, queues, wake)
+		s.drain(ctx, wake)
 	}
 }
 
-// sender is the state the send loop keeps across outbox reads.
+// sender is the state the send loop keeps across outbox reads. Only the
+// loop's goroutine touches it; requests run in goroutines of their own and
+// report on results.
 type sender struct {
 	cfg         Config
 	log         *slog.Logger
+	coalescer   Coalescer // nil: the channel cannot edit in place
 	chats       map[string]*chatState
+	queues      map[string][]flows.Queued // lanes; a lane's head may be in flight
+	held        int                       // rows in queues
+	busy        map[string]bool           // lanes whose head is in flight
+	results     chan attempt
+	done        *commits
 	globalUntil time.Time // no request at all before this (a global 429)
+	globalNext  time.Time // no message before this (the channel's rate)
 	last429     string    // the chat of the latest 429
 	last429At   time.Time
 	reload      bool // the store rewrote rows: read the outbox afresh
@@ -221,64 +264,75 @@ func (s *sender) chat(c string) *chatState {
 	return st
 }
 
-// drain sends from queues until they are empty, newer rows are waiting
-// (looked at no sooner than refresh after starting), or ctx ends. It
-// returns how many rows left the queues.
-func (s *sender) drain(ctx context.Context, queues map[string][]flows.Queued, wake <-chan struct{}) (gone int) {
+// drain sends from the queues until they are empty, newer rows are
+// waiting (looked at no sooner than refresh after starting, or at once
+// when nothing here can go), or ctx ends.
+func (s *sender) drain(ctx context.Context, wake <-chan struct{}) {
 	read := time.Now()
 	dirty := false // rows were committed since the read
-	for len(queues) > 0 && ctx.Err() == nil && !s.reload {
+	for s.held > 0 && ctx.Err() == nil && !s.reload {
 		if dirty && time.Since(read) >= refresh {
-			return gone
+			return
 		}
-		best, next := s.pick(queues)
-		if best == nil {
-			if dirty {
-				return gone // nothing here can go now; the new rows may
-			}
-			t := time.NewTimer(max(time.Until(next), time.Millisecond))
-			select {
-			case <-ctx.Done():
-			case <-wake:
-				dirty, wake = true, nil
-			case <-t.C:
-			}
+		next, launched := s.launch(ctx)
+		if dirty && !launched {
+			return // nothing more here can go now; the new rows may
+		}
+		var timer <-chan time.Time
+		var t *time.Timer
+		if !next.IsZero() {
+			t = time.NewTimer(max(time.Until(next), time.Millisecond))
+			timer = t.C
+		}
+		select {
+		case <-ctx.Done():
+		case a := <-s.results:
+			s.settle(ctx, a)
+		case <-wake:
+			dirty, wake = true, nil
+		case <-timer:
+		}
+		if t != nil {
 			t.Stop()
-			continue
+		}
+	}
+}
+
+// launch starts requests for the most urgent lane heads that may go now,
+// until MaxInFlight are outstanding. next is when a waiting head will be
+// free (zero: none waits on time, only on requests in flight).
+func (s *sender) launch(ctx context.Context) (next time.Time, launched bool) {
+	for len(s.busy) < s.cfg.MaxInFlight {
+		now := time.Now()
+		best, at := s.pick(now)
+		next = at
+		if best == nil {
+			return next, launched
 		}
 		if best.Kind != flows.OutAck {
-			if err := s.cfg.Global.Wait(ctx); err != nil {
-				return gone
+			g := s.cfg.Global.ReserveN(now, 1)
+			if d := g.DelayFrom(now); !g.OK() || d > 0 {
+				// The channel's rate is used up: only acknowledgements
+				// may go until it refills.
+				g.CancelAt(now)
+				s.globalNext = now.Add(max(d, time.Millisecond))
+				continue
 			}
-			// The chat's token is taken only now, just before the request:
-			// taken before the wait for the global limit, two messages to
-			// a chat could reach the API closer together than allowed.
-			if l := s.cfg.Transport.ChatLimiter(*best); l != nil && !l.Allow() {
+			// The chat's token is taken only now, just before the
+			// request: two messages to a chat must not reach the API
+			// closer together than allowed.
+			if l := s.cfg.Transport.ChatLimiter(*best); l != nil && !l.AllowN(now, 1) {
+				g.CancelAt(now)
+				s.chat(lane(*best)).until = now.Add(time.Millisecond)
 				continue
 			}
 		}
 		k := lane(*best)
-		switch r, retry := s.deliver(ctx, *best); r {
-		case rowDone:
-			queues[k] = queues[k][1:]
-			gone++
-			if len(queues[k]) == 0 {
-				delete(queues, k)
-			}
-		case rowRetry:
-			queues[k][0] = retry
-		case chatGone:
-			gone += len(queues[k])
-			delete(queues, k) // the store dropped them
-		case chatPaused:
-		}
-		select {
-		case <-wake:
-			dirty, wake = true, nil
-		default:
-		}
+		s.busy[k] = true
+		launched = true
+		go s.attempt(ctx, k, *best)
 	}
-	return gone
+	return time.Time{}, launched
 }
 
 // lane is the queue a row waits in: its chat's, but acknowledgements of
@@ -291,22 +345,54 @@ func lane(q flows.Queued) string {
 	return q.Chat
 }
 
+// coalesceScan bounds how far behind a lane's head a superseding edit is
+// looked for.
+const coalesceScan = 64
+
+// superseded says whether a later row of the lane makes its head pointless.
+func (s *sender) superseded(q []flows.Queued) bool {
+	if s.coalescer == nil || q[0].Kind != flows.OutMessage || q[0].EditRef == "" {
+		return false
+	}
+	for _, later := range q[1:min(len(q), coalesceScan)] {
+		if s.coalescer.Supersedes(q[0], later) {
+			return true
+		}
+	}
+	return false
+}
+
 // pick chooses the next row to send: the most urgent head of a lane that
-// is neither paused nor over its rate; next is when one will be free.
-func (s *sender) pick(queues map[string][]flows.Queued) (best *flows.Queued, next time.Time) {
-	now := time.Now()
-	for key, q := range queues {
+// is neither in flight, nor paused, nor over its rate; next is when one
+// will be free. Heads that a later edit of the same message supersedes
+// are marked sent on the way, without a request.
+func (s *sender) pick(now time.Time) (best *flows.Queued, next time.Time) {
+	for key, q := range s.queues {
+		if s.busy[key] {
+			continue
+		}
+		for len(q) > 1 && s.superseded(q) {
+			s.done.add(q[0].Seq)
+			q = q[1:]
+			s.queues[key] = q
+			s.held--
+		}
 		st := s.chat(key)
 		free := st.until
 		if s.globalUntil.After(free) {
 			free = s.globalUntil
 		}
-		if l := s.cfg.Transport.ChatLimiter(q[0]); l != nil && q[0].Kind != flows.OutAck {
-			r := l.ReserveN(now, 1)
-			if at := now.Add(r.DelayFrom(now)); r.OK() && at.After(free) {
-				free = at
+		if q[0].Kind != flows.OutAck {
+			if s.globalNext.After(free) {
+				free = s.globalNext
 			}
-			r.CancelAt(now)
+			if l := s.cfg.Transport.ChatLimiter(q[0]); l != nil {
+				r := l.ReserveN(now, 1)
+				if at := now.Add(r.DelayFrom(now)); r.OK() && at.After(free) {
+					free = at
+				}
+				r.CancelAt(now)
+			}
 		}
 		if free.After(now) {
 			if next.IsZero() || free.Before(next) {
@@ -320,6 +406,98 @@ func (s *sender) pick(queues map[string][]flows.Queued) (best *flows.Queued, nex
 		}
 	}
 	return best, next
+}
+
+// attempt is one request's outcome, reported to the send loop.
+type attempt struct {
+	lane      string
+	q         flows.Queued
+	v         Verdict
+	panicked  string // the request panicked: set the row aside
+	withdrawn bool   // a digest or announcement withdrawn while it waited
+	replaced  bool   // a report built and queued in the row's place
+	failed    error  // a report that could not be queued
+}
+
+// attempt makes one request, in a goroutine of its own, and reports it.
+func (s *sender) attempt(ctx context.Context, k string, q flows.Queued) {
+	a := attempt{lane: k, q: q}
+	defer func() {
+		if r := recover(); r != nil {
+			a.panicked = fmt.Sprint("panic: ", r)
+		}
+		s.results <- a
+	}()
+	if q.Kind == flows.OutReport {
+		a.failed = s.report(q)
+		a.replaced = a.failed == nil
+		return
+	}
+	if q.Priority >= flows.PriorityDigest {
+		if ok, err := s.cfg.Store.Queued(q.Seq); err == nil && !ok {
+			a.withdrawn = true // the recipient said /stop meanwhile
+			return
+		}
+	}
+	a.v = s.cfg.Transport.Send(ctx, q)
+}
+
+// settle applies what became of a request to the lanes and the store.
+func (s *sender) settle(ctx context.Context, a attempt) {
+	delete(s.busy, a.lane)
+	k := a.lane
+	switch r, retry := s.outcome(ctx, a); r {
+	case rowDone:
+		s.queues[k] = s.queues[k][1:]
+		s.held--
+		if len(s.queues[k]) == 0 {
+			delete(s.queues, k)
+		}
+	case rowRetry:
+		s.queues[k][0] = retry
+	case chatGone:
+		s.held -= len(s.queues[k])
+		delete(s.queues, k) // the store dropped them
+	case chatPaused:
+	}
+}
+
+// quiesce waits for every request in flight and records what they did.
+func (s *sender) quiesce() {
+	for len(s.busy) > 0 {
+		s.settle(context.Background(), <-s.results)
+	}
+	s.done.flush()
+}
+
+// finish ends the loop: requests in flight end within the transport's
+// grace; what they delivered is recorded.
+func (s *sender) finish() {
+	for len(s.busy) > 0 {
+		a := <-s.results
+		delete(s.busy, a.lane)
+		if a.panicked == "" && !a.withdrawn && !a.replaced && a.failed == nil && a.v.Outcome == Sent {
+			s.delivered(a.q)
+		}
+	}
+	s.done.close()
+}
+
+// pause waits d, or less if ctx ends, settling requests that finish
+// meanwhile.
+func (s *sender) pause(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			return
+		case a := <-s.results:
+			s.settle(ctx, a)
+		}
+	}
 }
 
 // result says what became of a row after one attempt.
@@ -366,40 +544,41 @@ func (s *sender) record(ctx context.Context, what string, write func() error) {
 	}
 }
 
-// deliver makes one attempt at a row.
-func (s *sender) deliver(ctx context.Context, q flows.Queued) (res result, _ flows.Queued) {
-	store, now := s.cfg.Store, s.cfg.Now
-	defer func() {
-		if r := recover(); r != nil {
-			// A row that panics would crash every restart: set it aside.
-			s.log.Error("sending a row panicked; set aside in the dead letters", "failure", r)
-			s.record(ctx, "dead-letter", func() error { return store.Fail(q, fmt.Sprint("panic: ", r), now()) })
-			res = rowDone
-		}
-	}()
-	if q.Kind == flows.OutReport {
-		return s.report(q)
+// delivered counts a row the channel took and has it marked sent.
+func (s *sender) delivered(q flows.Queued) {
+	if s.cfg.Sent != nil && q.Kind != flows.OutMenu {
+		s.cfg.Sent.Add(1)
 	}
-	if q.Priority >= flows.PriorityDigest {
-		if ok, err := store.Queued(q.Seq); err == nil && !ok {
-			return rowDone, q // withdrawn while it waited
-		}
-	}
-	v := s.cfg.Transport.Send(ctx, q)
-	st := s.chat(lane(q))
+	s.done.add(q.Seq)
+}
+
+// outcome decides what follows an attempt.
+func (s *sender) outcome(ctx context.Context, a attempt) (res result, _ flows.Queued) {
+	store, now, q, v := s.cfg.Store, s.cfg.Now, a.q, a.v
+	st := s.chat(a.lane)
 	pause := func(d time.Duration) (result, flows.Queued) {
 		st.until = time.Now().Add(d)
 		return chatPaused, q
 	}
+	switch {
+	case a.panicked != "":
+		// A row that panics would crash every restart: set it aside.
+		s.log.Error("sending a row panicked; set aside in the dead letters", "failure", a.panicked)
+		s.record(ctx, "dead-letter", func() error { return store.Fail(q, a.panicked, now()) })
+		return rowDone, q
+	case a.withdrawn, a.replaced:
+		return rowDone, q
+	case a.failed != nil:
+		s.log.Error("queue a report", "err", a.failed)
+		return pause(st.bo.Next())
+	}
 	switch v.Outcome {
 	case Sent:
 		st.bo.Reset()
-		if s.cfg.Sent != nil && q.Kind != flows.OutMenu {
-			s.cfg.Sent.Add(1)
-		}
-		// One commit per message: at the channel's 30 a second that is
-		// cheap, and a crash can re-send at most the message in flight.
-		s.record(ctx, "mark sent", func() error { return store.Done(q.Seq) })
+		// Recorded in the background, many rows to a commit: a crash can
+		// re-send at most the messages in flight and those not yet
+		// recorded.
+		s.delivered(q)
 		return rowDone, q
 	case Resend:
 		q.EditRef = ""
@@ -456,8 +635,8 @@ func (s *sender) deliver(ctx context.Context, q flows.Queued) (res result, _ flo
 // report builds a requested report and queues its messages as ordinary
 // rows in place of the request, so that they go out like any other — within
 // the limits, retried, in order. A report that cannot be built is answered
-// with the fixed apology.
-func (s *sender) report(q flows.Queued) (result, flows.Queued) {
+// with the fixed apology; the error is one of queuing.
+func (s *sender) report(q flows.Queued) error {
 	var replies []flows.Reply
 	var err error
 	if s.cfg.Reports == nil || q.Report == nil {
@@ -474,12 +653,87 @@ func (s *sender) report(q flows.Queued) (result, flows.Queued) {
 		out = append(out, flows.Outgoing{Kind: flows.OutMessage, Channel: q.Channel, Chat: q.Chat, Reply: r,
 			Priority: q.Priority, Created: q.Created})
 	}
-	if err := s.cfg.Store.Replace(q.Seq, out); err != nil {
-		s.log.Error("queue a report", "err", err)
-		s.chat(lane(q)).until = time.Now().Add(s.chat(lane(q)).bo.Next())
-		return chatPaused, q
+	return s.cfg.Store.Replace(q.Seq, out)
+}
+
+// commits records delivered rows in the background, as many to a commit
+// as have gathered while the previous one was written: one commit (and
+// one fsync) per message would cap a channel at what the disk does.
+type commits struct {
+	s        *sender
+	ctx      context.Context // once it ends, a failing write is tried once more, not until it succeeds
+	in       chan uint64
+	flushReq chan chan struct{}
+	end      chan struct{}
+}
+
+func newCommits(ctx context.Context, s *sender) *commits {
+	c := &commits{s: s, ctx: ctx, in: make(chan uint64, 4096), flushReq: make(chan chan struct{}), end: make(chan struct{})}
+	go c.run()
+	return c
+}
+
+func (c *commits) add(seq uint64) { c.in <- seq }
+
+// flush returns once every row added before it is recorded.
+func (c *commits) flush() {
+	ch := make(chan struct{})
+	c.flushReq <- ch
+	<-ch
+}
+
+// close records what is left and stops.
+func (c *commits) close() {
+	c.flush()
+	close(c.end)
+}
+
+func (c *commits) run() {
+	var seqs []uint64
+	write := func() {
+		for {
+			select {
+			case seq := <-c.in:
+				seqs = append(seqs, seq)
+				continue
+			default:
+			}
+			break
+		}
+		if len(seqs) == 0 {
+			return
+		}
+		// Retried until committed, but only once more when the sender is
+		// stopping: a row not recorded goes again after the restart.
+		c.s.record(c.ctx, "mark sent", func() error { return c.s.cfg.Store.Done(seqs...) })
+		seqs = seqs[:0]
 	}
-	return rowDone, q
+	for {
+		select {
+		case seq := <-c.in:
+			seqs = append(seqs, seq)
+			write()
+		case ch := <-c.flushReq:
+			write()
+			close(ch)
+		case <-c.end:
+			return
+		}
+	}
+}
+
+// HTTPTransport is the connection pool a channel's API client uses: one
+// kept-alive connection for each request that may be in flight (and the
+// long poll beside them), so that a busy sender reuses connections instead
+// of opening one — a TCP and TLS handshake, two or three round trips — for
+// most of its requests, as the standard library's default of two idle
+// connections per host would make it.
+func HTTPTransport(maxInFlight int) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = maxInFlight + 8
+	t.MaxIdleConnsPerHost = maxInFlight + 8
+	t.IdleConnTimeout = 90 * time.Second
+	return t
 }
 
 // GlobalLimiter is a channel's overall rate. Its burst is a tenth of a
