@@ -3,6 +3,7 @@ package flows
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -225,8 +226,14 @@ func (e *Engine) Handle(s *Session, env Envelope, look Lookup) Result {
 		res.Session.Updated = env.Input.Now
 	}
 	if env.CallbackID != "" {
+		prio := PriorityAck
+		if env.Input.Kind == KindIgnored {
+			// A flooding user's presses: acknowledged, but after everyone
+			// else's messages, so that they cost others nothing.
+			prio = PriorityBroadcast
+		}
 		res.Out = append(res.Out, Outgoing{Kind: OutAck, Channel: env.Channel, Chat: env.Chat,
-			CallbackID: env.CallbackID, Reply: Reply{Text: t.notice}, Priority: PriorityAck, Created: env.Input.Now})
+			CallbackID: env.CallbackID, Reply: Reply{Text: t.notice}, Priority: prio, Created: env.Input.Now})
 	}
 	edited := false
 	for _, r := range t.replies {
@@ -786,14 +793,73 @@ func (t *turn) button() {
 		return
 	}
 	nonce, rest, _ := strings.Cut(data, ":")
-	if nonce != strconv.FormatUint(uint64(t.s.Nonce), 10) || !t.act(rest) {
-		t.stale()
+	if nonce == strconv.FormatUint(uint64(t.s.Nonce), 10) {
+		if !t.act(rest) {
+			t.staleHere()
+		}
+		return
+	}
+	if !t.lateAnswer(rest) {
+		t.staleHere()
 	}
 }
 
 func (t *turn) stale() {
 	t.notice = t.T("stale.notice")
 	t.reprompt(t.T("stale"))
+}
+
+// staleHere answers a press on a step's button that no longer applies: the
+// message pressed is edited to show the current step, so the parent taps
+// where the conversation is, and no further copy of the question is made
+// (the channel takes the buttons off the copy that showed it before).
+func (t *turn) staleHere() {
+	t.notice = t.T("stale.notice")
+	p := t.promptReply()
+	p.Text = t.T("stale") + "\n\n" + p.Text
+	t.send(p)
+}
+
+// lateAnswer takes a press on an answer button of a question the survey
+// has already moved past — a parent tapping faster than the screen
+// changes — as what the parent meant where that is clear: the button names
+// its question, which is one of this survey's; the answer is recorded (it
+// is the same one again, or a change) and the message pressed shows the
+// current question. A button of the question still current applies as if
+// it were new. false: the press is stale.
+func (t *turn) lateAnswer(action string) bool {
+	verb, arg, _ := strings.Cut(action, ":")
+	value, id, tagged := strings.Cut(arg, ":")
+	s := t.s
+	if verb != "a" || !tagged || !t.surveying() {
+		return false
+	}
+	qs := t.questions()
+	at := slices.IndexFunc(qs, func(q *Question) bool { return q.ID == id })
+	if at < 0 {
+		return false
+	}
+	q := qs[at]
+	o, ok := optionOf(q, value, t.lang())
+	if !ok {
+		return false
+	}
+	if s.Step == StepQuestion && at == s.Q {
+		t.answer(q, value)
+		return true
+	}
+	if s.Step == StepQuestion && at > s.Q {
+		return false // a later question's, after going back: not clear
+	}
+	if s.Answers[q.ID] == value {
+		t.notice = t.T("answer.kept", at+1)
+	} else {
+		s.Answers[q.ID] = value
+		t.notice = t.T("answer.changed", at+1, clip(o.Label, 40))
+		t.moved()
+	}
+	t.send(t.promptReply())
+	return true
 }
 
 // act applies a stateful button's action; false means it does not belong
@@ -832,10 +898,13 @@ func (t *turn) act(action string) bool {
 		if q == nil {
 			return false
 		}
-		if _, ok := optionOf(q, arg, t.lang()); !ok {
+		// "yes:A1": the answer and the question it answers (buttons sent
+		// before the question was named carry the answer alone).
+		value, id, tagged := strings.Cut(arg, ":")
+		if _, ok := optionOf(q, value, t.lang()); !ok || tagged && id != q.ID {
 			return false
 		}
-		t.answer(q, arg)
+		t.answer(q, value)
 	case verb == "skip" && s.Step == StepQuestion:
 		q := t.current()
 		if q == nil || !q.Optional {
@@ -1388,12 +1457,12 @@ func (t *turn) questionReply() Reply {
 	switch q.Kind {
 	case Scale:
 		for _, o := range q.ChoicesIn(t.lang()) {
-			rows = append(rows, []Button{{Label: mark(o), Data: t.nonced("a:" + o.Value)}})
+			rows = append(rows, []Button{{Label: mark(o), Data: t.nonced("a:" + o.Value + ":" + q.ID)}})
 		}
 	default:
 		var row []Button
 		for _, o := range q.ChoicesIn(t.lang()) {
-			row = append(row, Button{Label: mark(o), Data: t.nonced("a:" + o.Value)})
+			row = append(row, Button{Label: mark(o), Data: t.nonced("a:" + o.Value + ":" + q.ID)})
 		}
 		if len(row) > 0 {
 			rows = append(rows, row)

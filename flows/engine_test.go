@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -63,5 +64,67 @@ func TestYesIsNotStop(t *testing.T) {
 		if got := res.OptOut != nil && *res.OptOut; got != stops {
 			t.Errorf("%q: stops %v, want %v", text, got, stops)
 		}
+	}
+}
+
+// TestLateAnswers: a press on an answer button whose nonce is old is
+// taken as the parent meant it when the button names its question — the
+// current one (answered and moved on), an earlier one of this survey
+// (recorded again, or changed, staying where the survey is) — and is stale
+// otherwise: a later question's, an unknown question's, a button that does
+// not name its question, or outside a survey.
+func TestLateAnswers(t *testing.T) {
+	e := testEngine(t)
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, hcm)
+	at := func(q int, step Step) *Session {
+		return &Session{Consent: &Consent{At: now}, School: "TH-03", Grade: "3", Step: step, Wave: "w1", Q: q,
+			Answers: map[string]string{"A1": "yes", "A2": "no", "A3": "yes"}, Nonce: 40, Updated: now}
+	}
+	press := func(s *Session, data string) Result {
+		return e.Handle(s, Envelope{Channel: "t", User: "1", Chat: "1", MessageRef: "7", CallbackID: "cb",
+			Input: Input{Kind: KindButton, Data: data, Now: now}}, nil)
+	}
+	stale := func(res Result) bool { return res.Out[0].Reply.Text == tr(Vietnamese, "stale.notice") }
+	edits := func(res Result) bool { return len(res.Out) == 2 && res.Out[1].EditRef == "7" }
+
+	// The current question's button, from a copy with an older nonce.
+	res := press(at(4, StepQuestion), "31:a:no:A5")
+	if res.Session.Q != 5 || res.Session.Answers["A5"] != "no" || stale(res) || !edits(res) {
+		t.Errorf("current question's late button: Q=%d answers=%v notice=%q", res.Session.Q, res.Session.Answers, res.Out[0].Reply.Text)
+	}
+	// An earlier question's, the same answer again: nothing changes.
+	res = press(at(3, StepQuestion), "36:a:no:A2")
+	if res.Session.Q != 3 || res.Session.Answers["A2"] != "no" || stale(res) || !edits(res) ||
+		!strings.Contains(res.Out[1].Reply.Text, "Câu 4/") {
+		t.Errorf("earlier question, same answer: Q=%d answers=%v out=%+v", res.Session.Q, res.Session.Answers, res.Out)
+	}
+	// An earlier question's, another answer: changed, the survey stays.
+	res = press(at(3, StepQuestion), "36:a:yes:A2")
+	if res.Session.Q != 3 || res.Session.Answers["A2"] != "yes" || stale(res) || !strings.Contains(res.Out[0].Reply.Text, "2") {
+		t.Errorf("earlier question, a change: Q=%d answers=%v notice=%q", res.Session.Q, res.Session.Answers, res.Out[0].Reply.Text)
+	}
+	// At the confirmation screen, an earlier question's change shows it again.
+	res = press(at(15, StepConfirm), "36:a:dk:A1")
+	if res.Session.Step != StepConfirm || res.Session.Answers["A1"] != "dk" || stale(res) {
+		t.Errorf("confirm, a change: step=%s answers=%v", res.Session.Step, res.Session.Answers)
+	}
+	for _, data := range []string{
+		"36:a:yes:A9",   // a later question's (after going back)
+		"36:a:yes:ZZ",   // no such question
+		"36:a:maybe:A2", // no such answer
+		"36:a:yes",      // a button of before, naming no question
+		"36:back",       // not an answer
+	} {
+		res := press(at(3, StepQuestion), data)
+		if !stale(res) || res.Session.Q != 3 || !maps.Equal(res.Session.Answers, at(3, StepQuestion).Answers) || !edits(res) {
+			t.Errorf("%s: want the stale notice in the message pressed, nothing changed; got Q=%d answers=%v out=%+v",
+				data, res.Session.Q, res.Session.Answers, res.Out)
+		}
+	}
+	// Outside a survey an old answer button changes nothing.
+	menu := at(0, StepMenu)
+	menu.Wave, menu.Answers = "", nil
+	if res := press(menu, "36:a:yes:A1"); !stale(res) || res.Session.Answers != nil {
+		t.Errorf("an answer at the menu: %+v", res.Session)
 	}
 }

@@ -248,3 +248,19 @@ func NumberedLabel(n int, label string) string {
 	}
 	return num + ". " + label
 }
+
+// Prompt says whether a reply shows a step's buttons: their data carry the
+// session's nonce ("12:a:yes"). Only one message shows the step at a time
+// that counts; once another does, a channel that can edit may take these
+// buttons away, so that the parent taps where the conversation is.
+func Prompt(r Reply) bool {
+	for _, row := range r.Buttons {
+		for _, b := range row {
+			n, _, ok := strings.Cut(b.Data, ":")
+			if ok && n != "" && strings.Trim(n, "0123456789") == "" {
+				return true
+			}
+		}
+	}
+	return false
+}

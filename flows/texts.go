@@ -61,6 +61,8 @@ var vi = map[msg]string{
 	"expired.complaint":   "Phản ánh anh/chị đang soạn đã hết hạn vì không có hoạt động trong %s và chưa được gửi; xin anh/chị gửi lại từ «📣 Gửi phản ánh».",
 	"stale":               "Nút đó thuộc một tin nhắn cũ. Đây là câu hỏi hiện tại:",
 	"stale.notice":        "Nút này đã cũ",
+	"answer.kept":         "Câu %d đã được ghi nhận",
+	"answer.changed":      "Đã sửa câu %d thành: %s",
 	"press":               "Anh/chị vui lòng bấm một nút bên dưới nhé.",
 	"press.numbered":      "Anh/chị vui lòng gõ số thứ tự của một lựa chọn nhé.",
 	"number.bad":          "Anh/chị vui lòng gõ một số từ %d đến %d (ví dụ: %d), hoặc bấm «Không biết».",

@@ -63,6 +63,8 @@ var en = map[msg]string{
 	"expired.complaint":   "The concern you were writing expired because there was no activity for %s and was not sent; please send it again from «📣 Raise a concern».",
 	"stale":               "That button belongs to an old message. Here is the current question:",
 	"stale.notice":        "This button is out of date",
+	"answer.kept":         "Question %d is recorded",
+	"answer.changed":      "Question %d changed to: %s",
 	"press":               "Please press one of the buttons below.",
 	"press.numbered":      "Please type the number of one of the options.",
 	"number.bad":          "Please type a number from %d to %d (for example: %d), or press «Don't know».",

@@ -398,30 +398,40 @@ func TestEveryInputIsAnswered(t *testing.T) {
 	h.expect(parent, "Câu 1/16")
 	h.press(parent, "Có")
 	q2 := h.expect(parent, "Câu 2/16")
+	// Each answer differs from the one before it, so that waiting for it
+	// cannot be satisfied by the previous input's.
 	inputs := []struct {
 		name string
 		send func()
 		want string
+		in   int // the message the answer is in: 0 the newest, else the one pressed
 	}{
-		{"text instead of a button", func() { h.srv.SendText(parent, "trường tốt lắm") }, "bấm một nút"},
-		{"sticker", func() { h.srv.SendSticker(parent) }, "nhãn dán"},
-		{"photo", func() { h.srv.SendPhoto(parent, "ảnh lớp học") }, "ảnh"},
-		{"voice note", func() { h.srv.SendVoice(parent) }, "tin nhắn thoại"},
-		{"edited message", func() { h.srv.SendEdited(parent, h.lastUserMessage(), "sửa") }, "tin nhắn đã sửa"},
-		{"very long text", func() { h.srv.SendText(parent, strings.Repeat("rất dài ", 600)) }, "dài quá"},
-		{"emoji", func() { h.srv.SendText(parent, "👍🏻🙏") }, "bấm một nút"},
-		{"unknown command", func() { h.srv.SendText(parent, "/xyz") }, "/xyz"},
-		{"old button", func() { h.srv.PressButton(parent, q2.ID-1, "0:a:yes") }, "tin nhắn cũ"},
-		{"forged button", func() { h.srv.PressButton(parent, q2.ID, "zz:a:yes") }, "tin nhắn cũ"},
-		{"contact", func() { h.srv.SendContact(parent, "+84900000000", parent.ID) }, "danh bạ"},
+		{"text instead of a button", func() { h.srv.SendText(parent, "trường tốt lắm") }, "bấm một nút", 0},
+		{"sticker", func() { h.srv.SendSticker(parent) }, "nhãn dán", 0},
+		{"photo", func() { h.srv.SendPhoto(parent, "ảnh lớp học") }, "ảnh", 0},
+		{"voice note", func() { h.srv.SendVoice(parent) }, "tin nhắn thoại", 0},
+		{"edited message", func() { h.srv.SendEdited(parent, h.lastUserMessage(), "sửa") }, "tin nhắn đã sửa", 0},
+		{"very long text", func() { h.srv.SendText(parent, strings.Repeat("rất dài ", 600)) }, "dài quá", 0},
+		{"emoji", func() { h.srv.SendText(parent, "👍🏻🙏") }, "bấm một nút", 0},
+		{"unknown command", func() { h.srv.SendText(parent, "/xyz") }, "/xyz", 0},
+		// A press on an old message is answered in that message.
+		{"old button", func() { h.srv.PressButton(parent, q2.ID-1, "0:a:yes") }, "tin nhắn cũ", q2.ID - 1},
+		{"forged button", func() { h.srv.PressButton(parent, q2.ID, "zz:a:yes") }, "tin nhắn cũ", q2.ID},
+		{"contact", func() { h.srv.SendContact(parent, "+84900000000", parent.ID) }, "danh bạ", 0},
 	}
 	for _, in := range inputs {
-		since := h.srv.Activity(parent.ID)
 		in.send()
-		h.answered(parent, since)
-		m := h.expect(parent, "Câu 2/16")
-		if !strings.Contains(m.Text, in.want) {
-			t.Errorf("%s: answer %q does not contain %q", in.name, m.Text, in.want)
+		var got string
+		if !h.srv.Wait(10*time.Second, func() bool {
+			got = ""
+			for _, m := range h.srv.Messages(parent.ID) {
+				if m.FromBot && (in.in == 0 || m.ID == in.in) {
+					got = m.Text
+				}
+			}
+			return strings.Contains(got, in.want) && strings.Contains(got, "Câu 2/16")
+		}) {
+			t.Errorf("%s: answer %q does not contain %q and the question", in.name, got, in.want)
 		}
 	}
 	h.press(parent, "Có")
