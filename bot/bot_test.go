@@ -239,12 +239,20 @@ func runBot(t *testing.T, srv *telegramtest.Server, st Store) (stop func(), log 
 
 func runBotWith(t testing.TB, srv *telegramtest.Server, st Store, limits Limits) (stop func(), log *bytes.Buffer) {
 	t.Helper()
+	return runBotConfig(t, srv, st, func(c *Config) { c.Limits = limits })
+}
+
+// runBotConfig is runBot with the test's changes to the configuration.
+func runBotConfig(t testing.TB, srv *telegramtest.Server, st Store, change func(*Config)) (stop func(), log *bytes.Buffer) {
+	t.Helper()
 	log = &bytes.Buffer{}
 	var mu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, log}, nil))
-	b, err := New(Config{Token: telegramtest.Token, Endpoint: srv.Endpoint(), Store: st, Logger: logger,
-		PollTimeout: time.Second, Limits: limits,
-		RetryMin: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond})
+	cfg := Config{Token: telegramtest.Token, Endpoint: srv.Endpoint(), Store: st, Logger: logger,
+		PollTimeout: time.Second, Limits: Limits{PerSecond: 1000, PerChatSecond: 1000, PerChatBurst: 100, GroupPerMinute: 60000},
+		RetryMin: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond}
+	change(&cfg)
+	b, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,6 +60,9 @@ type Config struct {
 	// Listener, when set, is used instead of listening on Listen (tests).
 	Listener net.Listener
 	Limits   Limits
+	// MaxInFlight bounds the requests outstanding at once (one per chat);
+	// 0 means outbox.DefaultMaxInFlight.
+	MaxInFlight int
 	// Reports builds the messages answering a report request.
 	Reports func(*flows.ReportRequest) ([]flows.Reply, error)
 	// Flood is how many updates one user may send in FloodWindow before
@@ -154,7 +157,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		outbox.Run(sendCtx, outbox.Config{Channel: Channel, Store: b.cfg.Store, Transport: transport{b, reqCtx}, Global: b.global,
-			Reports: b.cfg.Reports, RetryMin: b.cfg.RetryMin, RetryMax: b.cfg.RetryMax, Now: b.cfg.Now, Log: b.log, Sent: &b.sent})
+			MaxInFlight: b.cfg.MaxInFlight, Reports: b.cfg.Reports, RetryMin: b.cfg.RetryMin, RetryMax: b.cfg.RetryMax, Now: b.cfg.Now, Log: b.log, Sent: &b.sent})
 	}()
 	var err error
 	if b.cfg.Mode == Webhook {

@@ -166,7 +166,7 @@ func (s *Server) newBotMessageLocked(c *chat, kind string) *message {
 	s.nextMsgID++
 	m := &message{id: s.nextMsgID, chatID: c.id, fromBot: true, date: time.Now().Unix(), kind: kind}
 	c.msgs = append(c.msgs, m)
-	s.activity[c.id]++
+	s.touchLocked(c.id)
 	return m
 }
 
@@ -279,7 +279,7 @@ func (s *Server) editMessageReplyMarkup(q *request) reply {
 func (s *Server) editedLocked(c *chat, m *message) {
 	m.edits++
 	m.editDate = time.Now().Unix()
-	s.activity[c.id]++
+	s.touchLocked(c.id)
 }
 
 func (s *Server) deleteMessage(q *request) reply {

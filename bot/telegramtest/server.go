@@ -131,6 +131,9 @@ type Server struct {
 	cbOrder   []string
 	nextCB    int
 	activity  map[int64]int
+	watchers  map[int64]chan struct{} // closed at the chat's next activity
+	active    int                     // calls being handled, long polls aside
+	peak      int
 	commands  map[string][]map[string]string
 	inject    func(method string, params map[string]string) *Fault
 
@@ -202,6 +205,7 @@ func NewServer() *Server {
 		files:     map[string]*fileInfo{},
 		callbacks: map[string]*callback{},
 		activity:  map[int64]int{},
+		watchers:  map[int64]chan struct{}{},
 		commands:  map[string][]map[string]string{},
 	}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.handle))
@@ -338,6 +342,52 @@ func (s *Server) Activity(chatID int64) int {
 	return s.activity[chatID]
 }
 
+// touchLocked counts the bot's activity in a chat and wakes its watchers.
+func (s *Server) touchLocked(chat int64) {
+	s.activity[chat]++
+	if ch := s.watchers[chat]; ch != nil {
+		close(ch)
+		delete(s.watchers, chat)
+	}
+}
+
+// WaitActivity waits until the bot's activity in the chat (Activity) has
+// grown past since, and reports whether it did within timeout. Unlike
+// Wait it is woken only by that chat's changes, so that many simulated
+// users can wait at once without each looking at every change.
+func (s *Server) WaitActivity(chatID int64, since int, timeout time.Duration) bool {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		if s.activity[chatID] > since {
+			s.mu.Unlock()
+			return true
+		}
+		ch := s.watchers[chatID]
+		if ch == nil {
+			ch = make(chan struct{})
+			s.watchers[chatID] = ch
+		}
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-deadline.C:
+			return false
+		case <-s.done:
+			return false
+		}
+	}
+}
+
+// PeakInFlight is the most calls the fake was handling at once, long
+// polls aside: how many requests the bot kept outstanding.
+func (s *Server) PeakInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.peak
+}
+
 // SetCommands returns the last setMyCommands list per scope, keyed by the
 // scope parameter as sent ("" when no scope was given). language_code is not
 // part of the key.
@@ -462,6 +512,15 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	idx := len(s.calls)
 	s.calls = append(s.calls, Call{Method: method, Params: copyParams(q.p), At: time.Now()})
 	inject := s.inject
+	if !strings.EqualFold(method, "getUpdates") {
+		s.active++
+		s.peak = max(s.peak, s.active)
+		defer func() {
+			s.mu.Lock()
+			s.active--
+			s.mu.Unlock()
+		}()
+	}
 	s.notifyLocked()
 	s.mu.Unlock()
 	if latency.RTT > 0 {

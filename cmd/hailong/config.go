@@ -18,6 +18,7 @@ import (
 	"hailong"
 	"hailong/bot"
 	"hailong/flows"
+	"hailong/outbox"
 	"hailong/zalo"
 )
 
@@ -32,7 +33,9 @@ type Config struct {
 		BotUsername   string        `yaml:"bot_username"`
 		PollTimeout   time.Duration `yaml:"poll_timeout"`
 		DeleteWebhook bool          `yaml:"delete_webhook"`
-		Flood         struct {
+		// MaxInFlight bounds the Bot API requests outstanding at once.
+		MaxInFlight int `yaml:"max_in_flight"`
+		Flood       struct {
 			Updates int           `yaml:"updates"`
 			Window  time.Duration `yaml:"window"`
 			Pause   time.Duration `yaml:"pause"`
@@ -97,11 +100,17 @@ type Config struct {
 	directory     *flows.Directory
 }
 
+// maxInFlight bounds the requests a channel may keep outstanding: each is
+// a connection and a goroutine; far more than the platform's limits can
+// use only hides a misconfiguration.
+const maxInFlight = 1024
+
 // zaloYAML is the zalo section: the Zalo Bot Platform channel.
 type zaloYAML struct {
 	APIBase     string        `yaml:"api_base"`
 	Mode        string        `yaml:"mode"`
 	PollTimeout time.Duration `yaml:"poll_timeout"`
+	MaxInFlight int           `yaml:"max_in_flight"`
 	Webhook     struct {
 		Listen string `yaml:"listen"`
 		Path   string `yaml:"path"`
@@ -124,6 +133,9 @@ func (z *zaloYAML) defaults() {
 	}
 	if z.PollTimeout == 0 {
 		z.PollTimeout = 30 * time.Second
+	}
+	if z.MaxInFlight == 0 {
+		z.MaxInFlight = outbox.DefaultMaxInFlight
 	}
 	if z.Webhook.Path == "" {
 		z.Webhook.Path = "/zalo"
@@ -191,6 +203,7 @@ func defaults() Config {
 	c.Telegram.Limits.PerChatPerSecond = bot.DefaultLimits.PerChatSecond
 	c.Telegram.Limits.PerChatBurst = bot.DefaultLimits.PerChatBurst
 	c.Telegram.Limits.GroupPerMinute = bot.DefaultLimits.GroupPerMinute
+	c.Telegram.MaxInFlight = outbox.DefaultMaxInFlight
 	c.Survey.SessionExpiry = 72 * time.Hour
 	c.Survey.MinRespondents = 5
 	c.Survey.RetentionMonths = 12
@@ -271,6 +284,9 @@ func (c *Config) resolve(dir string) error {
 	l := c.Telegram.Limits
 	if l.PerSecond <= 0 || l.PerChatPerSecond <= 0 || l.PerChatBurst < 1 || l.GroupPerMinute <= 0 {
 		bad("telegram.limits: every rate must be above 0 and per_chat_burst at least 1")
+	}
+	if c.Telegram.MaxInFlight < 1 || c.Telegram.MaxInFlight > maxInFlight {
+		bad("telegram.max_in_flight %d: want 1 to %d", c.Telegram.MaxInFlight, maxInFlight)
 	}
 	if c.Survey.SessionExpiry < time.Minute {
 		bad("survey.session_expiry %s: want at least 1m", c.Survey.SessionExpiry)
@@ -354,6 +370,9 @@ func (c *Config) resolve(dir string) error {
 		}
 		if z.Limits.PerSecond <= 0 || z.Limits.PerChatPerSecond <= 0 || z.Limits.PerChatBurst < 1 {
 			bad("zalo.limits: per_second and per_chat_per_second must be positive, per_chat_burst at least 1")
+		}
+		if z.MaxInFlight < 1 || z.MaxInFlight > maxInFlight {
+			bad("zalo.max_in_flight %d: want 1 to %d", z.MaxInFlight, maxInFlight)
 		}
 	}
 	if _, err := cron.ParseStandard(c.Survey.PurgeSchedule); err != nil {

@@ -29,6 +29,7 @@ func settings(c Config) map[string]any {
 		"telegram.limits.per_chat_per_second": c.Telegram.Limits.PerChatPerSecond,
 		"telegram.limits.per_chat_burst":      c.Telegram.Limits.PerChatBurst,
 		"telegram.limits.group_per_minute":    c.Telegram.Limits.GroupPerMinute,
+		"telegram.max_in_flight":              c.Telegram.MaxInFlight,
 		"survey.questionnaire_file":           c.Survey.QuestionnaireFile,
 		"survey.session_expiry":               c.Survey.SessionExpiry,
 		"survey.min_respondents":              c.Survey.MinRespondents,
@@ -227,6 +228,8 @@ func TestBadConfigs(t *testing.T) {
   - {id: w1, title: "Đợt 1", start: 2026-09-01, end: 2026-12-31}
   - {id: w2, title: "Đợt 2", start: 2026-12-31, end: 2027-05-31}`},
 			[]string{`waves "w1" and "w2" overlap`}},
+		{"no request in flight", map[string]string{"telegram": "telegram: {max_in_flight: -1}"},
+			[]string{"telegram.max_in_flight -1", "want 1 to 1024"}},
 		{"bad time zone", map[string]string{"timezone": "timezone: Mars/Olympus"},
 			[]string{`timezone "Mars/Olympus"`, "not a known time zone"}},
 		{"bad date", map[string]string{"waves": `waves:

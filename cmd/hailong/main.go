@@ -26,6 +26,7 @@ import (
 	"hailong/bot"
 	"hailong/digest"
 	"hailong/flows"
+	"hailong/outbox"
 	"hailong/store"
 	"hailong/zalo"
 )
@@ -263,8 +264,10 @@ func (s *system) serve(ctx context.Context, cfg *Config, db *store.DB, tokens ch
 	if cfg.Zalo != nil && tokens.Zalo != "" {
 		z := cfg.Zalo
 		zb, name, err := zalo.New(ctx, zalo.Config{
-			Client: &zalo.Client{Base: z.APIBase, Token: tokens.Zalo, HTTP: &http.Client{Timeout: z.PollTimeout + 15*time.Second}},
-			Store:  db, Logger: log, Now: s.now, Mode: z.Mode, PollTimeout: z.PollTimeout,
+			Client: &zalo.Client{Base: z.APIBase, Token: tokens.Zalo, HTTP: &http.Client{Timeout: z.PollTimeout + 15*time.Second,
+				Transport: outbox.HTTPTransport(z.MaxInFlight)}},
+			MaxInFlight: z.MaxInFlight,
+			Store:       db, Logger: log, Now: s.now, Mode: z.Mode, PollTimeout: z.PollTimeout,
 			Listen: z.Webhook.Listen, Path: z.Webhook.Path, URL: z.Webhook.URL, Secret: tokens.ZaloSecret, Listener: tokens.ZaloListener,
 			Limits:  zalo.Limits{PerSecond: z.Limits.PerSecond, PerChatSecond: z.Limits.PerChatPerSecond, PerChatBurst: z.Limits.PerChatBurst},
 			Reports: job.Answer, Fetch: fetch,
@@ -342,8 +345,9 @@ func (s *system) telegram(cfg *Config, db *store.DB, job *digest.Job, token stri
 	b, err := bot.New(bot.Config{
 		Token: token, Endpoint: cfg.Telegram.APIEndpoint, Store: db, Logger: log, Now: s.now,
 		PollTimeout: cfg.Telegram.PollTimeout, Limits: cfg.limits(), DeleteWebhook: cfg.Telegram.DeleteWebhook,
-		Reports: job.Answer,
-		Flood:   cfg.Telegram.Flood.Updates, FloodWindow: cfg.Telegram.Flood.Window, FloodPause: cfg.Telegram.Flood.Pause,
+		MaxInFlight: cfg.Telegram.MaxInFlight,
+		Reports:     job.Answer,
+		Flood:       cfg.Telegram.Flood.Updates, FloodWindow: cfg.Telegram.Flood.Window, FloodPause: cfg.Telegram.Flood.Pause,
 		Menus: func() []flows.Actor {
 			bound, err := db.Principals("")
 			if err != nil {

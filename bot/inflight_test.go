@@ -1,0 +1,280 @@
+package bot
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hailong/bot/telegramtest"
+	"hailong/flows"
+	"hailong/internal/fakeapi"
+)
+
+// botTexts is what the bot wrote into a chat, in the chat's order.
+func botTexts(srv *telegramtest.Server, chat int64) []string {
+	var out []string
+	for _, m := range srv.Messages(chat) {
+		if m.FromBot {
+			out = append(out, m.Text)
+		}
+	}
+	return out
+}
+
+// queueChats queues per messages for each of chats chats (ids from base),
+// round-robin, as replies to many parents are committed.
+func queueChats(st *memStore, base int64, chats, per int, tag string) {
+	for i := range per {
+		var batch []flows.Outgoing
+		for c := range chats {
+			batch = append(batch, msg(strconv.FormatInt(base+int64(c), 10), fmt.Sprintf("%s %d/%02d", tag, c, i)))
+		}
+		st.queue(batch...)
+	}
+}
+
+// checkOrder fails unless every chat got exactly its per messages, in the
+// order they were queued.
+func checkOrder(t *testing.T, srv *telegramtest.Server, base int64, chats, per int, tag string) {
+	t.Helper()
+	for c := range chats {
+		var got []string
+		for _, text := range botTexts(srv, base+int64(c)) {
+			if strings.HasPrefix(text, tag+" ") {
+				got = append(got, text)
+			}
+		}
+		var want []string
+		for i := range per {
+			want = append(want, fmt.Sprintf("%s %d/%02d", tag, c, i))
+		}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("chat %d got %q, want %q", c, got, want)
+		}
+	}
+}
+
+// TestManyInFlightKeepsEachChatsOrder: across a network (100 ms a round
+// trip) the sender keeps many requests outstanding — one per chat, so
+// each chat's messages arrive in the order they were queued — and reuses
+// its connections: a second round opens none.
+func TestManyInFlightKeepsEachChatsOrder(t *testing.T) {
+	srv := telegramtest.NewServer()
+	defer srv.Close()
+	const base, chats, per = 3000, 40, 4
+	for c := range chats {
+		srv.SendText(telegramtest.User{ID: base + int64(c), FirstName: "P"}, "hi")
+	}
+	srv.SetLatency(fakeapi.Latency{RTT: 100 * time.Millisecond, Jitter: 40 * time.Millisecond})
+	st := newMemStore()
+	stop, _ := runBotConfig(t, srv, st, func(c *Config) { c.MaxInFlight = 32 })
+	defer stop()
+	queueChats(st, base, chats, per, "first")
+	if !srv.Wait(20*time.Second, func() bool { return st.left() == 0 }) {
+		t.Fatalf("%d rows still queued", st.left())
+	}
+	checkOrder(t, srv, base, chats, per, "first")
+	if peak := srv.PeakInFlight(); peak < 16 || peak > 32+1 {
+		// +1: the command menu set at start may overlap.
+		t.Errorf("at most %d requests were in flight at once; want many, and no more than 32 (+1)", peak)
+	}
+	opened := srv.Conns()
+	if opened > 32+4 {
+		t.Errorf("%d connections opened for at most 32 requests in flight and a long poll", opened)
+	}
+	queueChats(st, base, chats, per, "second")
+	if !srv.Wait(20*time.Second, func() bool { return st.left() == 0 }) {
+		t.Fatalf("%d rows still queued", st.left())
+	}
+	checkOrder(t, srv, base, chats, per, "second")
+	if again := srv.Conns() - opened; again > 2 {
+		t.Errorf("the second round opened %d more connections; the first round's were not reused", again)
+	}
+}
+
+// TestThrottledChatWhileOthersInFlight: a 429 for one chat, while requests
+// to others are outstanding, pauses only that chat for retry_after; every
+// message arrives once, in order.
+func TestThrottledChatWhileOthersInFlight(t *testing.T) {
+	srv := telegramtest.NewServer()
+	defer srv.Close()
+	const base, chats, per = 4000, 12, 3
+	for c := range chats {
+		srv.SendText(telegramtest.User{ID: base + int64(c), FirstName: "P"}, "hi")
+	}
+	srv.SetLatency(fakeapi.Latency{RTT: 80 * time.Millisecond})
+	var mu sync.Mutex
+	throttled := false
+	srv.Inject(func(method string, p map[string]string) *telegramtest.Fault {
+		mu.Lock()
+		defer mu.Unlock()
+		if p["text"] == "t 0/00" && !throttled {
+			throttled = true
+			return &telegramtest.Fault{RetryAfter: 1}
+		}
+		return nil
+	})
+	st := newMemStore()
+	stop, _ := runBot(t, srv, st)
+	defer stop()
+	queueChats(st, base, chats, per, "t")
+	if !srv.Wait(20*time.Second, func() bool { return st.left() == 0 }) {
+		t.Fatalf("%d rows still queued", st.left())
+	}
+	checkOrder(t, srv, base, chats, per, "t")
+	var refused, retried, lastOther time.Time
+	for _, c := range srv.Calls() {
+		switch {
+		case c.Params["text"] == "t 0/00" && refused.IsZero():
+			refused = c.At
+		case c.Params["text"] == "t 0/00":
+			retried = c.At
+		case strings.HasPrefix(c.Params["text"], "t ") && !strings.HasPrefix(c.Params["text"], "t 0/"):
+			lastOther = c.At
+		}
+	}
+	if retried.Sub(refused) < time.Second {
+		t.Errorf("the throttled chat was written again %s after a 429 with retry_after 1", retried.Sub(refused))
+	}
+	if !lastOther.Before(retried) {
+		t.Errorf("the other chats waited for the throttled one: their last message at %s, the retry at %s", lastOther, retried)
+	}
+}
+
+// TestShutdownWithRequestsInFlight: stopped while many requests are
+// outstanding, the sender lets them finish and records them; after a
+// restart every message has arrived exactly once.
+func TestShutdownWithRequestsInFlight(t *testing.T) {
+	srv := telegramtest.NewServer()
+	defer srv.Close()
+	const base, chats, per = 5000, 30, 2
+	for c := range chats {
+		srv.SendText(telegramtest.User{ID: base + int64(c), FirstName: "P"}, "hi")
+	}
+	srv.SetLatency(fakeapi.Latency{RTT: 400 * time.Millisecond})
+	st := newMemStore()
+	stop, _ := runBot(t, srv, st)
+	queueChats(st, base, chats, per, "s")
+	sent := func() int {
+		n := 0
+		for _, c := range srv.Calls() {
+			if c.Method == "sendMessage" {
+				n++
+			}
+		}
+		return n
+	}
+	if !srv.Wait(10*time.Second, func() bool { return sent() >= 10 }) {
+		t.Fatal("nothing was sent")
+	}
+	stop() // with requests on their way
+	stop2, _ := runBot(t, srv, st)
+	defer stop2()
+	if !srv.Wait(20*time.Second, func() bool { return st.left() == 0 }) {
+		t.Fatalf("%d rows still queued after the restart", st.left())
+	}
+	checkOrder(t, srv, base, chats, per, "s")
+}
+
+// TestSupersededEditsAreCoalesced: of a chat's queued edits of one
+// message only the newest is sent; new messages and edits of other
+// messages all go, in order, and every row leaves the outbox.
+func TestSupersededEditsAreCoalesced(t *testing.T) {
+	srv := telegramtest.NewServer()
+	defer srv.Close()
+	u := telegramtest.User{ID: 6000, FirstName: "P"}
+	srv.SendText(u, "hi")
+	st := newMemStore()
+	stop, _ := runBot(t, srv, st)
+	st.queue(msg("6000", "m1"), msg("6000", "m2"))
+	if !srv.Wait(5*time.Second, func() bool { return st.left() == 0 }) {
+		t.Fatal("the first messages were not sent")
+	}
+	stop()
+	ids := map[string]string{}
+	for _, m := range srv.Messages(6000) {
+		if m.FromBot {
+			ids[m.Text] = strconv.Itoa(m.ID)
+		}
+	}
+	edit := func(ref, text string) flows.Outgoing {
+		o := msg("6000", text)
+		o.EditRef = ids[ref]
+		return o
+	}
+	st.queue(edit("m1", "m1 v1"), edit("m1", "m1 v2"), msg("6000", "n1"), edit("m2", "m2 w1"), edit("m1", "m1 v3"), msg("6000", "n2"))
+	stop, _ = runBot(t, srv, st)
+	defer stop()
+	if !srv.Wait(5*time.Second, func() bool { return st.left() == 0 }) {
+		t.Fatalf("%d rows still queued", st.left())
+	}
+	var got []string
+	for _, c := range srv.Calls() {
+		if c.Method == "sendMessage" || c.Method == "editMessageText" {
+			got = append(got, c.Method+" "+c.Params["text"])
+		}
+	}
+	want := []string{"sendMessage m1", "sendMessage m2", "sendMessage n1", "editMessageText m2 w1", "editMessageText m1 v3", "sendMessage n2"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("calls:\n got %q\nwant %q", got, want)
+	}
+	if texts := botTexts(srv, 6000); strings.Join(texts, "|") != "m1 v3|m2 w1|n1|n2" {
+		t.Errorf("the chat shows %q", texts)
+	}
+}
+
+// TestOlderPromptLosesItsButtons: when another message comes to show the
+// step in progress, the one that showed it before loses its buttons; a
+// message without step buttons (a menu) keeps its own.
+func TestOlderPromptLosesItsButtons(t *testing.T) {
+	srv := telegramtest.NewServer()
+	defer srv.Close()
+	u := telegramtest.User{ID: 6100, FirstName: "P"}
+	srv.SendText(u, "hi")
+	st := newMemStore()
+	stop, _ := runBot(t, srv, st)
+	defer stop()
+	prompt := func(text string, nonce int, ref string) flows.Outgoing {
+		o := msg("6100", text)
+		o.Reply.Buttons = [][]flows.Button{{{Label: "Có", Data: strconv.Itoa(nonce) + ":a:yes:A1"}}}
+		o.EditRef = ref
+		return o
+	}
+	menu := msg("6100", "menu")
+	menu.Reply.Buttons = [][]flows.Button{{{Label: "📝 Làm khảo sát", Data: "m:s"}}}
+	st.queue(menu, prompt("question 1", 5, ""))
+	keyboards := func() map[string]bool {
+		out := map[string]bool{}
+		for _, m := range srv.Messages(6100) {
+			if m.FromBot {
+				out[m.Text] = len(m.Keyboard) > 0
+			}
+		}
+		return out
+	}
+	if !srv.Wait(5*time.Second, func() bool { return st.left() == 0 }) {
+		t.Fatal("not sent")
+	}
+	st.queue(prompt("note, then question 1 again", 5, ""))
+	if !srv.Wait(5*time.Second, func() bool { k := keyboards(); return k["note, then question 1 again"] && !k["question 1"] }) {
+		t.Fatalf("the older copy kept its buttons: %v", keyboards())
+	}
+	// A tap on the older copy (its buttons not yet gone) edits it: the
+	// newer copy loses its buttons in turn.
+	var older string
+	for _, m := range srv.Messages(6100) {
+		if m.Text == "question 1" {
+			older = strconv.Itoa(m.ID)
+		}
+	}
+	st.queue(prompt("question 2", 6, older))
+	if !srv.Wait(5*time.Second, func() bool { k := keyboards(); return k["question 2"] && !k["note, then question 1 again"] }) {
+		t.Fatalf("after the edit: %v", keyboards())
+	}
+	if !keyboards()["menu"] {
+		t.Error("the menu lost its buttons")
+	}
+}
