@@ -70,7 +70,7 @@ type Config struct {
 	// parents'; they are set at start.
 	Menus func() []flows.Actor
 	// Flood is how many updates one user may send in FloodWindow before
-	// being warned once and ignored for FloodPause; default 20 in 10s,
+	// being warned once and ignored for FloodPause; default 40 in 10s,
 	// paused 1 minute.
 	Flood                   int
 	FloodWindow, FloodPause time.Duration

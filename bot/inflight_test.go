@@ -203,9 +203,18 @@ func TestSupersededEditsAreCoalesced(t *testing.T) {
 	edit := func(ref, text string) flows.Outgoing {
 		o := msg("6000", text)
 		o.EditRef = ids[ref]
+		// The step's buttons: the edit shows the step in progress.
+		o.Reply.Buttons = [][]flows.Button{{{Label: "Có", Data: "9:a:yes:A1"}}}
 		return o
 	}
-	st.queue(edit("m1", "m1 v1"), edit("m1", "m1 v2"), msg("6000", "n1"), edit("m2", "m2 w1"), edit("m1", "m1 v3"), msg("6000", "n2"))
+	saved := msg("6000", "m2 saved")
+	saved.EditRef = ids["m2"]
+	// m2 is told the survey was saved: that goes, though a later edit of
+	// m2 follows (without the step's buttons, or it would be the step's
+	// newest copy and m1's edits would go to it).
+	menu := msg("6000", "m2 w1")
+	menu.EditRef = ids["m2"]
+	st.queue(edit("m1", "m1 v1"), edit("m1", "m1 v2"), msg("6000", "n1"), saved, menu, edit("m1", "m1 v3"), msg("6000", "n2"))
 	stop, _ = runBot(t, srv, st)
 	defer stop()
 	if !srv.Wait(5*time.Second, func() bool { return st.left() == 0 }) {
@@ -217,7 +226,7 @@ func TestSupersededEditsAreCoalesced(t *testing.T) {
 			got = append(got, c.Method+" "+c.Params["text"])
 		}
 	}
-	want := []string{"sendMessage m1", "sendMessage m2", "sendMessage n1", "editMessageText m2 w1", "editMessageText m1 v3", "sendMessage n2"}
+	want := []string{"sendMessage m1", "sendMessage m2", "sendMessage n1", "editMessageText m2 saved", "editMessageText m2 w1", "editMessageText m1 v3", "sendMessage n2"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("calls:\n got %q\nwant %q", got, want)
 	}
@@ -262,8 +271,9 @@ func TestOlderPromptLosesItsButtons(t *testing.T) {
 	if !srv.Wait(5*time.Second, func() bool { k := keyboards(); return k["note, then question 1 again"] && !k["question 1"] }) {
 		t.Fatalf("the older copy kept its buttons: %v", keyboards())
 	}
-	// A tap on the older copy (its buttons not yet gone) edits it: the
-	// newer copy loses its buttons in turn.
+	// A tap on the older copy (its buttons not yet gone) moves the step
+	// on in the newest copy, which the parent reads at the bottom of the
+	// chat; the older has no buttons.
 	var older string
 	for _, m := range srv.Messages(6100) {
 		if m.Text == "question 1" {
@@ -271,10 +281,46 @@ func TestOlderPromptLosesItsButtons(t *testing.T) {
 		}
 	}
 	st.queue(prompt("question 2", 6, older))
-	if !srv.Wait(5*time.Second, func() bool { k := keyboards(); return k["question 2"] && !k["note, then question 1 again"] }) {
-		t.Fatalf("after the edit: %v", keyboards())
+	if !srv.Wait(5*time.Second, func() bool { k := keyboards(); return k["question 2"] && !k["question 1"] }) {
+		t.Fatalf("after the tap on the older copy: %v", keyboards())
 	}
-	if !keyboards()["menu"] {
-		t.Error("the menu lost its buttons")
+	if k := keyboards(); len(k) != 3 || !k["menu"] {
+		t.Errorf("the chat shows %v; want the menu (its buttons kept), question 1 (none) and question 2", k)
+	}
+}
+
+// TestSupersedes: an edit is superseded only by a later text edit of the
+// same message that shows the step if it does (an edit showing the step
+// may go to a newer copy instead, and must not take the other's place).
+func TestSupersedes(t *testing.T) {
+	edit := func(ref string, prompt bool) flows.Queued {
+		q := flows.Queued{Outgoing: msg("1", "x")}
+		q.EditRef = ref
+		if prompt {
+			q.Reply.Buttons = [][]flows.Button{{{Label: "Có", Data: "3:a:yes:A1"}}}
+		}
+		return q
+	}
+	photo := edit("5", false)
+	photo.Reply.Photo = "file-id"
+	other := edit("5", false)
+	other.Chat = "2"
+	for _, tc := range []struct {
+		name         string
+		older, newer flows.Queued
+		want         bool
+	}{
+		{"two steps in a message", edit("5", true), edit("5", true), true},
+		{"the survey saved, then the menu", edit("5", false), edit("5", false), false},
+		{"a step, then the survey saved", edit("5", true), edit("5", false), false},
+		{"another message", edit("5", false), edit("6", false), false},
+		{"a new message", edit("5", false), edit("", false), false},
+		{"the intro, then the step", edit("5", false), edit("5", true), false},
+		{"a photo", photo, edit("5", false), false},
+		{"another chat", edit("5", false), other, false},
+	} {
+		if got := (transport{}).Supersedes(tc.older, tc.newer); got != tc.want {
+			t.Errorf("%s: Supersedes = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

@@ -784,12 +784,15 @@ func (t *turn) button() {
 		// A consent message sent before the parent agreed elsewhere;
 		// its school, if any, still counts.
 		t.notice = t.T("consent.already")
-		if sc, ok := t.e.dir.School(code); ok && verb == "cy" && !(t.surveying() && sc.Code == t.s.School) {
+		if sc, ok := t.e.dir.School(code); ok && verb == "cy" && !(t.surveying() && sc.Code == t.s.School) &&
+			!(t.doubleTap() && sc.Code == t.s.School) {
 			t.s.reset()
 			t.chooseSchool(sc, StepQuestion)
 			return
 		}
-		t.prompt()
+		if !t.doubleTap() {
+			t.prompt()
+		}
 		return
 	}
 	nonce, rest, _ := strings.Cut(data, ":")
@@ -799,7 +802,13 @@ func (t *turn) button() {
 		}
 		return
 	}
-	if !t.lateAnswer(rest) {
+	switch {
+	case t.lateAnswer(rest):
+	case t.doubleTap():
+		// A tap again on a screen the reply to the first has not changed
+		// yet: the notice says so; the screen is about to show the step.
+		t.notice = t.T("stale.notice")
+	default:
 		t.staleHere()
 	}
 }
@@ -820,17 +829,30 @@ func (t *turn) staleHere() {
 	t.send(p)
 }
 
-// lateAnswer takes a press on an answer button of a question the survey
-// has already moved past — a parent tapping faster than the screen
-// changes — as what the parent meant where that is clear: the button names
-// its question, which is one of this survey's; the answer is recorded (it
-// is the same one again, or a change) and the message pressed shows the
-// current question. A button of the question still current applies as if
-// it were new. false: the press is stale.
+// lateAnswer takes a press on a button of a step the conversation has
+// already passed — a parent tapping faster than the screen changes — as
+// what the parent meant where that is clear: an answer button names its
+// question, which is one of this survey's; the answer is recorded (the
+// same one again, or a change). A button of the question still current
+// applies as if it were new. The grade or school already chosen, tapped
+// again, changes nothing. false: the press is stale.
+//
+// Nothing is sent for a tap again within seconds (doubleTap) but the
+// button's notice: the screen is about to show the current step, edited
+// in place by the reply to the first tap, and a further copy of it would
+// only cost the parent's chat its pace. Later, the message pressed shows
+// the current step.
 func (t *turn) lateAnswer(action string) bool {
 	verb, arg, _ := strings.Cut(action, ":")
-	value, id, tagged := strings.Cut(arg, ":")
 	s := t.s
+	if (verb == "g" && arg == s.Grade || verb == "s" && strings.EqualFold(arg, s.School)) && s.Step != StepGrade && s.School != "" {
+		t.notice = t.T("tap.kept")
+		if !t.doubleTap() {
+			t.send(t.promptReply())
+		}
+		return true
+	}
+	value, id, tagged := strings.Cut(arg, ":")
 	if verb != "a" || !tagged || !t.surveying() {
 		return false
 	}
@@ -851,15 +873,31 @@ func (t *turn) lateAnswer(action string) bool {
 	if s.Step == StepQuestion && at > s.Q {
 		return false // a later question's, after going back: not clear
 	}
-	if s.Answers[q.ID] == value {
-		t.notice = t.T("answer.kept", at+1)
-	} else {
+	changed := s.Answers[q.ID] != value
+	t.notice = t.T("answer.kept", at+1)
+	if changed {
 		s.Answers[q.ID] = value
 		t.notice = t.T("answer.changed", at+1, clip(o.Label, 40))
-		t.moved()
 	}
-	t.send(t.promptReply())
+	switch {
+	case changed && s.Step == StepConfirm:
+		t.moved() // the summary shows the change
+		t.send(t.promptReply())
+	case !t.doubleTap():
+		t.send(t.promptReply())
+	}
 	return true
+}
+
+// tapAgain is how soon after the parent's previous input a press counts
+// as a tap again on a screen not yet changed, rather than a return to an
+// older message.
+const tapAgain = 15 * time.Second
+
+// doubleTap says whether a press came within tapAgain of the parent's
+// previous input.
+func (t *turn) doubleTap() bool {
+	return t.in.Kind == KindButton && t.s != nil && !t.in.Now.Before(t.s.Updated) && t.in.Now.Sub(t.s.Updated) < tapAgain
 }
 
 // act applies a stateful button's action; false means it does not belong

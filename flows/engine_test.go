@@ -78,7 +78,7 @@ func TestLateAnswers(t *testing.T) {
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, hcm)
 	at := func(q int, step Step) *Session {
 		return &Session{Consent: &Consent{At: now}, School: "TH-03", Grade: "3", Step: step, Wave: "w1", Q: q,
-			Answers: map[string]string{"A1": "yes", "A2": "no", "A3": "yes"}, Nonce: 40, Updated: now}
+			Answers: map[string]string{"A1": "yes", "A2": "no", "A3": "yes"}, Nonce: 40, Updated: now.Add(-time.Minute)}
 	}
 	press := func(s *Session, data string) Result {
 		return e.Handle(s, Envelope{Channel: "t", User: "1", Chat: "1", MessageRef: "7", CallbackID: "cb",
@@ -102,6 +102,18 @@ func TestLateAnswers(t *testing.T) {
 	res = press(at(3, StepQuestion), "36:a:yes:A2")
 	if res.Session.Q != 3 || res.Session.Answers["A2"] != "yes" || stale(res) || !strings.Contains(res.Out[0].Reply.Text, "2") {
 		t.Errorf("earlier question, a change: Q=%d answers=%v notice=%q", res.Session.Q, res.Session.Answers, res.Out[0].Reply.Text)
+	}
+	// Tapped again within seconds: the notice alone, the screen is about to
+	// change; a change is recorded all the same.
+	again := at(3, StepQuestion)
+	again.Updated = now.Add(-2 * time.Second)
+	res = press(again, "36:a:dk:A2")
+	if res.Session.Answers["A2"] != "dk" || len(res.Out) != 1 || !strings.Contains(res.Out[0].Reply.Text, "2") {
+		t.Errorf("a tap again: answers=%v out=%+v", res.Session.Answers, res.Out)
+	}
+	res = press(again, "36:g:3")
+	if len(res.Out) != 1 || res.Out[0].Reply.Text != tr(Vietnamese, "tap.kept") || res.Session.Q != 3 {
+		t.Errorf("the grade tapped again: %+v", res.Out)
 	}
 	// At the confirmation screen, an earlier question's change shows it again.
 	res = press(at(15, StepConfirm), "36:a:dk:A1")

@@ -63,6 +63,7 @@ var vi = map[msg]string{
 	"stale.notice":        "Nút này đã cũ",
 	"answer.kept":         "Câu %d đã được ghi nhận",
 	"answer.changed":      "Đã sửa câu %d thành: %s",
+	"tap.kept":            "Em đã nhận lựa chọn này rồi ạ",
 	"press":               "Anh/chị vui lòng bấm một nút bên dưới nhé.",
 	"press.numbered":      "Anh/chị vui lòng gõ số thứ tự của một lựa chọn nhé.",
 	"number.bad":          "Anh/chị vui lòng gõ một số từ %d đến %d (ví dụ: %d), hoặc bấm «Không biết».",

@@ -65,6 +65,7 @@ var en = map[msg]string{
 	"stale.notice":        "This button is out of date",
 	"answer.kept":         "Question %d is recorded",
 	"answer.changed":      "Question %d changed to: %s",
+	"tap.kept":            "Already received",
 	"press":               "Please press one of the buttons below.",
 	"press.numbered":      "Please type the number of one of the options.",
 	"number.bad":          "Please type a number from %d to %d (for example: %d), or press «Don't know».",

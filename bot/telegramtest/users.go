@@ -40,6 +40,14 @@ func (s *Server) postLocked(m *message) int {
 	return s.enqueueLocked(map[string]any{"message": s.messageJSONLocked(m)})
 }
 
+// Meet makes u a user who wrote to the bot before, whose updates the
+// bot has already had: the bot may write to them, and no update waits.
+func (s *Server) Meet(u User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.privateChatLocked(u)
+}
+
 // SendText delivers a text message from u in u's private chat and returns the
 // update_id.
 func (s *Server) SendText(u User, text string) int {

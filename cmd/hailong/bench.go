@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"hailong/bot"
 	"hailong/bot/telegramtest"
 	"hailong/flows"
+	"hailong/internal/fakeapi"
 	"hailong/store"
 )
 
@@ -33,12 +35,40 @@ func (s *system) benchCmd(ctx context.Context, args []string) error {
 	seconds := fs.Int("seconds", 5, "length of the latency run")
 	outbound := fs.Int("outbound", 300, "distinct chats written to in the outbound run")
 	rssParents := fs.Int("rss-parents", 2000, "parents whose surveys wait at once when `hailong run` runs as a process of its own, for its memory (0: none; the latency run on it follows either way)")
+	rtt := fs.Duration("rtt", 0, "instead: the loads of parents tapping, across a network this far away (every Bot API call answered a round trip later; Telegram is 100–250 ms from Vietnam), e.g. 150ms")
+	jitter := fs.Duration("jitter", 0, "with --rtt: each way's delay spread by up to ± half this")
+	annRTT := fs.Duration("ann-rtt", 250*time.Millisecond, "with --rtt: the round trip of the announcement run")
+	tapSeconds := fs.Int("tap-seconds", 20, "with --rtt: length of the as-fast-as-they-can runs (the people-like run takes twice)")
+	fast := fs.Int("fast", 200, "with --rtt: parents tapping as fast as they can")
+	human := fs.Int("human", 60, "with --rtt: parents tapping like people, every 1.5–4.5 s")
 	big := fs.String("big", "", "instead: time `hailong run`'s start-up on this large database, and its memory while it builds the report of all its responses (make one with HAILONG_BENCH_KEEP=PATH go test -run x -bench BenchmarkDigestAt1M ./store)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *big != "" {
 		return s.benchBig(ctx, *big)
+	}
+	if *rtt > 0 {
+		if *fast < 1 || *human < 1 || *tapSeconds < 1 || *outbound < 2 {
+			return errors.New("bench --rtt: --fast, --human and --tap-seconds ≥ 1, --outbound ≥ 2")
+		}
+		cfg, err := loadConfig(c.config)
+		if err != nil {
+			return err
+		}
+		eng, err := cfg.engine()
+		if err != nil {
+			return err
+		}
+		n := 1000 // an announcement to a school's parents, unless --outbound says
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "outbound" {
+				n = *outbound
+			}
+		})
+		nb := &netBench{s: s, cfg: cfg, eng: eng, lat: fakeapi.Latency{RTT: *rtt, Jitter: *jitter}, annRTT: *annRTT,
+			tapFor: time.Duration(*tapSeconds) * time.Second, fast: *fast, human: *human, outbound: n}
+		return nb.run(ctx, s.stdout)
 	}
 	if c.db != "" {
 		return errors.New("bench fills a database of its own with thousands of made-up parents; it takes no --db")
@@ -140,7 +170,7 @@ func (s *system) benchCmd(ctx context.Context, args []string) error {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	tw := tabwriter.NewWriter(s.stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "hailong bench — %d parents, Go fake Telegram on loopback, this machine\n\n", *parents)
+	fmt.Fprintf(tw, "hailong bench — %d parents, Go fake Telegram on loopback answering at once (zero latency: see --rtt for a real network), this machine\n\n", *parents)
 	fmt.Fprintf(tw, "start-up (open the database, getMe, first getUpdates)\t%s\n", startup.Round(time.Millisecond))
 	fmt.Fprintf(tw, "updates handled durably (batches of ≤100, one fsync each)\t%d in %s = %.0f updates/s\n", total, elapsed.Round(time.Millisecond), float64(total)/elapsed.Seconds())
 	fmt.Fprintf(tw, "CPU per update (bot and fake together)\t%s\n", (cpu / time.Duration(total)).Round(time.Microsecond))
@@ -361,7 +391,7 @@ func (s *system) benchAlone(ctx context.Context, cfg *Config, eng *flows.Engine,
 	c, err := newChild(func(endpoint string) string {
 		text := strings.Replace(string(hailong.ExampleConfig), `api_endpoint: "https://api.telegram.org/bot%s/%s"`,
 			fmt.Sprintf("api_endpoint: %q", endpoint), 1)
-		return strings.Replace(text, "    updates: 20\n", "    updates: 1000000\n", 1)
+		return strings.Replace(text, "    updates: 40\n", "    updates: 1000000\n", 1)
 	})
 	if err != nil {
 		return a, err

@@ -196,7 +196,7 @@ func defaults() Config {
 	c.Timezone = "Asia/Ho_Chi_Minh"
 	c.Telegram.APIEndpoint = "https://api.telegram.org/bot%s/%s"
 	c.Telegram.PollTimeout = 30 * time.Second
-	c.Telegram.Flood.Updates = 20
+	c.Telegram.Flood.Updates = 40
 	c.Telegram.Flood.Window = 10 * time.Second
 	c.Telegram.Flood.Pause = time.Minute
 	c.Telegram.Limits.PerSecond = bot.DefaultLimits.PerSecond

@@ -24,10 +24,10 @@ type state struct {
 }
 
 // New returns a guard allowing updates per window, pausing a user who
-// sends more; zero values take 20 in 10 s and a minute's pause.
+// sends more; zero values take 40 in 10 s and a minute's pause.
 func New(updates int, window, pause time.Duration) *Guard {
 	if updates <= 0 {
-		updates = 20
+		updates = 40
 	}
 	if window <= 0 {
 		window = 10 * time.Second

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"hailong/bot"
+	"hailong/bot/telegramtest"
+	"hailong/flows"
+	"hailong/internal/fakeapi"
+	"hailong/store"
+)
+
+// netBench is `hailong bench --rtt`: the bot as parents meet it across a
+// real network — every Bot API call answered a round trip later, Telegram's
+// limits enforced — with simulated parents who tap what their screen shows.
+type netBench struct {
+	s        *system
+	cfg      *Config
+	eng      *flows.Engine
+	lat      fakeapi.Latency
+	annRTT   time.Duration
+	tapFor   time.Duration
+	fast     int // parents tapping as fast as they can
+	human    int // parents tapping like people
+	outbound int // chats an announcement goes to
+}
+
+// netRig is a bot on a database of its own against a fake Telegram with a
+// network in between.
+type netRig struct {
+	srv  *telegramtest.Server
+	db   *store.DB
+	b    *bot.Bot
+	dir  string
+	stop func()
+}
+
+func (nb *netBench) rig(ctx context.Context, lat fakeapi.Latency, limits bot.Limits, enforce telegramtest.Limits, inFlight int) (*netRig, error) {
+	dir, err := os.MkdirTemp("", "hailong-bench-net")
+	if err != nil {
+		return nil, err
+	}
+	r := &netRig{srv: telegramtest.NewServer(), dir: dir}
+	r.srv.EnforceLimits(enforce)
+	r.srv.SetLatency(lat)
+	log := slog.New(slog.DiscardHandler)
+	if r.db, err = store.Open(filepath.Join(dir, "net.db"), store.Options{Engine: nb.eng, LocalSecret: true, Logger: log}); err != nil {
+		r.close()
+		return nil, err
+	}
+	fl := nb.cfg.Telegram.Flood
+	r.b, err = bot.New(bot.Config{Token: telegramtest.Token, Endpoint: r.srv.Endpoint(), Store: r.db, Logger: log, Now: nb.s.now,
+		PollTimeout: nb.cfg.Telegram.PollTimeout, Limits: limits, MaxInFlight: inFlight,
+		Flood: fl.Updates, FloodWindow: fl.Window, FloodPause: fl.Pause})
+	if err != nil {
+		r.close()
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- r.b.Run(runCtx) }()
+	r.stop = func() { cancel(); <-done }
+	if !r.srv.Wait(10*time.Second, func() bool { return firstPoll(r.srv) }) {
+		r.close()
+		return nil, fmt.Errorf("the bot never polled")
+	}
+	return r, nil
+}
+
+func (r *netRig) close() {
+	if r.stop != nil {
+		r.stop()
+	}
+	if r.db != nil {
+		r.db.Close()
+	}
+	r.srv.Close()
+	os.RemoveAll(r.dir)
+}
+
+// tapRun is what a load of tapping parents measured.
+type tapRun struct {
+	parents, taps, answered, surveys, stale int
+	took                                    time.Duration
+	p50, p99, max                           time.Duration
+	calls                                   int // Bot API calls other than polling and start-up
+	violations                              int
+	peak                                    int
+}
+
+// tap runs n parents (ids from first) with run until each returns or d
+// passes.
+func (nb *netBench) tap(ctx context.Context, r *netRig, first int64, n int, d time.Duration, run func(context.Context, *tapper)) tapRun {
+	calls0 := len(r.srv.Calls())
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	schools := nb.cfg.directory.Schools
+	ps := make([]*tapper, n)
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for i := range n {
+		ps[i] = newTapper(r.srv, first+int64(i), schools[i%len(schools)].Code)
+		wg.Go(func() { run(ctx, ps[i]) })
+	}
+	wg.Wait()
+	res := tapRun{parents: n, took: time.Since(t0), violations: len(r.srv.Violations()), peak: r.srv.PeakInFlight()}
+	var lat []time.Duration
+	for _, p := range ps {
+		res.taps += p.taps
+		res.answered += len(p.answered)
+		res.surveys += p.surveys
+		res.stale += p.stale
+		lat = append(lat, p.answered...)
+	}
+	res.p50, res.p99, res.max = percentiles(lat)
+	for _, c := range r.srv.Calls()[calls0:] {
+		switch c.Method {
+		case "getUpdates", "getMe", "setMyCommands", "deleteWebhook":
+		default:
+			res.calls++
+		}
+	}
+	return res
+}
+
+// percentiles are the median, 99th percentile and maximum of ds.
+func percentiles(ds []time.Duration) (p50, p99, top time.Duration) {
+	if len(ds) == 0 {
+		return 0, 0, 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	at := func(q float64) time.Duration { return s[min(len(s)-1, int(q*float64(len(s))))] }
+	return at(0.50), at(0.99), s[len(s)-1]
+}
+
+// run measures every network load and prints them.
+func (nb *netBench) run(ctx context.Context, w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "hailong bench --rtt %s (jitter %s) — every Bot API call a round trip away, Telegram's limits enforced by the fake\n\n", nb.lat.RTT, nb.lat.Jitter)
+	def := nb.cfg.limits()
+	raised := bot.Limits{PerSecond: 1000, PerChatSecond: 100, PerChatBurst: 100, GroupPerMinute: 6000}
+	row := func(what string, t tapRun) {
+		fmt.Fprintf(tw, "%s\t%.1f answered taps/s (%d of %d taps in %s); tap → screen changed p50 %s, p99 %s, max %s; %d surveys sent; %d Bot API calls, at most %d in flight; %d refused with 429\n",
+			what, float64(t.answered)/t.took.Seconds(), t.answered, t.taps, t.took.Round(100*time.Millisecond),
+			t.p50.Round(time.Millisecond), t.p99.Round(time.Millisecond), t.max.Round(time.Millisecond), t.surveys, t.calls, t.peak, t.violations)
+	}
+
+	// As fast as they can, the default limits.
+	r, err := nb.rig(ctx, nb.lat, def, telegramtest.TelegramLimits, nb.cfg.Telegram.MaxInFlight)
+	if err != nil {
+		return err
+	}
+	t := nb.tap(ctx, r, 8_000_000, nb.fast, nb.tapFor, func(ctx context.Context, p *tapper) { p.asFastAsPossible(ctx, 0) })
+	r.close()
+	row(fmt.Sprintf("%d parents tapping as fast as they can, the default limits", nb.fast), t)
+
+	// The same with the limits raised (a self-hosted Bot API server).
+	r, err = nb.rig(ctx, nb.lat, raised, telegramtest.Limits{}, nb.cfg.Telegram.MaxInFlight)
+	if err != nil {
+		return err
+	}
+	t = nb.tap(ctx, r, 8_100_000, nb.fast, nb.tapFor, func(ctx context.Context, p *tapper) { p.asFastAsPossible(ctx, 0) })
+	r.close()
+	row(fmt.Sprintf("%d parents as fast as they can, limits raised (1,000/s, 100/s a chat)", nb.fast), t)
+
+	// Like people: a tap every 1.5–4.5 s.
+	r, err = nb.rig(ctx, nb.lat, def, telegramtest.TelegramLimits, nb.cfg.Telegram.MaxInFlight)
+	if err != nil {
+		return err
+	}
+	r.b.ResetStats()
+	t = nb.tap(ctx, r, 8_200_000, nb.human, 2*nb.tapFor, func(ctx context.Context, p *tapper) {
+		p.paced(ctx, 1500*time.Millisecond, 4500*time.Millisecond, 0)
+	})
+	st := r.b.Stats()
+	r.close()
+	row(fmt.Sprintf("%d parents tapping like people (every 1.5–4.5 s), the default limits", nb.human), t)
+	fmt.Fprintf(tw, "  the poll cycle under that load: fetched → committed\tp50 %s, p99 %s, max %s (%d updates); the rest of tap → screen is the two network legs\n",
+		st.P50.Round(10*time.Microsecond), st.P99.Round(10*time.Microsecond), st.Max.Round(10*time.Microsecond), st.Updates)
+
+	// Ten parents tapping every half second, through the whole survey.
+	r, err = nb.rig(ctx, nb.lat, def, telegramtest.TelegramLimits, nb.cfg.Telegram.MaxInFlight)
+	if err != nil {
+		return err
+	}
+	t = nb.tap(ctx, r, 8_300_000, 10, 3*time.Minute, func(ctx context.Context, p *tapper) {
+		p.paced(ctx, 500*time.Millisecond, 500*time.Millisecond, 1)
+	})
+	r.close()
+	row("10 parents tapping every 0.5 s until their survey is sent", t)
+	fmt.Fprintf(tw, "  of them\t%d of 10 sent their survey, in %s; %d stale-button notices; %.1f Bot API calls per survey sent (acknowledgements included)\n",
+		t.surveys, t.took.Round(100*time.Millisecond), t.stale, float64(t.calls)/float64(max(1, t.surveys)))
+
+	// One parent at a time, for the calls a survey costs.
+	r, err = nb.rig(ctx, nb.lat, def, telegramtest.TelegramLimits, nb.cfg.Telegram.MaxInFlight)
+	if err != nil {
+		return err
+	}
+	t = nb.tap(ctx, r, 8_400_000, 1, time.Minute, func(ctx context.Context, p *tapper) { p.asFastAsPossible(ctx, 1) })
+	r.close()
+	fmt.Fprintf(tw, "one parent's whole survey, from the QR code to sent\t%d taps, %d Bot API calls (acknowledgements included), in %s\n",
+		t.taps, t.calls, t.took.Round(100*time.Millisecond))
+
+	// An announcement to many chats, a parent tapping meanwhile.
+	if err := nb.announce(ctx, tw); err != nil {
+		return err
+	}
+	return tw.Flush()
+}
+
+const announcement = "📢 Thông báo: họp phụ huynh lúc 8 giờ sáng thứ Bảy."
+
+// announce measures an announcement to nb.outbound distinct chats at
+// nb.annRTT, while a parent taps through the survey like a person.
+func (nb *netBench) announce(ctx context.Context, tw io.Writer) error {
+	r, err := nb.rig(ctx, fakeapi.Latency{RTT: nb.annRTT, Jitter: nb.lat.Jitter}, nb.cfg.limits(), telegramtest.TelegramLimits, nb.cfg.Telegram.MaxInFlight)
+	if err != nil {
+		return err
+	}
+	defer r.close()
+	var rows []flows.Outgoing
+	for i := range nb.outbound {
+		u := telegramtest.User{ID: 9_000_000 + int64(i), FirstName: "R"}
+		r.srv.Meet(u)
+		rows = append(rows, flows.Outgoing{Kind: flows.OutMessage, Channel: bot.Channel, Chat: strconv.FormatInt(u.ID, 10),
+			Reply: flows.Reply{Text: announcement}, Priority: flows.PriorityBroadcast, Created: nb.s.now()})
+	}
+	if _, err := r.db.SendDigest("bench-announcement", []byte{1}, rows); err != nil {
+		return err
+	}
+	var parent tapRun
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		time.Sleep(2 * time.Second) // once the announcement is under way
+		parent = nb.tap(ctx, r, 8_500_000, 1, 20*time.Second, func(ctx context.Context, p *tapper) {
+			p.paced(ctx, 1500*time.Millisecond, 3000*time.Millisecond, 1)
+		})
+	})
+	var times []time.Time
+	r.srv.Wait(time.Duration(nb.outbound/20+60)*time.Second, func() bool {
+		if ctx.Err() != nil {
+			return true
+		}
+		times = times[:0]
+		for _, c := range r.srv.Calls() {
+			if c.Method == "sendMessage" && c.Status == 200 && c.Params["text"] == announcement {
+				times = append(times, c.At)
+			}
+		}
+		return len(times) >= nb.outbound
+	})
+	wg.Wait()
+	if len(times) < 2 {
+		return fmt.Errorf("only %d of %d announcement messages were sent", len(times), nb.outbound)
+	}
+	rate := float64(len(times)-1) / times[len(times)-1].Sub(times[0]).Seconds()
+	fmt.Fprintf(tw, "an announcement to %d distinct chats at %s a round trip\t%.1f messages/s, %d refused with 429; meanwhile a parent's tap → screen changed p50 %s, max %s (%d taps)\n",
+		nb.outbound, nb.annRTT, rate, len(r.srv.Violations()), parent.p50.Round(time.Millisecond), parent.max.Round(time.Millisecond), parent.answered)
+	return nil
+}
