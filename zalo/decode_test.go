@@ -193,8 +193,8 @@ func TestDecodeFromFake(t *testing.T) {
 	s.Sticker(u)
 	s.Voice(u)
 	s.Unsupported(u)
-	s.GroupText(group, u, "/start")
-	s.GroupText(group, u, "hello group")
+	s.GroupMention(group, u, "/start")
+	s.GroupMention(group, u, "hello group")
 
 	now := time.Now()
 	want := []flows.Input{

@@ -335,7 +335,7 @@ func TestZaloOfficeGroupReport(t *testing.T) {
 	h.start()
 	h.zaloSurvey(zaloParent)
 	staff := zalotest.User{ID: "9f000000000000bb", DisplayName: "Chuyên viên"}
-	h.z.GroupText(group, staff, "/baocao")
+	h.z.GroupMention(group, staff, "/baocao")
 	if !h.z.Wait(10*time.Second, func() bool {
 		for _, m := range h.z.Messages(group) {
 			if strings.Contains(m.Text, "chỉ gửi được qua Telegram") {
