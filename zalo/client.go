@@ -5,7 +5,7 @@
 // The Bot Platform is shaped like Telegram's Bot API, with the differences
 // that matter here: getUpdates hands out one update at a time without an
 // offset, ids are strings, there are no buttons and no message editing, and
-// a message holds at most 2000 characters (Unicode code points).
+// a message holds at most 2000 characters (see MaxText for the unit).
 package zalo
 
 import (
