@@ -406,6 +406,21 @@ func (t transport) send(ctx context.Context, chat string, r flows.Reply) outbox.
 }
 
 // verdict classifies a failed call.
+//
+// The docs list no error codes; the answers are Telegram-shaped
+// ({"ok":false,"error_code":…,"description":…}), so the codes are read as
+// Telegram's, each by what it can blame (a guess, kept narrow):
+//   - 401: the token is refused, so every call fails alike: everything
+//     waits (Blocked), nothing is dropped.
+//   - 404 naming a chat, user or recipient: that recipient is unknown to
+//     Zalo (an id that never wrote to the bot): that message fails, a dead
+//     letter, and the rest go on.
+//   - any other 404: the endpoint or method is wrong (api_base): no
+//     message is to blame, everything waits.
+//   - 403, or a description saying blocked: the recipient refuses the bot
+//     (Dropped: their queue is dropped until they write).
+//   - 429 waits retry_after; 5xx and 408 retry; other 4xx fail the one
+//     message.
 func verdict(err error) outbox.Verdict {
 	v := outbox.Verdict{Outcome: outbox.Later, Err: err}
 	var api *APIError
@@ -416,7 +431,9 @@ func verdict(err error) outbox.Verdict {
 	switch {
 	case api.Code == http.StatusTooManyRequests:
 		v.Throttled, v.RetryAfter = true, api.RetryAfter
-	case api.Code == http.StatusUnauthorized || api.Code == http.StatusNotFound:
+	case api.Code == http.StatusUnauthorized:
+		v.Blocked = true
+	case api.Code == http.StatusNotFound && !aboutRecipient(desc):
 		v.Blocked = true
 	case api.Code >= 500 || api.Code == http.StatusRequestTimeout:
 	case api.Code == http.StatusForbidden || strings.Contains(desc, "blocked"):
@@ -425,4 +442,15 @@ func verdict(err error) outbox.Verdict {
 		v.Outcome = outbox.Failed
 	}
 	return v
+}
+
+// aboutRecipient reports whether an error's description blames the
+// message's chat or user rather than the call.
+func aboutRecipient(desc string) bool {
+	for _, w := range []string{"chat", "user", "recipient"} {
+		if strings.Contains(desc, w) {
+			return true
+		}
+	}
+	return false
 }
