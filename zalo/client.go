@@ -132,6 +132,32 @@ func (c *Client) SetWebhook(ctx context.Context, url, secret string) error {
 	return c.call(ctx, "setWebhook", map[string]string{"url": url, "secret_token": secret}, callTimeout, false, nil)
 }
 
+// WebhookInfo is what getWebhookInfo tells: the docs show {url,
+// updated_at}, the URL empty when none is set. It says nothing of the
+// secret token.
+type WebhookInfo struct {
+	URL       string
+	UpdatedAt time.Time // zero when not given
+}
+
+// UnmarshalJSON reads the info leniently: a field of another type is left
+// empty.
+func (w *WebhookInfo) UnmarshalJSON(b []byte) error {
+	o := object(b)
+	w.URL = str(o["url"])
+	if ms := integer(o["updated_at"]); ms > 0 {
+		w.UpdatedAt = time.UnixMilli(ms)
+	}
+	return nil
+}
+
+// GetWebhookInfo asks what webhook Zalo has on file for the bot.
+func (c *Client) GetWebhookInfo(ctx context.Context) (WebhookInfo, error) {
+	var w WebhookInfo
+	err := c.call(ctx, "getWebhookInfo", nil, callTimeout, false, &w)
+	return w, err
+}
+
 // DeleteWebhook removes the webhook, so that getUpdates works again.
 func (c *Client) DeleteWebhook(ctx context.Context) error {
 	return c.call(ctx, "deleteWebhook", nil, callTimeout, false, nil)

@@ -173,6 +173,7 @@ func (b *Bot) Run(ctx context.Context) error {
 // until it succeeds or the bot stops (then it is lost: the webhook mode
 // does not have this hole).
 func (b *Bot) poll(ctx context.Context) error {
+	b.logWebhook(ctx, "")
 	// getUpdates does not work while a webhook is set.
 	if err := b.cfg.Client.DeleteWebhook(ctx); err != nil {
 		b.log.Warn("delete the webhook before polling", "err", err)
@@ -327,6 +328,7 @@ func (b *Bot) serveWebhook(ctx context.Context) error {
 		}
 	}
 	b.log.Info("serving the Zalo webhook", "listen", ln.Addr().String(), "path", b.cfg.Path)
+	b.logWebhook(ctx, b.cfg.URL)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("zalo webhook: %w", err)
@@ -337,6 +339,39 @@ func (b *Bot) serveWebhook(ctx context.Context) error {
 	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return srv.Shutdown(shut)
+}
+
+// logWebhook says what webhook Zalo has on file (getWebhookInfo): its URL
+// and whether a secret is set. Zalo does not show the secret, but setWebhook
+// takes none without one (secret_token is required), so a webhook on file
+// has one. want is the URL this bot set ("" when it set none); in polling
+// mode a webhook on file is about to be deleted.
+func (b *Bot) logWebhook(ctx context.Context, want string) {
+	info, err := b.cfg.Client.GetWebhookInfo(ctx)
+	if err != nil {
+		b.log.Warn("could not ask Zalo what webhook it has on file (getWebhookInfo)", "err", err)
+		return
+	}
+	secret := "none"
+	if info.URL != "" {
+		secret = "set (required by setWebhook; Zalo does not show it)"
+	}
+	attrs := []any{"url", info.URL, "secret", secret}
+	if !info.UpdatedAt.IsZero() {
+		attrs = append(attrs, "updated_at", info.UpdatedAt.UTC().Format(time.RFC3339))
+	}
+	switch {
+	case b.cfg.Mode == Polling && info.URL != "":
+		b.log.Warn("Zalo has a webhook on file, which stops getUpdates; deleting it to poll", attrs...)
+	case b.cfg.Mode == Polling:
+		b.log.Info("Zalo has no webhook on file; polling", attrs...)
+	case info.URL == "":
+		b.log.Warn("Zalo has no webhook on file: no update will arrive until zalo.webhook.url is set (or setWebhook is called by hand)", attrs...)
+	case want != "" && info.URL != want:
+		b.log.Warn("Zalo has another webhook on file than the one just set", append(attrs, "want", want)...)
+	default:
+		b.log.Info("Zalo's webhook on file", attrs...)
+	}
 }
 
 // transport sends outbox rows to Zalo for the shared sender.

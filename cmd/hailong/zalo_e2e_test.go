@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"hailong/bot/telegramtest"
+	"hailong/zalo"
 	"hailong/zalo/zalotest"
 )
 
@@ -554,4 +555,45 @@ func TestWarnsOfUnservedRecipients(t *testing.T) {
 	if strings.Contains(log, fmt.Sprintf("telegram:%d", principalTD.ID)) {
 		t.Errorf("a Telegram principal was named as unserved:\n%s", log)
 	}
+}
+
+// TestZaloWebhookOnFileLogged: at start the bot asks Zalo what webhook it
+// has on file (getWebhookInfo) and says so: the URL and whether a secret is
+// set; polling over a webhook left on file warns and deletes it.
+func TestZaloWebhookOnFileLogged(t *testing.T) {
+	t.Run("webhook", func(t *testing.T) {
+		h := newZaloHarness(t, "webhook")
+		h.start()
+		h.say(zaloParent, "/start", "Anh/chị có đồng ý")
+		h.stop()
+		log := h.stderr.String()
+		want := "url=http://" + h.ln.Addr().String() + "/zalo"
+		if !strings.Contains(log, "Zalo's webhook on file") || !strings.Contains(log, want) || !strings.Contains(log, `secret="set`) {
+			t.Errorf("the log does not say what Zalo has on file (%s, a secret):\n%s", want, log)
+		}
+	})
+	t.Run("polling over a webhook", func(t *testing.T) {
+		h := newZaloHarness(t, "polling")
+		c := &zalo.Client{Base: h.z.URL(), Token: zalotest.Token}
+		if err := c.SetWebhook(t.Context(), "https://truong.example/zalo", "secret-0123456789"); err != nil {
+			t.Fatal(err)
+		}
+		h.start()
+		h.say(zaloParent, "/start", "Anh/chị có đồng ý") // polling works: the webhook went
+		h.stop()
+		log := h.stderr.String()
+		if !strings.Contains(log, "Zalo has a webhook on file") || !strings.Contains(log, "url=https://truong.example/zalo") {
+			t.Errorf("no warning of the webhook on file:\n%s", log)
+		}
+	})
+	t.Run("webhook mode, none set", func(t *testing.T) {
+		h := newZaloHarness(t, "webhook")
+		h.zaloConfig = strings.Replace(h.zaloConfig, `    url: "WEBHOOK_URL"`+"\n", "", 1)
+		h.start()
+		time.Sleep(300 * time.Millisecond)
+		h.stop()
+		if log := h.stderr.String(); !strings.Contains(log, "Zalo has no webhook on file") || !strings.Contains(log, `secret=none`) {
+			t.Errorf("no warning that Zalo has no webhook:\n%s", log)
+		}
+	})
 }
