@@ -335,6 +335,9 @@ func TestZaloOfficeGroupReport(t *testing.T) {
 	h.zaloConfig = strings.Replace(h.zaloConfig, fmt.Sprintf(`chat_id: "%d"`, officeChat), fmt.Sprintf(`chat_id: "zalo:%s"`, group), 1)
 	h.start()
 	h.zaloSurvey(zaloParent)
+	if log := h.stderr.String(); !strings.Contains(log, "an office's chat is a Zalo group") || !strings.Contains(log, "zalo:"+group) {
+		t.Errorf("no warning that Zalo groups are coming soon:\n%s", log)
+	}
 	staff := zalotest.User{ID: "9f000000000000bb", DisplayName: "Chuyên viên"}
 	h.z.GroupMention(group, staff, "/baocao")
 	if !h.z.Wait(10*time.Second, func() bool {
