@@ -328,7 +328,8 @@ var retryRe = regexp.MustCompile(`(?i)retry after (\d+)`)
 
 // retryAfter reads how long to wait: the Retry-After header (seconds or an
 // HTTP date), else the parameters' retry_after, else "retry after N" in the
-// description.
+// description. GUESS: the docs show no 429; these are the places Telegram
+// (whose shape the API copies) puts the wait.
 func retryAfter(header, desc string, param int, now time.Time) time.Duration {
 	if header = strings.TrimSpace(header); header != "" {
 		if n, err := strconv.Atoi(header); err == nil && n > 0 {

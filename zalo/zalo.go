@@ -27,8 +27,8 @@ type Store interface {
 	Apply(flows.Batch) error
 }
 
-// Limits are the sending rates kept to on Zalo, which publishes none:
-// the defaults are Telegram's, a safe guess.
+// Limits are the sending rates kept to on Zalo, which publishes none.
+// GUESS: the defaults are Telegram's.
 type Limits struct {
 	PerSecond     float64
 	PerChatSecond float64
