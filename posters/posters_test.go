@@ -49,18 +49,25 @@ func decodeQR(t *testing.T, img image.Image) string {
 	return res.GetText()
 }
 
+// render renders s's poster and decodes it.
+func render(t *testing.T, s School, o Options) (image.Image, []byte) {
+	t.Helper()
+	b, err := PNG(s, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img, b
+}
+
 func TestPNG(t *testing.T) {
 	for _, s := range schools {
 		t.Run(s.Code, func(t *testing.T) {
 			t.Parallel()
-			b, err := PNG(s, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			img, err := png.Decode(bytes.NewReader(b))
-			if err != nil {
-				t.Fatal(err)
-			}
+			img, b := render(t, s, opts)
 			w, h := img.Bounds().Dx(), img.Bounds().Dy()
 			if r := float64(h) / float64(w); r < 1.41 || r > 1.42 || w < 1200 {
 				t.Errorf("size %dx%d: not A4 portrait (ratio %.3f)", w, h, r)
@@ -223,14 +230,7 @@ func TestZalo(t *testing.T) {
 	s := schools[0]
 	withLink := opts
 	withLink.Zalo = &Zalo{BotName: "Bot Hải Long Sa Đéc", Link: "https://zalo.me/1459232241454765289"}
-	b, err := PNG(s, withLink)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := png.Decode(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
+	img, _ := render(t, s, withLink)
 	w, h := img.Bounds().Dx(), img.Bounds().Dy()
 	half := func(x0, x1 int) image.Image {
 		return img.(interface {

@@ -143,6 +143,22 @@ func (h *zaloHarness) zaloSurvey(u zalotest.User) {
 	h.say(u, number(t, m, "✅ Gửi câu trả lời"), "✅ Đã ghi nhận")
 }
 
+// zaloComplaint files an anonymous complaint as the Zalo parent u, in
+// category, with one photo, by numbers; it returns its code.
+func (h *zaloHarness) zaloComplaint(u zalotest.User, category, text, photo string) string {
+	t := h.t
+	t.Helper()
+	m := h.say(u, "/phananh", "Phản ánh của anh/chị về việc gì?")
+	h.say(u, number(t, m, category), "mô tả vấn đề")
+	h.say(u, text, "tối đa 5 ảnh")
+	h.z.Image(u, photo, "")
+	m = h.zexpect(u, "Đã nhận 1 ảnh")
+	m = h.say(u, number(t, m, "Xong (1 ảnh)"), "gửi ẩn danh")
+	m = h.say(u, number(t, m, "🕶 Gửi ẩn danh"), "Anh/chị xem lại phản ánh")
+	m = h.say(u, number(t, m, "✅ Gửi phản ánh"), "Mã phản ánh của anh/chị: PA-")
+	return regexp.MustCompile(`PA-\d{6}`).FindString(m.Text)
+}
+
 // TestZaloParentEndToEnd: a Zalo parent (polling, then webhook) answers the survey and
 // files a complaint with a photo; the Telegram principal gets it, the
 // photo by URL, and their reply comes back to Zalo. The parent restarts in
@@ -160,15 +176,8 @@ func zaloParentEndToEnd(t *testing.T, mode string) {
 	u := zaloParent
 	h.zaloSurvey(u)
 
-	m := h.say(u, "/phananh", "Phản ánh của anh/chị về việc gì?")
-	h.say(u, number(t, m, "Cơ sở vật chất"), "mô tả vấn đề")
-	h.say(u, "Mái tôn phòng học lớp 4B bị dột, mưa là nước chảy xuống bàn các cháu.", "tối đa 5 ảnh")
-	h.z.Image(u, "https://cdn.example.vn/zalo/mai-ton.jpg", "")
-	m = h.zexpect(u, "Đã nhận 1 ảnh")
-	m = h.say(u, number(t, m, "Xong (1 ảnh)"), "gửi ẩn danh")
-	m = h.say(u, number(t, m, "🕶 Gửi ẩn danh"), "Anh/chị xem lại phản ánh")
-	m = h.say(u, number(t, m, "✅ Gửi phản ánh"), "Mã phản ánh của anh/chị: PA-")
-	code := regexp.MustCompile(`PA-\d{6}`).FindString(m.Text)
+	code := h.zaloComplaint(u, "Cơ sở vật chất", "Mái tôn phòng học lớp 4B bị dột, mưa là nước chảy xuống bàn các cháu.",
+		"https://cdn.example.vn/zalo/mai-ton.jpg")
 
 	alert := h.expect(principalTV, code)
 	if strings.Contains(alert.Text, u.ID) || strings.Contains(alert.Text, u.DisplayName) {
@@ -190,7 +199,7 @@ func zaloParentEndToEnd(t *testing.T, mode string) {
 	h.zexpect(u, "đã cho thợ lợp lại mái")
 
 	// Restart in the middle of the survey: it resumes.
-	m = h.say(u, "/khaosat", "Câu 1/16")
+	h.say(u, "/khaosat", "Câu 1/16")
 	h.say(u, "co", "Câu 2/16")
 	h.stop()
 	h.start()
