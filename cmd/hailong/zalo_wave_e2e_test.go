@@ -160,3 +160,94 @@ func (h *zaloHarness) zfind(u zalotest.User, want string) zalotest.Message {
 	}
 	return found
 }
+
+// TestZaloAnnouncementAtPace: a Zalo principal's announcement to 200 Zalo
+// parents goes out at the bot's default zalo.limits (20 messages/s, 1/s
+// per chat: a guess, Zalo publishes none) with the fake enforcing the same:
+// none refused, each parent once, and a parent writing meanwhile answered
+// before the burst is through.
+func TestZaloAnnouncementAtPace(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends 200 messages at 20/s")
+	}
+	const parents = 200
+	h := newZaloHarness(t, "webhook")
+	h.noTelegram = true
+	principal := zalotest.User{ID: "5a000000000000aa", DisplayName: "Hiệu trưởng TH Trưng Vương"}
+	h.zaloConfig = strings.Replace(h.zaloConfig, fmt.Sprintf(`principals: ["%d"]}`, principalTV.ID),
+		fmt.Sprintf(`principals: ["zalo:%s"]}`, principal.ID), 1)
+	h.start()
+	h.say(principal, "/start", "phản ánh")
+	user := func(i int) zalotest.User { return zalotest.User{ID: fmt.Sprintf("9d%014d", i), DisplayName: "PH"} }
+	for i := range parents {
+		h.z.Text(user(i), "TRUONG TH-TV")
+	}
+	for i := range parents {
+		h.zexpect(user(i), "Anh/chị có đồng ý")
+		h.z.Text(user(i), "1")
+	}
+	for i := range parents {
+		h.zexpect(user(i), "học lớp nào")
+	}
+	other := zalotest.User{ID: "9c00000000000001", DisplayName: "PH khác"}
+	h.say(other, "TRUONG THCS-TD", "Anh/chị có đồng ý")
+	h.stop()
+
+	h.zaloConfig = regexp.MustCompile(`(?m)^  limits: \{[^}]*\}\n`).ReplaceAllString(h.zaloConfig, "")
+	h.z.EnforceLimits(zalotest.Limits{PerChat: 1, PerChatBurst: 3, Global: 20})
+	h.start()
+	h.say(principal, "/thongbao", fmt.Sprintf("hiện có %d phụ huynh", parents))
+	m := h.say(principal, "Thứ Bảy 28/11 trường họp cha mẹ học sinh lúc 7 giờ 30.", "sẽ gửi đến")
+	h.say(principal, number(t, m, "✅ Gửi thông báo"), "Đang gửi thông báo")
+	started := time.Now()
+	got := func(u zalotest.User) bool {
+		for _, msg := range h.z.Messages(u.ID) {
+			if strings.Contains(msg.Text, "Thông báo từ") {
+				return true
+			}
+		}
+		return false
+	}
+	if !h.z.Wait(30*time.Second, func() bool { return got(user(20)) }) {
+		t.Fatal("the announcement did not start going out")
+	}
+	asked := time.Now()
+	h.say(other, "/help", "Em là trợ lý khảo sát")
+	answeredIn := time.Since(asked)
+	pending := 0
+	for i := range parents {
+		if !got(user(i)) {
+			pending++
+		}
+	}
+	if !h.z.Wait(60*time.Second, func() bool {
+		last, ok := h.z.Last(principal.ID)
+		return ok && strings.Contains(last.Text, "đã gửi xong")
+	}) {
+		t.Fatalf("the principal was never told the result; log:\n%s", h.stderr.String())
+	}
+	took := time.Since(started)
+	h.stop()
+	if last, _ := h.z.Last(principal.ID); !strings.Contains(last.Text, fmt.Sprintf("%d/%d phụ huynh đã nhận", parents, parents)) {
+		t.Errorf("report %q", last.Text)
+	}
+	if pending == 0 {
+		t.Errorf("the /help answer came only after the whole burst")
+	}
+	for i := range parents {
+		n := 0
+		for _, msg := range h.z.Messages(user(i).ID) {
+			if strings.Contains(msg.Text, "Thông báo từ") {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("parent %d got the announcement %d times", i, n)
+		}
+	}
+	if v := h.z.Violations(); len(v) > 0 {
+		t.Errorf("%d sends over the limits, the first: %+v", len(v), v[0])
+	}
+	t.Logf("%d announcements on Zalo in %v (%.1f msg/s); a parent's /help answered in %v with %d still to go",
+		parents, took.Round(time.Millisecond), float64(parents)/took.Seconds(), answeredIn.Round(time.Millisecond), pending)
+}
