@@ -44,6 +44,16 @@ func TestZaloOnlyOfficeWave(t *testing.T) {
 		h.zaloSurvey(parents[i])
 	}
 
+	// A reaction gets no answer at all; a link is text, and answered.
+	before := len(h.z.Messages(parents[1].ID))
+	h.z.Reaction(parents[1])
+	h.z.Link(parents[1], "https://thtv.edu.vn/thong-bao/hop-phu-huynh")
+	h.z.Wait(10*time.Second, func() bool { return len(h.z.Messages(parents[1].ID)) > before })
+	time.Sleep(200 * time.Millisecond) // a reply to the reaction would be here by now
+	if n := len(h.z.Messages(parents[1].ID)) - before; n != 1 {
+		t.Errorf("a reaction and a link got %d replies, want 1 (the link's)", n)
+	}
+
 	// An urgent complaint: the principal and both staff are alerted, each
 	// in their own chat, with the line saying what to type.
 	p := parents[0]
