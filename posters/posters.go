@@ -51,7 +51,25 @@ type School struct{ Code, Name string }
 type Options struct {
 	BotUsername string // without @; the link is https://t.me/<BotUsername>?start=<Code>
 	Office      string // e.g. "Phòng GDĐT thành phố Sa Đéc", printed small at the bottom
+	// Zalo, when set, puts the bot on Zalo on the poster too.
+	Zalo *Zalo
 }
+
+// Zalo is how parents reach the bot on Zalo.
+//
+// The Zalo Bot Platform documents no link that opens a bot (there is no
+// counterpart of t.me/<bot>?start=): a school's code cannot ride in one. So
+// the poster always says in one line what to type, "TRUONG <code>"; with
+// Link (an address the operator got from Zalo that opens the bot, e.g. the
+// bot's QR code's link) it gets a second QR code beside Telegram's, and
+// without one it names the bot and says how to find it in Zalo.
+type Zalo struct {
+	BotName string // the bot's name as Zalo's search finds it
+	Link    string // an http(s) address that opens the bot in Zalo; "" for none
+}
+
+// ZaloText is what a parent types on Zalo to pick the school.
+func ZaloText(code string) string { return "TRUONG " + strings.TrimSpace(code) }
 
 // Texts printed on every poster.
 const (
@@ -60,8 +78,14 @@ const (
 	callText   = "Quét mã QR bằng điện thoại để trả lời khảo sát\nvà gửi phản ánh, kiến nghị tới nhà trường."
 	callNote   = "Ẩn danh, khoảng 3 phút."
 	hintText   = "Mã QR mở ứng dụng Telegram: bấm nút BẮT ĐẦU (START) để vào khảo sát."
-	codeLabel  = "Mã trường: "
-	pdfTitle   = "Khảo sát sự hài lòng của cha mẹ học sinh"
+	// On Zalo: with a QR code (%[1]s the bot's name, %[2]s what to type),
+	// or without one.
+	zaloQRText   = "Dùng Zalo: quét mã QR Zalo để mở «%[1]s», rồi nhắn: %[2]s"
+	zaloFindText = "Dùng Zalo: tìm «%[1]s» trong ô tìm kiếm của Zalo, mở trò chuyện rồi nhắn: %[2]s"
+	labelTG      = "Telegram"
+	labelZalo    = "Zalo"
+	codeLabel    = "Mã trường: "
+	pdfTitle     = "Khảo sát sự hài lòng của cha mẹ học sinh"
 )
 
 // Page geometry, in millimetres (A4 portrait), and the PNG resolution.
@@ -99,13 +123,13 @@ func PNG(s School, o Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	q, err := newQR(Link(o.BotUsername, s.Code))
+	qs, err := codes(s, o)
 	if err != nil {
 		return nil, err
 	}
 	c := newRaster(fs)
 	for _, op := range layout(s, o, c.width) {
-		c.draw(op, q)
+		c.draw(op, qs)
 	}
 	var buf bytes.Buffer
 	enc := png.Encoder{CompressionLevel: png.BestSpeed}
@@ -146,16 +170,20 @@ func PDF(schools []School, o Options) ([]byte, error) {
 	pdf.AddUTF8FontFromBytes("mono", "", liberationmonoregular.TTF)
 	c := &pdfCanvas{pdf: pdf}
 	for i, s := range list {
-		q, err := newQR(Link(o.BotUsername, s.Code))
+		qs, err := codes(s, o)
 		if err != nil {
 			return nil, err
 		}
-		img, err := q.png(pdfModulePx)
-		if err != nil {
-			return nil, err
+		c.qrNames = c.qrNames[:0]
+		for j, q := range qs {
+			img, err := q.png(pdfModulePx)
+			if err != nil {
+				return nil, err
+			}
+			name := fmt.Sprintf("qr%d_%d", i, j)
+			pdf.RegisterImageOptionsReader(name, fpdf.ImageOptions{ImageType: "png"}, bytes.NewReader(img))
+			c.qrNames = append(c.qrNames, name)
 		}
-		c.qrName = fmt.Sprintf("qr%d", i)
-		pdf.RegisterImageOptionsReader(c.qrName, fpdf.ImageOptions{ImageType: "png"}, bytes.NewReader(img))
 		pdf.AddPage()
 		for _, op := range layout(s, o, c.width) {
 			c.draw(op)
@@ -237,10 +265,48 @@ func writeFile(path string, b []byte) error {
 	return nil
 }
 
+// Payloads are what a school's QR codes hold: Telegram's deep link, and
+// the Zalo link when there is one ("" when not).
+func Payloads(s School, o Options) (telegram, zalo string) {
+	if o.Zalo != nil {
+		zalo = strings.TrimSpace(o.Zalo.Link)
+	}
+	return Link(o.BotUsername, s.Code), zalo
+}
+
+// codes are a school's QR codes: Telegram's, then Zalo's when there is a
+// link.
+func codes(s School, o Options) ([]*qr, error) {
+	var out []*qr
+	tg, z := Payloads(s, o)
+	for _, p := range []string{tg, z} {
+		if p == "" {
+			continue
+		}
+		q, err := newQR(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, q)
+	}
+	return out, nil
+}
+
 // check validates and normalises one school and the options.
 func check(s School, o Options) (School, Options, error) {
 	o.BotUsername = strings.TrimPrefix(strings.TrimSpace(o.BotUsername), "@")
 	o.Office = clean(o.Office)
+	if o.Zalo != nil {
+		z := *o.Zalo
+		z.BotName, z.Link = clean(z.BotName), strings.TrimSpace(z.Link)
+		if z.BotName == "" {
+			return s, o, errors.New("posters: the Zalo bot's name is needed to name it on the posters")
+		}
+		if u, err := url.Parse(z.Link); z.Link != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
+			return s, o, fmt.Errorf("posters: Zalo link %q: want an http(s) address", z.Link)
+		}
+		o.Zalo = &z
+	}
 	if !validBot(o.BotUsername) {
 		return s, o, fmt.Errorf("posters: bot username %q: want 5-32 letters, digits or _", o.BotUsername)
 	}
@@ -256,7 +322,11 @@ func check(s School, o Options) (School, Options, error) {
 	if err != nil {
 		return s, o, err
 	}
-	for _, t := range []struct{ what, text string }{{"name of school " + s.Code, s.Name}, {"office", o.Office}} {
+	texts := []struct{ what, text string }{{"name of school " + s.Code, s.Name}, {"office", o.Office}}
+	if o.Zalo != nil {
+		texts = append(texts, struct{ what, text string }{"Zalo bot's name", o.Zalo.BotName})
+	}
+	for _, t := range texts {
 		if r, ok := fs.covers(t.text); !ok {
 			return s, o, fmt.Errorf("posters: the %s has %q (%U), which the poster font cannot print", t.what, r, r)
 		}
@@ -373,6 +443,7 @@ type op struct {
 	text       string
 	st         style
 	col        color.RGBA
+	qr         int // opQR: which code, 0 Telegram's, 1 Zalo's
 }
 
 // measure returns the width in millimetres of s set in st.
@@ -497,6 +568,18 @@ func layout(s School, o Options, m measure) []op {
 	note := fit(callNote, style{sansBold, 18, ink}, textW, 1, 12, 1.35, m)
 	link := fit(Link(o.BotUsername, s.Code), style{mono, 15, ink}, textW, 1, 9, 1.3, m)
 	hint := fit(hintText, style{sans, 12.5, grey}, textW, 2, 10, 1.3, m)
+	var zaloLine, labels block
+	twoQR := o.Zalo != nil && o.Zalo.Link != ""
+	if o.Zalo != nil {
+		text := zaloFindText
+		if twoQR {
+			text = zaloQRText
+		}
+		zaloLine = fit(fmt.Sprintf(text, o.Zalo.BotName, ZaloText(s.Code)), style{sansBold, 15, ink}, textW, 2, 10, 1.3, m)
+	}
+	if twoQR {
+		labels = block{lines: []string{labelTG}, st: style{sansBold, 16, navy}, lead: 1.3}
+	}
 	code := fit(codeLabel+s.Code, style{sansBold, 14, ink}, textW, 1, 9, 1.3, m)
 	var office block
 	if o.Office != "" {
@@ -521,13 +604,17 @@ func layout(s School, o Options, m measure) []op {
 	// Between band and footer: name, call, QR, link, hint. The QR takes
 	// what is left, within bounds; remaining space goes to the gaps.
 	top, bottom := bandH, footTop-3
-	fixedH := name.height() + call.height() + note.height() + link.height() + hint.height()
+	fixedH := name.height() + call.height() + note.height() + link.height() + hint.height() + labels.height() + zaloLine.height()
 	minGaps := []float64{9, 7, 3, 1, 5} // above name, name–call, call–QR(+QR–link), link–hint, below hint
 	gapSum := 0.0
 	for _, g := range minGaps {
 		gapSum += g
 	}
-	qr := math.Max(70, math.Min(125, bottom-top-fixedH-gapSum-3))
+	most := 125.0
+	if twoQR {
+		most = (textW - 10) / 2 // side by side, 10 mm apart
+	}
+	qr := math.Max(70, math.Min(most, bottom-top-fixedH-gapSum-3))
 	extra := math.Max(0, bottom-top-fixedH-gapSum-3-qr)
 	// Share the extra space: most above the name and around the QR.
 	gaps := []float64{minGaps[0] + extra*0.3, minGaps[1] + extra*0.15, minGaps[2] + extra*0.2, minGaps[3], minGaps[4] + extra*0.35}
@@ -539,11 +626,29 @@ func layout(s School, o Options, m measure) []op {
 	y += call.height()
 	ops = note.emit(ops, y, m)
 	y += note.height() + gaps[2]
-	ops = append(ops, op{kind: opQR, x: (pageW - qr) / 2, y: y, w: qr, h: qr})
+	if twoQR {
+		// Telegram's code on the left, Zalo's on the right, each named.
+		left, right := pageW/2-5-qr, pageW/2+5
+		for i, l := range []string{labelTG, labelZalo} {
+			cx := []float64{left, right}[i] + qr/2
+			lb := labels
+			lb.lines = []string{l}
+			for _, t := range lb.emit(nil, y, m) {
+				t.x = cx - m(l, lb.st)/2
+				ops = append(ops, t)
+			}
+		}
+		y += labels.height()
+		ops = append(ops, op{kind: opQR, x: left, y: y, w: qr, h: qr}, op{kind: opQR, x: right, y: y, w: qr, h: qr, qr: 1})
+	} else {
+		ops = append(ops, op{kind: opQR, x: (pageW - qr) / 2, y: y, w: qr, h: qr})
+	}
 	y += qr + 3
 	ops = link.emit(ops, y, m)
 	y += link.height() + gaps[3]
 	ops = hint.emit(ops, y, m)
+	y += hint.height()
+	ops = zaloLine.emit(ops, y, m)
 	return ops
 }
 
@@ -625,7 +730,7 @@ func (c *raster) fill(x, y, w, h float64, col color.RGBA) {
 	draw.Draw(c.img, r, image.NewUniform(col), image.Point{}, draw.Src)
 }
 
-func (c *raster) draw(o op, q *qr) {
+func (c *raster) draw(o op, qs []*qr) {
 	switch o.kind {
 	case opRect:
 		c.fill(o.x, o.y, o.w, o.h, o.col)
@@ -641,6 +746,7 @@ func (c *raster) draw(o op, q *qr) {
 		d.DrawString(o.text)
 	case opQR:
 		// Whole pixels per module, centred in the square, for crisp edges.
+		q := qs[o.qr]
 		n := len(q.bits)
 		size := int(px(o.w))
 		mod := size / n
@@ -721,8 +827,8 @@ func withDPI(p []byte, d int) []byte {
 // ---- PDF canvas ----
 
 type pdfCanvas struct {
-	pdf    *fpdf.Fpdf
-	qrName string
+	pdf     *fpdf.Fpdf
+	qrNames []string // the page's QR codes' images
 }
 
 func (c *pdfCanvas) setFont(st style) {
@@ -755,6 +861,6 @@ func (c *pdfCanvas) draw(o op) {
 		c.pdf.SetTextColor(int(o.st.col.R), int(o.st.col.G), int(o.st.col.B))
 		c.pdf.Text(o.x, o.y, o.text)
 	case opQR:
-		c.pdf.ImageOptions(c.qrName, o.x, o.y, o.w, o.h, false, fpdf.ImageOptions{ImageType: "png"}, 0, "")
+		c.pdf.ImageOptions(c.qrNames[o.qr], o.x, o.y, o.w, o.h, false, fpdf.ImageOptions{ImageType: "png"}, 0, "")
 	}
 }

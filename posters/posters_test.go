@@ -49,18 +49,25 @@ func decodeQR(t *testing.T, img image.Image) string {
 	return res.GetText()
 }
 
+// render renders s's poster and decodes it.
+func render(t *testing.T, s School, o Options) (image.Image, []byte) {
+	t.Helper()
+	b, err := PNG(s, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img, b
+}
+
 func TestPNG(t *testing.T) {
 	for _, s := range schools {
 		t.Run(s.Code, func(t *testing.T) {
 			t.Parallel()
-			b, err := PNG(s, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			img, err := png.Decode(bytes.NewReader(b))
-			if err != nil {
-				t.Fatal(err)
-			}
+			img, b := render(t, s, opts)
 			w, h := img.Bounds().Dx(), img.Bounds().Dy()
 			if r := float64(h) / float64(w); r < 1.41 || r > 1.42 || w < 1200 {
 				t.Errorf("size %dx%d: not A4 portrait (ratio %.3f)", w, h, r)
@@ -181,8 +188,13 @@ func TestLayoutFits(t *testing.T) {
 	}
 	c := newRaster(fs)
 	long := School{Code: strings.Repeat("A", 64), Name: strings.Repeat("Trường Tiểu học Nguyễn Thị Minh Khai ", 3)}
-	for _, s := range append(schools, long) {
-		s, o, err := check(s, opts)
+	two := opts
+	two.Zalo = &Zalo{BotName: "Bot Hải Long Phòng GDĐT thành phố Sa Đéc", Link: "https://zalo.me/1459232241454765289"}
+	one := opts
+	one.Zalo = &Zalo{BotName: two.Zalo.BotName}
+	for i, s := range append(append(schools, long), append(schools, long)...) {
+		o := []Options{opts, two, one}[i%3]
+		s, o, err := check(s, o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -208,5 +220,74 @@ func TestLayoutFits(t *testing.T) {
 		if s.Code != "TH-LTHG" && s.Code != "THCS-NMT" && nameLines < 2 {
 			t.Errorf("%s: long name on %d line(s)", s.Code, nameLines)
 		}
+	}
+}
+
+// TestZalo: with a Zalo link the poster carries a second QR code holding
+// it beside Telegram's, each named, and says what to type; without one it
+// names the bot and how to find it in Zalo, with Telegram's code alone.
+func TestZalo(t *testing.T) {
+	s := schools[0]
+	withLink := opts
+	withLink.Zalo = &Zalo{BotName: "Bot Hải Long Sa Đéc", Link: "https://zalo.me/1459232241454765289"}
+	img, _ := render(t, s, withLink)
+	w, h := img.Bounds().Dx(), img.Bounds().Dy()
+	half := func(x0, x1 int) image.Image {
+		return img.(interface {
+			SubImage(image.Rectangle) image.Image
+		}).SubImage(image.Rect(x0, 0, x1, h))
+	}
+	if got := decodeQR(t, half(0, w/2)); got != Link(bot, s.Code) {
+		t.Errorf("the left QR code reads %q", got)
+	}
+	if got := decodeQR(t, half(w/2, w)); got != withLink.Zalo.Link {
+		t.Errorf("the right QR code reads %q, want the Zalo link", got)
+	}
+	if tg, z := Payloads(s, withLink); tg != Link(bot, s.Code) || z != withLink.Zalo.Link {
+		t.Errorf("Payloads = %q, %q", tg, z)
+	}
+
+	fs, err := loadFonts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newRaster(fs)
+	noLink := opts
+	noLink.Zalo = &Zalo{BotName: "Bot Hải Long Sa Đéc"}
+	for name, o := range map[string]Options{"link": withLink, "no link": noLink} {
+		s, o, err := check(s, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var texts []string
+		qrs := 0
+		for _, op := range layout(s, o, c.width) {
+			if op.kind == opText {
+				texts = append(texts, op.text)
+			}
+			if op.kind == opQR {
+				qrs++
+			}
+		}
+		all := strings.Join(texts, " ")
+		if !strings.Contains(all, "nhắn: TRUONG "+s.Code) || !strings.Contains(all, "«Bot Hải Long Sa Đéc»") {
+			t.Errorf("%s: the poster does not say what to type to whom:\n%s", name, all)
+		}
+		want, find := 2, false
+		if name == "no link" {
+			want, find = 1, true
+		}
+		if qrs != want || strings.Contains(all, "tìm «") != find || strings.Contains(all, "Telegram Zalo") == find {
+			t.Errorf("%s: %d QR codes, text:\n%s", name, qrs, all)
+		}
+		if _, z := Payloads(s, o); (z == "") != find {
+			t.Errorf("%s: Zalo payload %q", name, z)
+		}
+	}
+	if _, err := PNG(s, Options{BotUsername: bot, Zalo: &Zalo{}}); err == nil {
+		t.Error("a Zalo bot without a name was accepted")
+	}
+	if _, err := PNG(s, Options{BotUsername: bot, Zalo: &Zalo{BotName: "x", Link: "zalo.me/123"}}); err == nil {
+		t.Error("a Zalo link without a scheme was accepted")
 	}
 }

@@ -5,7 +5,7 @@
 // The Bot Platform is shaped like Telegram's Bot API, with the differences
 // that matter here: getUpdates hands out one update at a time without an
 // offset, ids are strings, there are no buttons and no message editing, and
-// a message holds at most 2000 characters (Unicode code points).
+// a message holds at most 2000 characters (see MaxText for the unit).
 package zalo
 
 import (
@@ -130,6 +130,32 @@ func (c *Client) GetUpdates(ctx context.Context, timeout time.Duration) (*Update
 // work while a webhook is set.
 func (c *Client) SetWebhook(ctx context.Context, url, secret string) error {
 	return c.call(ctx, "setWebhook", map[string]string{"url": url, "secret_token": secret}, callTimeout, false, nil)
+}
+
+// WebhookInfo is what getWebhookInfo tells: the docs show {url,
+// updated_at}, the URL empty when none is set. It says nothing of the
+// secret token.
+type WebhookInfo struct {
+	URL       string
+	UpdatedAt time.Time // zero when not given
+}
+
+// UnmarshalJSON reads the info leniently: a field of another type is left
+// empty.
+func (w *WebhookInfo) UnmarshalJSON(b []byte) error {
+	o := object(b)
+	w.URL = str(o["url"])
+	if ms := integer(o["updated_at"]); ms > 0 {
+		w.UpdatedAt = time.UnixMilli(ms)
+	}
+	return nil
+}
+
+// GetWebhookInfo asks what webhook Zalo has on file for the bot.
+func (c *Client) GetWebhookInfo(ctx context.Context) (WebhookInfo, error) {
+	var w WebhookInfo
+	err := c.call(ctx, "getWebhookInfo", nil, callTimeout, false, &w)
+	return w, err
 }
 
 // DeleteWebhook removes the webhook, so that getUpdates works again.
@@ -302,7 +328,8 @@ var retryRe = regexp.MustCompile(`(?i)retry after (\d+)`)
 
 // retryAfter reads how long to wait: the Retry-After header (seconds or an
 // HTTP date), else the parameters' retry_after, else "retry after N" in the
-// description.
+// description. GUESS: the docs show no 429; these are the places Telegram
+// (whose shape the API copies) puts the wait.
 func retryAfter(header, desc string, param int, now time.Time) time.Duration {
 	if header = strings.TrimSpace(header); header != "" {
 		if n, err := strconv.Atoi(header); err == nil && n > 0 {
@@ -328,13 +355,18 @@ func isNull(raw json.RawMessage) bool {
 	return len(t) == 0 || bytes.Equal(t, []byte("null"))
 }
 
-// Events Zalo sends.
+// Events Zalo sends. The Webhook page of the Zalo Bot docs (December
+// 2025) names text, image, sticker and unsupported; copies of the docs and
+// public clients add voice; public clients (openclaw's Zalo channel) also
+// handle link, as text, and reaction, which they only log.
 const (
 	EventText        = "message.text.received"
 	EventImage       = "message.image.received"
 	EventSticker     = "message.sticker.received"
 	EventVoice       = "message.voice.received"
 	EventUnsupported = "message.unsupported.received"
+	EventLink        = "message.link.received"
+	EventReaction    = "message.reaction.received"
 )
 
 // Update is one update as getUpdates returns it and the webhook receives it.
@@ -343,37 +375,56 @@ const (
 type Update struct {
 	EventName string   `json:"event_name"`
 	Message   *Message `json:"message,omitempty"`
-	// Raw is the update's JSON as received, for dead letters.
+	// Raw is the update's JSON as received, for dead letters: for a
+	// webhook call, the whole body with its envelope.
 	Raw json.RawMessage `json:"-"`
 }
 
 // Message is an update's message.
 type Message struct {
 	MessageID string `json:"message_id"`
-	Date      int64  `json:"date"` // milliseconds since the epoch
-	Chat      Chat   `json:"chat"`
-	From      From   `json:"from"`
-	Text      string `json:"text,omitempty"`
-	PhotoURL  string `json:"photo_url,omitempty"`
-	Caption   string `json:"caption,omitempty"`
-	Sticker   string `json:"sticker,omitempty"`
+	// Date is in milliseconds since the epoch, as in the docs' samples
+	// (1750316131602, 1766619597466). Nothing reads it: Decode uses the
+	// local clock.
+	Date int64  `json:"date"`
+	Chat Chat   `json:"chat"`
+	From From   `json:"from"`
+	Text string `json:"text,omitempty"`
+	// PhotoURL is an image's address: the docs name the field photo;
+	// some public clients read photo_url. Either is read (photo first),
+	// as a string or as an object or array holding a url.
+	PhotoURL string `json:"photo,omitempty"`
+	Caption  string `json:"caption,omitempty"`
+	Sticker  string `json:"sticker,omitempty"`
+	// URL is the url field the docs list (a sticker's picture, a link's
+	// address).
+	URL string `json:"url,omitempty"`
 }
 
 // Chat is where a message was sent.
 type Chat struct {
-	ID       string `json:"id"`
-	ChatType string `json:"chat_type"` // "PRIVATE" or "GROUP"
+	ID string `json:"id"`
+	// ChatType is "PRIVATE" or "GROUP"; the docs mark groups "sắp ra mắt"
+	// (coming soon).
+	ChatType string `json:"chat_type"`
 }
 
 // From is who sent a message.
 type From struct {
-	ID          string `json:"id"`
+	ID string `json:"id"`
+	// DisplayName: display_name in the docs' Webhook sample, first_name
+	// in a copy of their getUpdates sample; either is read.
 	DisplayName string `json:"display_name"`
 	IsBot       bool   `json:"is_bot"`
 }
 
 // ParseUpdate reads an update's JSON and keeps raw in it. It fails only
 // when raw is not a JSON object.
+//
+// Both forms are read: the bare update {"event_name":…,"message":{…}} that
+// getUpdates' result is and that some public clients' tests post, and the
+// envelope {"ok":true,"result":{"event_name":…}} that the docs' Webhook
+// page shows Zalo posting.
 func ParseUpdate(raw []byte) (*Update, error) {
 	var u Update
 	if err := json.Unmarshal(raw, &u); err != nil {
@@ -388,7 +439,14 @@ func (u *Update) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &top); err != nil || top == nil {
 		return errors.New("zalo: an update must be a JSON object")
 	}
-	*u = Update{EventName: str(top["event_name"]), Raw: append(json.RawMessage(nil), b...)}
+	*u = Update{Raw: append(json.RawMessage(nil), b...)}
+	if _, bare := top["event_name"]; !bare && top["message"] == nil {
+		// The webhook's envelope: the update is its result.
+		if r := object(top["result"]); r != nil {
+			top = r
+		}
+	}
+	u.EventName = str(top["event_name"])
 	m := object(top["message"])
 	if m == nil {
 		return nil
@@ -398,13 +456,64 @@ func (u *Update) UnmarshalJSON(b []byte) error {
 		MessageID: str(m["message_id"]),
 		Date:      integer(m["date"]),
 		Chat:      Chat{ID: str(chat["id"]), ChatType: str(chat["chat_type"])},
-		From:      From{ID: str(from["id"]), DisplayName: str(from["display_name"]), IsBot: boolean(from["is_bot"])},
+		From:      From{ID: str(from["id"]), DisplayName: first(str(from["display_name"]), str(from["first_name"])), IsBot: boolean(from["is_bot"])},
 		Text:      str(m["text"]),
-		PhotoURL:  str(m["photo_url"]),
+		PhotoURL:  first(address(m["photo"]), address(m["photo_url"])),
 		Caption:   str(m["caption"]),
 		Sticker:   str(m["sticker"]),
+		URL:       str(m["url"]),
+	}
+	if u.EventName == "" {
+		// A copy of the docs' getUpdates sample has no event_name: the
+		// message's fields tell what it is.
+		u.EventName = u.Message.event()
 	}
 	return nil
+}
+
+// event is the event a message without event_name is: text, image or
+// sticker by its fields, else unsupported.
+func (m *Message) event() string {
+	switch {
+	case m.Text != "":
+		return EventText
+	case m.PhotoURL != "":
+		return EventImage
+	case m.Sticker != "":
+		return EventSticker
+	default:
+		return EventUnsupported
+	}
+}
+
+// address reads an image's address: a string, or the url of an object, or
+// the first such in an array.
+func address(raw json.RawMessage) string {
+	if s := str(raw); s != "" {
+		return s
+	}
+	if o := object(raw); o != nil {
+		return first(str(o["url"]), str(o["photo_url"]))
+	}
+	var list []json.RawMessage
+	if len(raw) > 0 && json.Unmarshal(raw, &list) == nil {
+		for _, e := range list {
+			if a := address(e); a != "" {
+				return a
+			}
+		}
+	}
+	return ""
+}
+
+// first is the first of its arguments that is not empty.
+func first(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
 }
 
 // object reads a JSON object's fields; nil for anything else.

@@ -97,9 +97,9 @@ func TestSendMethods(t *testing.T) {
 		t.Errorf("SendMessage = %q, the chat shows %+v", id, last)
 	}
 
-	long := strings.Repeat("ư", MaxText) // exactly the limit, in code points
+	long := strings.Repeat("ư", MaxText) // exactly the limit, in UTF-16 units (each ư is one)
 	if _, err := c.SendMessage(ctx, u.ID, long); err != nil {
-		t.Errorf("a text of %d code points: %v", MaxText, err)
+		t.Errorf("a text of %d UTF-16 units: %v", MaxText, err)
 	}
 
 	id, err = c.SendPhoto(ctx, u.ID, "https://example.org/a.jpg", "Ảnh lớp học")

@@ -51,19 +51,33 @@ func Decode(u *Update, now time.Time) (flows.Envelope, bool) {
 	if m.From.IsBot || m.From.ID == "" || m.Chat.ID == "" {
 		return flows.Envelope{}, false
 	}
+	text := m.Text
+	group := m.Chat.ChatType == "GROUP"
+	if group {
+		text = unmention(text)
+	}
 	var in flows.Input
 	switch u.EventName {
-	case EventText:
+	case EventText, EventLink:
+		// A link a parent sends is text to them (public clients treat
+		// message.link.received as text); its text, else its url.
+		if u.EventName == EventLink && strings.TrimSpace(text) == "" {
+			text = m.URL
+		}
 		switch {
-		case strings.TrimSpace(m.Text) == "":
+		case strings.TrimSpace(text) == "":
 			in = flows.Input{Kind: flows.KindOther, What: "other"}
 		default:
-			if code, ok := schoolStart(m.Text); ok {
-				in = flows.Input{Kind: flows.KindCommand, Command: "start", Arg: code, Text: m.Text}
+			if code, ok := schoolStart(text); ok {
+				in = flows.Input{Kind: flows.KindCommand, Command: "start", Arg: code, Text: text}
 			} else {
-				in = flows.ParseText(m.Text, now)
+				in = flows.ParseText(text, now)
 			}
 		}
+	case EventReaction:
+		// A reaction to one of the bot's messages is not an input: no
+		// answer, and certainly no "I did not understand".
+		return flows.Envelope{}, false
 	case EventImage:
 		if m.PhotoURL == "" {
 			in = flows.Input{Kind: flows.KindOther, What: "photo"}
@@ -80,7 +94,7 @@ func Decode(u *Update, now time.Time) (flows.Envelope, bool) {
 	}
 	in.Now = now
 	in.Numbered = true
-	in.Group = m.Chat.ChatType == "GROUP"
+	in.Group = group
 	if in.Group && in.Kind != flows.KindCommand && !forStaff(in) {
 		// Group chatter is not for the bot; only commands get an answer,
 		// and what office staff type to act on a complaint (its code, then
@@ -96,6 +110,31 @@ func Decode(u *Update, now time.Time) (flows.Envelope, bool) {
 		Input:      in,
 		Raw:        string(u.Raw),
 	}, true
+}
+
+// unmention takes a leading mention off a group text: "@Bot Hailong
+// PA-000123" is "PA-000123". GUESS: the docs mark groups "coming soon" and
+// say nothing of mentions; public clients report that a bot in a group sees
+// only the messages that mention it, with the mention in the text. A
+// mention is "@" and a name that may hold spaces, so the text is cut at the
+// first space after which what is left is a command, a complaint's code or
+// an option's number: what staff type in a group. Anything else is left as
+// it is (and, being group chatter, not answered).
+func unmention(text string) string {
+	t := strings.TrimSpace(text)
+	if !strings.HasPrefix(t, "@") {
+		return text
+	}
+	for i, r := range t {
+		if !unicode.IsSpace(r) {
+			continue
+		}
+		rest := strings.TrimSpace(t[i:])
+		if strings.HasPrefix(rest, "/") || forStaff(flows.Input{Kind: flows.KindText, Text: rest}) {
+			return rest
+		}
+	}
+	return text
 }
 
 // schoolStart recognises "TRƯỜNG <code>", "truong: code", "Truong - code"

@@ -52,7 +52,31 @@ func TestDecode(t *testing.T) {
 		{"voice", EventVoice, "PRIVATE", ``, true, want{Kind: flows.KindOther, What: "voice"}},
 		{"unsupported", EventUnsupported, "PRIVATE", ``, true, want{Kind: flows.KindOther, What: "other"}},
 		{"unknown event", "message.location.received", "PRIVATE", `"text":"ignored"`, true, want{Kind: flows.KindOther, What: "other"}},
-		{"no event", "", "PRIVATE", `"text":"x"`, true, want{Kind: flows.KindOther, What: "other"}},
+		// No event_name, as in a copy of the docs' getUpdates sample: the
+		// fields tell.
+		{"no event, text", "", "PRIVATE", `"text":"x"`, true, want{Kind: flows.KindText, Text: "x"}},
+		{"no event, photo", "", "PRIVATE", `"photo":"https://zalo.example/p.jpg"`, true, want{Kind: flows.KindPhoto, Photo: "https://zalo.example/p.jpg"}},
+		{"no event, sticker", "", "PRIVATE", `"sticker":"abc"`, true, want{Kind: flows.KindOther, What: "sticker"}},
+		{"no event, nothing", "", "PRIVATE", ``, true, want{Kind: flows.KindOther, What: "other"}},
+		{"photo field", EventImage, "PRIVATE", `"photo":"https://zalo.example/p.jpg","caption":"lớp 3A"`, true,
+			want{Kind: flows.KindPhoto, Photo: "https://zalo.example/p.jpg", Text: "lớp 3A"}},
+		{"photo before photo_url", EventImage, "PRIVATE", `"photo":"https://zalo.example/a.jpg","photo_url":"https://zalo.example/b.jpg"`, true,
+			want{Kind: flows.KindPhoto, Photo: "https://zalo.example/a.jpg"}},
+		{"photo as an object", EventImage, "PRIVATE", `"photo":{"url":"https://zalo.example/o.jpg"}`, true,
+			want{Kind: flows.KindPhoto, Photo: "https://zalo.example/o.jpg"}},
+		{"photo as an array", EventImage, "PRIVATE", `"photo":[{"width":1},"https://zalo.example/a.jpg"]`, true,
+			want{Kind: flows.KindPhoto, Photo: "https://zalo.example/a.jpg"}},
+		{"link", EventLink, "PRIVATE", `"text":"https://truong.edu.vn/thong-bao"`, true, want{Kind: flows.KindText, Text: "https://truong.edu.vn/thong-bao"}},
+		{"link by url", EventLink, "PRIVATE", `"url":"https://truong.edu.vn/a"`, true, want{Kind: flows.KindText, Text: "https://truong.edu.vn/a"}},
+		{"link school code", EventLink, "PRIVATE", `"text":"TRUONG TH01"`, true, want{Kind: flows.KindCommand, Command: "start", Arg: "TH01", Text: "TRUONG TH01"}},
+		{"reaction", EventReaction, "PRIVATE", `"text":"❤️"`, false, want{}},
+		{"group reaction", EventReaction, "GROUP", ``, false, want{}},
+		{"group mention and code", EventText, "GROUP", `"text":"@Bot Hải Long  PA-000012"`, true, want{Kind: flows.KindText, Text: "PA-000012", Group: true}},
+		{"group mention and number", EventText, "GROUP", `"text":"@Bot 2"`, true, want{Kind: flows.KindText, Text: "2", Group: true}},
+		{"group mention and command", EventText, "GROUP", `"text":"@Bot Hải Long /baocao 01/09/2026"`, true,
+			want{Kind: flows.KindCommand, Command: "baocao", Arg: "01/09/2026", Text: "/baocao 01/09/2026", Group: true}},
+		{"group mention and chatter", EventText, "GROUP", `"text":"@Lan chiều nay họp nhé"`, false, want{}},
+		{"private mention kept", EventText, "PRIVATE", `"text":"@Bot 2"`, true, want{Kind: flows.KindText, Text: "@Bot 2"}},
 		{"group command", EventText, "GROUP", `"text":"/danhsach"`, true, want{Kind: flows.KindCommand, Command: "danhsach", Text: "/danhsach", Group: true}},
 		{"group school code", EventText, "GROUP", `"text":"truong TH01"`, true, want{Kind: flows.KindCommand, Command: "start", Arg: "TH01", Text: "truong TH01", Group: true}},
 		{"group chatter", EventText, "GROUP", `"text":"chào cả nhà"`, false, want{}},
@@ -169,8 +193,8 @@ func TestDecodeFromFake(t *testing.T) {
 	s.Sticker(u)
 	s.Voice(u)
 	s.Unsupported(u)
-	s.GroupText(group, u, "/start")
-	s.GroupText(group, u, "hello group")
+	s.GroupMention(group, u, "/start")
+	s.GroupMention(group, u, "hello group")
 
 	now := time.Now()
 	want := []flows.Input{

@@ -5,14 +5,22 @@ import (
 	"net/url"
 	"strings"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"hailong/flows"
 )
 
-// MaxText is the most Unicode code points Zalo takes in a message's text or
-// a photo's caption.
+// MaxText is the most characters Zalo takes in a message's text or a
+// photo's caption: "1–2000 ký tự" (sendMessage, sendPhoto), no unit given.
+// Public clients count UTF-16 code units (openclaw truncates captions to
+// 2000 of them), and so does this package.
 const MaxText = 2000
+
+// PartLimit is how much Render puts in one message, in UTF-16 code units:
+// MaxText less a margin, in case Zalo counts a little differently (a
+// guess; an emoji outside the BMP is two units, one code point).
+const PartLimit = 1900
 
 // Text is one Zalo message: a text (sendMessage), or, when Photo is set, a
 // photo by URL with Body as its caption (sendPhoto; Body may be empty).
@@ -37,7 +45,7 @@ const maxFileName = 100
 // neither text nor photo.
 //
 // Options are numbered after the text (flows.Numbered), since Zalo has no
-// buttons. A text over MaxText is split between paragraphs, else lines, else
+// buttons. A text over PartLimit is split between paragraphs, else lines, else
 // words, keeping the options together in the last message when they fit. A
 // photo given by an http(s) URL is sent with the first part as its caption
 // (the transport first gives a Telegram photo one, when it can relay it);
@@ -90,26 +98,26 @@ func options(r flows.Reply) string {
 	return flows.Numbered(r)
 }
 
-// body cuts head followed by opts into messages of at most MaxText code
-// points, the options together in the last one when they fit in one.
+// body cuts head followed by opts into messages of at most PartLimit UTF-16
+// units, the options together in the last one when they fit in one.
 func body(head, opts string) []string {
 	if blank(head) {
-		return split(strings.TrimLeft(opts, "\n"), MaxText)
+		return split(strings.TrimLeft(opts, "\n"), PartLimit)
 	}
 	full := head + opts
 	alone := strings.TrimLeft(opts, "\n")
-	if runes(full) <= MaxText || opts == "" || runes(alone) > MaxText {
-		return split(full, MaxText)
+	if units(full) <= PartLimit || opts == "" || units(alone) > PartLimit {
+		return split(full, PartLimit)
 	}
-	parts := split(head, MaxText)
-	if last := len(parts) - 1; runes(parts[last]+opts) <= MaxText {
+	parts := split(head, PartLimit)
+	if last := len(parts) - 1; units(parts[last]+opts) <= PartLimit {
 		parts[last] += opts
 		return parts
 	}
 	return append(parts, alone)
 }
 
-// split cuts s into parts of at most limit code points, none of them blank:
+// split cuts s into parts of at most limit UTF-16 units, none of them blank:
 // at the last blank line within the limit, else the last line break, else
 // the last space, and inside a word only when one word is longer than
 // limit. The whitespace at a cut is dropped: the separator, what ends the
@@ -118,10 +126,15 @@ func body(head, opts string) []string {
 func split(s string, limit int) []string {
 	var parts []string
 	for !blank(s) {
-		if runes(s) <= limit {
+		if units(s) <= limit {
 			return append(parts, s)
 		}
 		end := offset(s, limit)
+		if end == 0 {
+			// A limit smaller than the first code point (an emoji, two
+			// units, against a limit of one): it goes alone.
+			_, end = utf8.DecodeRuneInString(s)
+		}
 		cut, next := cutAt(s, end)
 		if cut < 0 {
 			cut = hardCut(s, end)
@@ -184,20 +197,38 @@ func hardCut(s string, end int) int {
 	return i
 }
 
-// offset is the byte offset of code point n of s (len(s) when s is
-// shorter).
+// offset is the byte offset of the code point holding UTF-16 unit n of s,
+// or of the one after it when n falls inside a surrogate pair (len(s) when
+// s is shorter): the first n units of s are s[:offset(s, n)], never half a
+// code point.
 func offset(s string, n int) int {
-	for i := range s {
-		if n == 0 {
+	for i, r := range s {
+		w := unitsOf(r)
+		if n < w {
 			return i
 		}
-		n--
+		n -= w
 	}
 	return len(s)
 }
 
-// runes counts s as Zalo does, in Unicode code points.
-func runes(s string) int { return utf8.RuneCountInString(s) }
+// units counts s as Zalo is taken to count it: in UTF-16 code units.
+func units(s string) int {
+	n := 0
+	for _, r := range s {
+		n += unitsOf(r)
+	}
+	return n
+}
+
+// unitsOf is how many UTF-16 units r takes (an invalid byte, sent as
+// U+FFFD, one).
+func unitsOf(r rune) int {
+	if w := utf16.RuneLen(r); w > 0 {
+		return w
+	}
+	return 1
+}
 
 func blank(s string) bool { return strings.TrimSpace(s) == "" }
 
@@ -219,7 +250,7 @@ func pick(l flows.Lang, vi, en string) string {
 // fileName is a file's name fit to quote: on one line, not too long.
 func fileName(name string) string {
 	name = strings.Join(strings.Fields(name), " ")
-	if runes(name) > maxFileName {
+	if units(name) > maxFileName {
 		name = name[:offset(name, maxFileName-1)] + "…"
 	}
 	return name

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"hailong/flows"
@@ -22,14 +23,14 @@ func words(n int) string {
 		if count > 0 {
 			w = " " + w
 		}
-		if count+runes(w) > n {
+		if count+units(w) > n {
 			w = strings.Repeat("x", n-count)
 			if count > 0 && n-count > 1 {
 				w = " " + strings.Repeat("x", n-count-1)
 			}
 		}
 		b.WriteString(w)
-		count += runes(w)
+		count += units(w)
 	}
 	return b.String()
 }
@@ -43,8 +44,9 @@ func checkSplit(t *testing.T, s string, limit int, parts []string) {
 	t.Helper()
 	rest := s
 	for i, p := range parts {
-		if n := runes(p); n > limit || blank(p) || !utf8.ValidString(p) {
-			t.Fatalf("part %d of %d: %d code points, blank %v, valid %v: %q", i, len(parts), n, blank(p), utf8.ValidString(p), clip(p))
+		// Over the limit only a single code point wider than it may be.
+		if n := units(p); n > limit && utf8.RuneCountInString(p) > 1 || blank(p) || !utf8.ValidString(p) {
+			t.Fatalf("part %d of %d: %d UTF-16 units, blank %v, valid %v: %q", i, len(parts), n, blank(p), utf8.ValidString(p), clip(p))
 		}
 		k := 0
 		for !strings.HasPrefix(rest[k:], p) {
@@ -79,8 +81,8 @@ func checkSplit(t *testing.T, s string, limit int, parts []string) {
 }
 
 func clip(s string) string {
-	if runes(s) > 80 {
-		return s[:offset(s, 40)] + "…" + s[offset(s, runes(s)-40):]
+	if units(s) > 80 {
+		return s[:offset(s, 40)] + "…" + s[offset(s, units(s)-40):]
 	}
 	return s
 }
@@ -96,7 +98,7 @@ func randomText(r *rand.Rand, limit int) string {
 	if r.IntN(10) == 0 {
 		b.WriteString(seps[r.IntN(len(seps))])
 	}
-	for runes(b.String()) < n {
+	for units(b.String()) < n {
 		switch r.IntN(40) {
 		case 0:
 			b.WriteString(strings.Repeat("ư", max(1, limit-2+r.IntN(2*limit))))
@@ -157,11 +159,11 @@ func TestSplitCuts(t *testing.T) {
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got %d parts:", len(got))
 				for i, p := range got {
-					t.Errorf("  %d: %d code points %q", i, runes(p), clip(p))
+					t.Errorf("  %d: %d code points %q", i, units(p), clip(p))
 				}
 				t.Errorf("want %d parts:", len(tc.want))
 				for i, p := range tc.want {
-					t.Errorf("  %d: %d code points %q", i, runes(p), clip(p))
+					t.Errorf("  %d: %d code points %q", i, units(p), clip(p))
 				}
 			}
 		})
@@ -169,8 +171,8 @@ func TestSplitCuts(t *testing.T) {
 	// A paragraph of words fills the message up to its last word.
 	text := words(3000)
 	got := split(text, MaxText)
-	if len(got) != 2 || runes(got[0]) < MaxText-10 {
-		t.Errorf("a paragraph of words: parts of %d and %d code points", runes(got[0]), runes(got[len(got)-1]))
+	if len(got) != 2 || units(got[0]) < MaxText-10 {
+		t.Errorf("a paragraph of words: parts of %d and %d code points", units(got[0]), units(got[len(got)-1]))
 	}
 }
 
@@ -210,9 +212,9 @@ func TestRenderKeepsOptionsTogether(t *testing.T) {
 	alone := strings.TrimLeft(opts, "\n")
 
 	// The text fits, the options do not fit after it: they go next.
-	r := flows.Reply{Text: words(1990), Buttons: yesNo}
-	if got := bodies(Render(r)); !reflect.DeepEqual(got, []string{words(1990), alone}) {
-		t.Errorf("text of 1990: %q", got)
+	r := flows.Reply{Text: words(PartLimit - 10), Buttons: yesNo}
+	if got := bodies(Render(r)); !reflect.DeepEqual(got, []string{words(PartLimit - 10), alone}) {
+		t.Errorf("text of %d: %q", PartLimit-10, got)
 	}
 
 	// A long text: the options go with its last part.
@@ -221,15 +223,15 @@ func TestRenderKeepsOptionsTogether(t *testing.T) {
 	if len(got) != 2 || !strings.HasSuffix(got[1], words(300)+opts) {
 		t.Errorf("long text: %d parts, the last %q", len(got), clip(got[len(got)-1]))
 	}
-	checkSplit(t, flows.Numbered(r), MaxText, got)
+	checkSplit(t, flows.Numbered(r), PartLimit, got)
 
 	// The last part is full: the options go alone.
-	r.Text = words(1500) + "\n\n" + words(1990)
+	r.Text = words(1500) + "\n\n" + words(PartLimit-10)
 	got = bodies(Render(r))
 	if len(got) != 3 || got[2] != alone {
 		t.Errorf("full last part: %d parts, the last %q", len(got), clip(got[len(got)-1]))
 	}
-	checkSplit(t, flows.Numbered(r), MaxText, got)
+	checkSplit(t, flows.Numbered(r), PartLimit, got)
 
 	// Options longer than a message are split like any text.
 	var many [][]flows.Button
@@ -239,9 +241,9 @@ func TestRenderKeepsOptionsTogether(t *testing.T) {
 	r = flows.Reply{Text: words(100), Buttons: many}
 	got = bodies(Render(r))
 	if len(got) < 2 {
-		t.Errorf("%d parts for %d code points", len(got), runes(flows.Numbered(r)))
+		t.Errorf("%d parts for %d code points", len(got), units(flows.Numbered(r)))
 	}
-	checkSplit(t, flows.Numbered(r), MaxText, got)
+	checkSplit(t, flows.Numbered(r), PartLimit, got)
 }
 
 func TestRenderProperties(t *testing.T) {
@@ -260,8 +262,8 @@ func TestRenderProperties(t *testing.T) {
 		if blank(r.Text) {
 			full = strings.TrimLeft(options(r), "\n")
 		}
-		checkSplit(t, full, MaxText, bodies(got))
-		if alone := strings.TrimLeft(options(r), "\n"); alone != "" && runes(alone) <= MaxText {
+		checkSplit(t, full, PartLimit, bodies(got))
+		if alone := strings.TrimLeft(options(r), "\n"); alone != "" && units(alone) <= PartLimit {
 			if last := got[len(got)-1].Body; !strings.HasSuffix(last, alone) {
 				t.Fatalf("the options are not together at the end of the last part: %q", clip(last))
 			}
@@ -315,7 +317,7 @@ func TestRenderFile(t *testing.T) {
 		t.Errorf("a report's chart: %q, want nothing (its numbers are in the text)", got)
 	}
 	got = Render(flows.Reply{File: &flows.File{Name: strings.Repeat("tệp", 100)}})
-	if len(got) != 1 || runes(got[0].Body) > 200 || !strings.Contains(got[0].Body, "…»") {
+	if len(got) != 1 || units(got[0].Body) > 200 || !strings.Contains(got[0].Body, "…»") {
 		t.Errorf("a long file name: %q", got)
 	}
 }
@@ -375,4 +377,23 @@ func FuzzSplit(f *testing.F) {
 		}
 		checkSplit(t, s, limit, split(s, limit))
 	})
+}
+
+// TestRenderCountsUTF16: emoji outside the BMP are two UTF-16 units each,
+// as public clients count Zalo's 2000: 1,500 of them (1,500 code points)
+// do not fit in one message; each part keeps under PartLimit units.
+func TestRenderCountsUTF16(t *testing.T) {
+	text := strings.Repeat("👍 ", 1000) // 1000 emoji and spaces: 3,000 units, 2,000 code points
+	got := Render(flows.Reply{Text: text})
+	if len(got) < 2 {
+		t.Fatalf("%d message(s) for %d UTF-16 units", len(got), units(text))
+	}
+	for i, m := range got {
+		if n := len(utf16.Encode([]rune(m.Body))); n > PartLimit {
+			t.Errorf("part %d: %d UTF-16 units, over %d", i, n, PartLimit)
+		}
+	}
+	if offset("a👍b", 2) != 1 || offset("a👍b", 3) != 5 || units("a👍b") != 4 {
+		t.Errorf("offset/units: %d %d %d", offset("a👍b", 2), offset("a👍b", 3), units("a👍b"))
+	}
 }

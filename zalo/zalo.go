@@ -27,8 +27,8 @@ type Store interface {
 	Apply(flows.Batch) error
 }
 
-// Limits are the sending rates kept to on Zalo, which publishes none:
-// the defaults are Telegram's, a safe guess.
+// Limits are the sending rates kept to on Zalo, which publishes none.
+// GUESS: the defaults are Telegram's.
 type Limits struct {
 	PerSecond     float64
 	PerChatSecond float64
@@ -176,6 +176,7 @@ func (b *Bot) Run(ctx context.Context) error {
 // until it succeeds or the bot stops (then it is lost: the webhook mode
 // does not have this hole).
 func (b *Bot) poll(ctx context.Context) error {
+	b.logWebhook(ctx, "")
 	// getUpdates does not work while a webhook is set.
 	if err := b.cfg.Client.DeleteWebhook(ctx); err != nil {
 		b.log.Warn("delete the webhook before polling", "err", err)
@@ -330,6 +331,7 @@ func (b *Bot) serveWebhook(ctx context.Context) error {
 		}
 	}
 	b.log.Info("serving the Zalo webhook", "listen", ln.Addr().String(), "path", b.cfg.Path)
+	b.logWebhook(ctx, b.cfg.URL)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("zalo webhook: %w", err)
@@ -340,6 +342,39 @@ func (b *Bot) serveWebhook(ctx context.Context) error {
 	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return srv.Shutdown(shut)
+}
+
+// logWebhook says what webhook Zalo has on file (getWebhookInfo): its URL
+// and whether a secret is set. Zalo does not show the secret, but setWebhook
+// takes none without one (secret_token is required), so a webhook on file
+// has one. want is the URL this bot set ("" when it set none); in polling
+// mode a webhook on file is about to be deleted.
+func (b *Bot) logWebhook(ctx context.Context, want string) {
+	info, err := b.cfg.Client.GetWebhookInfo(ctx)
+	if err != nil {
+		b.log.Warn("could not ask Zalo what webhook it has on file (getWebhookInfo)", "err", err)
+		return
+	}
+	secret := "none"
+	if info.URL != "" {
+		secret = "set (required by setWebhook; Zalo does not show it)"
+	}
+	attrs := []any{"url", info.URL, "secret", secret}
+	if !info.UpdatedAt.IsZero() {
+		attrs = append(attrs, "updated_at", info.UpdatedAt.UTC().Format(time.RFC3339))
+	}
+	switch {
+	case b.cfg.Mode == Polling && info.URL != "":
+		b.log.Warn("Zalo has a webhook on file, which stops getUpdates; deleting it to poll", attrs...)
+	case b.cfg.Mode == Polling:
+		b.log.Info("Zalo has no webhook on file; polling", attrs...)
+	case info.URL == "":
+		b.log.Warn("Zalo has no webhook on file: no update will arrive until zalo.webhook.url is set (or setWebhook is called by hand)", attrs...)
+	case want != "" && info.URL != want:
+		b.log.Warn("Zalo has another webhook on file than the one just set", append(attrs, "want", want)...)
+	default:
+		b.log.Info("Zalo's webhook on file", attrs...)
+	}
 }
 
 // transport sends outbox rows to Zalo for the shared sender.
@@ -409,6 +444,21 @@ func (t transport) send(ctx context.Context, chat string, r flows.Reply) outbox.
 }
 
 // verdict classifies a failed call.
+//
+// The docs list no error codes; the answers are Telegram-shaped
+// ({"ok":false,"error_code":…,"description":…}), so the codes are read as
+// Telegram's, each by what it can blame (a guess, kept narrow):
+//   - 401: the token is refused, so every call fails alike: everything
+//     waits (Blocked), nothing is dropped.
+//   - 404 naming a chat, user or recipient: that recipient is unknown to
+//     Zalo (an id that never wrote to the bot): that message fails, a dead
+//     letter, and the rest go on.
+//   - any other 404: the endpoint or method is wrong (api_base): no
+//     message is to blame, everything waits.
+//   - 403, or a description saying blocked: the recipient refuses the bot
+//     (Dropped: their queue is dropped until they write).
+//   - 429 waits retry_after; 5xx and 408 retry; other 4xx fail the one
+//     message.
 func verdict(err error) outbox.Verdict {
 	v := outbox.Verdict{Outcome: outbox.Later, Err: err}
 	var api *APIError
@@ -419,7 +469,9 @@ func verdict(err error) outbox.Verdict {
 	switch {
 	case api.Code == http.StatusTooManyRequests:
 		v.Throttled, v.RetryAfter = true, api.RetryAfter
-	case api.Code == http.StatusUnauthorized || api.Code == http.StatusNotFound:
+	case api.Code == http.StatusUnauthorized:
+		v.Blocked = true
+	case api.Code == http.StatusNotFound && !aboutRecipient(desc):
 		v.Blocked = true
 	case api.Code >= 500 || api.Code == http.StatusRequestTimeout:
 	case api.Code == http.StatusForbidden || strings.Contains(desc, "blocked"):
@@ -428,4 +480,15 @@ func verdict(err error) outbox.Verdict {
 		v.Outcome = outbox.Failed
 	}
 	return v
+}
+
+// aboutRecipient reports whether an error's description blames the
+// message's chat or user rather than the call.
+func aboutRecipient(desc string) bool {
+	for _, w := range []string{"chat", "user", "recipient"} {
+		if strings.Contains(desc, w) {
+			return true
+		}
+	}
+	return false
 }

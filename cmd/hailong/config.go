@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -107,7 +108,12 @@ const maxInFlight = 1024
 
 // zaloYAML is the zalo section: the Zalo Bot Platform channel.
 type zaloYAML struct {
-	APIBase     string        `yaml:"api_base"`
+	APIBase string `yaml:"api_base"`
+	// BotName is the bot's name as Zalo's search finds it, printed on the
+	// posters; BotLink an address that opens the bot in Zalo, if the
+	// operator has one (Zalo documents none), for a second QR code.
+	BotName     string        `yaml:"bot_name"`
+	BotLink     string        `yaml:"bot_link"`
 	Mode        string        `yaml:"mode"`
 	PollTimeout time.Duration `yaml:"poll_timeout"`
 	MaxInFlight int           `yaml:"max_in_flight"`
@@ -365,6 +371,15 @@ func (c *Config) resolve(dir string) error {
 			(u.Scheme != "https" && !(u.Scheme == "http" && (u.Hostname() == "127.0.0.1" || u.Hostname() == "localhost")))) {
 			bad("zalo.webhook.url %q: want the public https address Zalo posts to", z.Webhook.URL)
 		}
+		if u, err := url.Parse(z.BotLink); z.BotLink != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
+			bad("zalo.bot_link %q: want the http(s) address that opens the bot in Zalo, or nothing", z.BotLink)
+		}
+		if z.BotLink != "" && strings.TrimSpace(z.BotName) == "" {
+			bad("zalo.bot_link is set but zalo.bot_name is not: the posters name the bot beside its QR code")
+		}
+		if n := len([]rune(z.BotName)); n > 60 {
+			bad("zalo.bot_name: %d characters, want at most 60", n)
+		}
 		if !webhookPath.MatchString(z.Webhook.Path) {
 			bad("zalo.webhook.path %q: want a path such as /zalo (a / first, then letters, digits and . _ ~ - /)", z.Webhook.Path)
 		}
@@ -401,6 +416,9 @@ func (c *Config) resolve(dir string) error {
 			id, err := userID(u)
 			if err != nil {
 				bad("offices[%d] (%s).staff[%d]: %v", i, o.ID, j, err)
+			} else if slices.Contains(off.Staff, id) {
+				bad("offices[%d] (%s).staff[%d] %q: listed twice", i, o.ID, j, u)
+				continue
 			}
 			off.Staff = append(off.Staff, id)
 		}

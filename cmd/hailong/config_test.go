@@ -259,6 +259,13 @@ func TestBadConfigs(t *testing.T) {
 			[]string{`zalo.webhook.path "/zalo hook"`}},
 		{"zalo webhook path with a wildcard", map[string]string{"telegram": `zalo: {mode: webhook, webhook: {path: "/zalo/{x}"}}`},
 			[]string{`zalo.webhook.path "/zalo/{x}"`}},
+		{"zalo bot_link not a URL", map[string]string{"telegram": `zalo: {bot_name: "Bot", bot_link: "zalo.me/123"}`},
+			[]string{`zalo.bot_link "zalo.me/123"`}},
+		{"zalo bot_link without its name", map[string]string{"telegram": `zalo: {bot_link: "https://zalo.me/123"}`},
+			[]string{"zalo.bot_name is not"}},
+		{"office staff listed twice", map[string]string{"offices": `offices:
+  - {id: o1, name: "Phòng", staff: ["zalo:a1", "zalo:b2", "zalo:a1"]}`},
+			[]string{`offices[0] (o1).staff[2] "zalo:a1": listed twice`}},
 		{"two problems at once", map[string]string{"timezone": "timezone: Nowhere", "survey": "survey: {min_respondents: 0}"},
 			[]string{`timezone "Nowhere"`, "survey.min_respondents 0"}},
 	} {
@@ -399,5 +406,24 @@ func TestZaloLimitsKeyByKey(t *testing.T) {
 	l := c.Zalo.Limits
 	if l.PerSecond != 10 || l.PerChatPerSecond != zalo.DefaultLimits.PerChatSecond || l.PerChatBurst != zalo.DefaultLimits.PerChatBurst {
 		t.Errorf("limits %+v", l)
+	}
+}
+
+// TestOfficeStaffOnZalo: an office without a group lists its staff on Zalo
+// one by one; its alerts and digests go to each.
+func TestOfficeStaffOnZalo(t *testing.T) {
+	c, err := parseConfig(configWith(map[string]string{"offices": `offices:
+  - {id: o1, name: "Phòng", staff: ["zalo:a1", "zalo:b2", "123"]}`}), "test.yaml", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := c.engine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := eng.OfficeAddresses("o1")
+	want := []flows.Address{{Channel: "zalo", Chat: "a1"}, {Channel: "zalo", Chat: "b2"}, {Channel: "telegram", Chat: "123"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("office addresses %+v, want %+v", got, want)
 	}
 }

@@ -281,6 +281,9 @@ func (s *system) serve(ctx context.Context, cfg *Config, db *store.DB, tokens ch
 	}
 	served := map[string]bool{bot.Channel: tokens.Telegram != "", zalo.Channel: cfg.Zalo != nil && tokens.Zalo != ""}
 	warnUnserved(cfg.directory, served, log)
+	if served[zalo.Channel] {
+		warnZaloGroups(cfg.directory, log)
+	}
 	stop, err := s.schedule(cfg, db, job, log)
 	if err != nil {
 		return err
@@ -337,6 +340,19 @@ func warnUnserved(d *flows.Directory, served map[string]bool, log *slog.Logger) 
 	}
 	for _, id := range d.Admins {
 		check("admins", id)
+	}
+}
+
+// warnZaloGroups names the offices whose chat is a Zalo group: Zalo marks
+// groups "coming soon", and where they work the bot is said to see only
+// the messages that mention it. Such an office's digests and escalations
+// go to the group alone, not to its staff.
+func warnZaloGroups(d *flows.Directory, log *slog.Logger) {
+	for _, o := range d.Offices {
+		if strings.HasPrefix(o.Chat, zalo.Channel+":") {
+			log.Warn("an office's chat is a Zalo group, but Zalo marks groups \"coming soon\" (sắp ra mắt): until they work, leave offices[].chat_id empty and list the staff one by one under offices[].staff (zalo:<id> each), so that digests and escalations reach each of them; in a group, staff mention the bot (@name) before a command, a code or a number",
+				"office", o.ID, "chat_id", o.Chat)
+		}
 	}
 }
 

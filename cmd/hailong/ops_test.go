@@ -156,8 +156,38 @@ func TestPosters(t *testing.T) {
 			t.Errorf("%s: %v", f, err)
 		}
 	}
-	if !strings.Contains(out.String(), "https://t.me/hailong_test_bot?start=") {
+	if !strings.Contains(out.String(), "TH-TV  Telegram: https://t.me/hailong_test_bot?start=TH-TV") {
 		t.Errorf("output: %s", out.String())
+	}
+}
+
+// TestPostersZalo: with the Zalo bot named (and a link that opens it), the
+// posters carry Zalo too and the command prints what both codes hold.
+func TestPostersZalo(t *testing.T) {
+	for _, tc := range []struct{ section, want string }{
+		{`zalo: {bot_name: "Bot Hải Long", bot_link: "https://zalo.me/1459232241454765289"}`,
+			"TH-TV  Zalo: https://zalo.me/1459232241454765289 (then: TRUONG TH-TV)"},
+		{`zalo: {bot_name: "Bot Hải Long"}`,
+			"TH-TV  Zalo: no QR code (Zalo documents no link that opens a bot); the poster says: find «Bot Hải Long», send TRUONG TH-TV"},
+		{`zalo: {}`, "Zalo is not on the posters: set zalo.bot_name"},
+	} {
+		h := newHarness(t)
+		cfg, err := os.ReadFile(h.cfgPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(h.cfgPath, append(cfg, []byte(tc.section+"\n")...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var out syncBuffer
+		s := h.sys()
+		s.stdout = &out
+		if err := s.run(context.Background(), []string{"posters", "--config", h.cfgPath, "--out", t.TempDir()}); err != nil {
+			t.Fatalf("%s: %v", tc.section, err)
+		}
+		if !strings.Contains(out.String(), tc.want) || !strings.Contains(out.String(), "TH-TV  Telegram: https://t.me/") {
+			t.Errorf("%s: output lacks %q:\n%s", tc.section, tc.want, out.String())
+		}
 	}
 }
 

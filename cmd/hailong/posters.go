@@ -45,10 +45,30 @@ func (s *system) postersCmd(args []string) error {
 	if len(cfg.directory.Offices) > 0 {
 		office = cfg.directory.Offices[0].Name
 	}
-	paths, err := posters.Write(*out, schools, posters.Options{BotUsername: name, Office: office})
+	opts := posters.Options{BotUsername: name, Office: office}
+	if z := cfg.Zalo; z != nil && strings.TrimSpace(z.BotName) != "" {
+		opts.Zalo = &posters.Zalo{BotName: z.BotName, Link: z.BotLink}
+	}
+	paths, err := posters.Write(*out, schools, opts)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(s.stdout, "Wrote %d files to %s: one PNG poster per school and posters.pdf with them all.\nEach QR code opens https://t.me/%s?start=<school code>.\n", len(paths), *out, name)
+	fmt.Fprintf(s.stdout, "Wrote %d files to %s: one PNG poster per school and posters.pdf with them all.\n", len(paths), *out)
+	fmt.Fprintln(s.stdout, "What each school's QR codes hold:")
+	for _, sc := range schools {
+		tg, z := posters.Payloads(sc, opts)
+		fmt.Fprintf(s.stdout, "  %s  Telegram: %s\n", sc.Code, tg)
+		switch {
+		case opts.Zalo == nil:
+		case z != "":
+			fmt.Fprintf(s.stdout, "  %s  Zalo: %s (then: %s)\n", sc.Code, z, posters.ZaloText(sc.Code))
+		default:
+			fmt.Fprintf(s.stdout, "  %s  Zalo: no QR code (Zalo documents no link that opens a bot); the poster says: find «%s», send %s\n",
+				sc.Code, opts.Zalo.BotName, posters.ZaloText(sc.Code))
+		}
+	}
+	if opts.Zalo == nil && cfg.Zalo != nil {
+		fmt.Fprintln(s.stdout, "Zalo is not on the posters: set zalo.bot_name (and zalo.bot_link if you have one) to put it there.")
+	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"hailong/bot/telegramtest"
+	"hailong/zalo"
 	"hailong/zalo/zalotest"
 )
 
@@ -142,6 +143,22 @@ func (h *zaloHarness) zaloSurvey(u zalotest.User) {
 	h.say(u, number(t, m, "✅ Gửi câu trả lời"), "✅ Đã ghi nhận")
 }
 
+// zaloComplaint files an anonymous complaint as the Zalo parent u, in
+// category, with one photo, by numbers; it returns its code.
+func (h *zaloHarness) zaloComplaint(u zalotest.User, category, text, photo string) string {
+	t := h.t
+	t.Helper()
+	m := h.say(u, "/phananh", "Phản ánh của anh/chị về việc gì?")
+	h.say(u, number(t, m, category), "mô tả vấn đề")
+	h.say(u, text, "tối đa 5 ảnh")
+	h.z.Image(u, photo, "")
+	m = h.zexpect(u, "Đã nhận 1 ảnh")
+	m = h.say(u, number(t, m, "Xong (1 ảnh)"), "gửi ẩn danh")
+	m = h.say(u, number(t, m, "🕶 Gửi ẩn danh"), "Anh/chị xem lại phản ánh")
+	m = h.say(u, number(t, m, "✅ Gửi phản ánh"), "Mã phản ánh của anh/chị: PA-")
+	return regexp.MustCompile(`PA-\d{6}`).FindString(m.Text)
+}
+
 // TestZaloParentEndToEnd: a Zalo parent (polling, then webhook) answers the survey and
 // files a complaint with a photo; the Telegram principal gets it, the
 // photo by URL, and their reply comes back to Zalo. The parent restarts in
@@ -159,15 +176,8 @@ func zaloParentEndToEnd(t *testing.T, mode string) {
 	u := zaloParent
 	h.zaloSurvey(u)
 
-	m := h.say(u, "/phananh", "Phản ánh của anh/chị về việc gì?")
-	h.say(u, number(t, m, "Cơ sở vật chất"), "mô tả vấn đề")
-	h.say(u, "Mái tôn phòng học lớp 4B bị dột, mưa là nước chảy xuống bàn các cháu.", "tối đa 5 ảnh")
-	h.z.Image(u, "https://cdn.example.vn/zalo/mai-ton.jpg", "")
-	m = h.zexpect(u, "Đã nhận 1 ảnh")
-	m = h.say(u, number(t, m, "Xong (1 ảnh)"), "gửi ẩn danh")
-	m = h.say(u, number(t, m, "🕶 Gửi ẩn danh"), "Anh/chị xem lại phản ánh")
-	m = h.say(u, number(t, m, "✅ Gửi phản ánh"), "Mã phản ánh của anh/chị: PA-")
-	code := regexp.MustCompile(`PA-\d{6}`).FindString(m.Text)
+	code := h.zaloComplaint(u, "Cơ sở vật chất", "Mái tôn phòng học lớp 4B bị dột, mưa là nước chảy xuống bàn các cháu.",
+		"https://cdn.example.vn/zalo/mai-ton.jpg")
 
 	alert := h.expect(principalTV, code)
 	if strings.Contains(alert.Text, u.ID) || strings.Contains(alert.Text, u.DisplayName) {
@@ -189,7 +199,7 @@ func zaloParentEndToEnd(t *testing.T, mode string) {
 	h.zexpect(u, "đã cho thợ lợp lại mái")
 
 	// Restart in the middle of the survey: it resumes.
-	m = h.say(u, "/khaosat", "Câu 1/16")
+	h.say(u, "/khaosat", "Câu 1/16")
 	h.say(u, "co", "Câu 2/16")
 	h.stop()
 	h.start()
@@ -306,7 +316,7 @@ func TestZaloPrincipalLongComplaint(t *testing.T) {
 	if !h.z.Wait(10*time.Second, func() bool {
 		var all strings.Builder
 		for _, m := range h.z.Messages(zaloPrincipal.ID) {
-			all.WriteString(m.Text)
+			all.WriteString(m.Text + "\n") // a cut drops the space it was made at
 		}
 		return strings.Contains(strings.Join(strings.Fields(all.String()), " "), strings.Join(strings.Fields(long), " "))
 	}) {
@@ -334,8 +344,11 @@ func TestZaloOfficeGroupReport(t *testing.T) {
 	h.zaloConfig = strings.Replace(h.zaloConfig, fmt.Sprintf(`chat_id: "%d"`, officeChat), fmt.Sprintf(`chat_id: "zalo:%s"`, group), 1)
 	h.start()
 	h.zaloSurvey(zaloParent)
+	if log := h.stderr.String(); !strings.Contains(log, "an office's chat is a Zalo group") || !strings.Contains(log, "zalo:"+group) {
+		t.Errorf("no warning that Zalo groups are coming soon:\n%s", log)
+	}
 	staff := zalotest.User{ID: "9f000000000000bb", DisplayName: "Chuyên viên"}
-	h.z.GroupText(group, staff, "/baocao")
+	h.z.GroupMention(group, staff, "/baocao")
 	if !h.z.Wait(10*time.Second, func() bool {
 		for _, m := range h.z.Messages(group) {
 			if strings.Contains(m.Text, "chỉ gửi được qua Telegram") {
@@ -554,4 +567,45 @@ func TestWarnsOfUnservedRecipients(t *testing.T) {
 	if strings.Contains(log, fmt.Sprintf("telegram:%d", principalTD.ID)) {
 		t.Errorf("a Telegram principal was named as unserved:\n%s", log)
 	}
+}
+
+// TestZaloWebhookOnFileLogged: at start the bot asks Zalo what webhook it
+// has on file (getWebhookInfo) and says so: the URL and whether a secret is
+// set; polling over a webhook left on file warns and deletes it.
+func TestZaloWebhookOnFileLogged(t *testing.T) {
+	t.Run("webhook", func(t *testing.T) {
+		h := newZaloHarness(t, "webhook")
+		h.start()
+		h.say(zaloParent, "/start", "Anh/chị có đồng ý")
+		h.stop()
+		log := h.stderr.String()
+		want := "url=http://" + h.ln.Addr().String() + "/zalo"
+		if !strings.Contains(log, "Zalo's webhook on file") || !strings.Contains(log, want) || !strings.Contains(log, `secret="set`) {
+			t.Errorf("the log does not say what Zalo has on file (%s, a secret):\n%s", want, log)
+		}
+	})
+	t.Run("polling over a webhook", func(t *testing.T) {
+		h := newZaloHarness(t, "polling")
+		c := &zalo.Client{Base: h.z.URL(), Token: zalotest.Token}
+		if err := c.SetWebhook(t.Context(), "https://truong.example/zalo", "secret-0123456789"); err != nil {
+			t.Fatal(err)
+		}
+		h.start()
+		h.say(zaloParent, "/start", "Anh/chị có đồng ý") // polling works: the webhook went
+		h.stop()
+		log := h.stderr.String()
+		if !strings.Contains(log, "Zalo has a webhook on file") || !strings.Contains(log, "url=https://truong.example/zalo") {
+			t.Errorf("no warning of the webhook on file:\n%s", log)
+		}
+	})
+	t.Run("webhook mode, none set", func(t *testing.T) {
+		h := newZaloHarness(t, "webhook")
+		h.zaloConfig = strings.Replace(h.zaloConfig, `    url: "WEBHOOK_URL"`+"\n", "", 1)
+		h.start()
+		time.Sleep(300 * time.Millisecond)
+		h.stop()
+		if log := h.stderr.String(); !strings.Contains(log, "Zalo has no webhook on file") || !strings.Contains(log, `secret=none`) {
+			t.Errorf("no warning that Zalo has no webhook:\n%s", log)
+		}
+	})
 }

@@ -9,8 +9,8 @@ import (
 )
 
 // Limits are the sending limits the fake enforces when set with
-// EnforceLimits. Zalo publishes no figures, so these are whatever the test
-// wants to hold the sender to. A zero or negative rate leaves that scope
+// EnforceLimits. GUESS: Zalo publishes no figures, so these are whatever the
+// test wants to hold the sender to. A zero or negative rate leaves that scope
 // unlimited.
 type Limits struct {
 	PerChat      float64 // sends per second into one chat, private or group
@@ -43,7 +43,8 @@ type limiter struct {
 }
 
 // EnforceLimits makes the fake refuse sends (sendMessage, sendPhoto,
-// sendSticker) beyond l, measured in real time, with HTTP 429 and
+// sendSticker) beyond l, measured in real time, with (GUESS: the answer's
+// shape is Telegram's; the docs show no 429) HTTP 429 and
 // {"ok":false,"error_code":429,"description":"Too Many Requests: retry
 // after N"} plus a Retry-After: N header, N being the whole seconds, rounded
 // up, until the refusing bucket has a token again. getUpdates,

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -138,9 +139,10 @@ func (s *Server) chatLocked(q *request) (*chat, *reply) {
 	return c, nil
 }
 
-// checkLen enforces the 2000 code point limit on a text or caption.
+// checkLen enforces the 2000 character limit on a text or caption, counted
+// in UTF-16 code units (a guess: the docs give no unit).
 func checkLen(field, text string) *reply {
-	if n := utf8.RuneCountInString(text); n > maxTextLen {
+	if n := len(utf16.Encode([]rune(text))); n > maxTextLen {
 		r := badRequest(fmt.Sprintf("%s is too long: %d characters, at most %d", field, n, maxTextLen))
 		return &r
 	}
@@ -258,14 +260,17 @@ func (s *Server) setWebhook(q *request) reply {
 		return badRequest(fmt.Sprintf("secret_token must be %d to %d characters", minSecretLen, maxSecretLen))
 	}
 	s.webhook = &webhook{url: hookURL, secret: secret, updatedAt: time.Now().UnixMilli()}
+	s.hookChanged = s.webhook.updatedAt
 	s.notifyLocked()
 	return ok(map[string]any{"url": hookURL, "updated_at": s.webhook.updatedAt})
 }
 
+// getWebhookInfo answers as the docs show: the URL ("" when none) and when
+// it was last changed; nothing about the secret.
 func (s *Server) getWebhookInfo(*request) reply {
-	info := map[string]any{"url": "", "pending_update_count": s.pendingLocked()}
+	info := map[string]any{"url": "", "updated_at": s.hookChanged}
 	if s.webhook != nil {
-		info["url"], info["updated_at"] = s.webhook.url, s.webhook.updatedAt
+		info["url"] = s.webhook.url
 	}
 	return ok(info)
 }
@@ -278,6 +283,7 @@ func (s *Server) deleteWebhook(q *request) reply {
 	defer s.mu.Unlock()
 	if s.webhook != nil {
 		s.webhook = nil
+		s.hookChanged = time.Now().UnixMilli()
 		s.notifyLocked()
 	}
 	if s.inflightCancel != nil {
@@ -296,7 +302,8 @@ func (s *Server) deleteWebhook(q *request) reply {
 			break
 		}
 	}
-	return ok(true)
+	// As the docs show it.
+	return ok(map[string]any{"url": "", "updated_at": s.hookChanged})
 }
 
 func isClosed(ch chan struct{}) bool {

@@ -14,18 +14,27 @@
 //     confirmation, so a reply lost on the way loses the update.
 //   - Updates have an event_name (message.text.received,
 //     message.image.received, message.sticker.received,
-//     message.voice.received, message.unsupported.received) and a message
-//     whose ids are strings, whose date is in milliseconds, whose chat has a
-//     chat_type of PRIVATE or GROUP and whose from has a display_name.
+//     message.voice.received, message.unsupported.received; public clients
+//     also see message.link.received and message.reaction.received) and a
+//     message whose ids are strings, whose date is in milliseconds (the
+//     docs' samples: 1750316131602), whose chat has a chat_type of PRIVATE
+//     or GROUP (groups: "sắp ra mắt", coming soon) and whose from has a
+//     display_name. An image's address is in photo, with caption.
 //   - setWebhook takes url and a secret_token of 8 to 256 characters; while a
-//     webhook is set, updates are POSTed to it as the same JSON object with
-//     the header X-Bot-Api-Secret-Token, and getUpdates is refused.
-//   - sendMessage takes 1 to 2000 characters, counted as Unicode code
-//     points; sendPhoto takes a photo URL and an optional caption of at most
+//     webhook is set, updates are POSTed to it wrapped as the Webhook page
+//     shows, {"ok":true,"result":{"event_name":…,"message":{…}}}, with the
+//     header X-Bot-Api-Secret-Token, and getUpdates is refused.
+//     getWebhookInfo answers {url, updated_at} (no word of the secret);
+//     deleteWebhook answers {url:"", updated_at}.
+//   - sendMessage takes 1 to 2000 characters ("1–2000 ký tự", no unit
+//     given); sendPhoto takes a photo URL and an optional caption of at most
 //     2000 characters; sendSticker and sendChatAction (typing, upload_photo)
 //     exist. Sends return a string message_id and a date in milliseconds.
 //     There are no buttons and no editing of messages. The bot can only
 //     write to a chat a user opened.
+//
+// Forms public clients show instead, chosen with SetForms: the bare update
+// posted to the webhook, an image's address in photo_url.
 //
 // Choices of the fake, where the platform's behaviour is not documented:
 //
@@ -52,6 +61,12 @@
 //     WebhookOptions.RetryDelay, in order, one update in flight at a time.
 //     deleteWebhook abandons a delivery in flight and returns every
 //     undelivered update to getUpdates before it answers true.
+//   - GUESS: the 2000 characters are counted in UTF-16 code units, as
+//     public clients count them (an emoji outside the BMP is two).
+//   - GUESS: in a group the bot sees only the texts that mention it ("@"
+//     and its name, BotDisplayName here), as public clients report; the
+//     mention stays in the text. SetForms(Forms{GroupsSeeAll: true}) lets
+//     every group text through.
 //   - Rate limits are not published; EnforceLimits sets token buckets and a
 //     refused send answers 429 "Too Many Requests: retry after N" with a
 //     Retry-After header. By default nothing is limited.
@@ -154,7 +169,7 @@ type Delivery struct {
 	Secret    string // the X-Bot-Api-Secret-Token header sent
 	EventName string
 	MessageID string
-	Body      string // the update JSON posted
+	Body      string // the JSON posted: the update in its envelope, unless Forms.BareWebhook
 	Attempt   int    // 1 for the first POST of this update, 2 for its first retry…
 	// Status is the receiver's HTTP status, 0 when it did not answer (Err
 	// says why). Only 2xx counts as delivered.
@@ -193,6 +208,7 @@ type Server struct {
 	chats  map[string]*chat
 
 	webhook        *webhook // nil when none is set
+	hookChanged    int64    // ms: when the webhook was last set or deleted
 	inflight       *queuedUpdate
 	inflightCancel context.CancelFunc
 	deliveries     []Delivery
@@ -200,6 +216,7 @@ type Server struct {
 
 	calls  []Call
 	inject func(method string, params map[string]string) *Fault
+	forms  Forms
 
 	limits     *limiter // nil when limits are not enforced
 	violations []Violation
@@ -268,6 +285,27 @@ func (s *Server) Inject(f func(method string, params map[string]string) *Fault) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.inject = f
+}
+
+// Forms choose shapes other than the documented ones, which are the
+// default.
+type Forms struct {
+	// BareWebhook posts the bare update {"event_name":…,"message":…} to
+	// the webhook instead of the documented {"ok":true,"result":…}.
+	BareWebhook bool
+	// PhotoURL puts an image's address in photo_url instead of the
+	// documented photo.
+	PhotoURL bool
+	// GroupsSeeAll hands the bot every group text, not only those that
+	// mention it (which is a guess).
+	GroupsSeeAll bool
+}
+
+// SetForms chooses the shapes of updates queued and posted from now on.
+func (s *Server) SetForms(f Forms) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forms = f
 }
 
 // SetWebhookOptions changes how updates are delivered to a webhook from the

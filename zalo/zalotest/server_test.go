@@ -129,6 +129,7 @@ type update struct {
 			IsBot       bool   `json:"is_bot"`
 		} `json:"from"`
 		Text     string `json:"text"`
+		Photo    string `json:"photo"`
 		PhotoURL string `json:"photo_url"`
 		Caption  string `json:"caption"`
 		Sticker  string `json:"sticker"`
@@ -250,8 +251,9 @@ func TestSendMessage(t *testing.T) {
 	if len(m.MessageID) != 32 || m.Date < time.Now().Add(-time.Minute).UnixMilli() || m.Date > time.Now().UnixMilli() {
 		t.Fatalf("sent = %+v", m)
 	}
-	// An emoji outside the BMP is one code point too.
-	c.result("sendMessage", map[string]any{"chat_id": lan.ID, "text": strings.Repeat("ả", 1999) + "😀"}, &m)
+	// An emoji outside the BMP is two UTF-16 units (the guessed unit).
+	c.result("sendMessage", map[string]any{"chat_id": lan.ID, "text": strings.Repeat("ả", 1998) + "😀"}, &m)
+	wantError(t, c.call("sendMessage", map[string]any{"chat_id": lan.ID, "text": strings.Repeat("ả", 1999) + "😀"}), 400, "text is too long: 2001 characters")
 	wantError(t, c.call("sendMessage", map[string]any{"chat_id": lan.ID, "text": long + "ệ"}), 400, "text is too long: 2001 characters, at most 2000")
 	wantError(t, c.call("sendMessage", map[string]any{"chat_id": lan.ID, "text": ""}), 400, "text is empty")
 	wantError(t, c.call("sendMessage", map[string]any{"chat_id": lan.ID}), 400, "text is empty")
@@ -375,7 +377,11 @@ func TestUserUpdates(t *testing.T) {
 		s.Sticker(u),
 		s.Voice(u),
 		s.Unsupported(u),
-		s.GroupText(group, lan, "Chào cả nhóm"),
+		s.GroupMention(group, lan, "Chào cả nhóm"),
+	}
+	// Said without mentioning the bot: the bot does not see it (a guess).
+	if id := s.GroupText(group, lan, "Chiều nay họp nhé"); id != "" || s.Pending() != len(ids) {
+		t.Fatalf("an unmentioned group text reached the bot: %q, pending %d", id, s.Pending())
 	}
 	var got []*update
 	for range ids {
@@ -388,17 +394,17 @@ func TestUserUpdates(t *testing.T) {
 			t.Fatalf("update %d = %+v", i, g)
 		}
 	}
-	if m := got[0].Message; m.PhotoURL != "https://zalo.test/p.jpg" || m.Caption != "học bạ" || m.Chat.ID != u.ID || m.Chat.ChatType != "PRIVATE" {
+	if m := got[0].Message; m.Photo != "https://zalo.test/p.jpg" || m.PhotoURL != "" || m.Caption != "học bạ" || m.Chat.ID != u.ID || m.Chat.ChatType != "PRIVATE" {
 		t.Fatalf("image = %+v", m)
 	}
-	if m := got[1].Message; m.Caption != "" || m.PhotoURL == "" {
+	if m := got[1].Message; m.Caption != "" || m.Photo == "" {
 		t.Fatalf("image without caption = %+v", m)
 	}
 	if got[2].Message.Sticker == "" {
 		t.Fatalf("sticker = %+v", got[2].Message)
 	}
 	g := got[5].Message
-	if g.Chat.ID != group || g.Chat.ChatType != "GROUP" || g.From.ID != lan.ID || g.From.DisplayName != lan.DisplayName || g.From.IsBot || g.Text != "Chào cả nhóm" {
+	if g.Chat.ID != group || g.Chat.ChatType != "GROUP" || g.From.ID != lan.ID || g.From.DisplayName != lan.DisplayName || g.From.IsBot || g.Text != "@Bot Hải Long Chào cả nhóm" {
 		t.Fatalf("group text = %+v", g)
 	}
 	// Both chats are open to the bot now; an unopened group is not.
@@ -408,6 +414,33 @@ func TestUserUpdates(t *testing.T) {
 	wantError(t, c.call("sendMessage", map[string]any{"chat_id": s.NewGroup(), "text": "x"}), 400, "chat not found")
 	if last, _ := s.Last(group); last.Text != "Chào nhóm" {
 		t.Fatalf("group last = %+v", last)
+	}
+}
+
+// TestForms: links and reactions as other clients see them, and the forms
+// public clients show instead of the documented ones, on demand.
+func TestForms(t *testing.T) {
+	s, c := newClient(t)
+	u := s.NewUser("Lan")
+	s.Link(u, "https://thcs-td.edu.vn/a")
+	s.Reaction(u)
+	s.SetForms(Forms{PhotoURL: true})
+	s.Image(u, "https://zalo.test/p.jpg", "")
+	group := s.NewGroup()
+	s.SetForms(Forms{GroupsSeeAll: true})
+	s.GroupText(group, u, "Chiều nay họp nhé")
+	link, reaction, image, chatter := c.poll(0), c.poll(0), c.poll(0), c.poll(0)
+	if link == nil || link.EventName != "message.link.received" || link.Message.Text != "https://thcs-td.edu.vn/a" {
+		t.Errorf("link = %+v", link)
+	}
+	if reaction == nil || reaction.EventName != "message.reaction.received" || reaction.Message.Text != "" {
+		t.Errorf("reaction = %+v", reaction)
+	}
+	if image == nil || image.Message.PhotoURL != "https://zalo.test/p.jpg" || image.Message.Photo != "" {
+		t.Errorf("image with Forms.PhotoURL = %+v", image)
+	}
+	if chatter == nil || chatter.Message.Text != "Chiều nay họp nhé" {
+		t.Errorf("group text with Forms.GroupsSeeAll = %+v", chatter)
 	}
 }
 

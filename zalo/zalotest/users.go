@@ -97,23 +97,60 @@ func (s *Server) Text(u User, text string) string {
 	return s.private(u, "message.text.received", map[string]any{"text": text})
 }
 
-// GroupText queues a message.text.received from u in the group chat groupID
-// (see NewGroup), which the bot may then write to, and returns its
-// message_id.
+// BotDisplayName is the name a group mentions the bot by. GUESS: the
+// platform documents neither groups' mentions nor the bot's display name.
+const BotDisplayName = "Bot Hải Long"
+
+// GroupText is u saying text in the group chat groupID (see NewGroup),
+// which the bot may then write to. The bot gets it as a
+// message.text.received only when the text mentions it ("@" +
+// BotDisplayName; a guess, see Forms.GroupsSeeAll); GroupText returns its
+// message_id, or "" when the bot does not see it.
 func (s *Server) GroupText(groupID string, u User, text string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.userUpdateLocked(s.openChatLocked(groupID, "GROUP"), u, "message.text.received", map[string]any{"text": text})
+	c := s.openChatLocked(groupID, "GROUP")
+	if !s.forms.GroupsSeeAll && !strings.Contains(text, "@"+BotDisplayName) {
+		return ""
+	}
+	return s.userUpdateLocked(c, u, "message.text.received", map[string]any{"text": text})
+}
+
+// GroupMention is GroupText with the bot mentioned first, as a member
+// addresses it: "@Bot Hải Long " + text.
+func (s *Server) GroupMention(groupID string, u User, text string) string {
+	return s.GroupText(groupID, u, "@"+BotDisplayName+" "+text)
 }
 
 // Image queues a message.image.received with photoURL, and caption unless it
-// is empty, from u in u's private chat and returns its message_id.
+// is empty, from u in u's private chat and returns its message_id. The
+// address is in photo, as documented (in photo_url with Forms.PhotoURL).
 func (s *Server) Image(u User, photoURL, caption string) string {
-	extra := map[string]any{"photo_url": photoURL}
+	s.mu.Lock()
+	field := "photo"
+	if s.forms.PhotoURL {
+		field = "photo_url"
+	}
+	s.mu.Unlock()
+	extra := map[string]any{field: photoURL}
 	if caption != "" {
 		extra["caption"] = caption
 	}
 	return s.private(u, "message.image.received", extra)
+}
+
+// Link queues a message.link.received with the link as its text (what
+// public clients read) from u in u's private chat and returns its
+// message_id.
+func (s *Server) Link(u User, link string) string {
+	return s.private(u, "message.link.received", map[string]any{"text": link})
+}
+
+// Reaction queues a message.reaction.received from u in u's private chat
+// and returns its message_id. No public source shows its fields beyond the
+// common ones: it has none here.
+func (s *Server) Reaction(u User) string {
+	return s.private(u, "message.reaction.received", nil)
 }
 
 // Sticker queues a message.sticker.received with a fresh sticker id from u in

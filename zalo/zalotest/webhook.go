@@ -3,6 +3,7 @@ package zalotest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -57,7 +58,7 @@ func (s *Server) deliverLoop() {
 		u := s.queue[0]
 		s.queue = append([]queuedUpdate(nil), s.queue[1:]...)
 		u.attempts++
-		hook, opts := *s.webhook, s.hookOpts
+		hook, opts, bare := *s.webhook, s.hookOpts, s.forms.BareWebhook
 		if opts.Timeout <= 0 {
 			opts.Timeout = defaultDeliveryTimeout
 		}
@@ -69,14 +70,18 @@ func (s *Server) deliverLoop() {
 		s.notifyLocked()
 		s.mu.Unlock()
 
-		status, err := s.post(ctx, hook, u)
+		body := []byte(u.raw)
+		if !bare {
+			body = wrap(u.raw)
+		}
+		status, err := s.post(ctx, hook, body)
 		cancel()
 		delivered := err == nil && status >= 200 && status < 300
 
 		s.mu.Lock()
 		d := Delivery{
 			URL: hook.url, Secret: hook.secret, EventName: u.event, MessageID: u.messageID,
-			Body: string(u.raw), Attempt: u.attempts, Status: status, At: time.Now(),
+			Body: string(body), Attempt: u.attempts, Status: status, At: time.Now(),
 		}
 		if err != nil {
 			d.Err = err.Error()
@@ -97,9 +102,14 @@ func (s *Server) deliverLoop() {
 	}
 }
 
-// post sends one update and returns the receiver's status.
-func (s *Server) post(ctx context.Context, hook webhook, u queuedUpdate) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hook.url, bytes.NewReader(u.raw))
+// wrap puts an update in the envelope the Webhook page shows Zalo posting.
+func wrap(update json.RawMessage) []byte {
+	return marshal(map[string]any{"ok": true, "result": update})
+}
+
+// post sends one update's body and returns the receiver's status.
+func (s *Server) post(ctx context.Context, hook webhook, body []byte) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hook.url, bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}

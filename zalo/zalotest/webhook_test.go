@@ -37,7 +37,14 @@ func newReceiver(t *testing.T, answer func(r *http.Request, u update) int) *rece
 			contentType: r.Header.Get("Content-Type"),
 			body:        string(body),
 		}
-		if err := json.Unmarshal(body, &got.update); err != nil {
+		// The documented envelope, {"ok":true,"result":<update>}.
+		var env struct {
+			OK     *bool           `json:"ok"`
+			Result json.RawMessage `json:"result"`
+		}
+		if err := json.Unmarshal(body, &env); err != nil || env.OK == nil || !*env.OK {
+			t.Errorf("webhook body %q is not the documented envelope: %v", body, err)
+		} else if err := json.Unmarshal(env.Result, &got.update); err != nil {
 			t.Errorf("webhook body %q: %v", body, err)
 		}
 		rc.mu.Lock()
@@ -65,10 +72,11 @@ func always(status int) func(*http.Request, update) int {
 	return func(*http.Request, update) int { return status }
 }
 
+// webhookInfo is what setWebhook, getWebhookInfo and deleteWebhook
+// answer, as the docs show: no pending count, no word of the secret.
 type webhookInfo struct {
-	URL                string `json:"url"`
-	UpdatedAt          int64  `json:"updated_at"`
-	PendingUpdateCount int    `json:"pending_update_count"`
+	URL       string `json:"url"`
+	UpdatedAt int64  `json:"updated_at"`
 }
 
 func TestSetWebhookValidation(t *testing.T) {
@@ -119,18 +127,18 @@ func TestSetWebhookValidation(t *testing.T) {
 
 	var got webhookInfo
 	c.result("getWebhookInfo", nil, &got)
-	if got.URL != hook.URL || got.UpdatedAt != info.UpdatedAt || got.PendingUpdateCount != 0 {
+	if got.URL != hook.URL || got.UpdatedAt != info.UpdatedAt {
 		t.Fatalf("info = %+v, set %+v", got, info)
 	}
-	var deleted bool
+	var deleted webhookInfo
 	c.result("deleteWebhook", nil, &deleted)
-	if !deleted {
-		t.Fatal("deleteWebhook = false")
+	if deleted.URL != "" || deleted.UpdatedAt < info.UpdatedAt {
+		t.Fatalf("deleteWebhook = %+v", deleted)
 	}
 	c.result("deleteWebhook", nil, &deleted) // nothing to delete is fine
 	got = webhookInfo{}
 	c.result("getWebhookInfo", nil, &got)
-	if got != (webhookInfo{}) {
+	if got.URL != "" || got.UpdatedAt != deleted.UpdatedAt {
 		t.Fatalf("info after delete = %+v", got)
 	}
 	if u := c.poll("0"); u != nil {
@@ -160,7 +168,7 @@ func TestWebhookDeliveryRetriedInOrder(t *testing.T) {
 	for _, r := range hook.requests() {
 		texts = append(texts, r.update.Message.Text)
 		if r.secret != secret || r.contentType != "application/json" || r.update.EventName != "message.text.received" ||
-			!strings.HasPrefix(r.body, `{"event_name":"message.text.received","message":{`) {
+			!strings.HasPrefix(r.body, `{"ok":true,"result":{"event_name":"message.text.received","message":{`) {
 			t.Fatalf("request = %+v", r)
 		}
 	}
@@ -179,8 +187,8 @@ func TestWebhookDeliveryRetriedInOrder(t *testing.T) {
 	}
 	var info webhookInfo
 	c.result("getWebhookInfo", nil, &info)
-	if info.PendingUpdateCount != 0 {
-		t.Fatalf("info = %+v", info)
+	if info.URL != hook.URL || s.Pending() != 0 {
+		t.Fatalf("info = %+v, pending %d", info, s.Pending())
 	}
 }
 
@@ -220,10 +228,10 @@ func TestDeleteWebhookReturnsQueued(t *testing.T) {
 	}
 	var info webhookInfo
 	c.result("getWebhookInfo", nil, &info)
-	if info.PendingUpdateCount != 2 || s.Pending() != 2 {
+	if info.URL != hook.URL || s.Pending() != 2 {
 		t.Fatalf("info = %+v pending %d", info, s.Pending())
 	}
-	var deleted bool
+	var deleted webhookInfo
 	c.result("deleteWebhook", nil, &deleted)
 	// Once deleteWebhook has answered, nothing more is posted.
 	n := len(s.Deliveries())
@@ -233,7 +241,7 @@ func TestDeleteWebhookReturnsQueued(t *testing.T) {
 			t.Fatalf("delivery %d = %+v", i, d)
 		}
 	}
-	if !deleted || s.Pending() != 2 {
+	if deleted.URL != "" || s.Pending() != 2 {
 		t.Fatalf("deleted %v pending %d", deleted, s.Pending())
 	}
 	for _, want := range []string{first, second} {
@@ -280,9 +288,35 @@ func TestWebhookTimeoutAndNonLoopback(t *testing.T) {
 		}) {
 			t.Fatalf("no refused delivery to %s: %+v", target, s.Deliveries())
 		}
-		c.result("deleteWebhook", nil, new(bool))
+		c.result("deleteWebhook", nil, new(webhookInfo))
 		if u := c.poll("0"); u == nil || u.Message.Text != "x" {
 			t.Fatalf("poll = %+v", u)
 		}
+	}
+}
+
+// TestWebhookBareForm: with Forms.BareWebhook the update is posted without
+// its envelope, as some clients' tests show it.
+func TestWebhookBareForm(t *testing.T) {
+	s, c := newClient(t)
+	s.SetForms(Forms{BareWebhook: true})
+	var mu sync.Mutex
+	var body string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		body = string(b)
+		mu.Unlock()
+	}))
+	t.Cleanup(hook.Close)
+	c.result("setWebhook", map[string]any{"url": hook.URL, "secret_token": "12345678"}, new(webhookInfo))
+	s.Text(lan, "một")
+	if !s.Wait(5*time.Second, func() bool { return len(s.Deliveries()) == 1 }) {
+		t.Fatal("not delivered")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.HasPrefix(body, `{"event_name":"message.text.received","message":{`) || s.Deliveries()[0].Body != body {
+		t.Errorf("posted %s", body)
 	}
 }
