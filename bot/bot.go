@@ -277,6 +277,7 @@ func (b *Bot) pollLoop(ctx context.Context) error {
 			// polling from 0 loses nothing.
 			offset, lastUpdate = 0, time.Now()
 		}
+		asked := time.Now()
 		resp, err := poll.Request(tgbotapi.UpdateConfig{
 			Offset: int(offset), Limit: 100, Timeout: int(b.cfg.PollTimeout / time.Second),
 			AllowedUpdates: []string{"message", "edited_message", "callback_query"},
@@ -298,6 +299,12 @@ func (b *Bot) pollLoop(ctx context.Context) error {
 		}
 		bo.Reset()
 		if next == 0 {
+			if time.Since(asked) < b.cfg.PollTimeout/2 {
+				// An empty answer long before the timeout: a server that
+				// does not hold the poll (an emulator, a proxy) would have
+				// the bot ask again without pause.
+				outbox.Sleep(ctx, earlyEmpty)
+			}
 			continue
 		}
 		lastUpdate = time.Now()
@@ -320,6 +327,9 @@ func (b *Bot) pollLoop(ctx context.Context) error {
 	}
 	return nil
 }
+
+// earlyEmpty is the pause after a long poll answered empty too soon.
+const earlyEmpty = 250 * time.Millisecond
 
 func (b *Bot) pollFailed(err error) {
 	err = b.clean(err)

@@ -324,3 +324,40 @@ func TestSupersedes(t *testing.T) {
 		}
 	}
 }
+
+// TestAcknowledgedWhileMessagesFillTheFlight: with every request slot for
+// messages taken by slow sends, a button press is still acknowledged at
+// once: part of max_in_flight is kept for acknowledgements.
+func TestAcknowledgedWhileMessagesFillTheFlight(t *testing.T) {
+	srv := telegramtest.NewServer()
+	defer srv.Close()
+	const base, chats = 6200, 20
+	for c := range chats {
+		srv.SendText(telegramtest.User{ID: base + int64(c), FirstName: "P"}, "hi")
+	}
+	release := make(chan struct{})
+	srv.Inject(func(method string, _ map[string]string) *telegramtest.Fault {
+		if method == "sendMessage" {
+			<-release
+		}
+		return nil
+	})
+	defer close(release)
+	st := newMemStore()
+	stop, _ := runBotConfig(t, srv, st, func(c *Config) {
+		c.MaxInFlight = 8
+		c.Limits = Limits{PerSecond: 1000, PerChatSecond: 1000, PerChatBurst: 100, GroupPerMinute: 60000}
+	})
+	defer stop()
+	queueChats(st, base, chats, 1, "slow")
+	if !srv.Wait(5*time.Second, func() bool { return srv.PeakInFlight() >= 7 }) {
+		t.Fatalf("only %d requests in flight", srv.PeakInFlight())
+	}
+	u := telegramtest.User{ID: 6300, FirstName: "Parent"}
+	srv.SendText(u, "hi")
+	_, cb := srv.PressButton(u, 1, "m:s")
+	st.queue(flows.Outgoing{Kind: flows.OutAck, Channel: Channel, Chat: "6300", CallbackID: cb})
+	if !srv.Wait(5*time.Second, func() bool { _, ok := srv.CallbackAnswers()[cb]; return ok }) {
+		t.Fatal("the press was not acknowledged while messages filled the requests in flight")
+	}
+}

@@ -240,6 +240,7 @@ type sender struct {
 	queues      map[string][]flows.Queued // lanes; a lane's head may be in flight
 	held        int                       // rows in queues
 	busy        map[string]bool           // lanes whose head is in flight
+	acks        int                       // of them, acknowledgements
 	results     chan attempt
 	done        *commits
 	globalUntil time.Time // no request at all before this (a global 429)
@@ -304,7 +305,7 @@ func (s *sender) drain(ctx context.Context, wake <-chan struct{}) {
 func (s *sender) launch(ctx context.Context) (next time.Time, launched bool) {
 	for len(s.busy) < s.cfg.MaxInFlight {
 		now := time.Now()
-		best, at := s.pick(now)
+		best, at := s.pick(now, len(s.busy)-s.acks < s.cfg.MaxInFlight-ackRoom(s.cfg.MaxInFlight))
 		next = at
 		if best == nil {
 			return next, launched
@@ -329,10 +330,22 @@ func (s *sender) launch(ctx context.Context) (next time.Time, launched bool) {
 		}
 		k := lane(*best)
 		s.busy[k] = true
+		if best.Kind == flows.OutAck {
+			s.acks++
+		}
 		launched = true
 		go s.attempt(ctx, k, *best)
 	}
 	return time.Time{}, launched
+}
+
+// ackRoom is how many of max requests in flight only acknowledgements may
+// take: a press is acknowledged at once even while messages fill the rest.
+func ackRoom(max int) int {
+	if max < 4 {
+		return 0
+	}
+	return max / 8
 }
 
 // lane is the queue a row waits in: its chat's, but acknowledgements of
@@ -363,12 +376,12 @@ func (s *sender) superseded(q []flows.Queued) bool {
 }
 
 // pick chooses the next row to send: the most urgent head of a lane that
-// is neither in flight, nor paused, nor over its rate; next is when one
-// will be free. Heads that a later edit of the same message supersedes
+// is neither in flight, nor paused, nor over its rate — an acknowledgement's
+// only, unless messages; next is when one will be free. Heads that a later edit of the same message supersedes
 // are marked sent on the way, without a request.
-func (s *sender) pick(now time.Time) (best *flows.Queued, next time.Time) {
+func (s *sender) pick(now time.Time, messages bool) (best *flows.Queued, next time.Time) {
 	for key, q := range s.queues {
-		if s.busy[key] {
+		if s.busy[key] || !messages && q[0].Kind != flows.OutAck {
 			continue
 		}
 		for len(q) > 1 && s.superseded(q) {
@@ -444,7 +457,7 @@ func (s *sender) attempt(ctx context.Context, k string, q flows.Queued) {
 
 // settle applies what became of a request to the lanes and the store.
 func (s *sender) settle(ctx context.Context, a attempt) {
-	delete(s.busy, a.lane)
+	s.landed(a)
 	k := a.lane
 	switch r, retry := s.outcome(ctx, a); r {
 	case rowDone:
@@ -462,6 +475,14 @@ func (s *sender) settle(ctx context.Context, a attempt) {
 	}
 }
 
+// landed frees the lane of a request that has come back.
+func (s *sender) landed(a attempt) {
+	delete(s.busy, a.lane)
+	if a.q.Kind == flows.OutAck {
+		s.acks--
+	}
+}
+
 // quiesce waits for every request in flight and records what they did.
 func (s *sender) quiesce() {
 	for len(s.busy) > 0 {
@@ -475,7 +496,7 @@ func (s *sender) quiesce() {
 func (s *sender) finish() {
 	for len(s.busy) > 0 {
 		a := <-s.results
-		delete(s.busy, a.lane)
+		s.landed(a)
 		if a.panicked == "" && !a.withdrawn && !a.replaced && a.failed == nil && a.v.Outcome == Sent {
 			s.delivered(a.q)
 		}

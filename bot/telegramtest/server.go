@@ -505,7 +505,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	latency := s.latency
 	s.mu.Unlock()
-	if latency.RTT > 0 && !s.sleep(r.Context(), latency.Leg()) {
+	if !latency.In(r.Context(), s.done) {
 		return // the client gave up on its way in
 	}
 	s.mu.Lock()
@@ -523,11 +523,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	s.notifyLocked()
 	s.mu.Unlock()
-	if latency.RTT > 0 {
-		// The answer's way back: the call has had its effect, the bot
-		// learns of it only now.
-		w = delayed{w, func() { s.sleep(r.Context(), latency.Leg()) }}
-	}
+	w = latency.Out(r.Context(), s.done, w)
 
 	if inject != nil {
 		if f := inject(method, copyParams(q.p)); f != nil {
@@ -562,20 +558,6 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	s.finish(idx, rep.status())
 	rep.write(w)
 }
-
-// delayed holds an answer back until wait returns.
-type delayed struct {
-	http.ResponseWriter
-	wait func()
-}
-
-func (d delayed) WriteHeader(code int) {
-	d.wait()
-	d.ResponseWriter.WriteHeader(code)
-}
-
-// Unwrap lets http.ResponseController reach the connection (Drop).
-func (d delayed) Unwrap() http.ResponseWriter { return d.ResponseWriter }
 
 func (s *Server) finish(idx, status int) {
 	s.mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,7 +18,10 @@ import (
 	"hailong/bot/telegramtest"
 	"hailong/flows"
 	"hailong/internal/fakeapi"
+	"hailong/outbox"
 	"hailong/store"
+	"hailong/zalo"
+	"hailong/zalo/zalotest"
 )
 
 // netBench is `hailong bench --rtt`: the bot as parents meet it across a
@@ -30,6 +34,7 @@ type netBench struct {
 	lat      fakeapi.Latency
 	annRTT   time.Duration
 	tapFor   time.Duration
+	zaloRTT  time.Duration
 	fast     int // parents tapping as fast as they can
 	human    int // parents tapping like people
 	outbound int // chats an announcement goes to
@@ -92,6 +97,8 @@ func (r *netRig) close() {
 type tapRun struct {
 	parents, taps, answered, surveys, stale int
 	took                                    time.Duration
+	late                                    int // answered in the second half of the run
+	lateP50, lateP99                        time.Duration
 	p50, p99, max                           time.Duration
 	calls                                   int // Bot API calls other than polling and start-up
 	violations                              int
@@ -115,7 +122,15 @@ func (nb *netBench) tap(ctx context.Context, r *netRig, first int64, n int, d ti
 	wg.Wait()
 	res := tapRun{parents: n, took: time.Since(t0), violations: len(r.srv.Violations()), peak: r.srv.PeakInFlight()}
 	var lat []time.Duration
+	half := t0.Add(res.took / 2)
+	var late []time.Duration
 	for _, p := range ps {
+		for i, at := range p.at {
+			if at.After(half) {
+				res.late++
+				late = append(late, p.answered[i])
+			}
+		}
 		res.taps += p.taps
 		res.answered += len(p.answered)
 		res.surveys += p.surveys
@@ -123,6 +138,7 @@ func (nb *netBench) tap(ctx context.Context, r *netRig, first int64, n int, d ti
 		lat = append(lat, p.answered...)
 	}
 	res.p50, res.p99, res.max = percentiles(lat)
+	res.lateP50, res.lateP99, _ = percentiles(late)
 	for _, c := range r.srv.Calls()[calls0:] {
 		switch c.Method {
 		case "getUpdates", "getMe", "setMyCommands", "deleteWebhook":
@@ -144,6 +160,9 @@ func percentiles(ds []time.Duration) (p50, p99, top time.Duration) {
 	return at(0.50), at(0.99), s[len(s)-1]
 }
 
+// raisedInFlight is max_in_flight beside limits raised tenfold.
+const raisedInFlight = 256
+
 // run measures every network load and prints them.
 func (nb *netBench) run(ctx context.Context, w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
@@ -151,9 +170,11 @@ func (nb *netBench) run(ctx context.Context, w io.Writer) error {
 	def := nb.cfg.limits()
 	raised := bot.Limits{PerSecond: 1000, PerChatSecond: 100, PerChatBurst: 100, GroupPerMinute: 6000}
 	row := func(what string, t tapRun) {
-		fmt.Fprintf(tw, "%s\t%.1f answered taps/s (%d of %d taps in %s); tap → screen changed p50 %s, p99 %s, max %s; %d surveys sent; %d Bot API calls, at most %d in flight; %d refused with 429\n",
+		fmt.Fprintf(tw, "%s\t%.1f answered taps/s (%d of %d taps in %s); tap → screen changed p50 %s, p99 %s, max %s; second half: %.1f taps/s, p50 %s, p99 %s; %d surveys sent; %d Bot API calls, at most %d in flight; %d refused with 429\n",
 			what, float64(t.answered)/t.took.Seconds(), t.answered, t.taps, t.took.Round(100*time.Millisecond),
-			t.p50.Round(time.Millisecond), t.p99.Round(time.Millisecond), t.max.Round(time.Millisecond), t.surveys, t.calls, t.peak, t.violations)
+			t.p50.Round(time.Millisecond), t.p99.Round(time.Millisecond), t.max.Round(time.Millisecond),
+			float64(t.late)/(t.took.Seconds()/2), t.lateP50.Round(time.Millisecond), t.lateP99.Round(time.Millisecond),
+			t.surveys, t.calls, t.peak, t.violations)
 	}
 
 	// As fast as they can, the default limits.
@@ -161,18 +182,23 @@ func (nb *netBench) run(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	t := nb.tap(ctx, r, 8_000_000, nb.fast, nb.tapFor, func(ctx context.Context, p *tapper) { p.asFastAsPossible(ctx, 0) })
+	// Three times as long: the first taps of a survey (consent, grade)
+	// cost two messages each, the answers one; the second half shows the
+	// answers alone.
+	t := nb.tap(ctx, r, 8_000_000, nb.fast, 3*nb.tapFor, func(ctx context.Context, p *tapper) { p.asFastAsPossible(ctx, 0) })
 	r.close()
 	row(fmt.Sprintf("%d parents tapping as fast as they can, the default limits", nb.fast), t)
 
-	// The same with the limits raised (a self-hosted Bot API server).
-	r, err = nb.rig(ctx, nb.lat, raised, telegramtest.Limits{}, nb.cfg.Telegram.MaxInFlight)
+	// The same with the limits raised (a self-hosted Bot API server), and
+	// max_in_flight with them: 400 requests/s × 0.15 s is 60 in flight on
+	// average.
+	r, err = nb.rig(ctx, nb.lat, raised, telegramtest.Limits{}, raisedInFlight)
 	if err != nil {
 		return err
 	}
 	t = nb.tap(ctx, r, 8_100_000, nb.fast, nb.tapFor, func(ctx context.Context, p *tapper) { p.asFastAsPossible(ctx, 0) })
 	r.close()
-	row(fmt.Sprintf("%d parents as fast as they can, limits raised (1,000/s, 100/s a chat)", nb.fast), t)
+	row(fmt.Sprintf("%d parents as fast as they can, limits raised (1,000/s, 100/s a chat, max_in_flight %d)", nb.fast, raisedInFlight), t)
 
 	// Like people: a tap every 1.5–4.5 s.
 	r, err = nb.rig(ctx, nb.lat, def, telegramtest.TelegramLimits, nb.cfg.Telegram.MaxInFlight)
@@ -214,6 +240,9 @@ func (nb *netBench) run(ctx context.Context, w io.Writer) error {
 
 	// An announcement to many chats, a parent tapping meanwhile.
 	if err := nb.announce(ctx, tw); err != nil {
+		return err
+	}
+	if err := nb.zaloCeiling(ctx, tw); err != nil {
 		return err
 	}
 	return tw.Flush()
@@ -267,5 +296,50 @@ func (nb *netBench) announce(ctx context.Context, tw io.Writer) error {
 	rate := float64(len(times)-1) / times[len(times)-1].Sub(times[0]).Seconds()
 	fmt.Fprintf(tw, "an announcement to %d distinct chats at %s a round trip\t%.1f messages/s, %d refused with 429; meanwhile a parent's tap → screen changed p50 %s, max %s (%d taps)\n",
 		nb.outbound, nb.annRTT, rate, len(r.srv.Violations()), parent.p50.Round(time.Millisecond), parent.max.Round(time.Millisecond), parent.answered)
+	return nil
+}
+
+// zaloCeiling measures how many updates Zalo's getUpdates hands the bot a
+// second across nb.zaloRTT: one update a call, and the next call only once
+// it is committed (there is no offset to confirm it by), so the ceiling is
+// about one update per round trip and commit.
+func (nb *netBench) zaloCeiling(ctx context.Context, tw io.Writer) error {
+	const n = 200
+	dir, err := os.MkdirTemp("", "hailong-bench-zalo")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	srv := zalotest.NewServer()
+	defer srv.Close()
+	srv.SetLatency(fakeapi.Latency{RTT: nb.zaloRTT})
+	log := slog.New(slog.DiscardHandler)
+	db, err := store.Open(filepath.Join(dir, "zalo.db"), store.Options{Engine: nb.eng, LocalSecret: true, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	for i := range n {
+		srv.Text(srv.NewUser(fmt.Sprintf("P%d", i)), "/start")
+	}
+	zb, _, err := zalo.New(ctx, zalo.Config{Client: &zalo.Client{Base: srv.URL(), Token: zalotest.Token,
+		HTTP: &http.Client{Timeout: time.Minute, Transport: outbox.HTTPTransport(outbox.DefaultMaxInFlight)}},
+		Store: db, Logger: log, Now: nb.s.now, PollTimeout: time.Second, Flood: 1 << 30})
+	if err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	t0 := time.Now()
+	go func() { done <- zb.Run(runCtx) }()
+	ok := srv.Wait(time.Duration(n)*(nb.zaloRTT+50*time.Millisecond)+30*time.Second, func() bool { return ctx.Err() != nil || srv.Pending() == 0 })
+	took := time.Since(t0)
+	cancel()
+	<-done
+	if !ok || ctx.Err() != nil {
+		return fmt.Errorf("zalo: %d of %d updates left at the fake", srv.Pending(), n)
+	}
+	fmt.Fprintf(tw, "Zalo getUpdates across %s a round trip (one update a call)\t%.1f updates/s (%d in %s)\n",
+		nb.zaloRTT, float64(n)/took.Seconds(), n, took.Round(10*time.Millisecond))
 	return nil
 }

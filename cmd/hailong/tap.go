@@ -27,6 +27,7 @@ type tapper struct {
 	} // the last tap: a screen unchanged is tapped the same
 	taps     int             // buttons tapped
 	answered []time.Duration // tap → the screen changed, for each tap that changed it
+	at       []time.Time     // when each of those changes was seen
 	surveys  int             // surveys sent (the bot said it saved them)
 	stale    int             // taps answered with the stale-button notice
 }
@@ -165,7 +166,7 @@ func (p *tapper) asFastAsPossible(ctx context.Context, surveys int) {
 			continue
 		}
 		if p.waitChange(before, 30*time.Second) {
-			p.answered = append(p.answered, time.Since(t0))
+			p.answered, p.at = append(p.answered, time.Since(t0)), append(p.at, time.Now())
 		}
 	}
 	p.surveys = p.look().saved
@@ -175,8 +176,14 @@ func (p *tapper) asFastAsPossible(ctx context.Context, surveys int) {
 // paced taps every interval (drawn from [lo, hi]), looking at the screen
 // only when tapping, as a person reading along does, until ctx ends or the
 // parent has sent surveys surveys (0: no end). A tap whose screen changes
-// before the next one counts as answered.
+// before the next one counts as answered. Parents scan the QR code at
+// moments spread over the first interval, not all at once.
 func (p *tapper) paced(ctx context.Context, lo, hi time.Duration, surveys int) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(time.Duration(p.rnd.Int64N(int64(hi) + 1))):
+	}
 	p.begin()
 	p.waitChange(screen{}, 30*time.Second)
 	for ctx.Err() == nil && (surveys == 0 || p.look().saved < surveys) {
@@ -187,7 +194,7 @@ func (p *tapper) paced(ctx context.Context, lo, hi time.Duration, surveys int) {
 		t0 := time.Now()
 		before, ok := p.tap()
 		if ok && p.waitChange(before, wait) {
-			p.answered = append(p.answered, time.Since(t0))
+			p.answered, p.at = append(p.answered, time.Since(t0)), append(p.at, time.Now())
 		}
 		select {
 		case <-ctx.Done():

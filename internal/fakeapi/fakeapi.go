@@ -110,6 +110,35 @@ func (l Latency) Leg() time.Duration {
 	return max(d, 0)
 }
 
+// In waits the request's way in, before the fake acts on it; false if the
+// client gave up or the fake closed meanwhile.
+func (l Latency) In(ctx context.Context, done <-chan struct{}) bool {
+	return l.RTT <= 0 || Sleep(ctx, done, l.Leg())
+}
+
+// Out wraps w so that the answer waits its way back: the call has had its
+// effect, the client learns of it only then.
+func (l Latency) Out(ctx context.Context, done <-chan struct{}, w http.ResponseWriter) http.ResponseWriter {
+	if l.RTT <= 0 {
+		return w
+	}
+	return delayed{w, func() { Sleep(ctx, done, l.Leg()) }}
+}
+
+// delayed holds an answer back until wait returns.
+type delayed struct {
+	http.ResponseWriter
+	wait func()
+}
+
+func (d delayed) WriteHeader(code int) {
+	d.wait()
+	d.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection (Drop).
+func (d delayed) Unwrap() http.ResponseWriter { return d.ResponseWriter }
+
 // Conns counts the connections a fake accepted, so that a test can tell
 // whether the client reuses them.
 type Conns struct{ n atomic.Int64 }

@@ -202,6 +202,8 @@ type Server struct {
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced on every state change
+	latency fakeapi.Latency
+	conns   fakeapi.Conns
 
 	queue  []queuedUpdate
 	nextID uint64
@@ -252,11 +254,26 @@ func NewServer() *Server {
 		chats:   map[string]*chat{},
 		client:  newDeliveryClient(),
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.handle))
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.handle))
+	s.srv.Config.ConnState = s.conns.Track
+	s.srv.Start()
 	s.wg.Add(1)
 	go s.deliverLoop()
 	return s
 }
+
+// SetLatency puts a network between the bot and the fake: every API call
+// takes l.RTT longer, half before the fake acts on it and half before the
+// bot sees the answer. Webhook deliveries are not delayed. The zero
+// Latency, the default, answers at once.
+func (s *Server) SetLatency(l fakeapi.Latency) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = l
+}
+
+// Conns is how many connections the bot opened to the fake so far.
+func (s *Server) Conns() int64 { return s.conns.Count() }
 
 // Close ends pending long polls, delayed calls and webhook delivery, then
 // stops the server. It is safe to call more than once.
@@ -485,6 +502,13 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	q := &request{ctx: r.Context(), method: method}
 	perr := parseParams(w, r, q)
+	s.mu.Lock()
+	latency := s.latency
+	s.mu.Unlock()
+	if !latency.In(r.Context(), s.done) {
+		return // the client gave up on its way in
+	}
+	w = latency.Out(r.Context(), s.done, w)
 
 	s.mu.Lock()
 	idx := len(s.calls)
