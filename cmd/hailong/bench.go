@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -42,6 +43,7 @@ func (s *system) benchCmd(ctx context.Context, args []string) error {
 	tapSeconds := fs.Int("tap-seconds", 40, "with --rtt: length of the as-fast-as-they-can runs (the people-like run takes twice)")
 	fast := fs.Int("fast", 200, "with --rtt: parents tapping as fast as they can")
 	human := fs.Int("human", 60, "with --rtt: parents tapping like people, every 1.5–4.5 s")
+	only := fs.String("only", "", "with --rtt: only these runs, comma-separated: "+strings.Join(netRuns, ","))
 	big := fs.String("big", "", "instead: time `hailong run`'s start-up on this large database, and its memory while it builds the report of all its responses (make one with HAILONG_BENCH_KEEP=PATH go test -run x -bench BenchmarkDigestAt1M ./store)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -69,7 +71,16 @@ func (s *system) benchCmd(ctx context.Context, args []string) error {
 		})
 		nb := &netBench{s: s, cfg: cfg, eng: eng, lat: fakeapi.Latency{RTT: *rtt, Jitter: *jitter}, annRTT: *annRTT, zaloRTT: *zaloRTT,
 			tapFor: time.Duration(*tapSeconds) * time.Second, fast: *fast, human: *human, outbound: n}
-		return nb.run(ctx, s.stdout)
+		var runs []string
+		if *only != "" {
+			runs = strings.Split(*only, ",")
+			for _, r := range runs {
+				if !slices.Contains(netRuns, r) {
+					return fmt.Errorf("bench --only %q: want some of %s", r, strings.Join(netRuns, ","))
+				}
+			}
+		}
+		return nb.run(ctx, s.stdout, runs)
 	}
 	if c.db != "" {
 		return errors.New("bench fills a database of its own with thousands of made-up parents; it takes no --db")

@@ -163,96 +163,103 @@ func percentiles(ds []time.Duration) (p50, p99, top time.Duration) {
 // raisedInFlight is max_in_flight beside limits raised tenfold.
 const raisedInFlight = 256
 
-// run measures every network load and prints them.
-func (nb *netBench) run(ctx context.Context, w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "hailong bench --rtt %s (jitter %s) — every Bot API call a round trip away, Telegram's limits enforced by the fake\n\n", nb.lat.RTT, nb.lat.Jitter)
+// netRuns names the loads of `hailong bench --rtt`, in the order they run.
+var netRuns = []string{"fast", "raised", "human", "fast10", "one", "announce", "zalo"}
+
+// run measures the network loads named in only (all when empty) and
+// prints them, each line as soon as it is measured.
+func (nb *netBench) run(ctx context.Context, w io.Writer, only []string) error {
+	fmt.Fprintf(w, "hailong bench --rtt %s (jitter %s) — every Bot API call a round trip away, Telegram's limits enforced by the fake\n\n", nb.lat.RTT, nb.lat.Jitter)
 	def := nb.cfg.limits()
 	raised := bot.Limits{PerSecond: 1000, PerChatSecond: 100, PerChatBurst: 100, GroupPerMinute: 6000}
+	line := func(format string, args ...any) {
+		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+		fmt.Fprintf(tw, format, args...)
+		tw.Flush()
+	}
 	row := func(what string, t tapRun) {
-		fmt.Fprintf(tw, "%s\t%.1f answered taps/s (%d of %d taps in %s); tap → screen changed p50 %s, p99 %s, max %s; second half: %.1f taps/s, p50 %s, p99 %s; %d surveys sent; %d Bot API calls, at most %d in flight; %d refused with 429\n",
+		line("%s\t%.1f answered taps/s (%d of %d taps in %s); tap → screen changed p50 %s, p99 %s, max %s; second half: %.1f taps/s, p50 %s, p99 %s; %d surveys sent; %d Bot API calls, at most %d in flight; %d refused with 429\n",
 			what, float64(t.answered)/t.took.Seconds(), t.answered, t.taps, t.took.Round(100*time.Millisecond),
 			t.p50.Round(time.Millisecond), t.p99.Round(time.Millisecond), t.max.Round(time.Millisecond),
 			float64(t.late)/(t.took.Seconds()/2), t.lateP50.Round(time.Millisecond), t.lateP99.Round(time.Millisecond),
 			t.surveys, t.calls, t.peak, t.violations)
 	}
-
-	// As fast as they can, the default limits.
-	r, err := nb.rig(ctx, nb.lat, def, telegramtest.TelegramLimits, nb.cfg.Telegram.MaxInFlight)
-	if err != nil {
-		return err
+	// load runs parents on a fresh bot and database.
+	load := func(limits bot.Limits, enforce telegramtest.Limits, inFlight int, first int64, n int, d time.Duration,
+		tap func(context.Context, *tapper)) (tapRun, bot.Stats, error) {
+		r, err := nb.rig(ctx, nb.lat, limits, enforce, inFlight)
+		if err != nil {
+			return tapRun{}, bot.Stats{}, err
+		}
+		defer r.close()
+		r.b.ResetStats()
+		t := nb.tap(ctx, r, first, n, d, tap)
+		return t, r.b.Stats(), nil
 	}
-	// Three times as long: the first taps of a survey (consent, grade)
-	// cost two messages each, the answers one; the second half shows the
-	// answers alone.
-	t := nb.tap(ctx, r, 8_000_000, nb.fast, 3*nb.tapFor, func(ctx context.Context, p *tapper) { p.asFastAsPossible(ctx, 0) })
-	r.close()
-	row(fmt.Sprintf("%d parents tapping as fast as they can, the default limits", nb.fast), t)
-
-	// The same with the limits raised (a self-hosted Bot API server), and
-	// max_in_flight with them: 400 requests/s × 0.15 s is 60 in flight on
-	// average.
-	r, err = nb.rig(ctx, nb.lat, raised, telegramtest.Limits{}, raisedInFlight)
-	if err != nil {
-		return err
+	fast := func(ctx context.Context, p *tapper) { p.asFastAsPossible(ctx, 0) }
+	for _, name := range netRuns {
+		if len(only) > 0 && !slices.Contains(only, name) {
+			continue
+		}
+		var err error
+		switch name {
+		case "fast":
+			// Three times as long: the first taps of a survey (consent,
+			// grade) cost two messages each, the answers one; the second
+			// half shows the answers alone.
+			var t tapRun
+			if t, _, err = load(def, telegramtest.TelegramLimits, nb.cfg.Telegram.MaxInFlight, 8_000_000, nb.fast, 3*nb.tapFor, fast); err == nil {
+				row(fmt.Sprintf("%d parents tapping as fast as they can, the default limits", nb.fast), t)
+			}
+		case "raised":
+			// A self-hosted Bot API server, and max_in_flight raised with
+			// the limits: 400 requests/s × 0.15 s is 60 in flight on
+			// average.
+			var t tapRun
+			if t, _, err = load(raised, telegramtest.Limits{}, raisedInFlight, 8_100_000, nb.fast, nb.tapFor, fast); err == nil {
+				row(fmt.Sprintf("%d parents as fast as they can, limits raised (1,000/s, 100/s a chat, max_in_flight %d)", nb.fast, raisedInFlight), t)
+			}
+		case "human":
+			var t tapRun
+			var st bot.Stats
+			if t, st, err = load(def, telegramtest.TelegramLimits, nb.cfg.Telegram.MaxInFlight, 8_200_000, nb.human, 2*nb.tapFor,
+				func(ctx context.Context, p *tapper) { p.paced(ctx, 1500*time.Millisecond, 4500*time.Millisecond, 0) }); err == nil {
+				row(fmt.Sprintf("%d parents tapping like people (every 1.5–4.5 s, the QR code scanned within the first 4.5 s), the default limits", nb.human), t)
+				line("  the poll cycle under that load: fetched → committed\tp50 %s, p99 %s, max %s (%d updates); the rest of tap → screen is the wait for the next poll and two network legs\n",
+					st.P50.Round(10*time.Microsecond), st.P99.Round(10*time.Microsecond), st.Max.Round(10*time.Microsecond), st.Updates)
+			}
+		case "fast10":
+			var t tapRun
+			if t, _, err = load(def, telegramtest.TelegramLimits, nb.cfg.Telegram.MaxInFlight, 8_300_000, 10, 3*time.Minute,
+				func(ctx context.Context, p *tapper) { p.paced(ctx, 500*time.Millisecond, 500*time.Millisecond, 1) }); err == nil {
+				row("10 parents tapping every 0.5 s until their survey is sent", t)
+				line("  of them\t%d of 10 sent their survey, in %s; %d stale-button notices; %.1f Bot API calls per survey sent (acknowledgements included)\n",
+					t.surveys, t.took.Round(100*time.Millisecond), t.stale, float64(t.calls)/float64(max(1, t.surveys)))
+			}
+		case "one":
+			var t tapRun
+			if t, _, err = load(def, telegramtest.TelegramLimits, nb.cfg.Telegram.MaxInFlight, 8_400_000, 1, time.Minute,
+				func(ctx context.Context, p *tapper) { p.asFastAsPossible(ctx, 1) }); err == nil {
+				line("one parent's whole survey, from the QR code to sent\t%d taps, %d Bot API calls (acknowledgements included), in %s\n",
+					t.taps, t.calls, t.took.Round(100*time.Millisecond))
+			}
+		case "announce":
+			err = nb.announce(ctx, line)
+		case "zalo":
+			err = nb.zaloCeiling(ctx, line)
+		}
+		if err != nil {
+			return fmt.Errorf("bench --rtt, %s: %w", name, err)
+		}
 	}
-	t = nb.tap(ctx, r, 8_100_000, nb.fast, nb.tapFor, func(ctx context.Context, p *tapper) { p.asFastAsPossible(ctx, 0) })
-	r.close()
-	row(fmt.Sprintf("%d parents as fast as they can, limits raised (1,000/s, 100/s a chat, max_in_flight %d)", nb.fast, raisedInFlight), t)
-
-	// Like people: a tap every 1.5–4.5 s.
-	r, err = nb.rig(ctx, nb.lat, def, telegramtest.TelegramLimits, nb.cfg.Telegram.MaxInFlight)
-	if err != nil {
-		return err
-	}
-	r.b.ResetStats()
-	t = nb.tap(ctx, r, 8_200_000, nb.human, 2*nb.tapFor, func(ctx context.Context, p *tapper) {
-		p.paced(ctx, 1500*time.Millisecond, 4500*time.Millisecond, 0)
-	})
-	st := r.b.Stats()
-	r.close()
-	row(fmt.Sprintf("%d parents tapping like people (every 1.5–4.5 s), the default limits", nb.human), t)
-	fmt.Fprintf(tw, "  the poll cycle under that load: fetched → committed\tp50 %s, p99 %s, max %s (%d updates); the rest of tap → screen is the two network legs\n",
-		st.P50.Round(10*time.Microsecond), st.P99.Round(10*time.Microsecond), st.Max.Round(10*time.Microsecond), st.Updates)
-
-	// Ten parents tapping every half second, through the whole survey.
-	r, err = nb.rig(ctx, nb.lat, def, telegramtest.TelegramLimits, nb.cfg.Telegram.MaxInFlight)
-	if err != nil {
-		return err
-	}
-	t = nb.tap(ctx, r, 8_300_000, 10, 3*time.Minute, func(ctx context.Context, p *tapper) {
-		p.paced(ctx, 500*time.Millisecond, 500*time.Millisecond, 1)
-	})
-	r.close()
-	row("10 parents tapping every 0.5 s until their survey is sent", t)
-	fmt.Fprintf(tw, "  of them\t%d of 10 sent their survey, in %s; %d stale-button notices; %.1f Bot API calls per survey sent (acknowledgements included)\n",
-		t.surveys, t.took.Round(100*time.Millisecond), t.stale, float64(t.calls)/float64(max(1, t.surveys)))
-
-	// One parent at a time, for the calls a survey costs.
-	r, err = nb.rig(ctx, nb.lat, def, telegramtest.TelegramLimits, nb.cfg.Telegram.MaxInFlight)
-	if err != nil {
-		return err
-	}
-	t = nb.tap(ctx, r, 8_400_000, 1, time.Minute, func(ctx context.Context, p *tapper) { p.asFastAsPossible(ctx, 1) })
-	r.close()
-	fmt.Fprintf(tw, "one parent's whole survey, from the QR code to sent\t%d taps, %d Bot API calls (acknowledgements included), in %s\n",
-		t.taps, t.calls, t.took.Round(100*time.Millisecond))
-
-	// An announcement to many chats, a parent tapping meanwhile.
-	if err := nb.announce(ctx, tw); err != nil {
-		return err
-	}
-	if err := nb.zaloCeiling(ctx, tw); err != nil {
-		return err
-	}
-	return tw.Flush()
+	return nil
 }
 
 const announcement = "📢 Thông báo: họp phụ huynh lúc 8 giờ sáng thứ Bảy."
 
 // announce measures an announcement to nb.outbound distinct chats at
 // nb.annRTT, while a parent taps through the survey like a person.
-func (nb *netBench) announce(ctx context.Context, tw io.Writer) error {
+func (nb *netBench) announce(ctx context.Context, line func(string, ...any)) error {
 	r, err := nb.rig(ctx, fakeapi.Latency{RTT: nb.annRTT, Jitter: nb.lat.Jitter}, nb.cfg.limits(), telegramtest.TelegramLimits, nb.cfg.Telegram.MaxInFlight)
 	if err != nil {
 		return err
@@ -294,7 +301,7 @@ func (nb *netBench) announce(ctx context.Context, tw io.Writer) error {
 		return fmt.Errorf("only %d of %d announcement messages were sent", len(times), nb.outbound)
 	}
 	rate := float64(len(times)-1) / times[len(times)-1].Sub(times[0]).Seconds()
-	fmt.Fprintf(tw, "an announcement to %d distinct chats at %s a round trip\t%.1f messages/s, %d refused with 429; meanwhile a parent's tap → screen changed p50 %s, max %s (%d taps)\n",
+	line("an announcement to %d distinct chats at %s a round trip\t%.1f messages/s, %d refused with 429; meanwhile a parent's tap → screen changed p50 %s, max %s (%d taps)\n",
 		nb.outbound, nb.annRTT, rate, len(r.srv.Violations()), parent.p50.Round(time.Millisecond), parent.max.Round(time.Millisecond), parent.answered)
 	return nil
 }
@@ -303,7 +310,7 @@ func (nb *netBench) announce(ctx context.Context, tw io.Writer) error {
 // second across nb.zaloRTT: one update a call, and the next call only once
 // it is committed (there is no offset to confirm it by), so the ceiling is
 // about one update per round trip and commit.
-func (nb *netBench) zaloCeiling(ctx context.Context, tw io.Writer) error {
+func (nb *netBench) zaloCeiling(ctx context.Context, line func(string, ...any)) error {
 	const n = 200
 	dir, err := os.MkdirTemp("", "hailong-bench-zalo")
 	if err != nil {
@@ -339,7 +346,7 @@ func (nb *netBench) zaloCeiling(ctx context.Context, tw io.Writer) error {
 	if !ok || ctx.Err() != nil {
 		return fmt.Errorf("zalo: %d of %d updates left at the fake", srv.Pending(), n)
 	}
-	fmt.Fprintf(tw, "Zalo getUpdates across %s a round trip (one update a call)\t%.1f updates/s (%d in %s)\n",
+	line("Zalo getUpdates across %s a round trip (one update a call)\t%.1f updates/s (%d in %s)\n",
 		nb.zaloRTT, float64(n)/took.Seconds(), n, took.Round(10*time.Millisecond))
 	return nil
 }
