@@ -59,3 +59,47 @@ func TestFastTappersAcrossANetwork(t *testing.T) {
 		t.Errorf("%d responses stored, want %d", total, len(codes))
 	}
 }
+
+// TestFloodedPressesGoLast: 300 presses from a user the flood guard
+// ignores, 40 ms from the Bot API, no longer hold up another parent's first
+// reply: their acknowledgements go one at a time, after everyone else's
+// messages. (The first version answered them first and one by one: the
+// other parent waited 13.7 s.)
+func TestFloodedPressesGoLast(t *testing.T) {
+	h := newHarness(t)
+	cfg := strings.Replace(testConfig(h.srv.Endpoint()), "flood: {updates: 1000", "flood: {updates: 20", 1)
+	if err := os.WriteFile(h.cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.srv.SetLatency(fakeapi.Latency{RTT: 40 * time.Millisecond})
+	h.start()
+	flooder := telegramtest.User{ID: 5550401, FirstName: "Nhanh"}
+	h.srv.SendText(flooder, "/start")
+	h.expect(flooder, "Anh/chị có đồng ý")
+	m, _ := h.srv.Last(flooder.ID)
+	var cbs []string
+	for range 300 {
+		_, cb := h.srv.PressButton(flooder, m.ID, "lg:en")
+		cbs = append(cbs, cb)
+	}
+	if !h.srv.Wait(10*time.Second, func() bool { return h.srv.Pending() == 0 }) {
+		t.Fatal("the presses were not fetched")
+	}
+	h.srv.SendText(parent, "/start")
+	h.expect(parent, "Anh/chị có đồng ý")
+	answered := h.srv.CallbackAnswers()
+	n := 0
+	for _, cb := range cbs {
+		if _, ok := answered[cb]; ok {
+			n++
+		}
+	}
+	t.Logf("the parent's first reply came after %d of the flooder's 300 acknowledgements", n)
+	if n > 150 {
+		t.Errorf("the parent's first reply came after %d of the flooder's 300 acknowledgements", n)
+	}
+	// Every press is acknowledged in the end (a button would spin).
+	if !h.srv.Wait(60*time.Second, func() bool { return len(h.srv.Unanswered()) == 0 }) {
+		t.Errorf("%d presses never acknowledged", len(h.srv.Unanswered()))
+	}
+}
