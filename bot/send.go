@@ -289,7 +289,8 @@ func (p *prompts) swap(chat string, id int) (old int) {
 // copy pressed, whose buttons then go; 0 when the edit goes where it was
 // aimed.
 func (b *Bot) aim(q flows.Queued) (_ flows.Queued, stale int) {
-	if q.Kind != flows.OutMessage || q.EditRef == "" || q.Reply.File != nil || q.Reply.Photo != "" || !flows.Prompt(q.Reply) {
+	if q.Kind != flows.OutMessage || q.EditRef == "" || q.Reply.File != nil || q.Reply.Photo != "" || !flows.Prompt(q.Reply) ||
+		!private(q.Chat) {
 		return q, 0
 	}
 	pressed, err := strconv.Atoi(q.EditRef)
@@ -303,7 +304,7 @@ func (b *Bot) aim(q flows.Queued) (_ flows.Queued, stale int) {
 // shown notes that message id of the chat now shows q's reply, and takes
 // the buttons off the message that showed the step before, if another.
 func (b *Bot) shown(q flows.Queued, id int) {
-	if id == 0 {
+	if id == 0 || !private(q.Chat) {
 		return
 	}
 	if !flows.Prompt(q.Reply) {
@@ -315,6 +316,14 @@ func (b *Bot) shown(q flows.Queued, id int) {
 	if old := b.prompts.swap(q.Chat, id); old != 0 && old != id {
 		b.unbutton(q.Chat, old)
 	}
+}
+
+// private says whether a chat is a user's own: only there is one person's
+// step shown, so that a newer copy makes an older one stale (in a group
+// each staff member has a step of their own).
+func private(chat string) bool {
+	id, err := strconv.ParseInt(chat, 10, 64)
+	return err == nil && id > 0
 }
 
 // unbutton takes the buttons off an older copy of the step. It is a
