@@ -361,3 +361,31 @@ func TestAcknowledgedWhileMessagesFillTheFlight(t *testing.T) {
 		t.Fatal("the press was not acknowledged while messages filled the requests in flight")
 	}
 }
+
+// TestGroupPromptsKeepTheirButtons: in a group each staff member has a
+// step of their own, so a newer message with a step's buttons leaves an
+// older one as it is.
+func TestGroupPromptsKeepTheirButtons(t *testing.T) {
+	srv := telegramtest.NewServer()
+	defer srv.Close()
+	srv.SendGroupText(-1006200, "Phòng", telegramtest.User{ID: 6201, FirstName: "S"}, "/danhsach")
+	st := newMemStore()
+	stop, _ := runBot(t, srv, st)
+	defer stop()
+	for i, text := range []string{"staff A's step", "staff B's step"} {
+		o := msg("-1006200", text)
+		o.Reply.Buttons = [][]flows.Button{{{Label: "Gửi", Data: strconv.Itoa(i+1) + ":n:send"}}}
+		st.queue(o)
+	}
+	// A removal would go within the second's request, before the chat's
+	// next message.
+	st.queue(msg("-1006200", "next"))
+	if !srv.Wait(5*time.Second, func() bool { return st.left() == 0 }) {
+		t.Fatal("not sent")
+	}
+	for _, m := range srv.Messages(-1006200) {
+		if m.FromBot && m.Text != "next" && len(m.Keyboard) == 0 {
+			t.Errorf("%q lost its buttons", m.Text)
+		}
+	}
+}
