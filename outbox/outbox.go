@@ -733,18 +733,6 @@ func (c *commits) run() {
 		select {
 		case seq := <-c.in:
 			seqs = append(seqs, seq)
-			// Gather a little longer: at most one commit per gather, so
-			// the bot's own commits (a batch of updates) seldom wait for
-			// the disk behind these.
-			t := time.NewTimer(gather)
-			select {
-			case <-t.C:
-			case ch := <-c.flushReq:
-				write()
-				close(ch)
-			case <-c.end:
-			}
-			t.Stop()
 			write()
 		case ch := <-c.flushReq:
 			write()
@@ -754,10 +742,6 @@ func (c *commits) run() {
 		}
 	}
 }
-
-// gather is how long delivered rows wait to be recorded together: a crash
-// may send those of the last gather again, as it may those in flight.
-const gather = 50 * time.Millisecond
 
 // HTTPTransport is the connection pool a channel's API client uses: one
 // kept-alive connection for each request that may be in flight (and the
