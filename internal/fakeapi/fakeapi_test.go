@@ -1,0 +1,57 @@
+package fakeapi
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestLatency: a call through a fake with a network takes at least the
+// round trip, and the fake acts on it half way (after the way in, before
+// the way back); the connections it accepted are counted, and kept alive.
+func TestLatency(t *testing.T) {
+	const rtt = 80 * time.Millisecond
+	lat := Latency{RTT: rtt}
+	done := make(chan struct{})
+	defer close(done)
+	var acted atomic.Int64 // when the fake acted, in ns since start
+	start := time.Now()
+	var conns Conns
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !lat.In(r.Context(), done) {
+			return
+		}
+		acted.Store(int64(time.Since(start)))
+		w = lat.Out(r.Context(), done, w)
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, "ok")
+	}))
+	srv.Config.ConnState = conns.Track
+	srv.Start()
+	defer srv.Close()
+	for i := range 3 {
+		start = time.Now()
+		resp, err := http.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.ReadAll(resp.Body)
+		resp.Body.Close()
+		took := time.Since(start)
+		if took < rtt {
+			t.Errorf("call %d took %s, less than the round trip %s", i, took, rtt)
+		}
+		if a := time.Duration(acted.Load()); a < rtt/2 || a > took-rtt/2+time.Millisecond {
+			t.Errorf("call %d: the fake acted at %s of %s; want after the way in and before the way back", i, a, took)
+		}
+	}
+	if n := conns.Count(); n != 1 {
+		t.Errorf("%d connections for three calls one after another; want one kept alive", n)
+	}
+	if l := (Latency{RTT: 100 * time.Millisecond, Jitter: 40 * time.Millisecond}); l.Leg() < 30*time.Millisecond || l.Leg() > 70*time.Millisecond {
+		t.Errorf("a leg of 100 ms ± 40 ms jitter out of range")
+	}
+}
