@@ -24,6 +24,19 @@ func botTexts(srv *telegramtest.Server, chat int64) []string {
 	return out
 }
 
+// chatsOnNetwork starts the fake, lat away, with chats users (ids from
+// base) who wrote to the bot.
+func chatsOnNetwork(t *testing.T, base int64, chats int, lat fakeapi.Latency) *telegramtest.Server {
+	t.Helper()
+	srv := telegramtest.NewServer()
+	t.Cleanup(srv.Close)
+	for c := range chats {
+		srv.SendText(telegramtest.User{ID: base + int64(c), FirstName: "P"}, "hi")
+	}
+	srv.SetLatency(lat)
+	return srv
+}
+
 // queueChats queues per messages for each of chats chats (ids from base),
 // round-robin, as replies to many parents are committed.
 func queueChats(st *memStore, base int64, chats, per int, tag string) {
@@ -62,13 +75,8 @@ func checkOrder(t *testing.T, srv *telegramtest.Server, base int64, chats, per i
 // each chat's messages arrive in the order they were queued — and reuses
 // its connections: a second round opens none.
 func TestManyInFlightKeepsEachChatsOrder(t *testing.T) {
-	srv := telegramtest.NewServer()
-	defer srv.Close()
 	const base, chats, per = 3000, 40, 4
-	for c := range chats {
-		srv.SendText(telegramtest.User{ID: base + int64(c), FirstName: "P"}, "hi")
-	}
-	srv.SetLatency(fakeapi.Latency{RTT: 100 * time.Millisecond, Jitter: 40 * time.Millisecond})
+	srv := chatsOnNetwork(t, base, chats, fakeapi.Latency{RTT: 100 * time.Millisecond, Jitter: 40 * time.Millisecond})
 	st := newMemStore()
 	stop, _ := runBotConfig(t, srv, st, func(c *Config) { c.MaxInFlight = 32 })
 	defer stop()
@@ -99,13 +107,8 @@ func TestManyInFlightKeepsEachChatsOrder(t *testing.T) {
 // to others are outstanding, pauses only that chat for retry_after; every
 // message arrives once, in order.
 func TestThrottledChatWhileOthersInFlight(t *testing.T) {
-	srv := telegramtest.NewServer()
-	defer srv.Close()
 	const base, chats, per = 4000, 12, 3
-	for c := range chats {
-		srv.SendText(telegramtest.User{ID: base + int64(c), FirstName: "P"}, "hi")
-	}
-	srv.SetLatency(fakeapi.Latency{RTT: 80 * time.Millisecond})
+	srv := chatsOnNetwork(t, base, chats, fakeapi.Latency{RTT: 80 * time.Millisecond})
 	var mu sync.Mutex
 	throttled := false
 	srv.Inject(func(method string, p map[string]string) *telegramtest.Fault {
@@ -148,13 +151,8 @@ func TestThrottledChatWhileOthersInFlight(t *testing.T) {
 // outstanding, the sender lets them finish and records them; after a
 // restart every message has arrived exactly once.
 func TestShutdownWithRequestsInFlight(t *testing.T) {
-	srv := telegramtest.NewServer()
-	defer srv.Close()
 	const base, chats, per = 5000, 30, 2
-	for c := range chats {
-		srv.SendText(telegramtest.User{ID: base + int64(c), FirstName: "P"}, "hi")
-	}
-	srv.SetLatency(fakeapi.Latency{RTT: 400 * time.Millisecond})
+	srv := chatsOnNetwork(t, base, chats, fakeapi.Latency{RTT: 400 * time.Millisecond})
 	st := newMemStore()
 	stop, _ := runBot(t, srv, st)
 	queueChats(st, base, chats, per, "s")
@@ -183,10 +181,7 @@ func TestShutdownWithRequestsInFlight(t *testing.T) {
 // message only the newest is sent; new messages and edits of other
 // messages all go, in order, and every row leaves the outbox.
 func TestSupersededEditsAreCoalesced(t *testing.T) {
-	srv := telegramtest.NewServer()
-	defer srv.Close()
-	u := telegramtest.User{ID: 6000, FirstName: "P"}
-	srv.SendText(u, "hi")
+	srv := chatsOnNetwork(t, 6000, 1, fakeapi.Latency{})
 	st := newMemStore()
 	stop, _ := runBot(t, srv, st)
 	st.queue(msg("6000", "m1"), msg("6000", "m2"))
@@ -239,10 +234,7 @@ func TestSupersededEditsAreCoalesced(t *testing.T) {
 // step in progress, the one that showed it before loses its buttons; a
 // message without step buttons (a menu) keeps its own.
 func TestOlderPromptLosesItsButtons(t *testing.T) {
-	srv := telegramtest.NewServer()
-	defer srv.Close()
-	u := telegramtest.User{ID: 6100, FirstName: "P"}
-	srv.SendText(u, "hi")
+	srv := chatsOnNetwork(t, 6100, 1, fakeapi.Latency{})
 	st := newMemStore()
 	stop, _ := runBot(t, srv, st)
 	defer stop()

@@ -51,17 +51,20 @@ func (s *system) benchCmd(ctx context.Context, args []string) error {
 	if *big != "" {
 		return s.benchBig(ctx, *big)
 	}
+	if c.db != "" {
+		return errors.New("bench fills a database of its own with thousands of made-up parents; it takes no --db")
+	}
+	cfg, err := loadConfig(c.config)
+	if err != nil {
+		return err
+	}
+	eng, err := cfg.engine()
+	if err != nil {
+		return err
+	}
 	if *rtt > 0 {
 		if *fast < 1 || *human < 1 || *tapSeconds < 1 || *outbound < 2 {
 			return errors.New("bench --rtt: --fast, --human and --tap-seconds ≥ 1, --outbound ≥ 2")
-		}
-		cfg, err := loadConfig(c.config)
-		if err != nil {
-			return err
-		}
-		eng, err := cfg.engine()
-		if err != nil {
-			return err
 		}
 		n := 1000 // an announcement to a school's parents, unless --outbound says
 		fs.Visit(func(f *flag.Flag) {
@@ -82,15 +85,8 @@ func (s *system) benchCmd(ctx context.Context, args []string) error {
 		}
 		return nb.run(ctx, s.stdout, runs)
 	}
-	if c.db != "" {
-		return errors.New("bench fills a database of its own with thousands of made-up parents; it takes no --db")
-	}
 	if *parents < 1 || *rate < 100 || *seconds < 1 || *outbound < 2 {
 		return errors.New("bench: --parents ≥ 1, --rate ≥ 100, --seconds ≥ 1 and --outbound ≥ 2")
-	}
-	cfg, err := loadConfig(c.config)
-	if err != nil {
-		return err
 	}
 	dir, err := os.MkdirTemp("", "hailong-bench")
 	if err != nil {
@@ -100,10 +96,6 @@ func (s *system) benchCmd(ctx context.Context, args []string) error {
 	cfg.Database = filepath.Join(dir, "bench.db")
 	srv := telegramtest.NewServer()
 	defer srv.Close()
-	eng, err := cfg.engine()
-	if err != nil {
-		return err
-	}
 	w, ok := cfg.directory.WaveAt(s.now())
 	if !ok {
 		return errors.New("no survey wave of the config is open today")
