@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestAdminSocketPrivate: with the database in a shared directory and the
+// service started under umask 000, the admin socket (which hands out
+// principals' invites and copies of the database) is never reachable by
+// another user: it is created inside a directory only the service's user
+// may enter, not beside the database where it would be open until chmod.
+func TestAdminSocketPrivate(t *testing.T) {
+	h := newHarness(t)
+	if err := os.Chmod(h.dir, 0o1777); err != nil {
+		t.Fatal(err)
+	}
+	old := syscall.Umask(0)
+	h.start()
+	h.begin(parent, "TH-TV", "Lớp 3") // the bot is serving, so the socket is listening
+	syscall.Umask(old)
+
+	sock := adminSocket(h.dbPath)
+	fi, err := os.Lstat(sock)
+	if err != nil || fi.Mode().Type() != os.ModeSocket {
+		t.Fatalf("admin socket %s: %v, %v", sock, fi, err)
+	}
+	dir := filepath.Dir(sock)
+	if dir == filepath.Dir(h.dbPath) {
+		t.Fatalf("the socket %s sits in the database's shared directory: another user can connect before it is made private", sock)
+	}
+	di, err := os.Lstat(dir)
+	if err != nil || !di.IsDir() || di.Mode().Perm()&0o077 != 0 {
+		t.Fatalf("the socket's directory %s: %v, %v; want a directory of mode 0700", dir, di, err)
+	}
+	// And it still serves the commands.
+	var out syncBuffer
+	s := h.sys()
+	s.stdout = &out
+	if err := s.run(context.Background(), []string{"invite", "TH-TV", "--config", h.cfgPath, "--db", h.dbPath}); err != nil || !strings.Contains(out.String(), "Invite for the principal") {
+		t.Fatalf("invite through the socket: %v\n%s", err, out.String())
+	}
+	h.stop()
+	if _, err := os.Lstat(dir); !os.IsNotExist(err) {
+		t.Errorf("the socket's directory is left behind after a clean stop: %v", err)
+	}
+}
+
+// TestAdminSocketPlanted: what another user put where the socket's
+// directory goes keeps neither the bot from starting nor is trusted by a
+// command: the bot serves without the socket and says so, and backup
+// refuses to talk to a socket in someone else's directory.
+func TestAdminSocketPlanted(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to plant a directory owned by another user")
+	}
+	h := newHarness(t)
+	if err := os.Chmod(h.dir, 0o1777); err != nil {
+		t.Fatal(err)
+	}
+	planted := adminDir(h.dbPath)
+	if err := os.Mkdir(planted, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(planted, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(planted, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	h.begin(parent, "TH-TV", "Lớp 3")
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(h.stderr.String(), "no admin socket") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(h.stderr.String(), "no admin socket") {
+		t.Errorf("the log does not say the socket is missing:\n%s", h.stderr.String())
+	}
+	err := h.sys().run(context.Background(), []string{"backup", filepath.Join(t.TempDir(), "b.db"), "--config", h.cfgPath, "--db", h.dbPath})
+	if err == nil || !strings.Contains(err.Error(), "cannot be trusted") {
+		t.Errorf("backup through another user's directory: %v, want a refusal", err)
+	}
+	h.stop()
+	if fi, err := os.Lstat(planted); err != nil || !fi.IsDir() {
+		t.Errorf("the bot removed another user's directory: %v", err)
+	}
+}
