@@ -13,6 +13,7 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"hailong/flows"
+	"hailong/internal/atomicfile"
 )
 
 var (
@@ -145,26 +146,13 @@ func (db *DB) Backup(w io.Writer) (int64, error) {
 // BackupFile writes a consistent copy to path, atomically: a partial
 // copy never stands under the name.
 func (db *DB) BackupFile(path string) (int64, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	var n int64
+	err := atomicfile.Write(path, 0o600, func(w io.Writer) (err error) {
+		n, err = db.Backup(w)
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("backup: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	n, err := db.Backup(tmp)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o600)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("backup to %s: %w", path, err)
 	}
 	return n, nil
 }

@@ -177,7 +177,7 @@ func handleAdmin(conn net.Conn, db *store.DB, job *digest.Job, log *slog.Logger)
 			r.Error = "export: " + err.Error()
 			break
 		}
-		n, err := req.write(job)
+		n, err := req.write(job, db.Path())
 		if err != nil {
 			r.Error = err.Error()
 			break

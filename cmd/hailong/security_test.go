@@ -91,3 +91,45 @@ func TestAdminSocketPlanted(t *testing.T) {
 		t.Errorf("the bot removed another user's directory: %v", err)
 	}
 }
+
+// TestExportRefusesDatabase: `hailong export --out` naming the database
+// is refused, while the bot runs and while it is stopped, and the
+// database still opens afterwards; a link planted at the temporary name the
+// export once used is not followed.
+func TestExportRefusesDatabase(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	h.begin(parent, "TH-TV", "Lớp 3")
+	s := h.sys()
+	export := func(out string) error {
+		return s.run(context.Background(), []string{"export", "--config", h.cfgPath, "--db", h.dbPath, "--out", out})
+	}
+	if err := export(h.dbPath); err == nil || !strings.Contains(err.Error(), "the database itself") {
+		t.Errorf("export over the running bot's database: %v, want a refusal", err)
+	}
+	h.stop()
+	if err := export(h.dbPath); err == nil || !strings.Contains(err.Error(), "the database itself") {
+		t.Errorf("export over the stopped bot's database: %v, want a refusal", err)
+	}
+	h.openDB().Close() // still a database
+
+	// A second user plants <out>.tmp → a file only root may write.
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "shadow")
+	if err := os.WriteFile(victim, []byte("root:x:0:0"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "hk1.xlsx")
+	if err := os.Symlink(victim, out+".tmp"); err != nil {
+		t.Fatal(err)
+	}
+	if err := export(out); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "root:x:0:0" {
+		t.Errorf("the export wrote through the planted link: the victim now holds %d bytes", len(b))
+	}
+	if fi, err := os.Stat(out); err != nil || fi.Size() == 0 || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the export: %v, %v", fi, err)
+	}
+}
