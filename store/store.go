@@ -47,11 +47,19 @@ var ErrLocked = errors.New("the database is in use by another hailong process")
 // ErrWrongSecret means the database was written under another secret.
 var ErrWrongSecret = errors.New("HAILONG_SECRET is not the secret this database was written with")
 
+// ErrWeakSecret means a secret too weak for a new database was given for a
+// database not written with it.
+var ErrWeakSecret = errors.New("a weak secret opens only a database already written with it")
+
 // checkSecret compares the secret with the check value the database keeps
 // (an HMAC of a constant under it), writing one on first use. Opened with
 // another secret, the queued messages would not open and be set aside, and
 // every returning parent would be a new respondent: refuse instead.
-func checkSecret(b *bbolt.DB, secret []byte, readOnly bool) error {
+//
+// A weak secret (Options.Weak) opens only a database already written with
+// it: one whose check value it matches, or one of before the check whose
+// sealed records open with it; a new database is refused (ErrWeakSecret).
+func checkSecret(b *bbolt.DB, secret []byte, readOnly, weak bool) error {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte("hailong secret check v1"))
 	want := m.Sum(nil)[:16]
@@ -74,6 +82,9 @@ func checkSecret(b *bbolt.DB, secret []byte, readOnly bool) error {
 		var sample []byte
 		if err := b.View(func(tx *bbolt.Tx) error { sample = sealedSample(tx); return nil }); err != nil {
 			return err
+		}
+		if sample == nil && weak {
+			return ErrWeakSecret
 		}
 		if sample != nil {
 			seal, err := newSealer(secret)
@@ -133,6 +144,10 @@ type Options struct {
 	// the database itself: fine for the demo and the terminal chat, not
 	// for real parents, whose pseudonyms would then sit beside the key.
 	LocalSecret bool
+	// Weak marks Secret as too weak to start a database with: Open then
+	// accepts it only for a database already written with it, so that
+	// those of before the rule stay readable (ErrWeakSecret otherwise).
+	Weak bool
 }
 
 // Open opens or creates the database at path.
@@ -168,7 +183,7 @@ func Open(path string, o Options) (*DB, error) {
 		}
 	}
 	if o.Secret != nil {
-		if err := checkSecret(b, o.Secret, o.ReadOnly); err != nil {
+		if err := checkSecret(b, o.Secret, o.ReadOnly, o.Weak); err != nil {
 			b.Close()
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}

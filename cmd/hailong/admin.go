@@ -234,11 +234,7 @@ func (s *system) withDB(c common, request string, local func(*store.DB) (adminRe
 	if _, err := os.Stat(cfg.Database); err != nil {
 		return adminReply{}, cfg, fmt.Errorf("database %s: %w", cfg.Database, err)
 	}
-	var secret []byte
-	if v := s.getenv("HAILONG_SECRET"); v != "" {
-		secret = []byte(v)
-	}
-	db, err := store.Open(cfg.Database, store.Options{Secret: secret, LocalSecret: secret == nil, ReadOnly: true, LockTimeout: 300 * time.Millisecond})
+	db, err := s.secret().open(cfg.Database, store.Options{ReadOnly: true, LockTimeout: 300 * time.Millisecond}, s.logger(slog.LevelWarn))
 	if errors.Is(err, store.ErrLocked) {
 		r, err := askAdmin(cfg.Database, request)
 		return r, cfg, err
@@ -346,15 +342,11 @@ func (s *system) inviteCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	secret := []byte(s.getenv("HAILONG_SECRET"))
-	if len(secret) == 0 {
-		secret = nil
-	}
 	if _, err := os.Stat(cfg.Database); err != nil {
 		return fmt.Errorf("database %s: %w", cfg.Database, err)
 	}
 	var r adminReply
-	db, err := store.Open(cfg.Database, store.Options{Engine: eng, Secret: secret, LocalSecret: secret == nil, LockTimeout: 300 * time.Millisecond})
+	db, err := s.secret().open(cfg.Database, store.Options{Engine: eng, LockTimeout: 300 * time.Millisecond}, s.logger(slog.LevelWarn))
 	switch {
 	case errors.Is(err, store.ErrLocked):
 		if r, err = askAdmin(cfg.Database, "invite "+school); err != nil {

@@ -2,12 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"hailong/store"
 )
 
 // TestAdminSocketPrivate: with the database in a shared directory and the
@@ -131,5 +136,91 @@ func TestExportRefusesDatabase(t *testing.T) {
 	}
 	if fi, err := os.Stat(out); err != nil || fi.Size() == 0 || fi.Mode().Perm() != 0o600 {
 		t.Errorf("the export: %v, %v", fi, err)
+	}
+}
+
+// TestWeakSecretRefused: `run` refuses a HAILONG_SECRET with little in it
+// — whitespace, a repeated character or pattern, a walk along the
+// alphabet, fewer than 32 bytes of base64 — and says how to make one; a
+// strong one (32 random bytes, in base64 or hex) is never refused.
+func TestWeakSecretRefused(t *testing.T) {
+	h := newHarness(t)
+	for _, weak := range []string{
+		strings.Repeat(" ", 16),
+		"aaaaaaaaaaaaaaaa",
+		strings.Repeat("a", 64),
+		strings.Repeat("ab", 32),
+		strings.Repeat("0123456789abcdef", 4),
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+		"test-secret-0123456789abcdef",                  // 28 characters
+		"qHS8MPOwhVEdh6JzZCLgg3S/ia/IUHtCTgJL",          // 36: 27 bytes of base64
+		"qHS8MPOwhVEdh6JzZCLgg3S/ia/IUHtCTgJLXAIJpY0= ", // a stray space
+		"\"qHS8MPOwhVEdh6JzZCLgg3S/ia/IUHtCTgJLXAIJpY0=\"\n",
+	} {
+		s := h.sys()
+		s.getenv = func(k string) string {
+			if k == "HAILONG_SECRET" {
+				return weak
+			}
+			return h.env(k)
+		}
+		// Accepted, the bot would serve until the context ends.
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		db := filepath.Join(t.TempDir(), "hailong.db")
+		err := s.run(ctx, []string{"run", "--config", h.cfgPath, "--db", db})
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "too weak") || !strings.Contains(err.Error(), "head -c 32 /dev/urandom | base64") {
+			t.Errorf("HAILONG_SECRET %q: err = %v, want a refusal saying how to make one", weak, err)
+		}
+		if _, err := os.Stat(db); !os.IsNotExist(err) {
+			t.Errorf("HAILONG_SECRET %q left a database behind: %v", weak, err)
+		}
+	}
+	r := rand.New(rand.NewPCG(16, 7))
+	for i := range 2000 {
+		b := make([]byte, 32)
+		for j := range b {
+			b[j] = byte(r.Uint32())
+		}
+		for _, s := range []string{base64.StdEncoding.EncodeToString(b), base64.RawURLEncoding.EncodeToString(b), hex.EncodeToString(b)} {
+			if why := secretWeakness(s); why != "" {
+				t.Fatalf("strong secret %d %q refused: %s", i, s, why)
+			}
+		}
+	}
+}
+
+// TestWeakSecretOfOldDatabase: a database written with a weak secret
+// before the rule still opens with it — the bot serves, with a warning —
+// while a new database is not started with it.
+func TestWeakSecretOfOldDatabase(t *testing.T) {
+	h := newHarness(t)
+	const weak = "test secret, 32 characters long!"
+	old, err := store.Open(h.dbPath, store.Options{Secret: []byte(weak)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	s := h.sys()
+	s.getenv = func(k string) string {
+		if k == "HAILONG_SECRET" {
+			return weak
+		}
+		return h.env(k)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel, h.done = cancel, make(chan error, 1)
+	go func() { h.done <- s.run(ctx, []string{"run", "--config", h.cfgPath, "--db", h.dbPath}) }()
+	h.begin(parent, "TH-TV", "Lớp 3")
+	h.stop()
+	if !strings.Contains(h.stderr.String(), "HAILONG_SECRET is weak") {
+		t.Errorf("no warning:\n%s", h.stderr.String())
+	}
+	other := filepath.Join(t.TempDir(), "new.db")
+	ctx, cancel = context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	err = s.run(ctx, []string{"run", "--config", h.cfgPath, "--db", other})
+	if err == nil || !strings.Contains(err.Error(), "too weak") {
+		t.Errorf("a new database with the weak secret: %v, want a refusal", err)
 	}
 }
