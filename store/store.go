@@ -38,7 +38,8 @@ var (
 	bOpen      = []byte("complaints_open")      // school 0 id → nil
 	bUrgent    = []byte("outbox_urgent")        // sequence → recipient key: the rows that go before digests and announcements
 	bByChat    = []byte("outbox_by_chat")       // recipient key, sequence → nil: a chat's rows
-	buckets    = [][]byte{bSessions, bResponses, bAggs, bOutbox, bMeta, bDead, bComplaint, bByParent, bOpen, bUrgent, bByChat}
+	bByKey     = []byte("responses_by_key")     // respondent key, wave 0 school → nil: a parent's responses
+	buckets    = [][]byte{bSessions, bResponses, bAggs, bOutbox, bMeta, bDead, bComplaint, bByParent, bOpen, bUrgent, bByChat, bByKey}
 )
 
 // ErrLocked means another process holds the database file.
@@ -202,6 +203,12 @@ func Open(path string, o Options) (*DB, error) {
 		if err := db.indexChats(); err != nil {
 			b.Close()
 			return nil, fmt.Errorf("open %s: index the outbox by chat: %w", path, err)
+		}
+	}
+	if !o.ReadOnly {
+		if err := db.indexResponses(); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("open %s: index the responses by respondent: %w", path, err)
 		}
 	}
 	return db, nil
@@ -532,6 +539,48 @@ func responseKey(wave, school string, key flows.Key) []byte {
 	return append(k, key[:]...)
 }
 
+// byKeyIndex is a response's entry in responses_by_key: the respondent key
+// first, so that /dulieu and /xoadulieu find a parent's responses with one
+// seek rather than a scan of them all. k is the response's key.
+func byKeyIndex(k []byte) []byte {
+	rest, key := k[:len(k)-len(flows.Key{})-1], k[len(k)-len(flows.Key{}):]
+	return append(append([]byte(nil), key...), rest...)
+}
+
+// responseOfIndex is the response key of an entry of responses_by_key.
+func responseOfIndex(ik []byte) []byte {
+	n := len(flows.Key{})
+	return append(append(append([]byte(nil), ik[n:]...), 0), ik[:n]...)
+}
+
+// responsesIndexed marks (in meta) that responses_by_key holds every
+// response.
+const responsesIndexed = "responses_by_key_v1"
+
+// indexResponses builds responses_by_key once, for the responses stored
+// before it existed.
+func (db *DB) indexResponses() error {
+	built := false
+	if err := db.b.View(func(tx *bbolt.Tx) error {
+		built = tx.Bucket(bMeta).Get([]byte(responsesIndexed)) != nil
+		return nil
+	}); err != nil || built {
+		return err
+	}
+	return db.b.Update(func(tx *bbolt.Tx) error {
+		idx := tx.Bucket(bByKey)
+		if err := tx.Bucket(bResponses).ForEach(func(k, _ []byte) error {
+			if len(k) <= len(flows.Key{}) {
+				return nil // not a response key: hailong check names it
+			}
+			return idx.Put(byKeyIndex(k), nil)
+		}); err != nil {
+			return err
+		}
+		return tx.Bucket(bMeta).Put([]byte(responsesIndexed), []byte{1})
+	})
+}
+
 // respondentsQ is the aggregate "question" counting respondents; question
 // ids cannot contain '#'.
 const respondentsQ = "#"
@@ -557,6 +606,8 @@ func (w *writer) saveResponse(key flows.Key, r *flows.Response) error {
 			return err
 		}
 	} else if err := w.add(aggKey(r.Wave, r.School, respondentsQ, ""), 1); err != nil {
+		return err
+	} else if err := w.tx.Bucket(bByKey).Put(byKeyIndex(k), nil); err != nil {
 		return err
 	}
 	if err := w.count(r, 1); err != nil {
