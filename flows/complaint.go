@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Category is a kind of complaint (phản ánh, kiến nghị), with who must act
@@ -100,7 +101,24 @@ type Complaint struct {
 	Escalated []string `json:"escalated,omitempty"`
 	Reopened  int      `json:"reopened,omitempty"`
 	Followup  string   `json:"followup,omitempty"` // the parent's answer after resolution
-	History   []Event  `json:"history"`
+	// Added is the information the parent added after filing (at most
+	// MaxAdditions, MaxAddedChars in all), shown on the complaint's card.
+	Added []Event `json:"added,omitempty"`
+	// History is what happened to the complaint that is not stored yet:
+	// the store keeps a complaint's history apart, appending each event
+	// once, so a complaint read from it carries none (one written before
+	// that, its whole history until it is next saved). The engine only
+	// appends to it.
+	History []Event `json:"history,omitempty"`
+}
+
+// addedChars is how many characters the parent has added in all.
+func (c *Complaint) addedChars() int {
+	n := 0
+	for _, ev := range c.Added {
+		n += utf8.RuneCountInString(ev.Note)
+	}
+	return n
 }
 
 // Code is the ticket code the parent is given.
@@ -130,6 +148,7 @@ func (c *Complaint) clone() *Complaint {
 	x.Photos = append([]string(nil), c.Photos...)
 	x.Escalated = append([]string(nil), c.Escalated...)
 	x.History = append([]Event(nil), c.History...)
+	x.Added = append([]Event(nil), c.Added...)
 	return &x
 }
 

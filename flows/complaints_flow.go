@@ -16,6 +16,12 @@ const (
 	MinComplaintText = 20
 	MaxComplaintText = 2000
 	MaxPhotos        = 5
+	// A parent may add information to a complaint this many times, and
+	// this many characters in all: each addition is written into the
+	// complaint and alerts its staff, so an endless series would grow the
+	// record and bury them.
+	MaxAdditions  = 10
+	MaxAddedChars = 6000
 )
 
 func (e *Engine) category(id string) (*Category, bool) {
@@ -307,10 +313,8 @@ func (e *Engine) card(c *Complaint, headline string) string {
 	if n := len(c.Photos); n > 0 {
 		b.WriteString("\n\n" + T("c.card.photos", n))
 	}
-	for _, ev := range c.History {
-		if ev.Action == "info" {
-			b.WriteString("\n\n" + T("c.card.info", e.when(ev.At), clip(ev.Note, 500)))
-		}
+	for _, ev := range c.Added {
+		b.WriteString("\n\n" + T("c.card.info", e.when(ev.At), clip(ev.Note, 500)))
 	}
 	return clip(b.String(), 4000)
 }
@@ -469,6 +473,11 @@ func (t *turn) startAddInfo(c *Complaint) {
 		t.myComplaints()
 		return
 	}
+	if len(c.Added) >= MaxAdditions || c.addedChars() >= MaxAddedChars {
+		t.say(t.T("c.add.full", c.Code()))
+		t.myComplaints()
+		return
+	}
 	t.s.reset()
 	t.s.Step, t.s.Target = StepCAdd, c.ID
 	t.moved()
@@ -488,13 +497,24 @@ func (t *turn) addInfo(text string) {
 		t.menu()
 		return
 	}
+	if len(c.Added) >= MaxAdditions || c.addedChars() >= MaxAddedChars {
+		t.s.reset()
+		t.moved()
+		t.say(t.T("c.add.full", c.Code()))
+		t.myComplaints()
+		return
+	}
 	text = strings.TrimSpace(text)
 	if n := utf8.RuneCountInString(text); n == 0 || n > MaxComplaintText {
 		t.reprompt(t.T("c.text.long", n, MaxComplaintText))
 		return
+	} else if left := MaxAddedChars - c.addedChars(); n > left {
+		t.reprompt(t.T("c.add.long", c.Code(), left, n))
+		return
 	}
 	c = c.clone()
-	c.log(t.in.Now, "parent", "info", text)
+	c.Added = append(c.Added, Event{At: t.in.Now, Actor: "parent", Action: "info", Note: text})
+	c.log(t.in.Now, "parent", "info", "")
 	t.save(c)
 	t.s.reset()
 	t.moved()

@@ -184,6 +184,8 @@ var vi = map[msg]string{
 	"c.add.sent":              "📎 Đã gửi thông tin bổ sung cho phản ánh %s tới nhà trường.",
 	"c.add.staff":             "📎 Phụ huynh bổ sung thông tin cho phản ánh %s:\n\n%s",
 	"c.closed":                "Phản ánh này đã đóng.",
+	"c.add.full":              "Phản ánh %s đã nhận đủ thông tin bổ sung, nhà trường đã có tất cả. Nếu có việc mới, anh/chị vui lòng gửi một phản ánh mới giúp em ạ.",
+	"c.add.long":              "Phản ánh %s chỉ còn nhận thêm được %d ký tự thông tin bổ sung, tin này có %d ký tự. Anh/chị rút gọn giúp em nhé.",
 	"staff.help":              "Chào thầy/cô. Em gửi thầy/cô các phản ánh của phụ huynh về trường; thầy/cô xử lý bằng các nút dưới mỗi phản ánh. /danhsach: các phản ánh đang mở. /baocao: báo cáo khảo sát và phản ánh (thêm hai ngày để chọn khoảng thời gian). /xuat: bảng tính. /thongbao: gửi thông báo đến cha mẹ học sinh.",
 	"staff.none":              "Không có phản ánh nào đang mở. 👍",
 	"staff.refresh":           "🔄 Xem lại danh sách",

@@ -186,6 +186,8 @@ var en = map[msg]string{
 	"c.add.sent":              "📎 Your additional information for concern %s has been sent to the school.",
 	"c.add.staff":             "📎 The parent has added information to concern %s:\n\n%s",
 	"c.closed":                "This concern has been closed.",
+	"c.add.full":              "Concern %s has received all the additional information it can take, and the school has it all. If something new has happened, please send a new concern.",
+	"c.add.long":              "Concern %s can take only %d more characters of additional information, and this message has %d. Please shorten it for me.",
 	"staff.help":              "Hello. I send you parents' concerns about your school; you handle each one with the buttons under it. /danhsach: open concerns. /baocao: survey and concerns report (add two dates to choose a period). /xuat: spreadsheet.",
 	"staff.none":              "There are no open concerns. 👍",
 	"staff.refresh":           "🔄 Refresh the list",

@@ -39,7 +39,8 @@ var (
 	bUrgent    = []byte("outbox_urgent")        // sequence → recipient key: the rows that go before digests and announcements
 	bByChat    = []byte("outbox_by_chat")       // recipient key, sequence → nil: a chat's rows
 	bByKey     = []byte("responses_by_key")     // respondent key, wave 0 school → nil: a parent's responses
-	buckets    = [][]byte{bSessions, bResponses, bAggs, bOutbox, bMeta, bDead, bComplaint, bByParent, bOpen, bUrgent, bByChat, bByKey}
+	bHistory   = []byte("complaint_history")    // complaint id, sequence → sealed Event
+	buckets    = [][]byte{bSessions, bResponses, bAggs, bOutbox, bMeta, bDead, bComplaint, bByParent, bOpen, bUrgent, bByChat, bByKey, bHistory}
 )
 
 // ErrLocked means another process holds the database file.
