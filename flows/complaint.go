@@ -101,6 +101,10 @@ type Complaint struct {
 	Escalated []string `json:"escalated,omitempty"`
 	Reopened  int      `json:"reopened,omitempty"`
 	Followup  string   `json:"followup,omitempty"` // the parent's answer after resolution
+	// Folded says the complaint was filed in a burst of its parent's, so
+	// its alert was one short message: its photos go with its card when
+	// staff open it.
+	Folded bool `json:"folded,omitempty"`
 	// Added is the information the parent added after filing (at most
 	// MaxAdditions, MaxAddedChars in all), shown on the complaint's card.
 	Added []Event `json:"added,omitempty"`

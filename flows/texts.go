@@ -149,6 +149,8 @@ var vi = map[msg]string{
 	"c.edit":                  "✏️ Viết lại nội dung",
 	"c.filed":                 "✅ Đã gửi phản ánh. Mã phản ánh của anh/chị: %s\n\n%s sẽ tiếp nhận trước %s; hạn giải quyết: %s. Mỗi thay đổi em sẽ báo anh/chị tại đây; xem lại ở «📋 Phản ánh của tôi».",
 	"c.alert.new":             "🔔 Phản ánh mới",
+	"c.alert.burst":           "🔔 Phản ánh mới %s (tin rút gọn)\n%s · %s · %d ảnh · %s\n\n%s\n\n(Thẻ đầy đủ và ảnh đi kèm khi mở phản ánh.)",
+	"c.limit":                 "Hôm nay anh/chị đã gửi %d phản ánh, là mức tối đa trong một ngày. Nhà trường đang xem xét các phản ánh anh/chị đã gửi; anh/chị có thể bổ sung thông tin cho chúng ở «📋 Phản ánh của tôi», hoặc gửi phản ánh mới vào ngày mai. Nếu việc khẩn cấp, anh/chị gọi đường dây nóng (/duongdaynong) giúp em ạ.",
 	"c.alert.view":            "📄 Phản ánh",
 	"c.alert.reopened":        "⚠️ Phụ huynh báo chưa được giải quyết, đã mở lại:",
 	"c.alert.late.ack":        "⏰ Quá hạn tiếp nhận:",

@@ -151,6 +151,8 @@ var en = map[msg]string{
 	"c.edit":                  "✏️ Rewrite the description",
 	"c.filed":                 "✅ Your concern has been sent. Your reference code: %s\n\n%s will acknowledge it by %s; deadline for resolving it: %s. I will tell you here about every change; you can look at it again under «📋 My concerns».",
 	"c.alert.new":             "🔔 New concern",
+	"c.alert.burst":           "🔔 New concern %s (in short)\n%s · %s · %d photos · %s\n\n%s\n\n(The whole card and the photos come when the concern is opened.)",
+	"c.limit":                 "You have sent %d concerns today, the most for one day. The school is looking at the ones you sent; you can add information to them in «📋 My concerns», or send a new concern tomorrow. If it is urgent, please call the hotline (/duongdaynong).",
 	"c.alert.view":            "📄 Concern",
 	"c.alert.reopened":        "⚠️ The parent says it has not been resolved; reopened:",
 	"c.alert.late.ack":        "⏰ Acknowledgment overdue:",
