@@ -561,24 +561,14 @@ const responsesIndexed = "responses_by_key_v1"
 // indexResponses builds responses_by_key once, for the responses stored
 // before it existed.
 func (db *DB) indexResponses() error {
-	built := false
-	if err := db.b.View(func(tx *bbolt.Tx) error {
-		built = tx.Bucket(bMeta).Get([]byte(responsesIndexed)) != nil
-		return nil
-	}); err != nil || built {
-		return err
-	}
-	return db.b.Update(func(tx *bbolt.Tx) error {
+	return db.buildOnce(responsesIndexed, func(tx *bbolt.Tx) error {
 		idx := tx.Bucket(bByKey)
-		if err := tx.Bucket(bResponses).ForEach(func(k, _ []byte) error {
+		return tx.Bucket(bResponses).ForEach(func(k, _ []byte) error {
 			if len(k) <= len(flows.Key{}) {
 				return nil // not a response key: hailong check names it
 			}
 			return idx.Put(byKeyIndex(k), nil)
-		}); err != nil {
-			return err
-		}
-		return tx.Bucket(bMeta).Put([]byte(responsesIndexed), []byte{1})
+		})
 	})
 }
 
@@ -824,18 +814,7 @@ const indexesBuilt = "outbox_indexes_v3"
 // indexChats builds the outbox's indexes once, for rows queued before
 // they existed.
 func (db *DB) indexChats() error {
-	built := false
-	if err := db.b.View(func(tx *bbolt.Tx) error {
-		built = tx.Bucket(bMeta).Get([]byte(indexesBuilt)) != nil
-		return nil
-	}); err != nil || built {
-		return err // nothing to write: no commit at every start
-	}
-	return db.b.Update(func(tx *bbolt.Tx) error {
-		m := tx.Bucket(bMeta)
-		if m.Get([]byte(indexesBuilt)) != nil {
-			return nil
-		}
+	return db.buildOnce(indexesBuilt, func(tx *bbolt.Tx) error {
 		// Built afresh: an earlier build may have indexed differently.
 		for _, name := range [][]byte{bByChat, bUrgent} {
 			if err := tx.DeleteBucket(name); err != nil {
@@ -846,7 +825,7 @@ func (db *DB) indexChats() error {
 			}
 		}
 		chats, urgent := tx.Bucket(bByChat), tx.Bucket(bUrgent)
-		err := tx.Bucket(bOutbox).ForEach(func(k, v []byte) error {
+		return tx.Bucket(bOutbox).ForEach(func(k, v []byte) error {
 			o, err := db.openRow(v)
 			switch {
 			case err != nil:
@@ -857,10 +836,29 @@ func (db *DB) indexChats() error {
 				return urgent.Put(k, db.recipientKey(o.Channel, o.Chat))
 			}
 		})
-		if err != nil {
+	})
+}
+
+// buildOnce runs build in a write transaction and sets mark in meta with
+// it, unless mark is set: an index of records written before it existed
+// is built once. A start that finds it built commits nothing.
+func (db *DB) buildOnce(mark string, build func(*bbolt.Tx) error) error {
+	built := false
+	if err := db.b.View(func(tx *bbolt.Tx) error {
+		built = tx.Bucket(bMeta).Get([]byte(mark)) != nil
+		return nil
+	}); err != nil || built {
+		return err
+	}
+	return db.b.Update(func(tx *bbolt.Tx) error {
+		m := tx.Bucket(bMeta)
+		if m.Get([]byte(mark)) != nil {
+			return nil
+		}
+		if err := build(tx); err != nil {
 			return err
 		}
-		return m.Put([]byte(indexesBuilt), []byte{1})
+		return m.Put([]byte(mark), []byte{1})
 	})
 }
 
