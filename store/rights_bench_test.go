@@ -62,6 +62,30 @@ func BenchmarkRights(b *testing.B) {
 				b.Fatalf("/dulieu answered:\n%s", m.Reply.Text)
 			}
 		})
+		// The first start of a binary with the index over a database of
+		// before it builds the index: once, at open.
+		b.Run(name+"build-index", func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				b.StopTimer()
+				err := h.db.b.Update(func(tx *bbolt.Tx) error {
+					if err := tx.DeleteBucket(bByKey); err != nil {
+						return err
+					}
+					if _, err := tx.CreateBucket(bByKey); err != nil {
+						return err
+					}
+					return tx.Bucket(bMeta).Delete([]byte(responsesIndexed))
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				if err := h.db.indexResponses(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 		b.Run(name+"xoadulieu", func(b *testing.B) {
 			b.StopTimer()
 			for range b.N {
