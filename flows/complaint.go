@@ -116,6 +116,11 @@ type Complaint struct {
 	History []Event `json:"history,omitempty"`
 }
 
+// additionsFull says the complaint takes no more additions.
+func (c *Complaint) additionsFull() bool {
+	return len(c.Added) >= MaxAdditions || c.addedChars() >= MaxAddedChars
+}
+
 // addedChars is how many characters the parent has added in all.
 func (c *Complaint) addedChars() int {
 	n := 0

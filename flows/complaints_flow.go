@@ -549,7 +549,7 @@ func (t *turn) startAddInfo(c *Complaint) {
 		t.myComplaints()
 		return
 	}
-	if len(c.Added) >= MaxAdditions || c.addedChars() >= MaxAddedChars {
+	if c.additionsFull() {
 		t.say(t.T("c.add.full", c.Code()))
 		t.myComplaints()
 		return
@@ -573,7 +573,7 @@ func (t *turn) addInfo(text string) {
 		t.menu()
 		return
 	}
-	if len(c.Added) >= MaxAdditions || c.addedChars() >= MaxAddedChars {
+	if c.additionsFull() {
 		t.s.reset()
 		t.moved()
 		t.say(t.T("c.add.full", c.Code()))
