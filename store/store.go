@@ -561,15 +561,62 @@ const responsesIndexed = "responses_by_key_v1"
 // indexResponses builds responses_by_key once, for the responses stored
 // before it existed.
 func (db *DB) indexResponses() error {
-	return db.buildOnce(responsesIndexed, func(tx *bbolt.Tx) error {
-		idx := tx.Bucket(bByKey)
+	var buf []byte // the entries, one after another
+	var at []int   // where each starts
+	if err := db.b.View(func(tx *bbolt.Tx) error {
+		if tx.Bucket(bMeta).Get([]byte(responsesIndexed)) != nil {
+			return nil
+		}
 		return tx.Bucket(bResponses).ForEach(func(k, _ []byte) error {
-			if len(k) <= len(flows.Key{}) {
-				return nil // not a response key: hailong check names it
+			if len(k) > len(flows.Key{}) { // else not a response key: hailong check names it
+				at = append(at, len(buf))
+				buf = append(buf, byKeyIndex(k)...)
 			}
-			return idx.Put(byKeyIndex(k), nil)
+			return nil
 		})
-	})
+	}); err != nil {
+		return err
+	}
+	marked := func(*bbolt.Tx) error { return nil } // the entries are put
+	if at == nil {
+		return db.buildOnce(responsesIndexed, marked) // built, or nothing to index
+	}
+	key := func(i int) []byte {
+		end := len(buf)
+		if i+1 < len(at) {
+			end = at[i+1]
+		}
+		return buf[at[i]:end]
+	}
+	// Put in order and in chunks: bbolt splits a bucket's pages only at
+	// commit, so a million entries put at random in one transaction each
+	// move half of one growing page (minutes, and all of it in memory);
+	// in order each is appended. Opened by this process alone, the
+	// database changes between the chunks only here; a crash before the
+	// mark builds it again, putting what is there already.
+	order := make([]int, len(at))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(key(a), key(b)) })
+	const chunk = 100_000
+	for len(order) > 0 {
+		part := order[:min(chunk, len(order))]
+		order = order[len(part):]
+		if err := db.b.Update(func(tx *bbolt.Tx) error {
+			idx := tx.Bucket(bByKey)
+			idx.FillPercent = 0.9 // appended in order: full pages, room for a few more
+			for _, i := range part {
+				if err := idx.Put(key(i), nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return db.buildOnce(responsesIndexed, marked)
 }
 
 // respondentsQ is the aggregate "question" counting respondents; question
