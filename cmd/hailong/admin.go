@@ -201,7 +201,9 @@ func handleAdmin(conn net.Conn, db *store.DB, job *digest.Job, log *slog.Logger)
 // askAdmin sends a request to the running bot.
 func askAdmin(dbPath, request string) (adminReply, error) {
 	var r adminReply
-	if err := checkPrivate(dbPath); err != nil {
+	if err := checkPrivate(dbPath); errors.Is(err, os.ErrNotExist) {
+		return r, fmt.Errorf("the database is in use, but the running bot has no admin socket at %s (its log says why): stop it first", adminSocket(dbPath))
+	} else if err != nil {
 		return r, fmt.Errorf("the database is in use, but the running bot's admin socket cannot be trusted: %w", err)
 	}
 	conn, err := net.DialTimeout("unix", adminSocket(dbPath), 2*time.Second)
