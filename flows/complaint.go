@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Category is a kind of complaint (phản ánh, kiến nghị), with who must act
@@ -100,7 +101,33 @@ type Complaint struct {
 	Escalated []string `json:"escalated,omitempty"`
 	Reopened  int      `json:"reopened,omitempty"`
 	Followup  string   `json:"followup,omitempty"` // the parent's answer after resolution
-	History   []Event  `json:"history"`
+	// Folded says the complaint was filed in a burst of its parent's, so
+	// its alert was one short message: its photos go with its card when
+	// staff open it.
+	Folded bool `json:"folded,omitempty"`
+	// Added is the information the parent added after filing (at most
+	// MaxAdditions, MaxAddedChars in all), shown on the complaint's card.
+	Added []Event `json:"added,omitempty"`
+	// History is what happened to the complaint that is not stored yet:
+	// the store keeps a complaint's history apart, appending each event
+	// once, so a complaint read from it carries none (one written before
+	// that, its whole history until it is next saved). The engine only
+	// appends to it.
+	History []Event `json:"history,omitempty"`
+}
+
+// additionsFull says the complaint takes no more additions.
+func (c *Complaint) additionsFull() bool {
+	return len(c.Added) >= MaxAdditions || c.addedChars() >= MaxAddedChars
+}
+
+// addedChars is how many characters the parent has added in all.
+func (c *Complaint) addedChars() int {
+	n := 0
+	for _, ev := range c.Added {
+		n += utf8.RuneCountInString(ev.Note)
+	}
+	return n
 }
 
 // Code is the ticket code the parent is given.
@@ -130,6 +157,7 @@ func (c *Complaint) clone() *Complaint {
 	x.Photos = append([]string(nil), c.Photos...)
 	x.Escalated = append([]string(nil), c.Escalated...)
 	x.History = append([]Event(nil), c.History...)
+	x.Added = append([]Event(nil), c.Added...)
 	return &x
 }
 

@@ -16,6 +16,19 @@ const (
 	MinComplaintText = 20
 	MaxComplaintText = 2000
 	MaxPhotos        = 5
+	// A parent may add information to a complaint this many times, and
+	// this many characters in all: each addition is written into the
+	// complaint and alerts its staff, so an endless series would grow the
+	// record and bury them.
+	MaxAdditions  = 10
+	MaxAddedChars = 6000
+	// DefaultPerParentDaily is how many complaints a parent may file in
+	// a day unless configured (complaints.per_parent_per_day).
+	DefaultPerParentDaily = 5
+	// BurstWindow is how soon after their previous complaint a parent's
+	// next one counts as part of a burst: its alert is folded into one
+	// short message (see alertFolded).
+	BurstWindow = 30 * time.Minute
 )
 
 func (e *Engine) category(id string) (*Category, bool) {
@@ -27,8 +40,18 @@ func (e *Engine) category(id string) (*Category, bool) {
 	return nil, false
 }
 
-// startComplaint begins a complaint: the category first.
+// startComplaint begins a complaint: the category first. A parent who
+// has filed as many as a day allows is told so kindly, before writing
+// one in vain.
 func (t *turn) startComplaint() {
+	if t.filedToday() >= t.e.perDay {
+		t.s.reset()
+		t.moved()
+		m := t.menuReply()
+		m.Text = t.T("c.limit", t.e.perDay) + "\n\n" + m.Text
+		t.send(m)
+		return
+	}
 	t.s.reset()
 	t.s.Step, t.s.Draft = StepCategory, &Draft{}
 	t.moved()
@@ -242,8 +265,24 @@ func (t *turn) complaintConfirmReply() Reply {
 	}}
 }
 
+// filedToday counts the complaints the parent filed today.
+func (t *turn) filedToday() int {
+	y, m, d := t.in.Now.In(t.e.loc).Date()
+	n := 0
+	for _, c := range t.look.ComplaintsBy(t.env.Key) { // newest first
+		if cy, cm, cd := c.Created.In(t.e.loc).Date(); cy != y || cm != m || cd != d {
+			break
+		}
+		n++
+	}
+	return n
+}
+
 // fileComplaint creates the complaint, gives the parent its code and
-// alerts the principal — and the office too when it is urgent.
+// alerts the principal — and the office too when it is urgent. A
+// complaint the parent files within BurstWindow of their previous one is
+// part of a burst: its alert is one short message, so that one parent's
+// series cannot bury the alerts of others.
 func (t *turn) fileComplaint() {
 	s, d, now := t.s, t.s.Draft, t.in.Now
 	sc, ok := t.e.dir.School(s.School)
@@ -259,12 +298,55 @@ func (t *turn) fileComplaint() {
 		Status: StatusNew, Created: now,
 		AckDue: t.e.cal.AddWorkingDays(now, t.e.ackDays), ResolveDue: t.e.cal.AddWorkingDays(now, cat.Days),
 	}
+	// Folded only after one sent the same way (both anonymous, or with
+	// the same phone): a short alert after one with a phone number must
+	// not hint whose an anonymous complaint is.
+	if mine := t.look.ComplaintsBy(t.env.Key); len(mine) > 0 && now.Sub(mine[0].Created) < BurstWindow &&
+		mine[0].Anonymous == c.Anonymous && mine[0].Phone == c.Phone {
+		c.Folded = true
+	}
 	c.log(now, "parent", "filed", "")
 	t.save(c)
 	s.reset()
 	t.moved()
 	t.send(t.keptMenu(t.T("c.filed", c.Code(), sc.Name, t.e.deadline(c.AckDue, t.lang()), t.e.deadline(c.ResolveDue, t.lang()))))
-	t.alert(c, T("c.alert.new"))
+	if !c.Folded {
+		t.alert(c, T("c.alert.new"))
+		return
+	}
+	t.out = append(t.out, t.e.alertFolded(t.e.staffAddresses(c, cat.Urgent, t.look), c, now)...)
+}
+
+// alertFolded tells staff of a complaint filed in a burst in one message:
+// its text in short and how many photos, with its buttons; its card and
+// photos come when they open it. The first complaint of the burst had the
+// whole alert.
+func (e *Engine) alertFolded(to []Address, c *Complaint, now time.Time) []Outgoing {
+	var out []Outgoing
+	// Not which complaint came before: one with a phone number would name
+	// the parent of an anonymous one.
+	who := T("c.who.anonymous")
+	if !c.Anonymous && c.Phone != "" {
+		who = T("c.who.phone", c.Phone)
+	}
+	text := T("c.alert.burst", c.Code(), e.schoolName(c.School), e.categoryName(c.Category, Vietnamese), len(c.Photos), who, clip(c.Text, 300))
+	view := []Button{{Label: T("c.alert.view") + " " + c.Code(), Data: "k:view:" + strconv.FormatUint(c.ID, 10)}}
+	for _, a := range dedupe(to) {
+		out = append(out, Outgoing{Kind: OutMessage, Channel: a.Channel, Chat: a.Chat, Priority: PriorityAlert, Created: now,
+			Reply: Reply{Text: text, Buttons: append([][]Button{view}, actions(c)...), Detached: T("hint.complaint", c.Code())}})
+	}
+	return out
+}
+
+// photos are a complaint's photos, for staff opening a complaint whose
+// alert was folded (the others had them with the alert).
+func (t *turn) photos(c *Complaint) {
+	if !c.Folded {
+		return
+	}
+	for i, p := range c.Photos {
+		t.send(Reply{Photo: p, Text: T("c.photo.caption", c.Code(), i+1, len(c.Photos))})
+	}
 }
 
 // save records a new or changed complaint to store.
@@ -307,10 +389,8 @@ func (e *Engine) card(c *Complaint, headline string) string {
 	if n := len(c.Photos); n > 0 {
 		b.WriteString("\n\n" + T("c.card.photos", n))
 	}
-	for _, ev := range c.History {
-		if ev.Action == "info" {
-			b.WriteString("\n\n" + T("c.card.info", e.when(ev.At), clip(ev.Note, 500)))
-		}
+	for _, ev := range c.Added {
+		b.WriteString("\n\n" + T("c.card.info", e.when(ev.At), clip(ev.Note, 500)))
 	}
 	return clip(b.String(), 4000)
 }
@@ -469,6 +549,11 @@ func (t *turn) startAddInfo(c *Complaint) {
 		t.myComplaints()
 		return
 	}
+	if c.additionsFull() {
+		t.say(t.T("c.add.full", c.Code()))
+		t.myComplaints()
+		return
+	}
 	t.s.reset()
 	t.s.Step, t.s.Target = StepCAdd, c.ID
 	t.moved()
@@ -488,13 +573,24 @@ func (t *turn) addInfo(text string) {
 		t.menu()
 		return
 	}
+	if c.additionsFull() {
+		t.s.reset()
+		t.moved()
+		t.say(t.T("c.add.full", c.Code()))
+		t.myComplaints()
+		return
+	}
 	text = strings.TrimSpace(text)
 	if n := utf8.RuneCountInString(text); n == 0 || n > MaxComplaintText {
 		t.reprompt(t.T("c.text.long", n, MaxComplaintText))
 		return
+	} else if left := MaxAddedChars - c.addedChars(); n > left {
+		t.reprompt(t.T("c.add.long", c.Code(), left, n))
+		return
 	}
 	c = c.clone()
-	c.log(t.in.Now, "parent", "info", text)
+	c.Added = append(c.Added, Event{At: t.in.Now, Actor: "parent", Action: "info", Note: text})
+	c.log(t.in.Now, "parent", "info", "")
 	t.save(c)
 	t.s.reset()
 	t.moved()
@@ -772,6 +868,7 @@ func (t *turn) staffAction(schools []string, action string) {
 	if verb == "view" {
 		t.audit("view", c.Code())
 		t.send(Reply{Text: t.e.card(c, T("c.alert.view")), Buttons: actions(c)})
+		t.photos(c)
 		return
 	}
 	if !c.Status.Open() {

@@ -26,6 +26,7 @@ type Engine struct {
 	categories     []Category
 	cal            Calendar
 	ackDays        int
+	perDay         int // complaints a parent may file a day
 	info           map[Lang]Info
 	botUsername    atomic.Value // string; known only once the channel has asked
 }
@@ -58,6 +59,9 @@ type Settings struct {
 	// AckDays is the working days a school has to acknowledge a complaint;
 	// 0 means 1.
 	AckDays int
+	// PerParentDaily is how many complaints a parent may file in a day (in
+	// Location); 0 means DefaultPerParentDaily.
+	PerParentDaily int
 	// Info is the information menu's content; empty parts take
 	// DefaultInfo's.
 	Info Info
@@ -108,6 +112,10 @@ func New(s Settings) (*Engine, error) {
 	if ack <= 0 {
 		ack = 1
 	}
+	perDay := s.PerParentDaily
+	if perDay <= 0 {
+		perDay = DefaultPerParentDaily
+	}
 	byLevel := map[Level][]*Question{}
 	for _, sc := range s.Directory.Schools {
 		if _, ok := byLevel[sc.Level]; !ok {
@@ -117,7 +125,7 @@ func New(s Settings) (*Engine, error) {
 	return &Engine{
 		q: s.Questionnaire, byLevel: byLevel, dir: s.Directory, caps: s.ClassSizeCaps, expiry: s.SessionExpiry,
 		retention: s.RetentionMonths, loc: loc, consentVersion: ConsentVersion, owner: owner,
-		categories: cats, cal: cal, ackDays: ack, info: infos(s.Info, s.InfoTr),
+		categories: cats, cal: cal, ackDays: ack, perDay: perDay, info: infos(s.Info, s.InfoTr),
 	}, nil
 }
 

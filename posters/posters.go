@@ -42,6 +42,8 @@ import (
 	"golang.org/x/image/font/sfnt"
 	"golang.org/x/image/math/fixed"
 	"golang.org/x/text/unicode/norm"
+
+	"hailong/internal/atomicfile"
 )
 
 // School is one school as printed on its poster.
@@ -250,16 +252,10 @@ func Write(dir string, schools []School, o Options) ([]string, error) {
 	return append(paths, p), nil
 }
 
-// writeFile writes through a temporary file, so a reader never sees half a
-// poster.
+// writeFile writes through a fresh temporary file, so a reader never sees
+// half a poster.
 func writeFile(path string, b []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("posters: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	if err := atomicfile.WriteBytes(path, b, 0o644); err != nil {
 		return fmt.Errorf("posters: %w", err)
 	}
 	return nil

@@ -41,7 +41,81 @@ func (db *DB) openComplaint(id uint64, v []byte) (*flows.Complaint, error) {
 	if err := json.Unmarshal(plain, &c); err != nil {
 		return nil, fmt.Errorf("complaint %d: %w: %v", id, errCorrupt, err)
 	}
+	if c.Added == nil {
+		// Written before the history was kept apart: the parent's
+		// additions were only in it. Its History goes to the history
+		// bucket when the complaint is next saved.
+		for _, ev := range c.History {
+			if ev.Action == "info" {
+				c.Added = append(c.Added, ev)
+			}
+		}
+	}
 	return &c, nil
+}
+
+// historyKey is an event's key in complaint_history: the complaint's id,
+// then a sequence, so that a complaint's events are read in order.
+func historyKey(id, seq uint64) []byte { return append(u64(id), u64(seq)...) }
+
+// appendHistory stores the events not yet stored, each once: an event
+// costs the same however long the history is.
+func (w *writer) appendHistory(id uint64, events []flows.Event) error {
+	b := w.tx.Bucket(bHistory)
+	for _, ev := range events {
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		v, err := json.Marshal(ev)
+		if err != nil {
+			return err
+		}
+		if v, err = w.seal.seal(v); err != nil {
+			return err
+		}
+		if err := b.Put(historyKey(id, seq), v); err != nil {
+			return fmt.Errorf("complaint history: %w", err)
+		}
+	}
+	return nil
+}
+
+// ComplaintHistory returns everything that happened to a complaint, in
+// order: the events kept apart, after those of a record written before
+// they were.
+func (db *DB) ComplaintHistory(id uint64) ([]flows.Event, error) {
+	var out []flows.Event
+	err := db.b.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bComplaint).Get(u64(id))
+		if v == nil {
+			return fmt.Errorf("no complaint %s", flows.ComplaintCode(id))
+		}
+		c, err := db.openComplaint(id, v)
+		if err != nil {
+			return err
+		}
+		out = c.History
+		hb := tx.Bucket(bHistory)
+		if hb == nil {
+			return nil // a database of before it, opened read-only
+		}
+		prefix := u64(id)
+		cur := hb.Cursor()
+		for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+			plain, err := db.seal.open(v)
+			if err != nil {
+				return fmt.Errorf("complaint %s history: %w", flows.ComplaintCode(id), err)
+			}
+			var ev flows.Event
+			if err := json.Unmarshal(plain, &ev); err != nil {
+				return fmt.Errorf("complaint %s history: %w: %v", flows.ComplaintCode(id), errCorrupt, err)
+			}
+			out = append(out, ev)
+		}
+		return nil
+	})
+	return out, wrap("read a complaint's history", err)
 }
 
 // Complaint implements flows.Lookup.
@@ -109,7 +183,12 @@ func (w *writer) saveComplaint(c *flows.Complaint) error {
 	if err != nil {
 		return err
 	}
-	v, err := json.Marshal(c)
+	if err := w.appendHistory(c.ID, c.History); err != nil {
+		return err
+	}
+	rec := *c
+	rec.History = nil // kept apart, appended above
+	v, err := json.Marshal(&rec)
 	if err != nil {
 		return fmt.Errorf("encode complaint %s: %w", c.Code(), err)
 	}

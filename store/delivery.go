@@ -13,6 +13,7 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"hailong/flows"
+	"hailong/internal/atomicfile"
 )
 
 var (
@@ -145,26 +146,13 @@ func (db *DB) Backup(w io.Writer) (int64, error) {
 // BackupFile writes a consistent copy to path, atomically: a partial
 // copy never stands under the name.
 func (db *DB) BackupFile(path string) (int64, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	var n int64
+	err := atomicfile.Write(path, 0o600, func(w io.Writer) (err error) {
+		n, err = db.Backup(w)
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("backup: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	n, err := db.Backup(tmp)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o600)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("backup to %s: %w", path, err)
 	}
 	return n, nil
 }
@@ -225,6 +213,9 @@ func (db *DB) Check() ([]string, error) {
 		}
 		for range byParent {
 			bad("the parent index names a complaint that is not stored or not that parent's")
+		}
+		if err := checkByKey(tx, bad); err != nil {
+			return err
 		}
 		// Nothing queued for a stopped recipient.
 		stopped := tx.Bucket(bStopped)
@@ -376,4 +367,38 @@ func Compact(path string) (before, after int64, err error) {
 		d.Close()
 	}
 	return fi.Size(), nfi.Size(), nil
+}
+
+// checkByKey holds responses_by_key to the responses: one entry each
+// (a database of before the index, opened read-only, has none to check).
+func checkByKey(tx *bbolt.Tx, bad func(string, ...any)) error {
+	idx := tx.Bucket(bByKey)
+	if idx == nil || tx.Bucket(bMeta).Get([]byte(responsesIndexed)) == nil {
+		return nil
+	}
+	rb := tx.Bucket(bResponses)
+	missing, stale := 0, 0
+	if err := rb.ForEach(func(k, _ []byte) error {
+		if len(k) > len(flows.Key{}) && idx.Get(byKeyIndex(k)) == nil {
+			missing++
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := idx.ForEach(func(ik, _ []byte) error {
+		if len(ik) <= len(flows.Key{}) || rb.Get(responseOfIndex(ik)) == nil {
+			stale++
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if missing > 0 {
+		bad("%d responses are missing from the respondents' index", missing)
+	}
+	if stale > 0 {
+		bad("the respondents' index names %d responses that are not stored", stale)
+	}
+	return nil
 }

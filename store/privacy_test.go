@@ -232,3 +232,69 @@ func TestForgetPre(t *testing.T) {
 		return nil
 	})
 }
+
+// TestRightsUseRespondentIndex: /dulieu and /xoadulieu find a parent's
+// responses through responses_by_key (one seek) rather than by scanning
+// every stored response inside the write transaction; the index is kept
+// by answers, erasure and the purge, built once for a database of before
+// it, and held to the responses by hailong check.
+func TestRightsUseRespondentIndex(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.survey("111", "TH1", "Lớp 1", answers{"A1": "Không"})
+	h.survey("222", "TH1", "Lớp 1", nil)
+	h.survey("222", "TH1", "Lớp 1", nil) // replaced: still one entry
+	if n := h.bucketLen(bByKey); n != 2 {
+		t.Fatalf("responses_by_key holds %d entries, want 2", n)
+	}
+	dulieu := func(user string) string {
+		h.apply(h.text(user, "/dulieu"))
+		m, _ := h.lastMessage(user)
+		return m.Reply.Text
+	}
+	if txt := dulieu("111"); !strings.Contains(txt, "Câu trả lời đợt «Học kì I»") || !strings.Contains(txt, "A1: Không") {
+		t.Errorf("/dulieu of 111:\n%s", txt)
+	}
+	// Read through the index: without 111's entry, /dulieu finds nothing
+	// (and check names the gap).
+	key := h.db.keys.Key("telegram", "111")
+	var entry []byte
+	h.db.b.Update(func(tx *bbolt.Tx) error {
+		k, _ := tx.Bucket(bByKey).Cursor().Seek(key[:])
+		entry = append([]byte(nil), k...)
+		return tx.Bucket(bByKey).Delete(k)
+	})
+	if txt := dulieu("111"); !strings.Contains(txt, "Chưa có câu trả lời") {
+		t.Errorf("/dulieu did not read the index:\n%s", txt)
+	}
+	if problems, _ := h.db.Check(); len(problems) != 1 || !strings.Contains(problems[0], "missing from the respondents' index") {
+		t.Errorf("check of an index missing an entry: %v", problems)
+	}
+	// A database of before the index: built at open, once.
+	h.db.b.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bMeta).Delete([]byte(responsesIndexed)) })
+	eng := h.db.eng
+	h.db.Close()
+	var err error
+	if h.db, err = Open(h.path, Options{Engine: eng, Secret: []byte("test secret, 32 characters long!"), Logger: quietLog()}); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.bucketLen(bByKey); n != 2 {
+		t.Fatalf("after the rebuild responses_by_key holds %d entries, want 2", n)
+	}
+	if txt := dulieu("111"); !strings.Contains(txt, "A1: Không") {
+		t.Errorf("/dulieu after the rebuild:\n%s", txt)
+	}
+	h.apply(h.text("111", "/xoadulieu"))
+	h.apply(h.press("111", "🗑 Xoá tất cả"))
+	h.db.b.View(func(tx *bbolt.Tx) error {
+		if tx.Bucket(bByKey).Get(entry) != nil {
+			t.Error("the erased parent's index entry survived")
+		}
+		return nil
+	})
+	if n := h.bucketLen(bByKey); n != 1 {
+		t.Errorf("after erasing 111 responses_by_key holds %d entries, want 222's", n)
+	}
+	if problems, err := h.db.Check(); err != nil || len(problems) > 0 {
+		t.Errorf("check: %v %v", problems, err)
+	}
+}

@@ -99,22 +99,25 @@ func (w *writer) ResponsesOf(key flows.Key) []flows.Response {
 	return rs
 }
 
-// responsesOf finds a respondent's responses and their keys. It scans the
-// responses: asked for only by /dulieu and /xoadulieu, it needs no index.
+// responsesOf finds a respondent's responses and their keys, through
+// responses_by_key.
 func (w *writer) responsesOf(key flows.Key) (keys [][]byte, rs []flows.Response, err error) {
-	err = w.tx.Bucket(bResponses).ForEach(func(k, v []byte) error {
-		if !bytes.HasSuffix(k, key[:]) {
-			return nil
+	rb := w.tx.Bucket(bResponses)
+	c := w.tx.Bucket(bByKey).Cursor()
+	for ik, _ := c.Seek(key[:]); ik != nil && bytes.HasPrefix(ik, key[:]); ik, _ = c.Next() {
+		k := responseOfIndex(ik)
+		v := rb.Get(k)
+		if v == nil {
+			continue // hailong check names an entry without its response
 		}
 		r, err := decodeResponse(k, v)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		w.db.openTexts(&r)
-		keys, rs = append(keys, append([]byte(nil), k...)), append(rs, r)
-		return nil
-	})
-	return keys, rs, err
+		keys, rs = append(keys, k), append(rs, r)
+	}
+	return keys, rs, nil
 }
 
 // Audit implements flows.Lookup: newest first.
@@ -210,6 +213,9 @@ func (w *writer) erase(key flows.Key) error {
 			return err
 		}
 		if err := w.tx.Bucket(bResponses).Delete(ks[i]); err != nil {
+			return err
+		}
+		if err := w.tx.Bucket(bByKey).Delete(byKeyIndex(ks[i])); err != nil {
 			return err
 		}
 	}
@@ -311,6 +317,9 @@ func (db *DB) Purge(cutoff time.Time) (int, error) {
 					return err
 				}
 				if err := b.Delete(k); err != nil {
+					return err
+				}
+				if err := tx.Bucket(bByKey).Delete(byKeyIndex(k)); err != nil {
 					return err
 				}
 				gone++

@@ -38,7 +38,9 @@ var (
 	bOpen      = []byte("complaints_open")      // school 0 id → nil
 	bUrgent    = []byte("outbox_urgent")        // sequence → recipient key: the rows that go before digests and announcements
 	bByChat    = []byte("outbox_by_chat")       // recipient key, sequence → nil: a chat's rows
-	buckets    = [][]byte{bSessions, bResponses, bAggs, bOutbox, bMeta, bDead, bComplaint, bByParent, bOpen, bUrgent, bByChat}
+	bByKey     = []byte("responses_by_key")     // respondent key, wave 0 school → nil: a parent's responses
+	bHistory   = []byte("complaint_history")    // complaint id, sequence → sealed Event
+	buckets    = [][]byte{bSessions, bResponses, bAggs, bOutbox, bMeta, bDead, bComplaint, bByParent, bOpen, bUrgent, bByChat, bByKey, bHistory}
 )
 
 // ErrLocked means another process holds the database file.
@@ -47,11 +49,19 @@ var ErrLocked = errors.New("the database is in use by another hailong process")
 // ErrWrongSecret means the database was written under another secret.
 var ErrWrongSecret = errors.New("HAILONG_SECRET is not the secret this database was written with")
 
+// ErrWeakSecret means a secret too weak for a new database was given for a
+// database not written with it.
+var ErrWeakSecret = errors.New("a weak secret opens only a database already written with it")
+
 // checkSecret compares the secret with the check value the database keeps
 // (an HMAC of a constant under it), writing one on first use. Opened with
 // another secret, the queued messages would not open and be set aside, and
 // every returning parent would be a new respondent: refuse instead.
-func checkSecret(b *bbolt.DB, secret []byte, readOnly bool) error {
+//
+// A weak secret (Options.Weak) opens only a database already written with
+// it: one whose check value it matches, or one of before the check whose
+// sealed records open with it; a new database is refused (ErrWeakSecret).
+func checkSecret(b *bbolt.DB, secret []byte, readOnly, weak bool) error {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte("hailong secret check v1"))
 	want := m.Sum(nil)[:16]
@@ -74,6 +84,9 @@ func checkSecret(b *bbolt.DB, secret []byte, readOnly bool) error {
 		var sample []byte
 		if err := b.View(func(tx *bbolt.Tx) error { sample = sealedSample(tx); return nil }); err != nil {
 			return err
+		}
+		if sample == nil && weak {
+			return ErrWeakSecret
 		}
 		if sample != nil {
 			seal, err := newSealer(secret)
@@ -133,6 +146,10 @@ type Options struct {
 	// the database itself: fine for the demo and the terminal chat, not
 	// for real parents, whose pseudonyms would then sit beside the key.
 	LocalSecret bool
+	// Weak marks Secret as too weak to start a database with: Open then
+	// accepts it only for a database already written with it, so that
+	// those of before the rule stay readable (ErrWeakSecret otherwise).
+	Weak bool
 }
 
 // Open opens or creates the database at path.
@@ -168,7 +185,7 @@ func Open(path string, o Options) (*DB, error) {
 		}
 	}
 	if o.Secret != nil {
-		if err := checkSecret(b, o.Secret, o.ReadOnly); err != nil {
+		if err := checkSecret(b, o.Secret, o.ReadOnly, o.Weak); err != nil {
 			b.Close()
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
@@ -187,6 +204,12 @@ func Open(path string, o Options) (*DB, error) {
 		if err := db.indexChats(); err != nil {
 			b.Close()
 			return nil, fmt.Errorf("open %s: index the outbox by chat: %w", path, err)
+		}
+	}
+	if !o.ReadOnly {
+		if err := db.indexResponses(); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("open %s: index the responses by respondent: %w", path, err)
 		}
 	}
 	return db, nil
@@ -517,6 +540,85 @@ func responseKey(wave, school string, key flows.Key) []byte {
 	return append(k, key[:]...)
 }
 
+// byKeyIndex is a response's entry in responses_by_key: the respondent key
+// first, so that /dulieu and /xoadulieu find a parent's responses with one
+// seek rather than a scan of them all. k is the response's key.
+func byKeyIndex(k []byte) []byte {
+	rest, key := k[:len(k)-len(flows.Key{})-1], k[len(k)-len(flows.Key{}):]
+	return append(append([]byte(nil), key...), rest...)
+}
+
+// responseOfIndex is the response key of an entry of responses_by_key.
+func responseOfIndex(ik []byte) []byte {
+	n := len(flows.Key{})
+	return append(append(append([]byte(nil), ik[n:]...), 0), ik[:n]...)
+}
+
+// responsesIndexed marks (in meta) that responses_by_key holds every
+// response.
+const responsesIndexed = "responses_by_key_v1"
+
+// indexResponses builds responses_by_key once, for the responses stored
+// before it existed.
+func (db *DB) indexResponses() error {
+	var buf []byte // the entries, one after another
+	var at []int   // where each starts
+	if err := db.b.View(func(tx *bbolt.Tx) error {
+		if tx.Bucket(bMeta).Get([]byte(responsesIndexed)) != nil {
+			return nil
+		}
+		return tx.Bucket(bResponses).ForEach(func(k, _ []byte) error {
+			if len(k) > len(flows.Key{}) { // else not a response key: hailong check names it
+				at = append(at, len(buf))
+				buf = append(buf, byKeyIndex(k)...)
+			}
+			return nil
+		})
+	}); err != nil {
+		return err
+	}
+	marked := func(*bbolt.Tx) error { return nil } // the entries are put
+	if at == nil {
+		return db.buildOnce(responsesIndexed, marked) // built, or nothing to index
+	}
+	key := func(i int) []byte {
+		end := len(buf)
+		if i+1 < len(at) {
+			end = at[i+1]
+		}
+		return buf[at[i]:end]
+	}
+	// Put in order and in chunks: bbolt splits a bucket's pages only at
+	// commit, so a million entries put at random in one transaction each
+	// move half of one growing page (minutes, and all of it in memory);
+	// in order each is appended. Opened by this process alone, the
+	// database changes between the chunks only here; a crash before the
+	// mark builds it again, putting what is there already.
+	order := make([]int, len(at))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(key(a), key(b)) })
+	const chunk = 100_000
+	for len(order) > 0 {
+		part := order[:min(chunk, len(order))]
+		order = order[len(part):]
+		if err := db.b.Update(func(tx *bbolt.Tx) error {
+			idx := tx.Bucket(bByKey)
+			idx.FillPercent = 0.9 // appended in order: full pages, room for a few more
+			for _, i := range part {
+				if err := idx.Put(key(i), nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return db.buildOnce(responsesIndexed, marked)
+}
+
 // respondentsQ is the aggregate "question" counting respondents; question
 // ids cannot contain '#'.
 const respondentsQ = "#"
@@ -542,6 +644,8 @@ func (w *writer) saveResponse(key flows.Key, r *flows.Response) error {
 			return err
 		}
 	} else if err := w.add(aggKey(r.Wave, r.School, respondentsQ, ""), 1); err != nil {
+		return err
+	} else if err := w.tx.Bucket(bByKey).Put(byKeyIndex(k), nil); err != nil {
 		return err
 	}
 	if err := w.count(r, 1); err != nil {
@@ -757,18 +861,7 @@ const indexesBuilt = "outbox_indexes_v3"
 // indexChats builds the outbox's indexes once, for rows queued before
 // they existed.
 func (db *DB) indexChats() error {
-	built := false
-	if err := db.b.View(func(tx *bbolt.Tx) error {
-		built = tx.Bucket(bMeta).Get([]byte(indexesBuilt)) != nil
-		return nil
-	}); err != nil || built {
-		return err // nothing to write: no commit at every start
-	}
-	return db.b.Update(func(tx *bbolt.Tx) error {
-		m := tx.Bucket(bMeta)
-		if m.Get([]byte(indexesBuilt)) != nil {
-			return nil
-		}
+	return db.buildOnce(indexesBuilt, func(tx *bbolt.Tx) error {
 		// Built afresh: an earlier build may have indexed differently.
 		for _, name := range [][]byte{bByChat, bUrgent} {
 			if err := tx.DeleteBucket(name); err != nil {
@@ -779,7 +872,7 @@ func (db *DB) indexChats() error {
 			}
 		}
 		chats, urgent := tx.Bucket(bByChat), tx.Bucket(bUrgent)
-		err := tx.Bucket(bOutbox).ForEach(func(k, v []byte) error {
+		return tx.Bucket(bOutbox).ForEach(func(k, v []byte) error {
 			o, err := db.openRow(v)
 			switch {
 			case err != nil:
@@ -790,10 +883,29 @@ func (db *DB) indexChats() error {
 				return urgent.Put(k, db.recipientKey(o.Channel, o.Chat))
 			}
 		})
-		if err != nil {
+	})
+}
+
+// buildOnce runs build in a write transaction and sets mark in meta with
+// it, unless mark is set: an index of records written before it existed
+// is built once. A start that finds it built commits nothing.
+func (db *DB) buildOnce(mark string, build func(*bbolt.Tx) error) error {
+	built := false
+	if err := db.b.View(func(tx *bbolt.Tx) error {
+		built = tx.Bucket(bMeta).Get([]byte(mark)) != nil
+		return nil
+	}); err != nil || built {
+		return err
+	}
+	return db.b.Update(func(tx *bbolt.Tx) error {
+		m := tx.Bucket(bMeta)
+		if m.Get([]byte(mark)) != nil {
+			return nil
+		}
+		if err := build(tx); err != nil {
 			return err
 		}
-		return m.Put([]byte(indexesBuilt), []byte{1})
+		return m.Put([]byte(mark), []byte{1})
 	})
 }
 

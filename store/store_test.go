@@ -853,3 +853,35 @@ func TestWrongSecretRefused(t *testing.T) {
 		t.Error("a local secret was written into a database of HAILONG_SECRET")
 	}
 }
+
+// TestWeakSecretOpensOnlyItsDatabase: a secret marked weak opens a
+// database already written with it (its check value, or sealed records
+// of before the check) and no other: not an empty one, where it would
+// become the secret of a new database.
+func TestWeakSecretOpensOnlyItsDatabase(t *testing.T) {
+	weak := []byte("test secret, 32 characters long!")
+	h := newHarness(t, Options{Secret: weak})
+	h.apply(h.text("77", "/start"))
+	eng := h.db.eng
+	h.db.Close()
+	db, err := Open(h.path, Options{Engine: eng, Secret: weak, Weak: true, Logger: quietLog()})
+	if err != nil {
+		t.Fatalf("the database written with the weak secret: %v", err)
+	}
+	// Before the check value: what it sealed must open.
+	if err := db.b.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bMeta).Delete([]byte("secret_check")) }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if db, err = Open(h.path, Options{Engine: eng, Secret: weak, Weak: true, Logger: quietLog()}); err != nil {
+		t.Fatalf("a database of before the check written with the weak secret: %v", err)
+	}
+	db.Close()
+	empty := filepath.Join(t.TempDir(), "empty.db")
+	if db, err := Open(empty, Options{Secret: weak, Weak: true, Logger: quietLog()}); !errors.Is(err, ErrWeakSecret) {
+		if err == nil {
+			db.Close()
+		}
+		t.Errorf("a new database with a weak secret: %v, want ErrWeakSecret", err)
+	}
+}

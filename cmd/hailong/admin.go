@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"hailong/digest"
@@ -20,8 +21,68 @@ import (
 // The admin socket lets `hailong backup` and `hailong check` reach a running
 // bot: bbolt locks the file, so while `run` holds it no other process may
 // open it, not even to read.
+//
+// The socket gives a principal's invite and a copy of the database to
+// whoever connects, so it lives in a directory of its own that only the
+// service's user may enter (<db>.admin, mode 0700): it is private from the
+// moment it is created, whatever the umask, and a file another user plants
+// beside a database in a shared directory cannot take its place.
 
-func adminSocket(dbPath string) string { return dbPath + ".sock" }
+func adminDir(dbPath string) string    { return dbPath + ".admin" }
+func adminSocket(dbPath string) string { return filepath.Join(adminDir(dbPath), "sock") }
+
+// privateDir makes dir a directory that only this process's user may use:
+// it creates it with mode 0700, or takes one this user owns and closes it
+// to everyone else. Anything else at that path (another user's directory,
+// a file, a symbolic link) is refused.
+func privateDir(dir string) error {
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return err
+	}
+	// Opened without following a link, so the checks and the chmod are of
+	// the directory itself.
+	fd, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("%s is not a directory: %w", dir, err)
+	}
+	defer syscall.Close(fd)
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		return err
+	}
+	if int(st.Uid) != os.Geteuid() {
+		return fmt.Errorf("%s belongs to user %d, not to this one (%d)", dir, st.Uid, os.Geteuid())
+	}
+	if st.Mode&0o077 != 0 {
+		return syscall.Fchmod(fd, 0o700)
+	}
+	return nil
+}
+
+// checkPrivate verifies, before a command talks to the socket, that its
+// directory is a private one of the database's owner (or of this user):
+// another user's socket is not the bot.
+func checkPrivate(dbPath string) error {
+	dir := adminDir(dbPath)
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	owner := func(fi os.FileInfo) int { return int(fi.Sys().(*syscall.Stat_t).Uid) }
+	dbi, err := os.Stat(dbPath)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !fi.IsDir():
+		return fmt.Errorf("%s is not a directory", dir)
+	case owner(fi) != owner(dbi) && owner(fi) != os.Geteuid():
+		return fmt.Errorf("%s belongs to user %d, not to the database's owner (%d)", dir, owner(fi), owner(dbi))
+	case fi.Mode().Perm()&0o077 != 0:
+		return fmt.Errorf("%s is open to other users (mode %v)", dir, fi.Mode().Perm())
+	}
+	return nil
+}
 
 type adminReply struct {
 	OK       bool     `json:"ok"`
@@ -41,6 +102,12 @@ func serveAdmin(ctx context.Context, db *store.DB, job *digest.Job, log *slog.Lo
 		log.Warn("the database path is too long for the admin socket; backup and check need the bot stopped", "socket", path)
 		return func() {}, nil
 	}
+	if err := privateDir(adminDir(db.Path())); err != nil {
+		// Someone else's file where the socket's directory goes must not
+		// keep the bot from serving parents: it serves without the socket.
+		log.Warn("no admin socket: its directory cannot be made private, so backup, check, export and invite need the bot stopped (remove what is there, or keep the database in a directory only the service can write)", "err", err)
+		return func() {}, nil
+	}
 	// We hold the database lock, so a socket left here is a dead one's.
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("admin socket: %w", err)
@@ -49,6 +116,7 @@ func serveAdmin(ctx context.Context, db *store.DB, job *digest.Job, log *slog.Lo
 	if err != nil {
 		return nil, fmt.Errorf("admin socket: %w", err)
 	}
+	// Already unreachable through its directory; 0600 as well.
 	if err := os.Chmod(path, 0o600); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("admin socket: %w", err)
@@ -72,6 +140,7 @@ func serveAdmin(ctx context.Context, db *store.DB, job *digest.Job, log *slog.Lo
 		ln.Close()
 		<-done
 		os.Remove(path)
+		os.Remove(adminDir(db.Path()))
 	}, nil
 }
 
@@ -108,7 +177,7 @@ func handleAdmin(conn net.Conn, db *store.DB, job *digest.Job, log *slog.Logger)
 			r.Error = "export: " + err.Error()
 			break
 		}
-		n, err := req.write(job)
+		n, err := req.write(job, db.Path())
 		if err != nil {
 			r.Error = err.Error()
 			break
@@ -132,6 +201,11 @@ func handleAdmin(conn net.Conn, db *store.DB, job *digest.Job, log *slog.Logger)
 // askAdmin sends a request to the running bot.
 func askAdmin(dbPath, request string) (adminReply, error) {
 	var r adminReply
+	if err := checkPrivate(dbPath); errors.Is(err, os.ErrNotExist) {
+		return r, fmt.Errorf("the database is in use, but the running bot has no admin socket at %s (its log says why): stop it first", adminSocket(dbPath))
+	} else if err != nil {
+		return r, fmt.Errorf("the database is in use, but the running bot's admin socket cannot be trusted: %w", err)
+	}
 	conn, err := net.DialTimeout("unix", adminSocket(dbPath), 2*time.Second)
 	if err != nil {
 		return r, fmt.Errorf("the database is in use, but the running bot does not answer on %s: %w", adminSocket(dbPath), err)
@@ -162,11 +236,7 @@ func (s *system) withDB(c common, request string, local func(*store.DB) (adminRe
 	if _, err := os.Stat(cfg.Database); err != nil {
 		return adminReply{}, cfg, fmt.Errorf("database %s: %w", cfg.Database, err)
 	}
-	var secret []byte
-	if v := s.getenv("HAILONG_SECRET"); v != "" {
-		secret = []byte(v)
-	}
-	db, err := store.Open(cfg.Database, store.Options{Secret: secret, LocalSecret: secret == nil, ReadOnly: true, LockTimeout: 300 * time.Millisecond})
+	db, err := s.secret().open(cfg.Database, store.Options{ReadOnly: true, LockTimeout: 300 * time.Millisecond}, s.logger(slog.LevelWarn))
 	if errors.Is(err, store.ErrLocked) {
 		r, err := askAdmin(cfg.Database, request)
 		return r, cfg, err
@@ -274,15 +344,11 @@ func (s *system) inviteCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	secret := []byte(s.getenv("HAILONG_SECRET"))
-	if len(secret) == 0 {
-		secret = nil
-	}
 	if _, err := os.Stat(cfg.Database); err != nil {
 		return fmt.Errorf("database %s: %w", cfg.Database, err)
 	}
 	var r adminReply
-	db, err := store.Open(cfg.Database, store.Options{Engine: eng, Secret: secret, LocalSecret: secret == nil, LockTimeout: 300 * time.Millisecond})
+	db, err := s.secret().open(cfg.Database, store.Options{Engine: eng, LockTimeout: 300 * time.Millisecond}, s.logger(slog.LevelWarn))
 	switch {
 	case errors.Is(err, store.ErrLocked):
 		if r, err = askAdmin(cfg.Database, "invite "+school); err != nil {

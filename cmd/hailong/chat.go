@@ -19,12 +19,8 @@ func (s *system) chatCmd(ctx context.Context, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	var secret []byte
-	if v := s.getenv("HAILONG_SECRET"); v != "" {
-		secret = []byte(v)
-	}
 	log := s.logger(slog.LevelWarn)
-	cfg, db, err := s.open(c, secret, log)
+	cfg, db, err := s.open(c, log)
 	if err != nil {
 		return err
 	}

@@ -70,6 +70,7 @@ type Config struct {
 	} `yaml:"digest"`
 	Complaints struct {
 		AckDays       int            `yaml:"ack_days"`
+		PerParentDay  int            `yaml:"per_parent_per_day"`
 		CheckSchedule string         `yaml:"check_schedule"`
 		Holidays      []string       `yaml:"holidays"`
 		Categories    []categoryYAML `yaml:"categories"`
@@ -194,6 +195,7 @@ func defaults() Config {
 	c.Digest.Schedule = "0 7 * * 1"
 	c.Digest.FlagBelow = 70
 	c.Complaints.AckDays = 1
+	c.Complaints.PerParentDay = flows.DefaultPerParentDaily
 	c.Complaints.CheckSchedule = "*/10 * * * *"
 	for _, k := range flows.DefaultCategories() {
 		c.Complaints.Categories = append(c.Complaints.Categories, categoryYAML{ID: k.ID, Name: k.Name, Days: k.Days, Urgent: k.Urgent, En: k.Tr[flows.English]})
@@ -332,6 +334,9 @@ func (c *Config) resolve(dir string) error {
 	}
 	if c.Digest.FlagBelow < 0 || c.Digest.FlagBelow > 100 {
 		bad("digest.flag_below %v: want a percentage, 0 to 100", c.Digest.FlagBelow)
+	}
+	if c.Complaints.PerParentDay < 1 || c.Complaints.PerParentDay > 100 {
+		bad("complaints.per_parent_per_day %d: want 1 to 100 complaints", c.Complaints.PerParentDay)
 	}
 	if c.Complaints.AckDays < 1 || c.Complaints.AckDays > 10 {
 		bad("complaints.ack_days %d: want 1 to 10 working days", c.Complaints.AckDays)
@@ -484,7 +489,8 @@ func (c *Config) engine() (*flows.Engine, error) {
 		SessionExpiry: c.Survey.SessionExpiry, RetentionMonths: c.Survey.RetentionMonths,
 		Location: c.loc, Owner: c.Owner,
 		Categories: c.categories(), Holidays: c.Complaints.Holidays, AckDays: c.Complaints.AckDays,
-		Info: c.Info.infoYAML.flows(), InfoTr: map[flows.Lang]flows.Info{flows.English: c.Info.En.flows()},
+		PerParentDaily: c.Complaints.PerParentDay,
+		Info:           c.Info.infoYAML.flows(), InfoTr: map[flows.Lang]flows.Info{flows.English: c.Info.En.flows()},
 	})
 }
 

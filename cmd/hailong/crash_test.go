@@ -28,7 +28,7 @@ import (
 const (
 	crashParents  = 40
 	crashMinKills = 20
-	crashSecret   = "crash-test-secret-0123456789abcdef-ZYXW"
+	crashSecret   = "8W7q/0gux9EVvYmWDTaqJ6Ekof9j3uQeiHGyf1N8M0U="
 	crashTimeout  = 120 * time.Second
 	// crashStall is how long a parent waits for the bot's next message
 	// before sending /start again, as a real parent would; after

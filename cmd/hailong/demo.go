@@ -83,16 +83,12 @@ func (s *system) demoCmd(ctx context.Context, args []string) error {
 	sys := *s
 	sys.now = clock
 
-	var secret []byte
-	if v := s.getenv("HAILONG_SECRET"); v != "" {
-		secret = []byte(v)
-	}
 	log := s.logger(slog.LevelWarn)
 	eng, err := cfg.engine()
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(cfg.Database, store.Options{Engine: eng, Secret: secret, LocalSecret: secret == nil, Logger: log})
+	db, err := s.secret().open(cfg.Database, store.Options{Engine: eng, Logger: log}, log)
 	if err != nil {
 		return err
 	}

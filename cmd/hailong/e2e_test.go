@@ -49,7 +49,7 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-const testSecret = "test-secret-0123456789abcdef"
+const testSecret = "jTks4IB2KJFnmGwt4cIBE1l1FaUomqLRaxPtK4JbC4c="
 
 // harness runs `hailong run` against the fake Telegram server.
 type harness struct {

@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
 	"hailong/digest"
 	"hailong/flows"
+	"hailong/internal/atomicfile"
 	"hailong/store"
 )
 
@@ -22,8 +22,15 @@ type exportRequest struct {
 	Schools  []string
 }
 
-// write builds the report and writes it atomically to Out.
-func (req exportRequest) write(job *digest.Job) (int64, error) {
+// write builds the report and writes it atomically to Out, which must be
+// an absolute path and not the database (db).
+func (req exportRequest) write(job *digest.Job, db string) (int64, error) {
+	if !filepath.IsAbs(req.Out) {
+		return 0, errors.New("export: the path must be absolute")
+	}
+	if same(req.Out, db) {
+		return 0, errors.New("export: the target is the database itself; choose another file")
+	}
 	r, err := job.Report(&flows.ReportRequest{Scope: req.Scope, Schools: req.Schools, From: req.From, To: req.To})
 	if err != nil {
 		return 0, err
@@ -40,13 +47,8 @@ func (req exportRequest) write(job *digest.Job) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	tmp := req.Out + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return 0, err
-	}
-	if err := os.Rename(tmp, req.Out); err != nil {
-		os.Remove(tmp)
-		return 0, err
+	if err := atomicfile.WriteBytes(req.Out, data, 0o600); err != nil {
+		return 0, fmt.Errorf("export: %w", err)
 	}
 	return int64(len(data)), nil
 }
@@ -126,7 +128,7 @@ func (s *system) exportCmd(args []string) error {
 		if err != nil {
 			return adminReply{}, err
 		}
-		n, err := req.write(job)
+		n, err := req.write(job, db.Path())
 		return adminReply{OK: err == nil, Bytes: n}, err
 	})
 	if err != nil {

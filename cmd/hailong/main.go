@@ -150,16 +150,17 @@ func (s *system) logger(level slog.Level) *slog.Logger {
 }
 
 // open loads the configuration and opens its database with an engine.
-func (s *system) open(c common, secret []byte, log *slog.Logger) (*Config, *store.DB, error) {
+func (s *system) open(c common, log *slog.Logger) (*Config, *store.DB, error) {
 	cfg, err := loadConfig(c.config)
 	if err != nil {
 		return nil, nil, err
 	}
-	return s.openWith(cfg, c, secret, log)
+	return s.openWith(cfg, c, log)
 }
 
-// openWith opens the database of a loaded configuration (--db wins).
-func (s *system) openWith(cfg *Config, c common, secret []byte, log *slog.Logger) (*Config, *store.DB, error) {
+// openWith opens the database of a loaded configuration (--db wins) with
+// the environment's secret.
+func (s *system) openWith(cfg *Config, c common, log *slog.Logger) (*Config, *store.DB, error) {
 	if c.db != "" {
 		cfg.Database = c.db
 	}
@@ -167,7 +168,7 @@ func (s *system) openWith(cfg *Config, c common, secret []byte, log *slog.Logger
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", cfg.source, err)
 	}
-	db, err := store.Open(cfg.Database, store.Options{Engine: eng, Secret: secret, LocalSecret: secret == nil, Logger: log})
+	db, err := s.secret().open(cfg.Database, store.Options{Engine: eng, Logger: log}, log)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -177,19 +178,14 @@ func (s *system) openWith(cfg *Config, c common, secret []byte, log *slog.Logger
 // defaultMemoryLimit is `hailong run`'s soft memory limit.
 const defaultMemoryLimit = 48 << 20
 
-// minSecret is the shortest HAILONG_SECRET accepted: it keys the
-// pseudonyms of every respondent.
-const minSecret = 16
-
 func (s *system) serveCmd(ctx context.Context, args []string) error {
 	var c common
 	fs := s.flags("run", &c)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	secret := s.getenv("HAILONG_SECRET")
-	if len(secret) < minSecret {
-		return fmt.Errorf("HAILONG_SECRET must be set to at least %d random characters: it keys the pseudonymous ids under which answers are stored, so that the database never holds a parent's Telegram id (generate one with `head -c 32 /dev/urandom | base64` and keep it: a new one makes every parent a new respondent)", minSecret)
+	if s.getenv("HAILONG_SECRET") == "" {
+		return fmt.Errorf("HAILONG_SECRET must be set: it keys the pseudonymous ids under which answers are stored, so that the database never holds a parent's Telegram id, and seals complaints (%s and keep it: a new one makes every parent a new respondent)", makeSecret)
 	}
 	cfg, err := loadConfig(c.config)
 	if err != nil {
@@ -213,7 +209,7 @@ func (s *system) serveCmd(ctx context.Context, args []string) error {
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
 	log := s.logger(slog.LevelInfo)
-	cfg, db, err := s.openWith(cfg, c, []byte(secret), log)
+	cfg, db, err := s.openWith(cfg, c, log)
 	if err != nil {
 		return err
 	}
