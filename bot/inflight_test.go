@@ -381,3 +381,32 @@ func TestGroupPromptsKeepTheirButtons(t *testing.T) {
 		}
 	}
 }
+
+// TestYieldingRowsGoAfter: in a chat written slowly (an office's group, 20
+// a minute), another parent's alert goes before the short alerts of one
+// parent's burst of complaints (Yield) committed ahead of it; rows alike
+// keep their order.
+func TestYieldingRowsGoAfter(t *testing.T) {
+	srv := telegramtest.NewServer()
+	defer srv.Close()
+	srv.SendGroupText(-1006400, "Phòng", telegramtest.User{ID: 6401, FirstName: "S"}, "/danhsach")
+	st := newMemStore()
+	alert := func(text string, yield bool) flows.Outgoing {
+		o := msg("-1006400", text)
+		o.Priority, o.Yield = flows.PriorityAlert, yield
+		return o
+	}
+	st.queue(alert("A 1", false), alert("A 2", true), alert("A 3", true), alert("A 4", true), alert("B 1", false), alert("A 5", true))
+	digest := msg("-1006400", "digest")
+	digest.Priority = flows.PriorityDigest
+	st.queue(digest, alert("C 1", false))
+	stop, _ := runBotConfig(t, srv, st, func(c *Config) { c.Limits = Limits{PerSecond: 30, PerChatSecond: 1, PerChatBurst: 100, GroupPerMinute: 6000} })
+	defer stop()
+	if !srv.Wait(10*time.Second, func() bool { return st.left() == 0 }) {
+		t.Fatalf("%d rows still queued", st.left())
+	}
+	got := strings.Join(botTexts(srv, -1006400), "|")
+	if want := "A 1|B 1|C 1|A 2|A 3|A 4|A 5|digest"; got != want {
+		t.Errorf("the group got %s\nwant           %s", got, want)
+	}
+}

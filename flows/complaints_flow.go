@@ -332,7 +332,7 @@ func (e *Engine) alertFolded(to []Address, c *Complaint, now time.Time) []Outgoi
 	text := T("c.alert.burst", c.Code(), e.schoolName(c.School), e.categoryName(c.Category, Vietnamese), len(c.Photos), who, clip(c.Text, 300))
 	view := []Button{{Label: T("c.alert.view") + " " + c.Code(), Data: "k:view:" + strconv.FormatUint(c.ID, 10)}}
 	for _, a := range dedupe(to) {
-		out = append(out, Outgoing{Kind: OutMessage, Channel: a.Channel, Chat: a.Chat, Priority: PriorityAlert, Created: now,
+		out = append(out, Outgoing{Kind: OutMessage, Channel: a.Channel, Chat: a.Chat, Priority: PriorityAlert, Yield: true, Created: now,
 			Reply: Reply{Text: text, Buttons: append([][]Button{view}, actions(c)...), Detached: T("hint.complaint", c.Code())}})
 	}
 	return out

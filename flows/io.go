@@ -205,8 +205,12 @@ type Outgoing struct {
 	EditRef    string
 	CallbackID string
 	Priority   int
-	Created    time.Time
-	Report     *ReportRequest `json:",omitempty"`
+	// Yield lets the chat's other rows of the same priority go first: a
+	// complaint filed in a parent's burst must not hold up another
+	// parent's alert in the office's chat, which is written slowly.
+	Yield   bool `json:",omitempty"`
+	Created time.Time
+	Report  *ReportRequest `json:",omitempty"`
 }
 
 // Batch is one fetch of inputs from a channel, applied in one transaction

@@ -135,7 +135,9 @@ const (
 // knows of in memory and reads only newer ones from the store, so a long
 // backlog costs nothing per commit. Up to MaxInFlight requests are
 // outstanding at once, one per lane (a chat's messages, a chat's
-// acknowledgements), so a chat's order holds while chats go in parallel.
+// acknowledgements), so a chat's order holds while chats go in parallel:
+// commit order, but for a more urgent row, and a row that does not yield,
+// overtaking those waiting behind it (enqueue).
 // When ctx ends, the requests in flight finish (the transport's own
 // grace) and what they delivered is recorded before Run returns.
 func Run(ctx context.Context, cfg Config) {
@@ -180,8 +182,7 @@ func Run(ctx context.Context, cfg Config) {
 				if ahead[q.Seq] {
 					continue // read ahead, and still queued or in flight
 				}
-				s.queues[lane(q)] = append(s.queues[lane(q)], q)
-				s.held++
+				s.enqueue(q)
 			}
 			last = max(last, upTo) // past the other channels' rows too
 			for seq := range ahead {
@@ -208,8 +209,7 @@ func Run(ctx context.Context, cfg Config) {
 				lastUrgent = max(lastUrgent, upTo)
 				for _, q := range rows {
 					ahead[q.Seq] = true
-					s.queues[lane(q)] = append(s.queues[lane(q)], q)
-					s.held++
+					s.enqueue(q)
 				}
 				room -= len(rows)
 				if upTo <= from {
@@ -346,6 +346,32 @@ func ackRoom(max int) int {
 		return 0
 	}
 	return max / 8
+}
+
+// enqueue puts a row in its lane: after the rows that go before it — of a
+// more urgent priority, or of the same one and not yielding — and before
+// the others, but never before a head in flight. Rows come in commit
+// order, so rows alike keep it.
+func (s *sender) enqueue(q flows.Queued) {
+	k := lane(q)
+	l := append(s.queues[k], q)
+	first := 0
+	if s.busy[k] {
+		first = 1
+	}
+	for i := len(l) - 1; i > first && before(q, l[i-1]); i-- {
+		l[i], l[i-1] = l[i-1], l[i]
+	}
+	s.queues[k] = l
+	s.held++
+}
+
+// before says whether a goes before b, committed earlier, in a chat.
+func before(a, b flows.Queued) bool {
+	if a.Priority != b.Priority {
+		return a.Priority < b.Priority
+	}
+	return !a.Yield && b.Yield
 }
 
 // lane is the queue a row waits in: its chat's, but acknowledgements of

@@ -467,6 +467,7 @@ const (
 	rowImage
 	rowReport
 	rowExport
+	rowYield
 )
 
 func encodeRow(o *flows.Outgoing) []byte {
@@ -482,7 +483,7 @@ func encodeRow(o *flows.Outgoing) []byte {
 	b = appendTime(b, o.Created)
 	flags := bit(r.Edit, rowEdit) | bit(r.Typed, rowTyped) | bit(r.HideKeyboard, rowHideKeyboard) |
 		bit(r.File != nil, rowFile) | bit(r.File != nil && r.File.Image, rowImage) |
-		bit(o.Report != nil, rowReport) | bit(o.Report != nil && o.Report.Export, rowExport)
+		bit(o.Report != nil, rowReport) | bit(o.Report != nil && o.Report.Export, rowExport) | bit(o.Yield, rowYield)
 	b = append(b, flags)
 	b = appendStr(b, r.Text)
 	b = binary.AppendUvarint(b, uint64(len(r.Buttons)))
@@ -537,6 +538,7 @@ func decodeRow(v []byte) (flows.Outgoing, error) {
 	flags := rd.byte1()
 	r := &o.Reply
 	r.Edit, r.Typed, r.HideKeyboard = flags&rowEdit != 0, flags&rowTyped != 0, flags&rowHideKeyboard != 0
+	o.Yield = flags&rowYield != 0
 	r.Text = rd.str()
 	if n := rd.count(); n > 0 {
 		r.Buttons = make([][]flows.Button, n)

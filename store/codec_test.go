@@ -248,7 +248,9 @@ func TestCodesFrozen(t *testing.T) {
 	}
 	if responseV1 != 1 || responseV2 != 2 || sessionV1 != 2 || sessionV2 != 3 || rowV1 != 1 || valueNumber != 31 ||
 		hasAnswer != 1 || hasBucket != 2 || bucketIsValue != 4 || valueShift != 3 ||
-		sessConsent != 1 || sessStaff != 2 || sessOptOut != 4 || sessEnglish != 8 || sessOptions != 16 || sessProgress != 32 {
+		sessConsent != 1 || sessStaff != 2 || sessOptOut != 4 || sessEnglish != 8 || sessOptions != 16 || sessProgress != 32 ||
+		rowEdit != 1 || rowTyped != 2 || rowHideKeyboard != 4 || rowFile != 8 || rowImage != 16 || rowReport != 32 ||
+		rowExport != 64 || rowYield != 128 {
 		t.Error("a version or a flag of the stored encodings changed")
 	}
 	// An idle session stays version 2, which binaries of before read; one
