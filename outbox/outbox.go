@@ -129,6 +129,7 @@ const (
 	window    = 5000
 	aheadRoom = 100 // urgent rows held beyond the window
 	refresh   = 50 * time.Millisecond
+	reread    = 10 * time.Millisecond // the soonest new rows are read when nothing else can go
 )
 
 // Run drains the channel's outbox until ctx ends. It keeps the rows it
@@ -277,7 +278,16 @@ func (s *sender) drain(ctx context.Context, wake <-chan struct{}) {
 		}
 		next, launched := s.launch(ctx)
 		if dirty && !launched {
-			return // nothing more here can go now; the new rows may
+			// Nothing more here can go now; the new rows may (an
+			// acknowledgement needs no token) — but they are read at
+			// most every reread: under a burst of commits, reading after
+			// each one would cost the bot the CPU it commits with.
+			if time.Since(read) >= reread {
+				return
+			}
+			if at := read.Add(reread); next.IsZero() || at.Before(next) {
+				next = at
+			}
 		}
 		var timer <-chan time.Time
 		var t *time.Timer
