@@ -35,13 +35,13 @@ func TestBackoff(t *testing.T) {
 	}
 }
 
-// TestGlobalLimiter: the burst is a tenth of a second's worth, at least 1.
+// TestGlobalLimiter: the burst is a third of a second's worth, at least 1.
 func TestGlobalLimiter(t *testing.T) {
-	if b := GlobalLimiter(30).Burst(); b != 3 {
-		t.Errorf("burst at 30/s: %d, want 3", b)
+	if b := GlobalLimiter(30).Burst(); b != 10 {
+		t.Errorf("burst at 30/s: %d, want 10", b)
 	}
-	if b := GlobalLimiter(5).Burst(); b != 1 {
-		t.Errorf("burst at 5/s: %d, want 1", b)
+	if b := GlobalLimiter(2).Burst(); b != 1 {
+		t.Errorf("burst at 2/s: %d, want 1", b)
 	}
 }
 
