@@ -1545,20 +1545,26 @@ func (t *turn) answer(q *Question, value string) {
 func (t *turn) confirmReply() Reply {
 	var b strings.Builder
 	for i, q := range t.questions() {
-		v := t.s.Answers[q.ID]
-		shown := t.T("skipped")
-		if o, ok := optionOf(q, v, t.lang()); ok {
-			shown = o.Label
-		} else if v != "" {
-			shown = clip(v, 80)
-		}
-		name := q.ShortIn(t.lang())
-		fmt.Fprintf(&b, "%d. %s: %s\n", i+1, name, shown)
+		fmt.Fprintf(&b, "%d. %s\n", i+1, t.answered(q, t.s.Answers[q.ID]))
 	}
 	return Reply{Text: t.T("confirm", strings.TrimSpace(b.String())), Buttons: [][]Button{
 		{{Label: t.T("confirm.send"), Data: t.nonced("ok")}},
 		{{Label: t.T("back"), Data: t.nonced("back")}, {Label: t.T("confirm.redo"), Data: t.nonced("redo")}},
 	}}
+}
+
+// answered shows a question with its answer as the parent reads it: the
+// question's own words, then the answer's label. The question's Short
+// names the good outcome ("Không học ca ba"), for reports; beside a
+// parent's "Có" it would read as the opposite of what they said.
+func (t *turn) answered(q *Question, value string) string {
+	shown := t.T("skipped")
+	if o, ok := optionOf(q, value, t.lang()); ok {
+		shown = o.Label
+	} else if value != "" {
+		shown = clip(value, 80)
+	}
+	return q.TextIn(t.lang()) + "\n    → " + shown
 }
 
 func (t *turn) submit() {

@@ -340,7 +340,7 @@ func DefaultQuestionnaire() *Questionnaire {
 		b("B4", "Hoạt động giáo dục", "Anh/chị hài lòng ở mức nào về các hoạt động giáo dục của nhà trường?"),
 		b("B5", "Kết quả giáo dục", "Anh/chị hài lòng ở mức nào về kết quả giáo dục mà con đạt được?"),
 		b("B6", "Hài lòng chung", "Nhìn chung, anh/chị hài lòng với nhà trường ở mức nào?"),
-		{ID: "C", Group: "C", Short: "Góp ý", Text: "Anh/chị có góp ý gì thêm cho nhà trường không? Gõ góp ý của anh/chị, hoặc bấm Bỏ qua.",
+		{ID: "C", Group: "C", Short: "Góp ý", Text: "Anh/chị có góp ý gì thêm cho nhà trường không?",
 			Kind: Text, MaxLen: 1000, Optional: true},
 	}}
 	en := defaultQuestionsEn()

@@ -237,7 +237,7 @@ var vi = map[msg]string{
 	"data.grade":              "• Khối lớp của con: %s.",
 	"data.inprogress":         "• Một lượt khảo sát đang làm dở (%d câu đã trả lời, chưa gửi).",
 	"data.noresponses":        "• Chưa có câu trả lời khảo sát nào được lưu.",
-	"data.response":           "• Câu trả lời đợt «%s», %s, gửi lúc %s: %s",
+	"data.response":           "• Câu trả lời đợt «%s», %s, gửi lúc %s:",
 	"data.complaint":          "• Phản ánh %s (%s), gửi %s; số điện thoại: %s.",
 	"data.chat":               "Để gửi trả lời cho phản ánh và thông báo của trường, em giữ địa chỉ cuộc trò chuyện này (đã mã hoá) cùng các phản ánh của anh/chị và trong danh sách nhận thông báo của trường.",
 	"data.notstored":          "Em không lưu tên, tên đăng nhập hay tài khoản Telegram, Zalo của anh/chị cùng câu trả lời: chúng được lưu theo một mã ẩn danh. Câu trả lời được xoá sau thời hạn lưu trữ; số liệu tổng hợp (không gắn với ai) được giữ lại.",

@@ -239,7 +239,7 @@ var en = map[msg]string{
 	"data.grade":              "• Your child's grade: %s.",
 	"data.inprogress":         "• An unfinished survey (%d questions answered, not yet sent).",
 	"data.noresponses":        "• No survey answers have been stored.",
-	"data.response":           "• Answers for the «%s» round, %s, sent at %s: %s",
+	"data.response":           "• Answers for the «%s» round, %s, sent at %s:",
 	"data.complaint":          "• Concern %s (%s), sent on %s; phone number: %s.",
 	"data.chat":               "To send you the replies to your concerns and the school's announcements, I keep the address of this chat (encrypted) with your concerns and in the school's announcement list.",
 	"data.notstored":          "I do not store your name, your username or your Telegram or Zalo account with your answers: they are stored under an anonymous code. Answers are deleted after the retention period; aggregate figures (not linked to anyone) are kept.",
@@ -328,7 +328,7 @@ func defaultQuestionsEn() map[string]QuestionText {
 		"B4": b("Educational activities", "How satisfied are you with the school's educational activities?"),
 		"B5": b("Educational results", "How satisfied are you with the educational results your child has achieved?"),
 		"B6": b("Overall satisfaction", "Overall, how satisfied are you with the school?"),
-		"C":  b("Comments", "Do you have any other comments for the school? Type your comments, or press Skip."),
+		"C":  b("Comments", "Do you have any other comments for the school?"),
 	}
 }
 
