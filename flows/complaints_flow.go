@@ -27,12 +27,79 @@ func (e *Engine) category(id string) (*Category, bool) {
 	return nil, false
 }
 
-// startComplaint begins a complaint: the category first.
-func (t *turn) startComplaint() {
+// startComplaint begins a complaint: the category first. text is what the
+// parent already typed (see offerComplaint), or "".
+func (t *turn) startComplaint(text string) {
 	t.s.reset()
-	t.s.Step, t.s.Draft = StepCategory, &Draft{}
+	t.s.Step, t.s.Draft = StepCategory, &Draft{Text: text}
 	t.moved()
 	t.send(t.promptReply())
+}
+
+// meant says whether a typed text that answers nothing on screen looks
+// like something the parent wants heard: a sentence (four words or more,
+// long enough to stand as a complaint's description), not a stray word.
+func meant(text string) bool {
+	text = strings.TrimSpace(text)
+	n := utf8.RuneCountInString(text)
+	return len(strings.Fields(text)) >= 4 && n >= MinComplaintText && n <= MaxComplaintText
+}
+
+// heard answers such a text, so that it never vanishes: outside a
+// complaint it is offered as one (kept for the next input, the survey in
+// progress kept too); choosing a complaint's category, it becomes the
+// description; later in a complaint, it is added to the description.
+func (t *turn) heard(text string) {
+	s := t.s
+	text = strings.TrimSpace(text)
+	switch s.Step {
+	case StepCategory, StepCPhotos, StepCContact, StepCConfirm:
+		d := s.Draft
+		if d.Text == "" {
+			d.Text = text // shown above the categories
+			t.prompt()
+			return
+		}
+		if utf8.RuneCountInString(d.Text)+1+utf8.RuneCountInString(text) > MaxComplaintText {
+			t.reprompt(t.T("c.text.full", MaxComplaintText))
+			return
+		}
+		d.Text += "\n" + text
+		t.moved() // the review shows the longer text
+		t.reprompt(t.T("c.text.added"))
+	default:
+		t.offerComplaint(text)
+	}
+}
+
+// offerComplaint offers a typed text that answers nothing as a complaint,
+// carried into the intake so that it is not typed twice; the current step
+// is shown again below the offer.
+func (t *turn) offerComplaint(text string) {
+	s := t.s
+	s.Draft = &Draft{Text: text}
+	key := msg("offer")
+	if t.surveying() || s.paused() {
+		key = "offer.survey"
+	}
+	p := t.promptReply()
+	p.Text = t.T(key, clip(text, 300)) + "\n\n" + p.Text // its button too
+	t.replies = append(t.replies, p)
+}
+
+// describe goes on to the complaint's description, or past it to the
+// photos when the text came with the complaint (offerComplaint).
+func (t *turn) describe(note string) {
+	s := t.s
+	s.Step = StepCText
+	if s.Draft.Text != "" {
+		s.Step = StepCPhotos
+		note += "\n\n" + t.T("c.text.kept", clip(s.Draft.Text, 300))
+	}
+	t.moved()
+	p := t.promptReply()
+	p.Text = note + "\n\n" + p.Text
+	t.send(p)
 }
 
 func (t *turn) categoryReply() Reply {
@@ -41,17 +108,17 @@ func (t *turn) categoryReply() Reply {
 		rows = append(rows, []Button{{Label: c.NameIn(t.lang()), Data: t.nonced("c:" + c.ID)}})
 	}
 	rows = append(rows, []Button{{Label: t.T("c.formal.button"), Data: "m:f"}}, []Button{{Label: t.T("c.cancel"), Data: t.nonced("cancel")}})
-	return Reply{Text: t.T("c.category"), Buttons: rows}
+	text := t.T("c.category")
+	if d := t.s.Draft; d != nil && d.Text != "" {
+		text = t.T("c.text.kept", clip(d.Text, 300)) + "\n\n" + text
+	}
+	return Reply{Text: text, Buttons: rows}
 }
 
 // complaintSchool asks to confirm the known school, or to pick one.
 func (t *turn) complaintSchool() {
 	if sc, ok := t.e.dir.School(t.s.School); ok {
-		t.s.Step = StepCText
-		t.moved()
-		p := t.promptReply()
-		p.Text = t.T("c.school", sc.Name) + "\n\n" + p.Text
-		t.send(p)
+		t.describe(t.T("c.school", sc.Name))
 		return
 	}
 	t.askLevel(StepCText)

@@ -213,6 +213,10 @@ func (e *Engine) Handle(s *Session, env Envelope, look Lookup) Result {
 		t.s = s.clone()
 	}
 	t.run()
+	if t.offered != "" && t.s != nil && t.s.Draft == nil && t.s.Nonce == s.Nonce {
+		// Nothing moved (a /help, an old button): the offer still stands.
+		t.s.Draft = &Draft{Text: t.offered}
+	}
 	if s != nil && s.Step == StepCContact && (t.s == nil || t.s.Step != StepCContact) {
 		t.hideKeyboard()
 	}
@@ -293,9 +297,13 @@ type turn struct {
 	resp       *Response
 	// pre is the language of a user who has not consented yet: it lives
 	// only in the buttons of the consent prompt, since nothing is stored.
-	pre      Lang
-	preSave  *PreConsent // what to keep before consent (see Result.Pre)
-	announce *Announcement
+	pre     Lang
+	preSave *PreConsent // what to keep before consent (see Result.Pre)
+	// offered is the text the parent typed that was offered to them as a
+	// complaint on their previous input (see offerComplaint).
+	offered    string
+	offerNonce uint32 // the nonce the offer was made under
+	announce   *Announcement
 }
 
 func (t *turn) say(text string) { t.replies = append(t.replies, Reply{Text: text}) }
@@ -423,6 +431,13 @@ func (t *turn) run() {
 		return
 	}
 	t.changed = true // the session's Updated time moves with every input
+	if t.s.offered() {
+		// A text offered as a complaint stands until the conversation
+		// moves: the offer's button (or its number) takes it; an answer,
+		// a menu, anything that moves on lets it go (Handle puts it back
+		// when nothing moved).
+		t.offered, t.offerNonce, t.s.Draft = t.s.Draft.Text, t.s.Nonce, nil
+	}
 	if (t.s.Step != StepMenu || t.s.paused()) && t.e.expiry > 0 && in.Now.Sub(t.s.Updated) > t.e.expiry {
 		key := msg("expired")
 		if t.s.Draft != nil || t.s.Step == StepCAdd {
@@ -656,7 +671,7 @@ func (t *turn) command() {
 	case "khaosat", "survey":
 		t.startSurvey()
 	case "phananh", "gopy":
-		t.startComplaint()
+		t.startComplaint("")
 	case "phananhcuatoi", "cuatoi":
 		t.myComplaints()
 	case "khieunai", "tocao":
@@ -732,7 +747,7 @@ func (t *turn) button() {
 		t.menu()
 		return
 	case "m:p":
-		t.startComplaint()
+		t.startComplaint("")
 		return
 	case "m:l":
 		t.myComplaints()
@@ -960,6 +975,8 @@ func (t *turn) act(action string) bool {
 		t.send(t.promptReply())
 	case verb == "ok" && s.Step == StepConfirm:
 		t.submit()
+	case verb == "cp":
+		t.startComplaint(t.offered)
 	case verb == "redo" && s.Step == StepConfirm:
 		s.Step, s.Q, s.Answers = StepQuestion, 0, map[string]string{}
 		t.moved()
@@ -1062,6 +1079,10 @@ func (t *turn) text() {
 			return
 		}
 	}
+	if meant(in.Text) {
+		t.heard(in.Text)
+		return
+	}
 	switch {
 	case s.Step == StepCPhotos:
 		t.reprompt(t.T("c.photos.text"))
@@ -1088,6 +1109,10 @@ func (t *turn) typed(q *Question) {
 	switch q.Kind {
 	case Number:
 		n, ok := leadingNumber(text)
+		if !ok && meant(text) {
+			t.heard(text)
+			return
+		}
 		if !ok || n < q.Min || n > q.Max {
 			t.reprompt(t.T("number.bad", q.Min, q.Max, (q.Min+q.Max)/3))
 			return
@@ -1135,8 +1160,18 @@ func (t *turn) nonced(action string) string {
 	return strconv.FormatUint(uint64(t.s.Nonce), 10) + ":" + action
 }
 
-// promptReply renders the current step.
+// promptReply renders the current step, with the offer to file what the
+// parent typed as a complaint while it stands (offerComplaint).
 func (t *turn) promptReply() Reply {
+	p := t.stepReply()
+	if t.s.offered() || t.offered != "" && t.s.Nonce == t.offerNonce {
+		p.Buttons = append(slices.Clone(p.Buttons), []Button{{Label: t.T("offer.button"), Data: t.nonced("cp")}})
+	}
+	return p
+}
+
+// stepReply renders the current step.
+func (t *turn) stepReply() Reply {
 	s := t.s
 	switch s.Step {
 	case StepLevel:
@@ -1154,7 +1189,7 @@ func (t *turn) promptReply() Reply {
 		if !ok {
 			// The school left the configuration mid-way: pick again.
 			s.Step = StepLevel
-			return t.promptReply()
+			return t.stepReply()
 		}
 		var row []Button
 		for _, g := range grades(sc.Level) {
@@ -1348,11 +1383,7 @@ func (t *turn) afterSchool() {
 		return
 	}
 	if intent == StepCText && s.Draft != nil {
-		s.Step = StepCText
-		t.moved()
-		p := t.promptReply()
-		p.Text = t.T("c.school", t.draftSchool()) + "\n\n" + p.Text
-		t.send(p)
+		t.describe(t.T("c.school", t.draftSchool()))
 		return
 	}
 	t.say(t.T("school.set", t.e.schoolName(s.School)))
