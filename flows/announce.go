@@ -149,7 +149,7 @@ func (t *turn) announceAct(schools []string, data string) {
 	a := t.s.Announce
 	if a == nil || nonce != strconv.FormatUint(uint64(t.s.Nonce), 10) {
 		t.notice = T("stale.notice")
-		t.say(T("ann.stale"))
+		t.say(t.T("ann.stale"))
 		return
 	}
 	switch {
@@ -189,6 +189,6 @@ func (t *turn) announceAct(schools []string, data string) {
 		t.say(T("ann.queued", a.Scope))
 	default:
 		t.notice = T("stale.notice")
-		t.say(T("ann.stale"))
+		t.say(t.T("ann.stale"))
 	}
 }

@@ -544,6 +544,16 @@ func (s *sim) check(line string, env Envelope, res Result) {
 			}
 		}
 	}
+	if env.Input.Numbered {
+		// A channel without buttons: no text may ask to tap one.
+		for _, o := range res.Out {
+			if o.Kind == OutMessage && o.Chat == env.Chat {
+				if w := buttonWords.FindString(Numbered(o.Reply)); w != "" {
+					t.Errorf("%q: %q on a channel without buttons: %s", line, w, clip(o.Reply.Text, 200))
+				}
+			}
+		}
+	}
 	if env.CallbackID != "" && acks != 1 {
 		t.Errorf("%q: %d acknowledgements of the press, want 1", line, acks)
 	}
@@ -561,6 +571,39 @@ func (s *sim) check(line string, env Envelope, res Result) {
 	}
 	if res.Changed && res.Session != nil && res.Session.Consent == nil && !res.Session.Staff {
 		t.Errorf("%q: a session without consent would be stored", line)
+	}
+}
+
+// buttonWords are words that ask for a button: on a channel without
+// buttons the text says to type instead.
+var buttonWords = regexp.MustCompile(`(?i)\b(bấm|nhấn|nút|press|tap|button)`)
+
+// TestNumberedWording plays every transcript on a channel without buttons,
+// whatever its own channel: no text sent there asks to tap a button (sim.check).
+// Presses in the scripts still go in as presses; what is checked is what
+// the parent reads.
+func TestNumberedWording(t *testing.T) {
+	scripts, _ := filepath.Glob("testdata/*.txt")
+	for _, path := range scripts {
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".txt"), func(t *testing.T) {
+			script, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := newSim(wordingOnly{t}, testEngine(t))
+			s.numbered = true
+			s.run(string(script))
+		})
+	}
+}
+
+// wordingOnly reports only the wording errors of a script played on a
+// channel it was not written for (its presses may not fit there).
+type wordingOnly struct{ testing.TB }
+
+func (w wordingOnly) Errorf(format string, args ...any) {
+	if m := fmt.Sprintf(format, args...); strings.Contains(m, "on a channel without buttons") {
+		w.TB.Error(m)
 	}
 }
 
