@@ -784,13 +784,9 @@ func (t *turn) rememberOptions() {
 			continue
 		}
 		t.s.Options = nil
-		if r.Typed {
-			return
-		}
-		for _, row := range r.Buttons {
-			for _, b := range row {
-				t.s.Options = append(t.s.Options, b.Data)
-			}
+		options, _ := numberedParts(r)
+		for _, b := range options {
+			t.s.Options = append(t.s.Options, b.Data)
 		}
 		return
 	}

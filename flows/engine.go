@@ -973,6 +973,14 @@ func (t *turn) act(action string) bool {
 		s.Q = len(t.questions()) - 1
 		t.moved()
 		t.send(t.promptReply())
+	case verb == "e" && s.Step == StepConfirm:
+		i, err := strconv.Atoi(arg)
+		if err != nil || i < 0 || i >= len(t.questions()) {
+			return false
+		}
+		s.Step, s.Q, s.Intent = StepQuestion, i, StepConfirm
+		t.moved()
+		t.send(t.promptReply())
 	case verb == "ok" && s.Step == StepConfirm:
 		t.submit()
 	case verb == "cp":
@@ -1566,22 +1574,44 @@ func (t *turn) answer(q *Question, value string) {
 	}
 	s.Answers[q.ID] = value
 	s.Q++
-	if s.Q >= len(t.questions()) {
-		s.Step = StepConfirm
+	if s.Q >= len(t.questions()) || s.Intent == StepConfirm {
+		// The last question, or one reached from the review to change
+		// it: back to the review.
+		s.Step, s.Intent = StepConfirm, StepMenu
 	}
 	t.moved()
 	t.send(t.promptReply())
 }
 
+// confirmReply shows the answers for review. Each can be reached in one
+// step: on Telegram by its number's button, on a channel without buttons
+// by typing its number (the answers are the numbered options there; send,
+// back and start over are words, so that no number means two things).
 func (t *turn) confirmReply() Reply {
-	var b strings.Builder
-	for i, q := range t.questions() {
-		fmt.Fprintf(&b, "%d. %s\n", i+1, t.answered(q, t.s.Answers[q.ID]))
-	}
-	return Reply{Text: t.T("confirm", strings.TrimSpace(b.String())), Buttons: [][]Button{
+	qs := t.questions()
+	nav := [][]Button{
 		{{Label: t.T("confirm.send"), Data: t.nonced("ok")}},
 		{{Label: t.T("back"), Data: t.nonced("back")}, {Label: t.T("confirm.redo"), Data: t.nonced("redo")}},
-	}}
+	}
+	if t.in.Numbered {
+		var rows [][]Button
+		for i, q := range qs {
+			line := strings.ReplaceAll(t.answered(q, t.s.Answers[q.ID]), "\n    →", " →")
+			rows = append(rows, []Button{{Label: line, Data: t.nonced("e:" + strconv.Itoa(i))}})
+		}
+		return Reply{Text: t.T("confirm.pick"), Buttons: append(rows, nav...)}
+	}
+	var b strings.Builder
+	var edit [][]Button
+	for i, q := range qs {
+		fmt.Fprintf(&b, "%d. %s\n", i+1, t.answered(q, t.s.Answers[q.ID]))
+		if i%8 == 0 {
+			edit = append(edit, nil)
+		}
+		edit[len(edit)-1] = append(edit[len(edit)-1], Button{Label: strconv.Itoa(i + 1), Data: t.nonced("e:" + strconv.Itoa(i))})
+	}
+	rows := append([][]Button{nav[0]}, edit...)
+	return Reply{Text: t.T("confirm", strings.TrimSpace(b.String())), Buttons: append(rows, nav[1])}
 }
 
 // answered shows a question with its answer as the parent reads it: the

@@ -492,18 +492,36 @@ func (s *sim) print(head string, r Reply) {
 		fmt.Fprintf(&s.out, "    %s\n", r.Detached)
 		return
 	}
-	for i, row := range r.Buttons {
-		var labels []string
-		for j, b := range row {
-			if s.numbered && !r.Typed {
-				n := j + 1
-				for _, prev := range r.Buttons[:i] {
-					n += len(prev)
+	if s.numbered && !r.Typed {
+		// As flows.Numbered shows them, in the rows they came in: options
+		// numbered, the survey's moves as words to type.
+		_, words := numberedParts(r)
+		n := 0
+		for _, row := range r.Buttons {
+			var labels []string
+			for _, b := range row {
+				if !slices.Contains(words, b) {
+					n++
+					labels = append(labels, NumberedLabel(n, b.Label))
 				}
-				labels = append(labels, NumberedLabel(n, b.Label))
-			} else {
-				labels = append(labels, "["+b.Label+"]")
 			}
+			if len(labels) > 0 {
+				fmt.Fprintf(&s.out, "    %s\n", strings.Join(labels, " "))
+			}
+		}
+		if len(words) > 0 {
+			var quoted []string
+			for _, b := range words {
+				quoted = append(quoted, "«"+Word(b.Label)+"»")
+			}
+			fmt.Fprintf(&s.out, "    %s\n", tr(r.Lang, "numbered.typed", strings.Join(quoted, " · ")))
+		}
+		return
+	}
+	for _, row := range r.Buttons {
+		var labels []string
+		for _, b := range row {
+			labels = append(labels, "["+b.Label+"]")
 		}
 		fmt.Fprintf(&s.out, "    %s\n", strings.Join(labels, " "))
 	}

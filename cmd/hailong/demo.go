@@ -603,7 +603,7 @@ func demoZalo(z *zalotest.Server, sc *flows.School, log *strings.Builder) error 
 	for i := 0; err == nil && i < 30 && !strings.Contains(text, "✅ Đã ghi nhận"); i++ {
 		switch {
 		case strings.Contains(text, "xem lại câu trả lời"):
-			text, err = say("1")
+			text, err = say("gửi câu trả lời")
 		case strings.Contains(text, "(Gõ một số"):
 			text, err = say("28")
 		case strings.Contains(text, "(Gõ góp ý"):

@@ -578,7 +578,7 @@ func TestChat(t *testing.T) {
 		t.Fatalf("chat: %v\n%s", err, out.String())
 	}
 	text := out.String()
-	for _, want := range []string{"1. ✅ Đồng ý", "Con anh/chị học lớp nào ở Trường Tiểu học Trưng Vương?", "Câu 2/16", "Câu 4/16", "Hoặc gõ: «Không biết» · «◀ Quay lại»"} {
+	for _, want := range []string{"1. ✅ Đồng ý", "Con anh/chị học lớp nào ở Trường Tiểu học Trưng Vương?", "Câu 2/16", "Câu 4/16", "Hoặc gõ: «Không biết» · «Quay lại»"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("chat output lacks %q:\n%s", want, text)
 		}
