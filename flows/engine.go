@@ -371,6 +371,11 @@ func (t *turn) run() {
 	if in.Kind == KindIgnored {
 		return // the press is acknowledged (Handle does), nothing more
 	}
+	if in.Kind == KindInline {
+		// No chat to write to: the acknowledgement's notice is the answer.
+		t.notice = t.T("inline.notice")
+		return
+	}
 	if in.Kind == KindCommand && in.Command == "id" {
 		// What an operator puts in the configuration for this user or
 		// group chat; nothing is stored.

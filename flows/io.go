@@ -22,6 +22,11 @@ const (
 	KindContact                  // a shared contact: Phone, and ContactUser when it is a user's own
 	KindFlood                    // the sender sent too much too fast; later inputs are dropped a while
 	KindIgnored                  // a press of a sender being ignored for flooding: only acknowledged
+	// KindInline is a press on a button of a message sent inline (through
+	// another chat): there is no chat of the bot's to answer in, and its
+	// sender may never have written to the bot. Only acknowledged, with a
+	// notice.
+	KindInline
 )
 
 // Input is one thing a user sent, in channel-neutral form.

@@ -66,6 +66,7 @@ var vi = map[msg]string{
 	"expired.complaint":       "Phản ánh anh/chị đang soạn đã hết hạn vì không có hoạt động trong %s và chưa được gửi; xin anh/chị gửi lại từ «📣 Gửi phản ánh».",
 	"stale":                   "Nút đó thuộc một tin nhắn cũ. Đây là câu hỏi hiện tại:",
 	"stale.numbered":          "Lựa chọn đó thuộc một tin nhắn cũ. Đây là câu hỏi hiện tại:",
+	"inline.notice":           "Anh/chị nhắn riêng cho em (mở cuộc trò chuyện với em) để dùng bot nhé.",
 	"stale.notice":            "Nút này đã cũ",
 	"answer.kept":             "Câu %d đã được ghi nhận",
 	"answer.changed":          "Đã sửa câu %d thành: %s",

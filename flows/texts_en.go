@@ -68,6 +68,7 @@ var en = map[msg]string{
 	"expired.complaint":       "The concern you were writing expired because there was no activity for %s and was not sent; please send it again from «📣 Raise a concern».",
 	"stale":                   "That button belongs to an old message. Here is the current question:",
 	"stale.numbered":          "That option belongs to an old message. Here is the current question:",
+	"inline.notice":           "Please write to me in a private chat to use the bot.",
 	"stale.notice":            "This button is out of date",
 	"answer.kept":             "Question %d is recorded",
 	"answer.changed":          "Question %d changed to: %s",

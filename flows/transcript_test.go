@@ -360,6 +360,12 @@ func (s *sim) step(line string) {
 		env.CallbackID = "cb" + strconv.Itoa(s.callback)
 		env.MessageRef = strconv.Itoa(m.id)
 		in = Input{Kind: KindButton, Data: b.Data}
+	case strings.HasPrefix(line, "!inline "):
+		// A press on a button of a message sent inline (through another
+		// chat), by its data: as bot.Decode makes it.
+		s.callback++
+		env.CallbackID = "cb" + strconv.Itoa(s.callback)
+		in = Input{Kind: KindInline, Data: strings.TrimPrefix(line, "!inline ")}
 	case strings.HasPrefix(line, "!edited "):
 		in = Input{Kind: KindEdited, Text: strings.TrimPrefix(line, "!edited ")}
 	case strings.HasPrefix(line, "!group "):

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -402,6 +403,42 @@ func TestExpiry(t *testing.T) {
 
 // TestEveryInputIsAnswered sends what parents really send, mid-survey:
 // each gets an answer and the survey goes on where it was.
+// TestInlinePressAnsweredAlone: a press on a button of a message sent
+// inline, by a user who never wrote to the bot, is answered by its
+// callback alone: no message is sent to that user (Telegram would answer
+// 403, or "chat not found"), and nothing is set aside as a dead letter.
+func TestInlinePressAnsweredAlone(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	stranger := telegramtest.User{ID: 5550999, FirstName: "Khách"}
+	_, cb := h.srv.PressInline(stranger, "AAECAwQ", "m:s")
+	if !h.srv.Wait(10*time.Second, func() bool { _, ok := h.srv.CallbackAnswers()[cb]; return ok }) {
+		t.Fatal("the inline press was not answered")
+	}
+	if notice := h.srv.CallbackAnswers()[cb]; !strings.Contains(notice, "nhắn riêng") {
+		t.Errorf("notice %q does not say to write in private", notice)
+	}
+	// The parent's next input is handled after the press: wait for it,
+	// so that anything the press queued would have been sent by then.
+	h.begin(parent, "THCS-TD", "Lớp 7")
+	h.expect(parent, "Câu 1/16")
+	for _, c := range h.srv.Calls() {
+		if c.Params["chat_id"] == strconv.FormatInt(stranger.ID, 10) {
+			t.Errorf("%s to the user of the inline press: %v", c.Method, c.Params)
+		}
+	}
+	h.stop()
+	db := h.openDB()
+	defer db.Close()
+	dead, err := db.DeadLetters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dead) > 0 {
+		t.Errorf("dead letters: %+v", dead)
+	}
+}
+
 func TestEveryInputIsAnswered(t *testing.T) {
 	h := newHarness(t)
 	h.start()
