@@ -330,7 +330,13 @@ func (t *turn) fileComplaint() {
 	t.save(c)
 	s.reset()
 	t.moved()
-	t.send(t.keptMenu(t.T("c.filed", c.Code(), sc.Name, t.e.deadline(c.AckDue, t.lang()), t.e.deadline(c.ResolveDue, t.lang()))))
+	// Promise only what the configuration delivers: the school's
+	// principals receive it, else its office, else nobody yet.
+	filed := t.T("c.filed.nobody", c.Code(), sc.Name)
+	if who, ok := t.e.receiver(sc, t.look.Principals(sc.Code)); ok {
+		filed = t.T("c.filed", c.Code(), who, t.e.deadline(c.AckDue, t.lang()), t.e.deadline(c.ResolveDue, t.lang()))
+	}
+	t.send(t.keptMenu(filed))
 	t.alert(c, T("c.alert.new"))
 }
 
@@ -404,8 +410,38 @@ func actions(c *Complaint) [][]Button {
 // is set.
 func (e *Engine) staffAddresses(c *Complaint, office bool, look Lookup) []Address {
 	out := e.PrincipalAddresses(c.School, look.Principals(c.School))
-	if office {
+	if office || len(out) == 0 {
+		// A school without a principal on the bot: its office receives
+		// what the principal would have.
 		out = append(out, e.OfficeAddresses(c.Office)...)
+	}
+	return out
+}
+
+// receiver names who receives a new complaint about sc at once: the
+// school when it has principals (bound lists those bound by invites), else
+// its office when the office has a chat or staff; false when nobody does.
+func (e *Engine) receiver(sc *School, bound []Principal) (string, bool) {
+	if len(e.PrincipalAddresses(sc.Code, bound)) > 0 {
+		return sc.Name, true
+	}
+	if len(e.OfficeAddresses(sc.Office)) > 0 {
+		o, _ := e.dir.Office(sc.Office)
+		return o.Name, true
+	}
+	return "", false
+}
+
+// Unreached lists the codes of the schools whose complaints would reach
+// nobody: no principal, in the configuration or bound by an invite
+// (bound), and an office with neither a chat nor staff.
+func (e *Engine) Unreached(bound func(school string) []Principal) []string {
+	var out []string
+	for i := range e.dir.Schools {
+		sc := &e.dir.Schools[i]
+		if _, ok := e.receiver(sc, bound(sc.Code)); !ok {
+			out = append(out, sc.Code)
+		}
 	}
 	return out
 }

@@ -62,6 +62,30 @@ func testEngine(t testing.TB) *Engine {
 	return e
 }
 
+// unreachedEngine is testEngine with nobody to receive complaints: no
+// principal, and an office with neither a chat nor staff.
+func unreachedEngine(t testing.TB) *Engine {
+	t.Helper()
+	base := testEngine(t)
+	d := *base.Directory()
+	d.Offices = slices.Clone(d.Offices)
+	d.Offices[0].Chat, d.Offices[0].Staff = "", nil
+	d.Schools = slices.Clone(d.Schools)
+	for i := range d.Schools {
+		d.Schools[i].Principals = nil
+	}
+	e, err := New(Settings{Questionnaire: DefaultQuestionnaire(), Directory: &d,
+		ClassSizeCaps: map[Level]int{Preschool: 35, Primary: 35, Lower: 45},
+		SessionExpiry: 72 * time.Hour, RetentionMonths: 12, Location: hcm})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Unreached(func(string) []Principal { return nil }); len(got) != len(d.Schools) {
+		t.Fatalf("Unreached = %v, want every school", got)
+	}
+	return e
+}
+
 // sim is a channel as its users would see it: one chat per user (and the
 // office's group chat), each user's stored session, and the complaints.
 type sim struct {
@@ -655,6 +679,8 @@ func (s *sim) run(script string) {
 			}
 			s.now = s.now.Add(d)
 			fmt.Fprintf(&s.out, "%s\n\n", line)
+		case line == "@noreceivers": // TestTranscripts plays the script on unreachedEngine
+			fmt.Fprintf(&s.out, "%s\n\n", line)
 		case line == "@numbered":
 			s.numbered = true
 			fmt.Fprintf(&s.out, "%s\n\n", line)
@@ -721,7 +747,11 @@ func TestTranscripts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := newSim(t, testEngine(t))
+			e := testEngine(t)
+			if strings.Contains(string(script), "\n@noreceivers\n") {
+				e = unreachedEngine(t)
+			}
+			s := newSim(t, e)
 			s.run(string(script))
 			golden := strings.TrimSuffix(path, ".txt") + ".golden"
 			if *update {

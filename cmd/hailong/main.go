@@ -281,6 +281,9 @@ func (s *system) serve(ctx context.Context, cfg *Config, db *store.DB, tokens ch
 	}
 	served := map[string]bool{bot.Channel: tokens.Telegram != "", zalo.Channel: cfg.Zalo != nil && tokens.Zalo != ""}
 	warnUnserved(cfg.directory, served, log)
+	if err := warnUnreached(db, log); err != nil {
+		return err
+	}
 	if served[zalo.Channel] {
 		warnZaloGroups(cfg.directory, log)
 	}
@@ -341,6 +344,17 @@ func warnUnserved(d *flows.Directory, served map[string]bool, log *slog.Logger) 
 	for _, id := range d.Admins {
 		check("admins", id)
 	}
+}
+
+// warnUnreached names each school whose complaints would reach nobody:
+// the bot tells its parents so rather than promise a deadline.
+func warnUnreached(db *store.DB, log *slog.Logger) error {
+	schools, err := unreachedSchools(db, db.Engine())
+	for _, sc := range schools {
+		log.Warn("a school's complaints would reach nobody: it has no principal (schools[].principals, or /invite) and its office has neither chat_id nor staff; parents who file one are told that nobody receives it yet",
+			"school", sc)
+	}
+	return err
 }
 
 // warnZaloGroups names the offices whose chat is a Zalo group: Zalo marks
