@@ -61,7 +61,7 @@ func (e *Engine) AnnouncementFor(a *Announcement, l Lang) Reply {
 	if a.Wave != "" {
 		title, end := a.Wave, ""
 		if w, ok := e.dir.Wave(a.Wave); ok {
-			title, end = w.Title, e.day(w.End.Add(-time.Minute))
+			title, end = w.TitleIn(l), e.day(w.End.Add(-time.Minute))
 		}
 		return Reply{Text: tr(l, "ann.survey", a.Scope, title, end) + "\n\n" + tr(l, "ann.footer"),
 			Buttons: [][]Button{{{Label: tr(l, "menu.survey"), Data: keepPrefix + "m:s"}}}, Lang: l, Detached: tr(l, "hint.survey")}

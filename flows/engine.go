@@ -1471,7 +1471,7 @@ func (t *turn) startSurvey() {
 	if !ok {
 		text := t.T("survey.closed")
 		if next, ok := t.e.dir.NextWave(t.in.Now); ok {
-			text += " " + t.T("survey.next", next.Title, next.Start.In(t.e.loc).Format("02/01/2006"))
+			text += " " + t.T("survey.next", next.TitleIn(t.lang()), next.Start.In(t.e.loc).Format("02/01/2006"))
 		}
 		t.send(Reply{Text: text})
 		t.menu()
@@ -1490,7 +1490,7 @@ func (t *turn) startSurvey() {
 	s.reset()
 	s.Step, s.Wave, s.Q, s.Answers = StepQuestion, w.ID, 0, map[string]string{}
 	t.moved()
-	intro := t.T("survey.intro", w.Title, sc.Name, gradeName(s.Grade, t.lang()), len(t.questions()))
+	intro := t.T("survey.intro", w.TitleIn(t.lang()), sc.Name, gradeName(s.Grade, t.lang()), len(t.questions()))
 	if at, ok := s.Done[w.ID+"/"+sc.Code]; ok {
 		intro += "\n\n" + t.T("survey.again", at.In(t.e.loc).Format("02/01/2006"))
 	}
@@ -1643,7 +1643,7 @@ func (t *turn) submit() {
 	if !ok || !w.Contains(t.in.Now) {
 		title := s.Wave
 		if ok {
-			title = w.Title
+			title = w.TitleIn(t.lang())
 		}
 		s.reset()
 		s.dropSurvey()
@@ -1672,7 +1672,7 @@ func (t *turn) submit() {
 	s.reset()
 	s.dropSurvey()
 	t.moved()
-	t.send(t.keptMenu(t.T("saved", w.Title, sc.Name)))
+	t.send(t.keptMenu(t.T("saved", w.TitleIn(t.lang()), sc.Name)))
 }
 
 func (e *Engine) duration(d time.Duration, l Lang) string {

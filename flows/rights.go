@@ -56,7 +56,7 @@ func (t *turn) myData() {
 		w, _ := t.e.dir.Wave(r.Wave)
 		title := r.Wave
 		if w != nil {
-			title = w.Title
+			title = w.TitleIn(t.lang())
 		}
 		name := r.School
 		if sc, ok := t.e.dir.School(r.School); ok {

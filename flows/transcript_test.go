@@ -42,7 +42,8 @@ func testEngine(t testing.TB) *Engine {
 	d := &Directory{
 		Admins:  []string{"test:999"},
 		Offices: []Office{{ID: "sadec", Name: "Phòng GDĐT thành phố Sa Đéc", Chat: "test:-100", Staff: []string{"test:901"}}},
-		Waves:   []Wave{{ID: "w1", Title: "Học kì I, 2026–2027", Start: day("2026-09-01"), End: day("2027-01-16")}},
+		Waves: []Wave{{ID: "w1", Title: "Học kì I, 2026–2027", Start: day("2026-09-01"), End: day("2027-01-16"),
+			Tr: map[Lang]string{English: "Semester 1, 2026–2027"}}},
 		Schools: []School{
 			{Code: "MN-HN", Name: "Trường Mầm non Hồng Nhung", Level: Preschool, Office: "sadec"},
 			{Code: "THCS-TD", Name: "Trường THCS Trần Hưng Đạo", Level: Lower, Office: "sadec"},

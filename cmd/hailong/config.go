@@ -77,6 +77,8 @@ type Config struct {
 	Waves []struct {
 		ID    string `yaml:"id"`
 		Title string `yaml:"title"`
+		// En is the title parents reading English see.
+		En    string `yaml:"en"`
 		Start string `yaml:"start"`
 		End   string `yaml:"end"`
 	} `yaml:"waves"`
@@ -442,7 +444,11 @@ func (c *Config) resolve(dir string) error {
 			bad("waves[%d] (%s): start and end must be dates like 2026-09-05", i, w.ID)
 			continue
 		}
-		d.Waves = append(d.Waves, flows.Wave{ID: w.ID, Title: w.Title, Start: start, End: end.AddDate(0, 0, 1)})
+		wave := flows.Wave{ID: w.ID, Title: w.Title, Start: start, End: end.AddDate(0, 0, 1)}
+		if w.En != "" {
+			wave.Tr = map[flows.Lang]string{flows.English: w.En}
+		}
+		d.Waves = append(d.Waves, wave)
 	}
 	if len(c.Waves) == 0 {
 		bad("waves: at least one survey wave is needed")

@@ -106,6 +106,9 @@ func TestLoadBuiltInConfig(t *testing.T) {
 	if want := time.Date(2027, 1, 18, 0, 0, 0, 0, c.loc); !w.End.Equal(want) {
 		t.Errorf("wave end %v, want %v (the day after the inclusive last day)", w.End, want)
 	}
+	if got := w.TitleIn(flows.English); got != "Semester 1, school year 2026–2027" {
+		t.Errorf("the wave's English title is %q", got)
+	}
 	if _, ok := d.School("mn-hongnhung"); !ok {
 		t.Error("school codes are not found without case")
 	}
@@ -235,6 +238,9 @@ func TestBadConfigs(t *testing.T) {
 		{"bad date", map[string]string{"waves": `waves:
   - {id: w1, title: "Đợt 1", start: 2026-13-01, end: 2026-12-31}`},
 			[]string{"waves[0] (w1)", "must be dates like"}},
+		{"wave title too long in English", map[string]string{"waves": `waves:
+  - {id: w1, title: "Đợt 1", en: "` + strings.Repeat("x", 101) + `", start: 2026-09-01, end: 2026-12-31}`},
+			[]string{"waves[0] (w1).en is longer than 100 characters"}},
 		{"end before start", map[string]string{"waves": `waves:
   - {id: w1, title: "Đợt 1", start: 2026-12-31, end: 2026-09-01}`},
 			[]string{"waves[0] (w1)", "end is before start"}},
