@@ -853,3 +853,13 @@ func TestWrongSecretRefused(t *testing.T) {
 		t.Error("a local secret was written into a database of HAILONG_SECRET")
 	}
 }
+
+// TestOpenMissingDirNamesThePathOnce: bbolt's error names the file
+// already; Open does not wrap it in a second "open …" (issue 18, item 10).
+func TestOpenMissingDirNamesThePathOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "none", "x.db")
+	_, err := Open(path, Options{LocalSecret: true})
+	if err == nil || strings.Count(err.Error(), path) != 1 {
+		t.Errorf("Open in a missing directory: %v", err)
+	}
+}

@@ -195,8 +195,8 @@ func (s *system) withDB(c common, request string, local func(*store.DB) (adminRe
 	if c.db != "" {
 		cfg.Database = c.db
 	}
-	if _, err := os.Stat(cfg.Database); err != nil {
-		return adminReply{}, cfg, fmt.Errorf("database %s: %w", cfg.Database, err)
+	if err := existingDB(cfg.Database); err != nil {
+		return adminReply{}, cfg, err
 	}
 	var secret []byte
 	if v := s.getenv("HAILONG_SECRET"); v != "" {
@@ -324,8 +324,8 @@ func (s *system) inviteCmd(args []string) error {
 	if len(secret) == 0 {
 		secret = nil
 	}
-	if _, err := os.Stat(cfg.Database); err != nil {
-		return fmt.Errorf("database %s: %w", cfg.Database, err)
+	if err := existingDB(cfg.Database); err != nil {
+		return err
 	}
 	var r adminReply
 	db, err := store.Open(cfg.Database, store.Options{Engine: eng, Secret: secret, LocalSecret: secret == nil, LockTimeout: 300 * time.Millisecond})

@@ -92,6 +92,9 @@ func (s *system) demoCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := dbDir(cfg.Database); err != nil {
+		return err
+	}
 	db, err := store.Open(cfg.Database, store.Options{Engine: eng, Secret: secret, LocalSecret: secret == nil, Logger: log})
 	if err != nil {
 		return err

@@ -583,7 +583,8 @@ func TestRunRefusesWithoutTokenOrSecret(t *testing.T) {
 
 func TestDemo(t *testing.T) {
 	var out, errs syncBuffer
-	db := filepath.Join(t.TempDir(), "demo.db")
+	// In a directory that does not exist yet: demo makes it.
+	db := filepath.Join(t.TempDir(), "new", "demo.db")
 	s := &system{getenv: func(string) string { return "" }, stdin: strings.NewReader(""), stdout: &out, stderr: &errs,
 		now: func() time.Time { return time.Date(2026, 11, 26, 9, 0, 0, 0, mustLoc("Asia/Ho_Chi_Minh")) }}
 	if err := s.run(context.Background(), []string{"demo", "--parents", "12", "--db", db}); err != nil {

@@ -9,11 +9,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -167,11 +169,36 @@ func (s *system) openWith(cfg *Config, c common, secret []byte, log *slog.Logger
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", cfg.source, err)
 	}
+	if err := dbDir(cfg.Database); err != nil {
+		return nil, nil, err
+	}
 	db, err := store.Open(cfg.Database, store.Options{Engine: eng, Secret: secret, LocalSecret: secret == nil, Logger: log})
 	if err != nil {
 		return nil, nil, err
 	}
 	return cfg, db, nil
+}
+
+// dbDir makes the directory a new database file goes in, as bbolt makes
+// the file itself.
+func dbDir(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("database %s: %w", path, err)
+	}
+	return nil
+}
+
+// existingDB says what to do when a tool that reads the database (invite,
+// backup, check) is given one that does not exist.
+func existingDB(path string) error {
+	_, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no database at %s: start the bot once (hailong run) to create it, or give its path with --db (or database: in the config)", path)
+	}
+	if err != nil {
+		return fmt.Errorf("database %s: %w", path, err)
+	}
+	return nil
 }
 
 // defaultMemoryLimit is `hailong run`'s soft memory limit.

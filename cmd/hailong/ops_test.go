@@ -291,3 +291,19 @@ func TestUnreachedSchools(t *testing.T) {
 		t.Errorf("THCS-TD has a principal, yet is named:\n%s\n%s", log, out.String())
 	}
 }
+
+// TestToolsOnAMissingDatabase: invite (and check) on a database that does
+// not exist say what to do instead of a raw stat error (issue 18, item 10).
+func TestToolsOnAMissingDatabase(t *testing.T) {
+	h := newHarness(t)
+	missing := filepath.Join(t.TempDir(), "none", "hailong.db")
+	for _, args := range [][]string{{"invite", "TH-TV"}, {"check"}} {
+		var out syncBuffer
+		s := h.sys()
+		s.stdout, s.stderr = &out, &out
+		err := s.run(context.Background(), append(args, "--config", h.cfgPath, "--db", missing))
+		if err == nil || !strings.Contains(err.Error(), "no database at "+missing+": start the bot once") || strings.Contains(err.Error(), "stat ") {
+			t.Errorf("%s on a missing database: %v", args[0], err)
+		}
+	}
+}
