@@ -313,8 +313,10 @@ func yesNo() []Option {
 	return []Option{{"yes", "Có"}, {"no", "Không"}, {DontKnow, "Không biết"}}
 }
 
-// DefaultQuestionnaire is the built-in questionnaire: the nine PAPI public
-// primary education indicators, the Ministry's five satisfaction groups plus
+// DefaultQuestionnaire is the built-in questionnaire: the nine component
+// indicators of the seed plan (Kế hoạch cải thiện chỉ số hài lòng, part II:
+// "Rà soát 09 chỉ số thành phần"), A1–A9 in its order and worded after it
+// in plain words, the Ministry's five satisfaction groups plus
 // an overall question, and an optional comment.
 func DefaultQuestionnaire() *Questionnaire {
 	a := func(id, short, text string, good string, levels ...Level) Question {
@@ -324,16 +326,16 @@ func DefaultQuestionnaire() *Questionnaire {
 		return Question{ID: id, Group: "B", Short: short, Text: text, Kind: Scale, Good: []string{"4", "5"}}
 	}
 	qn := &Questionnaire{Questions: []Question{
-		a("A1", "Phòng học kiên cố", "Phòng học của con có được xây kiên cố không?", "yes"),
+		a("A1", "Lớp học là nhà kiên cố", "Lớp học của con có phải là nhà xây kiên cố (tường gạch, mái chắc chắn) không?", "yes"),
 		a("A2", "Nhà vệ sinh sạch sẽ", "Nhà vệ sinh của trường có sạch sẽ không?", "yes"),
-		a("A3", "Nước uống sạch", "Ở trường, học sinh có nước uống sạch không?", "yes"),
+		a("A3", "Có nước sạch để uống", "Ở trường, con có nước sạch để uống không?", "yes"),
 		{ID: "A4", Group: "A", Short: "Sĩ số lớp", Text: "Lớp của con hiện có bao nhiêu học sinh?",
 			Kind: Number, Min: 1, Max: 100, Options: []Option{{DontKnow, "Không biết"}}, Good: []string{GoodCap}},
-		a("A5", "Không học ca ba", "Năm học này lớp của con có phải học ca ba không?", "no", Primary, Lower),
-		a("A6", "Không ưu ái học thêm", "Giáo viên có ưu ái học sinh đi học thêm với chính giáo viên đó không?", "no"),
-		a("A7", "Phương pháp giảng dạy tốt", "Giáo viên của con có phương pháp giảng dạy tốt không?", "yes"),
-		a("A8", "Giáo viên thông tin cho phụ huynh", "Giáo viên có thường xuyên thông tin cho anh/chị về việc học tập, rèn luyện của con không?", "yes"),
-		a("A9", "Công khai thu, chi", "Nhà trường có công khai đầy đủ các khoản thu, chi cho cha mẹ học sinh không?", "yes"),
+		a("A5", "Không có lớp học ca ba", "Năm học này lớp của con có phải học ca ba (trường chia ba ca học trong một ngày) không?", "no", Primary, Lower),
+		a("A6", "Không ưu ái học sinh học thêm", "Giáo viên có đối xử ưu ái hơn với những học sinh đi học thêm ngoài giờ với chính giáo viên đó không?", "no"),
+		a("A7", "Giáo viên có trình độ sư phạm tốt", "Theo anh/chị, giáo viên của con có trình độ sư phạm tốt không (giảng bài dễ hiểu, biết cách dạy con)?", "yes"),
+		a("A8", "Giáo viên phản hồi thường xuyên", "Anh/chị có thường xuyên nhận được phản hồi của giáo viên về tình hình học tập của con không?", "yes"),
+		a("A9", "Thông tin đầy đủ về thu, chi", "Anh/chị có được nhà trường thông tin đầy đủ về các khoản thu, chi không?", "yes"),
 		b("B1", "Tiếp cận dịch vụ", "Anh/chị hài lòng ở mức nào về việc tiếp cận dịch vụ giáo dục của nhà trường (tuyển sinh, thủ tục, thông tin)?"),
 		b("B2", "Cơ sở vật chất", "Anh/chị hài lòng ở mức nào về cơ sở vật chất, trang thiết bị của nhà trường?"),
 		b("B3", "Môi trường giáo dục", "Anh/chị hài lòng ở mức nào về môi trường giáo dục (an toàn, thân thiện) của nhà trường?"),

@@ -336,16 +336,16 @@ func defaultQuestionsEn() map[string]QuestionText {
 		return QuestionText{Text: text, Short: short}
 	}
 	return map[string]QuestionText{
-		"A1": a("Solidly built classrooms", "Is your child's classroom solidly built?"),
+		"A1": a("Classrooms in solid buildings", "Is your child's classroom in a solidly built building (brick walls, a sound roof)?"),
 		"A2": a("Clean toilets", "Are the school's toilets clean?"),
-		"A3": a("Clean drinking water", "Do pupils have clean drinking water at school?"),
+		"A3": a("Clean drinking water", "At school, does your child have clean water to drink?"),
 		"A4": {Short: "Class size", Text: "How many pupils are in your child's class at present?",
 			Labels: map[string]string{DontKnow: "Don't know"}},
-		"A5": a("No third shift", "This school year, does your child's class have to study in a third shift (when the school runs three shifts a day)?"),
-		"A6": a("No favoritism for extra classes", "Do teachers favor pupils who take extra classes with them?"),
-		"A7": a("Good teaching methods", "Does your child's teacher use good teaching methods?"),
-		"A8": a("Teachers keep parents informed", "Do the teachers regularly keep you informed about your child's learning and conduct?"),
-		"A9": a("Fees and spending made public", "Does the school fully disclose to parents all the money it collects and spends?"),
+		"A5": a("No class in a third shift", "This school year, does your child's class have to study in a third shift (when the school runs three shifts a day)?"),
+		"A6": a("No favoritism for extra classes", "Do teachers treat pupils who take extra classes with them after school hours more favorably?"),
+		"A7": a("Teachers with good teaching skills", "In your view, does your child's teacher have good teaching skills (explains clearly, knows how to teach children)?"),
+		"A8": a("Regular feedback from teachers", "Do you regularly receive feedback from the teacher about how your child is doing at school?"),
+		"A9": a("Full information on fees and spending", "Does the school give you full information about the money it collects and spends?"),
 		"B1": b("Access to services", "How satisfied are you with access to the school's education services (admissions, procedures, information)?"),
 		"B2": b("Facilities", "How satisfied are you with the school's facilities and equipment?"),
 		"B3": b("Learning environment", "How satisfied are you with the school's learning environment (safety, friendliness)?"),
@@ -375,7 +375,7 @@ func defaultInfoEn() Info {
 	return Info{
 		FAQ: []QA{
 			{"What is the satisfaction index?", "It is the share of parents who are satisfied (level 4 or 5 on a 5-point scale) with public education services: access to services, facilities, the learning environment, educational activities and educational results. Education authorities use this index to see which school needs to improve what."},
-			{"What are the yes/no questions in the survey for?", "They are the 9 component indicators of public primary education: solidly built classrooms, clean toilets, clean drinking water, class size, no third shift, no favoritism for extra classes, teaching methods, teachers keeping parents informed, and public disclosure of fees and spending. The Education Office reviews each indicator at every school."},
+			{"What are the yes/no questions in the survey for?", "They are the 9 component indicators of public education (preschool, primary and lower secondary): classrooms in solid buildings, clean toilets, clean drinking water, classes no larger than the school charter allows, no class in a third shift, teachers not favoring pupils who take their extra classes, teachers with good teaching skills, regular feedback from teachers to parents, and full information for parents on the school's fees and spending. The Education Office reviews each indicator at every school."},
 			{"Who knows what I answered?", "Nobody. Your answers are stored under an anonymous code, not linked to your account; the school and the Education Office only see aggregate figures, and they see no percentages for a group of fewer than 5 respondents."},
 			{"Can I answer again?", "Yes. Within the same survey round, your later answers replace the earlier ones."},
 			{"How is my concern handled?", "The principal receives your concern at once, acknowledges it within 1 working day and resolves it within the time limit for that kind of matter; if a deadline is missed, the Education Office is alerted. I tell you about every change, and you let us know whether the problem has been resolved."},
