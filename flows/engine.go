@@ -676,7 +676,7 @@ func (t *turn) command() {
 	case "khaosat", "survey":
 		t.startSurvey()
 	case "phananh", "gopy":
-		t.startComplaint("")
+		t.startComplaint(t.standingOffer())
 	case "phananhcuatoi", "cuatoi":
 		t.myComplaints()
 	case "khieunai", "tocao":
@@ -752,7 +752,7 @@ func (t *turn) button() {
 		t.menu()
 		return
 	case "m:p":
-		t.startComplaint("")
+		t.startComplaint(t.standingOffer())
 		return
 	case "m:l":
 		t.myComplaints()
@@ -989,7 +989,7 @@ func (t *turn) act(action string) bool {
 	case verb == "ok" && s.Step == StepConfirm:
 		t.submit()
 	case verb == "cp":
-		t.startComplaint(t.offered)
+		t.startComplaint(t.standingOffer())
 	case verb == "redo" && s.Step == StepConfirm:
 		s.Step, s.Q, s.Answers = StepQuestion, 0, map[string]string{}
 		t.moved()
@@ -1177,10 +1177,21 @@ func (t *turn) nonced(action string) string {
 // parent typed as a complaint while it stands (offerComplaint).
 func (t *turn) promptReply() Reply {
 	p := t.stepReply()
-	if t.s.offered() || t.offered != "" && t.s.Nonce == t.offerNonce {
+	if t.s.offered() || t.standingOffer() != "" {
 		p.Buttons = append(slices.Clone(p.Buttons), []Button{{Label: t.T("offer.button"), Data: t.nonced("cp")}})
 	}
 	return p
+}
+
+// standingOffer is the text offered as a complaint on the parent's previous
+// input while the conversation has not moved since, else "": the offer's
+// button takes it, and so does starting a complaint any other way
+// (/phananh, the menu's 📣 Gửi phản ánh).
+func (t *turn) standingOffer() string {
+	if t.offered != "" && t.s.Nonce == t.offerNonce {
+		return t.offered
+	}
+	return ""
 }
 
 // stepReply renders the current step.
