@@ -651,7 +651,11 @@ func (t *turn) followup(arg string) {
 	c.Escalated = slices.DeleteFunc(c.Escalated, func(s string) bool { return s == "resolve" })
 	c.log(now, "parent", "reopened", "")
 	t.save(c)
-	t.send(Reply{Text: t.T("c.reopened.parent", c.Code(), t.e.deadline(c.ResolveDue, t.lang()))})
+	told := msg("c.reopened.parent")
+	if len(t.e.OfficeAddresses(c.Office)) == 0 {
+		told = "c.reopened.school" // the office has no chat or staff to tell
+	}
+	t.send(Reply{Text: t.T(told, c.Code(), t.e.deadline(c.ResolveDue, t.lang()))})
 	t.out = append(t.out, t.e.alertTo(append(t.e.OfficeAddresses(c.Office), t.e.staffAddresses(c, false, t.look)...), c, T("c.alert.reopened"), now)...)
 }
 

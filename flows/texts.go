@@ -202,6 +202,7 @@ var vi = map[msg]string{
 	"c.followup.dk":            "Không biết",
 	"c.followup.thanks":        "Cảm ơn anh/chị đã cho biết về phản ánh %s.",
 	"c.reopened.parent":        "Em đã mở lại phản ánh %s và báo Phòng GDĐT. Hạn giải quyết mới: %s.",
+	"c.reopened.school":        "Em đã mở lại phản ánh %s và báo nhà trường. Hạn giải quyết mới: %s.",
 	"c.mine":                   "📋 Phản ánh của anh/chị:",
 	"c.mine.none":              "Anh/chị chưa gửi phản ánh nào.",
 	"c.add.button":             "➕ Bổ sung %s",

@@ -204,6 +204,7 @@ var en = map[msg]string{
 	"c.followup.dk":            "Don't know",
 	"c.followup.thanks":        "Thank you for letting us know about concern %s.",
 	"c.reopened.parent":        "I have reopened concern %s and informed the Education Office. New deadline for resolving it: %s.",
+	"c.reopened.school":        "I have reopened concern %s and informed the school. New deadline for resolving it: %s.",
 	"c.mine":                   "📋 Your concerns:",
 	"c.mine.none":              "You have not sent any concerns yet.",
 	"c.add.button":             "➕ Add information to %s",

@@ -63,9 +63,9 @@ func testEngine(t testing.TB) *Engine {
 	return e
 }
 
-// unreachedEngine is testEngine with nobody to receive complaints: no
-// principal, and an office with neither a chat nor staff.
-func unreachedEngine(t testing.TB) *Engine {
+// unreachedEngine is testEngine with an office that has neither a chat nor
+// staff, and, unless principals, no principal: nobody receives complaints.
+func unreachedEngine(t testing.TB, principals bool) *Engine {
 	t.Helper()
 	base := testEngine(t)
 	d := *base.Directory()
@@ -73,7 +73,9 @@ func unreachedEngine(t testing.TB) *Engine {
 	d.Offices[0].Chat, d.Offices[0].Staff = "", nil
 	d.Schools = slices.Clone(d.Schools)
 	for i := range d.Schools {
-		d.Schools[i].Principals = nil
+		if !principals {
+			d.Schools[i].Principals = nil
+		}
 	}
 	e, err := New(Settings{Questionnaire: DefaultQuestionnaire(), Directory: &d,
 		ClassSizeCaps: map[Level]int{Preschool: 35, Primary: 35, Lower: 45},
@@ -81,7 +83,7 @@ func unreachedEngine(t testing.TB) *Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := e.Unreached(func(string) []Principal { return nil }); len(got) != len(d.Schools) {
+	if got := e.Unreached(func(string) []Principal { return nil }); !principals && len(got) != len(d.Schools) {
 		t.Fatalf("Unreached = %v, want every school", got)
 	}
 	return e
@@ -680,7 +682,7 @@ func (s *sim) run(script string) {
 			}
 			s.now = s.now.Add(d)
 			fmt.Fprintf(&s.out, "%s\n\n", line)
-		case line == "@noreceivers": // TestTranscripts plays the script on unreachedEngine
+		case line == "@noreceivers", line == "@nooffice": // TestTranscripts plays the script on unreachedEngine
 			fmt.Fprintf(&s.out, "%s\n\n", line)
 		case line == "@numbered":
 			s.numbered = true
@@ -749,8 +751,11 @@ func TestTranscripts(t *testing.T) {
 				t.Fatal(err)
 			}
 			e := testEngine(t)
-			if strings.Contains(string(script), "\n@noreceivers\n") {
-				e = unreachedEngine(t)
+			switch {
+			case strings.Contains(string(script), "\n@noreceivers\n"):
+				e = unreachedEngine(t, false)
+			case strings.Contains(string(script), "\n@nooffice\n"):
+				e = unreachedEngine(t, true)
 			}
 			s := newSim(t, e)
 			s.run(string(script))
