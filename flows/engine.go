@@ -18,6 +18,7 @@ type Engine struct {
 	byLevel        map[Level][]*Question // q.For of each level in dir, worked out once
 	dir            *Directory
 	caps           map[Level]int
+	gradeCaps      map[string]int
 	expiry         time.Duration
 	retention      int
 	loc            *time.Location
@@ -41,9 +42,14 @@ func (e *Engine) BotUsername() string {
 
 // Settings configure an Engine.
 type Settings struct {
-	Questionnaire   *Questionnaire
-	Directory       *Directory
-	ClassSizeCaps   map[Level]int
+	Questionnaire *Questionnaire
+	Directory     *Directory
+	ClassSizeCaps map[Level]int
+	// GradeCaps are class-size caps by grade where they differ within a
+	// level: a preschool's age groups ("nt", "mam", "choi", "la"). An
+	// answer to a GoodCap question is judged by its grade's cap, else by
+	// its level's.
+	GradeCaps       map[string]int
 	SessionExpiry   time.Duration // an unfinished survey idle this long starts over
 	RetentionMonths int           // told to parents in the consent notice
 	Location        *time.Location
@@ -115,7 +121,7 @@ func New(s Settings) (*Engine, error) {
 		}
 	}
 	return &Engine{
-		q: s.Questionnaire, byLevel: byLevel, dir: s.Directory, caps: s.ClassSizeCaps, expiry: s.SessionExpiry,
+		q: s.Questionnaire, byLevel: byLevel, dir: s.Directory, caps: s.ClassSizeCaps, gradeCaps: s.GradeCaps, expiry: s.SessionExpiry,
 		retention: s.RetentionMonths, loc: loc, consentVersion: ConsentVersion, owner: owner,
 		categories: cats, cal: cal, ackDays: ack, info: infos(s.Info, s.InfoTr),
 	}, nil
@@ -1443,6 +1449,10 @@ func (t *turn) validGrade(g string) bool {
 	return false
 }
 
+// Grades are the grades a parent picks from at a school of level l: a
+// preschool's age groups, else the grade numbers.
+func Grades(l Level) []string { return grades(l) }
+
 func grades(l Level) []string {
 	switch l {
 	case Preschool:
@@ -1510,6 +1520,14 @@ func (t *turn) startSurvey() {
 
 }
 
+// level is the level of the parent's school ("" when none is known).
+func (t *turn) level() Level {
+	if sc, ok := t.e.dir.School(t.s.School); ok {
+		return sc.Level
+	}
+	return ""
+}
+
 func (t *turn) questions() []*Question {
 	sc, ok := t.e.dir.School(t.s.School)
 	if !ok {
@@ -1538,7 +1556,7 @@ func (t *turn) questionReply() Reply {
 		t.s.Step = StepConfirm
 		return t.confirmReply()
 	}
-	text := t.T("question", t.s.Q+1, len(qs), q.TextIn(t.lang()))
+	text := t.T("question", t.s.Q+1, len(qs), q.TextAt(t.level(), t.lang()))
 	prev, answered := t.s.Answers[q.ID]
 	var rows [][]Button
 	mark := func(o Option) string {
@@ -1612,7 +1630,7 @@ func (t *turn) confirmReply() Reply {
 	if t.in.Numbered {
 		var rows [][]Button
 		for i, q := range qs {
-			line := strings.ReplaceAll(t.answered(q, t.s.Answers[q.ID]), "\n    →", " →")
+			line := strings.ReplaceAll(t.answered(q, t.level(), t.s.Answers[q.ID]), "\n    →", " →")
 			rows = append(rows, []Button{{Label: line, Data: t.nonced("e:" + strconv.Itoa(i))}})
 		}
 		return Reply{Text: t.T("confirm.pick"), Buttons: append(rows, nav...)}
@@ -1620,7 +1638,7 @@ func (t *turn) confirmReply() Reply {
 	var b strings.Builder
 	var edit [][]Button
 	for i, q := range qs {
-		fmt.Fprintf(&b, "%d. %s\n", i+1, t.answered(q, t.s.Answers[q.ID]))
+		fmt.Fprintf(&b, "%d. %s\n", i+1, t.answered(q, t.level(), t.s.Answers[q.ID]))
 		if i%8 == 0 {
 			edit = append(edit, nil)
 		}
@@ -1634,14 +1652,14 @@ func (t *turn) confirmReply() Reply {
 // question's own words, then the answer's label. The question's Short
 // names the good outcome ("Không học ca ba"), for reports; beside a
 // parent's "Có" it would read as the opposite of what they said.
-func (t *turn) answered(q *Question, value string) string {
+func (t *turn) answered(q *Question, lv Level, value string) string {
 	shown := t.T("skipped")
 	if o, ok := optionOf(q, value, t.lang()); ok {
 		shown = o.Label
 	} else if value != "" {
 		shown = clip(value, 80)
 	}
-	return q.TextIn(t.lang()) + "\n    → " + shown
+	return q.TextAt(lv, t.lang()) + "\n    → " + shown
 }
 
 func (t *turn) submit() {
@@ -1672,7 +1690,7 @@ func (t *turn) submit() {
 		}
 		r.Answers[q.ID] = v
 		if b := q.Bucket(v); b != "" {
-			r.Buckets[q.ID] = b
+			r.Buckets[q.ID] = t.e.bucketAt(q, b, s.Grade)
 		}
 	}
 	t.resp = r
@@ -1684,6 +1702,20 @@ func (t *turn) submit() {
 	s.dropSurvey()
 	t.moved()
 	t.send(t.keptMenu(t.T("saved", w.TitleIn(t.lang()), sc.Name)))
+}
+
+// gradeMark joins a class size and the grade it is judged by in an
+// aggregate's bucket ("32@la").
+const gradeMark = "@"
+
+// bucketAt is the bucket an answer is counted under: a class size at a
+// grade with a cap of its own (a preschool's age group) carries the grade,
+// so that it is judged by that grade's cap — the aggregates hold no grade.
+func (e *Engine) bucketAt(q *Question, bucket, grade string) string {
+	if q.Kind == Number && len(q.Good) == 1 && q.Good[0] == GoodCap && bucket != DontKnow && e.gradeCaps[grade] > 0 {
+		return bucket + gradeMark + grade
+	}
+	return bucket
 }
 
 func (e *Engine) duration(d time.Duration, l Lang) string {

@@ -100,6 +100,15 @@ func (t *turn) channelKey(key msg) msg {
 	return key
 }
 
+// TextAt is the question's text at a school of level lv in language l:
+// its wording for that level if it has one, else TextIn.
+func (q *Question) TextAt(lv Level, l Lang) string {
+	if x := q.AtLevel[lv][l.or()]; x != "" {
+		return x
+	}
+	return q.TextIn(l)
+}
+
 // TextIn is the question's text in language l.
 func (q *Question) TextIn(l Lang) string {
 	if x := q.Tr[l].Text; x != "" {

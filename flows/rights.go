@@ -66,7 +66,7 @@ func (t *turn) myData() {
 		fmt.Fprintf(&a, t.T("data.response"), title, name, t.e.when(r.At))
 		for _, q := range t.e.q.Questions {
 			if v, ok := r.Answers[q.ID]; ok {
-				a.WriteString("\n– " + t.answered(&q, v))
+				a.WriteString("\n– " + t.answered(&q, r.Level, v))
 			}
 		}
 		parts = append(parts, a.String())

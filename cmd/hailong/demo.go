@@ -249,7 +249,7 @@ func (p *demoParent) survey() error {
 func (p *demoParent) answer(m telegramtest.Message) error {
 	var q *flows.Question
 	for _, x := range p.q.For(p.school.Level) {
-		if strings.Contains(m.Text, x.Text) {
+		if strings.Contains(m.Text, x.TextAt(p.school.Level, flows.Vietnamese)) {
 			q = x
 		}
 	}

@@ -390,14 +390,14 @@ func TestExpiry(t *testing.T) {
 	h := newHarness(t)
 	h.start()
 	h.begin(parent, "MN-HN", "Nhà trẻ")
-	h.expect(parent, "Câu 1/15")
+	h.expect(parent, "Câu 1/14")
 	h.press(parent, "Có")
-	h.expect(parent, "Câu 2/15")
+	h.expect(parent, "Câu 2/14")
 	h.clock.Advance(73 * time.Hour)
 	h.press(parent, "Có")
 	h.expect(parent, "đã hết hạn")
 	h.press(parent, "📝 Làm khảo sát")
-	h.expect(parent, "Câu 1/15")
+	h.expect(parent, "Câu 1/14")
 	h.stop()
 }
 
@@ -591,7 +591,7 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("demo: %v\n%s\n%s", err, out.String(), errs.String())
 	}
 	text := out.String()
-	for _, want := range []string{"👤 /start MN-HONGNHUNG", "🤖 Câu 1/15", "✅ Đã ghi nhận", "Tất cả các trường", "13 phụ huynh đã trả lời", db,
+	for _, want := range []string{"👤 /start MN-HONGNHUNG", "🤖 Câu 1/14", "✅ Đã ghi nhận", "Tất cả các trường", "13 phụ huynh đã trả lời", db,
 		"👤 TRUONG THCS-", "1. ✅ Đồng ý", "👤 bo qua",
 		"🤖 → hiệu trưởng 🔔 Phản ánh mới PA-000001", "⌨ [📱 Chia sẻ số điện thoại]", "🧑‍🏫 hiệu trưởng: [✔️ Đã giải quyết]",
 		"🤖 → phụ huynh ✅ Phản ánh PA-000001 đã được nhà trường báo là đã giải quyết"} {
