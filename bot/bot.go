@@ -414,7 +414,15 @@ func Decode(u tgbotapi.Update, now time.Time) (flows.Envelope, bool) {
 		}
 		env := flows.Envelope{Channel: Channel, User: id(cq.From.ID), Chat: id(cq.From.ID), CallbackID: cq.ID,
 			Input: flows.Input{Kind: flows.KindButton, Data: cq.Data, Now: now}}
-		// A button on an inline message has no chat message to edit;
+		if cq.InlineMessageID != "" {
+			// A button of a message sent inline, through another chat:
+			// there is no chat of ours to answer in, and the user may
+			// never have written to the bot (a message would get 403).
+			// The callback alone is answered.
+			env.Input = flows.Input{Kind: flows.KindInline, Data: cq.Data, Now: now}
+			return env, true
+		}
+		// A press whose message is not attached has no message to edit;
 		// the answer then goes to the private chat.
 		if m := cq.Message; m != nil && m.Chat != nil {
 			env.Chat = id(m.Chat.ID)

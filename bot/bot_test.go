@@ -38,6 +38,9 @@ func TestDecode(t *testing.T) {
 			flows.Input{Kind: flows.KindButton, Data: "3:a:yes"}, "9"},
 		{"button without a message", tgbotapi.Update{CallbackQuery: &tgbotapi.CallbackQuery{ID: "q2", From: from, Data: "m:s"}}, true,
 			flows.Input{Kind: flows.KindButton, Data: "m:s"}, ""},
+		{"button of an inline message", tgbotapi.Update{CallbackQuery: &tgbotapi.CallbackQuery{ID: "q3", From: from, Data: "m:s",
+			InlineMessageID: "AAEC"}}, true,
+			flows.Input{Kind: flows.KindInline, Data: "m:s"}, ""},
 		{"sticker", tgbotapi.Update{Message: &tgbotapi.Message{From: from, Chat: private, Sticker: &tgbotapi.Sticker{}}}, true,
 			flows.Input{Kind: flows.KindOther, What: "sticker"}, ""},
 		{"edited", tgbotapi.Update{EditedMessage: &tgbotapi.Message{From: from, Chat: private, Text: "Không"}}, true,
@@ -72,6 +75,7 @@ func TestDecode(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	f.Add(`{"update_id":1,"message":{"message_id":1,"from":{"id":7},"chat":{"id":7,"type":"private"},"text":"/start TH-01"}}`)
 	f.Add(`{"update_id":2,"callback_query":{"id":"x","from":{"id":7},"data":"0:a:yes"}}`)
+	f.Add(`{"update_id":4,"callback_query":{"id":"y","from":{"id":8},"inline_message_id":"AAEC","data":"m:s"}}`)
 	f.Add(`{"update_id":3,"edited_message":{"message_id":1,"from":{"id":7},"chat":{"id":-7,"type":"group"},"text":"/x"}}`)
 	f.Add(`{"update_id":4,"message":{"message_id":1,"from":{"id":7},"chat":{"id":7,"type":"private"},"sticker":{}}}`)
 	eng := testEngine(f)

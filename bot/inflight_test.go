@@ -400,7 +400,9 @@ func TestYieldingRowsGoAfter(t *testing.T) {
 	digest := msg("-1006400", "digest")
 	digest.Priority = flows.PriorityDigest
 	st.queue(digest, alert("C 1", false))
-	stop, _ := runBotConfig(t, srv, st, func(c *Config) { c.Limits = Limits{PerSecond: 30, PerChatSecond: 1, PerChatBurst: 100, GroupPerMinute: 6000} })
+	stop, _ := runBotConfig(t, srv, st, func(c *Config) {
+		c.Limits = Limits{PerSecond: 30, PerChatSecond: 1, PerChatBurst: 100, GroupPerMinute: 6000}
+	})
 	defer stop()
 	if !srv.Wait(10*time.Second, func() bool { return st.left() == 0 }) {
 		t.Fatalf("%d rows still queued", st.left())

@@ -172,10 +172,10 @@ func renderPeriod(r *Report) string {
 	return from.Format(layout) + "–" + last.Format(layout)
 }
 
-// renderPctVI writes a percentage the Vietnamese way, with a decimal comma.
+// renderPctVI writes a percentage the Vietnamese way, with a decimal comma
+// and always one decimal ("55,0%" beside "73,3%"), as the digest's text does.
 func renderPctVI(v float64) string {
 	s := strconv.FormatFloat(renderRound1(v), 'f', 1, 64)
-	s = strings.TrimSuffix(s, ".0")
 	return strings.Replace(s, ".", ",", 1) + "%"
 }
 

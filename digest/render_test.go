@@ -363,3 +363,14 @@ func TestRenderEmpty(t *testing.T) {
 		})
 	}
 }
+
+// TestChartPercentOneFormat: the chart's labels write every share as the
+// digest's text does, with one decimal ("55,0%" beside "73,3%"), never
+// "55%" beside "73,3%" (issue 18, item 10).
+func TestChartPercentOneFormat(t *testing.T) {
+	for _, v := range []float64{55, 73.33, 100, 0, 9.96} {
+		if got, want := renderPctVI(v), pct(v); got != want {
+			t.Errorf("chart label of %v is %q, the text's %q", v, got, want)
+		}
+	}
+}

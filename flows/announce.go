@@ -61,7 +61,7 @@ func (e *Engine) AnnouncementFor(a *Announcement, l Lang) Reply {
 	if a.Wave != "" {
 		title, end := a.Wave, ""
 		if w, ok := e.dir.Wave(a.Wave); ok {
-			title, end = w.Title, e.day(w.End.Add(-time.Minute))
+			title, end = w.TitleIn(l), e.day(w.End.Add(-time.Minute))
 		}
 		return Reply{Text: tr(l, "ann.survey", a.Scope, title, end) + "\n\n" + tr(l, "ann.footer"),
 			Buttons: [][]Button{{{Label: tr(l, "menu.survey"), Data: keepPrefix + "m:s"}}}, Lang: l, Detached: tr(l, "hint.survey")}
@@ -149,7 +149,7 @@ func (t *turn) announceAct(schools []string, data string) {
 	a := t.s.Announce
 	if a == nil || nonce != strconv.FormatUint(uint64(t.s.Nonce), 10) {
 		t.notice = T("stale.notice")
-		t.say(T("ann.stale"))
+		t.say(t.T("ann.stale"))
 		return
 	}
 	switch {
@@ -189,6 +189,6 @@ func (t *turn) announceAct(schools []string, data string) {
 		t.say(T("ann.queued", a.Scope))
 	default:
 		t.notice = T("stale.notice")
-		t.say(T("ann.stale"))
+		t.say(t.T("ann.stale"))
 	}
 }

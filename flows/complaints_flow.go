@@ -40,10 +40,10 @@ func (e *Engine) category(id string) (*Category, bool) {
 	return nil, false
 }
 
-// startComplaint begins a complaint: the category first. A parent who
-// has filed as many as a day allows is told so kindly, before writing
-// one in vain.
-func (t *turn) startComplaint() {
+// startComplaint begins a complaint: the category first. text is what the
+// parent already typed (see offerComplaint), or "". A parent who has filed
+// as many as a day allows is told so kindly, before writing one in vain.
+func (t *turn) startComplaint(text string) {
 	if t.filedToday() >= t.e.perDay {
 		t.s.reset()
 		t.moved()
@@ -53,9 +53,75 @@ func (t *turn) startComplaint() {
 		return
 	}
 	t.s.reset()
-	t.s.Step, t.s.Draft = StepCategory, &Draft{}
+	t.s.Step, t.s.Draft = StepCategory, &Draft{Text: text}
 	t.moved()
 	t.send(t.promptReply())
+}
+
+// meant says whether a typed text that answers nothing on screen looks
+// like something the parent wants heard: a sentence (four words or more,
+// long enough to stand as a complaint's description), not a stray word.
+func meant(text string) bool {
+	text = strings.TrimSpace(text)
+	n := utf8.RuneCountInString(text)
+	return len(strings.Fields(text)) >= 4 && n >= MinComplaintText && n <= MaxComplaintText
+}
+
+// heard answers such a text, so that it never vanishes: outside a
+// complaint it is offered as one (kept for the next input, the survey in
+// progress kept too); choosing a complaint's category, it becomes the
+// description; later in a complaint, it is added to the description.
+func (t *turn) heard(text string) {
+	s := t.s
+	text = strings.TrimSpace(text)
+	switch s.Step {
+	case StepCategory, StepCPhotos, StepCContact, StepCConfirm:
+		d := s.Draft
+		if d.Text == "" {
+			d.Text = text // shown above the categories
+			t.prompt()
+			return
+		}
+		if utf8.RuneCountInString(d.Text)+1+utf8.RuneCountInString(text) > MaxComplaintText {
+			t.reprompt(t.T("c.text.full", MaxComplaintText))
+			return
+		}
+		d.Text += "\n" + text
+		t.moved() // the review shows the longer text
+		t.reprompt(t.T("c.text.added"))
+	default:
+		t.offerComplaint(text)
+	}
+}
+
+// offerComplaint offers a typed text that answers nothing as a complaint,
+// carried into the intake so that it is not typed twice; the current step
+// is shown again below the offer.
+func (t *turn) offerComplaint(text string) {
+	s := t.s
+	s.Draft = &Draft{Text: text}
+	key := msg("offer")
+	if t.surveying() || s.paused() {
+		key = "offer.survey"
+	}
+	p := t.promptReply()
+	p.Text = t.T(key, clip(text, 300)) + "\n\n" + p.Text // its button too
+	t.replies = append(t.replies, p)
+}
+
+// describe goes on to the complaint's description, or past it to the
+// photos when the text came with the complaint (offerComplaint).
+func (t *turn) describe(note string) {
+	s := t.s
+	s.Step = StepCText
+	if s.Draft.Text != "" {
+		s.Step = StepCPhotos
+		note += "\n\n" + t.T("c.text.kept", clip(s.Draft.Text, 300))
+	}
+	t.moved()
+	p := t.promptReply()
+	p.Text = note + "\n\n" + p.Text
+	t.send(p)
 }
 
 func (t *turn) categoryReply() Reply {
@@ -64,17 +130,17 @@ func (t *turn) categoryReply() Reply {
 		rows = append(rows, []Button{{Label: c.NameIn(t.lang()), Data: t.nonced("c:" + c.ID)}})
 	}
 	rows = append(rows, []Button{{Label: t.T("c.formal.button"), Data: "m:f"}}, []Button{{Label: t.T("c.cancel"), Data: t.nonced("cancel")}})
-	return Reply{Text: t.T("c.category"), Buttons: rows}
+	text := t.T("c.category")
+	if d := t.s.Draft; d != nil && d.Text != "" {
+		text = t.T("c.text.kept", clip(d.Text, 300)) + "\n\n" + text
+	}
+	return Reply{Text: text, Buttons: rows}
 }
 
 // complaintSchool asks to confirm the known school, or to pick one.
 func (t *turn) complaintSchool() {
 	if sc, ok := t.e.dir.School(t.s.School); ok {
-		t.s.Step = StepCText
-		t.moved()
-		p := t.promptReply()
-		p.Text = t.T("c.school", sc.Name) + "\n\n" + p.Text
-		t.send(p)
+		t.describe(t.T("c.school", sc.Name))
 		return
 	}
 	t.askLevel(StepCText)
@@ -309,7 +375,13 @@ func (t *turn) fileComplaint() {
 	t.save(c)
 	s.reset()
 	t.moved()
-	t.send(t.keptMenu(t.T("c.filed", c.Code(), sc.Name, t.e.deadline(c.AckDue, t.lang()), t.e.deadline(c.ResolveDue, t.lang()))))
+	// Promise only what the configuration delivers: the school's
+	// principals receive it, else its office, else nobody yet.
+	filed := t.T("c.filed.nobody", c.Code(), sc.Name)
+	if who, ok := t.e.receiver(sc, t.look.Principals(sc.Code)); ok {
+		filed = t.T("c.filed", c.Code(), who, t.e.deadline(c.AckDue, t.lang()), t.e.deadline(c.ResolveDue, t.lang()))
+	}
+	t.send(t.keptMenu(filed))
 	if !c.Folded {
 		t.alert(c, T("c.alert.new"))
 		return
@@ -417,8 +489,38 @@ func actions(c *Complaint) [][]Button {
 // is set.
 func (e *Engine) staffAddresses(c *Complaint, office bool, look Lookup) []Address {
 	out := e.PrincipalAddresses(c.School, look.Principals(c.School))
-	if office {
+	if office || len(out) == 0 {
+		// A school without a principal on the bot: its office receives
+		// what the principal would have.
 		out = append(out, e.OfficeAddresses(c.Office)...)
+	}
+	return out
+}
+
+// receiver names who receives a new complaint about sc at once: the
+// school when it has principals (bound lists those bound by invites), else
+// its office when the office has a chat or staff; false when nobody does.
+func (e *Engine) receiver(sc *School, bound []Principal) (string, bool) {
+	if len(e.PrincipalAddresses(sc.Code, bound)) > 0 {
+		return sc.Name, true
+	}
+	if len(e.OfficeAddresses(sc.Office)) > 0 {
+		o, _ := e.dir.Office(sc.Office)
+		return o.Name, true
+	}
+	return "", false
+}
+
+// Unreached lists the codes of the schools whose complaints would reach
+// nobody: no principal, in the configuration or bound by an invite
+// (bound), and an office with neither a chat nor staff.
+func (e *Engine) Unreached(bound func(school string) []Principal) []string {
+	var out []string
+	for i := range e.dir.Schools {
+		sc := &e.dir.Schools[i]
+		if _, ok := e.receiver(sc, bound(sc.Code)); !ok {
+			out = append(out, sc.Code)
+		}
 	}
 	return out
 }
@@ -644,7 +746,11 @@ func (t *turn) followup(arg string) {
 	c.Escalated = slices.DeleteFunc(c.Escalated, func(s string) bool { return s == "resolve" })
 	c.log(now, "parent", "reopened", "")
 	t.save(c)
-	t.send(Reply{Text: t.T("c.reopened.parent", c.Code(), t.e.deadline(c.ResolveDue, t.lang()))})
+	told := msg("c.reopened.parent")
+	if len(t.e.OfficeAddresses(c.Office)) == 0 {
+		told = "c.reopened.school" // the office has no chat or staff to tell
+	}
+	t.send(Reply{Text: t.T(told, c.Code(), t.e.deadline(c.ResolveDue, t.lang()))})
 	t.out = append(t.out, t.e.alertTo(append(t.e.OfficeAddresses(c.Office), t.e.staffAddresses(c, false, t.look)...), c, T("c.alert.reopened"), now)...)
 }
 
@@ -813,13 +919,9 @@ func (t *turn) rememberOptions() {
 			continue
 		}
 		t.s.Options = nil
-		if r.Typed {
-			return
-		}
-		for _, row := range r.Buttons {
-			for _, b := range row {
-				t.s.Options = append(t.s.Options, b.Data)
-			}
+		options, _ := numberedParts(r)
+		for _, b := range options {
+			t.s.Options = append(t.s.Options, b.Data)
 		}
 		return
 	}

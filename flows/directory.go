@@ -37,6 +37,16 @@ type Wave struct {
 	Title string
 	Start time.Time // midnight at the start of the first day
 	End   time.Time // midnight at the start of the day after the last day
+	// Tr is the title in other languages than Vietnamese.
+	Tr map[Lang]string
+}
+
+// TitleIn is the wave's title in language l, or the Vietnamese one.
+func (w *Wave) TitleIn(l Lang) string {
+	if x := w.Tr[l]; x != "" {
+		return x
+	}
+	return w.Title
 }
 
 // Contains reports whether t falls in the wave.
@@ -115,6 +125,14 @@ func (d *Directory) Validate() error {
 		waves[w.ID] = true
 		if strings.TrimSpace(w.Title) == "" {
 			bad("waves[%d] (%s).title is empty", i, w.ID)
+		}
+		for l, x := range w.Tr {
+			if _, ok := ParseLang(string(l)); !ok || l == Vietnamese {
+				bad("waves[%d] (%s): language %q: want en (the title itself is Vietnamese)", i, w.ID, l)
+			}
+			if len([]rune(x)) > 100 {
+				bad("waves[%d] (%s).%s is longer than 100 characters", i, w.ID, l)
+			}
 		}
 		if !w.End.After(w.Start) {
 			bad("waves[%d] (%s): end is before start", i, w.ID)

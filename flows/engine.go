@@ -18,6 +18,7 @@ type Engine struct {
 	byLevel        map[Level][]*Question // q.For of each level in dir, worked out once
 	dir            *Directory
 	caps           map[Level]int
+	gradeCaps      map[string]int
 	expiry         time.Duration
 	retention      int
 	loc            *time.Location
@@ -42,9 +43,14 @@ func (e *Engine) BotUsername() string {
 
 // Settings configure an Engine.
 type Settings struct {
-	Questionnaire   *Questionnaire
-	Directory       *Directory
-	ClassSizeCaps   map[Level]int
+	Questionnaire *Questionnaire
+	Directory     *Directory
+	ClassSizeCaps map[Level]int
+	// GradeCaps are class-size caps by grade where they differ within a
+	// level: a preschool's age groups ("nt", "mam", "choi", "la"). An
+	// answer to a GoodCap question is judged by its grade's cap, else by
+	// its level's.
+	GradeCaps       map[string]int
 	SessionExpiry   time.Duration // an unfinished survey idle this long starts over
 	RetentionMonths int           // told to parents in the consent notice
 	Location        *time.Location
@@ -123,7 +129,7 @@ func New(s Settings) (*Engine, error) {
 		}
 	}
 	return &Engine{
-		q: s.Questionnaire, byLevel: byLevel, dir: s.Directory, caps: s.ClassSizeCaps, expiry: s.SessionExpiry,
+		q: s.Questionnaire, byLevel: byLevel, dir: s.Directory, caps: s.ClassSizeCaps, gradeCaps: s.GradeCaps, expiry: s.SessionExpiry,
 		retention: s.RetentionMonths, loc: loc, consentVersion: ConsentVersion, owner: owner,
 		categories: cats, cal: cal, ackDays: ack, perDay: perDay, info: infos(s.Info, s.InfoTr),
 	}, nil
@@ -221,6 +227,10 @@ func (e *Engine) Handle(s *Session, env Envelope, look Lookup) Result {
 		t.s = s.clone()
 	}
 	t.run()
+	if t.offered != "" && t.s != nil && t.s.Draft == nil && t.s.Nonce == s.Nonce {
+		// Nothing moved (a /help, an old button): the offer still stands.
+		t.s.Draft = &Draft{Text: t.offered}
+	}
 	if s != nil && s.Step == StepCContact && (t.s == nil || t.s.Step != StepCContact) {
 		t.hideKeyboard()
 	}
@@ -301,9 +311,13 @@ type turn struct {
 	resp       *Response
 	// pre is the language of a user who has not consented yet: it lives
 	// only in the buttons of the consent prompt, since nothing is stored.
-	pre      Lang
-	preSave  *PreConsent // what to keep before consent (see Result.Pre)
-	announce *Announcement
+	pre     Lang
+	preSave *PreConsent // what to keep before consent (see Result.Pre)
+	// offered is the text the parent typed that was offered to them as a
+	// complaint on their previous input (see offerComplaint).
+	offered    string
+	offerNonce uint32 // the nonce the offer was made under
+	announce   *Announcement
 }
 
 func (t *turn) say(text string) { t.replies = append(t.replies, Reply{Text: text}) }
@@ -371,6 +385,11 @@ func (t *turn) run() {
 	if in.Kind == KindIgnored {
 		return // the press is acknowledged (Handle does), nothing more
 	}
+	if in.Kind == KindInline {
+		// No chat to write to: the acknowledgement's notice is the answer.
+		t.notice = t.T("inline.notice")
+		return
+	}
 	if in.Kind == KindCommand && in.Command == "id" {
 		// What an operator puts in the configuration for this user or
 		// group chat; nothing is stored.
@@ -431,6 +450,13 @@ func (t *turn) run() {
 		return
 	}
 	t.changed = true // the session's Updated time moves with every input
+	if t.s.offered() {
+		// A text offered as a complaint stands until the conversation
+		// moves: the offer's button (or its number) takes it; an answer,
+		// a menu, anything that moves on lets it go (Handle puts it back
+		// when nothing moved).
+		t.offered, t.offerNonce, t.s.Draft = t.s.Draft.Text, t.s.Nonce, nil
+	}
 	if (t.s.Step != StepMenu || t.s.paused()) && t.e.expiry > 0 && in.Now.Sub(t.s.Updated) > t.e.expiry {
 		key := msg("expired")
 		if t.s.Draft != nil || t.s.Step == StepCAdd {
@@ -664,7 +690,7 @@ func (t *turn) command() {
 	case "khaosat", "survey":
 		t.startSurvey()
 	case "phananh", "gopy":
-		t.startComplaint()
+		t.startComplaint(t.standingOffer())
 	case "phananhcuatoi", "cuatoi":
 		t.myComplaints()
 	case "khieunai", "tocao":
@@ -740,7 +766,7 @@ func (t *turn) button() {
 		t.menu()
 		return
 	case "m:p":
-		t.startComplaint()
+		t.startComplaint(t.standingOffer())
 		return
 	case "m:l":
 		t.myComplaints()
@@ -966,8 +992,18 @@ func (t *turn) act(action string) bool {
 		s.Q = len(t.questions()) - 1
 		t.moved()
 		t.send(t.promptReply())
+	case verb == "e" && s.Step == StepConfirm:
+		i, err := strconv.Atoi(arg)
+		if err != nil || i < 0 || i >= len(t.questions()) {
+			return false
+		}
+		s.Step, s.Q, s.Intent = StepQuestion, i, StepConfirm
+		t.moved()
+		t.send(t.promptReply())
 	case verb == "ok" && s.Step == StepConfirm:
 		t.submit()
+	case verb == "cp":
+		t.startComplaint(t.standingOffer())
 	case verb == "redo" && s.Step == StepConfirm:
 		s.Step, s.Q, s.Answers = StepQuestion, 0, map[string]string{}
 		t.moved()
@@ -1070,6 +1106,10 @@ func (t *turn) text() {
 			return
 		}
 	}
+	if meant(in.Text) {
+		t.heard(in.Text)
+		return
+	}
 	switch {
 	case s.Step == StepCPhotos:
 		t.reprompt(t.T("c.photos.text"))
@@ -1096,6 +1136,10 @@ func (t *turn) typed(q *Question) {
 	switch q.Kind {
 	case Number:
 		n, ok := leadingNumber(text)
+		if !ok && meant(text) {
+			t.heard(text)
+			return
+		}
 		if !ok || n < q.Min || n > q.Max {
 			t.reprompt(t.T("number.bad", q.Min, q.Max, (q.Min+q.Max)/3))
 			return
@@ -1143,8 +1187,29 @@ func (t *turn) nonced(action string) string {
 	return strconv.FormatUint(uint64(t.s.Nonce), 10) + ":" + action
 }
 
-// promptReply renders the current step.
+// promptReply renders the current step, with the offer to file what the
+// parent typed as a complaint while it stands (offerComplaint).
 func (t *turn) promptReply() Reply {
+	p := t.stepReply()
+	if t.s.offered() || t.standingOffer() != "" {
+		p.Buttons = append(slices.Clone(p.Buttons), []Button{{Label: t.T("offer.button"), Data: t.nonced("cp")}})
+	}
+	return p
+}
+
+// standingOffer is the text offered as a complaint on the parent's previous
+// input while the conversation has not moved since, else "": the offer's
+// button takes it, and so does starting a complaint any other way
+// (/phananh, the menu's 📣 Gửi phản ánh).
+func (t *turn) standingOffer() string {
+	if t.offered != "" && t.s.Nonce == t.offerNonce {
+		return t.offered
+	}
+	return ""
+}
+
+// stepReply renders the current step.
+func (t *turn) stepReply() Reply {
 	s := t.s
 	switch s.Step {
 	case StepLevel:
@@ -1162,7 +1227,7 @@ func (t *turn) promptReply() Reply {
 		if !ok {
 			// The school left the configuration mid-way: pick again.
 			s.Step = StepLevel
-			return t.promptReply()
+			return t.stepReply()
 		}
 		var row []Button
 		for _, g := range grades(sc.Level) {
@@ -1356,11 +1421,7 @@ func (t *turn) afterSchool() {
 		return
 	}
 	if intent == StepCText && s.Draft != nil {
-		s.Step = StepCText
-		t.moved()
-		p := t.promptReply()
-		p.Text = t.T("c.school", t.draftSchool()) + "\n\n" + p.Text
-		t.send(p)
+		t.describe(t.T("c.school", t.draftSchool()))
 		return
 	}
 	t.say(t.T("school.set", t.e.schoolName(s.School)))
@@ -1395,6 +1456,10 @@ func (t *turn) validGrade(g string) bool {
 	}
 	return false
 }
+
+// Grades are the grades a parent picks from at a school of level l: a
+// preschool's age groups, else the grade numbers.
+func Grades(l Level) []string { return grades(l) }
 
 func grades(l Level) []string {
 	switch l {
@@ -1435,7 +1500,7 @@ func (t *turn) startSurvey() {
 	if !ok {
 		text := t.T("survey.closed")
 		if next, ok := t.e.dir.NextWave(t.in.Now); ok {
-			text += " " + t.T("survey.next", next.Title, next.Start.In(t.e.loc).Format("02/01/2006"))
+			text += " " + t.T("survey.next", next.TitleIn(t.lang()), next.Start.In(t.e.loc).Format("02/01/2006"))
 		}
 		t.send(Reply{Text: text})
 		t.menu()
@@ -1454,13 +1519,21 @@ func (t *turn) startSurvey() {
 	s.reset()
 	s.Step, s.Wave, s.Q, s.Answers = StepQuestion, w.ID, 0, map[string]string{}
 	t.moved()
-	intro := t.T("survey.intro", w.Title, sc.Name, gradeName(s.Grade, t.lang()), len(t.questions()))
+	intro := t.T("survey.intro", w.TitleIn(t.lang()), sc.Name, gradeName(s.Grade, t.lang()), len(t.questions()))
 	if at, ok := s.Done[w.ID+"/"+sc.Code]; ok {
 		intro += "\n\n" + t.T("survey.again", at.In(t.e.loc).Format("02/01/2006"))
 	}
 	t.send(Reply{Text: intro})
 	t.prompt() // the question is a message of its own, edited in place as it goes
 
+}
+
+// level is the level of the parent's school ("" when none is known).
+func (t *turn) level() Level {
+	if sc, ok := t.e.dir.School(t.s.School); ok {
+		return sc.Level
+	}
+	return ""
 }
 
 func (t *turn) questions() []*Question {
@@ -1491,7 +1564,7 @@ func (t *turn) questionReply() Reply {
 		t.s.Step = StepConfirm
 		return t.confirmReply()
 	}
-	text := t.T("question", t.s.Q+1, len(qs), q.TextIn(t.lang()))
+	text := t.T("question", t.s.Q+1, len(qs), q.TextAt(t.level(), t.lang()))
 	prev, answered := t.s.Answers[q.ID]
 	var rows [][]Button
 	mark := func(o Option) string {
@@ -1543,30 +1616,58 @@ func (t *turn) answer(q *Question, value string) {
 	}
 	s.Answers[q.ID] = value
 	s.Q++
-	if s.Q >= len(t.questions()) {
-		s.Step = StepConfirm
+	if s.Q >= len(t.questions()) || s.Intent == StepConfirm {
+		// The last question, or one reached from the review to change
+		// it: back to the review.
+		s.Step, s.Intent = StepConfirm, StepMenu
 	}
 	t.moved()
 	t.send(t.promptReply())
 }
 
+// confirmReply shows the answers for review. Each can be reached in one
+// step: on Telegram by its number's button, on a channel without buttons
+// by typing its number (the answers are the numbered options there; send,
+// back and start over are words, so that no number means two things).
 func (t *turn) confirmReply() Reply {
-	var b strings.Builder
-	for i, q := range t.questions() {
-		v := t.s.Answers[q.ID]
-		shown := t.T("skipped")
-		if o, ok := optionOf(q, v, t.lang()); ok {
-			shown = o.Label
-		} else if v != "" {
-			shown = clip(v, 80)
-		}
-		name := q.ShortIn(t.lang())
-		fmt.Fprintf(&b, "%d. %s: %s\n", i+1, name, shown)
-	}
-	return Reply{Text: t.T("confirm", strings.TrimSpace(b.String())), Buttons: [][]Button{
+	qs := t.questions()
+	nav := [][]Button{
 		{{Label: t.T("confirm.send"), Data: t.nonced("ok")}},
 		{{Label: t.T("back"), Data: t.nonced("back")}, {Label: t.T("confirm.redo"), Data: t.nonced("redo")}},
-	}}
+	}
+	if t.in.Numbered {
+		var rows [][]Button
+		for i, q := range qs {
+			line := strings.ReplaceAll(t.answered(q, t.level(), t.s.Answers[q.ID]), "\n    →", " →")
+			rows = append(rows, []Button{{Label: line, Data: t.nonced("e:" + strconv.Itoa(i))}})
+		}
+		return Reply{Text: t.T("confirm.pick"), Buttons: append(rows, nav...)}
+	}
+	var b strings.Builder
+	var edit [][]Button
+	for i, q := range qs {
+		fmt.Fprintf(&b, "%d. %s\n", i+1, t.answered(q, t.level(), t.s.Answers[q.ID]))
+		if i%8 == 0 {
+			edit = append(edit, nil)
+		}
+		edit[len(edit)-1] = append(edit[len(edit)-1], Button{Label: strconv.Itoa(i + 1), Data: t.nonced("e:" + strconv.Itoa(i))})
+	}
+	rows := append([][]Button{nav[0]}, edit...)
+	return Reply{Text: t.T("confirm", strings.TrimSpace(b.String())), Buttons: append(rows, nav[1])}
+}
+
+// answered shows a question with its answer as the parent reads it: the
+// question's own words, then the answer's label. The question's Short
+// names the good outcome ("Không học ca ba"), for reports; beside a
+// parent's "Có" it would read as the opposite of what they said.
+func (t *turn) answered(q *Question, lv Level, value string) string {
+	shown := t.T("skipped")
+	if o, ok := optionOf(q, value, t.lang()); ok {
+		shown = o.Label
+	} else if value != "" {
+		shown = clip(value, 80)
+	}
+	return q.TextAt(lv, t.lang()) + "\n    → " + shown
 }
 
 func (t *turn) submit() {
@@ -1579,7 +1680,7 @@ func (t *turn) submit() {
 	if !ok || !w.Contains(t.in.Now) {
 		title := s.Wave
 		if ok {
-			title = w.Title
+			title = w.TitleIn(t.lang())
 		}
 		s.reset()
 		s.dropSurvey()
@@ -1597,7 +1698,7 @@ func (t *turn) submit() {
 		}
 		r.Answers[q.ID] = v
 		if b := q.Bucket(v); b != "" {
-			r.Buckets[q.ID] = b
+			r.Buckets[q.ID] = t.e.bucketAt(q, b, s.Grade)
 		}
 	}
 	t.resp = r
@@ -1608,7 +1709,21 @@ func (t *turn) submit() {
 	s.reset()
 	s.dropSurvey()
 	t.moved()
-	t.send(t.keptMenu(t.T("saved", w.Title, sc.Name)))
+	t.send(t.keptMenu(t.T("saved", w.TitleIn(t.lang()), sc.Name)))
+}
+
+// gradeMark joins a class size and the grade it is judged by in an
+// aggregate's bucket ("32@la").
+const gradeMark = "@"
+
+// bucketAt is the bucket an answer is counted under: a class size at a
+// grade with a cap of its own (a preschool's age group) carries the grade,
+// so that it is judged by that grade's cap — the aggregates hold no grade.
+func (e *Engine) bucketAt(q *Question, bucket, grade string) string {
+	if q.Kind == Number && len(q.Good) == 1 && q.Good[0] == GoodCap && bucket != DontKnow && e.gradeCaps[grade] > 0 {
+		return bucket + gradeMark + grade
+	}
+	return bucket
 }
 
 func (e *Engine) duration(d time.Duration, l Lang) string {

@@ -59,8 +59,10 @@ func match(text string, buttons []Button, numbered bool) (Button, bool) {
 	}
 	if numbered {
 		if n, err := strconv.Atoi(f); err == nil {
-			if n >= 1 && n <= len(buttons) {
-				return buttons[n-1], true
+			// Numbers count the options shown numbered, not the words.
+			options, _ := numberedParts(Reply{Buttons: [][]Button{buttons}})
+			if n >= 1 && n <= len(options) {
+				return options[n-1], true
 			}
 			return Button{}, false
 		}

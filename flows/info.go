@@ -26,10 +26,10 @@ func DefaultInfo() Info {
 	return Info{
 		FAQ: []QA{
 			{"Chỉ số hài lòng là gì?", "Là tỷ lệ cha mẹ học sinh hài lòng (mức 4 hoặc 5 trên thang 5) với dịch vụ giáo dục công: tiếp cận dịch vụ, cơ sở vật chất, môi trường giáo dục, hoạt động giáo dục và kết quả giáo dục. Cơ quan quản lý giáo dục dùng chỉ số này để biết trường nào cần cải thiện điều gì."},
-			{"Các câu hỏi có/không trong khảo sát để làm gì?", "Đó là 9 chỉ số thành phần về giáo dục tiểu học công lập: lớp học kiên cố, nhà vệ sinh sạch, nước uống sạch, sĩ số lớp, không học ca ba, không ưu ái học thêm, phương pháp giảng dạy, giáo viên thông tin cho phụ huynh, công khai thu chi. Phòng GDĐT rà soát từng chỉ số ở mỗi trường."},
+			{"Các câu hỏi có/không trong khảo sát để làm gì?", "Đó là 9 chỉ số thành phần về giáo dục công lập (mầm non, tiểu học, trung học cơ sở): lớp học là nhà kiên cố; nhà vệ sinh sạch sẽ; học sinh có nước sạch để uống; sĩ số lớp không vượt quy định của Điều lệ trường; không có lớp học ca ba; giáo viên không ưu ái học sinh học thêm với mình; giáo viên có trình độ sư phạm tốt; phụ huynh được giáo viên phản hồi thường xuyên; phụ huynh được thông tin đầy đủ về thu, chi. Ở trường mầm non, em không hỏi về học ca ba và học thêm, và sĩ số được so với quy định cho từng độ tuổi. Phòng GDĐT rà soát từng chỉ số ở mỗi trường."},
 			{"Ai biết tôi đã trả lời gì?", "Không ai. Câu trả lời được lưu theo một mã ẩn danh, không kèm tài khoản của anh/chị; nhà trường và Phòng GDĐT chỉ thấy số liệu tổng hợp, và không thấy tỷ lệ của nhóm dưới 5 người trả lời."},
 			{"Tôi có thể trả lời lại không?", "Có. Trong cùng một đợt khảo sát, lần trả lời sau thay cho lần trước."},
-			{"Phản ánh của tôi được xử lý thế nào?", "Hiệu trưởng nhận phản ánh ngay, tiếp nhận trong 1 ngày làm việc và giải quyết trong thời hạn của từng loại việc; quá hạn thì Phòng GDĐT được báo. Mỗi thay đổi em đều báo anh/chị, và anh/chị cho biết vấn đề đã được giải quyết chưa."},
+			{"Phản ánh của tôi được xử lý thế nào?", "Phản ánh được chuyển tới hiệu trưởng của trường, hoặc tới Phòng GDĐT khi trường chưa có hiệu trưởng dùng kênh này. Khi anh/chị gửi xong, em cho biết ai tiếp nhận, hạn tiếp nhận và hạn giải quyết (hoặc cho biết nếu chưa có ai nhận); quá hạn thì Phòng GDĐT được báo. Mỗi thay đổi em đều báo anh/chị, và anh/chị cho biết vấn đề đã được giải quyết chưa."},
 		},
 		Plan: "Kế hoạch cải thiện Chỉ số cải cách hành chính và Chỉ số hài lòng của người dân trong lĩnh vực giáo dục:\n" +
 			"• Tuyên truyền để cha mẹ học sinh hiểu các chỉ số và những việc nhà trường đang làm.\n" +

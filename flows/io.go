@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -21,6 +22,11 @@ const (
 	KindContact                  // a shared contact: Phone, and ContactUser when it is a user's own
 	KindFlood                    // the sender sent too much too fast; later inputs are dropped a while
 	KindIgnored                  // a press of a sender being ignored for flooding: only acknowledged
+	// KindInline is a press on a button of a message sent inline (through
+	// another chat): there is no chat of the bot's to answer in, and its
+	// sender may never have written to the bot. Only acknowledged, with a
+	// notice.
+	KindInline
 )
 
 // Input is one thing a user sent, in channel-neutral form.
@@ -131,29 +137,60 @@ func Numbered(r Reply) string {
 		b.WriteString("\n\n" + r.Detached)
 		return b.String()
 	}
-	if r.Typed {
-		var words []string
-		for _, row := range r.Buttons {
-			for _, btn := range row {
-				words = append(words, "«"+btn.Label+"»")
-			}
+	options, words := numberedParts(r)
+	for i, btn := range options {
+		if i == 0 {
+			b.WriteString("\n")
 		}
-		if len(words) > 0 {
-			b.WriteString("\n\n   " + tr(r.Lang, "numbered.typed", strings.Join(words, " · ")))
-		}
-		return b.String()
+		b.WriteString("\n   " + NumberedLabel(i+1, btn.Label))
 	}
-	n := 0
-	for _, row := range r.Buttons {
-		for _, btn := range row {
-			if n == 0 {
-				b.WriteString("\n")
-			}
-			n++
-			b.WriteString("\n   " + NumberedLabel(n, btn.Label))
+	if len(words) > 0 {
+		var quoted []string
+		for _, btn := range words {
+			quoted = append(quoted, "«"+Word(btn.Label)+"»")
 		}
+		b.WriteString("\n\n   " + tr(r.Lang, "numbered.typed", strings.Join(quoted, " · ")))
 	}
 	return b.String()
+}
+
+// numberedParts splits a reply's buttons as a channel without buttons
+// shows them: options numbered 1, 2, … and the words to type. Where a
+// value is typed (Reply.Typed) every button is words, so that "35" is an
+// answer; elsewhere the survey's navigation (back, skip, send, start over)
+// is words, so that its numbers are the answers' alone: "6" is never
+// «Quay lại» after a 1–5 scale, nor «Gửi» above 16 answers.
+func numberedParts(r Reply) (options, words []Button) {
+	for _, row := range r.Buttons {
+		for _, btn := range row {
+			if r.Typed || navigation(btn.Data) {
+				words = append(words, btn)
+			} else {
+				options = append(options, btn)
+			}
+		}
+	}
+	return options, words
+}
+
+// navigation says whether a button's data is one of the survey's moves
+// ("12:back", "12:skip", "12:ok", "12:redo") rather than an answer.
+func navigation(data string) bool {
+	nonce, verb, ok := strings.Cut(data, ":")
+	if !ok || nonce == "" || strings.Trim(nonce, "0123456789") != "" {
+		return false
+	}
+	switch verb {
+	case "back", "skip", "ok", "redo":
+		return true
+	}
+	return false
+}
+
+// Word is a label as it is typed: without the symbols around its words
+// ("◀ Quay lại" → "Quay lại").
+func Word(label string) string {
+	return strings.TrimFunc(label, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }
 
 // File is an attachment made by hailong (a chart, a workbook).
@@ -247,7 +284,7 @@ type Queued struct {
 // or the label alone when it already starts with its number ("4 · Hài lòng").
 func NumberedLabel(n int, label string) string {
 	num := strconv.Itoa(n)
-	if strings.HasPrefix(label, num+" ") {
+	if strings.HasPrefix(strings.TrimPrefix(label, "✓ "), num+" ") {
 		return label
 	}
 	return num + ". " + label

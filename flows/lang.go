@@ -81,7 +81,33 @@ func (t *turn) lang() Lang {
 // T formats a catalog text in the sender's language. Texts to others
 // (principals, the office) use T, the Vietnamese; texts to the parent of a
 // complaint use the complaint's language.
-func (t *turn) T(key msg, args ...any) string { return tr(t.lang(), key, args...) }
+//
+// On a channel without buttons (Input.Numbered) a text with a ".n" variant
+// in the catalog takes it: the variant says "gõ" (type the number or the
+// words) where the text says "bấm" (tap the button).
+func (t *turn) T(key msg, args ...any) string { return tr(t.lang(), t.channelKey(key), args...) }
+
+// numberedSuffix marks a catalog text's variant for channels without buttons.
+const numberedSuffix = ".numbered"
+
+// channelKey is key, or its variant for a channel without buttons.
+func (t *turn) channelKey(key msg) msg {
+	if t.in.Numbered {
+		if _, ok := vi[key+numberedSuffix]; ok {
+			return key + numberedSuffix
+		}
+	}
+	return key
+}
+
+// TextAt is the question's text at a school of level lv in language l:
+// its wording for that level if it has one, else TextIn.
+func (q *Question) TextAt(lv Level, l Lang) string {
+	if x := q.AtLevel[lv][l.or()]; x != "" {
+		return x
+	}
+	return q.TextIn(l)
+}
 
 // TextIn is the question's text in language l.
 func (q *Question) TextIn(l Lang) string {

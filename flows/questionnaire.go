@@ -63,6 +63,10 @@ type Question struct {
 	Optional bool
 	// Tr holds the question in other languages than Vietnamese.
 	Tr map[Lang]QuestionText
+	// AtLevel holds the question's wording at schools of a level where it
+	// differs, by language (Vietnamese too): a preschool's parents are
+	// asked about "trẻ", not "học sinh".
+	AtLevel map[Level]map[Lang]string
 }
 
 // AppliesTo reports whether the question is asked at a school of level l.
@@ -225,6 +229,16 @@ func (qn *Questionnaire) Validate() error {
 				bad("levels: unknown level %q (want mn, th or thcs)", l)
 			}
 		}
+		for lv, texts := range q.AtLevel {
+			if !lv.Valid() {
+				bad("at level %q: want mn, th or thcs", lv)
+			}
+			for l, x := range texts {
+				if _, ok := ParseLang(string(l)); !ok || len([]rune(x)) > 1000 {
+					bad("at level %s, language %q: want vi or en and at most 1000 characters", lv, l)
+				}
+			}
+		}
 		values := map[string]bool{}
 		for _, o := range q.Options {
 			if !valueRe.MatchString(o.Value) {
@@ -309,12 +323,20 @@ func (q *Question) Choices() []Option {
 	return q.Options
 }
 
+// preschool is a question's wording for preschools, in Vietnamese and
+// English.
+func preschool(vi, en string) map[Level]map[Lang]string {
+	return map[Level]map[Lang]string{Preschool: {Vietnamese: vi, English: en}}
+}
+
 func yesNo() []Option {
 	return []Option{{"yes", "Có"}, {"no", "Không"}, {DontKnow, "Không biết"}}
 }
 
-// DefaultQuestionnaire is the built-in questionnaire: the nine PAPI public
-// primary education indicators, the Ministry's five satisfaction groups plus
+// DefaultQuestionnaire is the built-in questionnaire: the nine component
+// indicators of the seed plan (Kế hoạch cải thiện chỉ số hài lòng, part II:
+// "Rà soát 09 chỉ số thành phần"), A1–A9 in its order and worded after it
+// in plain words, the Ministry's five satisfaction groups plus
 // an overall question, and an optional comment.
 func DefaultQuestionnaire() *Questionnaire {
 	a := func(id, short, text string, good string, levels ...Level) Question {
@@ -324,25 +346,36 @@ func DefaultQuestionnaire() *Questionnaire {
 		return Question{ID: id, Group: "B", Short: short, Text: text, Kind: Scale, Good: []string{"4", "5"}}
 	}
 	qn := &Questionnaire{Questions: []Question{
-		a("A1", "Phòng học kiên cố", "Phòng học của con có được xây kiên cố không?", "yes"),
+		a("A1", "Lớp học là nhà kiên cố", "Lớp học của con có phải là nhà xây kiên cố (tường gạch, mái chắc chắn) không?", "yes"),
 		a("A2", "Nhà vệ sinh sạch sẽ", "Nhà vệ sinh của trường có sạch sẽ không?", "yes"),
-		a("A3", "Nước uống sạch", "Ở trường, học sinh có nước uống sạch không?", "yes"),
+		a("A3", "Có nước sạch để uống", "Ở trường, con có nước sạch để uống không?", "yes"),
 		{ID: "A4", Group: "A", Short: "Sĩ số lớp", Text: "Lớp của con hiện có bao nhiêu học sinh?",
-			Kind: Number, Min: 1, Max: 100, Options: []Option{{DontKnow, "Không biết"}}, Good: []string{GoodCap}},
-		a("A5", "Không học ca ba", "Năm học này lớp của con có phải học ca ba không?", "no", Primary, Lower),
-		a("A6", "Không ưu ái học thêm", "Giáo viên có ưu ái học sinh đi học thêm với chính giáo viên đó không?", "no"),
-		a("A7", "Phương pháp giảng dạy tốt", "Giáo viên của con có phương pháp giảng dạy tốt không?", "yes"),
-		a("A8", "Giáo viên thông tin cho phụ huynh", "Giáo viên có thường xuyên thông tin cho anh/chị về việc học tập, rèn luyện của con không?", "yes"),
-		a("A9", "Công khai thu, chi", "Nhà trường có công khai đầy đủ các khoản thu, chi cho cha mẹ học sinh không?", "yes"),
+			Kind: Number, Min: 1, Max: 100, Options: []Option{{DontKnow, "Không biết"}}, Good: []string{GoodCap},
+			AtLevel: preschool("Nhóm, lớp của con hiện có bao nhiêu trẻ?",
+				"How many children are in your child's group or class at present?")},
+		a("A5", "Không có lớp học ca ba", "Năm học này lớp của con có phải học ca ba (trường chia ba ca học trong một ngày) không?", "no", Primary, Lower),
+		// Not asked at preschools: học thêm does not apply there.
+		a("A6", "Không ưu ái học sinh học thêm", "Giáo viên có đối xử ưu ái hơn với những học sinh đi học thêm ngoài giờ với chính giáo viên đó không?", "no", Primary, Lower),
+		a("A7", "Giáo viên có trình độ sư phạm tốt", "Theo anh/chị, giáo viên của con có trình độ sư phạm tốt không (giảng bài dễ hiểu, biết cách dạy con)?", "yes"),
+		a("A8", "Giáo viên phản hồi thường xuyên", "Anh/chị có thường xuyên nhận được phản hồi của giáo viên về tình hình học tập của con không?", "yes"),
+		a("A9", "Thông tin đầy đủ về thu, chi", "Anh/chị có được nhà trường thông tin đầy đủ về các khoản thu, chi không?", "yes"),
 		b("B1", "Tiếp cận dịch vụ", "Anh/chị hài lòng ở mức nào về việc tiếp cận dịch vụ giáo dục của nhà trường (tuyển sinh, thủ tục, thông tin)?"),
 		b("B2", "Cơ sở vật chất", "Anh/chị hài lòng ở mức nào về cơ sở vật chất, trang thiết bị của nhà trường?"),
 		b("B3", "Môi trường giáo dục", "Anh/chị hài lòng ở mức nào về môi trường giáo dục (an toàn, thân thiện) của nhà trường?"),
 		b("B4", "Hoạt động giáo dục", "Anh/chị hài lòng ở mức nào về các hoạt động giáo dục của nhà trường?"),
 		b("B5", "Kết quả giáo dục", "Anh/chị hài lòng ở mức nào về kết quả giáo dục mà con đạt được?"),
 		b("B6", "Hài lòng chung", "Nhìn chung, anh/chị hài lòng với nhà trường ở mức nào?"),
-		{ID: "C", Group: "C", Short: "Góp ý", Text: "Anh/chị có góp ý gì thêm cho nhà trường không? Gõ góp ý của anh/chị, hoặc bấm Bỏ qua.",
+		{ID: "C", Group: "C", Short: "Góp ý", Text: "Anh/chị có góp ý gì thêm cho nhà trường không?",
 			Kind: Text, MaxLen: 1000, Optional: true},
 	}}
+	for _, x := range []struct{ id, vi, en string }{
+		{"A7", "Theo anh/chị, giáo viên của con có trình độ sư phạm tốt không (biết cách chăm sóc, dạy dỗ trẻ)?",
+			"In your view, does your child's teacher have good teaching skills (knows how to care for and teach young children)?"},
+		{"A8", "Anh/chị có thường xuyên nhận được phản hồi của giáo viên về việc ăn, ngủ, học, chơi của con ở trường không?",
+			"Do you regularly receive feedback from the teacher about how your child eats, sleeps, learns and plays at school?"},
+	} {
+		qn.Question(x.id).AtLevel = preschool(x.vi, x.en)
+	}
 	en := defaultQuestionsEn()
 	for i := range qn.Questions {
 		qn.Questions[i].Tr = map[Lang]QuestionText{English: en[qn.Questions[i].ID]}

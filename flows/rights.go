@@ -3,6 +3,7 @@ package flows
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // The parent's rights under Law 91/2025/QH15: to stop being written to, to
@@ -30,7 +31,8 @@ func (t *turn) resume() {
 	t.say(t.T("optout.lifted"))
 }
 
-// myData shows the parent everything stored about them.
+// myData shows the parent everything stored about them: each answer with
+// its question's words, in as many messages as it takes.
 func (t *turn) myData() {
 	s := t.s
 	var b strings.Builder
@@ -49,37 +51,62 @@ func (t *turn) myData() {
 	if len(responses) == 0 {
 		b.WriteString("\n" + t.T("data.noresponses"))
 	}
+	parts := []string{b.String()}
 	for _, r := range responses {
 		w, _ := t.e.dir.Wave(r.Wave)
 		title := r.Wave
 		if w != nil {
-			title = w.Title
+			title = w.TitleIn(t.lang())
 		}
 		name := r.School
 		if sc, ok := t.e.dir.School(r.School); ok {
 			name = sc.Name
 		}
-		var parts []string
+		var a strings.Builder
+		fmt.Fprintf(&a, t.T("data.response"), title, name, t.e.when(r.At))
 		for _, q := range t.e.q.Questions {
 			if v, ok := r.Answers[q.ID]; ok {
-				shown := v
-				if o, ok := optionOf(&q, v, t.lang()); ok {
-					shown = o.Label
-				}
-				parts = append(parts, q.ID+": "+clip(shown, 60))
+				a.WriteString("\n– " + t.answered(&q, r.Level, v))
 			}
 		}
-		fmt.Fprintf(&b, "\n\n"+t.T("data.response"), title, name, t.e.when(r.At), strings.Join(parts, "; "))
+		parts = append(parts, a.String())
 	}
 	for _, c := range t.look.ComplaintsBy(t.env.Key) {
 		phone := t.T("c.who.anonymous")
 		if !c.Anonymous && c.Phone != "" {
 			phone = c.Phone
 		}
-		fmt.Fprintf(&b, "\n\n"+t.T("data.complaint"), c.Code(), c.Status.NameIn(t.lang()), t.e.day(c.Created), phone)
+		parts = append(parts, fmt.Sprintf(t.T("data.complaint"), c.Code(), c.Status.NameIn(t.lang()), t.e.day(c.Created), phone))
 	}
-	b.WriteString("\n\n" + t.T("data.chat") + "\n\n" + t.T("data.notstored"))
-	t.send(Reply{Text: clip(b.String(), 4000), Buttons: [][]Button{{{Label: t.T("data.erase.button"), Data: "m:x"}}, {{Label: t.T("menu.back"), Data: "m:m"}}}})
+	parts = append(parts, t.T("data.chat"), t.T("data.notstored"))
+	texts := pack(parts, 4000)
+	for i, text := range texts {
+		r := Reply{Text: text}
+		if i == len(texts)-1 {
+			r.Buttons = [][]Button{{{Label: t.T("data.erase.button"), Data: "m:x"}}, {{Label: t.T("menu.back"), Data: "m:m"}}}
+		}
+		t.send(r)
+	}
+}
+
+// pack joins paragraphs into as few messages of at most limit characters
+// as it can, a paragraph never split unless it is longer than limit alone.
+func pack(paragraphs []string, limit int) []string {
+	var out []string
+	cur := ""
+	for _, p := range paragraphs {
+		p = clip(p, limit)
+		switch {
+		case cur == "":
+			cur = p
+		case utf8.RuneCountInString(cur)+2+utf8.RuneCountInString(p) <= limit:
+			cur += "\n\n" + p
+		default:
+			out = append(out, cur)
+			cur = p
+		}
+	}
+	return append(out, cur)
 }
 
 // askErase explains exactly what deletion does before asking to confirm.

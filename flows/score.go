@@ -1,5 +1,7 @@
 package flows
 
+import "strings"
+
 // WaveCounts are the aggregates of one wave: per school, the respondents
 // and the answer counts.
 type WaveCounts struct {
@@ -44,7 +46,16 @@ func (e *Engine) Tallies(l Level, c Counts) map[string]Tally {
 	for _, q := range e.q.For(l) {
 		var t Tally
 		for bucket, n := range c[q.ID] {
-			switch q.Judge(bucket, capacity) {
+			value, limit := bucket, capacity
+			if v, grade, ok := strings.Cut(bucket, gradeMark); ok && q.Kind == Number {
+				// A class size judged by its grade's cap (bucketAt);
+				// a grade whose cap left the configuration: the level's.
+				value = v
+				if c := e.gradeCaps[grade]; c > 0 {
+					limit = c
+				}
+			}
+			switch q.Judge(value, limit) {
 			case Good:
 				t.Good += n
 			case Bad:

@@ -7,6 +7,7 @@ import (
 	"hash"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -120,6 +121,13 @@ func (s *Session) reset() {
 // dropSurvey forgets a survey's answers so far: it was sent, cancelled,
 // left too long, its wave ended, or the parent turned to another school.
 func (s *Session) dropSurvey() { s.Wave, s.Q, s.Answers = "", 0, nil }
+
+// offered says whether Draft holds a text the parent typed outside a
+// complaint and was offered to file as one, rather than a complaint being
+// written (its steps, or choosing its school).
+func (s *Session) offered() bool {
+	return s.Draft != nil && s.Intent != StepCText && !strings.HasPrefix(string(s.Step), "c_")
+}
 
 // paused says whether a survey was left midway for something else.
 func (s *Session) paused() bool {

@@ -42,7 +42,8 @@ func testEngine(t testing.TB) *Engine {
 	d := &Directory{
 		Admins:  []string{"test:999"},
 		Offices: []Office{{ID: "sadec", Name: "Phòng GDĐT thành phố Sa Đéc", Chat: "test:-100", Staff: []string{"test:901"}}},
-		Waves:   []Wave{{ID: "w1", Title: "Học kì I, 2026–2027", Start: day("2026-09-01"), End: day("2027-01-16")}},
+		Waves: []Wave{{ID: "w1", Title: "Học kì I, 2026–2027", Start: day("2026-09-01"), End: day("2027-01-16"),
+			Tr: map[Lang]string{English: "Semester 1, 2026–2027"}}},
 		Schools: []School{
 			{Code: "MN-HN", Name: "Trường Mầm non Hồng Nhung", Level: Preschool, Office: "sadec"},
 			{Code: "THCS-TD", Name: "Trường THCS Trần Hưng Đạo", Level: Lower, Office: "sadec"},
@@ -58,6 +59,32 @@ func testEngine(t testing.TB) *Engine {
 		Holidays: []string{"2026-12-31", "2027-01-01"}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	return e
+}
+
+// unreachedEngine is testEngine with an office that has neither a chat nor
+// staff, and, unless principals, no principal: nobody receives complaints.
+func unreachedEngine(t testing.TB, principals bool) *Engine {
+	t.Helper()
+	base := testEngine(t)
+	d := *base.Directory()
+	d.Offices = slices.Clone(d.Offices)
+	d.Offices[0].Chat, d.Offices[0].Staff = "", nil
+	d.Schools = slices.Clone(d.Schools)
+	for i := range d.Schools {
+		if !principals {
+			d.Schools[i].Principals = nil
+		}
+	}
+	e, err := New(Settings{Questionnaire: DefaultQuestionnaire(), Directory: &d,
+		ClassSizeCaps: map[Level]int{Preschool: 35, Primary: 35, Lower: 45},
+		SessionExpiry: 72 * time.Hour, RetentionMonths: 12, Location: hcm})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Unreached(func(string) []Principal { return nil }); !principals && len(got) != len(d.Schools) {
+		t.Fatalf("Unreached = %v, want every school", got)
 	}
 	return e
 }
@@ -360,6 +387,12 @@ func (s *sim) step(line string) {
 		env.CallbackID = "cb" + strconv.Itoa(s.callback)
 		env.MessageRef = strconv.Itoa(m.id)
 		in = Input{Kind: KindButton, Data: b.Data}
+	case strings.HasPrefix(line, "!inline "):
+		// A press on a button of a message sent inline (through another
+		// chat), by its data: as bot.Decode makes it.
+		s.callback++
+		env.CallbackID = "cb" + strconv.Itoa(s.callback)
+		in = Input{Kind: KindInline, Data: strings.TrimPrefix(line, "!inline ")}
 	case strings.HasPrefix(line, "!edited "):
 		in = Input{Kind: KindEdited, Text: strings.TrimPrefix(line, "!edited ")}
 	case strings.HasPrefix(line, "!group "):
@@ -492,18 +525,36 @@ func (s *sim) print(head string, r Reply) {
 		fmt.Fprintf(&s.out, "    %s\n", r.Detached)
 		return
 	}
-	for i, row := range r.Buttons {
-		var labels []string
-		for j, b := range row {
-			if s.numbered && !r.Typed {
-				n := j + 1
-				for _, prev := range r.Buttons[:i] {
-					n += len(prev)
+	if s.numbered && !r.Typed {
+		// As flows.Numbered shows them, in the rows they came in: options
+		// numbered, the survey's moves as words to type.
+		_, words := numberedParts(r)
+		n := 0
+		for _, row := range r.Buttons {
+			var labels []string
+			for _, b := range row {
+				if !slices.Contains(words, b) {
+					n++
+					labels = append(labels, NumberedLabel(n, b.Label))
 				}
-				labels = append(labels, NumberedLabel(n, b.Label))
-			} else {
-				labels = append(labels, "["+b.Label+"]")
 			}
+			if len(labels) > 0 {
+				fmt.Fprintf(&s.out, "    %s\n", strings.Join(labels, " "))
+			}
+		}
+		if len(words) > 0 {
+			var quoted []string
+			for _, b := range words {
+				quoted = append(quoted, "«"+Word(b.Label)+"»")
+			}
+			fmt.Fprintf(&s.out, "    %s\n", tr(r.Lang, "numbered.typed", strings.Join(quoted, " · ")))
+		}
+		return
+	}
+	for _, row := range r.Buttons {
+		var labels []string
+		for _, b := range row {
+			labels = append(labels, "["+b.Label+"]")
 		}
 		fmt.Fprintf(&s.out, "    %s\n", strings.Join(labels, " "))
 	}
@@ -544,6 +595,16 @@ func (s *sim) check(line string, env Envelope, res Result) {
 			}
 		}
 	}
+	if env.Input.Numbered {
+		// A channel without buttons: no text may ask to tap one.
+		for _, o := range res.Out {
+			if o.Kind == OutMessage && o.Chat == env.Chat {
+				if w := buttonWords.FindString(Numbered(o.Reply)); w != "" {
+					t.Errorf("%q: %q on a channel without buttons: %s", line, w, clip(o.Reply.Text, 200))
+				}
+			}
+		}
+	}
 	if env.CallbackID != "" && acks != 1 {
 		t.Errorf("%q: %d acknowledgements of the press, want 1", line, acks)
 	}
@@ -561,6 +622,39 @@ func (s *sim) check(line string, env Envelope, res Result) {
 	}
 	if res.Changed && res.Session != nil && res.Session.Consent == nil && !res.Session.Staff {
 		t.Errorf("%q: a session without consent would be stored", line)
+	}
+}
+
+// buttonWords are words that ask for a button: on a channel without
+// buttons the text says to type instead.
+var buttonWords = regexp.MustCompile(`(?i)\b(bấm|nhấn|nút|press|tap|button)`)
+
+// TestNumberedWording plays every transcript on a channel without buttons,
+// whatever its own channel: no text sent there asks to tap a button (sim.check).
+// Presses in the scripts still go in as presses; what is checked is what
+// the parent reads.
+func TestNumberedWording(t *testing.T) {
+	scripts, _ := filepath.Glob("testdata/*.txt")
+	for _, path := range scripts {
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".txt"), func(t *testing.T) {
+			script, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := newSim(wordingOnly{t}, testEngine(t))
+			s.numbered = true
+			s.run(string(script))
+		})
+	}
+}
+
+// wordingOnly reports only the wording errors of a script played on a
+// channel it was not written for (its presses may not fit there).
+type wordingOnly struct{ testing.TB }
+
+func (w wordingOnly) Errorf(format string, args ...any) {
+	if m := fmt.Sprintf(format, args...); strings.Contains(m, "on a channel without buttons") {
+		w.TB.Error(m)
 	}
 }
 
@@ -587,6 +681,8 @@ func (s *sim) run(script string) {
 				s.t.Fatal(err)
 			}
 			s.now = s.now.Add(d)
+			fmt.Fprintf(&s.out, "%s\n\n", line)
+		case line == "@noreceivers", line == "@nooffice": // TestTranscripts plays the script on unreachedEngine
 			fmt.Fprintf(&s.out, "%s\n\n", line)
 		case line == "@numbered":
 			s.numbered = true
@@ -654,7 +750,14 @@ func TestTranscripts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := newSim(t, testEngine(t))
+			e := testEngine(t)
+			switch {
+			case strings.Contains(string(script), "\n@noreceivers\n"):
+				e = unreachedEngine(t, false)
+			case strings.Contains(string(script), "\n@nooffice\n"):
+				e = unreachedEngine(t, true)
+			}
+			s := newSim(t, e)
 			s.run(string(script))
 			golden := strings.TrimSuffix(path, ".txt") + ".golden"
 			if *update {

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"maps"
 	"slices"
@@ -160,6 +161,9 @@ func Open(path string, o Options) (*DB, error) {
 	b, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: o.LockTimeout, ReadOnly: o.ReadOnly})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: %w (waited %s for its lock; stop the other process or use another --db)", path, ErrLocked, o.LockTimeout)
+	}
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) && pe.Path == path {
+		return nil, err // it names the file already
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)

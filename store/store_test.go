@@ -885,3 +885,13 @@ func TestWeakSecretOpensOnlyItsDatabase(t *testing.T) {
 		t.Errorf("a new database with a weak secret: %v, want ErrWeakSecret", err)
 	}
 }
+
+// TestOpenMissingDirNamesThePathOnce: bbolt's error names the file
+// already; Open does not wrap it in a second "open …" (issue 18, item 10).
+func TestOpenMissingDirNamesThePathOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "none", "x.db")
+	_, err := Open(path, Options{LocalSecret: true})
+	if err == nil || strings.Count(err.Error(), path) != 1 {
+		t.Errorf("Open in a missing directory: %v", err)
+	}
+}

@@ -74,6 +74,26 @@ func (s *Server) SendGroupText(chatID int64, title string, u User, text string) 
 	return s.postLocked(m)
 }
 
+// PressInline sends a callback_query from u for a button of a message sent
+// inline (through another chat): it carries inline_message_id and no
+// message, and u need not have a private chat with the bot.
+func (s *Server) PressInline(u User, inlineMessageID, data string) (updateID int, callbackID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextCB++
+	callbackID = strconv.FormatInt(4_000_000_000_000_000_000+int64(s.nextCB), 10)
+	cq := map[string]any{
+		"id":                callbackID,
+		"from":              userJSON(u),
+		"chat_instance":     "-1",
+		"inline_message_id": inlineMessageID,
+		"data":              data,
+	}
+	s.callbacks[callbackID] = &callback{}
+	s.cbOrder = append(s.cbOrder, callbackID)
+	return s.enqueueLocked(map[string]any{"callback_query": cq}), callbackID
+}
+
 // PressButton sends a callback_query from u for an inline button with data
 // on message messageID of u's private chat. The message is attached as it is
 // now (omitted if it does not exist); data is not checked against the

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"hailong/digest"
+	"hailong/flows"
 	"hailong/store"
 )
 
@@ -91,7 +92,44 @@ type adminReply struct {
 	Expires  string   `json:"expires,omitempty"`
 	Bytes    int64    `json:"bytes,omitempty"`
 	Problems []string `json:"problems,omitempty"`
-	Error    string   `json:"error,omitempty"`
+	// Unreached are the schools whose complaints would reach nobody
+	// (unreachedSchools), told by check beside its problems.
+	Unreached []string `json:"unreached,omitempty"`
+	Error     string   `json:"error,omitempty"`
+}
+
+// check is what `hailong check` asks: the store's problems, and the
+// schools whose complaints would reach nobody under eng's configuration.
+func check(db *store.DB, eng *flows.Engine) (adminReply, error) {
+	problems, err := db.Check()
+	if err != nil {
+		return adminReply{}, err
+	}
+	unreached, err := unreachedSchools(db, eng)
+	if err != nil {
+		return adminReply{}, err
+	}
+	return adminReply{OK: true, Problems: problems, Unreached: unreached}, nil
+}
+
+// unreachedSchools names ("CODE (name)") the schools whose complaints would
+// reach nobody: no principal, configured or bound by an invite, and an
+// office with neither a chat nor staff.
+func unreachedSchools(db *store.DB, eng *flows.Engine) ([]string, error) {
+	var firstErr error
+	codes := eng.Unreached(func(school string) []flows.Principal {
+		p, err := db.Principals(school)
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		return p
+	})
+	var out []string
+	for _, code := range codes {
+		sc, _ := eng.Directory().School(code)
+		out = append(out, code+" ("+sc.Name+")")
+	}
+	return out, firstErr
 }
 
 // serveAdmin answers backup and check requests on the database's socket
@@ -186,12 +224,10 @@ func handleAdmin(conn net.Conn, db *store.DB, job *digest.Job, log *slog.Logger)
 	case "invite":
 		r = makeInvite(db, arg)
 	case "check":
-		problems, err := db.Check()
-		if err != nil {
+		var err error
+		if r, err = check(db, db.Engine()); err != nil {
 			r.Error = err.Error()
-			break
 		}
-		r.OK, r.Problems = true, problems
 	default:
 		r.Error = "unknown request " + cmd
 	}
@@ -233,8 +269,8 @@ func (s *system) withDB(c common, request string, local func(*store.DB) (adminRe
 	if c.db != "" {
 		cfg.Database = c.db
 	}
-	if _, err := os.Stat(cfg.Database); err != nil {
-		return adminReply{}, cfg, fmt.Errorf("database %s: %w", cfg.Database, err)
+	if err := existingDB(cfg.Database); err != nil {
+		return adminReply{}, cfg, err
 	}
 	db, err := s.secret().open(cfg.Database, store.Options{ReadOnly: true, LockTimeout: 300 * time.Millisecond}, s.logger(slog.LevelWarn))
 	if errors.Is(err, store.ErrLocked) {
@@ -290,12 +326,22 @@ func (s *system) checkCmd(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	r, cfg, err := s.withDB(c, "check", func(db *store.DB) (adminReply, error) {
-		problems, err := db.Check()
-		return adminReply{OK: err == nil, Problems: problems}, err
-	})
+	// The database is opened without an engine; the configuration's says
+	// who receives each school's complaints.
+	conf, err := loadConfig(c.config)
 	if err != nil {
 		return err
+	}
+	eng, err := conf.engine()
+	if err != nil {
+		return err
+	}
+	r, cfg, err := s.withDB(c, "check", func(db *store.DB) (adminReply, error) { return check(db, eng) })
+	if err != nil {
+		return err
+	}
+	for _, sc := range r.Unreached {
+		fmt.Fprintf(s.stdout, "warning: school %s: its complaints reach nobody (no principal in schools[].principals or bound by an invite, and its office has neither chat_id nor staff); parents who file one are told so\n", sc)
 	}
 	if len(r.Problems) == 0 {
 		fmt.Fprintf(s.stdout, "%s: no problems found (aggregates equal a recount, indexes match, nothing queued for stopped recipients).\n", cfg.Database)
@@ -344,8 +390,8 @@ func (s *system) inviteCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(cfg.Database); err != nil {
-		return fmt.Errorf("database %s: %w", cfg.Database, err)
+	if err := existingDB(cfg.Database); err != nil {
+		return err
 	}
 	var r adminReply
 	db, err := s.secret().open(cfg.Database, store.Options{Engine: eng, LockTimeout: 300 * time.Millisecond}, s.logger(slog.LevelWarn))

@@ -57,6 +57,9 @@ type Config struct {
 		RetentionMonths   int            `yaml:"retention_months"`
 		PurgeSchedule     string         `yaml:"purge_schedule"`
 		ClassSizeCaps     map[string]int `yaml:"class_size_caps"`
+		// PreschoolCaps are the caps by age group (the grade a preschool's
+		// parent picks), which the preschool charter sets apart.
+		PreschoolCaps map[string]int `yaml:"preschool_caps"`
 	} `yaml:"survey"`
 	Info struct {
 		infoYAML `yaml:",inline"`
@@ -78,6 +81,8 @@ type Config struct {
 	Waves []struct {
 		ID    string `yaml:"id"`
 		Title string `yaml:"title"`
+		// En is the title parents reading English see.
+		En    string `yaml:"en"`
 		Start string `yaml:"start"`
 		End   string `yaml:"end"`
 	} `yaml:"waves"`
@@ -217,6 +222,10 @@ func defaults() Config {
 	c.Survey.RetentionMonths = 12
 	c.Survey.PurgeSchedule = "30 3 * * *"
 	c.Survey.ClassSizeCaps = map[string]int{"mn": 35, "th": 35, "thcs": 45}
+	// Điều lệ trường mầm non (Thông tư 52/2020/TT-BGDĐT, Điều 15): nhóm trẻ
+	// 25 (the oldest group, 25–36 months; the bot does not ask for months),
+	// mẫu giáo 3–4 tuổi 25, 4–5 tuổi 30, 5–6 tuổi 35.
+	c.Survey.PreschoolCaps = map[string]int{"nt": 25, "mam": 25, "choi": 30, "la": 35}
 	return c
 }
 
@@ -311,6 +320,14 @@ func (c *Config) resolve(dir string) error {
 		}
 		if v < 1 || v > 100 {
 			bad("survey.class_size_caps.%s %d: want 1 to 100", k, v)
+		}
+	}
+	for k, v := range c.Survey.PreschoolCaps {
+		if !slices.Contains(flows.Grades(flows.Preschool), k) {
+			bad("survey.preschool_caps: unknown age group %q (want %s)", k, strings.Join(flows.Grades(flows.Preschool), ", "))
+		}
+		if v < 1 || v > 100 {
+			bad("survey.preschool_caps.%s %d: want 1 to 100", k, v)
 		}
 	}
 	c.questionnaire = flows.DefaultQuestionnaire()
@@ -447,7 +464,11 @@ func (c *Config) resolve(dir string) error {
 			bad("waves[%d] (%s): start and end must be dates like 2026-09-05", i, w.ID)
 			continue
 		}
-		d.Waves = append(d.Waves, flows.Wave{ID: w.ID, Title: w.Title, Start: start, End: end.AddDate(0, 0, 1)})
+		wave := flows.Wave{ID: w.ID, Title: w.Title, Start: start, End: end.AddDate(0, 0, 1)}
+		if w.En != "" {
+			wave.Tr = map[flows.Lang]string{flows.English: w.En}
+		}
+		d.Waves = append(d.Waves, wave)
 	}
 	if len(c.Waves) == 0 {
 		bad("waves: at least one survey wave is needed")
@@ -485,7 +506,7 @@ func (c *Config) engine() (*flows.Engine, error) {
 		caps[flows.Level(k)] = v
 	}
 	return flows.New(flows.Settings{
-		Questionnaire: c.questionnaire, Directory: c.directory, ClassSizeCaps: caps,
+		Questionnaire: c.questionnaire, Directory: c.directory, ClassSizeCaps: caps, GradeCaps: c.Survey.PreschoolCaps,
 		SessionExpiry: c.Survey.SessionExpiry, RetentionMonths: c.Survey.RetentionMonths,
 		Location: c.loc, Owner: c.Owner,
 		Categories: c.categories(), Holidays: c.Complaints.Holidays, AckDays: c.Complaints.AckDays,

@@ -106,6 +106,14 @@ func TestLoadBuiltInConfig(t *testing.T) {
 	if want := time.Date(2027, 1, 18, 0, 0, 0, 0, c.loc); !w.End.Equal(want) {
 		t.Errorf("wave end %v, want %v (the day after the inclusive last day)", w.End, want)
 	}
+	// The preschool charter's caps by age group (config.example.yaml names
+	// the source).
+	if want := map[string]int{"nt": 25, "mam": 25, "choi": 30, "la": 35}; !reflect.DeepEqual(c.Survey.PreschoolCaps, want) {
+		t.Errorf("preschool caps %v, want %v", c.Survey.PreschoolCaps, want)
+	}
+	if got := w.TitleIn(flows.English); got != "Semester 1, school year 2026–2027" {
+		t.Errorf("the wave's English title is %q", got)
+	}
 	if _, ok := d.School("mn-hongnhung"); !ok {
 		t.Error("school codes are not found without case")
 	}
@@ -235,6 +243,11 @@ func TestBadConfigs(t *testing.T) {
 		{"bad date", map[string]string{"waves": `waves:
   - {id: w1, title: "Đợt 1", start: 2026-13-01, end: 2026-12-31}`},
 			[]string{"waves[0] (w1)", "must be dates like"}},
+		{"unknown preschool age group", map[string]string{"survey": `survey: {preschool_caps: {mau: 25}}`},
+			[]string{`survey.preschool_caps: unknown age group "mau"`, "want nt, mam, choi, la"}},
+		{"wave title too long in English", map[string]string{"waves": `waves:
+  - {id: w1, title: "Đợt 1", en: "` + strings.Repeat("x", 101) + `", start: 2026-09-01, end: 2026-12-31}`},
+			[]string{"waves[0] (w1).en is longer than 100 characters"}},
 		{"end before start", map[string]string{"waves": `waves:
   - {id: w1, title: "Đợt 1", start: 2026-12-31, end: 2026-09-01}`},
 			[]string{"waves[0] (w1)", "end is before start"}},

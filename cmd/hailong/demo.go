@@ -88,6 +88,9 @@ func (s *system) demoCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := dbDir(cfg.Database); err != nil {
+		return err
+	}
 	db, err := s.secret().open(cfg.Database, store.Options{Engine: eng, Logger: log}, log)
 	if err != nil {
 		return err
@@ -242,7 +245,7 @@ func (p *demoParent) survey() error {
 func (p *demoParent) answer(m telegramtest.Message) error {
 	var q *flows.Question
 	for _, x := range p.q.For(p.school.Level) {
-		if strings.Contains(m.Text, x.Text) {
+		if strings.Contains(m.Text, x.TextAt(p.school.Level, flows.Vietnamese)) {
 			q = x
 		}
 	}
@@ -599,7 +602,7 @@ func demoZalo(z *zalotest.Server, sc *flows.School, log *strings.Builder) error 
 	for i := 0; err == nil && i < 30 && !strings.Contains(text, "✅ Đã ghi nhận"); i++ {
 		switch {
 		case strings.Contains(text, "xem lại câu trả lời"):
-			text, err = say("1")
+			text, err = say("gửi câu trả lời")
 		case strings.Contains(text, "(Gõ một số"):
 			text, err = say("28")
 		case strings.Contains(text, "(Gõ góp ý"):

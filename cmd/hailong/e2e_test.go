@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -397,19 +398,55 @@ func TestExpiry(t *testing.T) {
 	h := newHarness(t)
 	h.start()
 	h.begin(parent, "MN-HN", "Nhà trẻ")
-	h.expect(parent, "Câu 1/15")
+	h.expect(parent, "Câu 1/14")
 	h.press(parent, "Có")
-	h.expect(parent, "Câu 2/15")
+	h.expect(parent, "Câu 2/14")
 	h.clock.Advance(73 * time.Hour)
 	h.press(parent, "Có")
 	h.expect(parent, "đã hết hạn")
 	h.press(parent, "📝 Làm khảo sát")
-	h.expect(parent, "Câu 1/15")
+	h.expect(parent, "Câu 1/14")
 	h.stop()
 }
 
 // TestEveryInputIsAnswered sends what parents really send, mid-survey:
 // each gets an answer and the survey goes on where it was.
+// TestInlinePressAnsweredAlone: a press on a button of a message sent
+// inline, by a user who never wrote to the bot, is answered by its
+// callback alone: no message is sent to that user (Telegram would answer
+// 403, or "chat not found"), and nothing is set aside as a dead letter.
+func TestInlinePressAnsweredAlone(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	stranger := telegramtest.User{ID: 5550999, FirstName: "Khách"}
+	_, cb := h.srv.PressInline(stranger, "AAECAwQ", "m:s")
+	if !h.srv.Wait(10*time.Second, func() bool { _, ok := h.srv.CallbackAnswers()[cb]; return ok }) {
+		t.Fatal("the inline press was not answered")
+	}
+	if notice := h.srv.CallbackAnswers()[cb]; !strings.Contains(notice, "nhắn riêng") {
+		t.Errorf("notice %q does not say to write in private", notice)
+	}
+	// The parent's next input is handled after the press: wait for it,
+	// so that anything the press queued would have been sent by then.
+	h.begin(parent, "THCS-TD", "Lớp 7")
+	h.expect(parent, "Câu 1/16")
+	for _, c := range h.srv.Calls() {
+		if c.Params["chat_id"] == strconv.FormatInt(stranger.ID, 10) {
+			t.Errorf("%s to the user of the inline press: %v", c.Method, c.Params)
+		}
+	}
+	h.stop()
+	db := h.openDB()
+	defer db.Close()
+	dead, err := db.DeadLetters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dead) > 0 {
+		t.Errorf("dead letters: %+v", dead)
+	}
+}
+
 func TestEveryInputIsAnswered(t *testing.T) {
 	h := newHarness(t)
 	h.start()
@@ -552,14 +589,15 @@ func TestRunRefusesWithoutTokenOrSecret(t *testing.T) {
 
 func TestDemo(t *testing.T) {
 	var out, errs syncBuffer
-	db := filepath.Join(t.TempDir(), "demo.db")
+	// In a directory that does not exist yet: demo makes it.
+	db := filepath.Join(t.TempDir(), "new", "demo.db")
 	s := &system{getenv: func(string) string { return "" }, stdin: strings.NewReader(""), stdout: &out, stderr: &errs,
 		now: func() time.Time { return time.Date(2026, 11, 26, 9, 0, 0, 0, mustLoc("Asia/Ho_Chi_Minh")) }}
 	if err := s.run(context.Background(), []string{"demo", "--parents", "12", "--db", db}); err != nil {
 		t.Fatalf("demo: %v\n%s\n%s", err, out.String(), errs.String())
 	}
 	text := out.String()
-	for _, want := range []string{"👤 /start MN-HONGNHUNG", "🤖 Câu 1/15", "✅ Đã ghi nhận", "Tất cả các trường", "13 phụ huynh đã trả lời", db,
+	for _, want := range []string{"👤 /start MN-HONGNHUNG", "🤖 Câu 1/14", "✅ Đã ghi nhận", "Tất cả các trường", "13 phụ huynh đã trả lời", db,
 		"👤 TRUONG THCS-", "1. ✅ Đồng ý", "👤 bo qua",
 		"🤖 → hiệu trưởng 🔔 Phản ánh mới PA-000001", "⌨ [📱 Chia sẻ số điện thoại]", "🧑‍🏫 hiệu trưởng: [✔️ Đã giải quyết]",
 		"🤖 → phụ huynh ✅ Phản ánh PA-000001 đã được nhà trường báo là đã giải quyết"} {
@@ -584,7 +622,7 @@ func TestChat(t *testing.T) {
 		t.Fatalf("chat: %v\n%s", err, out.String())
 	}
 	text := out.String()
-	for _, want := range []string{"1. ✅ Đồng ý", "Con anh/chị học lớp nào ở Trường Tiểu học Trưng Vương?", "Câu 2/16", "Câu 4/16", "Hoặc gõ: «Không biết» · «◀ Quay lại»"} {
+	for _, want := range []string{"1. ✅ Đồng ý", "Con anh/chị học lớp nào ở Trường Tiểu học Trưng Vương?", "Câu 2/16", "Câu 4/16", "Hoặc gõ: «Không biết» · «Quay lại»"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("chat output lacks %q:\n%s", want, text)
 		}

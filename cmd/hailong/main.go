@@ -9,11 +9,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -168,11 +170,36 @@ func (s *system) openWith(cfg *Config, c common, log *slog.Logger) (*Config, *st
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", cfg.source, err)
 	}
+	if err := dbDir(cfg.Database); err != nil {
+		return nil, nil, err
+	}
 	db, err := s.secret().open(cfg.Database, store.Options{Engine: eng, Logger: log}, log)
 	if err != nil {
 		return nil, nil, err
 	}
 	return cfg, db, nil
+}
+
+// dbDir makes the directory a new database file goes in, as bbolt makes
+// the file itself.
+func dbDir(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("database %s: %w", path, err)
+	}
+	return nil
+}
+
+// existingDB says what to do when a tool that reads the database (invite,
+// backup, check) is given one that does not exist.
+func existingDB(path string) error {
+	_, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no database at %s: start the bot once (hailong run) to create it, or give its path with --db (or database: in the config)", path)
+	}
+	if err != nil {
+		return fmt.Errorf("database %s: %w", path, err)
+	}
+	return nil
 }
 
 // defaultMemoryLimit is `hailong run`'s soft memory limit.
@@ -277,6 +304,9 @@ func (s *system) serve(ctx context.Context, cfg *Config, db *store.DB, tokens ch
 	}
 	served := map[string]bool{bot.Channel: tokens.Telegram != "", zalo.Channel: cfg.Zalo != nil && tokens.Zalo != ""}
 	warnUnserved(cfg.directory, served, log)
+	if err := warnUnreached(db, log); err != nil {
+		return err
+	}
 	if served[zalo.Channel] {
 		warnZaloGroups(cfg.directory, log)
 	}
@@ -337,6 +367,17 @@ func warnUnserved(d *flows.Directory, served map[string]bool, log *slog.Logger) 
 	for _, id := range d.Admins {
 		check("admins", id)
 	}
+}
+
+// warnUnreached names each school whose complaints would reach nobody:
+// the bot tells its parents so rather than promise a deadline.
+func warnUnreached(db *store.DB, log *slog.Logger) error {
+	schools, err := unreachedSchools(db, db.Engine())
+	for _, sc := range schools {
+		log.Warn("a school's complaints would reach nobody: it has no principal (schools[].principals, or /invite) and its office has neither chat_id nor staff; parents who file one are told that nobody receives it yet",
+			"school", sc)
+	}
+	return err
 }
 
 // warnZaloGroups names the offices whose chat is a Zalo group: Zalo marks

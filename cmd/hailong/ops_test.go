@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -246,5 +247,63 @@ func TestTallyIndexNeedsParents(t *testing.T) {
 	}
 	if f := strings.Fields(strings.TrimPrefix(row(cfg.Survey.MinRespondents), sc.Name)); len(f) < 2 || f[1] != "100%" {
 		t.Errorf("the index of %d parents not shown: %q", cfg.Survey.MinRespondents, row(cfg.Survey.MinRespondents))
+	}
+}
+
+// TestUnreachedSchools: a school with no principal whose office has neither
+// a chat nor staff is named by `hailong run` at start and by `hailong
+// check`, and its parents are not promised a deadline (issue 18, item 7).
+func TestUnreachedSchools(t *testing.T) {
+	h := newHarness(t)
+	cfg, err := os.ReadFile(h.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = regexp.MustCompile(`chat_id: "-?[0-9]+"`).ReplaceAll(cfg, []byte(`chat_id: ""`))
+	cfg = regexp.MustCompile(`(TH-TV, .*), principals: \["[0-9]+"\]`).ReplaceAll(cfg, []byte(`$1`))
+	if err := os.WriteFile(h.cfgPath, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	code := h.fileComplaint(parent, "Cơ sở vật chất", "Sân chơi của trường có nhiều gạch vỡ rất nguy hiểm.", 0, "")
+	if m := h.expect(parent, code); !strings.Contains(m.Text, "chưa có ai nhận phản ánh") || strings.Contains(m.Text, "sẽ tiếp nhận trước") {
+		t.Errorf("the parent is promised what nobody delivers: %q", m.Text)
+	}
+	want := []string{"MN-HN (Trường Mầm non Hồng Nhung)", "TH-TV (Trường Tiểu học Trưng Vương)"}
+	log := h.stderr.String()
+	for _, sc := range want {
+		if !strings.Contains(log, "complaints would reach nobody") || !strings.Contains(log, sc) {
+			t.Errorf("run's warning does not name %s:\n%s", sc, log)
+		}
+	}
+	var out syncBuffer
+	s := h.sys()
+	s.stdout = &out
+	if err := s.run(context.Background(), []string{"check", "--config", h.cfgPath, "--db", h.dbPath}); err != nil {
+		t.Fatalf("check: %v\n%s", err, out.String())
+	}
+	for _, sc := range want {
+		if !strings.Contains(out.String(), "warning: school "+sc+": its complaints reach nobody") {
+			t.Errorf("check does not name %s:\n%s", sc, out.String())
+		}
+	}
+	if strings.Contains(log+out.String(), "THCS-TD") {
+		t.Errorf("THCS-TD has a principal, yet is named:\n%s\n%s", log, out.String())
+	}
+}
+
+// TestToolsOnAMissingDatabase: invite (and check) on a database that does
+// not exist say what to do instead of a raw stat error (issue 18, item 10).
+func TestToolsOnAMissingDatabase(t *testing.T) {
+	h := newHarness(t)
+	missing := filepath.Join(t.TempDir(), "none", "hailong.db")
+	for _, args := range [][]string{{"invite", "TH-TV"}, {"check"}} {
+		var out syncBuffer
+		s := h.sys()
+		s.stdout, s.stderr = &out, &out
+		err := s.run(context.Background(), append(args, "--config", h.cfgPath, "--db", missing))
+		if err == nil || !strings.Contains(err.Error(), "no database at "+missing+": start the bot once") || strings.Contains(err.Error(), "stat ") {
+			t.Errorf("%s on a missing database: %v", args[0], err)
+		}
 	}
 }
