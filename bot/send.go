@@ -128,13 +128,6 @@ func (b *Bot) classify(err error) outcome {
 	return failed
 }
 
-// chatMargin keeps a chat's pace a tenth under the configured limit: two
-// requests sent a second apart may reach Telegram closer together, by the
-// network's jitter, and a 429 costs the chat a whole retry_after. (The
-// fake, which measures arrivals exactly, refused 1 to 3 of a few hundred
-// edits at the limit itself with 150 ms between.)
-const chatMargin = 0.9
-
 func (b *Bot) chatLimiter(chat string) *rate.Limiter {
 	id, _ := strconv.ParseInt(chat, 10, 64)
 	b.mu.Lock()
@@ -142,9 +135,9 @@ func (b *Bot) chatLimiter(chat string) *rate.Limiter {
 	l := b.perChat[id]
 	if l == nil {
 		if id < 0 {
-			l = rate.NewLimiter(rate.Limit(b.cfg.Limits.GroupPerMinute/60*chatMargin), max(1, b.cfg.Limits.PerChatBurst))
+			l = outbox.ChatLimiter(b.cfg.Limits.GroupPerMinute/60, b.cfg.Limits.PerChatBurst)
 		} else {
-			l = rate.NewLimiter(rate.Limit(b.cfg.Limits.PerChatSecond*chatMargin), max(1, b.cfg.Limits.PerChatBurst))
+			l = outbox.ChatLimiter(b.cfg.Limits.PerChatSecond, b.cfg.Limits.PerChatBurst)
 		}
 		b.perChat[id] = l
 	}

@@ -45,6 +45,17 @@ func TestGlobalLimiter(t *testing.T) {
 	}
 }
 
+// TestChatLimiter: a chat is written a tenth under its limit, with at
+// least a burst of one.
+func TestChatLimiter(t *testing.T) {
+	if l := ChatLimiter(1, 3); l.Limit() != 0.9 || l.Burst() != 3 {
+		t.Errorf("1/s, burst 3: %v/s, burst %d", l.Limit(), l.Burst())
+	}
+	if l := ChatLimiter(20.0/60, 0); l.Burst() != 1 || l.Limit() >= 20.0/60 {
+		t.Errorf("20/min, no burst: %v/s, burst %d", l.Limit(), l.Burst())
+	}
+}
+
 // TestGrace: the requests' context outlives the sender's by the grace,
 // ends at once when cancelled, and leaves nothing running when the
 // sender's never ends.

@@ -394,7 +394,7 @@ func (t transport) ChatLimiter(q flows.Queued) *rate.Limiter {
 	defer b.mu.Unlock()
 	l := b.chats[q.Chat]
 	if l == nil {
-		l = rate.NewLimiter(rate.Limit(b.cfg.Limits.PerChatSecond), max(1, b.cfg.Limits.PerChatBurst))
+		l = outbox.ChatLimiter(b.cfg.Limits.PerChatSecond, b.cfg.Limits.PerChatBurst)
 		b.chats[q.Chat] = l
 	}
 	return l
