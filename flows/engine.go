@@ -681,6 +681,11 @@ func (t *turn) command() {
 			t.s.reset()
 			t.moved()
 			note = t.T("cancelled")
+			if t.s.paused() {
+				// A complaint begun midway through the survey: the
+				// complaint goes, the survey's answers stay.
+				note = t.T("cancelled.kept", t.T("menu.resume"))
+			}
 		}
 		m := t.menuReply()
 		m.Text = note + "\n\n" + m.Text

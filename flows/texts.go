@@ -56,6 +56,7 @@ var vi = map[msg]string{
 	"saved":               "✅ Đã ghi nhận câu trả lời của anh/chị cho đợt «%s» (%s). Cảm ơn anh/chị đã dành thời gian!",
 	"wave.ended":          "Đợt khảo sát «%s» đã kết thúc nên câu trả lời này không được ghi nhận. Cảm ơn anh/chị.",
 	"cancelled":           "Đã huỷ việc đang làm dở; những gì chưa gửi đã được xoá.",
+	"cancelled.kept":      "Đã huỷ việc đang làm dở. Các câu khảo sát anh/chị đã trả lời vẫn được giữ: chọn «%s» khi muốn làm tiếp.",
 	"nothing":             "Không có việc gì đang làm dở.",
 	"expired":             "Lượt khảo sát trước đã hết hạn vì không có hoạt động trong %s; các câu trả lời chưa gửi đã được xoá.",
 	"expired.complaint":   "Phản ánh anh/chị đang soạn đã hết hạn vì không có hoạt động trong %s và chưa được gửi; xin anh/chị gửi lại từ «📣 Gửi phản ánh».",

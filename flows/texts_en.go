@@ -58,6 +58,7 @@ var en = map[msg]string{
 	"saved":               "✅ Your answers for the «%s» round (%s) have been recorded. Thank you for your time!",
 	"wave.ended":          "The «%s» survey round has ended, so these answers were not recorded. Thank you.",
 	"cancelled":           "What you were doing has been cancelled; anything not yet sent has been deleted.",
+	"cancelled.kept":      "What you were doing has been cancelled. The survey answers you gave are kept: choose «%s» to go on.",
 	"nothing":             "There is nothing in progress.",
 	"expired":             "Your previous survey expired because there was no activity for %s; the answers you had not sent have been deleted.",
 	"expired.complaint":   "The concern you were writing expired because there was no activity for %s and was not sent; please send it again from «📣 Raise a concern».",
