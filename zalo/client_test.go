@@ -3,13 +3,17 @@ package zalo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"hailong/internal/fakeapi"
+	"hailong/outbox"
 	"hailong/zalo/zalotest"
 )
 
@@ -494,5 +498,40 @@ func TestCancelAndTimeouts(t *testing.T) {
 	hc.Timeout = 0
 	if lengthen(hc, 40*time.Second) != hc {
 		t.Error("no Timeout was replaced")
+	}
+}
+
+// TestClientKeepsConnections: with the pool `hailong run` gives the Zalo
+// client (outbox.HTTPTransport), sends to many chats at once, a round trip
+// away, reuse their connections: a second round opens none.
+func TestClientKeepsConnections(t *testing.T) {
+	s := zalotest.NewServer()
+	defer s.Close()
+	s.SetLatency(fakeapi.Latency{RTT: 40 * time.Millisecond})
+	tr := outbox.HTTPTransport(16)
+	defer tr.CloseIdleConnections()
+	c := &Client{Base: s.URL(), Token: zalotest.Token, HTTP: &http.Client{Transport: tr}}
+	var users []zalotest.User
+	for i := range 16 {
+		u := s.NewUser(fmt.Sprintf("P%d", i))
+		s.Text(u, "hi")
+		users = append(users, u)
+	}
+	round := func() {
+		var wg sync.WaitGroup
+		for _, u := range users {
+			wg.Go(func() {
+				if _, err := c.SendMessage(context.Background(), u.ID, "xin chào"); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	round()
+	opened := s.Conns()
+	round()
+	if again := s.Conns() - opened; again > 0 || opened > 16 {
+		t.Errorf("%d connections for 16 sends at once, %d more for the next 16", opened, again)
 	}
 }

@@ -270,23 +270,8 @@ func (s *system) benchOutbound(ctx context.Context, cfg *Config, eng *flows.Engi
 	done := make(chan error, 1)
 	go func() { done <- b.Run(runCtx) }()
 	defer func() { stop(); <-done }()
-	var times []time.Time
-	srv.Wait(time.Duration(n/20+30)*time.Second, func() bool {
-		if ctx.Err() != nil {
-			return true
-		}
-		times = times[:0]
-		for _, call := range srv.Calls() {
-			if call.Method == "sendMessage" && call.Status == 200 {
-				times = append(times, call.At)
-			}
-		}
-		return len(times) >= n
-	})
-	if len(times) < 2 {
-		return 0, 0, fmt.Errorf("only %d of %d messages were sent", len(times), n)
-	}
-	return float64(len(times)-1) / times[len(times)-1].Sub(times[0]).Seconds(), len(srv.Violations()), nil
+	rate, err := sendRate(ctx, srv, n, time.Duration(n/20+30)*time.Second, func(telegramtest.Call) bool { return true })
+	return rate, len(srv.Violations()), err
 }
 
 // child is `hailong run` as a process of its own, against a fake Telegram

@@ -283,24 +283,12 @@ func (nb *netBench) announce(ctx context.Context, line func(string, ...any)) err
 			p.paced(ctx, 1500*time.Millisecond, 3000*time.Millisecond, 1)
 		})
 	})
-	var times []time.Time
-	r.srv.Wait(time.Duration(nb.outbound/20+60)*time.Second, func() bool {
-		if ctx.Err() != nil {
-			return true
-		}
-		times = times[:0]
-		for _, c := range r.srv.Calls() {
-			if c.Method == "sendMessage" && c.Status == 200 && c.Params["text"] == announcement {
-				times = append(times, c.At)
-			}
-		}
-		return len(times) >= nb.outbound
-	})
+	rate, err := sendRate(ctx, r.srv, nb.outbound, time.Duration(nb.outbound/20+60)*time.Second,
+		func(c telegramtest.Call) bool { return c.Params["text"] == announcement })
 	wg.Wait()
-	if len(times) < 2 {
-		return fmt.Errorf("only %d of %d announcement messages were sent", len(times), nb.outbound)
+	if err != nil {
+		return err
 	}
-	rate := float64(len(times)-1) / times[len(times)-1].Sub(times[0]).Seconds()
 	line("an announcement to %d distinct chats at %s a round trip\t%.1f messages/s, %d refused with 429; meanwhile a parent's tap → screen changed p50 %s, max %s (%d taps)\n",
 		nb.outbound, nb.annRTT, rate, len(r.srv.Violations()), parent.p50.Round(time.Millisecond), parent.max.Round(time.Millisecond), parent.answered)
 	return nil
@@ -349,4 +337,26 @@ func (nb *netBench) zaloCeiling(ctx context.Context, line func(string, ...any)) 
 	line("Zalo getUpdates across %s a round trip (one update a call)\t%.1f updates/s (%d in %s)\n",
 		nb.zaloRTT, float64(n)/took.Seconds(), n, took.Round(10*time.Millisecond))
 	return nil
+}
+
+// sendRate waits, at most d, for n messages matching want to be sent
+// (sendMessage answered 200) and returns their rate, first to last.
+func sendRate(ctx context.Context, srv *telegramtest.Server, n int, d time.Duration, want func(telegramtest.Call) bool) (float64, error) {
+	var times []time.Time
+	srv.Wait(d, func() bool {
+		if ctx.Err() != nil {
+			return true
+		}
+		times = times[:0]
+		for _, c := range srv.Calls() {
+			if c.Method == "sendMessage" && c.Status == 200 && want(c) {
+				times = append(times, c.At)
+			}
+		}
+		return len(times) >= n
+	})
+	if len(times) < 2 {
+		return 0, fmt.Errorf("only %d of %d messages were sent", len(times), n)
+	}
+	return float64(len(times)-1) / times[len(times)-1].Sub(times[0]).Seconds(), nil
 }
