@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf16"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"golang.org/x/time/rate"
@@ -350,19 +349,15 @@ const maxCaption = 1024
 
 // clipRunes shortens s to n UTF-16 units, as Telegram counts its limits.
 func clipRunes(s string, n int) string {
-	total := 0
-	for _, r := range s {
-		total += utf16.RuneLen(r)
-	}
-	if total <= n {
+	if flows.Units(s) <= n {
 		return s
 	}
 	count := 0
 	for i, r := range s {
-		if count+utf16.RuneLen(r) > n-1 {
+		if count+flows.RuneUnits(r) > n-1 {
 			return s[:i] + "…"
 		}
-		count += utf16.RuneLen(r)
+		count += flows.RuneUnits(r)
 	}
 	return s
 }

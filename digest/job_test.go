@@ -218,7 +218,7 @@ func TestSplitUnderLimit(t *testing.T) {
 	}
 	total := 0
 	for _, p := range parts {
-		if n := units(p); n > MaxMessage || n == 0 {
+		if n := flows.Units(p); n > MaxMessage || n == 0 {
 			t.Errorf("a part of %d characters", n)
 		}
 		if strings.HasPrefix(p, "\n") || strings.HasSuffix(p, "\n") {

@@ -6,8 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf16"
 	"unicode/utf8"
+
+	"hailong/flows"
 )
 
 // MaxMessage is Telegram's limit on a message's text; Text splits there.
@@ -135,30 +136,20 @@ func Text(r *Report) []string {
 	return split(b.String(), MaxMessage)
 }
 
-// units counts text as Telegram does, in UTF-16 code units: an emoji
-// such as 📊 counts twice.
-func units(text string) int {
-	n := 0
-	for _, r := range text {
-		n += utf16.RuneLen(r)
-	}
-	return n
-}
-
 // split cuts text into pieces of at most n UTF-16 units, between lines
 // where it can.
 func split(text string, n int) []string {
 	var out []string
-	for units(text) > n {
+	for flows.Units(text) > n {
 		cut, count, hard := 0, 0, 0
 		for i, r := range text {
-			if count+utf16.RuneLen(r) > n {
+			if count+flows.RuneUnits(r) > n {
 				break
 			}
 			if r == '\n' {
 				cut = i
 			}
-			count += utf16.RuneLen(r)
+			count += flows.RuneUnits(r)
 			hard = i + utf8.RuneLen(r)
 		}
 		if cut == 0 {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -304,4 +305,23 @@ func Prompt(r Reply) bool {
 		}
 	}
 	return false
+}
+
+// Units is how long s is as Telegram and Zalo count their limits: in
+// UTF-16 code units (an emoji outside the BMP is two; an invalid byte,
+// sent as U+FFFD, one).
+func Units(s string) int {
+	n := 0
+	for _, r := range s {
+		n += RuneUnits(r)
+	}
+	return n
+}
+
+// RuneUnits is how many UTF-16 code units r takes (see Units).
+func RuneUnits(r rune) int {
+	if w := utf16.RuneLen(r); w > 0 {
+		return w
+	}
+	return 1
 }

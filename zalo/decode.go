@@ -118,16 +118,22 @@ func Decode(u *Update, now time.Time) (flows.Envelope, bool) {
 // only the messages that mention it, with the mention in the text. A
 // mention is "@" and a name that may hold spaces, so the text is cut at the
 // first space after which what is left is a command, a complaint's code or
-// an option's number: what staff type in a group. Anything else is left as
-// it is (and, being group chatter, not answered).
+// an option's number: what staff type in a group. The name is at most
+// mentionWords words, so that "@Bot Hải Long mai họp lúc 9" stays chatter
+// rather than becoming option 9. Anything else is left as it is (and,
+// being group chatter, not answered).
 func unmention(text string) string {
 	t := strings.TrimSpace(text)
 	if !strings.HasPrefix(t, "@") {
 		return text
 	}
+	words := 0
 	for i, r := range t {
 		if !unicode.IsSpace(r) {
 			continue
+		}
+		if words++; words > mentionWords {
+			break
 		}
 		rest := strings.TrimSpace(t[i:])
 		if strings.HasPrefix(rest, "/") || forStaff(flows.Input{Kind: flows.KindText, Text: rest}) {
@@ -136,6 +142,10 @@ func unmention(text string) string {
 	}
 	return text
 }
+
+// mentionWords bounds the words of a bot's name in a mention (GUESS: a
+// bot's display name is a few words, "Bot Hải Long").
+const mentionWords = 4
 
 // schoolStart recognises "TRƯỜNG <code>", "truong: code", "Truong - code"
 // and the like: the word "trường" in any case, with or without its

@@ -76,6 +76,8 @@ func TestDecode(t *testing.T) {
 		{"group mention and command", EventText, "GROUP", `"text":"@Bot Hải Long /baocao 01/09/2026"`, true,
 			want{Kind: flows.KindCommand, Command: "baocao", Arg: "01/09/2026", Text: "/baocao 01/09/2026", Group: true}},
 		{"group mention and chatter", EventText, "GROUP", `"text":"@Lan chiều nay họp nhé"`, false, want{}},
+		{"group chatter ending in a number", EventText, "GROUP", `"text":"@Bot Hải Long mai họp lúc 9"`, false, want{}},
+		{"group chatter ending in a code", EventText, "GROUP", `"text":"@Bot Hải Long xem giúp PA-000123"`, false, want{}},
 		{"private mention kept", EventText, "PRIVATE", `"text":"@Bot 2"`, true, want{Kind: flows.KindText, Text: "@Bot 2"}},
 		{"group command", EventText, "GROUP", `"text":"/danhsach"`, true, want{Kind: flows.KindCommand, Command: "danhsach", Text: "/danhsach", Group: true}},
 		{"group school code", EventText, "GROUP", `"text":"truong TH01"`, true, want{Kind: flows.KindCommand, Command: "start", Arg: "TH01", Text: "truong TH01", Group: true}},

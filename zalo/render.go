@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strings"
 	"unicode"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"hailong/flows"
@@ -106,11 +105,11 @@ func body(head, opts string) []string {
 	}
 	full := head + opts
 	alone := strings.TrimLeft(opts, "\n")
-	if units(full) <= PartLimit || opts == "" || units(alone) > PartLimit {
+	if flows.Units(full) <= PartLimit || opts == "" || flows.Units(alone) > PartLimit {
 		return split(full, PartLimit)
 	}
 	parts := split(head, PartLimit)
-	if last := len(parts) - 1; units(parts[last]+opts) <= PartLimit {
+	if last := len(parts) - 1; flows.Units(parts[last]+opts) <= PartLimit {
 		parts[last] += opts
 		return parts
 	}
@@ -126,7 +125,7 @@ func body(head, opts string) []string {
 func split(s string, limit int) []string {
 	var parts []string
 	for !blank(s) {
-		if units(s) <= limit {
+		if flows.Units(s) <= limit {
 			return append(parts, s)
 		}
 		end := offset(s, limit)
@@ -203,31 +202,13 @@ func hardCut(s string, end int) int {
 // code point.
 func offset(s string, n int) int {
 	for i, r := range s {
-		w := unitsOf(r)
+		w := flows.RuneUnits(r)
 		if n < w {
 			return i
 		}
 		n -= w
 	}
 	return len(s)
-}
-
-// units counts s as Zalo is taken to count it: in UTF-16 code units.
-func units(s string) int {
-	n := 0
-	for _, r := range s {
-		n += unitsOf(r)
-	}
-	return n
-}
-
-// unitsOf is how many UTF-16 units r takes (an invalid byte, sent as
-// U+FFFD, one).
-func unitsOf(r rune) int {
-	if w := utf16.RuneLen(r); w > 0 {
-		return w
-	}
-	return 1
 }
 
 func blank(s string) bool { return strings.TrimSpace(s) == "" }
@@ -250,7 +231,7 @@ func pick(l flows.Lang, vi, en string) string {
 // fileName is a file's name fit to quote: on one line, not too long.
 func fileName(name string) string {
 	name = strings.Join(strings.Fields(name), " ")
-	if units(name) > maxFileName {
+	if flows.Units(name) > maxFileName {
 		name = name[:offset(name, maxFileName-1)] + "…"
 	}
 	return name

@@ -23,14 +23,14 @@ func words(n int) string {
 		if count > 0 {
 			w = " " + w
 		}
-		if count+units(w) > n {
+		if count+flows.Units(w) > n {
 			w = strings.Repeat("x", n-count)
 			if count > 0 && n-count > 1 {
 				w = " " + strings.Repeat("x", n-count-1)
 			}
 		}
 		b.WriteString(w)
-		count += units(w)
+		count += flows.Units(w)
 	}
 	return b.String()
 }
@@ -45,7 +45,7 @@ func checkSplit(t *testing.T, s string, limit int, parts []string) {
 	rest := s
 	for i, p := range parts {
 		// Over the limit only a single code point wider than it may be.
-		if n := units(p); n > limit && utf8.RuneCountInString(p) > 1 || blank(p) || !utf8.ValidString(p) {
+		if n := flows.Units(p); n > limit && utf8.RuneCountInString(p) > 1 || blank(p) || !utf8.ValidString(p) {
 			t.Fatalf("part %d of %d: %d UTF-16 units, blank %v, valid %v: %q", i, len(parts), n, blank(p), utf8.ValidString(p), clip(p))
 		}
 		k := 0
@@ -81,8 +81,8 @@ func checkSplit(t *testing.T, s string, limit int, parts []string) {
 }
 
 func clip(s string) string {
-	if units(s) > 80 {
-		return s[:offset(s, 40)] + "…" + s[offset(s, units(s)-40):]
+	if flows.Units(s) > 80 {
+		return s[:offset(s, 40)] + "…" + s[offset(s, flows.Units(s)-40):]
 	}
 	return s
 }
@@ -98,7 +98,7 @@ func randomText(r *rand.Rand, limit int) string {
 	if r.IntN(10) == 0 {
 		b.WriteString(seps[r.IntN(len(seps))])
 	}
-	for units(b.String()) < n {
+	for flows.Units(b.String()) < n {
 		switch r.IntN(40) {
 		case 0:
 			b.WriteString(strings.Repeat("ư", max(1, limit-2+r.IntN(2*limit))))
@@ -159,11 +159,11 @@ func TestSplitCuts(t *testing.T) {
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got %d parts:", len(got))
 				for i, p := range got {
-					t.Errorf("  %d: %d code points %q", i, units(p), clip(p))
+					t.Errorf("  %d: %d code points %q", i, flows.Units(p), clip(p))
 				}
 				t.Errorf("want %d parts:", len(tc.want))
 				for i, p := range tc.want {
-					t.Errorf("  %d: %d code points %q", i, units(p), clip(p))
+					t.Errorf("  %d: %d code points %q", i, flows.Units(p), clip(p))
 				}
 			}
 		})
@@ -171,8 +171,8 @@ func TestSplitCuts(t *testing.T) {
 	// A paragraph of words fills the message up to its last word.
 	text := words(3000)
 	got := split(text, MaxText)
-	if len(got) != 2 || units(got[0]) < MaxText-10 {
-		t.Errorf("a paragraph of words: parts of %d and %d code points", units(got[0]), units(got[len(got)-1]))
+	if len(got) != 2 || flows.Units(got[0]) < MaxText-10 {
+		t.Errorf("a paragraph of words: parts of %d and %d code points", flows.Units(got[0]), flows.Units(got[len(got)-1]))
 	}
 }
 
@@ -241,7 +241,7 @@ func TestRenderKeepsOptionsTogether(t *testing.T) {
 	r = flows.Reply{Text: words(100), Buttons: many}
 	got = bodies(Render(r))
 	if len(got) < 2 {
-		t.Errorf("%d parts for %d code points", len(got), units(flows.Numbered(r)))
+		t.Errorf("%d parts for %d code points", len(got), flows.Units(flows.Numbered(r)))
 	}
 	checkSplit(t, flows.Numbered(r), PartLimit, got)
 }
@@ -263,7 +263,7 @@ func TestRenderProperties(t *testing.T) {
 			full = strings.TrimLeft(options(r), "\n")
 		}
 		checkSplit(t, full, PartLimit, bodies(got))
-		if alone := strings.TrimLeft(options(r), "\n"); alone != "" && units(alone) <= PartLimit {
+		if alone := strings.TrimLeft(options(r), "\n"); alone != "" && flows.Units(alone) <= PartLimit {
 			if last := got[len(got)-1].Body; !strings.HasSuffix(last, alone) {
 				t.Fatalf("the options are not together at the end of the last part: %q", clip(last))
 			}
@@ -317,7 +317,7 @@ func TestRenderFile(t *testing.T) {
 		t.Errorf("a report's chart: %q, want nothing (its numbers are in the text)", got)
 	}
 	got = Render(flows.Reply{File: &flows.File{Name: strings.Repeat("tệp", 100)}})
-	if len(got) != 1 || units(got[0].Body) > 200 || !strings.Contains(got[0].Body, "…»") {
+	if len(got) != 1 || flows.Units(got[0].Body) > 200 || !strings.Contains(got[0].Body, "…»") {
 		t.Errorf("a long file name: %q", got)
 	}
 }
@@ -386,14 +386,14 @@ func TestRenderCountsUTF16(t *testing.T) {
 	text := strings.Repeat("👍 ", 1000) // 1000 emoji and spaces: 3,000 units, 2,000 code points
 	got := Render(flows.Reply{Text: text})
 	if len(got) < 2 {
-		t.Fatalf("%d message(s) for %d UTF-16 units", len(got), units(text))
+		t.Fatalf("%d message(s) for %d UTF-16 units", len(got), flows.Units(text))
 	}
 	for i, m := range got {
 		if n := len(utf16.Encode([]rune(m.Body))); n > PartLimit {
 			t.Errorf("part %d: %d UTF-16 units, over %d", i, n, PartLimit)
 		}
 	}
-	if offset("a👍b", 2) != 1 || offset("a👍b", 3) != 5 || units("a👍b") != 4 {
-		t.Errorf("offset/units: %d %d %d", offset("a👍b", 2), offset("a👍b", 3), units("a👍b"))
+	if offset("a👍b", 2) != 1 || offset("a👍b", 3) != 5 || flows.Units("a👍b") != 4 {
+		t.Errorf("offset/units: %d %d %d", offset("a👍b", 2), offset("a👍b", 3), flows.Units("a👍b"))
 	}
 }

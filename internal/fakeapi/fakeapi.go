@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -122,22 +123,29 @@ func (l Latency) Out(ctx context.Context, done <-chan struct{}, w http.ResponseW
 	if l.RTT <= 0 {
 		return w
 	}
-	return delayed{w, func() { Sleep(ctx, done, l.Leg()) }}
+	return &delayed{ResponseWriter: w, wait: func() { Sleep(ctx, done, l.Leg()) }}
 }
 
-// delayed holds an answer back until wait returns.
+// delayed holds an answer back until wait returns, whether the handler
+// starts it with WriteHeader or with Write.
 type delayed struct {
 	http.ResponseWriter
 	wait func()
+	once sync.Once
 }
 
-func (d delayed) WriteHeader(code int) {
-	d.wait()
+func (d *delayed) WriteHeader(code int) {
+	d.once.Do(d.wait)
 	d.ResponseWriter.WriteHeader(code)
 }
 
+func (d *delayed) Write(b []byte) (int, error) {
+	d.once.Do(d.wait)
+	return d.ResponseWriter.Write(b)
+}
+
 // Unwrap lets http.ResponseController reach the connection (Drop).
-func (d delayed) Unwrap() http.ResponseWriter { return d.ResponseWriter }
+func (d *delayed) Unwrap() http.ResponseWriter { return d.ResponseWriter }
 
 // Conns counts the connections a fake accepted, so that a test can tell
 // whether the client reuses them.
