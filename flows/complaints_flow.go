@@ -45,11 +45,9 @@ func (e *Engine) category(id string) (*Category, bool) {
 // as many as a day allows is told so kindly, before writing one in vain.
 func (t *turn) startComplaint(text string) {
 	if t.filedToday() >= t.e.perDay {
-		t.s.reset()
-		t.moved()
-		m := t.menuReply()
-		m.Text = t.T("c.limit", t.e.perDay) + "\n\n" + m.Text
-		t.send(m)
+		// Told where they are: a survey or an offered sentence in hand
+		// stays as it was.
+		t.reprompt(t.T("c.limit", t.e.perDay))
 		return
 	}
 	t.s.reset()
@@ -99,6 +97,13 @@ func (t *turn) heard(text string) {
 // is shown again below the offer.
 func (t *turn) offerComplaint(text string) {
 	s := t.s
+	if s.Draft != nil && s.Draft.Category != "" {
+		// A complaint being written (its school still to pick): the
+		// sentence is its description, not a new complaint's.
+		s.Draft.Text = text
+		t.reprompt(t.T("c.text.kept", clip(text, 300)))
+		return
+	}
 	s.Draft = &Draft{Text: text}
 	key := msg("offer")
 	if t.surveying() || s.paused() {

@@ -140,3 +140,45 @@ func TestLateAnswers(t *testing.T) {
 		t.Errorf("an answer at the menu: %+v", res.Session)
 	}
 }
+
+// TestSentenceKeepsTheComplaintsCategory: a sentence typed while a
+// complaint's school is still to pick is that complaint's description —
+// its category kept — not a new complaint offered in its place (which
+// left a draft without a category that could never be sent).
+func TestSentenceKeepsTheComplaintsCategory(t *testing.T) {
+	e := testEngine(t)
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, hcm)
+	s := &Session{Consent: &Consent{At: now}, Step: StepLevel, Intent: StepCText, Draft: &Draft{Category: "csvc"},
+		Nonce: 3, Updated: now.Add(-time.Minute)}
+	text := "Mái tôn phòng học lớp 2A bị dột, nước chảy xuống bàn học"
+	res := e.Handle(s, Envelope{Channel: "t", User: "1", Chat: "1", Input: Input{Kind: KindText, Text: text, Now: now}}, nil)
+	if d := res.Session.Draft; d == nil || d.Category != "csvc" || d.Text != text || res.Session.Step != StepLevel {
+		t.Errorf("after the sentence: step %s, draft %+v", res.Session.Step, res.Session.Draft)
+	}
+	if len(res.Out) != 1 || !strings.Contains(res.Out[0].Reply.Text, "Mái tôn") {
+		t.Errorf("the reply does not show the sentence kept: %+v", res.Out)
+	}
+}
+
+// TestDailyLimitKeepsThePlace: a parent past the day's complaints, asking
+// for one midway through the survey, is told so at the question they
+// were at — the survey not left.
+func TestDailyLimitKeepsThePlace(t *testing.T) {
+	e := testEngine(t)
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, hcm)
+	look := &memRecords{byID: map[uint64]*Complaint{}}
+	for range 5 {
+		look.next++
+		look.byID[look.next] = &Complaint{ID: look.next, ReporterKey: Key{1}, School: "TH-03", Created: now.Add(-time.Hour)}
+	}
+	s := &Session{Consent: &Consent{At: now}, School: "TH-03", Grade: "3", Step: StepQuestion, Wave: "w1", Q: 2,
+		Answers: map[string]string{"A1": "yes", "A2": "no"}, Nonce: 7, Updated: now.Add(-time.Minute)}
+	res := e.Handle(s, Envelope{Channel: "t", User: "1", Chat: "1", Key: Key{1},
+		Input: Input{Kind: KindCommand, Command: "phananh", Now: now}}, look)
+	if res.Session.Step != StepQuestion || res.Session.Q != 2 || len(res.Session.Answers) != 2 {
+		t.Errorf("the survey was left: step %s, Q %d, answers %v", res.Session.Step, res.Session.Q, res.Session.Answers)
+	}
+	if len(res.Out) != 1 || !strings.Contains(res.Out[0].Reply.Text, "Câu 3/") {
+		t.Errorf("the limit's notice does not come with the current question: %+v", res.Out)
+	}
+}
