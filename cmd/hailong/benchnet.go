@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"hailong/bot"
@@ -172,10 +172,10 @@ func (nb *netBench) run(ctx context.Context, w io.Writer, only []string) error {
 	fmt.Fprintf(w, "hailong bench --rtt %s (jitter %s) — every Bot API call a round trip away, Telegram's limits enforced by the fake\n\n", nb.lat.RTT, nb.lat.Jitter)
 	def := nb.cfg.limits()
 	raised := bot.Limits{PerSecond: 1000, PerChatSecond: 100, PerChatBurst: 100, GroupPerMinute: 6000}
+	// Each line is printed as soon as it is measured: the label, then
+	// what was measured (a tab in the format).
 	line := func(format string, args ...any) {
-		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-		fmt.Fprintf(tw, format, args...)
-		tw.Flush()
+		fmt.Fprintf(w, strings.Replace(format, "\t", ": ", 1), args...)
 	}
 	row := func(what string, t tapRun) {
 		line("%s\t%.1f answered taps/s (%d of %d taps in %s); tap → screen changed p50 %s, p99 %s, max %s; second half: %.1f taps/s, p50 %s, p99 %s; %d surveys sent; %d Bot API calls, at most %d in flight; %d refused with 429\n",

@@ -176,7 +176,6 @@ func TestIndependentEmulator(t *testing.T) {
 	h.start()
 	const user = 424242
 	emu.command(t, user, "/start TH-TV")
-	saved := strings.SplitN(flows.T("saved", "\x00", "\x00"), "\x00", 2)[0]
 	chooser := &tapper{rnd: rand.New(rand.NewPCG(1, 2))}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -187,7 +186,7 @@ func TestIndependentEmulator(t *testing.T) {
 		var live *telegramtest.Message
 		stale = 0
 		for i, m := range msgs {
-			if strings.HasPrefix(m.Text, saved) {
+			if strings.HasPrefix(m.Text, savedPrefix) {
 				done = true
 			}
 			if strings.HasPrefix(m.Text, flows.T("stale")) {

@@ -37,6 +37,9 @@ func newTapper(srv *telegramtest.Server, id int64, code string) *tapper {
 		rnd: rand.New(rand.NewPCG(uint64(id), 7))}
 }
 
+// savedPrefix begins the bot's message that a survey was saved.
+var savedPrefix = strings.SplitN(flows.T("saved", "\x00", "\x00"), "\x00", 2)[0]
+
 // screen is what the parent sees: the newest bot message with buttons,
 // and how often the bot has written or edited in the chat.
 type screen struct {
@@ -49,12 +52,11 @@ type screen struct {
 func (p *tapper) look() screen {
 	var sc screen
 	sc.activity = p.srv.Activity(p.u.ID)
-	saved := strings.SplitN(flows.T("saved", "\x00", "\x00"), "\x00", 2)[0]
 	for _, m := range p.srv.Messages(p.u.ID) {
 		if !m.FromBot {
 			continue
 		}
-		if strings.HasPrefix(m.Text, saved) {
+		if strings.HasPrefix(m.Text, savedPrefix) {
 			sc.saved++
 		}
 		if len(m.Keyboard) > 0 {

@@ -36,10 +36,24 @@ func Write(path string, perm os.FileMode, fill func(io.Writer) error) error {
 	if err == nil {
 		err = os.Rename(tmp.Name(), path)
 	}
+	if err == nil {
+		// The rename itself is on disk only once the directory is: as
+		// store.Compact does.
+		err = syncDir(filepath.Dir(path))
+	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // WriteBytes writes b to path atomically.
