@@ -13,88 +13,6 @@ import (
 	"hailong/flows"
 )
 
-// Announcements reach the parents who have used the bot for a school: the
-// audience. A session holds no chat (the respondent key is a pseudonym), so
-// the store keeps, for each school a consented parent chose, where to reach
-// them — sealed, like every stored address — and the language they read.
-var (
-	bAudience = []byte("audience")       // school 0 respondent key → language byte, sealed address
-	bAnnounce = []byte("announcements")  // id → sealed Announcement with its counts
-	bBcRows   = []byte("broadcast_rows") // outbox seq → announcement id, until the row is settled
-	// What a user chose before consenting, on a channel whose consent
-	// prompt cannot carry it in buttons: the school and the language alone,
-	// under the pseudonym, removed at consent, refusal or erasure.
-	bPre = []byte("preconsent") // respondent key → "lang 0 school"
-)
-
-// Updates applied from channels that may hand one out twice, kept at least
-// SeenFor so a repeat is recognised.
-var bSeen = []byte("seen") // "channel:message id" → time applied
-
-// SeenFor is how long the ids of applied updates are kept.
-const SeenFor = 48 * time.Hour
-
-func init() { buckets = append(buckets, bAudience, bAnnounce, bBcRows, bPre, bSeen) }
-
-// seen records an update's id, reporting whether it was already applied.
-func (w *writer) seen(channel, id string) (bool, error) {
-	if id == "" {
-		return false, nil
-	}
-	b := w.tx.Bucket(bSeen)
-	k := []byte(channel + ":" + id)
-	if b.Get(k) != nil {
-		return true, nil
-	}
-	v, _ := time.Now().MarshalBinary()
-	return false, b.Put(k, v)
-}
-
-// ForgetSeen deletes the ids of updates applied before cutoff (at least
-// SeenFor ago); it returns how many went.
-func (db *DB) ForgetSeen(cutoff time.Time) (int, error) {
-	return db.forget(bSeen, func(v []byte) bool {
-		var at time.Time
-		return at.UnmarshalBinary(v) != nil || at.Before(cutoff)
-	})
-}
-
-// ForgetPre removes the choices made before consent (a QR code's school,
-// a language) by users who did not consent within preFor of now.
-func (db *DB) ForgetPre(now time.Time) (int, error) {
-	cutoff := now.Add(-preFor)
-	return db.forget(bPre, func(v []byte) bool { return prePast(v, cutoff) })
-}
-
-// forget deletes a bucket's entries whose value is old.
-func (db *DB) forget(bucket []byte, old func(v []byte) bool) (int, error) {
-	n := 0
-	err := db.b.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucket)
-		var keys [][]byte
-		err := b.ForEach(func(k, v []byte) error {
-			if old(v) {
-				keys = append(keys, append([]byte(nil), k...))
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, k := range keys {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		n = len(keys)
-		return nil
-	})
-	if err != nil {
-		return n, fmt.Errorf("forget old %s entries: %w", bucket, err)
-	}
-	return n, nil
-}
-
 // Pre implements flows.Lookup.
 func (w *writer) Pre(key flows.Key) flows.PreConsent {
 	l, rest, _ := bytes.Cut(w.tx.Bucket(bPre).Get(key[:]), []byte{0})
@@ -109,19 +27,6 @@ func (w *writer) putPre(key flows.Key, p flows.PreConsent, at time.Time) error {
 		return w.tx.Bucket(bPre).Delete(key[:])
 	}
 	return w.tx.Bucket(bPre).Put(key[:], []byte(string(p.Lang)+"\x00"+p.School+"\x00"+strconv.FormatInt(at.Unix(), 10)))
-}
-
-// preFor is how long a choice made before consent (the school of a QR
-// code, a language) is kept for the consent that may follow.
-const preFor = 7 * 24 * time.Hour
-
-// prePast says whether a pre-consent entry is older than cutoff; one of
-// before the time was kept counts as old.
-func prePast(v []byte, cutoff time.Time) bool {
-	_, rest, _ := bytes.Cut(v, []byte{0})
-	_, at, ok := bytes.Cut(rest, []byte{0})
-	sec, err := strconv.ParseInt(string(at), 10, 64)
-	return !ok || err != nil || time.Unix(sec, 0).Before(cutoff)
 }
 
 func audienceKey(school string, key flows.Key) []byte {

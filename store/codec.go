@@ -569,3 +569,12 @@ func decodeRow(v []byte) (flows.Outgoing, error) {
 	}
 	return o, rd.err
 }
+
+func cut0(k []byte) (head, rest []byte, ok bool) {
+	for i, c := range k {
+		if c == 0 {
+			return k[:i], k[i+1:], true
+		}
+	}
+	return k, nil, false
+}

@@ -11,13 +11,6 @@ import (
 	"hailong/flows"
 )
 
-var (
-	bDaily   = []byte("daily")   // wave 0 school 0 YYYY-MM-DD → responses submitted that day
-	bDigests = []byte("digests") // "scope|YYYY-MM-DD" → the snapshot sent for that period
-)
-
-func init() { buckets = append(buckets, bDaily, bDigests) }
-
 func (db *DB) day(t time.Time) string {
 	loc := time.UTC
 	if db.eng != nil {

@@ -27,23 +27,6 @@ import (
 	"hailong/flows"
 )
 
-var (
-	bSessions  = []byte("sessions")
-	bResponses = []byte("responses")
-	bAggs      = []byte("aggregates")
-	bOutbox    = []byte("outbox")
-	bMeta      = []byte("meta")
-	bDead      = []byte("dead")
-	bComplaint = []byte("complaints")
-	bByParent  = []byte("complaints_by_parent") // respondent key, id → nil
-	bOpen      = []byte("complaints_open")      // school 0 id → nil
-	bUrgent    = []byte("outbox_urgent")        // sequence → recipient key: the rows that go before digests and announcements
-	bByChat    = []byte("outbox_by_chat")       // recipient key, sequence → nil: a chat's rows
-	bByKey     = []byte("responses_by_key")     // respondent key, wave 0 school → nil: a parent's responses
-	bHistory   = []byte("complaint_history")    // complaint id, sequence → sealed Event
-	buckets    = [][]byte{bSessions, bResponses, bAggs, bOutbox, bMeta, bDead, bComplaint, bByParent, bOpen, bUrgent, bByChat, bByKey, bHistory}
-)
-
 // ErrLocked means another process holds the database file.
 var ErrLocked = errors.New("the database is in use by another hailong process")
 
