@@ -764,8 +764,8 @@ func (t *turn) formal() {
 	t.send(Reply{Text: t.T("c.formal"), Buttons: [][]Button{{{Label: t.T("menu.complaint"), Data: "m:p"}}, {{Label: t.T("menu.back"), Data: "m:m"}}}})
 }
 
-// staff handles a principal or office staff member. id is "channel:user";
-// schools is what they may act on.
+// staff handles a principal or office staff member; schools is what they
+// may act on.
 func (t *turn) staff(schools []string) {
 	in := t.in
 	if t.s == nil {
@@ -1137,9 +1137,8 @@ func (e *Engine) Sweep(c *Complaint, now time.Time) (*Complaint, []Outgoing) {
 
 func (e *Engine) when(t time.Time) string { return t.In(e.loc).Format("15:04 02/01/2006") }
 
-// deadline shows a due time; one at midnight is the end of the day before.
-// deadline is a due time as a reader of l reads it: the end of a day, or
-// a time and a day.
+// deadline is a due time as a reader of l reads it: one at midnight is
+// the end of the day before, any other a time and a day.
 func (e *Engine) deadline(t time.Time, l Lang) string {
 	t = t.In(e.loc)
 	if t.Hour() == 0 && t.Minute() == 0 {

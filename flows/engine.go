@@ -11,7 +11,8 @@ import (
 	"unicode/utf8"
 )
 
-// Engine runs the parents' conversations. It is immutable after New and
+// Engine runs the parents' conversations. Its configuration is fixed at
+// New; only the bot's username comes later (SetBotUsername, atomic). It is
 // safe for concurrent use.
 type Engine struct {
 	q              *Questionnaire
@@ -620,9 +621,6 @@ func (t *turn) beforeConsent() {
 	t.consentPrompt(school)
 }
 
-// consentButtons are the consent prompt's buttons: agree and refuse carry
-// the deep link's school and the language chosen, the last offers the
-// other language.
 // answers reads a text typed at the consent notice as a plain yes or no.
 func answers(text string) (yes, ok bool) {
 	f := strings.TrimSuffix(strings.TrimSuffix(Fold(text), " a"), " ah")
@@ -635,6 +633,9 @@ func answers(text string) (yes, ok bool) {
 	return false, false
 }
 
+// consentButtons are the consent prompt's buttons: agree and refuse carry
+// the deep link's school and the language chosen, the last offers the
+// other language.
 func (t *turn) consentButtons(school string) []Button {
 	yes, no := "cy:"+school, "cn"
 	if t.pre == English {

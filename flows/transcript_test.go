@@ -658,9 +658,55 @@ func (w wordingOnly) Errorf(format string, args ...any) {
 	}
 }
 
-// run plays a script: one input per line; "#" lines are copied as
-// comments; "@at DATE TIME" sets the clock, "@wait DURATION" moves it,
-// "@numbered" makes the channel number its options.
+// run plays a script (testdata/NAME.txt; TestTranscripts compares what it
+// writes with testdata/NAME.golden). The script syntax, one line each,
+// surrounding spaces ignored:
+//
+//	(empty)              nothing
+//	# TEXT               a comment, copied to the transcript
+//	@as USER             the following inputs are USER's, in their private
+//	                     chat (whose id is USER's); the first user is 42
+//	@as USER in CHAT     USER writing in CHAT: a chat id starting with "-"
+//	                     is a group (Input.Group)
+//	@at YYYY-MM-DD HH:MM sets the clock (Asia/Ho_Chi_Minh); it starts at
+//	                     2026-11-26 09:00, and every input moves it 5 s
+//	@wait DURATION       moves the clock on (time.ParseDuration: 72h, 90m)
+//	@sweep               runs Engine.Sweep over every complaint, as the
+//	                     scheduler does; the alerts it sends are printed
+//	@numbered            the channel numbers its options from here on
+//	                     (Input.Numbered, as Zalo and the terminal)
+//	@noreceivers         (anywhere in the script, on a line of its own)
+//	                     TestTranscripts plays it on unreachedEngine: an
+//	                     office with neither chat nor staff, no principal
+//	@nooffice            the same, with the principals kept
+//	[LABEL]              presses the button labelled LABEL (a leading "✓ "
+//	                     ignored) on the newest message of the chat that
+//	                     has it; on a reply keyboard the label is typed
+//	[LABEL]@N            presses it on message #N, an older one (late and
+//	                     stale presses)
+//	!inline DATA         a press on a button of a message sent inline,
+//	                     by its callback data (KindInline)
+//	!edited TEXT         an edit of an earlier message (KindEdited)
+//	!group TEXT          TEXT typed in a group (Input.Group)
+//	!photo [CAPTION]     a photo, with its caption
+//	!contact PHONE [USER] a shared contact, the sender's own unless USER
+//	!long N              a text of N letters "ạ" (limits)
+//	!WHAT                anything else sent: a sticker, a voice note…
+//	                     (KindOther with What = WHAT)
+//	TEXT                 typed text (ParseText: a command when it starts
+//	                     with "/"); "$CODE" in it is replaced by the last
+//	                     invite code the transcript shows
+//
+// The transcript writes "> LINE" for each input, then what it caused:
+// "#N: TEXT" for message N sent to the chat, "→ CHAT #N: TEXT" for one
+// sent elsewhere, "#N edited: TEXT" for an edit, a text's further lines
+// after "|", its buttons in brackets under it (on a numbered channel the
+// numbered options instead), "(notice: …)" for a press's
+// acknowledgement, "== saved …" for a survey response, and what else the
+// engine stored or returned in parentheses. Every step is checked for the
+// invariants of sim.check. TestNumberedWording plays every script again
+// on a channel that numbers its options; TestScriptSyntaxDocumented holds
+// the scripts to the directives above.
 func (s *sim) run(script string) {
 	for _, line := range strings.Split(script, "\n") {
 		line = strings.TrimSpace(line)
@@ -838,4 +884,37 @@ func FuzzConversation(f *testing.F) {
 			s.step(line)
 		}
 	})
+}
+
+// TestScriptSyntaxDocumented holds the transcript scripts to the syntax
+// documented above sim.run: every directive ("@…") and every kind of
+// input ("!…") a script uses is named there.
+func TestScriptSyntaxDocumented(t *testing.T) {
+	src, err := os.ReadFile("transcript_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _, ok := strings.Cut(string(src), "\nfunc (s *sim) run(")
+	if !ok {
+		t.Fatal("sim.run not found")
+	}
+	doc = doc[strings.LastIndex(doc, "\n\n")+2:]
+	scripts, _ := filepath.Glob("testdata/*.txt")
+	word := regexp.MustCompile(`^[@!][a-z]+`)
+	for _, path := range scripts {
+		script, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(script), "\n") {
+			w := word.FindString(strings.TrimSpace(line))
+			if w == "" || strings.Contains(doc, "//\t"+w+" ") {
+				continue
+			}
+			if w[0] == '!' && strings.Contains(doc, "//\t!WHAT ") && !slices.Contains([]string{"!inline", "!edited", "!group", "!photo", "!contact", "!long"}, w) {
+				continue // anything else sent: KindOther
+			}
+			t.Errorf("%s: %q is not in the script syntax documented above sim.run", path, w)
+		}
+	}
 }

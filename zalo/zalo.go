@@ -377,9 +377,8 @@ func (b *Bot) logWebhook(ctx context.Context, want string) {
 	}
 }
 
-// transport sends outbox rows to Zalo for the shared sender.
-// transport sends on Zalo; its requests use ctx, which outlives the
-// sender's by outbox.ShutdownGrace.
+// transport sends outbox rows to Zalo for the shared sender; its requests
+// use ctx, which outlives the sender's by outbox.ShutdownGrace.
 type transport struct {
 	b   *Bot
 	ctx context.Context

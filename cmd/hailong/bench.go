@@ -526,8 +526,9 @@ func peakHeap(trace string) int {
 	return peak
 }
 
-// bigSchools is the directory of BenchmarkDigestAt1M's database: 200
-// schools of one office, one wave.
+// bigConfig is the configuration benchBig runs `hailong run` with: 200
+// schools of one office, one wave (the directory of BenchmarkDigestAt1M's
+// database, in store), and limits that do not slow the report.
 func bigConfig(endpoint string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "timezone: UTC\ntelegram:\n  api_endpoint: %q\n  poll_timeout: 1s\n", endpoint)

@@ -135,7 +135,7 @@ type zaloYAML struct {
 	} `yaml:"limits"`
 }
 
-// zaloDefaults fills what the zalo section leaves out.
+// defaults fills what the zalo section leaves out.
 func (z *zaloYAML) defaults() {
 	if z.APIBase == "" {
 		z.APIBase = "https://bot-api.zaloplatforms.com"

@@ -256,7 +256,7 @@ func (h *harness) press(u telegramtest.User, label string) int {
 	return 0
 }
 
-// surveyPrimary answers the primary-school survey from question from to
+// answerAll answers the primary-school survey from question from to
 // the end, with the given A1 answer, and sends it.
 func (h *harness) answerAll(u telegramtest.User, from int, a1 string) {
 	h.t.Helper()
@@ -409,8 +409,6 @@ func TestExpiry(t *testing.T) {
 	h.stop()
 }
 
-// TestEveryInputIsAnswered sends what parents really send, mid-survey:
-// each gets an answer and the survey goes on where it was.
 // TestInlinePressAnsweredAlone: a press on a button of a message sent
 // inline, by a user who never wrote to the bot, is answered by its
 // callback alone: no message is sent to that user (Telegram would answer
@@ -447,6 +445,8 @@ func TestInlinePressAnsweredAlone(t *testing.T) {
 	}
 }
 
+// TestEveryInputIsAnswered sends what parents really send, mid-survey:
+// each gets an answer and the survey goes on where it was.
 func TestEveryInputIsAnswered(t *testing.T) {
 	h := newHarness(t)
 	h.start()
