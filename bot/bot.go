@@ -12,15 +12,12 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-	"golang.org/x/time/rate"
 
 	"hailong/flows"
-	"hailong/internal/flood"
+	"hailong/internal/channel"
 	"hailong/outbox"
 )
 
@@ -35,45 +32,27 @@ type Store interface {
 }
 
 // Limits are the sending rates the bot keeps to.
-type Limits struct {
-	PerSecond      float64 // all chats together; Telegram allows about 30
-	PerChatSecond  float64 // one chat; Telegram allows about 1, with short bursts
-	PerChatBurst   int
-	GroupPerMinute float64 // one group chat; Telegram allows 20
-}
+type Limits = channel.Limits
 
-// DefaultLimits are Telegram's published limits.
+// DefaultLimits are Telegram's published limits: about 30 messages a
+// second in all, 1 a second to one chat (with short bursts), 20 a minute
+// to one group.
 var DefaultLimits = Limits{PerSecond: 30, PerChatSecond: 1, PerChatBurst: 3, GroupPerMinute: 20}
 
-// Config configures a Bot.
+// Config configures a Bot: the settings every channel has (channel.Common:
+// logger, clock, poll timeout, limits, requests in flight, retry bounds,
+// reports, flood guard), and Telegram's own.
 type Config struct {
+	channel.Common
 	Token    string
 	Endpoint string // format with %s for the token and the method; "" is Telegram's
 	Store    Store
-	Logger   *slog.Logger
-	Now      func() time.Time
-	// PollTimeout is the long-poll timeout of getUpdates; default 30s.
-	PollTimeout time.Duration
-	Limits      Limits
-	// MaxInFlight bounds the Bot API requests outstanding at once (one
-	// per chat); 0 means outbox.DefaultMaxInFlight.
-	MaxInFlight int
-	// Retry bounds the backoff after a failure; default 1s…60s.
-	RetryMin, RetryMax time.Duration
 	// DeleteWebhook makes the poller delete a webhook that blocks
 	// getUpdates (409), instead of only explaining it.
 	DeleteWebhook bool
-	// Reports builds the messages answering a report request (an
-	// OutReport row); nil answers that reports are not available.
-	Reports func(*flows.ReportRequest) ([]flows.Reply, error)
 	// Menus lists the staff chats whose command menus differ from the
 	// parents'; they are set at start.
 	Menus func() []flows.Actor
-	// Flood is how many updates one user may send in FloodWindow before
-	// being warned once and ignored for FloodPause; default 40 in 10s,
-	// paused 1 minute.
-	Flood                   int
-	FloodWindow, FloodPause time.Duration
 }
 
 // Bot serves one Telegram bot token.
@@ -84,15 +63,10 @@ type Bot struct {
 	fileHTTP *http.Client // FetchFile's, apart from the API client Run sets up
 	log      *slog.Logger
 	redact   *strings.Replacer
+	run      *channel.Runner // limiters, flood guard, the sender
 
-	global  *rate.Limiter
-	mu      sync.Mutex
-	perChat map[int64]*rate.Limiter
 	prompts prompts
-	flood   *flood.Guard
-	// Sent counts the messages delivered, for benchmarks and tests.
-	sent  atomic.Int64
-	stats stats
+	stats   stats
 }
 
 // New connects to the Bot API (getMe) and returns the bot.
@@ -100,21 +74,7 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.Endpoint == "" {
 		cfg.Endpoint = tgbotapi.APIEndpoint
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.PollTimeout <= 0 {
-		cfg.PollTimeout = 30 * time.Second
-	}
-	if cfg.Limits == (Limits{}) {
-		cfg.Limits = DefaultLimits
-	}
-	if cfg.MaxInFlight <= 0 {
-		cfg.MaxInFlight = outbox.DefaultMaxInFlight
-	}
+	cfg.Common = cfg.Common.WithDefaults(DefaultLimits)
 	conns := outbox.HTTPTransport(cfg.MaxInFlight)
 	b := &Bot{
 		cfg: cfg, log: cfg.Logger,
@@ -123,11 +83,9 @@ func New(cfg Config) (*Bot, error) {
 		// would end in a client timeout.
 		pollHTTP: &http.Client{Timeout: cfg.PollTimeout + 15*time.Second, Transport: conns},
 		fileHTTP: &http.Client{Timeout: time.Minute},
-		global:   outbox.GlobalLimiter(cfg.Limits.PerSecond),
-		perChat:  map[int64]*rate.Limiter{},
+		run:      channel.New(Channel, cfg.Common, cfg.Logger),
 		prompts:  prompts{ids: map[string]int{}},
 	}
-	b.flood = flood.New(cfg.Flood, cfg.FloodWindow, cfg.FloodPause)
 	api, err := tgbotapi.NewBotAPIWithClient(cfg.Token, cfg.Endpoint, &http.Client{Timeout: 60 * time.Second, Transport: conns})
 	if err != nil {
 		return nil, fmt.Errorf("connect to the Telegram Bot API (getMe): %w", b.clean(err))
@@ -156,7 +114,7 @@ func (b *Bot) clean(err error) error {
 }
 
 // Sent is how many messages the bot has delivered since it started.
-func (b *Bot) Sent() int64 { return b.sent.Load() }
+func (b *Bot) Sent() int64 { return b.run.Sent() }
 
 // Run polls and sends until ctx is cancelled. On cancel it stops polling,
 // finishes the batch in hand and the send in flight, and returns nil.
@@ -174,18 +132,7 @@ func (b *Bot) Run(ctx context.Context) error {
 			b.log.Warn("delete the webhook", "err", b.clean(err))
 		}
 	}
-	sendCtx, stopSending := context.WithCancel(ctx)
-	defer stopSending()
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		outbox.Run(sendCtx, outbox.Config{Channel: Channel, Store: b.cfg.Store, Transport: transport{b}, Global: b.global,
-			MaxInFlight: b.cfg.MaxInFlight, Reports: b.cfg.Reports, RetryMin: b.cfg.RetryMin, RetryMax: b.cfg.RetryMax, Now: b.cfg.Now, Log: b.log, Sent: &b.sent})
-	}()
-	err := b.pollLoop(ctx)
-	stopSending() // also when polling failed, so Run returns
-	wg.Wait()
+	err := b.run.Run(ctx, b.cfg.Store, transport{b}, b.pollLoop)
 	st := b.Stats()
 	b.log.Info("stopped serving Telegram", "updates", st.Updates, "sent", st.Sent,
 		"fetched_to_committed_p50", st.P50, "p99", st.P99, "max", st.Max)
@@ -309,17 +256,12 @@ func (b *Bot) pollLoop(ctx context.Context) error {
 		}
 		lastUpdate = time.Now()
 		batch.Cursor = next
-		for {
-			if err := b.cfg.Store.Apply(batch); err != nil {
-				// Not confirmed to Telegram, so nothing is lost: the
-				// batch is applied again, or fetched again after a restart.
-				b.log.Error("apply updates", "err", err, "updates", len(batch.Envelopes))
-				if !outbox.Sleep(ctx, bo.Next()) {
-					return nil
-				}
-				continue
-			}
-			break
+		// Not confirmed to Telegram, so nothing is lost while it fails:
+		// the batch is applied again, or fetched again after a restart.
+		if !channel.Commit(ctx, &bo, func() error { return b.cfg.Store.Apply(batch) }, func(err error) {
+			b.log.Error("apply updates", "err", err, "updates", len(batch.Envelopes))
+		}) {
+			return nil
 		}
 		b.stats.record(len(batch.Envelopes)+len(batch.Dead), time.Since(fetched))
 		bo.Reset()
@@ -379,20 +321,8 @@ func (b *Bot) decodeBatch(result json.RawMessage) (flows.Batch, int64, error) {
 		}
 		next = max(next, int64(u.UpdateID)+1)
 		if env, ok := Decode(u, now); ok {
-			// Real time, not the clock flows see: flooding is about how
-			// fast updates arrive.
-			handle, warn := b.flood.Check(env.User, time.Now())
-			if !handle && env.CallbackID == "" {
+			if env, ok = b.run.Screen(env); !ok {
 				continue // a flooding user is ignored for a while; others are not
-			}
-			if !handle {
-				// A press is still acknowledged, or the parent's button
-				// would spin; nothing else is done with it.
-				env.Input = flows.Input{Kind: flows.KindIgnored, Now: now, Group: env.Input.Group}
-			}
-			if warn {
-				env.Input = flows.Input{Kind: flows.KindFlood, Now: now, Group: env.Input.Group}
-				b.log.Warn("a user sends too fast; ignoring them for a while", "pause", b.cfg.FloodPause)
 			}
 			env.Raw = string(raw)
 			env.Name = name(u)

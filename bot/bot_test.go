@@ -15,6 +15,7 @@ import (
 
 	"hailong/bot/telegramtest"
 	"hailong/flows"
+	"hailong/internal/channel"
 )
 
 func TestDecode(t *testing.T) {
@@ -252,9 +253,9 @@ func runBotConfig(t testing.TB, srv *telegramtest.Server, st Store, change func(
 	log = &bytes.Buffer{}
 	var mu sync.Mutex
 	logger := slog.New(slog.NewTextHandler(lockedWriter{&mu, log}, nil))
-	cfg := Config{Token: telegramtest.Token, Endpoint: srv.Endpoint(), Store: st, Logger: logger,
+	cfg := Config{Token: telegramtest.Token, Endpoint: srv.Endpoint(), Store: st, Common: channel.Common{Logger: logger,
 		PollTimeout: time.Second, Limits: Limits{PerSecond: 1000, PerChatSecond: 1000, PerChatBurst: 100, GroupPerMinute: 60000},
-		RetryMin: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond}
+		RetryMin: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond}}
 	change(&cfg)
 	b, err := New(cfg)
 	if err != nil {

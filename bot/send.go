@@ -63,84 +63,50 @@ func (t transport) Send(_ context.Context, q flows.Queued) outbox.Verdict {
 			b.unbutton(q.Chat, stale)
 		}
 	}
-	v := outbox.Verdict{Err: err}
-	var tg *tgbotapi.Error
-	errors.As(err, &tg)
-	switch b.classify(err) {
-	case sent:
-		v.Outcome = outbox.Sent
-	case resend:
-		v.Outcome = outbox.Resend // the message to edit is gone or too old
-	case moved:
-		v.Outcome, v.MovedTo = outbox.Moved, strconv.FormatInt(tg.MigrateToChatID, 10)
-	case dropped:
-		v.Outcome = outbox.Dropped
-	case failed:
-		v.Outcome = outbox.Failed
-	default:
-		v.Outcome = outbox.Later
-		if tg != nil {
-			v.Blocked = tg.Code == http.StatusUnauthorized || tg.Code == http.StatusNotFound
-			if tg.Code == http.StatusTooManyRequests {
-				v.Throttled, v.RetryAfter = true, time.Duration(tg.RetryAfter)*time.Second
-			}
-		}
-	}
-	return v
+	return verdict(err)
 }
 
-type outcome int
-
-const (
-	sent outcome = iota
-	resend
-	moved
-	dropped
-	failed
-	later
-)
-
-func (b *Bot) classify(err error) outcome {
+// verdict says what became of a call that returned err.
+func verdict(err error) outbox.Verdict {
+	v := outbox.Verdict{Err: err, Outcome: outbox.Failed}
 	if err == nil {
-		return sent
+		v.Outcome = outbox.Sent
+		return v
 	}
 	var tg *tgbotapi.Error
 	if !errors.As(err, &tg) || tg.Code == 0 {
-		return later // network, or a reply that is not the Bot API's
+		v.Outcome = outbox.Later // network, or a reply that is not the Bot API's
+		return v
 	}
 	desc := strings.ToLower(tg.Message)
 	switch {
 	case tg.MigrateToChatID != 0:
-		return moved
+		v.Outcome, v.MovedTo = outbox.Moved, strconv.FormatInt(tg.MigrateToChatID, 10)
 	case tg.Code == http.StatusTooManyRequests, tg.Code >= 500,
 		tg.Code == http.StatusUnauthorized, tg.Code == http.StatusNotFound:
-		return later
+		v.Outcome = outbox.Later
+		// A wrong token or endpoint blames no message: everything waits.
+		v.Blocked = tg.Code == http.StatusUnauthorized || tg.Code == http.StatusNotFound
+		if tg.Code == http.StatusTooManyRequests {
+			v.Throttled, v.RetryAfter = true, time.Duration(tg.RetryAfter)*time.Second
+		}
 	case strings.Contains(desc, "message is not modified"):
-		return sent
+		v.Outcome = outbox.Sent
 	case strings.Contains(desc, "query is too old"), strings.Contains(desc, "query id is invalid"):
-		return sent // a late acknowledgement has nothing left to do
+		v.Outcome = outbox.Sent // a late acknowledgement has nothing left to do
 	case strings.Contains(desc, "message to edit not found"), strings.Contains(desc, "message can't be edited"):
-		return resend
+		v.Outcome = outbox.Resend // the message to edit is gone or too old
 	case tg.Code == http.StatusForbidden:
-		return dropped
+		v.Outcome = outbox.Dropped
 	}
-	return failed
+	return v
 }
 
+// chatLimiter is the chat's pace; a group's (a negative id) is Telegram's
+// per-group rate.
 func (b *Bot) chatLimiter(chat string) *rate.Limiter {
 	id, _ := strconv.ParseInt(chat, 10, 64)
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	l := b.perChat[id]
-	if l == nil {
-		if id < 0 {
-			l = outbox.ChatLimiter(b.cfg.Limits.GroupPerMinute/60, b.cfg.Limits.PerChatBurst)
-		} else {
-			l = outbox.ChatLimiter(b.cfg.Limits.PerChatSecond, b.cfg.Limits.PerChatBurst)
-		}
-		b.perChat[id] = l
-	}
-	return l
+	return b.run.ChatLimiter(chat, id < 0)
 }
 
 // send makes the Bot API call for one outbox row; id is the message
@@ -329,7 +295,7 @@ func (b *Bot) unbutton(chat string, id int) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if b.global.Wait(ctx) != nil || b.chatLimiter(chat).Wait(ctx) != nil {
+	if b.run.Global().Wait(ctx) != nil || b.chatLimiter(chat).Wait(ctx) != nil {
 		return
 	}
 	err = b.request(tgbotapi.NewEditMessageReplyMarkup(c, id, tgbotapi.InlineKeyboardMarkup{InlineKeyboard: [][]tgbotapi.InlineKeyboardButton{}}))

@@ -13,6 +13,7 @@ import (
 
 	"hailong/bot/telegramtest"
 	"hailong/flows"
+	"hailong/internal/channel"
 )
 
 // TestInteractiveOvertakesBroadcast: a parent's reply committed behind a
@@ -216,9 +217,9 @@ func TestWebhookDeletedWhenAllowed(t *testing.T) {
 	st := &applyStore{memStore: newMemStore()}
 	log := &bytes.Buffer{}
 	var lmu sync.Mutex
-	b, err := New(Config{Token: telegramtest.Token, Endpoint: srv.Endpoint(), Store: st, PollTimeout: time.Second,
-		Logger: slog.New(slog.NewTextHandler(lockedWriter{&lmu, log}, nil)), DeleteWebhook: true,
-		RetryMin: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond})
+	b, err := New(Config{Token: telegramtest.Token, Endpoint: srv.Endpoint(), Store: st, DeleteWebhook: true,
+		Common: channel.Common{PollTimeout: time.Second, Logger: slog.New(slog.NewTextHandler(lockedWriter{&lmu, log}, nil)),
+			RetryMin: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}

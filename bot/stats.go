@@ -69,7 +69,7 @@ func (b *Bot) Stats() Stats {
 	s := &b.stats
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := Stats{Updates: s.updates, Sent: b.sent.Load(), Max: s.max}
+	st := Stats{Updates: s.updates, Sent: b.run.Sent(), Max: s.max}
 	var seen int64
 	total := int64(s.updates)
 	median := false

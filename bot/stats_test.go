@@ -1,10 +1,13 @@
 package bot
 
 import (
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
+
+	"hailong/internal/channel"
 )
 
 func TestHistogramBuckets(t *testing.T) {
@@ -27,7 +30,7 @@ func TestHistogramBuckets(t *testing.T) {
 }
 
 func TestStatsPercentiles(t *testing.T) {
-	b := &Bot{}
+	b := &Bot{run: channel.New(Channel, channel.Common{}.WithDefaults(DefaultLimits), slog.Default())}
 	r := rand.New(rand.NewPCG(1, 2))
 	var all []time.Duration
 	for range 5000 {

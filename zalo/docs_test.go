@@ -9,10 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"hailong/flows"
-	"hailong/internal/flood"
+	"hailong/internal/channel"
 	"hailong/outbox"
 )
 
@@ -135,8 +133,8 @@ func (s *applyStore) Apply(b flows.Batch) error {
 
 // webhookBot is a Bot serving only its Handler, over st.
 func webhookBot(st Store) *Bot {
-	cfg := Config{Store: st, Secret: "secret-token-1", Now: time.Now, Logger: slog.New(slog.DiscardHandler)}
-	return &Bot{cfg: cfg, log: cfg.Logger, chats: map[string]*rate.Limiter{}, flood: flood.New(0, 0, 0)}
+	cfg := Config{Store: st, Secret: "secret-token-1", Common: channel.Common{Logger: slog.New(slog.DiscardHandler)}.WithDefaults(DefaultLimits)}
+	return &Bot{cfg: cfg, log: cfg.Logger, run: channel.New(Channel, cfg.Common, cfg.Logger)}
 }
 
 // TestWebhookTakesTheEnvelope: the body the docs show Zalo posting, and

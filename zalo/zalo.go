@@ -10,14 +10,13 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
 
 	"hailong/flows"
-	"hailong/internal/flood"
+	"hailong/internal/channel"
 	"hailong/outbox"
 )
 
@@ -27,15 +26,12 @@ type Store interface {
 	Apply(flows.Batch) error
 }
 
-// Limits are the sending rates kept to on Zalo, which publishes none.
-// GUESS: the defaults are Telegram's.
-type Limits struct {
-	PerSecond     float64
-	PerChatSecond float64
-	PerChatBurst  int
-}
+// Limits are the sending rates kept to on Zalo, which publishes none; a
+// group is paced as any chat (GroupPerMinute is not used).
+type Limits = channel.Limits
 
-// DefaultLimits are used when Config.Limits is zero.
+// DefaultLimits are used when Config.Limits is zero. GUESS: Telegram's
+// pace for one chat, and two thirds of its overall rate.
 var DefaultLimits = Limits{PerSecond: 20, PerChatSecond: 1, PerChatBurst: 3}
 
 // Modes of receiving updates.
@@ -44,33 +40,21 @@ const (
 	Webhook = "webhook" // Zalo POSTs each update; durable
 )
 
-// Config configures the Zalo channel.
+// Config configures the Zalo channel: the settings every channel has
+// (channel.Common: logger, clock, poll timeout, limits, requests in
+// flight, retry bounds, reports, flood guard), and Zalo's own.
 type Config struct {
+	channel.Common
 	Client *Client
 	Store  Store
-	Logger *slog.Logger
-	Now    func() time.Time
 	// Mode is Polling (default) or Webhook.
-	Mode        string
-	PollTimeout time.Duration // default 30s
+	Mode string
 	// Webhook: Zalo POSTs to URL (set with setWebhook at start when not
 	// empty), which a reverse proxy forwards to Listen + Path; Secret is
 	// the X-Bot-Api-Secret-Token Zalo sends (8–256 characters).
 	Listen, Path, URL, Secret string
 	// Listener, when set, is used instead of listening on Listen (tests).
 	Listener net.Listener
-	Limits   Limits
-	// MaxInFlight bounds the requests outstanding at once (one per chat);
-	// 0 means outbox.DefaultMaxInFlight.
-	MaxInFlight int
-	// Reports builds the messages answering a report request.
-	Reports func(*flows.ReportRequest) ([]flows.Reply, error)
-	// Flood is how many updates one user may send in FloodWindow before
-	// being warned once and ignored for FloodPause (defaults as on
-	// Telegram: 20 in 10 s, a minute).
-	Flood                   int
-	FloodWindow, FloodPause time.Duration
-	RetryMin, RetryMax      time.Duration
 	// Fetch, in webhook mode with a URL, lets photos held by another
 	// channel (a Telegram file_id) reach Zalo: each is given an address
 	// under URL + "/media/" (served at Path + "/media/") for an hour.
@@ -87,34 +71,19 @@ const MaxBody = 64 << 10
 
 // Bot serves one Zalo bot.
 type Bot struct {
-	cfg    Config
-	log    *slog.Logger
-	global *rate.Limiter
-	mu     sync.Mutex
-	chats  map[string]*rate.Limiter
-	flood  *flood.Guard
-	relay  *relay // photos by reference, for Zalo to fetch; nil without Fetch
-	sent   atomic.Int64
+	cfg   Config
+	log   *slog.Logger
+	run   *channel.Runner // limiters, flood guard, the sender
+	relay *relay          // photos by reference, for Zalo to fetch; nil without Fetch
 	// refused counts webhook calls refused for their secret.
 	refused atomic.Int64
 }
 
 // New checks the token (getMe) and returns the channel.
 func New(ctx context.Context, cfg Config) (*Bot, string, error) {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
+	cfg.Common = cfg.Common.WithDefaults(DefaultLimits)
 	if cfg.Mode == "" {
 		cfg.Mode = Polling
-	}
-	if cfg.PollTimeout <= 0 {
-		cfg.PollTimeout = 30 * time.Second
-	}
-	if cfg.Limits == (Limits{}) {
-		cfg.Limits = DefaultLimits
 	}
 	if cfg.Path == "" {
 		cfg.Path = "/zalo"
@@ -132,9 +101,8 @@ func New(ctx context.Context, cfg Config) (*Bot, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("connect to the Zalo Bot API (getMe): %w", err)
 	}
-	b := &Bot{cfg: cfg, log: cfg.Logger.With("channel", Channel), chats: map[string]*rate.Limiter{},
-		flood:  flood.New(cfg.Flood, cfg.FloodWindow, cfg.FloodPause),
-		global: outbox.GlobalLimiter(cfg.Limits.PerSecond)}
+	log := cfg.Logger.With("channel", Channel)
+	b := &Bot{cfg: cfg, log: log, run: channel.New(Channel, cfg.Common, log)}
 	if cfg.Mode == Webhook && cfg.URL != "" && cfg.Fetch != nil {
 		b.relay = newRelay(strings.TrimSuffix(cfg.URL, "/")+"/media/", cfg.Fetch, cfg.Now, b.log)
 	}
@@ -142,7 +110,7 @@ func New(ctx context.Context, cfg Config) (*Bot, string, error) {
 }
 
 // Sent is how many messages the channel has delivered.
-func (b *Bot) Sent() int64 { return b.sent.Load() }
+func (b *Bot) Sent() int64 { return b.run.Sent() }
 
 // Run receives and sends until ctx ends.
 func (b *Bot) Run(ctx context.Context) error {
@@ -150,24 +118,11 @@ func (b *Bot) Run(ctx context.Context) error {
 	// Telegram.
 	reqCtx, cancelRequests := outbox.Grace(ctx, outbox.ShutdownGrace)
 	defer cancelRequests()
-	sendCtx, stopSending := context.WithCancel(ctx)
-	defer stopSending()
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		outbox.Run(sendCtx, outbox.Config{Channel: Channel, Store: b.cfg.Store, Transport: transport{b, reqCtx}, Global: b.global,
-			MaxInFlight: b.cfg.MaxInFlight, Reports: b.cfg.Reports, RetryMin: b.cfg.RetryMin, RetryMax: b.cfg.RetryMax, Now: b.cfg.Now, Log: b.log, Sent: &b.sent})
-	}()
-	var err error
+	receive := b.poll
 	if b.cfg.Mode == Webhook {
-		err = b.serveWebhook(ctx)
-	} else {
-		err = b.poll(ctx)
+		receive = b.serveWebhook
 	}
-	stopSending()
-	wg.Wait()
-	return err
+	return b.run.Run(ctx, b.cfg.Store, transport{b, reqCtx}, receive)
 }
 
 // poll fetches updates one at a time and commits each one's effects
@@ -207,16 +162,11 @@ func (b *Bot) poll(ctx context.Context) error {
 		if u == nil {
 			continue
 		}
-		for {
-			err := b.apply(u)
-			if err == nil {
-				break
-			}
+		if !channel.Commit(ctx, &bo, func() error { return b.apply(u) }, func(err error) {
 			b.log.Error("commit an update; retrying (it cannot be fetched again)", "err", err)
-			if !outbox.Sleep(ctx, bo.Next()) {
-				b.log.Error("stopped before an update was committed: it is lost (use zalo.mode: webhook to avoid this)")
-				return nil
-			}
+		}) {
+			b.log.Error("stopped before an update was committed: it is lost (use zalo.mode: webhook to avoid this)")
+			return nil
 		}
 		bo.Reset()
 	}
@@ -228,15 +178,8 @@ func (b *Bot) apply(u *Update) error {
 	batch := flows.Batch{Channel: Channel, Once: true}
 	switch env, ok := Decode(u, b.cfg.Now()); {
 	case ok:
-		// Real time, not the clock flows see: flooding is about how fast
-		// updates arrive.
-		handle, warn := b.flood.Check(env.User, time.Now())
-		if !handle {
+		if env, ok = b.run.Screen(env); !ok {
 			return nil // a flooding user is ignored for a while; others are not
-		}
-		if warn {
-			env.Input = flows.Input{Kind: flows.KindFlood, Now: env.Input.Now, Group: env.Input.Group, Numbered: true}
-			b.log.Warn("a user sends too fast; ignoring them for a while", "pause", b.flood.Pause())
 		}
 		batch.Envelopes = []flows.Envelope{env}
 	case u.EventName == malformedEvent:
@@ -388,15 +331,7 @@ func (t transport) ChatLimiter(q flows.Queued) *rate.Limiter {
 	if q.Kind != flows.OutMessage {
 		return nil
 	}
-	b := t.b
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	l := b.chats[q.Chat]
-	if l == nil {
-		l = outbox.ChatLimiter(b.cfg.Limits.PerChatSecond, b.cfg.Limits.PerChatBurst)
-		b.chats[q.Chat] = l
-	}
-	return l
+	return t.b.run.ChatLimiter(q.Chat, false)
 }
 
 // Send delivers a row: Zalo has no acknowledgements, command menus or

@@ -22,6 +22,7 @@ import (
 	"hailong/bot"
 	"hailong/bot/telegramtest"
 	"hailong/flows"
+	"hailong/internal/channel"
 	"hailong/internal/fakeapi"
 	"hailong/store"
 )
@@ -108,8 +109,8 @@ func (s *system) benchCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	b, err := bot.New(bot.Config{Token: telegramtest.Token, Endpoint: srv.Endpoint(), Store: db, Logger: log, Now: s.now,
-		PollTimeout: time.Second, Limits: cfg.limits(), Flood: 1 << 30})
+	b, err := bot.New(bot.Config{Token: telegramtest.Token, Endpoint: srv.Endpoint(), Store: db, Common: channel.Common{Logger: log, Now: s.now,
+		PollTimeout: time.Second, Limits: cfg.limits(), Flood: 1 << 30}})
 	if err != nil {
 		return err
 	}
@@ -261,8 +262,8 @@ func (s *system) benchOutbound(ctx context.Context, cfg *Config, eng *flows.Engi
 	for i := range n {
 		srv.SendText(telegramtest.User{ID: int64(5_000_000 + i), FirstName: "R"}, "/start")
 	}
-	b, err := bot.New(bot.Config{Token: telegramtest.Token, Endpoint: srv.Endpoint(), Store: db, Logger: log, Now: s.now,
-		PollTimeout: time.Second, Limits: cfg.limits(), Flood: 1 << 30})
+	b, err := bot.New(bot.Config{Token: telegramtest.Token, Endpoint: srv.Endpoint(), Store: db, Common: channel.Common{Logger: log, Now: s.now,
+		PollTimeout: time.Second, Limits: cfg.limits(), Flood: 1 << 30}})
 	if err != nil {
 		return 0, 0, err
 	}

@@ -17,6 +17,7 @@ import (
 	"hailong/bot"
 	"hailong/bot/telegramtest"
 	"hailong/flows"
+	"hailong/internal/channel"
 	"hailong/internal/fakeapi"
 	"hailong/outbox"
 	"hailong/store"
@@ -64,9 +65,9 @@ func (nb *netBench) rig(ctx context.Context, lat fakeapi.Latency, limits bot.Lim
 		return nil, err
 	}
 	fl := nb.cfg.Telegram.Flood
-	r.b, err = bot.New(bot.Config{Token: telegramtest.Token, Endpoint: r.srv.Endpoint(), Store: r.db, Logger: log, Now: nb.s.now,
+	r.b, err = bot.New(bot.Config{Token: telegramtest.Token, Endpoint: r.srv.Endpoint(), Store: r.db, Common: channel.Common{Logger: log, Now: nb.s.now,
 		PollTimeout: nb.cfg.Telegram.PollTimeout, Limits: limits, MaxInFlight: inFlight,
-		Flood: fl.Updates, FloodWindow: fl.Window, FloodPause: fl.Pause})
+		Flood: fl.Updates, FloodWindow: fl.Window, FloodPause: fl.Pause}})
 	if err != nil {
 		r.close()
 		return nil, err
@@ -319,7 +320,7 @@ func (nb *netBench) zaloCeiling(ctx context.Context, line func(string, ...any)) 
 	}
 	zb, _, err := zalo.New(ctx, zalo.Config{Client: &zalo.Client{Base: srv.URL(), Token: zalotest.Token,
 		HTTP: &http.Client{Timeout: time.Minute, Transport: outbox.HTTPTransport(outbox.DefaultMaxInFlight)}},
-		Store: db, Logger: log, Now: nb.s.now, PollTimeout: time.Second, Flood: 1 << 30})
+		Store: db, Common: channel.Common{Logger: log, Now: nb.s.now, PollTimeout: time.Second, Flood: 1 << 30}})
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,7 @@ import (
 	"hailong/bot"
 	"hailong/digest"
 	"hailong/flows"
+	"hailong/internal/channel"
 	"hailong/outbox"
 	"hailong/store"
 	"hailong/zalo"
@@ -289,12 +290,10 @@ func (s *system) serve(ctx context.Context, cfg *Config, db *store.DB, tokens ch
 		zb, name, err := zalo.New(ctx, zalo.Config{
 			Client: &zalo.Client{Base: z.APIBase, Token: tokens.Zalo, HTTP: &http.Client{Timeout: z.PollTimeout + 15*time.Second,
 				Transport: outbox.HTTPTransport(z.MaxInFlight)}},
-			MaxInFlight: z.MaxInFlight,
-			Store:       db, Logger: log, Now: s.now, Mode: z.Mode, PollTimeout: z.PollTimeout,
+			Store: db, Mode: z.Mode, Fetch: fetch,
 			Listen: z.Webhook.Listen, Path: z.Webhook.Path, URL: z.Webhook.URL, Secret: tokens.ZaloSecret, Listener: tokens.ZaloListener,
-			Limits:  zalo.Limits{PerSecond: z.Limits.PerSecond, PerChatSecond: z.Limits.PerChatPerSecond, PerChatBurst: z.Limits.PerChatBurst},
-			Reports: job.Answer, Fetch: fetch,
-			Flood: cfg.Telegram.Flood.Updates, FloodWindow: cfg.Telegram.Flood.Window, FloodPause: cfg.Telegram.Flood.Pause,
+			Common: cfg.common(log, s.now, job, z.PollTimeout, z.MaxInFlight,
+				zalo.Limits{PerSecond: z.Limits.PerSecond, PerChatSecond: z.Limits.PerChatPerSecond, PerChatBurst: z.Limits.PerChatBurst}),
 		})
 		if err != nil {
 			return err
@@ -393,14 +392,20 @@ func warnZaloGroups(d *flows.Directory, log *slog.Logger) {
 	}
 }
 
+// common are the settings of a channel served by run: the flood guard's
+// (the telegram section's, for every channel), and the channel's own
+// poll timeout, requests in flight and limits.
+func (c *Config) common(log *slog.Logger, now func() time.Time, job *digest.Job, poll time.Duration, inFlight int, limits channel.Limits) channel.Common {
+	fl := c.Telegram.Flood
+	return channel.Common{Logger: log, Now: now, PollTimeout: poll, MaxInFlight: inFlight, Limits: limits, Reports: job.Answer,
+		Flood: fl.Updates, FloodWindow: fl.Window, FloodPause: fl.Pause}
+}
+
 // telegram connects the Telegram bot.
 func (s *system) telegram(cfg *Config, db *store.DB, job *digest.Job, token string, log *slog.Logger) (*bot.Bot, error) {
 	b, err := bot.New(bot.Config{
-		Token: token, Endpoint: cfg.Telegram.APIEndpoint, Store: db, Logger: log, Now: s.now,
-		PollTimeout: cfg.Telegram.PollTimeout, Limits: cfg.limits(), DeleteWebhook: cfg.Telegram.DeleteWebhook,
-		MaxInFlight: cfg.Telegram.MaxInFlight,
-		Reports:     job.Answer,
-		Flood:       cfg.Telegram.Flood.Updates, FloodWindow: cfg.Telegram.Flood.Window, FloodPause: cfg.Telegram.Flood.Pause,
+		Token: token, Endpoint: cfg.Telegram.APIEndpoint, Store: db, DeleteWebhook: cfg.Telegram.DeleteWebhook,
+		Common: cfg.common(log, s.now, job, cfg.Telegram.PollTimeout, cfg.Telegram.MaxInFlight, cfg.limits()),
 		Menus: func() []flows.Actor {
 			bound, err := db.Principals("")
 			if err != nil {

@@ -1,0 +1,181 @@
+// Package channel holds what every chat channel (bot: Telegram; zalo:
+// Zalo) has around the shared sender (outbox): the settings their
+// configurations have in common, the channel's rate limiters (one for the
+// whole channel, one per chat), the flood guard's word on each update,
+// committing what was received until it holds, and the run loop — the
+// sender in the background while the channel receives in the foreground.
+// A channel is then its API: receiving updates and decoding them to
+// envelopes, and an outbox.Transport.
+package channel
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"hailong/flows"
+	"hailong/internal/flood"
+	"hailong/outbox"
+)
+
+// Limits are the sending rates a channel keeps to.
+type Limits struct {
+	PerSecond     float64 // all chats together
+	PerChatSecond float64 // one chat, with short bursts of PerChatBurst
+	PerChatBurst  int
+	// GroupPerMinute paces one group chat; 0 paces a group as any chat.
+	GroupPerMinute float64
+}
+
+// Common are the settings every channel's Config has.
+type Common struct {
+	Logger *slog.Logger
+	Now    func() time.Time // the clock flows see; default time.Now
+	// PollTimeout is the long-poll timeout of getUpdates; default 30s.
+	PollTimeout time.Duration
+	// Limits are the sending rates; the zero Limits takes the channel's
+	// defaults.
+	Limits Limits
+	// MaxInFlight bounds the API requests outstanding at once (one per
+	// chat); 0 means outbox.DefaultMaxInFlight.
+	MaxInFlight int
+	// Retry bounds the backoff after a failure; default 1s…60s.
+	RetryMin, RetryMax time.Duration
+	// Reports builds the messages answering a report request (an
+	// OutReport row); nil answers that reports are not available.
+	Reports func(*flows.ReportRequest) ([]flows.Reply, error)
+	// Flood is how many updates one user may send in FloodWindow before
+	// being warned once and ignored for FloodPause; default 40 in 10 s,
+	// paused a minute (internal/flood).
+	Flood                   int
+	FloodWindow, FloodPause time.Duration
+}
+
+// WithDefaults returns c with what it leaves zero filled in, limits being
+// the channel's own default rates.
+func (c Common) WithDefaults(limits Limits) Common {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.PollTimeout <= 0 {
+		c.PollTimeout = 30 * time.Second
+	}
+	if c.Limits == (Limits{}) {
+		c.Limits = limits
+	}
+	if c.MaxInFlight <= 0 {
+		c.MaxInFlight = outbox.DefaultMaxInFlight
+	}
+	return c
+}
+
+// Runner is the part of a channel every channel has. Make one with New;
+// it is safe for concurrent use.
+type Runner struct {
+	name   string
+	cfg    Common
+	log    *slog.Logger
+	global *rate.Limiter
+	guard  *flood.Guard
+	sent   atomic.Int64
+
+	mu    sync.Mutex
+	chats map[string]*rate.Limiter
+}
+
+// New returns the runner of the channel called name (its name in
+// envelopes and the outbox), with cfg already given its defaults; log is
+// the channel's logger.
+func New(name string, cfg Common, log *slog.Logger) *Runner {
+	return &Runner{name: name, cfg: cfg, log: log,
+		global: outbox.GlobalLimiter(cfg.Limits.PerSecond),
+		guard:  flood.New(cfg.Flood, cfg.FloodWindow, cfg.FloodPause),
+		chats:  map[string]*rate.Limiter{}}
+}
+
+// Sent is how many messages the channel has delivered since it started.
+func (r *Runner) Sent() int64 { return r.sent.Load() }
+
+// Global is the rate of the whole channel.
+func (r *Runner) Global() *rate.Limiter { return r.global }
+
+// ChatLimiter is the pace one chat is written at, made at its first use:
+// a group's GroupPerMinute when group and that is set, else PerChatSecond.
+func (r *Runner) ChatLimiter(chat string, group bool) *rate.Limiter {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	l := r.chats[chat]
+	if l == nil {
+		if group && r.cfg.Limits.GroupPerMinute > 0 {
+			l = outbox.ChatLimiter(r.cfg.Limits.GroupPerMinute/60, r.cfg.Limits.PerChatBurst)
+		} else {
+			l = outbox.ChatLimiter(r.cfg.Limits.PerChatSecond, r.cfg.Limits.PerChatBurst)
+		}
+		r.chats[chat] = l
+	}
+	return l
+}
+
+// Screen puts a decoded update past the flood guard, in real time (not
+// the clock flows see: flooding is about how fast updates arrive). false:
+// the update is dropped, its user being ignored for a while (others are
+// not). A press is kept even then, as KindIgnored, since it must still be
+// acknowledged or the user's button would spin; nothing else is done with
+// it. The update that crosses the limit becomes KindFlood: the warning.
+func (r *Runner) Screen(env flows.Envelope) (flows.Envelope, bool) {
+	handle, warn := r.guard.Check(env.User, time.Now())
+	if !handle && env.CallbackID == "" {
+		return env, false
+	}
+	in := env.Input
+	if !handle {
+		env.Input = flows.Input{Kind: flows.KindIgnored, Now: in.Now, Group: in.Group, Numbered: in.Numbered}
+	}
+	if warn {
+		env.Input = flows.Input{Kind: flows.KindFlood, Now: in.Now, Group: in.Group, Numbered: in.Numbered}
+		r.log.Warn("a user sends too fast; ignoring them for a while", "pause", r.guard.Pause())
+	}
+	return env, true
+}
+
+// Commit calls apply until it succeeds, backing off after each failure
+// (which failed is told of); false if ctx ended first, with nothing
+// committed.
+func Commit(ctx context.Context, bo *outbox.Backoff, apply func() error, failed func(error)) bool {
+	for {
+		err := apply()
+		if err == nil {
+			return true
+		}
+		failed(err)
+		if !outbox.Sleep(ctx, bo.Next()) {
+			return false
+		}
+	}
+}
+
+// Run sends the channel's outbox through t in the background while
+// receive receives, until ctx ends; when receive returns (at the end of
+// ctx, or failing), the sender stops too — the requests in flight finish
+// within the transport's own grace — and Run returns receive's error.
+func (r *Runner) Run(ctx context.Context, store outbox.Store, t outbox.Transport, receive func(context.Context) error) error {
+	sendCtx, stopSending := context.WithCancel(ctx)
+	defer stopSending()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		outbox.Run(sendCtx, outbox.Config{Channel: r.name, Store: store, Transport: t, Global: r.global,
+			MaxInFlight: r.cfg.MaxInFlight, Reports: r.cfg.Reports, RetryMin: r.cfg.RetryMin, RetryMax: r.cfg.RetryMax,
+			Now: r.cfg.Now, Log: r.log, Sent: &r.sent})
+	})
+	err := receive(ctx)
+	stopSending() // also when receiving failed, so that Run returns
+	wg.Wait()
+	return err
+}

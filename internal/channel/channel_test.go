@@ -1,0 +1,185 @@
+package channel
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"hailong/flows"
+	"hailong/outbox"
+)
+
+var quiet = slog.New(slog.DiscardHandler)
+
+func TestWithDefaults(t *testing.T) {
+	own := Limits{PerSecond: 7, PerChatSecond: 2, PerChatBurst: 1}
+	c := Common{}.WithDefaults(own)
+	if c.Logger == nil || c.Now == nil || c.PollTimeout != 30*time.Second || c.Limits != own || c.MaxInFlight != outbox.DefaultMaxInFlight {
+		t.Errorf("zero settings filled as %+v", c)
+	}
+	set := Common{Logger: quiet, PollTimeout: time.Second, MaxInFlight: 3, Limits: Limits{PerSecond: 1}}
+	if c := set.WithDefaults(own); c.Logger != quiet || c.PollTimeout != time.Second || c.MaxInFlight != 3 || c.Limits.PerSecond != 1 {
+		t.Errorf("settings given were changed: %+v", c)
+	}
+}
+
+func TestChatLimiter(t *testing.T) {
+	r := New("test", Common{Limits: Limits{PerSecond: 30, PerChatSecond: 1, PerChatBurst: 3, GroupPerMinute: 20}}.WithDefaults(Limits{}), quiet)
+	a := r.ChatLimiter("1", false)
+	if a != r.ChatLimiter("1", false) {
+		t.Error("a chat got a second limiter")
+	}
+	if a == r.ChatLimiter("2", false) {
+		t.Error("two chats share a limiter")
+	}
+	g := r.ChatLimiter("-5", true)
+	if g.Limit() >= a.Limit() || g.Limit() <= 0 {
+		t.Errorf("a group is paced at %v, a private chat at %v: want the group's 20 a minute, slower", g.Limit(), a.Limit())
+	}
+	if a.Burst() != 3 || g.Burst() != 3 {
+		t.Errorf("bursts %d and %d, want 3", a.Burst(), g.Burst())
+	}
+	// Without a group rate (Zalo) a group is paced as any chat.
+	z := New("test", Common{Limits: Limits{PerSecond: 20, PerChatSecond: 1, PerChatBurst: 3}}.WithDefaults(Limits{}), quiet)
+	if l := z.ChatLimiter("-5", true); l.Limit() != z.ChatLimiter("6", false).Limit() {
+		t.Errorf("a group without a group rate is paced at %v", l.Limit())
+	}
+	if r.Global().Limit() == rate.Inf || r.Global().Limit() <= 0 {
+		t.Errorf("global limit %v", r.Global().Limit())
+	}
+}
+
+func TestScreen(t *testing.T) {
+	r := New("test", Common{Flood: 2, FloodWindow: time.Hour, FloodPause: time.Hour}.WithDefaults(Limits{}), quiet)
+	now := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+	text := flows.Envelope{User: "u", Input: flows.Input{Kind: flows.KindText, Text: "hi", Now: now, Numbered: true, Group: true}}
+	for i := range 2 {
+		if env, ok := r.Screen(text); !ok || env.Input.Kind != flows.KindText {
+			t.Fatalf("update %d within the limit: %v %+v", i+1, ok, env.Input)
+		}
+	}
+	env, ok := r.Screen(text)
+	if want := (flows.Input{Kind: flows.KindFlood, Now: now, Numbered: true, Group: true}); !ok || env.Input != want {
+		t.Fatalf("the update crossing the limit: %v %+v, want the warning %+v", ok, env.Input, want)
+	}
+	if _, ok := r.Screen(text); ok {
+		t.Error("a flooding user's text was kept")
+	}
+	press := text
+	press.CallbackID, press.Input = "cb", flows.Input{Kind: flows.KindButton, Data: "x", Now: now, Numbered: true}
+	if env, ok := r.Screen(press); !ok || env.Input != (flows.Input{Kind: flows.KindIgnored, Now: now, Numbered: true}) {
+		t.Errorf("a flooding user's press: %v %+v, want it kept to be acknowledged, ignored", ok, env.Input)
+	}
+	other := text
+	other.User = "v"
+	if env, ok := r.Screen(other); !ok || env.Input.Kind != flows.KindText {
+		t.Error("another user was held up by the flooding one")
+	}
+}
+
+func TestCommit(t *testing.T) {
+	bo := outbox.Backoff{Min: time.Millisecond, Max: time.Millisecond}
+	calls, failures := 0, 0
+	ok := Commit(context.Background(), &bo, func() error {
+		calls++
+		if calls < 3 {
+			return errors.New("disk full")
+		}
+		return nil
+	}, func(error) { failures++ })
+	if !ok || calls != 3 || failures != 2 {
+		t.Errorf("Commit = %v after %d calls, %d failures told; want true, 3, 2", ok, calls, failures)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ok = Commit(ctx, &bo, func() error { cancel(); return errors.New("disk full") }, func(error) {})
+	if ok {
+		t.Error("Commit reported a commit that never succeeded")
+	}
+}
+
+// TestRun: the sender delivers the store's rows while the channel
+// receives, and stops when receiving ends, which Run reports.
+func TestRun(t *testing.T) {
+	st := &oneRow{changed: make(chan struct{})}
+	tr := &recorder{got: make(chan flows.Queued, 1)}
+	r := New("test", Common{Logger: quiet}.WithDefaults(Limits{PerSecond: 100, PerChatSecond: 100, PerChatBurst: 10}), quiet)
+	stopped := errors.New("connection refused")
+	done := make(chan error, 1)
+	go func() {
+		done <- r.Run(context.Background(), st, tr, func(ctx context.Context) error {
+			select {
+			case q := <-tr.got:
+				if q.Seq != 1 {
+					t.Errorf("sent row %d", q.Seq)
+				}
+			case <-time.After(10 * time.Second):
+				t.Error("the sender sent nothing while the channel received")
+			}
+			return stopped
+		})
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, stopped) {
+			t.Errorf("Run = %v, want receive's error", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run did not return after receiving ended")
+	}
+	if r.Sent() != 1 || !st.done() {
+		t.Errorf("sent %d, row recorded as delivered: %v", r.Sent(), st.done())
+	}
+}
+
+// oneRow is an outbox holding one row for chat 1.
+type oneRow struct {
+	mu        sync.Mutex
+	delivered bool
+	changed   chan struct{}
+}
+
+func (s *oneRow) PendingAfter(_ string, after uint64, _ int) ([]flows.Queued, uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if after >= 1 || s.delivered {
+		return nil, 1, nil
+	}
+	return []flows.Queued{{Seq: 1, Outgoing: flows.Outgoing{Kind: flows.OutMessage, Channel: "test", Chat: "1", Reply: flows.Reply{Text: "hi"}}}}, 1, nil
+}
+
+func (s *oneRow) PendingUrgent(string, uint64, int) ([]flows.Queued, uint64, error) {
+	return nil, 0, nil
+}
+
+func (s *oneRow) Done(seqs ...uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delivered = len(seqs) == 1 && seqs[0] == 1
+	return nil
+}
+
+func (s *oneRow) done() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.delivered
+}
+
+func (s *oneRow) Fail(flows.Queued, string, time.Time) error  { return nil }
+func (s *oneRow) Changed() <-chan struct{}                    { return s.changed }
+func (s *oneRow) Stop(string, string, time.Time) (int, error) { return 0, nil }
+func (s *oneRow) Migrate(string, string, string) error        { return nil }
+func (s *oneRow) Replace(uint64, []flows.Outgoing) error      { return nil }
+func (s *oneRow) Queued(uint64) (bool, error)                 { return true, nil }
+func (t *recorder) ChatLimiter(flows.Queued) *rate.Limiter    { return nil }
+func (t *recorder) Send(_ context.Context, q flows.Queued) outbox.Verdict {
+	t.got <- q
+	return outbox.Verdict{}
+}
+
+// recorder is a transport that passes on what it is given to send.
+type recorder struct{ got chan flows.Queued }
