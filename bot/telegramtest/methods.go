@@ -97,7 +97,7 @@ func (s *Server) getUpdates(q *request) reply {
 	s.confirmLocked(offset)
 
 	for len(s.queue) == 0 && timeout > 0 {
-		ch := s.changed
+		ch := s.Changes()
 		s.mu.Unlock()
 		stop := false
 		select {
@@ -107,7 +107,7 @@ func (s *Server) getUpdates(q *request) reply {
 			stop = true
 		case <-q.ctx.Done():
 			stop = true
-		case <-s.done:
+		case <-s.Done():
 			stop = true
 		}
 		s.mu.Lock()
@@ -142,7 +142,7 @@ func (s *Server) confirmLocked(offset int) {
 	}
 	if drop > 0 {
 		s.queue = append([]queuedUpdate(nil), s.queue[drop:]...)
-		s.notifyLocked()
+		s.Notify()
 	}
 }
 
@@ -566,9 +566,8 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	s.calls = append(s.calls, Call{Method: "file", Params: map[string]string{"path": path}, At: time.Now(), Status: map[bool]int{true: 200, false: 404}[data != nil]})
-	s.notifyLocked()
 	s.mu.Unlock()
+	s.Record(Call{Method: "file", Params: map[string]string{"path": path}, At: time.Now(), Status: map[bool]int{true: 200, false: 404}[data != nil]})
 	if data == nil {
 		http.NotFound(w, r)
 		return

@@ -4,7 +4,6 @@
 package telegramtest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"time"
@@ -76,14 +74,7 @@ type Message struct {
 
 // Call is one API request the bot made. Params holds the form fields; an
 // uploaded file appears under its field name with the file name as value.
-// Status is the HTTP status answered, or 0 while in flight or when the
-// request was dropped or abandoned by the client.
-type Call struct {
-	Method string
-	Params map[string]string
-	At     time.Time
-	Status int
-}
+type Call = fakeapi.Call
 
 // Fault replaces the normal handling of one call; see Server.Inject.
 //
@@ -103,6 +94,11 @@ type Fault struct {
 }
 
 // Server is the fake Bot API. All methods are safe for concurrent use.
+// What it shares with the Zalo fake comes from fakeapi.Core: URL,
+// Endpoint, Close, Calls, Wait, PeakInFlight, Conns and SetLatency
+// (Telegram's Bot API is 100–250 ms from a server in Vietnam; users'
+// own actions, SendText or PressButton, reach the fake at once, as they
+// reach Telegram whatever the bot).
 //
 // Like Telegram, the bot can only write to chats that have written to it, and
 // a getUpdates arriving while another one waits terminates the waiting one
@@ -110,12 +106,9 @@ type Fault struct {
 // its predecessor's long poll). Texts with parse_mode HTML are checked the way
 // Telegram parses them; Markdown texts are accepted as they are.
 type Server struct {
-	srv       *httptest.Server
-	done      chan struct{}
-	closeOnce sync.Once
+	fakeapi.Core
 
-	mu      sync.Mutex
-	changed chan struct{} // closed and replaced on every state change
+	mu sync.Mutex // the fake's state; taken before Core's
 
 	queue      []queuedUpdate
 	nextUpdate int
@@ -126,22 +119,15 @@ type Server struct {
 	nextFileID int
 	files      map[string]*fileInfo
 
-	calls     []Call
 	callbacks map[string]*callback
 	cbOrder   []string
 	nextCB    int
 	activity  map[int64]int
 	watchers  map[int64]chan struct{} // closed at the chat's next activity
-	active    int                     // calls being handled, long polls aside
-	peak      int
 	commands  map[string][]map[string]string
-	inject    func(method string, params map[string]string) *Fault
 
 	limits     *limiter // nil when limits are not enforced
 	violations []Violation
-
-	latency fakeapi.Latency
-	conns   fakeapi.Conns
 }
 
 type queuedUpdate struct {
@@ -199,8 +185,6 @@ type message struct {
 // NewServer starts the fake on an ephemeral 127.0.0.1 port.
 func NewServer() *Server {
 	s := &Server{
-		done:      make(chan struct{}),
-		changed:   make(chan struct{}),
 		chats:     map[int64]*chat{},
 		files:     map[string]*fileInfo{},
 		callbacks: map[string]*callback{},
@@ -208,51 +192,24 @@ func NewServer() *Server {
 		watchers:  map[int64]chan struct{}{},
 		commands:  map[string][]map[string]string{},
 	}
-	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.handle))
-	s.srv.Config.ConnState = s.conns.Track
-	s.srv.Start()
+	api := fakeapi.Handler(&s.Core, fakeapi.API[*request]{Token: Token, LongPoll: "getUpdates",
+		NotFound: reply{code: http.StatusNotFound, desc: "Not Found"}, Unauthorized: reply{code: http.StatusUnauthorized, desc: "Unauthorized"},
+		Read: read, Dispatch: func(q *request) fakeapi.Answer { return s.dispatch(q) }})
+	s.Start(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/file/bot") {
+			s.download(w, r)
+			return
+		}
+		api(w, r)
+	}), nil)
 	return s
 }
-
-// SetLatency puts a network between the bot and the fake: every call,
-// getUpdates included, takes l.RTT longer, half before the fake acts on it
-// and half before the bot sees the answer (Telegram's Bot API is 100–250
-// ms from a server in Vietnam). Users' own actions (SendText,
-// PressButton) reach the fake at once, as they reach Telegram whatever the
-// bot. The zero Latency, the default, answers at once.
-func (s *Server) SetLatency(l fakeapi.Latency) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.latency = l
-}
-
-// Conns is how many connections the bot opened to the fake so far.
-func (s *Server) Conns() int64 { return s.conns.Count() }
-
-// Close ends pending long polls and delayed calls, then stops the server.
-// It is safe to call more than once.
-func (s *Server) Close() {
-	s.closeOnce.Do(func() {
-		// httptest.Server.Close waits for running handlers, so they must be
-		// told to finish first.
-		close(s.done)
-		s.srv.Close()
-	})
-}
-
-// URL is the base URL of the fake, without any path.
-func (s *Server) URL() string { return s.srv.URL }
-
-// Endpoint is the format string tgbotapi.NewBotAPIWithClient expects.
-func (s *Server) Endpoint() string { return s.srv.URL + "/bot%s/%s" }
 
 // Inject installs f, which is consulted before each call, including calls
 // with a wrong token; returning nil handles the call normally. f runs without
 // the server's lock and may be called concurrently. Passing nil removes it.
 func (s *Server) Inject(f func(method string, params map[string]string) *Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.inject = f
+	fakeapi.Inject(&s.Core, f, (*Fault).common)
 }
 
 // Messages returns the chat's messages, the bot's and the users', ordered by
@@ -285,18 +242,6 @@ func (s *Server) Last(chatID int64) (Message, bool) {
 		}
 	}
 	return Message{}, false
-}
-
-// Calls returns every API call the bot made, in arrival order.
-func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Call, len(s.calls))
-	for i, c := range s.calls {
-		c.Params = copyParams(c.Params)
-		out[i] = c
-	}
-	return out
 }
 
 // CallbackAnswers maps each answered callback query id to the answer text.
@@ -374,18 +319,10 @@ func (s *Server) WaitActivity(chatID int64, since int, timeout time.Duration) bo
 		case <-ch:
 		case <-deadline.C:
 			return false
-		case <-s.done:
+		case <-s.Done():
 			return false
 		}
 	}
-}
-
-// PeakInFlight is the most calls the fake was handling at once, long
-// polls aside: how many requests the bot kept outstanding.
-func (s *Server) PeakInFlight() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.peak
 }
 
 // SetCommands returns the last setMyCommands list per scope, keyed by the
@@ -398,30 +335,11 @@ func (s *Server) SetCommands() map[string][]map[string]string {
 	for k, list := range s.commands {
 		cp := make([]map[string]string, len(list))
 		for i, c := range list {
-			cp[i] = copyParams(c)
+			cp[i] = fakeapi.CopyParams(c)
 		}
 		out[k] = cp
 	}
 	return out
-}
-
-// Wait reports whether cond became true within timeout. cond runs without the
-// server's lock, after every change to the fake (calls, answers, enqueued
-// updates) and at least every 20ms.
-func (s *Server) Wait(timeout time.Duration, cond func() bool) bool {
-	return fakeapi.Wait(timeout, s.changes, cond)
-}
-
-// changes is the channel closed at the next change.
-func (s *Server) changes() <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.changed
-}
-
-func (s *Server) notifyLocked() {
-	close(s.changed)
-	s.changed = make(chan struct{})
 }
 
 // reply is the outcome of one API call.
@@ -452,34 +370,25 @@ type responseParams struct {
 	RetryAfter      int   `json:"retry_after,omitempty"`
 }
 
-func (r reply) status() int {
+func (r reply) Status() int {
 	if r.code == 0 {
 		return http.StatusOK
 	}
 	return r.code
 }
 
-func (r reply) write(w http.ResponseWriter) {
+func (r reply) Write(w http.ResponseWriter) {
 	resp := apiResponse{OK: r.code == 0, Result: r.result, ErrorCode: r.code, Description: r.desc}
 	if r.retryAfter != 0 || r.migrateTo != 0 {
 		resp.Parameters = &responseParams{MigrateToChatID: r.migrateTo, RetryAfter: r.retryAfter}
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(r.status())
+	w.WriteHeader(r.Status())
 	_, _ = w.Write(marshal(resp))
 }
 
-// marshal encodes without HTML escaping, as Telegram does, so bodies look
-// like the real thing when a test dumps them.
-func marshal(v any) []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		panic(fmt.Sprintf("telegramtest: encoding %T: %v", v, err))
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-}
+// marshal encodes without HTML escaping, as Telegram does.
+var marshal = fakeapi.Marshal
 
 // request is one parsed API call.
 type request struct {
@@ -489,89 +398,20 @@ type request struct {
 	files  map[string]*multipart.FileHeader
 }
 
-func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, "/file/bot") {
-		s.download(w, r)
-		return
-	}
-	token, method, found := strings.Cut(strings.TrimPrefix(r.URL.Path, "/bot"), "/")
-	if !found || !strings.HasPrefix(r.URL.Path, "/bot") || method == "" || strings.Contains(method, "/") {
-		reply{code: http.StatusNotFound, desc: "Not Found"}.write(w)
-		return
-	}
+// read reads a call, its parameters as parseParams does.
+func read(w http.ResponseWriter, r *http.Request, method string) (*request, map[string]string, fakeapi.Answer) {
 	q := &request{ctx: r.Context(), method: method}
-	perr := parseParams(w, r, q)
-
-	s.mu.Lock()
-	latency := s.latency
-	s.mu.Unlock()
-	if !latency.In(r.Context(), s.done) {
-		return // the client gave up on its way in
-	}
-	s.mu.Lock()
-	idx := len(s.calls)
-	s.calls = append(s.calls, Call{Method: method, Params: copyParams(q.p), At: time.Now()})
-	inject := s.inject
-	if !strings.EqualFold(method, "getUpdates") {
-		s.active++
-		s.peak = max(s.peak, s.active)
-		defer func() {
-			s.mu.Lock()
-			s.active--
-			s.mu.Unlock()
-		}()
-	}
-	s.notifyLocked()
-	s.mu.Unlock()
-	w = latency.Out(r.Context(), s.done, w)
-
-	if inject != nil {
-		if f := inject(method, copyParams(q.p)); f != nil {
-			if f.Delay > 0 && !s.sleep(r.Context(), f.Delay) {
-				s.finish(idx, 0)
-				return
-			}
-			if f.Drop {
-				s.finish(idx, 0)
-				fakeapi.Drop(w)
-				return
-			}
-			if rep, faulted := f.reply(); faulted {
-				s.finish(idx, rep.status())
-				rep.write(w)
-				return
-			}
-		}
-	}
-
-	var rep reply
-	switch {
-	case token != Token:
-		rep = reply{code: http.StatusUnauthorized, desc: "Unauthorized"}
-	case perr != nil:
-		rep = *perr
-	default:
-		rep = s.dispatch(q)
-	}
-	// The status is recorded before answering so that a client which has
-	// seen the answer also sees the finished call.
-	s.finish(idx, rep.status())
-	rep.write(w)
+	bad := parseParams(w, r, q)
+	return q, q.p, bad
 }
 
-func (s *Server) finish(idx, status int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls[idx].Status = status
-	s.notifyLocked()
+// common is what the fault does, in fakeapi's terms.
+func (f *Fault) common() *fakeapi.Fault {
+	return &fakeapi.Fault{Delay: f.Delay, Drop: f.Drop, Answer: f.answer()}
 }
 
-// sleep waits d unless the client goes away or the fake closes.
-func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
-	return fakeapi.Sleep(ctx, s.done, d)
-}
-
-func (f *Fault) reply() (reply, bool) {
+// answer is the error the fault answers with; nil when it answers none.
+func (f *Fault) answer() fakeapi.Answer {
 	code := f.Status
 	if code == 0 {
 		switch {
@@ -580,7 +420,7 @@ func (f *Fault) reply() (reply, bool) {
 		case f.MigrateTo != 0:
 			code = http.StatusBadRequest
 		default:
-			return reply{}, false
+			return nil
 		}
 	}
 	desc := f.Description
@@ -598,12 +438,12 @@ func (f *Fault) reply() (reply, bool) {
 			desc = http.StatusText(code)
 		}
 	}
-	return reply{code: code, desc: desc, retryAfter: f.RetryAfter, migrateTo: f.MigrateTo}, true
+	return reply{code: code, desc: desc, retryAfter: f.RetryAfter, migrateTo: f.MigrateTo}
 }
 
 // parseParams accepts the three encodings Telegram does (query/urlencoded,
 // multipart and JSON) and returns the error answer on failure.
-func parseParams(w http.ResponseWriter, r *http.Request, q *request) *reply {
+func parseParams(w http.ResponseWriter, r *http.Request, q *request) fakeapi.Answer {
 	q.p = map[string]string{}
 	for k, v := range r.URL.Query() {
 		q.p[k] = v[0]
@@ -661,17 +501,6 @@ func bodyError(desc string, err error) *reply {
 	}
 	r := badRequest(desc)
 	return &r
-}
-
-func copyParams(p map[string]string) map[string]string {
-	if p == nil {
-		return nil
-	}
-	out := make(map[string]string, len(p))
-	for k, v := range p {
-		out[k] = v
-	}
-	return out
 }
 
 // shown is the text the bot gets back: Telegram returns markup already parsed.

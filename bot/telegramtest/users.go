@@ -13,7 +13,7 @@ func (s *Server) enqueueLocked(update map[string]any) int {
 	s.nextUpdate++
 	update["update_id"] = s.nextUpdate
 	s.queue = append(s.queue, queuedUpdate{id: s.nextUpdate, raw: marshal(update)})
-	s.notifyLocked()
+	s.Notify()
 	return s.nextUpdate
 }
 

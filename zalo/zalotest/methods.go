@@ -100,13 +100,13 @@ func (s *Server) getUpdates(q *request) reply {
 		if len(s.queue) > 0 && q.ctx.Err() == nil {
 			u := s.queue[0]
 			s.queue = append([]queuedUpdate(nil), s.queue[1:]...)
-			s.notifyLocked()
+			s.Notify()
 			return ok(u.raw)
 		}
 		if expired {
 			return emptyPoll
 		}
-		ch := s.changed
+		ch := s.Changes()
 		s.mu.Unlock()
 		select {
 		case <-ch:
@@ -114,7 +114,7 @@ func (s *Server) getUpdates(q *request) reply {
 			expired = true
 		case <-q.ctx.Done():
 			expired = true
-		case <-s.done:
+		case <-s.Done():
 			expired = true
 		}
 		s.mu.Lock()
@@ -156,7 +156,7 @@ func (s *Server) sentLocked(c *chat, m Message) reply {
 	m.ChatID = c.id
 	m.Date = time.Now().UnixMilli()
 	c.msgs = append(c.msgs, m)
-	s.notifyLocked()
+	s.Notify()
 	return ok(map[string]any{"message_id": m.ID, "date": m.Date})
 }
 
@@ -261,7 +261,7 @@ func (s *Server) setWebhook(q *request) reply {
 	}
 	s.webhook = &webhook{url: hookURL, secret: secret, updatedAt: time.Now().UnixMilli()}
 	s.hookChanged = s.webhook.updatedAt
-	s.notifyLocked()
+	s.Notify()
 	return ok(map[string]any{"url": hookURL, "updated_at": s.webhook.updatedAt})
 }
 
@@ -284,21 +284,21 @@ func (s *Server) deleteWebhook(q *request) reply {
 	if s.webhook != nil {
 		s.webhook = nil
 		s.hookChanged = time.Now().UnixMilli()
-		s.notifyLocked()
+		s.Notify()
 	}
 	if s.inflightCancel != nil {
 		s.inflightCancel()
 	}
 	for s.inflight != nil {
-		ch := s.changed
+		ch := s.Changes()
 		s.mu.Unlock()
 		select {
 		case <-ch:
 		case <-q.ctx.Done():
-		case <-s.done:
+		case <-s.Done():
 		}
 		s.mu.Lock()
-		if q.ctx.Err() != nil || isClosed(s.done) {
+		if q.ctx.Err() != nil || isClosed(s.Done()) {
 			break
 		}
 	}
@@ -306,7 +306,7 @@ func (s *Server) deleteWebhook(q *request) reply {
 	return ok(map[string]any{"url": "", "updated_at": s.hookChanged})
 }
 
-func isClosed(ch chan struct{}) bool {
+func isClosed(ch <-chan struct{}) bool {
 	select {
 	case <-ch:
 		return true

@@ -86,7 +86,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -132,15 +131,8 @@ type Message struct {
 }
 
 // Call is one API request the bot made. Params holds the JSON body's fields:
-// strings as they are, other values as JSON. Status is the HTTP status
-// answered, or 0 while in flight or when the connection was dropped or
-// abandoned by the client.
-type Call struct {
-	Method string
-	Params map[string]string
-	At     time.Time
-	Status int
-}
+// strings as they are, other values as JSON.
+type Call = fakeapi.Call
 
 // Fault replaces the normal handling of one call; see Server.Inject.
 //
@@ -190,20 +182,18 @@ const (
 )
 
 // Server is the fake Zalo Bot Platform for one bot. All methods are safe for
-// concurrent use.
+// concurrent use. What it shares with the Telegram fake comes from
+// fakeapi.Core: URL (the channel's api_base), Endpoint, Close (which also
+// ends webhook delivery), Calls, Wait, PeakInFlight, Conns and SetLatency
+// (API calls only: webhook deliveries are not delayed).
 type Server struct {
-	srv       *httptest.Server
-	done      chan struct{}
-	ctx       context.Context // canceled by Close, for webhook POSTs
-	cancel    context.CancelFunc
-	closeOnce sync.Once
-	wg        sync.WaitGroup // the webhook delivery goroutine
-	client    *http.Client
+	fakeapi.Core
+	ctx    context.Context // canceled by Close, for webhook POSTs
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the webhook delivery goroutine
+	client *http.Client
 
-	mu      sync.Mutex
-	changed chan struct{} // closed and replaced on every state change
-	latency fakeapi.Latency
-	conns   fakeapi.Conns
+	mu sync.Mutex // the fake's state; taken before Core's
 
 	queue  []queuedUpdate
 	nextID uint64
@@ -216,9 +206,7 @@ type Server struct {
 	deliveries     []Delivery
 	hookOpts       WebhookOptions
 
-	calls  []Call
-	inject func(method string, params map[string]string) *Fault
-	forms  Forms
+	forms Forms
 
 	limits     *limiter // nil when limits are not enforced
 	violations []Violation
@@ -247,61 +235,27 @@ type chat struct {
 func NewServer() *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
-		done:    make(chan struct{}),
-		ctx:     ctx,
-		cancel:  cancel,
-		changed: make(chan struct{}),
-		chats:   map[string]*chat{},
-		client:  newDeliveryClient(),
+		ctx:    ctx,
+		cancel: cancel,
+		chats:  map[string]*chat{},
+		client: newDeliveryClient(),
 	}
-	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.handle))
-	s.srv.Config.ConnState = s.conns.Track
-	s.srv.Start()
+	// Closing ends webhook delivery too: its POSTs are canceled, and the
+	// delivery loop, which ends with the fake, is waited for.
+	s.Start(fakeapi.Handler(&s.Core, fakeapi.API[*request]{Token: Token, LongPoll: "getUpdates",
+		NotFound: reply{code: http.StatusNotFound, desc: "Not Found"}, Unauthorized: reply{code: http.StatusUnauthorized, desc: "Unauthorized"},
+		Read: read, Dispatch: func(q *request) fakeapi.Answer { return s.dispatch(q) }}),
+		func() { s.cancel(); s.wg.Wait() })
 	s.wg.Add(1)
 	go s.deliverLoop()
 	return s
 }
 
-// SetLatency puts a network between the bot and the fake: every API call
-// takes l.RTT longer, half before the fake acts on it and half before the
-// bot sees the answer. Webhook deliveries are not delayed. The zero
-// Latency, the default, answers at once.
-func (s *Server) SetLatency(l fakeapi.Latency) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.latency = l
-}
-
-// Conns is how many connections the bot opened to the fake so far.
-func (s *Server) Conns() int64 { return s.conns.Count() }
-
-// Close ends pending long polls, delayed calls and webhook delivery, then
-// stops the server. It is safe to call more than once.
-func (s *Server) Close() {
-	s.closeOnce.Do(func() {
-		// httptest.Server.Close waits for running handlers, so they must be
-		// told to finish first.
-		close(s.done)
-		s.cancel()
-		s.srv.Close()
-		s.wg.Wait()
-	})
-}
-
-// URL is the base URL of the fake, without any path: the channel's api_base.
-func (s *Server) URL() string { return s.srv.URL }
-
-// Endpoint is the format string of a method's URL, taking the token and the
-// method name.
-func (s *Server) Endpoint() string { return s.srv.URL + "/bot%s/%s" }
-
 // Inject installs f, which is consulted before each call, including calls
 // with a wrong token; returning nil handles the call normally. f runs without
 // the server's lock and may be called concurrently. Passing nil removes it.
 func (s *Server) Inject(f func(method string, params map[string]string) *Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.inject = f
+	fakeapi.Inject(&s.Core, f, (*Fault).common)
 }
 
 // Forms choose shapes other than the documented ones, which are the
@@ -355,18 +309,6 @@ func (s *Server) Last(chatID string) (Message, bool) {
 	return c.msgs[len(c.msgs)-1], true
 }
 
-// Calls returns every API call the bot made, in arrival order.
-func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Call, len(s.calls))
-	for i, c := range s.calls {
-		c.Params = copyParams(c.Params)
-		out[i] = c
-	}
-	return out
-}
-
 // Pending counts updates neither handed out by getUpdates nor delivered to
 // the webhook, including one whose delivery is in flight.
 func (s *Server) Pending() int {
@@ -390,25 +332,6 @@ func (s *Server) Deliveries() []Delivery {
 	return append([]Delivery(nil), s.deliveries...)
 }
 
-// Wait reports whether cond became true within timeout. cond runs without the
-// server's lock, after every change to the fake (calls, answers, queued,
-// handed out and delivered updates) and at least every 20ms.
-func (s *Server) Wait(timeout time.Duration, cond func() bool) bool {
-	return fakeapi.Wait(timeout, s.changes, cond)
-}
-
-// changes is the channel closed at the next change.
-func (s *Server) changes() <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.changed
-}
-
-func (s *Server) notifyLocked() {
-	close(s.changed)
-	s.changed = make(chan struct{})
-}
-
 // reply is the outcome of one API call.
 type reply struct {
 	code       int // error_code; 0 means ok
@@ -422,7 +345,7 @@ func ok(result any) reply { return reply{result: result} }
 
 func badRequest(desc string) reply { return reply{code: http.StatusBadRequest, desc: desc} }
 
-func (r reply) status() int {
+func (r reply) Status() int {
 	switch {
 	case r.httpStatus != 0:
 		return r.httpStatus
@@ -444,7 +367,7 @@ type errorResponse struct {
 	Description string `json:"description"`
 }
 
-func (r reply) write(w http.ResponseWriter) {
+func (r reply) Write(w http.ResponseWriter) {
 	var body []byte
 	if r.code == 0 {
 		body = marshal(okResponse{OK: true, Result: r.result})
@@ -455,21 +378,11 @@ func (r reply) write(w http.ResponseWriter) {
 	if r.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(r.retryAfter))
 	}
-	w.WriteHeader(r.status())
+	w.WriteHeader(r.Status())
 	_, _ = w.Write(body)
 }
 
-// marshal encodes without HTML escaping so bodies look like the real thing
-// when a test dumps them.
-func marshal(v any) []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		panic(fmt.Sprintf("zalotest: encoding %T: %v", v, err))
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-}
+var marshal = fakeapi.Marshal
 
 // request is one parsed API call.
 type request struct {
@@ -494,87 +407,24 @@ func (q *request) str(key string) (string, *reply) {
 	return str, nil
 }
 
-func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
-	token, method, found := strings.Cut(strings.TrimPrefix(r.URL.Path, "/bot"), "/")
-	if !strings.HasPrefix(r.URL.Path, "/bot") || !found || method == "" || strings.Contains(method, "/") {
-		reply{code: http.StatusNotFound, desc: "Not Found"}.write(w)
-		return
-	}
+// read reads a call, its parameters as parseParams does.
+func read(w http.ResponseWriter, r *http.Request, method string) (*request, map[string]string, fakeapi.Answer) {
 	q := &request{ctx: r.Context(), method: method}
-	perr := parseParams(w, r, q)
-	s.mu.Lock()
-	latency := s.latency
-	s.mu.Unlock()
-	if !latency.In(r.Context(), s.done) {
-		return // the client gave up on its way in
-	}
-	w = latency.Out(r.Context(), s.done, w)
-
-	s.mu.Lock()
-	idx := len(s.calls)
-	s.calls = append(s.calls, Call{Method: method, Params: copyParams(q.p), At: time.Now()})
-	inject := s.inject
-	s.notifyLocked()
-	s.mu.Unlock()
-
-	dropReply := false
-	if inject != nil {
-		if f := inject(method, copyParams(q.p)); f != nil {
-			if f.Delay > 0 && !s.sleep(r.Context(), f.Delay) {
-				s.finish(idx, 0)
-				return
-			}
-			if f.Drop {
-				s.finish(idx, 0)
-				fakeapi.Drop(w)
-				return
-			}
-			if rep, faulted := f.reply(); faulted {
-				s.finish(idx, rep.status())
-				rep.write(w)
-				return
-			}
-			dropReply = f.DropReply
-		}
-	}
-
-	var rep reply
-	switch {
-	case token != Token:
-		rep = reply{code: http.StatusUnauthorized, desc: "Unauthorized"}
-	case perr != nil:
-		rep = *perr
-	default:
-		rep = s.dispatch(q)
-	}
-	if dropReply {
-		s.finish(idx, 0)
-		fakeapi.Drop(w)
-		return
-	}
-	// The status is recorded before answering so that a client which has
-	// seen the answer also sees the finished call.
-	s.finish(idx, rep.status())
-	rep.write(w)
+	bad := parseParams(w, r, q)
+	return q, q.p, bad
 }
 
-func (s *Server) finish(idx, status int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls[idx].Status = status
-	s.notifyLocked()
+// common is what the fault does, in fakeapi's terms.
+func (f *Fault) common() *fakeapi.Fault {
+	return &fakeapi.Fault{Delay: f.Delay, Drop: f.Drop, DropReply: f.DropReply, Answer: f.answer()}
 }
 
-// sleep waits d unless the client goes away or the fake closes.
-func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
-	return fakeapi.Sleep(ctx, s.done, d)
-}
-
-func (f *Fault) reply() (reply, bool) {
+// answer is the error the fault answers with; nil when it answers none.
+func (f *Fault) answer() fakeapi.Answer {
 	code := f.Status
 	if code == 0 {
 		if f.RetryAfter == 0 {
-			return reply{}, false
+			return nil
 		}
 		code = http.StatusTooManyRequests
 	}
@@ -589,13 +439,13 @@ func (f *Fault) reply() (reply, bool) {
 			desc = "Error " + strconv.Itoa(code)
 		}
 	}
-	return reply{code: code, httpStatus: f.HTTPStatus, desc: desc, retryAfter: f.RetryAfter}, true
+	return reply{code: code, httpStatus: f.HTTPStatus, desc: desc, retryAfter: f.RetryAfter}
 }
 
 func retryDesc(secs int) string { return fmt.Sprintf("Too Many Requests: retry after %d", secs) }
 
 // parseParams reads the JSON body and returns the error answer on failure.
-func parseParams(w http.ResponseWriter, r *http.Request, q *request) *reply {
+func parseParams(w http.ResponseWriter, r *http.Request, q *request) fakeapi.Answer {
 	q.p, q.raw = map[string]string{}, map[string]any{}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodySize))
 	if err != nil {
@@ -636,15 +486,4 @@ func parseParams(w http.ResponseWriter, r *http.Request, q *request) *reply {
 		}
 	}
 	return nil
-}
-
-func copyParams(p map[string]string) map[string]string {
-	if p == nil {
-		return nil
-	}
-	out := make(map[string]string, len(p))
-	for k, v := range p {
-		out[k] = v
-	}
-	return out
 }

@@ -82,7 +82,7 @@ func (s *Server) userUpdateLocked(c *chat, u User, event string, extra map[strin
 
 func (s *Server) enqueueLocked(u queuedUpdate) {
 	s.queue = append(s.queue, u)
-	s.notifyLocked()
+	s.Notify()
 }
 
 func (s *Server) private(u User, event string, extra map[string]any) string {

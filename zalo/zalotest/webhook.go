@@ -46,11 +46,11 @@ func (s *Server) deliverLoop() {
 	for {
 		s.mu.Lock()
 		for s.webhook == nil || len(s.queue) == 0 {
-			ch := s.changed
+			ch := s.Changes()
 			s.mu.Unlock()
 			select {
 			case <-ch:
-			case <-s.done:
+			case <-s.Done():
 				return
 			}
 			s.mu.Lock()
@@ -67,7 +67,7 @@ func (s *Server) deliverLoop() {
 		}
 		ctx, cancel := context.WithTimeout(s.ctx, opts.Timeout)
 		s.inflight, s.inflightCancel = &u, cancel
-		s.notifyLocked()
+		s.Notify()
 		s.mu.Unlock()
 
 		body := []byte(u.raw)
@@ -93,10 +93,10 @@ func (s *Server) deliverLoop() {
 			// getUpdates once the webhook is deleted.
 			s.queue = append([]queuedUpdate{u}, s.queue...)
 		}
-		s.notifyLocked()
+		s.Notify()
 		s.mu.Unlock()
 
-		if !delivered && !s.sleep(s.ctx, opts.RetryDelay) {
+		if !delivered && !s.Sleep(s.ctx, opts.RetryDelay) {
 			return
 		}
 	}
