@@ -70,8 +70,7 @@ type chatKey struct {
 // limiter is the enforcement state; it lives under Server.mu.
 type limiter struct {
 	l           Limits
-	global      *fakeapi.Bucket // nil when unlimited
-	chats       map[chatKey]*fakeapi.Bucket
+	buckets     *fakeapi.Limiter[chatKey]
 	globalUntil time.Time
 	chatUntil   map[chatKey]time.Time
 }
@@ -105,18 +104,13 @@ func (s *Server) EnforceLimits(l Limits) {
 	if l.RetryAfter <= 0 {
 		l.RetryAfter = 1
 	}
-	lim := &limiter{l: l, chats: map[chatKey]*fakeapi.Bucket{}, chatUntil: map[chatKey]time.Time{}}
-	if l.PerSecond > 0 {
-		lim.global = fakeapi.NewBucket(l.PerSecond, math.Max(1, math.Ceil(l.PerSecond)), time.Now())
-	}
-	s.limits = lim
+	s.limits = &limiter{l: l, chatUntil: map[chatKey]time.Time{},
+		buckets: fakeapi.NewLimiter[chatKey](l.PerSecond, math.Max(1, math.Ceil(l.PerSecond)), time.Now())}
 }
 
 // Violations returns every call refused for exceeding a limit, in order.
 func (s *Server) Violations() []Violation {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Violation(nil), s.violations...)
+	return s.violations.All()
 }
 
 // limitLocked returns the 429 answer when the call must be refused, taking
@@ -142,32 +136,21 @@ func (s *Server) limitLocked(name string, q *request) *reply {
 
 	var cb *fakeapi.Bucket
 	if hasChat {
-		rate, burst := lim.l.PerChatSecond, float64(max(1, lim.l.PerChatBurst))
+		rate := lim.l.PerChatSecond
 		if group {
 			rate = lim.l.GroupPerMinute / 60
 		}
-		if rate > 0 {
-			cb = lim.chats[key]
-			if cb == nil {
-				cb = fakeapi.NewBucket(rate, burst, now)
-				lim.chats[key] = cb
-			}
-		}
+		cb = lim.buckets.Chat(key, rate, float64(max(1, lim.l.PerChatBurst)), now)
 	}
+	// Refused, a scope waits retry_after, as on Telegram.
 	wait := time.Duration(lim.l.RetryAfter) * time.Second
-	if cb != nil && !cb.Ready(now) {
+	switch refused, _ := lim.buckets.Take(cb, now); refused {
+	case "chat":
 		lim.chatUntil[key] = now.Add(wait)
 		return s.refuseLocked(q, key, scope, wait, now)
-	}
-	if lim.global != nil && !lim.global.Ready(now) {
+	case "global":
 		lim.globalUntil = now.Add(wait)
 		return s.refuseLocked(q, key, "global", wait, now)
-	}
-	if cb != nil {
-		cb.Take()
-	}
-	if lim.global != nil {
-		lim.global.Take()
 	}
 	return nil
 }
@@ -175,7 +158,7 @@ func (s *Server) limitLocked(name string, q *request) *reply {
 // refuseLocked records the violation and builds the 429; retry_after is the
 // time left, in whole seconds rounded up.
 func (s *Server) refuseLocked(q *request, key chatKey, scope string, left time.Duration, now time.Time) *reply {
-	s.violations = append(s.violations, Violation{Method: q.method, ChatID: key.id, At: now, Scope: scope})
+	s.violations.Add(Violation{Method: q.method, ChatID: key.id, At: now, Scope: scope})
 	secs := max(1, int(math.Ceil(left.Seconds())))
 	return &reply{
 		code:       http.StatusTooManyRequests,

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"hailong/internal/fakeapi"
 )
 
 // methods are matched case-insensitively, as Telegram does.
@@ -32,24 +34,13 @@ var methods = map[string]func(*Server, *request) reply{
 	"sendchataction":         (*Server).sendChatAction,
 }
 
+// waiting are the methods that wait without the lock: the long poll.
+var waiting = map[string]func(*Server, *request) reply{"getupdates": (*Server).getUpdates}
+
+// dispatch answers a call; a counted method the fake does not implement
+// is still limited, as on Telegram.
 func (s *Server) dispatch(q *request) reply {
-	name := strings.ToLower(q.method)
-	if name == "getupdates" {
-		// Long polls must not hold the lock while waiting.
-		return s.getUpdates(q)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	// Limits come first so that the counted methods the fake does not
-	// implement are still limited, as on Telegram.
-	if r := s.limitLocked(name, q); r != nil {
-		return *r
-	}
-	h := methods[name]
-	if h == nil {
-		return reply{code: http.StatusNotFound, desc: "Not Found"}
-	}
-	return h(s, q)
+	return fakeapi.Dispatch(s, &s.mu, q.method, q, waiting, methods, s.limitLocked, reply{code: http.StatusNotFound, desc: "Not Found"})
 }
 
 func botJSON() map[string]any {

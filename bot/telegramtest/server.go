@@ -127,7 +127,7 @@ type Server struct {
 	commands  map[string][]map[string]string
 
 	limits     *limiter // nil when limits are not enforced
-	violations []Violation
+	violations fakeapi.Log[Violation]
 }
 
 type queuedUpdate struct {

@@ -639,24 +639,6 @@ func TestCloseEndsLongPoll(t *testing.T) {
 	}
 }
 
-func TestWait(t *testing.T) {
-	s, bot := newBot(t)
-	s.SendText(alice, "hi")
-	go func() {
-		time.Sleep(50 * time.Millisecond)
-		_, _ = bot.Send(tgbotapi.NewMessage(alice.ID, "pong"))
-	}()
-	if !s.Wait(2*time.Second, func() bool {
-		m, found := s.Last(alice.ID)
-		return found && m.Text == "pong"
-	}) {
-		t.Fatal("Wait missed the send")
-	}
-	if s.Wait(50*time.Millisecond, func() bool { return false }) {
-		t.Fatal("Wait of a false condition returned true")
-	}
-}
-
 func TestConcurrentUse(t *testing.T) {
 	s, bot := newBot(t)
 	var wg sync.WaitGroup

@@ -330,3 +330,26 @@ func Marshal(v any) []byte {
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
+
+// Dispatch answers a call to a fake s by its method, matched whatever its
+// case: a method of waiting (one that waits for something, a long poll)
+// runs without the fake's lock; any other under it, after limit, the
+// fake's send limits (an answer refuses the call: it comes first, so that
+// a counted method the fake does not have is limited all the same), and
+// notFound answers a method the fake does not have.
+func Dispatch[S, Q any, R Answer](s S, lock sync.Locker, method string, q Q, waiting, methods map[string]func(S, Q) R,
+	limit func(name string, q Q) *R, notFound R) R {
+	name := strings.ToLower(method)
+	if h := waiting[name]; h != nil {
+		return h(s, q)
+	}
+	lock.Lock()
+	defer lock.Unlock()
+	if r := limit(name, q); r != nil {
+		return *r
+	}
+	if h := methods[name]; h != nil {
+		return h(s, q)
+	}
+	return notFound
+}

@@ -160,3 +160,78 @@ func (c *Conns) Track(_ net.Conn, st http.ConnState) {
 
 // Count is how many connections were opened so far.
 func (c *Conns) Count() int64 { return c.n.Load() }
+
+// Limiter is a fake's send limits: a bucket for all chats together and one
+// for each chat (K is how the fake keys chats), made at first use. Like
+// the fake's other state it lives under the fake's lock.
+type Limiter[K comparable] struct {
+	global *Bucket // nil when all chats together are unlimited
+	chats  map[K]*Bucket
+}
+
+// NewLimiter returns a limiter allowing rate calls a second to all chats
+// together, with bursts of burst; a rate of zero or less leaves them
+// unlimited.
+func NewLimiter[K comparable](rate, burst float64, now time.Time) *Limiter[K] {
+	l := &Limiter[K]{chats: map[K]*Bucket{}}
+	if rate > 0 {
+		l.global = NewBucket(rate, burst, now)
+	}
+	return l
+}
+
+// Chat is the chat's bucket, full at its first use; nil (unlimited) when
+// rate is zero or less.
+func (l *Limiter[K]) Chat(key K, rate, burst float64, now time.Time) *Bucket {
+	if rate <= 0 {
+		return nil
+	}
+	b := l.chats[key]
+	if b == nil {
+		b = NewBucket(rate, burst, now)
+		l.chats[key] = b
+	}
+	return b
+}
+
+// Take takes a token from chat (nil: the chat is unlimited) and from the
+// global bucket when both have one. Otherwise it takes none and says which
+// refused — "chat" or "global" — and that bucket, whose Wait is the time
+// to its next token.
+func (l *Limiter[K]) Take(chat *Bucket, now time.Time) (refused string, b *Bucket) {
+	if chat != nil && !chat.Ready(now) {
+		return "chat", chat
+	}
+	if l.global != nil && !l.global.Ready(now) {
+		return "global", l.global
+	}
+	if chat != nil {
+		chat.Take()
+	}
+	if l.global != nil {
+		l.global.Take()
+	}
+	return "", nil
+}
+
+// Log is a list a fake appends to and a test reads (violations of its
+// limits, webhook deliveries), with a lock of its own, taken after the
+// fake's. Its zero value is empty and ready.
+type Log[V any] struct {
+	mu   sync.Mutex
+	list []V
+}
+
+// Add appends v.
+func (l *Log[V]) Add(v V) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.list = append(l.list, v)
+}
+
+// All returns a copy of what was added, in order.
+func (l *Log[V]) All() []V {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]V(nil), l.list...)
+}

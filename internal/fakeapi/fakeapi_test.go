@@ -54,3 +54,38 @@ func TestLatency(t *testing.T) {
 		t.Errorf("a leg of 100 ms ± 40 ms jitter out of range")
 	}
 }
+
+// TestLimiter: a chat's bucket and the global one are both taken from, or
+// neither; the one that refuses is named.
+func TestLimiter(t *testing.T) {
+	now := time.Now()
+	l := NewLimiter[string](3, 3, now)
+	a := l.Chat("a", 1, 2, now)
+	if a != l.Chat("a", 1, 2, now) || a == l.Chat("b", 1, 2, now) {
+		t.Fatal("a chat's bucket is not its own")
+	}
+	if l.Chat("c", 0, 2, now) != nil {
+		t.Error("a chat without a rate got a bucket")
+	}
+	for i := range 2 {
+		if refused, _ := l.Take(a, now); refused != "" {
+			t.Fatalf("call %d within chat a's burst refused by %s", i+1, refused)
+		}
+	}
+	if refused, b := l.Take(a, now); refused != "chat" || b != a || b.Wait() <= 0 {
+		t.Fatalf("chat a over its burst: refused by %q", refused)
+	}
+	// Chat a's refusal took no global token: one is left for b.
+	if refused, _ := l.Take(l.Chat("b", 1, 2, now), now); refused != "" {
+		t.Fatalf("chat b refused by %s", refused)
+	}
+	if refused, _ := l.Take(nil, now); refused != "global" {
+		t.Fatalf("a fourth call of all chats: refused by %q, want global", refused)
+	}
+	if refused, _ := l.Take(nil, now.Add(time.Second)); refused != "" {
+		t.Errorf("a second later the global bucket still refuses")
+	}
+	if refused, _ := NewLimiter[int](0, 0, now).Take(nil, now); refused != "" {
+		t.Errorf("an unlimited limiter refused")
+	}
+}

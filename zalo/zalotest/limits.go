@@ -37,9 +37,8 @@ var limitedMethods = map[string]bool{
 
 // limiter is the enforcement state; it lives under Server.mu.
 type limiter struct {
-	l      Limits
-	global *fakeapi.Bucket // nil when unlimited
-	chats  map[string]*fakeapi.Bucket
+	l       Limits
+	buckets *fakeapi.Limiter[string] // by chat_id as sent
 }
 
 // EnforceLimits makes the fake refuse sends (sendMessage, sendPhoto,
@@ -67,22 +66,16 @@ func (s *Server) EnforceLimits(l Limits) {
 		s.limits = nil
 		return
 	}
-	lim := &limiter{l: l, chats: map[string]*fakeapi.Bucket{}}
-	if l.Global > 0 {
-		burst := float64(l.GlobalBurst)
-		if burst < 1 {
-			burst = math.Max(1, math.Ceil(l.Global))
-		}
-		lim.global = fakeapi.NewBucket(l.Global, burst, time.Now())
+	burst := float64(l.GlobalBurst)
+	if burst < 1 {
+		burst = math.Max(1, math.Ceil(l.Global))
 	}
-	s.limits = lim
+	s.limits = &limiter{l: l, buckets: fakeapi.NewLimiter[string](l.Global, burst, time.Now())}
 }
 
 // Violations returns every send refused for exceeding a limit, in order.
 func (s *Server) Violations() []Violation {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Violation(nil), s.violations...)
+	return s.violations.All()
 }
 
 // limitLocked returns the 429 answer when the call must be refused, taking
@@ -95,31 +88,19 @@ func (s *Server) limitLocked(name string, q *request) *reply {
 	now := time.Now()
 	chatID := q.p["chat_id"]
 	var cb *fakeapi.Bucket
-	if chatID != "" && lim.l.PerChat > 0 {
-		cb = lim.chats[chatID]
-		if cb == nil {
-			cb = fakeapi.NewBucket(lim.l.PerChat, float64(max(1, lim.l.PerChatBurst)), now)
-			lim.chats[chatID] = cb
-		}
+	if chatID != "" {
+		cb = lim.buckets.Chat(chatID, lim.l.PerChat, float64(max(1, lim.l.PerChatBurst)), now)
 	}
-	if cb != nil && !cb.Ready(now) {
-		return s.refuseLocked(q, chatID, "chat", cb.Wait(), now)
-	}
-	if lim.global != nil && !lim.global.Ready(now) {
-		return s.refuseLocked(q, chatID, "global", lim.global.Wait(), now)
-	}
-	if cb != nil {
-		cb.Take()
-	}
-	if lim.global != nil {
-		lim.global.Take()
+	// Refused until the refusing bucket has a token again.
+	if refused, b := lim.buckets.Take(cb, now); refused != "" {
+		return s.refuseLocked(q, chatID, refused, b.Wait(), now)
 	}
 	return nil
 }
 
 // refuseLocked records the violation and builds the 429.
 func (s *Server) refuseLocked(q *request, chatID, scope string, left time.Duration, now time.Time) *reply {
-	s.violations = append(s.violations, Violation{Method: q.method, ChatID: chatID, Scope: scope, At: now})
+	s.violations.Add(Violation{Method: q.method, ChatID: chatID, Scope: scope, At: now})
 	secs := int(math.Min(math.Max(1, math.Ceil(left.Seconds())), 24*3600))
 	return &reply{code: http.StatusTooManyRequests, desc: retryDesc(secs), retryAfter: secs}
 }

@@ -7,10 +7,11 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"hailong/internal/fakeapi"
 )
 
 // emptyPoll answers a getUpdates whose timeout passed with nothing queued.
@@ -22,8 +23,7 @@ var emptyPoll = ok(nil)
 // webhookActive answers getUpdates while a webhook is set.
 var webhookActive = badRequest("can't use getUpdates while a webhook is active; use deleteWebhook to delete the webhook first")
 
-// methods are matched case-insensitively. getUpdates and deleteWebhook wait
-// without the lock and are dispatched separately.
+// methods are matched case-insensitively.
 var methods = map[string]func(*Server, *request) reply{
 	"getme":          (*Server).getMe,
 	"sendmessage":    (*Server).sendMessage,
@@ -34,25 +34,16 @@ var methods = map[string]func(*Server, *request) reply{
 	"getwebhookinfo": (*Server).getWebhookInfo,
 }
 
+// waiting are the methods that wait without the lock: getUpdates, and
+// deleteWebhook (for a delivery in flight).
+var waiting = map[string]func(*Server, *request) reply{
+	"getupdates":    (*Server).getUpdates,
+	"deletewebhook": (*Server).deleteWebhook,
+}
+
+// dispatch answers a call; a refused send is refused whatever it holds.
 func (s *Server) dispatch(q *request) reply {
-	name := strings.ToLower(q.method)
-	switch name {
-	case "getupdates":
-		return s.getUpdates(q)
-	case "deletewebhook":
-		return s.deleteWebhook(q)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	// Limits come first so that a refused send is refused whatever it holds.
-	if r := s.limitLocked(name, q); r != nil {
-		return *r
-	}
-	h := methods[name]
-	if h == nil {
-		return reply{code: http.StatusNotFound, desc: "Not Found"}
-	}
-	return h(s, q)
+	return fakeapi.Dispatch(s, &s.mu, q.method, q, waiting, methods, s.limitLocked, reply{code: http.StatusNotFound, desc: "Not Found"})
 }
 
 func (s *Server) getMe(*request) reply {

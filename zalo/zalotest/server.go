@@ -203,13 +203,13 @@ type Server struct {
 	hookChanged    int64    // ms: when the webhook was last set or deleted
 	inflight       *queuedUpdate
 	inflightCancel context.CancelFunc
-	deliveries     []Delivery
+	deliveries     fakeapi.Log[Delivery]
 	hookOpts       WebhookOptions
 
 	forms Forms
 
 	limits     *limiter // nil when limits are not enforced
-	violations []Violation
+	violations fakeapi.Log[Violation]
 }
 
 type queuedUpdate struct {
@@ -327,9 +327,7 @@ func (s *Server) pendingLocked() int {
 
 // Deliveries returns every webhook POST that has finished, in order.
 func (s *Server) Deliveries() []Delivery {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Delivery(nil), s.deliveries...)
+	return s.deliveries.All()
 }
 
 // reply is the outcome of one API call.

@@ -760,24 +760,6 @@ func TestCloseEndsDelivery(t *testing.T) {
 	noLeaks(t, before)
 }
 
-func TestWait(t *testing.T) {
-	s, c := newClient(t)
-	s.Text(lan, "hi")
-	go func() {
-		time.Sleep(50 * time.Millisecond)
-		_, _ = c.try("sendMessage", map[string]any{"chat_id": lan.ID, "text": "pong"})
-	}()
-	if !s.Wait(2*time.Second, func() bool {
-		m, found := s.Last(lan.ID)
-		return found && m.Text == "pong"
-	}) {
-		t.Fatal("Wait missed the send")
-	}
-	if s.Wait(50*time.Millisecond, func() bool { return false }) {
-		t.Fatal("Wait of a false condition returned true")
-	}
-}
-
 func TestConcurrentUse(t *testing.T) {
 	s, c := newClient(t)
 	var wg sync.WaitGroup

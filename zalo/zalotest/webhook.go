@@ -86,7 +86,7 @@ func (s *Server) deliverLoop() {
 		if err != nil {
 			d.Err = err.Error()
 		}
-		s.deliveries = append(s.deliveries, d)
+		s.deliveries.Add(d)
 		s.inflight, s.inflightCancel = nil, nil
 		if !delivered {
 			// Back to the head of the queue: for the retry, or for
