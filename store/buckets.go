@@ -68,6 +68,10 @@ var (
 	// complaint id, sequence (historyKey) → sealed Event JSON, appended
 	// once each.
 	bHistory = []byte("complaint_history")
+	// id → what reports count of a complaint (encodeFacts: version 1,
+	// school, status, times), unsealed: nothing a parent wrote or who
+	// they are; written with the complaint.
+	bFacts = []byte("complaint_facts")
 	// respondent key, id → nil: a parent's complaints.
 	bByParent = []byte("complaints_by_parent")
 	// school 0 id (openKey) → nil: present while the complaint is open.
@@ -111,7 +115,7 @@ var (
 
 // buckets are all of the above, in the order Open creates them.
 var buckets = [][]byte{
-	bSessions, bResponses, bAggs, bOutbox, bMeta, bDead, bComplaint, bByParent, bOpen, bUrgent, bByChat, bByKey, bHistory,
+	bSessions, bResponses, bAggs, bOutbox, bMeta, bDead, bComplaint, bByParent, bOpen, bUrgent, bByChat, bByKey, bHistory, bFacts,
 	bAudience, bAnnounce, bBcRows, bPre, bSeen,
 	bStopped, bMigrated,
 	bDaily, bDigests,
