@@ -113,11 +113,11 @@ func (s *Server) Violations() []Violation {
 	return s.violations.All()
 }
 
-// limitLocked returns the 429 answer when the call must be refused, taking
-// the tokens otherwise. name is the lower-case method.
-func (s *Server) limitLocked(name string, q *request) *reply {
+// limitLocked returns the 429 answer when a call of a limited method must
+// be refused, taking the tokens otherwise.
+func (s *Server) limitLocked(_ string, q *request) *reply {
 	lim := s.limits
-	if lim == nil || !limitedMethods[name] {
+	if lim == nil {
 		return nil
 	}
 	now := time.Now()

@@ -15,8 +15,17 @@ import (
 	"hailong/internal/fakeapi"
 )
 
-// methods are matched case-insensitively, as Telegram does.
-var methods = map[string]func(*Server, *request) reply{
+// methods are matched case-insensitively, as Telegram does; a counted
+// method the fake does not implement is still limited, as on Telegram.
+var methods = fakeapi.Methods[*Server, *request, reply]{
+	Waiting:  map[string]func(*Server, *request) reply{"getupdates": (*Server).getUpdates},
+	Locked:   locked,
+	Limited:  limitedMethods,
+	Limit:    (*Server).limitLocked,
+	NotFound: reply{code: http.StatusNotFound, desc: "Not Found"},
+}
+
+var locked = map[string]func(*Server, *request) reply{
 	"getme":                  (*Server).getMe,
 	"getfile":                (*Server).getFile,
 	"sendmessage":            (*Server).sendMessage,
@@ -34,14 +43,7 @@ var methods = map[string]func(*Server, *request) reply{
 	"sendchataction":         (*Server).sendChatAction,
 }
 
-// waiting are the methods that wait without the lock: the long poll.
-var waiting = map[string]func(*Server, *request) reply{"getupdates": (*Server).getUpdates}
-
-// dispatch answers a call; a counted method the fake does not implement
-// is still limited, as on Telegram.
-func (s *Server) dispatch(q *request) reply {
-	return fakeapi.Dispatch(s, &s.mu, q.method, q, waiting, methods, s.limitLocked, reply{code: http.StatusNotFound, desc: "Not Found"})
-}
+func (s *Server) dispatch(q *request) reply { return methods.Dispatch(s, &s.mu, q.method, q) }
 
 func botJSON() map[string]any {
 	return map[string]any{"id": botID, "is_bot": true, "first_name": botName, "username": botUsername}

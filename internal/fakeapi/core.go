@@ -331,25 +331,37 @@ func Marshal(v any) []byte {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
-// Dispatch answers a call to a fake s by its method, matched whatever its
-// case: a method of waiting (one that waits for something, a long poll)
-// runs without the fake's lock; any other under it, after limit, the
-// fake's send limits (an answer refuses the call: it comes first, so that
-// a counted method the fake does not have is limited all the same), and
-// notFound answers a method the fake does not have.
-func Dispatch[S, Q any, R Answer](s S, lock sync.Locker, method string, q Q, waiting, methods map[string]func(S, Q) R,
-	limit func(name string, q Q) *R, notFound R) R {
+// Methods are a fake's methods, by their lower-case names (a call's
+// method is matched whatever its case).
+type Methods[S, Q any, R Answer] struct {
+	// Waiting wait for something (a long poll) and run without the
+	// fake's lock; the others run under it.
+	Waiting, Locked map[string]func(S, Q) R
+	// Limited are the methods that count against the fake's send limits:
+	// Limit is asked first (under the lock) and its answer, if any,
+	// refuses the call; a limited method the fake does not have is
+	// limited all the same.
+	Limited map[string]bool
+	Limit   func(s S, name string, q Q) *R
+	// NotFound answers a method the fake does not have.
+	NotFound R
+}
+
+// Dispatch answers a call to fake s, lock being the fake's lock.
+func (m *Methods[S, Q, R]) Dispatch(s S, lock sync.Locker, method string, q Q) R {
 	name := strings.ToLower(method)
-	if h := waiting[name]; h != nil {
+	if h := m.Waiting[name]; h != nil {
 		return h(s, q)
 	}
 	lock.Lock()
 	defer lock.Unlock()
-	if r := limit(name, q); r != nil {
-		return *r
+	if m.Limited[name] {
+		if r := m.Limit(s, name, q); r != nil {
+			return *r
+		}
 	}
-	if h := methods[name]; h != nil {
+	if h := m.Locked[name]; h != nil {
 		return h(s, q)
 	}
-	return notFound
+	return m.NotFound
 }

@@ -23,8 +23,21 @@ var emptyPoll = ok(nil)
 // webhookActive answers getUpdates while a webhook is set.
 var webhookActive = badRequest("can't use getUpdates while a webhook is active; use deleteWebhook to delete the webhook first")
 
-// methods are matched case-insensitively.
-var methods = map[string]func(*Server, *request) reply{
+// methods are matched case-insensitively. getUpdates and deleteWebhook
+// (for a delivery in flight) wait without the lock; a refused send is
+// refused whatever it holds.
+var methods = fakeapi.Methods[*Server, *request, reply]{
+	Waiting: map[string]func(*Server, *request) reply{
+		"getupdates":    (*Server).getUpdates,
+		"deletewebhook": (*Server).deleteWebhook,
+	},
+	Locked:   locked,
+	Limited:  limitedMethods,
+	Limit:    (*Server).limitLocked,
+	NotFound: reply{code: http.StatusNotFound, desc: "Not Found"},
+}
+
+var locked = map[string]func(*Server, *request) reply{
 	"getme":          (*Server).getMe,
 	"sendmessage":    (*Server).sendMessage,
 	"sendphoto":      (*Server).sendPhoto,
@@ -34,17 +47,7 @@ var methods = map[string]func(*Server, *request) reply{
 	"getwebhookinfo": (*Server).getWebhookInfo,
 }
 
-// waiting are the methods that wait without the lock: getUpdates, and
-// deleteWebhook (for a delivery in flight).
-var waiting = map[string]func(*Server, *request) reply{
-	"getupdates":    (*Server).getUpdates,
-	"deletewebhook": (*Server).deleteWebhook,
-}
-
-// dispatch answers a call; a refused send is refused whatever it holds.
-func (s *Server) dispatch(q *request) reply {
-	return fakeapi.Dispatch(s, &s.mu, q.method, q, waiting, methods, s.limitLocked, reply{code: http.StatusNotFound, desc: "Not Found"})
-}
+func (s *Server) dispatch(q *request) reply { return methods.Dispatch(s, &s.mu, q.method, q) }
 
 func (s *Server) getMe(*request) reply {
 	return ok(map[string]any{
