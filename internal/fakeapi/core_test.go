@@ -3,9 +3,12 @@ package fakeapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -179,5 +182,62 @@ func TestCoreWait(t *testing.T) {
 		}
 	case <-time.After(3 * time.Second):
 		t.Fatal("Close did not end the long poll")
+	}
+}
+
+// TestMethods: methods match whatever their case; a waiting method runs
+// without the fake's lock and the others under it; a limited method is
+// refused by the limit before anything else, one the fake does not have
+// too; other unknown methods are not found.
+func TestMethods(t *testing.T) {
+	type fake struct {
+		mu      sync.Mutex
+		refuse  bool
+		limited []string
+	}
+	held := func(f *fake) bool {
+		if f.mu.TryLock() {
+			f.mu.Unlock()
+			return false
+		}
+		return true
+	}
+	m := Methods[*fake, string, text]{
+		Waiting: map[string]func(*fake, string) text{"poll": func(f *fake, q string) text {
+			return text{200, fmt.Sprint("poll locked=", held(f))}
+		}},
+		Locked: map[string]func(*fake, string) text{"send": func(f *fake, q string) text {
+			return text{200, fmt.Sprint("send locked=", held(f))}
+		}},
+		Limited: map[string]bool{"send": true, "sendvideo": true},
+		Limit: func(f *fake, name, q string) *text {
+			f.limited = append(f.limited, name)
+			if f.refuse {
+				return &text{429, "slow down"}
+			}
+			return nil
+		},
+		NotFound: text{404, "no"},
+	}
+	f := &fake{}
+	for _, c := range []struct {
+		method string
+		refuse bool
+		want   text
+	}{
+		{"Poll", false, text{200, "poll locked=false"}},
+		{"sendMessage", false, text{404, "no"}},
+		{"SEND", false, text{200, "send locked=true"}},
+		{"send", true, text{429, "slow down"}},
+		{"sendVideo", true, text{429, "slow down"}},
+		{"sendVideo", false, text{404, "no"}},
+	} {
+		f.refuse = c.refuse
+		if got := m.Dispatch(f, &f.mu, c.method, ""); got != c.want {
+			t.Errorf("%s (refusing %v): %+v, want %+v", c.method, c.refuse, got, c.want)
+		}
+	}
+	if want := []string{"send", "send", "sendvideo", "sendvideo"}; !slices.Equal(f.limited, want) {
+		t.Errorf("the limit was asked of %v, want %v", f.limited, want)
 	}
 }
