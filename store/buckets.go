@@ -57,7 +57,8 @@ var (
 	bSeen = []byte("seen")
 	// "cursor/<channel>" → offset and time; "local_secret",
 	// "secret_check" (an HMAC of a constant under the secret), and the
-	// marks of indexes built ("outbox_indexes_v3", "responses_by_key_v1").
+	// marks of indexes built ("outbox_indexes_v3", "responses_by_key_v1",
+	// "complaint_facts_v2").
 	bMeta = []byte("meta")
 
 	// Complaints.
@@ -68,9 +69,10 @@ var (
 	// complaint id, sequence (historyKey) → sealed Event JSON, appended
 	// once each.
 	bHistory = []byte("complaint_history")
-	// id → what reports count of a complaint (encodeFacts: version 1,
-	// school, status, times), unsealed: nothing a parent wrote or who
-	// they are; written with the complaint.
+	// school 0 id (factsKey) → what reports count of a complaint
+	// (encodeFacts: version 1, status, times), unsealed: nothing a parent
+	// wrote or who they are; written with the complaint, so that a
+	// commune's report reads its own schools' alone.
 	bFacts = []byte("complaint_facts")
 	// respondent key, id → nil: a parent's complaints.
 	bByParent = []byte("complaints_by_parent")
