@@ -510,8 +510,8 @@ func (c *Config) engine() (*flows.Engine, error) {
 		SessionExpiry: c.Survey.SessionExpiry, RetentionMonths: c.Survey.RetentionMonths,
 		Location: c.loc, Owner: c.Owner,
 		Categories: c.categories(), Holidays: c.Complaints.Holidays, AckDays: c.Complaints.AckDays,
-		PerParentDaily: c.Complaints.PerParentDay,
-		Info:           c.Info.infoYAML.flows(), InfoTr: map[flows.Lang]flows.Info{flows.English: c.Info.En.flows()},
+		PerParentDaily: c.Complaints.PerParentDay, MinRespondents: c.Survey.MinRespondents,
+		Info: c.Info.infoYAML.flows(), InfoTr: map[flows.Lang]flows.Info{flows.English: c.Info.En.flows()},
 	})
 }
 
