@@ -72,6 +72,10 @@ func GradeName(g string) string {
 	return gradeName(g, Vietnamese)
 }
 
+// CommentsHint is the line a channel without buttons shows under a digest
+// instead of its comments button.
+func CommentsHint() string { return T("gy.hint") }
+
 // commentWave is the wave whose comments /gopy shows: the one open now, or
 // else the latest one started.
 func (e *Engine) commentWave(now time.Time) (*Wave, bool) {

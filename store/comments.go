@@ -153,8 +153,11 @@ func (w *writer) comments(wave, school string, from, to time.Time, fn func(flows
 	if !to.IsZero() {
 		end = append(append([]byte(nil), prefix...), commentStamp(to)...)
 	}
-	rb := w.tx.Bucket(bResponses)
-	c := w.tx.Bucket(bComments).Cursor()
+	rb, idx := w.tx.Bucket(bResponses), w.tx.Bucket(bComments)
+	if idx == nil {
+		return nil // a database of before the index, opened read-only
+	}
+	c := idx.Cursor()
 	k, _ := c.Seek(end)
 	if k == nil {
 		k, _ = c.Last()
