@@ -73,7 +73,10 @@ func BaselinePeriods(dir *flows.Directory, from, to time.Time) []string {
 // touches when it has respondents there, else from the first period of
 // BaselinePeriods with baselines for it.
 func (j *Job) yearAgo(schools []flows.School, from, to time.Time) (*Comparison, error) {
-	from, to = from.AddDate(-1, 0, 0), to.AddDate(-1, 0, 0)
+	// In the office's time zone: a request read back from the outbox is
+	// in UTC, where 1 September at midnight is still August.
+	loc := j.Engine.Location()
+	from, to = from.In(loc).AddDate(-1, 0, 0), to.In(loc).AddDate(-1, 0, 0)
 	dir := j.Engine.Directory()
 	var counts []flows.WaveCounts
 	for _, w := range dir.Waves {

@@ -80,6 +80,8 @@ Usage:
   hailong bench [--parents N] [--rate R] [--seconds S] [--outbound N]  measure the bot against the fake Telegram
   hailong export --out FILE [--from DAY] [--to DAY] [--format xlsx|csv] [--office ID] [--school CODE]
                                              the report of any days as a workbook or CSV
+  hailong baseline import FILE.csv [--source TEXT] [--config FILE] [--db PATH]
+                                             store earlier results that reports compare with
   hailong help                               this text
 
 Without --config the built-in config.example.yaml is used.
@@ -107,6 +109,8 @@ func (s *system) run(ctx context.Context, args []string) error {
 		return s.exportCmd(rest)
 	case "invite":
 		return s.inviteCmd(rest)
+	case "baseline":
+		return s.baselineCmd(rest)
 	case "bench":
 		return s.benchCmd(ctx, rest)
 	case "posters":
