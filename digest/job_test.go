@@ -228,7 +228,7 @@ func TestWeeklyDigestGolden(t *testing.T) {
 	}
 	// The comments open from the digest: the principal's school, the
 	// office's list of schools.
-	if buttons["501"] != "gy:w1:TH:0" || buttons["-100"] != "gl:w1:0" {
+	if buttons["501"] != "gd:w1:TH" || buttons["-100"] != "gd:w1" {
 		t.Errorf("comments buttons %v", buttons)
 	}
 	if attachments != 2 {

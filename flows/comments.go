@@ -45,23 +45,31 @@ const commentClip = 600
 //
 //	gy:<wave>:<school>:<skip>  a school's comments of a wave, from the skip-th newest
 //	gl:<wave>:<skip>           the schools of the reader's scope that have comments
+//	gd:<wave>[:<school>]       either, from a digest: in a message of its own,
+//	                           where the others replace the page they were on
 //
 // A wave id is at most 16 characters and a school code 32: at most 59 bytes.
 const (
 	commentsData = "gy:"
 	schoolsData  = "gl:"
+	digestData   = "gd:"
 )
 
 // CommentsButton is the button that opens a school's comments of a wave,
 // for the principal's weekly digest.
 func CommentsButton(wave, school string) Button {
-	return Button{Label: T("gy.open"), Data: commentsData + wave + ":" + school + ":0"}
+	return Button{Label: T("gy.open"), Data: digestData + wave + ":" + school}
 }
 
 // CommentSchoolsButton is the button that lists the schools of a scope
 // with comments in a wave, for an office's weekly digest.
 func CommentSchoolsButton(wave string) Button {
-	return Button{Label: T("gy.open"), Data: schoolsData + wave + ":0"}
+	return Button{Label: T("gy.open"), Data: digestData + wave}
+}
+
+// commentsPress reports whether button data is one of the comments'.
+func commentsPress(data string) bool {
+	return strings.HasPrefix(data, commentsData) || strings.HasPrefix(data, schoolsData) || strings.HasPrefix(data, digestData)
 }
 
 // GradeName is a grade as staff read it: "Lớp 3", "Lớp Lá (5–6 tuổi)".
@@ -107,18 +115,32 @@ func (t *turn) commentsCommand(schools []string) {
 			t.deny("gy.denied")
 			return
 		}
-		t.comments(w, sc.Code, 0)
+		t.comments(w, sc.Code, 0, len(schools) > 1)
 		return
 	}
 	if len(schools) == 1 {
-		t.comments(w, schools[0], 0)
+		t.comments(w, schools[0], 0, false)
 		return
 	}
 	t.commentSchools(w, schools, 0)
 }
 
-// commentsButton handles a press on gy: or gl: buttons.
+// commentsButton handles a press on gy:, gl: or gd: buttons.
 func (t *turn) commentsButton(schools []string, data string) {
+	if rest, ok := strings.CutPrefix(data, digestData); ok {
+		// From a digest: the digest stays, the comments come below it.
+		n := len(t.replies)
+		wave, school, one := strings.Cut(rest, ":")
+		if one {
+			t.commentsButton(schools, commentsData+wave+":"+school+":0")
+		} else {
+			t.commentsButton(schools, schoolsData+wave+":0")
+		}
+		for i := n; i < len(t.replies); i++ {
+			t.replies[i].Edit = false
+		}
+		return
+	}
 	if rest, ok := strings.CutPrefix(data, schoolsData); ok {
 		wave, skip, _ := strings.Cut(rest, ":")
 		w, okw := t.e.dir.Wave(wave)
@@ -146,11 +168,12 @@ func (t *turn) commentsButton(schools []string, data string) {
 		t.deny("gy.denied")
 		return
 	}
-	t.comments(w, sc.Code, n)
+	t.comments(w, sc.Code, n, len(schools) > 1)
 }
 
-// comments shows a page of a school's comments of a wave, newest first.
-func (t *turn) comments(w *Wave, school string, skip int) {
+// comments shows a page of a school's comments of a wave, newest first;
+// list offers the way back to the scope's schools.
+func (t *turn) comments(w *Wave, school string, skip int, list bool) {
 	sc, _ := t.e.dir.School(school)
 	count := t.look.CommentCounts(w.ID, []string{school})[school]
 	switch {
@@ -183,6 +206,9 @@ func (t *turn) comments(w *Wave, school string, skip int) {
 	r := Reply{Text: clip(b.String(), 4000)}
 	if len(nav) > 0 {
 		r.Buttons = [][]Button{nav}
+	}
+	if list {
+		r.Buttons = append(r.Buttons, []Button{{Label: T("gy.list"), Data: fmt.Sprintf("%s%s:0", schoolsData, w.ID)}})
 	}
 	t.send(r)
 }

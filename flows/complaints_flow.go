@@ -835,7 +835,7 @@ func (t *turn) staff(schools []string) {
 		t.reportRequest(schools, in.Command == "xuat")
 	case in.Kind == KindCommand && (in.Command == "gopy" || in.Command == "comments"):
 		t.commentsCommand(schools)
-	case in.Kind == KindButton && (strings.HasPrefix(in.Data, commentsData) || strings.HasPrefix(in.Data, schoolsData)):
+	case in.Kind == KindButton && commentsPress(in.Data):
 		t.commentsButton(schools, in.Data)
 	case in.Kind == KindCommand && in.Command == "invite":
 		t.invite()

@@ -283,6 +283,7 @@ var vi = map[msg]string{
 	"cmd.xuat":                "Xuất bảng tính",
 	"cmd.gopy":                "Góp ý của phụ huynh",
 	"gy.hint":                 "Gõ /gopy để đọc góp ý của phụ huynh.",
+	"gy.list":                 "◀ Các trường",
 	"gy.open":                 "💬 Góp ý của phụ huynh",
 	"gy.nowave":               "Chưa có đợt khảo sát nào bắt đầu, nên chưa có góp ý.",
 	"gy.denied":               "Không có trường mã này trong phạm vi của thầy/cô.",

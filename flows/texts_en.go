@@ -285,6 +285,7 @@ var en = map[msg]string{
 	"cmd.xuat":                "Export a spreadsheet",
 	"cmd.gopy":                "Parents' comments",
 	"gy.hint":                 "Type /gopy to read parents' comments.",
+	"gy.list":                 "◀ Schools",
 	"gy.open":                 "💬 Parents' comments",
 	"gy.nowave":               "No survey round has started yet, so there are no comments.",
 	"gy.denied":               "No school with this code is within your scope.",

@@ -10,7 +10,9 @@
 // out for the longer one, so the compound words come out whole.
 //
 // Counting is by comment, not by occurrence: a parent who writes "bẩn" five
-// times counts once. Syllables are compared with diacritics folded ("nha ve
+// times counts once. A phrase must account for more than half the uses of
+// the shorter phrases it is made of, or it is a chance meeting of them.
+// Syllables are compared with diacritics folded ("nha ve
 // sinh" typed without them is "nhà vệ sinh") and each term is shown in the
 // spelling the comments use most, one with diacritics before one without.
 package terms
@@ -99,7 +101,7 @@ func (c *Counter) Top(n int) []Term {
 	// inside it.
 	within := map[string]int{}
 	for k, g := range c.grams {
-		if g.n < 2 || g.count < MinCount {
+		if g.n < 2 || g.count < MinCount || !c.phrase(k, g) {
 			continue
 		}
 		sub := strings.Fields(k)
@@ -109,7 +111,7 @@ func (c *Counter) Top(n int) []Term {
 	}
 	var keys []string
 	for k, g := range c.grams {
-		if g.count >= MinCount && within[k] < g.count {
+		if g.count >= MinCount && within[k] < g.count && c.phrase(k, g) {
 			keys = append(keys, k)
 		}
 	}
@@ -123,6 +125,23 @@ func (c *Counter) Top(n int) []Term {
 		out = append(out, Term{Text: spelling(k, g.forms), Count: g.count, N: g.n})
 	}
 	return out
+}
+
+// phrase reports whether a gram of two or three syllables is a phrase
+// rather than a chance meeting of others: it accounts for more than half
+// the uses of each shorter phrase it is made of. "học thêm buổi" (2), cut
+// from "học thêm buổi tối" where "học thêm" is used 4 times, is not.
+func (c *Counter) phrase(k string, g *gram) bool {
+	if g.n < 2 {
+		return true
+	}
+	sub := strings.Fields(k)
+	for _, part := range []string{strings.Join(sub[1:], " "), strings.Join(sub[:len(sub)-1], " ")} {
+		if p := c.grams[part]; p != nil && 2*g.count <= p.count {
+			return false
+		}
+	}
+	return true
 }
 
 // spelling picks the form most comments use, one with diacritics before

@@ -60,6 +60,8 @@ func TestTopRules(t *testing.T) {
 		{"decomposed text reads as composed", []string{norm.NFD.String("Học thêm"), "học thêm"}, "học thêm:2"},
 		{"numbers alone are no terms", []string{"lớp 45 em", "lớp 45 em"}, "lớp 45:2"},
 		{"the commonest phrases say nothing", []string{"Cảm ơn nhà trường, phụ huynh", "cảm ơn nhà trường phụ huynh"}, ""},
+		{"a chance meeting is no phrase", []string{"học thêm buổi tối", "học thêm buổi tối", "học thêm nhiều", "học thêm nhiều", "học thêm", "học thêm"},
+			"học thêm:6, thêm buổi tối:2, nhiều:2"},
 		{"a shorter phrase seen apart stays", []string{"nhà vệ sinh", "vệ sinh lớp học", "nhà vệ sinh"}, "vệ sinh:3, nhà vệ sinh:2"},
 	} {
 		if got := show(top(tc.comments, 5)); got != tc.want {
