@@ -119,6 +119,21 @@ func TestRangeComparesYearEarlier(t *testing.T) {
 	}
 }
 
+// TestCommentsCSV: an export in CSV lists the same comments as the sheet.
+func TestCommentsCSV(t *testing.T) {
+	r := &Report{Location: hcm, Comments: []CommentRow{{School: "Trường Tiểu học Trưng Vương", Code: "TH", Wave: "Học kì I, 2026–2027",
+		At: day("2026-10-05").Add(9 * time.Hour), Grade: "Lớp 3", Text: "Nhà vệ sinh dơ quá, \"thiếu\" nước."}}}
+	data, err := CommentsCSV(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "\ufeffMã,Trường,Đợt khảo sát,Ngày,Khối lớp,Góp ý\r\n" +
+		"TH,Trường Tiểu học Trưng Vương,\"Học kì I, 2026–2027\",05/10/2026,Lớp 3,\"Nhà vệ sinh dơ quá, \"\"thiếu\"\" nước.\"\r\n"
+	if string(data) != want {
+		t.Errorf("CommentsCSV =\n%q\nwant\n%q", data, want)
+	}
+}
+
 func TestBaselinePeriods(t *testing.T) {
 	dir := testEngine(t).Directory()
 	got := BaselinePeriods(dir, day("2025-09-01"), day("2025-11-23"))

@@ -1,9 +1,14 @@
 package digest
 
 import (
+	"bytes"
+	"encoding/csv"
 	"fmt"
+	"strconv"
 
 	"github.com/xuri/excelize/v2"
+
+	"hailong/flows"
 )
 
 // Sheets of what parents wrote and of the year-earlier comparison, added
@@ -154,4 +159,79 @@ func arrowOf(d float64) string {
 		return "▼"
 	}
 	return "="
+}
+
+// CommentsCSV is the Góp ý sheet as CSV, for an export in CSV: school,
+// wave, date, grade and comment, never who wrote it.
+func CommentsCSV(r *Report) ([]byte, error) {
+	rows := [][]string{{"Mã", "Trường", "Đợt khảo sát", "Ngày", "Khối lớp", "Góp ý"}}
+	for _, c := range r.Comments {
+		rows = append(rows, []string{c.Code, c.School, c.Wave, c.At.In(r.loc()).Format("02/01/2006"), c.Grade, c.Text})
+	}
+	return writeCSV(rows)
+}
+
+// ComparisonCSV is the So với năm trước sheet as CSV: per school and
+// indicator, this year's share, the year before's, the change in points,
+// and where the year before's came from ("" cells: not shown or none).
+func ComparisonCSV(r *Report) ([]byte, error) {
+	rows := [][]string{{"Mã", "Trường", "Chỉ số", "Năm nay (%)", "Cùng kỳ năm trước (%)", "Thay đổi (điểm)", "Nguồn số liệu năm trước"}}
+	c := r.YearAgo
+	num := func(s Score) string {
+		if !s.Shown {
+			return ""
+		}
+		return strconv.FormatFloat(renderRound1(s.Pct), 'f', 1, 64)
+	}
+	add := func(code, name string, now Row, before *Row, source string) {
+		ids := []string{flows.IndexID}
+		for _, it := range r.Items {
+			ids = append(ids, it.ID)
+		}
+		for _, id := range ids {
+			cur, prev, label := now.Index, before.Index, "Chỉ số hài lòng"
+			if id != flows.IndexID {
+				var ok bool
+				if cur, ok = now.Items[id]; !ok {
+					continue
+				}
+				prev, label = before.Items[id], id
+			}
+			delta := ""
+			if cur.Shown && prev.Shown {
+				delta = strconv.FormatFloat(renderRound1(cur.Pct-prev.Pct), 'f', 1, 64)
+			}
+			rows = append(rows, []string{code, name, label, num(cur), num(prev), delta, source})
+		}
+	}
+	if c != nil {
+		for _, row := range r.Rows {
+			before, ok := c.Rows[row.Code]
+			if !ok {
+				continue
+			}
+			source := "Hệ thống hailong"
+			if im, ok := c.Imported[row.Code]; ok {
+				source = "Nhập từ: " + im.Source + " (" + im.Period + ")"
+			}
+			add(row.Code, row.Name, row, before, source)
+		}
+		if c.Total != nil {
+			add("", "Tổng cộng", r.Total, c.Total, "")
+		}
+	}
+	return writeCSV(rows)
+}
+
+// writeCSV writes rows as the export's CSV files are written: UTF-8 with a
+// byte order mark (so that Excel reads the diacritics), CRLF.
+func writeCSV(rows [][]string) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteString("\ufeff")
+	cw := csv.NewWriter(&buf)
+	cw.UseCRLF = true
+	if err := cw.WriteAll(rows); err != nil {
+		return nil, fmt.Errorf("digest: write csv: %w", err)
+	}
+	return buf.Bytes(), nil
 }

@@ -126,4 +126,19 @@ func TestBaselineImportedIntoReports(t *testing.T) {
 	if len(a1) < 8 || a1[3] != "80" || a1[4] != "70" || a1[5] != "10" || a1[6] != "▲" {
 		t.Errorf("TH-TV's A1 against last year: %q", a1)
 	}
+
+	// As CSV, the comparison and the comments go in files beside it.
+	dir := t.TempDir()
+	if err := s.run(context.Background(), []string{"export", "--config", h.cfgPath, "--db", h.dbPath,
+		"--from", "2026-09-01", "--to", "2026-11-26", "--format", "csv", "--out", filepath.Join(dir, "hk1.csv")}); err != nil {
+		t.Fatal(err)
+	}
+	cmp, err := os.ReadFile(filepath.Join(dir, "hk1-so-sanh.csv"))
+	if err != nil || !strings.Contains(string(cmp), "TH-TV,Trường Tiểu học Trưng Vương,A1,80.0,70.0,10.0,Nhập từ: Báo cáo khảo sát 2025 (2025-2026)\r\n") {
+		t.Errorf("hk1-so-sanh.csv: %v\n%s", err, cmp)
+	}
+	comments, err := os.ReadFile(filepath.Join(dir, "hk1-gop-y.csv"))
+	if err != nil || !strings.HasPrefix(string(comments), "\ufeffMã,Trường,Đợt khảo sát,Ngày,Khối lớp,Góp ý\r\n") {
+		t.Errorf("hk1-gop-y.csv: %v\n%s", err, comments)
+	}
 }
