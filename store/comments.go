@@ -126,14 +126,10 @@ func commentCounts(tx *bbolt.Tx, wave string, schools []string) (map[string]flow
 // Comments implements flows.Lookup: newest first.
 func (w *writer) Comments(wave, school string, skip, limit int) []flows.Comment {
 	var out []flows.Comment
-	err := w.comments(wave, school, time.Time{}, time.Time{}, func(c flows.Comment) bool {
-		if skip > 0 {
-			skip--
-			return true
-		}
+	err := w.comments(wave, school, time.Time{}, time.Time{}, skip, func(c flows.Comment) bool {
 		out = append(out, c)
 		return len(out) < limit
-	}, true)
+	})
 	if err != nil {
 		w.fail(err)
 	}
@@ -141,9 +137,10 @@ func (w *writer) Comments(wave, school string, skip, limit int) []flows.Comment 
 }
 
 // comments calls fn with the comments of a wave at a school submitted in
-// [from, to) (zero: no bound), newest first, until it returns false. The
-// skipped entries are keys alone: only what fn takes is opened.
-func (w *writer) comments(wave, school string, from, to time.Time, fn func(flows.Comment) bool, open bool) error {
+// [from, to) (zero: no bound), newest first, the skip newest responses
+// passed over, until it returns false. The skipped entries are keys alone:
+// only what fn takes is opened.
+func (w *writer) comments(wave, school string, from, to time.Time, skip int, fn func(flows.Comment) bool) error {
 	prefix := commentPrefix(wave, school)
 	lo := prefix
 	if !from.IsZero() {
@@ -168,16 +165,14 @@ func (w *writer) comments(wave, school string, from, to time.Time, fn func(flows
 		if len(k) != len(prefix)+8+len(flows.Key{}) {
 			return fmt.Errorf("comment index %q: %w", k, errCorrupt)
 		}
+		if skip > 0 {
+			skip--
+			continue
+		}
 		rk := responseKey(wave, school, flows.Key(k[len(prefix)+8:]))
 		v := rb.Get(rk)
 		if v == nil {
 			continue // hailong check names an entry without its response
-		}
-		if !open {
-			if !fn(flows.Comment{}) {
-				return nil
-			}
-			continue
 		}
 		r, err := decodeResponse(rk, v)
 		if err != nil {
@@ -212,10 +207,10 @@ func (db *DB) CommentsIn(wave string, schools []string, from, to time.Time, fn f
 	err := db.b.View(func(tx *bbolt.Tx) error {
 		w := writer{tx: tx, db: db, seal: db.seal}
 		for _, sc := range schools {
-			if err := w.comments(wave, sc, from, to, func(c flows.Comment) bool {
+			if err := w.comments(wave, sc, from, to, 0, func(c flows.Comment) bool {
 				ferr = fn(c)
 				return ferr == nil
-			}, true); err != nil {
+			}); err != nil {
 				return err
 			}
 			if ferr != nil {
