@@ -78,10 +78,14 @@ func (j *Job) yearAgo(schools []flows.School, from, to time.Time) (*Comparison, 
 	loc := j.Engine.Location()
 	from, to = from.In(loc).AddDate(-1, 0, 0), to.In(loc).AddDate(-1, 0, 0)
 	dir := j.Engine.Directory()
+	codes := make([]string, len(schools))
+	for i, sc := range schools {
+		codes[i] = sc.Code
+	}
 	var counts []flows.WaveCounts
 	for _, w := range dir.Waves {
 		if w.Start.Before(to) && w.End.After(from) {
-			wc, err := j.Store.Aggregates(w.ID)
+			wc, err := j.Store.AggregatesOf(w.ID, codes)
 			if err != nil {
 				return nil, err
 			}

@@ -13,9 +13,13 @@ import (
 
 // Store is what the digest job needs of the database.
 type Store interface {
-	Aggregates(wave string) (flows.WaveCounts, error)
-	NewResponses(waves []string, from, to time.Time) (map[string]int, error)
-	Complaints(fn func(*flows.Complaint) error) error
+	// AggregatesOf and NewResponsesOf read the counts of some schools
+	// (NewResponsesOf: all of them for nil).
+	AggregatesOf(wave string, schools []string) (flows.WaveCounts, error)
+	NewResponsesOf(waves, schools []string, from, to time.Time) (map[string]int, error)
+	// ComplaintFacts reads every complaint's school, status and times
+	// (what reports count), nothing else of it.
+	ComplaintFacts(fn func(*flows.Complaint) error) error
 	Snapshot(key string) ([]byte, bool, error)
 	SendDigest(key string, snapshot []byte, out []flows.Outgoing) (bool, error)
 	Principals(school string) ([]flows.Principal, error)
@@ -68,8 +72,10 @@ func (j *Job) Period(due time.Time) (from, to time.Time) {
 
 func key(scope string, to time.Time) string { return scope + "|" + to.Format(time.DateOnly) }
 
-// Run sends every digest due at now that has not been sent: each office's
-// to its chat (text, chart, workbook) and each school's to its principals.
+// Run sends every digest due at now that has not been sent: each unit's
+// (of its subtree's schools, with its units one level down: a department's
+// communes) to its chat or staff (text, chart, workbook), and each school's
+// to its principals.
 // It returns how many were sent.
 func (j *Job) Run(now time.Time) (int, error) {
 	due := j.Due(now)
@@ -84,13 +90,10 @@ func (j *Job) Run(now time.Time) (int, error) {
 	dir := j.Engine.Directory()
 	sent := 0
 	for _, o := range dir.Offices {
-		var schools []flows.School
-		for _, sc := range dir.Schools {
-			if sc.Office == o.ID {
-				schools = append(schools, sc)
-			}
-		}
-		ok, err := j.send("office:"+o.ID, o.Name, schools, from, to, complaints, j.Engine.OfficeAddresses(o.ID), true)
+		// Built even when nobody reads it yet: its snapshot is what next
+		// week's and next year's comparisons start from.
+		schools, units := Subtree(dir, o.ID)
+		ok, err := j.send("office:"+o.ID, o.Name, schools, units, from, to, complaints, j.Engine.OfficeAddresses(o.ID), true)
 		if err != nil {
 			return sent, err
 		}
@@ -107,7 +110,7 @@ func (j *Job) Run(now time.Time) (int, error) {
 		if len(to2) == 0 {
 			continue
 		}
-		ok, err := j.send("school:"+sc.Code, sc.Name, []flows.School{sc}, from, to, complaints, to2, false)
+		ok, err := j.send("school:"+sc.Code, sc.Name, []flows.School{sc}, nil, from, to, complaints, to2, false)
 		if err != nil {
 			return sent, err
 		}
@@ -120,7 +123,7 @@ func (j *Job) Run(now time.Time) (int, error) {
 
 func (j *Job) complaints() ([]*flows.Complaint, error) {
 	var out []*flows.Complaint
-	err := j.Store.Complaints(func(c *flows.Complaint) error { out = append(out, c); return nil })
+	err := j.Store.ComplaintFacts(func(c *flows.Complaint) error { out = append(out, c); return nil })
 	if err != nil {
 		return nil, fmt.Errorf("digest: read complaints: %w", err)
 	}
@@ -128,12 +131,13 @@ func (j *Job) complaints() ([]*flows.Complaint, error) {
 }
 
 // send builds and queues one scope's weekly digest unless it went already.
-func (j *Job) send(scope, name string, schools []flows.School, from, to time.Time, complaints []*flows.Complaint, addrs []flows.Address, attach bool) (bool, error) {
+func (j *Job) send(scope, name string, schools []flows.School, units []Unit, from, to time.Time, complaints []*flows.Complaint, addrs []flows.Address, attach bool) (bool, error) {
 	k := key(scope, to)
 	if _, done, err := j.Store.Snapshot(k); err != nil || done {
 		return false, err
 	}
 	in, err := j.input("weekly", name, schools, from, to, complaints)
+	in.Units = units
 	if err != nil {
 		return false, err
 	}
@@ -209,24 +213,23 @@ func (j *Job) input(kind, scope string, schools []flows.School, from, to time.Ti
 	}
 	in := Input{Engine: j.Engine, Kind: kind, Scope: scope, Schools: schools, From: from, To: to, Waves: waves,
 		Complaints: complaints, MinRespondents: j.MinRespondents, FlagBelow: j.FlagBelow, Location: j.Engine.Location()}
-	var ids []string
+	var ids, codes []string
+	for _, sc := range schools {
+		codes = append(codes, sc.Code)
+	}
 	for _, w := range waves {
-		wc, err := j.Store.Aggregates(w.ID)
+		wc, err := j.Store.AggregatesOf(w.ID, codes)
 		if err != nil {
 			return in, err
 		}
 		in.Counts = append(in.Counts, wc)
 		ids = append(ids, w.ID)
 	}
-	n, err := j.Store.NewResponses(ids, from, to)
+	n, err := j.Store.NewResponsesOf(ids, codes, from, to)
 	if err != nil {
 		return in, err
 	}
 	in.New = n
-	codes := make([]string, len(schools))
-	for i, sc := range schools {
-		codes[i] = sc.Code
-	}
 	for _, id := range ids {
 		if err := j.Store.CommentsIn(id, codes, from, to, func(c flows.Comment) error {
 			in.Comments = append(in.Comments, c)
@@ -259,6 +262,9 @@ func (j *Job) render(r *Report, attach bool) ([]flows.Reply, error) {
 	stamp := r.To.In(r.loc()).AddDate(0, 0, -1).Format("2006-01-02")
 	for i, png := range pngs {
 		caption, name := "Biểu đồ chỉ số hài lòng theo trường, "+r.Period(), "hai-long-"+stamp+".png"
+		if len(r.Units) > 0 {
+			caption = "Biểu đồ chỉ số hài lòng theo đơn vị, " + r.Period()
+		}
 		if len(pngs) > 1 {
 			caption += fmt.Sprintf(" (%d/%d)", i+1, len(pngs))
 			name = fmt.Sprintf("hai-long-%s-%d.png", stamp, i+1)
@@ -289,7 +295,28 @@ func (j *Job) Report(req *flows.ReportRequest) (*Report, error) {
 	if in.YearAgo, err = j.yearAgo(schools, req.From, req.To); err != nil {
 		return nil, err
 	}
+	if req.Office != "" {
+		_, in.Units = Subtree(dir, req.Office)
+	}
 	return Build(in), nil
+}
+
+// Subtree is the schools of a unit's subtree, and its units one level
+// down with theirs.
+func Subtree(dir *flows.Directory, office string) ([]flows.School, []Unit) {
+	var schools []flows.School
+	for _, sc := range dir.Under(office) {
+		schools = append(schools, *sc)
+	}
+	var units []Unit
+	for _, c := range dir.Children(office) {
+		u := Unit{ID: c.ID, Name: c.Name}
+		for _, sc := range dir.Under(c.ID) {
+			u.Schools = append(u.Schools, sc.Code)
+		}
+		units = append(units, u)
+	}
+	return schools, units
 }
 
 // Answer builds the replies to a staff member's report request.

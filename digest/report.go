@@ -35,6 +35,30 @@ type Row struct {
 	Index   Score            `json:"index"` // the satisfaction index: B answers at 4 or 5
 	Items   map[string]Score `json:"items"`
 	Flagged bool             `json:"flagged,omitempty"` // index shown and below the threshold
+	// Enrolment is the families (or pupils) of the row's schools whose
+	// enrolment is known, and Reached the responses of those schools:
+	// the response rate is Reached/Enrolment, and unknown when Enrolment
+	// is 0.
+	Enrolment int `json:"enrolment,omitempty"`
+	Reached   int `json:"reached,omitempty"`
+	// Of a unit's row: its schools and its complaints past a deadline.
+	Schools int `json:"schools,omitempty"`
+	Overdue int `json:"overdue,omitempty"`
+}
+
+// Rate is the row's response rate in percent, and whether it is known.
+func (row *Row) Rate() (float64, bool) {
+	if row.Enrolment <= 0 {
+		return 0, false
+	}
+	return 100 * float64(row.Reached) / float64(row.Enrolment), true
+}
+
+// Unit is a unit under a report's scope: its rows are summed from its
+// subtree's schools.
+type Unit struct {
+	ID, Name string
+	Schools  []string // codes
 }
 
 // Item is a scored question, in questionnaire order.
@@ -47,10 +71,11 @@ type Item struct {
 
 // Overdue is a complaint past a deadline.
 type Overdue struct {
-	Code    string `json:"code"`
-	School  string `json:"school"`
-	Status  string `json:"status"`
-	AgeDays int    `json:"age_days"`
+	Code       string `json:"code"`
+	School     string `json:"school"`
+	SchoolCode string `json:"school_code,omitempty"`
+	Status     string `json:"status"`
+	AgeDays    int    `json:"age_days"`
 }
 
 // ComplaintStats count the complaints of the report's schools.
@@ -72,6 +97,11 @@ type Report struct {
 	Items []Item    `json:"items"`
 	Total Row       `json:"total"`
 	Rows  []Row     `json:"rows"`
+	// Units are the scope's units one level down (a department's
+	// communes), when it has any: each its subtree's sum.
+	Units []Row `json:"units,omitempty"`
+	// EnrolmentOf says what enrolment counts: "families" or "pupils".
+	EnrolmentOf string `json:"enrolment_of,omitempty"`
 	// PrevWeek and LastYear are the totals of the same scope a week and a
 	// year before, where a digest was built then.
 	PrevWeek *Row `json:"prev_week,omitempty"`
@@ -97,6 +127,7 @@ type Report struct {
 	MinRespondents int            `json:"min_respondents"`
 	FlagBelow      float64        `json:"flag_below"`
 	Location       *time.Location `json:"-"`
+	byUnit         bool           // the rows are units (a chart of units)
 }
 
 // Input is what a report is built from: the aggregates and the complaints,
@@ -106,8 +137,10 @@ type Input struct {
 	Kind    string
 	Scope   string
 	Schools []flows.School // the schools reported on
-	From    time.Time
-	To      time.Time
+	// Units are the scope's units one level down, if any.
+	Units []Unit
+	From  time.Time
+	To    time.Time
 	// Waves are the waves counted, with their aggregates.
 	Waves  []*flows.Wave
 	Counts []flows.WaveCounts
@@ -129,7 +162,7 @@ type Input struct {
 func Build(in Input) *Report {
 	eng := in.Engine
 	r := &Report{Kind: in.Kind, Scope: in.Scope, From: in.From, To: in.To, PrevWeek: in.PrevWeek, LastYear: in.LastYear,
-		MinRespondents: in.MinRespondents, FlagBelow: in.FlagBelow, Location: in.Location}
+		MinRespondents: in.MinRespondents, FlagBelow: in.FlagBelow, Location: in.Location, EnrolmentOf: eng.Directory().EnrolmentOf}
 	for _, w := range in.Waves {
 		r.Waves = append(r.Waves, w.Title)
 		r.WaveIDs = append(r.WaveIDs, w.ID)
@@ -137,35 +170,118 @@ func Build(in Input) *Report {
 	for _, q := range eng.Questionnaire().Scored() {
 		r.Items = append(r.Items, Item{ID: q.ID, Short: q.Short, Group: q.Group, Kind: q.Kind})
 	}
-	all := map[string]flows.Tally{}
+	// Tallies by position, 0 the index and i+1 the report's item i: a
+	// province's 2,000 schools in two waves summed without a map each.
+	pos := make(map[string]int, len(r.Items)+1)
+	pos[flows.IndexID] = 0
+	for i, it := range r.Items {
+		pos[it.ID] = i + 1
+	}
+	width := len(r.Items) + 1
+	all := make(tallies, width)
 	total := Row{Name: in.Scope}
+	sums := make(map[string]tallies, len(in.Schools)) // by school, for the units
 	for _, sc := range in.Schools {
-		row, sum := schoolRow(eng, r.Items, sc, in.Counts, in.MinRespondents)
-		row.New = in.New[sc.Code]
-		row.Flagged = row.Index.Shown && row.Index.Pct < in.FlagBelow
-		for id, t := range sum {
-			all[id] = all[id].Add(t)
+		sum := make(tallies, width)
+		sums[sc.Code] = sum
+		row := Row{Code: sc.Code, Name: sc.Name, Level: sc.Level, New: in.New[sc.Code], Enrolment: sc.Enrolment}
+		for _, wc := range in.Counts {
+			row.Total += wc.Respondents[sc.Code]
+			for id, t := range eng.Tallies(sc.Level, wc.Counts[sc.Code]) {
+				if p, ok := pos[id]; ok {
+					sum[p].Tally = sum[p].Add(t)
+					sum[p].asked = true
+				}
+			}
 		}
-		total.New += row.New
-		total.Total += row.Total
+		row.Index = score(sum[0].Tally, in.MinRespondents)
+		row.Items = make(map[string]Score, len(r.Items))
+		for i, it := range r.Items {
+			if sum[i+1].asked {
+				row.Items[it.ID] = score(sum[i+1].Tally, in.MinRespondents)
+			}
+		}
+		if row.Enrolment > 0 {
+			row.Reached = row.Total
+		}
+		if row.Total < in.MinRespondents {
+			row.hide() // too few parents for any share to mean much, or to stay anonymous
+		}
+		row.Flagged = row.Index.Shown && row.Index.Pct < in.FlagBelow
+		all.add(sum)
+		total.add(row)
 		r.Rows = append(r.Rows, row)
 	}
-	total.Index = score(all[flows.IndexID], in.MinRespondents)
-	total.Items = map[string]Score{}
-	for _, it := range r.Items {
-		total.Items[it.ID] = score(all[it.ID], in.MinRespondents)
-	}
-	if total.Total < in.MinRespondents {
-		total.hide()
-	}
-	r.Total = total
+	r.Total = r.summed(total, all, in.MinRespondents)
 	r.Complaints = complaintStats(in)
+	overdue := map[string]int{}
+	for _, o := range r.Complaints.Overdue {
+		overdue[o.SchoolCode]++
+	}
+	byCode := make(map[string]*Row, len(r.Rows))
+	for i := range r.Rows {
+		byCode[r.Rows[i].Code] = &r.Rows[i]
+	}
+	for _, u := range in.Units {
+		unit := Row{Code: u.ID, Name: u.Name}
+		all := make(tallies, width)
+		for _, code := range u.Schools {
+			row, ok := byCode[code]
+			if !ok {
+				continue
+			}
+			unit.add(*row)
+			unit.Schools++
+			unit.Overdue += overdue[code]
+			all.add(sums[code])
+		}
+		unit = r.summed(unit, all, in.MinRespondents)
+		unit.Flagged = unit.Index.Shown && unit.Index.Pct < in.FlagBelow
+		r.Units = append(r.Units, unit)
+	}
 	r.YearAgo = in.YearAgo
 	if r.YearAgo != nil && r.LastYear == nil {
 		r.LastYear = r.YearAgo.Total
 	}
 	r.addComments(in)
 	return r
+}
+
+// tallies are a sum's tallies by position (Build); asked marks a question
+// some school of the sum was asked.
+type tallies []struct {
+	flows.Tally
+	asked bool
+}
+
+func (ts tallies) add(x tallies) {
+	for i := range ts {
+		ts[i].Tally = ts[i].Tally.Add(x[i].Tally)
+		ts[i].asked = ts[i].asked || x[i].asked
+	}
+}
+
+// add counts a school's row into a sum of rows.
+func (row *Row) add(x Row) {
+	row.New += x.New
+	row.Total += x.Total
+	row.Enrolment += x.Enrolment
+	row.Reached += x.Reached
+}
+
+// summed scores a sum of schools' tallies into row, hidden when too few
+// answered.
+func (r *Report) summed(row Row, all tallies, min int) Row {
+	row.Index = score(all[0].Tally, min)
+	row.Items = make(map[string]Score, len(r.Items))
+	for i, it := range r.Items {
+		row.Items[it.ID] = score(all[i+1].Tally, min)
+	}
+	if row.Total < min {
+		row.hide()
+	}
+	return row
+
 }
 
 // schoolRow sums a school's tallies over the waves' counts: its row, shares
@@ -227,7 +343,7 @@ func complaintStats(in Input) ComplaintStats {
 		st.Open++
 		acked := !c.AckedAt.IsZero() && c.AckedAt.Before(in.To)
 		if in.To.After(c.ResolveDue) || (!acked && in.To.After(c.AckDue)) {
-			st.Overdue = append(st.Overdue, Overdue{Code: c.Code(), School: names[c.School], Status: c.Status.Name(),
+			st.Overdue = append(st.Overdue, Overdue{Code: c.Code(), School: names[c.School], SchoolCode: c.School, Status: c.Status.Name(),
 				AgeDays: int(in.To.Sub(c.Created).Hours() / 24)})
 		}
 	}

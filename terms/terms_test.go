@@ -62,6 +62,8 @@ func TestTopRules(t *testing.T) {
 		{"the commonest phrases say nothing", []string{"Cảm ơn nhà trường, phụ huynh", "cảm ơn nhà trường phụ huynh"}, ""},
 		{"a chance meeting is no phrase", []string{"học thêm buổi tối", "học thêm buổi tối", "học thêm nhiều", "học thêm nhiều", "học thêm", "học thêm"},
 			"học thêm:6, thêm buổi tối:2, nhiều:2"},
+		{"mostly inside a longer phrase", []string{"nhà vệ sinh", "nhà vệ sinh", "nhà vệ sinh", "nhà vệ sinh bẩn", "về nhà muộn"},
+			"nhà vệ sinh:4"},
 		{"a shorter phrase seen apart stays", []string{"nhà vệ sinh", "vệ sinh lớp học", "nhà vệ sinh"}, "vệ sinh:3, nhà vệ sinh:2"},
 	} {
 		if got := show(top(tc.comments, 5)); got != tc.want {
