@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -145,4 +146,14 @@ func TestCommentsIndex(t *testing.T) {
 		t.Errorf("after the purge the index has %d entries", n)
 	}
 	h.noProblems("after the purge")
+
+	// hailong check names an entry without its response.
+	if err := h.db.b.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bComments).Put(commentKey(&flows.Response{Wave: wave, School: "TH1", At: h.now}, make([]byte, 16)), nil)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if problems, err := h.db.Check(); err != nil || len(problems) != 1 || !strings.Contains(problems[0], "comments index has 1 entries for 0 responses") {
+		t.Errorf("check of a stale comments index: %q %v", problems, err)
+	}
 }
