@@ -26,6 +26,17 @@ var (
 	// as aggregates → the counts of responses purged after the retention
 	// period, which Recount adds back.
 	bRetired = []byte("retired")
+	// wave 0 school 0 time (unix ms, 8 bytes big-endian) respondent key
+	// (commentKey) → nil: the responses that carry a comment (a free-text
+	// answer), so that a school's comments are read newest first a page at
+	// a time, and a report's period is one range of keys, without a look
+	// at the responses that have none. The comment itself stays sealed in
+	// its response (comments.go).
+	bComments = []byte("comments")
+	// period 0 school 0 indicator (baselineKey) → Baseline JSON: earlier
+	// results imported from outside the bot (`hailong baseline import`);
+	// aggregate figures of schools, not of anyone: not sealed.
+	bBaselines = []byte("baselines")
 	// wave 0 school 0 YYYY-MM-DD (dailyKey) → uint64 big-endian: responses
 	// last submitted that day.
 	bDaily = []byte("daily")
@@ -58,7 +69,7 @@ var (
 	// "cursor/<channel>" → offset and time; "local_secret",
 	// "secret_check" (an HMAC of a constant under the secret), and the
 	// marks of indexes built ("outbox_indexes_v3", "responses_by_key_v1",
-	// "complaint_facts_v2").
+	// "complaint_facts_v2", "comments_v1").
 	bMeta = []byte("meta")
 
 	// Complaints.
@@ -122,4 +133,5 @@ var buckets = [][]byte{
 	bStopped, bMigrated,
 	bDaily, bDigests,
 	bPrincipals, bInvites, bAudit, bOptOut, bRetired, bGroups,
+	bComments, bBaselines,
 }

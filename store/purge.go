@@ -86,6 +86,9 @@ func (db *DB) Purge(cutoff time.Time) (int, error) {
 				if err := w.retire(&r); err != nil {
 					return err
 				}
+				if err := w.indexComment(&r, k, false); err != nil {
+					return err
+				}
 				if err := b.Delete(k); err != nil {
 					return err
 				}

@@ -201,6 +201,9 @@ func (w *writer) erase(key flows.Key) error {
 		if err := w.add(aggKey(rs[i].Wave, rs[i].School, respondentsQ, ""), -1); err != nil {
 			return err
 		}
+		if err := w.indexComment(&rs[i], ks[i], false); err != nil {
+			return err
+		}
 		if err := w.tx.Bucket(bResponses).Delete(ks[i]); err != nil {
 			return err
 		}
