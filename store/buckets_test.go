@@ -2,6 +2,7 @@ package store
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -59,6 +60,28 @@ func TestBucketsDocumented(t *testing.T) {
 	slices.Sort(documented)
 	if !slices.Equal(documented, listed) {
 		t.Errorf("docs/architecture.md's storage layout has %v\nbuckets lists %v", documented, listed)
+	}
+}
+
+// TestBucketsInOneList: no bucket is declared, nor the list extended,
+// outside buckets.go (as init() functions in four files once did).
+func TestBucketsInOneList(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared := regexp.MustCompile(`(?m)^(var |\t)?b[A-Z]\w* *= \[\]byte\("|buckets = append\(|^func init\(\)`)
+	for _, f := range files {
+		if f == "buckets.go" || strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := declared.Find(src); m != nil {
+			t.Errorf("%s: %q: buckets are declared in buckets.go's list alone", f, m)
+		}
 	}
 }
 
