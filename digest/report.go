@@ -80,6 +80,9 @@ type Report struct {
 	MinRespondents int            `json:"min_respondents"`
 	FlagBelow      float64        `json:"flag_below"`
 	Location       *time.Location `json:"-"`
+	// Made is when the report was made: its files' created and modified
+	// times (zero: To).
+	Made time.Time `json:"made"`
 }
 
 // Input is what a report is built from: the aggregates and the complaints,
@@ -102,13 +105,14 @@ type Input struct {
 	MinRespondents     int
 	FlagBelow          float64
 	Location           *time.Location
+	Made               time.Time
 }
 
 // Build makes the report: pure arithmetic over the aggregates.
 func Build(in Input) *Report {
 	eng := in.Engine
 	r := &Report{Kind: in.Kind, Scope: in.Scope, From: in.From, To: in.To, PrevWeek: in.PrevWeek, LastYear: in.LastYear,
-		MinRespondents: in.MinRespondents, FlagBelow: in.FlagBelow, Location: in.Location}
+		MinRespondents: in.MinRespondents, FlagBelow: in.FlagBelow, Location: in.Location, Made: in.Made}
 	for _, w := range in.Waves {
 		r.Waves = append(r.Waves, w.Title)
 	}

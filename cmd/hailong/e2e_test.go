@@ -608,6 +608,19 @@ func TestDemo(t *testing.T) {
 	if _, err := os.Stat(db); err != nil {
 		t.Errorf("demo database: %v", err)
 	}
+	// The digest is saved under the names the office chat got its files
+	// by, with the mode of every report file, made by hailong at the
+	// demo's time.
+	if want := "[tệp bao-cao-2026-11-23_2026-11-29.xlsx]"; !strings.Contains(text, want) {
+		t.Errorf("the office chat did not receive %s", want)
+	}
+	for _, name := range []string{"bao-cao-2026-11-23_2026-11-29.xlsx", "bieu-do-2026-11-23_2026-11-29.png"} {
+		p := filepath.Join(filepath.Dir(db), name)
+		fi, err := os.Stat(p)
+		if err != nil || fi.Mode().Perm() != reportMode || !strings.Contains(text, p) {
+			t.Errorf("demo digest file %s: %v (%v), want it saved with mode %v and named in the output", p, fi, err, os.FileMode(reportMode))
+		}
+	}
 }
 
 func TestChat(t *testing.T) {

@@ -272,6 +272,7 @@ func (s *system) serve(ctx context.Context, cfg *Config, db *store.DB, tokens ch
 	if err != nil {
 		return err
 	}
+	job.Now = s.now
 	if job.Since, err = db.FirstRun(s.now()); err != nil {
 		return err
 	}
