@@ -175,7 +175,7 @@ func renderPeriod(r *Report) string {
 // renderPctVI writes a percentage the Vietnamese way, with a decimal comma
 // and always one decimal ("55,0%" beside "73,3%"), as the digest's text does.
 func renderPctVI(v float64) string {
-	return decimalVI(v) + "%"
+	return DecimalVI(v) + "%"
 }
 
 // chartBars draws the bars, their labels and the reference lines itself:

@@ -16,7 +16,7 @@ const MaxMessage = 4096
 
 // pct formats a percentage the Vietnamese way: 78,4%.
 func pct(p float64) string {
-	return decimalVI(p) + "%"
+	return DecimalVI(p) + "%"
 }
 
 // cell is a score as shown: a percentage, or "chưa đủ mẫu".

@@ -24,7 +24,10 @@ const (
 // suppressed stands in a file's cell for a share of too few answers, and for
 // the counts it would be computed from; a note under the table says why
 // (suppressedNote), as the chat's digest does under its own.
-const suppressed = "–"
+const suppressed = Suppressed
+
+// Suppressed is the mark of a figure withheld in every file hailong writes.
+const Suppressed = "–"
 
 // suppressedNote explains suppressed under a table that shows one.
 func suppressedNote(min int) string {
@@ -54,9 +57,9 @@ func renderScore(s Score) any {
 	return share(math.Round(s.Pct*10) / 1000)
 }
 
-// decimalVI writes v with one decimal and a decimal comma, as everything
+// DecimalVI writes v with one decimal and a decimal comma, as everything
 // hailong writes for people does (the chat, the chart, the CSV): 73,3.
-func decimalVI(v float64) string {
+func DecimalVI(v float64) string {
 	return strings.Replace(strconv.FormatFloat(renderRound1(v), 'f', 1, 64), ".", ",", 1)
 }
 
@@ -478,6 +481,17 @@ func writeComplaintsSheet(f *excelize.File, r *Report, st workbookStyles) error 
 // one text column, or with every decimal as text.
 const CSVComma = ';'
 
+// NewCSV starts a CSV file for a spreadsheet set to Vietnamese: the byte
+// order mark, fields separated by CSVComma, lines ended by CRLF. Write
+// decimals with DecimalVI.
+func NewCSV(buf *bytes.Buffer) *csv.Writer {
+	buf.WriteString("\ufeff")
+	cw := csv.NewWriter(buf)
+	cw.Comma = CSVComma
+	cw.UseCRLF = true
+	return cw
+}
+
 // CSV renders the per-school table for a spreadsheet set to Vietnamese:
 // fields separated by CSVComma, shares as percentages with a decimal comma
 // ("73,3", the columns marked "(%)"), counts as integers. Every row carries
@@ -488,10 +502,7 @@ const CSVComma = ';'
 // garble the diacritics.
 func CSV(r *Report) ([]byte, error) {
 	var buf bytes.Buffer
-	buf.WriteString("\ufeff")
-	cw := csv.NewWriter(&buf)
-	cw.Comma = CSVComma
-	cw.UseCRLF = true
+	cw := NewCSV(&buf)
 	header, rows := renderSchoolTable(r)
 	lead := []string{"Từ ngày", "Đến ngày", "Phạm vi"}
 	for i, h := range header {
@@ -513,7 +524,7 @@ func CSV(r *Report) ([]byte, error) {
 			case nil:
 				*out = ""
 			case share:
-				*out = decimalVI(float64(v) * 100)
+				*out = DecimalVI(float64(v) * 100)
 			default:
 				*out = fmt.Sprint(v)
 				dashed = dashed || v == suppressed
