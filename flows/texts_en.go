@@ -7,7 +7,7 @@ package flows
 // A phản ánh, kiến nghị (an informal report of a problem, or a suggestion,
 // that the school is expected to fix) is a "concern"; a formal khiếu nại is
 // a "formal complaint" and a tố cáo a "denunciation", as in the English
-// names of the Vietnamese laws. Phòng GDĐT is "the Education Office".
+// names of the Vietnamese laws. The bodies that run schools are named from the configuration ({unit}, {units}, {owner}: Engine.named).
 // Slash commands keep their Vietnamese names.
 var en = map[msg]string{
 	"consent": "Hello! This is the channel through which %s asks parents for their views on their children's schools.\n\n" +
@@ -121,9 +121,10 @@ var en = map[msg]string{
 	"menu.complaint":          "📣 Raise a concern",
 	"menu.mine":               "📋 My concerns",
 	"menu.back":               "⬅ Back to menu",
-	"c.category":              "📣 Send a concern or a suggestion (phản ánh, kiến nghị) to the school and the Education Office.\n\nWhat is your concern about?",
+	"or":                      " or ",
+	"c.category":              "📣 Send a concern or a suggestion (phản ánh, kiến nghị) to the school and to {unit}.\n\nWhat is your concern about?",
 	"c.formal.button":         "⚖️ Formal complaint or denunciation",
-	"c.formal":                "A formal complaint (khiếu nại) or a denunciation (tố cáo) is an official administrative procedure with its own rules on documents and time limits, so it cannot be sent through this channel.\n\nPlease send a written letter (stating your full name, your address and the matter) in person or by post to the citizen reception office of the Education Office or of the commune or ward People's Committee; or submit it online on the National Public Service Portal (dichvucong.gov.vn).\n\nIf you only want to give feedback or report a problem for the school to put right, you can raise a concern here.",
+	"c.formal":                "A formal complaint (khiếu nại) or a denunciation (tố cáo) is an official administrative procedure with its own rules on documents and time limits, so it cannot be sent through this channel.\n\nPlease send a written letter (stating your full name, your address and the matter) in person or by post to the citizen reception office of {units}; or submit it online on the National Public Service Portal (dichvucong.gov.vn).\n\nIf you only want to give feedback or report a problem for the school to put right, you can raise a concern here.",
 	"c.cancel":                "✖ Cancel",
 	"c.cancelled":             "The concern you were writing has been cancelled.",
 	"c.school":                "🏫 School: %s.",
@@ -138,12 +139,12 @@ var en = map[msg]string{
 	"c.photos.got":            "📷 Photos received: %d.",
 	"c.photos.full":           "Each concern can include at most %d photos; I cannot accept this one.",
 	"c.photos.text":           "At this step I take photos. Please send a photo, or press the button below to continue.",
-	"c.contact":               "Would you like to send this anonymously, or leave your phone number so that the school can get back to you?\n\n• Anonymous: the principal and the Education Office will not know who you are; you will still receive replies here.\n• Leave your number: press «📱 Share phone number» on the keyboard below.",
+	"c.contact":               "Would you like to send this anonymously, or leave your phone number so that the school can get back to you?\n\n• Anonymous: the principal and {unit} will not know who you are; you will still receive replies here.\n• Leave your number: press «📱 Share phone number» on the keyboard below.",
 	"c.anonymous":             "🕶 Send anonymously",
 	"c.share.phone":           "📱 Share phone number",
 	"c.contact.other":         "I can only accept your own phone number (press «📱 Share phone number»), or you can choose to send anonymously.",
 	"c.contact.bad":           "This phone number is not valid. Please share it again, or choose to send anonymously.",
-	"c.contact.numbered":      "Would you like to send this anonymously, or leave your phone number so that the school can get back to you?\n\n• Anonymous: the principal and the Education Office will not know who you are; you will still receive replies here.\n• Leave your number: type your phone number (for example 0912 345 678).",
+	"c.contact.numbered":      "Would you like to send this anonymously, or leave your phone number so that the school can get back to you?\n\n• Anonymous: the principal and {unit} will not know who you are; you will still receive replies here.\n• Leave your number: type your phone number (for example 0912 345 678).",
 	"c.contact.typed":         "Please type your phone number (for example 0912 345 678), or choose to send anonymously.",
 	"c.contact.text":          "Please press «📱 Share phone number» on the keyboard below, or choose to send anonymously.",
 	"c.got.anonymous":         "🕶 Your concern will be sent anonymously.",
@@ -161,6 +162,7 @@ var en = map[msg]string{
 	"c.alert.reopened":        "⚠️ The parent says it has not been resolved; reopened:",
 	"c.alert.late.ack":        "⏰ Acknowledgment overdue:",
 	"c.alert.late.resolve":    "⏰ Resolution overdue:",
+	"c.alert.late.up":         "⏰ Overdue for %d working days; %s was alerted and it is still not settled:",
 	"c.card.meta":             "School: %s\nType: %s\nStatus: %s · sent at %s",
 	"c.card.due.ack":          "Acknowledge by: %s",
 	"c.card.due":              "Resolve by: %s",
@@ -184,7 +186,7 @@ var en = map[msg]string{
 	"c.followup.no":           "Not yet",
 	"c.followup.dk":           "Don't know",
 	"c.followup.thanks":       "Thank you for letting us know about concern %s.",
-	"c.reopened.parent":       "I have reopened concern %s and informed the Education Office. New deadline for resolving it: %s.",
+	"c.reopened.parent":       "I have reopened concern %s and informed %s. New deadline for resolving it: %s.",
 	"c.mine":                  "📋 Your concerns:",
 	"c.mine.none":             "You have not sent any concerns yet.",
 	"c.add.button":            "➕ Add information to %s",
@@ -209,7 +211,7 @@ var en = map[msg]string{
 	"staff.resolved":          "Marked as resolved",
 	"staff.reply":             "Please type your reply to the parent for concern %s (I will pass it on word for word; the parent will not see your name):",
 	"staff.refer":             "Concern %s is outside your authority: please type where the parent should turn instead, and I will pass it on to them:",
-	"staff.private.denied":    "To reply to parents, you need to be added to the staff list by the Education Office (or be the school's principal); in the group you can still press Acknowledge, Resolved and Duplicate.",
+	"staff.private.denied":    "To reply to parents, you need to be added to the staff list by an administrator (or be the school's principal); in the group you can still press Acknowledge, Resolved and Duplicate.",
 	"staff.private":           "I have messaged you privately: type the text there",
 	"staff.reply.dropped":     "Nothing was sent to the parent of %s.",
 	"staff.typing":            "I am waiting for you to type the text for concern %s (type /cancel to cancel).",
@@ -228,13 +230,13 @@ var en = map[msg]string{
 	"info.faq":                "❓ Q&A about the satisfaction index",
 	"info.faq.title":          "❓ Q&A (page %d/%d): press a question to see the answer.",
 	"info.faq.back":           "⬅ All questions",
-	"info.plan":               "📄 Education Office plan",
+	"info.plan":               "📄 Plan",
 	"info.policies":           "💰 Support policies",
 	"info.hotline":            "☎️ Hotline",
 	"info.services":           "🌐 Public services",
 	"info.back":               "⬅ Information",
 	"info.hotline.title":      "☎️ Hotline:",
-	"info.hotline.none":       "☎️ The Education Office has not published a hotline number here yet. You can raise a concern right here in the bot (/phananh).",
+	"info.hotline.none":       "☎️ {owner} has not published a hotline number here yet. You can raise a concern right here in the bot (/phananh).",
 	"cmd.thongtin":            "Information, Q&A, hotline",
 	"menu.data":               "🔒 My data",
 	"data.none":               "I have not stored any data about you.",
@@ -249,16 +251,16 @@ var en = map[msg]string{
 	"data.chat":               "To send you the replies to your concerns and the school's announcements, I keep the address of this chat (encrypted) with your concerns and in the school's announcement list.",
 	"data.notstored":          "I do not store your name, your username or your Telegram or Zalo account with your answers: they are stored under an anonymous code. Answers are deleted after the retention period; aggregate figures (not linked to anyone) are kept.",
 	"data.erase.button":       "🗑 Delete my data",
-	"erase.ask":               "Deleting your data will:\n• delete all your survey answers (the aggregate figures are reduced to match);\n• delete the information about your school, your child's grade, any unfinished survey and your consent;\n• delete your phone number and every link between you and the concerns you have sent. The Education Office keeps the records of those concerns (code, content, how they were handled) but will no longer know who sent them, and I will no longer update you about them.\n\nDeletion cannot be undone. (If you do not delete it, your answers are deleted automatically after %d months anyway.) Are you sure?",
+	"erase.ask":               "Deleting your data will:\n• delete all your survey answers (the aggregate figures are reduced to match);\n• delete the information about your school, your child's grade, any unfinished survey and your consent;\n• delete your phone number and every link between you and the concerns you have sent. {owner} keeps the records of those concerns (code, content, how they were handled) but will no longer know who sent them, and I will no longer update you about them.\n\nDeletion cannot be undone. (If you do not delete it, your answers are deleted automatically after %d months anyway.) Are you sure?",
 	"erase.yes":               "🗑 Delete everything",
 	"erase.no":                "Do not delete",
 	"erase.done":              "✅ All your data has been deleted. If you would like to take part again, type /start.",
 	"invite.usage":            "Usage: /invite SCHOOL_CODE (for example /invite TH-TRUNGVUONG). An invite code can be used once and expires after 7 days.",
 	"invite.made":             "🔑 Principal invite code for %s: %s (single use, expires %s). Send this code privately to the principal; they then send me: /start inv_CODE (without the hyphen).",
 	"invite.link":             "Or send the link: https://t.me/%s?start=inv_%s",
-	"invite.unknown":          "The invite code is not correct. Please check it, or ask the Education Office for a new code.",
-	"invite.used":             "This invite code has already been used. Please ask the Education Office for a new code.",
-	"invite.expired":          "This invite code has expired. Please ask the Education Office for a new code.",
+	"invite.unknown":          "The invite code is not correct. Please check it, or ask whoever sent it to you for a new one.",
+	"invite.used":             "This invite code has already been used. Please ask whoever sent it to you for a new one.",
+	"invite.expired":          "This invite code has expired. Please ask whoever sent it to you for a new one.",
 	"invite.bound":            "✅ You are now linked to %s. I will send you parents' concerns about the school and a weekly report.",
 	"principals.title":        "👥 Principals who receive concerns:",
 	"principals.config":       "(in the configuration file)",
@@ -328,7 +330,7 @@ var en = map[msg]string{
 	"c.photos.text.numbered":   "At this step I take photos. Please send a photo, or type 1 to continue.",
 	"c.contact.other.numbered": "I can only accept your own phone number (type it), or you can choose to send anonymously.",
 	"c.confirm.numbered":       "Please review your concern:\n\nType: %s\nSchool: %s\nDescription: %s\nPhotos: %d\nSender: %s\n\nType 1 to send it to the school.",
-	"c.filed.nobody":           "✅ Your concern has been saved. Your concern code: %s\n\n%s has nobody receiving concerns through this channel yet, so I could not pass it on to anyone and cannot promise a deadline. It is kept for the school and the Education Office to see once they connect; if it is urgent, please contact the school directly. I will tell you here about every change.",
+	"c.filed.nobody":           "✅ Your concern has been saved. Your concern code: %s\n\n%s has nobody receiving concerns through this channel yet, so I could not pass it on to anyone and cannot promise a deadline. It is kept for the school and {unit} to see once they connect; if it is urgent, please contact the school directly. I will tell you here about every change.",
 	"c.reopened.school":        "I have reopened concern %s and informed the school. New deadline for resolving it: %s.",
 	"info.faq.title.numbered":  "❓ Q&A (page %d/%d): type the number of a question to see the answer.",
 	"ann.stale.numbered":       "That option belongs to an announcement already sent or cancelled. Type /thongbao to write a new one.",
@@ -384,10 +386,10 @@ func defaultInfoEn() Info {
 	return Info{
 		FAQ: []QA{
 			{"What is the satisfaction index?", "It is the share of parents who are satisfied (level 4 or 5 on a 5-point scale) with public education services: access to services, facilities, the learning environment, educational activities and educational results. Education authorities use this index to see which school needs to improve what."},
-			{"What are the yes/no questions in the survey for?", "They are the 9 component indicators of public education (preschool, primary and lower secondary): classrooms in solid buildings, clean toilets, clean drinking water, classes no larger than the school charter allows, no class in a third shift, teachers not favoring pupils who take their extra classes, teachers with good teaching skills, regular feedback from teachers to parents, and full information for parents on the school's fees and spending. At preschools I do not ask about third shifts or extra classes, and class size is compared with the limit for the children's age group. The Education Office reviews each indicator at every school."},
-			{"Who knows what I answered?", "Nobody. Your answers are stored under an anonymous code, not linked to your account; the school and the Education Office only see aggregate figures, and they see no percentages for a group of fewer than 5 respondents."},
+			{"What are the yes/no questions in the survey for?", "They are the 9 component indicators of public education (preschool, primary and lower secondary): classrooms in solid buildings, clean toilets, clean drinking water, classes no larger than the school charter allows, no class in a third shift, teachers not favoring pupils who take their extra classes, teachers with good teaching skills, regular feedback from teachers to parents, and full information for parents on the school's fees and spending. At preschools I do not ask about third shifts or extra classes, and class size is compared with the limit for the children's age group. {owner} reviews each indicator at every school."},
+			{"Who knows what I answered?", "Nobody. Your answers are stored under an anonymous code, not linked to your account; the school and the education authorities only see aggregate figures, and they see no percentages for a group of fewer than 5 respondents."},
 			{"Can I answer again?", "Yes. Within the same survey round, your later answers replace the earlier ones."},
-			{"How is my concern handled?", "Your concern goes to the school's principal, or to the Education Office when no principal of the school uses this channel yet. When you have sent it, I tell you who will acknowledge it and by when it should be acknowledged and resolved (or that nobody receives it yet); if a deadline is missed, the Education Office is alerted. I tell you about every change, and you let us know whether the problem has been resolved."},
+			{"How is my concern handled?", "Your concern goes to the school's principal, or to {unit} when no principal of the school uses this channel yet. When you have sent it, I tell you who will acknowledge it and by when it should be acknowledged and resolved (or that nobody receives it yet); if a deadline is missed, {unit} is alerted. I tell you about every change, and you let us know whether the problem has been resolved."},
 		},
 		Plan: "Plan to improve the Public Administration Reform Index and the People's Satisfaction Index in education:\n" +
 			"• Inform parents so that they understand the indices and what the schools are doing.\n" +
@@ -395,7 +397,7 @@ func defaultInfoEn() Info {
 			"• Make fees and spending public as the regulations require; check on extra classes and private tutoring.\n" +
 			"• Strengthen contact between schools and parents; receive and handle concerns and suggestions.\n" +
 			"• Survey parents' satisfaction and compare the results with the previous year.",
-		Policies: "Support policies for learners: exemption from and reduction of tuition fees; support with study costs; support for semi-boarding (bán trú) meals for preschool children, school pupils and people with disabilities, under current regulations. Please ask the school or the Education Office about the documents required and the deadlines.",
+		Policies: "Support policies for learners: exemption from and reduction of tuition fees; support with study costs; support for semi-boarding (bán trú) meals for preschool children, school pupils and people with disabilities, under current regulations. Please ask the school or {unit} about the documents required and the deadlines.",
 		Services: "Administrative procedures in education (admissions, school transfers, diplomas and certificates…) can be submitted online on the National Public Service Portal (dichvucong.gov.vn) or on the province's public service portal, and the results can be received through the public postal service.",
 	}
 }
