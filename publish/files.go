@@ -37,7 +37,7 @@ func CSV(d *Dataset) ([]byte, error) {
 	var buf bytes.Buffer
 	cw := digest.NewCSV(&buf)
 	header := []string{"Đợt khảo sát", "Từ ngày", "Đến ngày", "Đơn vị", "Dòng", "Mã trường", "Tên trường", "Cấp học",
-		"Sĩ số", "Số người trả lời", "Tỉ lệ tham gia (%)", "Chỉ số hài lòng (%)"}
+		enrolmentLabel(d), "Số người trả lời", "Tỉ lệ tham gia (%)", "Chỉ số hài lòng (%)"}
 	for _, in := range d.Indicators {
 		header = append(header, in.ID+" (%)")
 	}
@@ -91,6 +91,15 @@ func CSV(d *Dataset) ([]byte, error) {
 		return nil, fmt.Errorf("publish: csv: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// enrolmentLabel names what enrolment counts: "Số học sinh" (pupils, the
+// default) or "Số gia đình" (families).
+func enrolmentLabel(d *Dataset) string {
+	if d.EnrolmentOf == "families" {
+		return "Số gia đình"
+	}
+	return "Số học sinh"
 }
 
 func countText(c Cell[int]) string {

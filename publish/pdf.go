@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-pdf/fpdf"
@@ -81,9 +82,10 @@ func SummaryPDF(d *Dataset, i int) ([]byte, error) {
 	}
 	lines = append(lines, line{section: true, label: "Khảo sát"})
 	add("Số người trả lời", func(f Figures) string { return countText(f.Respondents) })
-	add("Tỉ lệ tham gia (so với sĩ số)", func(f Figures) string {
+	against := strings.ToLower(enrolmentLabel(d)[:1]) + enrolmentLabel(d)[1:]
+	add("Tỉ lệ tham gia (so với "+against+")", func(f Figures) string {
 		if f.ResponseRate == nil {
-			return "không rõ sĩ số"
+			return "không rõ " + against
 		}
 		return pctPDF(*f.ResponseRate)
 	})

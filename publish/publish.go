@@ -30,14 +30,17 @@ func shown[T int | float64](v T) Cell[T] { return Cell[T]{Value: &v} }
 // Dataset is everything published for a unit (an office and its schools)
 // and a wave.
 type Dataset struct {
-	Schema         string      `json:"schema"`
-	Unit           Unit        `json:"unit"`
-	Wave           Wave        `json:"wave"`
-	Made           time.Time   `json:"made"`
-	MinRespondents int         `json:"min_respondents"`
-	Indicators     []Indicator `json:"indicators"`
-	Total          Figures     `json:"total"` // the unit as a whole, every school counted
-	Schools        []School    `json:"schools"`
+	Schema         string    `json:"schema"`
+	Unit           Unit      `json:"unit"`
+	Wave           Wave      `json:"wave"`
+	Made           time.Time `json:"made"`
+	MinRespondents int       `json:"min_respondents"`
+	// EnrolmentOf says what a school's enrolment counts: "pupils" or
+	// "families"; response rates are respondents over it.
+	EnrolmentOf string      `json:"enrolment_of,omitempty"`
+	Indicators  []Indicator `json:"indicators"`
+	Total       Figures     `json:"total"` // the unit as a whole, every school counted
+	Schools     []School    `json:"schools"`
 }
 
 // Unit is the body whose schools are published.
@@ -67,7 +70,7 @@ type School struct {
 	Code      string `json:"code"`
 	Name      string `json:"name"`
 	Level     string `json:"level"`
-	Enrolment int    `json:"enrolment,omitempty"` // pupils, where known
+	Enrolment int    `json:"enrolment,omitempty"` // pupils or families (Dataset.EnrolmentOf), where known
 	Figures
 }
 
@@ -105,13 +108,15 @@ func (s School) Hidden() bool { return s.Respondents.Suppressed }
 // Input is what a dataset is built from: the wave's aggregates and the
 // complaints, never a response.
 type Input struct {
-	Engine         *flows.Engine
-	Unit           Unit
-	Wave           *flows.Wave
-	Schools        []flows.School // the unit's schools
-	Counts         flows.WaveCounts
-	Complaints     []*flows.Complaint
-	Enrolment      map[string]int // pupils by school code, where known
+	Engine     *flows.Engine
+	Unit       Unit
+	Wave       *flows.Wave
+	Schools    []flows.School // the unit's schools
+	Counts     flows.WaveCounts
+	Complaints []*flows.Complaint
+	// EnrolmentOf says what School.Enrolment counts, "pupils" or
+	// "families" (flows.Directory.EnrolmentOf).
+	EnrolmentOf    string
 	MinRespondents int
 	Made           time.Time // when published: complaints open past a deadline then are overdue
 }
@@ -173,7 +178,7 @@ func Build(in Input) (*Dataset, error) {
 		return nil, fmt.Errorf("publish: no wave or no engine")
 	}
 	min := max(in.MinRespondents, 1)
-	d := &Dataset{Schema: Schema, Unit: in.Unit, Made: in.Made, MinRespondents: min,
+	d := &Dataset{Schema: Schema, Unit: in.Unit, Made: in.Made, MinRespondents: min, EnrolmentOf: in.EnrolmentOf,
 		Wave: Wave{ID: in.Wave.ID, Title: in.Wave.Title, First: in.Wave.Start.Format(time.DateOnly),
 			Last: in.Wave.End.AddDate(0, 0, -1).Format(time.DateOnly)}}
 	for _, q := range in.Engine.Questionnaire().Scored() {
@@ -206,7 +211,7 @@ func Build(in Input) (*Dataset, error) {
 	allKnown := n > 0
 	var pupils int
 	for i, sc := range in.Schools {
-		s := School{Code: sc.Code, Name: sc.Name, Level: sc.Level.Name(), Enrolment: in.Enrolment[sc.Code]}
+		s := School{Code: sc.Code, Name: sc.Name, Level: sc.Level.Name(), Enrolment: sc.Enrolment}
 		s.Complaints = complaints[sc.Code]
 		s.Shares = map[string]Cell[float64]{}
 		if hidden[i] {

@@ -1,22 +1,19 @@
-package publish
+package publish_test
 
 import (
-	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"hailong/flows"
-	"hailong/internal/tooltest"
+	"hailong/publish"
+	"hailong/publish/publishtest"
 )
 
 var hcm = func() *time.Location {
@@ -82,38 +79,34 @@ type sample struct {
 	enrolment  int
 }
 
-func input(t testing.TB, rows []sample) Input {
+func input(t testing.TB, rows []sample) publish.Input {
 	t.Helper()
 	var schools []flows.School
 	wc := flows.WaveCounts{Respondents: map[string]int{}, Counts: map[string]flows.Counts{}}
-	enrol := map[string]int{}
 	for _, r := range rows {
-		schools = append(schools, flows.School{Code: r.code, Name: r.name, Level: r.level, Office: "sadec"})
+		schools = append(schools, flows.School{Code: r.code, Name: r.name, Level: r.level, Office: "sadec", Enrolment: r.enrolment})
 		wc.Respondents[r.code] = r.n
 		wc.Counts[r.code] = answers(r.n, r.b, r.a, r.dk)
-		if r.enrolment > 0 {
-			enrol[r.code] = r.enrolment
-		}
 	}
-	return Input{Engine: testEngine(t, schools), Unit: Unit{ID: "sadec", Name: "Phòng GDĐT thành phố Sa Đéc"},
-		Wave: &testWave, Schools: schools, Counts: wc, Enrolment: enrol, MinRespondents: 5,
+	return publish.Input{Engine: testEngine(t, schools), Unit: publish.Unit{ID: "sadec", Name: "Phòng GDĐT thành phố Sa Đéc"},
+		Wave: &testWave, Schools: schools, Counts: wc, EnrolmentOf: "pupils", MinRespondents: 5,
 		Made: time.Date(2027, 1, 20, 9, 0, 0, 0, hcm)}
 }
 
 var sampleRows = []sample{
 	{"TH-TV", "Trường Tiểu học Trưng Vương", flows.Primary, 40, 34, 30, 2, 600},
 	{"THCS-TD", "Trường THCS Trần Hưng Đạo", flows.Lower, 30, 20, 25, 1, 900},
-	{"MN-HN", "Trường Mầm non Hồng Nhung", flows.Preschool, 3, 3, 3, 0, 120},   // too few: withheld
+	{"MN-HN", "Trường Mầm non Hồng Nhung", flows.Preschool, 3, 3, 3, 0, 120},      // too few: withheld
 	{"TH-LTHG", "Trường Tiểu học Lê Thị Hồng Gấm", flows.Primary, 12, 9, 4, 7, 0}, // the smallest other: withheld with it
 }
 
 func TestBuildWithholdsSmallSchoolsAndTheirComplement(t *testing.T) {
 	in := input(t, sampleRows)
-	d, err := Build(in)
+	d, err := publish.Build(in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	byCode := map[string]School{}
+	byCode := map[string]publish.School{}
 	for _, s := range d.Schools {
 		byCode[s.Code] = s
 	}
@@ -125,7 +118,7 @@ func TestBuildWithholdsSmallSchoolsAndTheirComplement(t *testing.T) {
 	if s := byCode["TH-LTHG"]; !s.Hidden() {
 		t.Errorf("TH-LTHG (12) published: the total minus the published rows gives MN-HN's 3")
 	}
-	if s := byCode["TH-TV"]; s.Hidden() || *s.Respondents.Value != 40 || *s.Index.Value != 0.85 || *s.ResponseRate.Value != round3(40.0/600) {
+	if s := byCode["TH-TV"]; s.Hidden() || *s.Respondents.Value != 40 || *s.Index.Value != 0.85 || *s.ResponseRate.Value != math.Round(40.0/600*1000)/1000 {
 		t.Errorf("TH-TV = %+v, want 40 respondents, index 85%%, rate 40/600", s.Figures)
 	}
 	if d.Total.Respondents.Value == nil || *d.Total.Respondents.Value != 85 {
@@ -139,7 +132,7 @@ func TestBuildWithholdsSmallSchoolsAndTheirComplement(t *testing.T) {
 	if _, ok := byCode["MN-HN"].Shares["A5"]; ok {
 		t.Errorf("a preschool shows A5, a question its parents are not asked")
 	}
-	if err := Audit(d, in); err != nil {
+	if err := publish.Audit(d, in); err != nil {
 		t.Error(err)
 	}
 }
@@ -153,7 +146,7 @@ func TestBuildWithholdsAShareAndItsComplement(t *testing.T) {
 		{"B", "Trường B", flows.Primary, 20, 15, 10, 0, 0},
 		{"C", "Trường C", flows.Primary, 10, 8, 2, 7, 0}, // 3 judged A answers
 	})
-	d, err := Build(in)
+	d, err := publish.Build(in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,14 +155,14 @@ func TestBuildWithholdsAShareAndItsComplement(t *testing.T) {
 			t.Errorf("%s withheld whole, with %d respondents", s.Code, *s.Respondents.Value)
 		}
 	}
-	a1 := func(i int) Cell[float64] { return d.Schools[i].Shares["A1"] }
+	a1 := func(i int) publish.Cell[float64] { return d.Schools[i].Shares["A1"] }
 	if !a1(2).Suppressed || !a1(1).Suppressed || a1(0).Suppressed {
 		t.Errorf("A1: A %+v, B %+v, C %+v; want C withheld (3 answers) and B with it (the smaller of the rest)", a1(0), a1(1), a1(2))
 	}
 	if c := d.Schools[2].Shares["B1"]; c.Suppressed {
 		t.Errorf("C's B1 (10 answers) withheld")
 	}
-	if err := Audit(d, in); err != nil {
+	if err := publish.Audit(d, in); err != nil {
 		t.Error(err)
 	}
 }
@@ -178,8 +171,8 @@ func TestBuildWithholdsAShareAndItsComplement(t *testing.T) {
 // written finds a small figure published, and a total that gives one back.
 func TestAuditCatchesLeaks(t *testing.T) {
 	in := input(t, sampleRows)
-	fresh := func() *Dataset {
-		d, err := Build(in)
+	fresh := func() *publish.Dataset {
+		d, err := publish.Build(in)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,20 +180,20 @@ func TestAuditCatchesLeaks(t *testing.T) {
 	}
 	d := fresh()
 	three := 3
-	d.Schools[2].Respondents = Cell[int]{Value: &three}
-	if err := Audit(d, in); err == nil || !strings.Contains(err.Error(), "fewer than 5") {
+	d.Schools[2].Respondents = publish.Cell[int]{Value: &three}
+	if err := publish.Audit(d, in); err == nil || !strings.Contains(err.Error(), "fewer than 5") {
 		t.Errorf("MN-HN's 3 respondents published: audit %v", err)
 	}
 	d = fresh()
 	twelve := 12
-	d.Schools[3].Respondents = Cell[int]{Value: &twelve}
-	if err := Audit(d, in); err == nil || !strings.Contains(err.Error(), "the total minus the published schools gives 3") {
+	d.Schools[3].Respondents = publish.Cell[int]{Value: &twelve}
+	if err := publish.Audit(d, in); err == nil || !strings.Contains(err.Error(), "the total minus the published schools gives 3") {
 		t.Errorf("the complement published: audit %v", err)
 	}
 	d = fresh()
 	v := 1.0
-	d.Schools[2].Shares["A1"] = Cell[float64]{Value: &v}
-	if err := Audit(d, in); err == nil {
+	d.Schools[2].Shares["A1"] = publish.Cell[float64]{Value: &v}
+	if err := publish.Audit(d, in); err == nil {
 		t.Errorf("a share of a withheld school published: audit passed")
 	}
 }
@@ -233,19 +226,19 @@ func TestBuildNeverLeaks(t *testing.T) {
 		}
 		in := input(t, rows)
 		in.MinRespondents = 2 + rng.IntN(8)
-		d, err := Build(in)
+		d, err := publish.Build(in)
 		if err != nil {
 			t.Fatalf("round %d: %v\n%+v", round, err, rows)
 		}
-		data, err := JSON(d)
+		data, err := publish.JSON(d)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var back Dataset
+		var back publish.Dataset
 		if err := json.Unmarshal(data, &back); err != nil {
 			t.Fatal(err)
 		}
-		if err := Audit(&back, in); err != nil {
+		if err := publish.Audit(&back, in); err != nil {
 			t.Fatalf("round %d, read back: %v\n%s", round, err, data)
 		}
 	}
@@ -267,17 +260,17 @@ func TestComplaintCounts(t *testing.T) {
 		// before the wave: not counted
 		{School: "TH-TV", Status: flows.StatusNew, Created: at("2026-08-01"), AckDue: at("2026-08-02"), ResolveDue: at("2026-08-15")},
 	}
-	d, err := Build(in)
+	d, err := publish.Build(in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := d.Schools[0].Complaints, (Complaints{Received: 2, AckedOnTime: 1, ResolvedOnTime: 1}); got != want {
+	if got, want := d.Schools[0].Complaints, (publish.Complaints{Received: 2, AckedOnTime: 1, ResolvedOnTime: 1}); got != want {
 		t.Errorf("TH-TV complaints %+v, want %+v", got, want)
 	}
-	if got, want := d.Schools[2].Complaints, (Complaints{Received: 1, AckedOnTime: 1, Overdue: 1}); got != want {
+	if got, want := d.Schools[2].Complaints, (publish.Complaints{Received: 1, AckedOnTime: 1, Overdue: 1}); got != want {
 		t.Errorf("MN-HN complaints %+v, want %+v (published though its survey is withheld)", got, want)
 	}
-	if got, want := d.Total.Complaints, (Complaints{Received: 3, AckedOnTime: 2, ResolvedOnTime: 1, Overdue: 1}); got != want {
+	if got, want := d.Total.Complaints, (publish.Complaints{Received: 3, AckedOnTime: 2, ResolvedOnTime: 1, Overdue: 1}); got != want {
 		t.Errorf("unit complaints %+v, want %+v", got, want)
 	}
 }
@@ -288,12 +281,12 @@ func TestComplaintCounts(t *testing.T) {
 // figures beside the unit's and nothing withheld showing.
 func TestFilesReadBack(t *testing.T) {
 	in := input(t, sampleRows)
-	d, err := Build(in)
+	d, err := publish.Build(in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "cong-bo")
-	paths, err := Write(dir, d)
+	paths, err := publish.Write(dir, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,131 +297,9 @@ func TestFilesReadBack(t *testing.T) {
 	}
 	for i, p := range paths {
 		fi, err := os.Stat(p)
-		if filepath.Base(p) != want[i] || err != nil || fi.Mode().Perm() != FileMode {
-			t.Errorf("file %d: %s (%v, %v), want %s, mode %v", i, p, err, fi.Mode(), want[i], os.FileMode(FileMode))
+		if filepath.Base(p) != want[i] || err != nil || fi.Mode().Perm() != publish.FileMode {
+			t.Errorf("file %d: %s (%v, %v), want %s, mode %v", i, p, err, fi.Mode(), want[i], os.FileMode(publish.FileMode))
 		}
 	}
-	ReadBack(t, dir, in)
-}
-
-// ReadBack reads a publication's files in dir and checks them against in:
-// the JSON audits clean, the CSV agrees with it, and the PDFs (with
-// poppler, where installed) show the same figures and no withheld one.
-func ReadBack(t *testing.T, dir string, in Input) {
-	t.Helper()
-	var d Dataset
-	files, _ := filepath.Glob(filepath.Join(dir, "ket-qua-*.json"))
-	if len(files) != 1 {
-		t.Fatalf("JSON files %q", files)
-	}
-	data, err := os.ReadFile(files[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, &d); err != nil {
-		t.Fatal(err)
-	}
-	if d.Schema != Schema {
-		t.Errorf("schema %q", d.Schema)
-	}
-	if err := Audit(&d, in); err != nil {
-		t.Errorf("the published JSON: %v", err)
-	}
-
-	raw, err := os.ReadFile(strings.TrimSuffix(files[0], ".json") + ".csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(raw, []byte("\ufeff"))))
-	cr.Comma = ';'
-	recs, err := cr.ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(recs) != len(d.Schools)+2 {
-		t.Fatalf("CSV has %d rows, want a header, %d schools and the unit", len(recs), len(d.Schools))
-	}
-	col := map[string]int{}
-	for i, h := range recs[0] {
-		col[h] = i
-	}
-	for i, rec := range recs[1:] {
-		f, code := d.Total, d.Unit.ID
-		if i < len(d.Schools) {
-			f, code = d.Schools[i].Figures, d.Schools[i].Code
-		}
-		if rec[col["Mã trường"]] != code {
-			t.Errorf("CSV row %d is %s, want %s", i+2, rec[col["Mã trường"]], code)
-		}
-		if got, want := rec[col["Số người trả lời"]], countText(f.Respondents); got != want {
-			t.Errorf("CSV %s respondents %q, JSON %q", code, got, want)
-		}
-		check := func(name string, c Cell[float64], asked bool) {
-			got := rec[col[name]]
-			switch {
-			case !asked:
-				if got != "" {
-					t.Errorf("CSV %s %s = %q for a question not asked", code, name, got)
-				}
-			case c.Suppressed:
-				if got != "–" {
-					t.Errorf("CSV %s %s = %q, withheld in the JSON", code, name, got)
-				}
-			default:
-				v, err := strconv.ParseFloat(strings.Replace(got, ",", ".", 1), 64)
-				if err != nil || !strings.Contains(got, ",") || math.Abs(v-*c.Value*100) > 0.05 {
-					t.Errorf("CSV %s %s = %q, JSON %v", code, name, got, *c.Value)
-				}
-			}
-		}
-		check("Chỉ số hài lòng (%)", f.Index, true)
-		for _, ind := range d.Indicators {
-			c, ok := f.Shares[ind.ID]
-			check(ind.ID+" (%)", c, ok)
-		}
-	}
-
-	pdfs, _ := filepath.Glob(filepath.Join(dir, "tom-tat-*.pdf"))
-	if len(pdfs) != len(d.Schools)+1 {
-		t.Fatalf("summaries %q, want one per school and the unit's", pdfs)
-	}
-	if _, err := os.Stat(filepath.Join(dir, SummaryName(&d, d.Unit.ID))); err != nil {
-		t.Error(err)
-	}
-	for _, s := range d.Schools {
-		p := filepath.Join(dir, SummaryName(&d, s.Code))
-		if tooltest.Pages(t, p) != 1 {
-			t.Errorf("%s is not one page", p)
-		}
-		text := tooltest.Text(t, p)
-		for _, want := range []string{"KẾT QUẢ KHẢO SÁT SỰ HÀI LÒNG CỦA CHA MẸ HỌC SINH", s.Name, "Chỉ số hài lòng", "Toàn đơn vị", "Tiếp nhận đúng hạn"} {
-			if !strings.Contains(text, want) {
-				t.Errorf("%s lacks %q:\n%s", filepath.Base(p), want, text)
-			}
-		}
-		// Each figure line: the label, the school's figure, the unit's.
-		lines := map[string][]string{}
-		for line := range strings.Lines(text) {
-			f := regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(line), -1)
-			if len(f) == 3 {
-				lines[f[0]] = f[1:]
-			}
-		}
-		if got := lines["Số người trả lời"]; len(got) != 2 || got[0] != countText(s.Respondents) || got[1] != countText(d.Total.Respondents) {
-			t.Errorf("%s respondents line %q, want %s against %s", filepath.Base(p), got, countText(s.Respondents), countText(d.Total.Respondents))
-		}
-		if got := lines["Chỉ số hài lòng"]; len(got) != 2 || got[0] != pctPDF(s.Index) || got[1] != pctPDF(d.Total.Index) {
-			t.Errorf("%s index line %q, want %s against %s", filepath.Base(p), got, pctPDF(s.Index), pctPDF(d.Total.Index))
-		}
-		if s.Hidden() {
-			if !strings.Contains(text, "không được công bố") {
-				t.Errorf("%s does not say its survey figures are withheld", filepath.Base(p))
-			}
-			for label, v := range lines {
-				if strings.HasSuffix(v[0], "%") {
-					t.Errorf("%s, withheld, shows %s %s", filepath.Base(p), label, v[0])
-				}
-			}
-		}
-	}
+	publishtest.ReadBack(t, dir, in)
 }
