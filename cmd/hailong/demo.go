@@ -169,6 +169,9 @@ func (s *system) demoCmd(ctx context.Context, args []string) error {
 	if err := s.demoDigest(srv, cfg, db, clock()); err != nil {
 		return fmt.Errorf("demo digest: %w", err)
 	}
+	if err := s.demoPublish(cfg, db, clock()); err != nil {
+		return fmt.Errorf("demo publish: %w", err)
+	}
 	if err := stop(); err != nil {
 		return fmt.Errorf("bot: %w", err)
 	}

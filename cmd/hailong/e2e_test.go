@@ -611,6 +611,11 @@ func TestDemo(t *testing.T) {
 	// The digest is saved under the names the office chat got its files
 	// by, with the mode of every report file, made by hailong at the
 	// demo's time.
+	// And it publishes the wave: twelve parents are too few for any
+	// school, so every school's survey figures are withheld.
+	if want := "6 schools, 6 withheld"; !strings.Contains(text, want) || !strings.Contains(text, filepath.Join(filepath.Dir(db), "cong-bo", "ket-qua-2026-2027-hk1.json")) {
+		t.Errorf("the demo does not publish the wave (%q)", want)
+	}
 	if want := "[tệp bao-cao-2026-11-23_2026-11-29.xlsx]"; !strings.Contains(text, want) {
 		t.Errorf("the office chat did not receive %s", want)
 	}

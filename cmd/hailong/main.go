@@ -80,6 +80,8 @@ Usage:
   hailong bench [--parents N] [--rate R] [--seconds S] [--outbound N]  measure the bot against the fake Telegram
   hailong export --out FILE [--from DAY] [--to DAY] [--format xlsx|csv] [--office ID] [--school CODE]
                                              the report of any days as a workbook or CSV
+  hailong publish --wave ID --out DIR [--unit ID]   what an office may post: the open dataset (CSV,
+                                             JSON) and a one-page PDF per school and for the unit
   hailong schools check FILE [--config FILE]   validate a schools file (CSV) without starting the bot
   hailong help                               this text
 
@@ -112,6 +114,8 @@ func (s *system) run(ctx context.Context, args []string) error {
 		return s.benchCmd(ctx, rest)
 	case "posters":
 		return s.postersCmd(rest)
+	case "publish":
+		return s.publishCmd(rest)
 	case "schools":
 		return s.schoolsCmd(rest)
 	case "help", "-h", "-help", "--help":
