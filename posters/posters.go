@@ -160,7 +160,7 @@ func PDF(schools []School, o Options) ([]byte, error) {
 	if _, err := loadFonts(); err != nil {
 		return nil, err
 	}
-	pdf := pdfdoc.New("P", pdfdoc.Meta{Title: pdfTitle, Author: o.Office})
+	pdf := pdfdoc.New("P", pdfdoc.Meta{Title: pdfTitle, Author: o.Office, Mono: true})
 	pdf.SetMargins(0, 0, 0)
 	pdf.SetAutoPageBreak(false, 0)
 	c := &pdfCanvas{pdf: pdf}

@@ -303,3 +303,28 @@ func TestFilesReadBack(t *testing.T) {
 	}
 	publishtest.ReadBack(t, dir, in)
 }
+
+// BenchmarkPublish200 builds and writes (CSV, JSON, 201 PDFs) the
+// publication of 200 schools, a fifth of them too small.
+func BenchmarkPublish200(b *testing.B) {
+	var rows []sample
+	for i := range 200 {
+		n := 20 + i%50
+		if i%5 == 0 {
+			n = i % 5
+		}
+		rows = append(rows, sample{fmt.Sprintf("S%03d", i), fmt.Sprintf("Trường Tiểu học số %d", i), flows.Primary, n, n * 3 / 4, n / 2, n / 10, 400})
+	}
+	in := input(b, rows)
+	dir := b.TempDir()
+	b.ResetTimer()
+	for b.Loop() {
+		d, err := publish.Build(in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := publish.Write(dir, d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -14,7 +14,8 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// The font families New registers: Sans in "" and "B" styles, Mono in "".
+// The font families New registers: Sans in "" and "B" styles, Mono in ""
+// when asked.
 const (
 	Sans = "sans"
 	Mono = "mono"
@@ -28,6 +29,9 @@ type Meta struct {
 	Title  string
 	Author string    // the office; "" for none
 	Made   time.Time // its creation and modification time; zero: now
+	// Mono registers Mono too (each font registered costs a parse of it
+	// and, when used, its subset in the file).
+	Mono bool
 }
 
 // New starts an A4 document, "P" portrait or "L" landscape, in mm, with the
@@ -46,7 +50,9 @@ func New(orientation string, m Meta) *fpdf.Fpdf {
 	}
 	pdf.AddUTF8FontFromBytes(Sans, "", liberationsansregular.TTF)
 	pdf.AddUTF8FontFromBytes(Sans, "B", liberationsansbold.TTF)
-	pdf.AddUTF8FontFromBytes(Mono, "", liberationmonoregular.TTF)
+	if m.Mono {
+		pdf.AddUTF8FontFromBytes(Mono, "", liberationmonoregular.TTF)
+	}
 	return pdf
 }
 
