@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -70,6 +71,10 @@ func renderSchoolTable(r *Report) (header []string, rows [][]any) {
 	for _, it := range r.Items {
 		header = append(header, it.ID)
 	}
+	rates := r.withEnrolment() > 0
+	if rates {
+		header = append(header, "Số "+r.enrolled(), "Tỷ lệ phản hồi")
+	}
 	line := func(code, name, level string, row Row) []any {
 		cells := []any{code, name, level, row.New, row.Total, renderScore(row.Index)}
 		for _, it := range r.Items {
@@ -78,6 +83,9 @@ func renderSchoolTable(r *Report) (header []string, rows [][]any) {
 			} else {
 				cells = append(cells, nil)
 			}
+		}
+		if rates {
+			cells = append(cells, renderRate(row)...)
 		}
 		return cells
 	}
@@ -296,10 +304,11 @@ func newWorkbookStyles(f *excelize.File) (workbookStyles, error) {
 }
 
 // scoreStyle picks the style of a score cell: shares get the percent format,
-// suppressed is greyed out so it doesn't read as a value.
+// suppressed is greyed out so it doesn't read as a value; anything else
+// (a count) keeps the row's style.
 func (st workbookStyles) scoreStyle(v any, bold, flagged bool) int {
 	if _, ok := v.(share); !ok {
-		if v == nil {
+		if v != suppressed {
 			return 0
 		}
 		return st.dash
@@ -321,7 +330,14 @@ func Workbook(r *Report) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("digest: workbook styles: %w", err)
 	}
-	for _, name := range []string{sheetSummary, sheetSchools, sheetItems, sheetComplaints} {
+	sheets := []string{sheetSummary, sheetSchools, sheetItems, sheetComplaints}
+	fills := []func(*excelize.File, *Report, workbookStyles) error{writeSummarySheet, writeSchoolsSheet, writeItemsSheet, writeComplaintsSheet}
+	if len(r.Units) > 0 {
+		// A sheet per level: the units one level down, then the schools.
+		sheets = slices.Insert(sheets, 1, sheetUnits)
+		fills = slices.Insert(fills, 1, writeUnitsSheet)
+	}
+	for _, name := range sheets {
 		if _, err := f.NewSheet(name); err != nil {
 			return nil, fmt.Errorf("digest: sheet %q: %w", name, err)
 		}
@@ -329,9 +345,7 @@ func Workbook(r *Report) ([]byte, error) {
 	if err := f.DeleteSheet("Sheet1"); err != nil {
 		return nil, fmt.Errorf("digest: delete Sheet1: %w", err)
 	}
-	for _, fill := range []func(*excelize.File, *Report, workbookStyles) error{
-		writeSummarySheet, writeSchoolsSheet, writeItemsSheet, writeComplaintsSheet,
-	} {
+	for _, fill := range fills {
 		if err := fill(f, r, st); err != nil {
 			return nil, fmt.Errorf("digest: workbook: %w", err)
 		}
@@ -506,7 +520,7 @@ func CSV(r *Report) ([]byte, error) {
 	header, rows := renderSchoolTable(r)
 	lead := []string{"Từ ngày", "Đến ngày", "Phạm vi"}
 	for i, h := range header {
-		if i+1 >= schoolIndexCol {
+		if i+1 >= schoolIndexCol && h != "Số "+r.enrolled() {
 			header[i] = h + " (%)"
 		}
 	}

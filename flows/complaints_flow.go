@@ -1203,12 +1203,23 @@ func (e *Engine) day(t time.Time) string { return t.In(e.loc).Format("02/01/2006
 
 // reportRequest queues a report for staff: "/baocao" for the current wave
 // so far, "/baocao 01/09/2026 15/01/2027" for any days (end inclusive);
-// "/xuat" the same as a workbook.
+// "/xuat" the same as a workbook. A unit's id or a school's code first
+// ("/baocao sadec", "/baocao TH-01 01/09/2026 15/01/2027") narrows it to
+// that part of the sender's scope.
 func (t *turn) reportRequest(schools []string, export bool) {
 	now := t.in.Now.In(t.e.loc)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, t.e.loc)
 	from, to := time.Time{}, today.AddDate(0, 0, 1)
 	args := strings.Fields(t.in.Arg)
+	scope, office := t.scopeName(schools), t.scopeOffice()
+	if len(args) == 1 || len(args) == 3 {
+		var ok bool
+		if schools, scope, office, ok = t.narrow(schools, args[0]); !ok {
+			t.say(T("report.usage"))
+			return
+		}
+		args = args[1:]
+	}
 	switch len(args) {
 	case 0:
 		if w, ok := t.e.dir.WaveAt(now); ok {
@@ -1228,11 +1239,49 @@ func (t *turn) reportRequest(schools []string, export bool) {
 		t.say(T("report.usage"))
 		return
 	}
-	scope := t.scopeName(schools)
 	t.audit(map[bool]string{false: "report", true: "export"}[export], scope)
 	t.say(T("report.building", scope, from.Format("02/01/2006"), to.AddDate(0, 0, -1).Format("02/01/2006")))
 	t.out = append(t.out, Outgoing{Kind: OutReport, Channel: t.env.Channel, Chat: t.env.Chat, Priority: PriorityInteractive,
-		Created: t.in.Now, Report: &ReportRequest{Scope: scope, Schools: schools, From: from, To: to, Export: export}})
+		Created: t.in.Now, Report: &ReportRequest{Scope: scope, Schools: schools, Office: office, From: from, To: to, Export: export}})
+}
+
+// narrow is the part of schools that arg names: a unit (its subtree's
+// schools of those) or a school among them.
+func (t *turn) narrow(schools []string, arg string) (in []string, scope, office string, ok bool) {
+	if sc, found := t.e.dir.School(arg); found && slices.Contains(schools, sc.Code) {
+		return []string{sc.Code}, sc.Name, "", true
+	}
+	o, found := t.e.dir.Office(arg)
+	if !found {
+		return nil, "", "", false
+	}
+	for _, sc := range t.e.dir.Under(o.ID) {
+		if slices.Contains(schools, sc.Code) {
+			in = append(in, sc.Code)
+		}
+	}
+	return in, o.Name, o.ID, len(in) > 0
+}
+
+// scopeOffice is the unit whose subtree the sender's reports cover: their
+// group's unit, the unit they are staff of, for an admin the top unit; ""
+// for a principal.
+func (t *turn) scopeOffice() string {
+	if t.in.Group {
+		if o, ok := t.e.dir.OfficeByChat(t.env.Channel, t.env.Chat); ok {
+			return o.ID
+		}
+	}
+	if t.who.Role == RoleAdmin {
+		if top := t.e.dir.Children(""); len(top) == 1 {
+			return top[0].ID
+		}
+		return ""
+	}
+	if len(t.who.Offices) > 0 {
+		return t.who.Offices[0]
+	}
+	return ""
 }
 
 func parseDay(s string, loc *time.Location) (time.Time, error) {

@@ -217,7 +217,7 @@ var vi = map[msg]string{
 	"staff.replied":           "✅ Đã chuyển trả lời tới phụ huynh (%s).",
 	"staff.replied.erased":    "📝 Đã lưu trả lời vào hồ sơ phản ánh %s; phụ huynh đã xoá dữ liệu của mình nên không nhận được.",
 	"staff.referred.ok":       "✅ Đã báo phụ huynh phản ánh %s không thuộc thẩm quyền, kèm hướng dẫn.",
-	"report.usage":            "Cách dùng: /baocao (đợt khảo sát hiện tại đến hôm nay) hoặc /baocao 01/09/2026 15/01/2027 (từ ngày, đến ngày). /xuat như vậy, gửi bảng tính.",
+	"report.usage":            "Cách dùng: /baocao (đợt khảo sát hiện tại đến hôm nay) hoặc /baocao 01/09/2026 15/01/2027 (từ ngày, đến ngày). Thêm mã một trường hoặc một đơn vị trong phạm vi của thầy/cô ở đầu để xem riêng phần đó, ví dụ /baocao TH-01 hoặc /baocao TH-01 01/09/2026 15/01/2027. /xuat như vậy, gửi bảng tính.",
 	"report.building":         "⏳ Em đang lập báo cáo %s từ %s đến %s…",
 	"flood":                   "Anh/chị gửi nhanh quá, em xin tạm dừng trả lời khoảng một phút rồi sẽ tiếp tục nhé.",
 	"optout.done":             "Em đã dừng gửi tin cho anh/chị. Em chỉ trả lời khi anh/chị nhắn. Muốn nhận lại tin (như trả lời phản ánh), anh/chị gõ /start.",

@@ -219,7 +219,7 @@ var en = map[msg]string{
 	"staff.replied":           "✅ Your reply has been passed on to the parent (%s).",
 	"staff.replied.erased":    "📝 The reply is kept in the record of %s; the parent deleted their data and will not receive it.",
 	"staff.referred.ok":       "✅ The parent has been told that concern %s is outside your authority, with your guidance.",
-	"report.usage":            "Usage: /baocao (the current survey round up to today) or /baocao 01/09/2026 15/01/2027 (from date, to date). /xuat works the same way and sends a spreadsheet.",
+	"report.usage":            "Usage: /baocao (the current survey round up to today) or /baocao 01/09/2026 15/01/2027 (from date, to date). Put the code of a school or the id of a unit within your scope first to see that part alone, e.g. /baocao TH-01 or /baocao TH-01 01/09/2026 15/01/2027. /xuat works the same way and sends a spreadsheet.",
 	"report.building":         "⏳ I am preparing the report for %s from %s to %s…",
 	"flood":                   "You are sending messages too fast, so I will pause my replies for about a minute and then carry on.",
 	"optout.done":             "I have stopped sending you messages. I will only reply when you write to me. To receive messages again (such as replies to your concerns), type /start.",

@@ -39,7 +39,7 @@ func CSV(d *Dataset) ([]byte, error) {
 	var buf bytes.Buffer
 	cw := digest.NewCSV(&buf)
 	header := []string{"Đợt khảo sát", "Từ ngày", "Đến ngày", "Đơn vị", "Dòng", "Mã trường", "Tên trường", "Cấp học",
-		enrolmentLabel(d), "Số người trả lời", "Tỉ lệ tham gia (%)", "Chỉ số hài lòng (%)"}
+		enrolmentLabel(d), "Số người trả lời", "Tỷ lệ phản hồi (%)", "Chỉ số hài lòng (%)"}
 	for _, in := range d.Indicators {
 		header = append(header, in.ID+" (%)")
 	}

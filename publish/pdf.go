@@ -83,7 +83,7 @@ func SummaryPDF(d *Dataset, i int) ([]byte, error) {
 	lines = append(lines, line{section: true, label: "Khảo sát"})
 	add("Số người trả lời", func(f Figures) string { return countText(f.Respondents) })
 	against := strings.ToLower(enrolmentLabel(d)[:1]) + enrolmentLabel(d)[1:]
-	add("Tỉ lệ tham gia (so với "+against+")", func(f Figures) string {
+	add("Tỷ lệ phản hồi (so với "+against+")", func(f Figures) string {
 		if f.ResponseRate == nil {
 			return "không rõ " + against
 		}

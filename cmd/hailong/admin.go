@@ -239,6 +239,8 @@ func handleAdmin(conn net.Conn, db *store.DB, job *digest.Job, log *slog.Logger)
 		}
 		log.Info("published", "unit", res.Unit, "wave", req.Wave, "dir", req.Out, "files", len(res.Files))
 		r.OK, r.Published = true, &res
+	case "invite":
+		r = makeInvite(db, arg)
 	case "check":
 		var err error
 		if r, err = check(db, db.Engine()); err != nil {

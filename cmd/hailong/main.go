@@ -78,7 +78,7 @@ Usage:
   hailong invite SCHOOL [--config FILE] [--db PATH]  a one-time invite binding a principal to a school
   hailong posters --out DIR [--bot USERNAME] [--config FILE]  a printable QR poster per school (PNG) and one PDF
   hailong bench [--parents N] [--rate R] [--seconds S] [--outbound N]  measure the bot against the fake Telegram
-  hailong export --out FILE [--from DAY] [--to DAY] [--format xlsx|csv] [--office ID] [--school CODE]
+  hailong export --out FILE [--from DAY] [--to DAY] [--format xlsx|csv] [--unit ID] [--school CODE]
                                              the report of any days as a workbook or CSV
   hailong publish --wave ID --out DIR [--unit ID]   what an office may post: the open dataset (CSV,
                                              JSON) and a one-page PDF per school and for the unit

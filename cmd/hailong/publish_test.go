@@ -81,3 +81,34 @@ func TestPublishDemo(t *testing.T) {
 		t.Errorf("%d files published, want the CSV, the JSON and %d summaries", len(files), len(schools)+1)
 	}
 }
+
+// TestPublishWhileRunning: publish reaches the running bot over its admin
+// socket, as export does; one parent is too few for anything but the
+// complaint counts.
+func TestPublishWhileRunning(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	h.begin(parent, "TH-TV", "Lớp 3")
+	h.answerAll(parent, 1, "Có")
+	var out syncBuffer
+	s := h.sys()
+	s.stdout = &out
+	dir := filepath.Join(t.TempDir(), "cong-bo")
+	if err := s.run(context.Background(), []string{"publish", "--config", h.cfgPath, "--db", h.dbPath, "--wave", "w1", "--out", dir}); err != nil {
+		t.Fatalf("publish while running: %v", err)
+	}
+	h.stop()
+	if !strings.Contains(out.String(), "3 schools, 3 of them withheld") || !strings.Contains(out.String(), filepath.Join(dir, "ket-qua-w1.json")) {
+		t.Errorf("publish says:\n%s", out.String())
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "ket-qua-w1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), `"value"`) {
+		t.Errorf("one parent's answers published:\n%s", data)
+	}
+	if err := s.run(context.Background(), []string{"publish", "--config", h.cfgPath, "--db", h.dbPath, "--wave", "nowave", "--out", dir}); err == nil || !strings.Contains(err.Error(), `no wave "nowave"`) {
+		t.Errorf("publish of an unknown wave: %v", err)
+	}
+}
