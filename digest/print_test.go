@@ -28,6 +28,20 @@ func printBigReport() *Report {
 	return r
 }
 
+// printUnitsReport is the big report of a department, with its forty
+// schools in twelve wards whose enrolment is known.
+func printUnitsReport() *Report {
+	r := printBigReport()
+	r.EnrolmentOf = "families"
+	for i := range 12 {
+		u := r.Rows[i%3]
+		u.Code, u.Name = fmt.Sprintf("P%02d", i+1), fmt.Sprintf("UBND phường %d thành phố Sa Đéc", i+1)
+		u.Schools, u.Enrolment, u.Reached = 3+i%2, 400+10*i, u.Total
+		r.Units = append(r.Units, u)
+	}
+	return r
+}
+
 // TestWorkbookPrintSetup reads back what makes a workbook open and print
 // right: one named font on every styled cell, landscape A4 fitted to the
 // page's width with the titles repeated, frozen names, who made it and when.
@@ -138,7 +152,7 @@ func printLayout(pl excelize.PageLayoutOptions) string {
 func TestWorkbookInLibreOffice(t *testing.T) {
 	dir := t.TempDir()
 	var files []string
-	for name, r := range map[string]*Report{"mau": renderSampleReport(), "lon": printBigReport()} {
+	for name, r := range map[string]*Report{"mau": renderSampleReport(), "lon": printBigReport(), "donvi": printUnitsReport()} {
 		data, err := Workbook(r)
 		if err != nil {
 			t.Fatal(err)
@@ -165,23 +179,31 @@ func TestWorkbookInLibreOffice(t *testing.T) {
 		if name == "mau.pdf" && len(pages) != 4 {
 			t.Errorf("the four-sheet sample prints on %d pages, want 4 (one a sheet):\n%s", len(pages), text)
 		}
-		schoolPages := 0
+		tablePages := map[string]int{}
 		for i, page := range pages {
-			if !strings.Contains(page, "Theo trường") {
-				continue
-			}
-			schoolPages++
 			// Fitted to the width, with the titles repeated: every page
-			// of the table has the header, the last item's column, and
+			// of a table has the header, the last item's column, and
 			// names beside the figures.
-			for _, want := range []string{"Tên trường", "Chỉ số hài lòng", "D1", "Trường "} {
-				if !strings.Contains(page, want) {
-					t.Errorf("%s page %d (Theo trường) lacks %q:\n%s", name, i+1, want, page)
+			for sheet, wants := range map[string][]string{
+				sheetSchools: {"Tên trường", "Chỉ số hài lòng", "D1", "Trường "},
+				sheetUnits:   {"Đơn vị", "Tỷ lệ phản hồi", "D1", "UBND phường"},
+			} {
+				if !strings.Contains(page, sheet+" ") {
+					continue
+				}
+				tablePages[sheet]++
+				for _, want := range wants {
+					if !strings.Contains(page, want) {
+						t.Errorf("%s page %d (%s) lacks %q:\n%s", name, i+1, sheet, want, page)
+					}
 				}
 			}
 		}
-		if name == "lon.pdf" && schoolPages < 2 {
-			t.Errorf("forty schools on %d page(s): the test wants a table longer than a page", schoolPages)
+		if name != "mau.pdf" && tablePages[sheetSchools] < 2 {
+			t.Errorf("%s: forty schools on %d page(s): the test wants a table longer than a page", name, tablePages[sheetSchools])
+		}
+		if name == "donvi.pdf" && tablePages[sheetUnits] == 0 {
+			t.Errorf("%s: no page of the units' sheet", name)
 		}
 		for _, want := range []string{"87,5%", "76,4%", "60,0%", "–: chưa đủ mẫu (dưới 5 câu trả lời"} {
 			if !strings.Contains(text, want) {
