@@ -57,18 +57,20 @@ func (req publishRequest) write(job *digest.Job) (publishResult, error) {
 		return res, errors.New("publish: the configuration has no office")
 	}
 	var schools []flows.School
+	var codes []string
 	for _, sc := range dir.Under(unit.ID) {
-		schools = append(schools, *sc)
+		schools, codes = append(schools, *sc), append(codes, sc.Code)
 	}
 	if len(schools) == 0 {
 		return res, fmt.Errorf("publish: %s has no school", unit.Name)
 	}
-	counts, err := job.Store.Aggregates(w.ID)
+	counts, err := job.Store.AggregatesOf(w.ID, codes)
 	if err != nil {
 		return res, err
 	}
+	// Only what is counted: school, status and times, never a text.
 	var complaints []*flows.Complaint
-	if err := job.Store.Complaints(func(c *flows.Complaint) error { complaints = append(complaints, c); return nil }); err != nil {
+	if err := job.Store.ComplaintFacts(func(c *flows.Complaint) error { complaints = append(complaints, c); return nil }); err != nil {
 		return res, fmt.Errorf("publish: read complaints: %w", err)
 	}
 	d, err := publish.Build(publish.Input{Engine: job.Engine, Unit: publish.Unit{ID: unit.ID, Name: unit.Name}, Wave: w,
