@@ -17,9 +17,9 @@ type Store interface {
 	// (NewResponsesOf: all of them for nil).
 	AggregatesOf(wave string, schools []string) (flows.WaveCounts, error)
 	NewResponsesOf(waves, schools []string, from, to time.Time) (map[string]int, error)
-	// ComplaintFacts reads every complaint's school, status and times
-	// (what reports count), nothing else of it.
-	ComplaintFacts(fn func(*flows.Complaint) error) error
+	// ComplaintFacts reads the school, status and times (nothing else) of
+	// the complaints of schools (nil: all) a report of [from, to) counts.
+	ComplaintFacts(schools []string, from, to time.Time, fn func(*flows.Complaint) error) error
 	Snapshot(key string) ([]byte, bool, error)
 	SendDigest(key string, snapshot []byte, out []flows.Outgoing) (bool, error)
 	Principals(school string) ([]flows.Principal, error)
@@ -101,7 +101,7 @@ func (j *Job) Run(now time.Time) (int, error) {
 		return 0, nil
 	}
 	from, to := j.Period(due)
-	complaints, err := j.complaints()
+	complaints, err := j.complaints(nil, from, to) // once for every digest of the week
 	if err != nil {
 		return 0, err
 	}
@@ -139,9 +139,9 @@ func (j *Job) Run(now time.Time) (int, error) {
 	return sent, nil
 }
 
-func (j *Job) complaints() ([]*flows.Complaint, error) {
+func (j *Job) complaints(schools []string, from, to time.Time) ([]*flows.Complaint, error) {
 	var out []*flows.Complaint
-	err := j.Store.ComplaintFacts(func(c *flows.Complaint) error { out = append(out, c); return nil })
+	err := j.Store.ComplaintFacts(schools, from, to, func(c *flows.Complaint) error { out = append(out, c); return nil })
 	if err != nil {
 		return nil, fmt.Errorf("digest: read complaints: %w", err)
 	}
@@ -163,9 +163,11 @@ func (j *Job) send(made time.Time, scope, name string, schools []flows.School, u
 	in.PrevWeek = j.snapshot(key(scope, to.AddDate(0, 0, -7)))
 	in.LastYear = j.snapshot(key(scope, to.AddDate(0, 0, -364)))
 	r := Build(in)
-	replies, err := j.render(r, attach)
-	if err != nil {
-		return false, err
+	var replies []flows.Reply
+	if len(addrs) > 0 { // else only its snapshot is kept: drawing it would cost a province seconds for nobody
+		if replies, err = j.render(r, attach); err != nil {
+			return false, err
+		}
 	}
 	var out []flows.Outgoing
 	now := time.Now()
@@ -274,7 +276,7 @@ func (j *Job) render(r *Report, attach bool) ([]flows.Reply, error) {
 
 // Report builds an on-demand report for staff.
 func (j *Job) Report(req *flows.ReportRequest) (*Report, error) {
-	complaints, err := j.complaints()
+	complaints, err := j.complaints(req.Schools, req.From, req.To)
 	if err != nil {
 		return nil, err
 	}

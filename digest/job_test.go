@@ -71,7 +71,7 @@ func (m *memStore) NewResponsesOf(waves, _ []string, _, _ time.Time) (map[string
 	}
 	return out, nil
 }
-func (m *memStore) ComplaintFacts(fn func(*flows.Complaint) error) error {
+func (m *memStore) ComplaintFacts(_ []string, _, _ time.Time, fn func(*flows.Complaint) error) error {
 	for _, c := range m.complaints {
 		if err := fn(c); err != nil {
 			return err

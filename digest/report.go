@@ -277,7 +277,7 @@ func complaintStats(in Input) ComplaintStats {
 		names[sc.Code] = sc.Name
 	}
 	for _, c := range in.Complaints {
-		if _, ours := names[c.School]; !ours || !c.Created.Before(in.To) {
+		if _, ours := names[c.School]; !ours || !c.CountedIn(in.From, in.To) {
 			continue
 		}
 		if !c.Created.Before(in.From) {

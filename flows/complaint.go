@@ -116,6 +116,17 @@ type Complaint struct {
 	History []Event `json:"history,omitempty"`
 }
 
+// CountedIn reports whether a report of the period [from, to) counts the
+// complaint at all: filed before to, and filed in the period, still open,
+// or closed on or after from. A report (digest.complaintStats) and the
+// store that reads complaints for it (store.ComplaintFacts) hold to it.
+func (c *Complaint) CountedIn(from, to time.Time) bool {
+	if !c.Created.Before(to) {
+		return false
+	}
+	return c.Status.Open() || !c.Created.Before(from) || (!c.ResolvedAt.IsZero() && !c.ResolvedAt.Before(from))
+}
+
 // additionsFull says the complaint takes no more additions.
 func (c *Complaint) additionsFull() bool {
 	return len(c.Added) >= MaxAdditions || c.addedChars() >= MaxAddedChars
