@@ -68,9 +68,10 @@ func (req publishRequest) write(job *digest.Job) (publishResult, error) {
 	if err != nil {
 		return res, err
 	}
-	// Only what is counted: school, status and times, never a text.
+	// Only what is counted: school, status and times, never a text; of
+	// those the wave's days count, publish.Build keeps the ones filed in it.
 	var complaints []*flows.Complaint
-	if err := job.Store.ComplaintFacts(func(c *flows.Complaint) error { complaints = append(complaints, c); return nil }); err != nil {
+	if err := job.Store.ComplaintFacts(codes, w.Start, w.End, func(c *flows.Complaint) error { complaints = append(complaints, c); return nil }); err != nil {
 		return res, fmt.Errorf("publish: read complaints: %w", err)
 	}
 	d, err := publish.Build(publish.Input{Engine: job.Engine, Unit: publish.Unit{ID: unit.ID, Name: unit.Name}, Wave: w,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,6 +77,21 @@ func TestPublishDemo(t *testing.T) {
 	in := publish.Input{Engine: eng, Unit: publish.Unit{ID: top.ID, Name: top.Name}, Wave: w, Schools: schools, Counts: counts,
 		EnrolmentOf: cfg.directory.EnrolmentOf, MinRespondents: cfg.Survey.MinRespondents}
 	publishtest.ReadBack(t, pub, in)
+	// The demo's one complaint, acknowledged and resolved at once.
+	data, err := os.ReadFile(filepath.Join(pub, "ket-qua-2026-2027-hk1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d publish.Dataset
+	if err := json.Unmarshal(data, &d); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := d.Total.Complaints, (publish.Complaints{Received: 1, AckedOnTime: 1, ResolvedOnTime: 1}); got != want {
+		t.Errorf("the unit's complaints %+v, want %+v", got, want)
+	}
+	if strings.Contains(string(data), "PA-") {
+		t.Errorf("a complaint's code is published")
+	}
 	files, _ := os.ReadDir(pub)
 	if len(files) != len(schools)+3 {
 		t.Errorf("%d files published, want the CSV, the JSON and %d summaries", len(files), len(schools)+1)
