@@ -23,6 +23,11 @@ type Store interface {
 	Snapshot(key string) ([]byte, bool, error)
 	SendDigest(key string, snapshot []byte, out []flows.Outgoing) (bool, error)
 	Principals(school string) ([]flows.Principal, error)
+	// CommentsIn calls fn with the comments of a wave at the schools
+	// submitted in [from, to).
+	CommentsIn(wave string, schools []string, from, to time.Time, fn func(flows.Comment) error) error
+	// Baselines returns the results imported for a period.
+	Baselines(period string) ([]flows.Baseline, error)
 }
 
 // Job sends the weekly digests and builds on-demand reports.
@@ -162,12 +167,25 @@ func (j *Job) send(made time.Time, scope, name string, schools []flows.School, u
 	in.Made = made
 	in.PrevWeek = j.snapshot(key(scope, to.AddDate(0, 0, -7)))
 	in.LastYear = j.snapshot(key(scope, to.AddDate(0, 0, -364)))
+	if in.YearAgo, err = j.yearAgo(schools, from, to); err != nil {
+		return false, err
+	}
 	r := Build(in)
 	var replies []flows.Reply
 	if len(addrs) > 0 { // else only its snapshot is kept: drawing it would cost a province seconds for nobody
 		if replies, err = j.render(r, attach); err != nil {
 			return false, err
 		}
+	}
+	if n := len(r.WaveIDs); n > 0 && len(replies) > 0 {
+		// The button that opens the comments, on the digest's text.
+		b := flows.CommentSchoolsButton(r.WaveIDs[n-1])
+		if !attach {
+			b = flows.CommentsButton(r.WaveIDs[n-1], schools[0].Code)
+		}
+		last := len(Text(r)) - 1
+		replies[last].Buttons = [][]flows.Button{{b}}
+		replies[last].Detached = flows.CommentsHint()
 	}
 	var out []flows.Outgoing
 	now := time.Now()
@@ -238,6 +256,14 @@ func (j *Job) input(kind, scope string, schools []flows.School, from, to time.Ti
 		return in, err
 	}
 	in.New = n
+	for _, id := range ids {
+		if err := j.Store.CommentsIn(id, codes, from, to, func(c flows.Comment) error {
+			in.Comments = append(in.Comments, c)
+			return nil
+		}); err != nil {
+			return in, err
+		}
+	}
 	return in, nil
 }
 
@@ -292,6 +318,9 @@ func (j *Job) Report(req *flows.ReportRequest) (*Report, error) {
 		return nil, err
 	}
 	in.Made = j.now()
+	if in.YearAgo, err = j.yearAgo(schools, req.From, req.To); err != nil {
+		return nil, err
+	}
 	if req.Office != "" {
 		_, in.Units = Subtree(dir, req.Office)
 	}

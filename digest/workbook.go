@@ -166,6 +166,23 @@ func (w *sheetWriter) put(sized bool, style int, cells []any) {
 	}
 }
 
+// wrapCell wraps the last row's long text in column col and makes the row
+// tall enough for it: spreadsheets do not grow a row for wrapped text read
+// from a file, so without a height it prints as two lines of many. The
+// column is at most maxColWidth characters wide; a line holds a little
+// less, in Arial's wider letters.
+func (w *sheetWriter) wrapCell(col int, text string) {
+	w.styleCell(col, w.st.wrap)
+	if w.err != nil {
+		return
+	}
+	perLine := float64(maxColWidth) * 0.9
+	lines := math.Ceil(float64(utf8.RuneCountInString(text)) / perLine)
+	if lines > 1 {
+		w.err = w.f.SetRowHeight(w.name, w.row, min(lines*15, 409)) // 409 pt: Excel's tallest row
+	}
+}
+
 // styleCell styles one cell of the last row added.
 func (w *sheetWriter) styleCell(col, style int) {
 	if w.err != nil {
@@ -174,6 +191,9 @@ func (w *sheetWriter) styleCell(col, style int) {
 	cell, _ := excelize.CoordinatesToCellName(col, w.row)
 	w.err = w.f.SetCellStyle(w.name, cell, cell, style)
 }
+
+// maxColWidth is the widest a column is made, in characters.
+const maxColWidth = 60
 
 // finish notes what "–" means if the sheet shows one, sizes the columns,
 // freezes the header rows (and the name columns) and sets the page up to
@@ -191,7 +211,7 @@ func (w *sheetWriter) finish(r *Report) error {
 	}
 	for i, n := range w.width {
 		col, _ := excelize.ColumnNumberToName(i + 1)
-		width := float64(min(max(n+2, 8), 60))
+		width := float64(min(max(n+2, 8), maxColWidth))
 		if err := w.f.SetColWidth(w.name, col, col, width); err != nil {
 			return err
 		}
@@ -261,7 +281,7 @@ const (
 const percentFormat = "0.0%"
 
 type workbookStyles struct {
-	header, bold, pct, pctBold, pctFlag, muted, dash, title int
+	header, bold, pct, pctBold, pctFlag, muted, dash, title, points, wrap int
 }
 
 func newWorkbookStyles(f *excelize.File) (workbookStyles, error) {
@@ -269,7 +289,7 @@ func newWorkbookStyles(f *excelize.File) (workbookStyles, error) {
 	if err := f.SetDefaultFont(WorkbookFont); err != nil {
 		return st, err
 	}
-	pctFmt := percentFormat
+	pctFmt, pointsFmt := percentFormat, "0.0"
 	font := func(bold, italic bool, size float64, color string) *excelize.Font {
 		return &excelize.Font{Family: WorkbookFont, Size: size, Bold: bold, Italic: italic, Color: color}
 	}
@@ -292,6 +312,11 @@ func newWorkbookStyles(f *excelize.File) (workbookStyles, error) {
 		{&st.dash, &excelize.Style{Font: font(false, false, workbookFontSize, "707070"),
 			Alignment: &excelize.Alignment{Horizontal: "right"}}},
 		{&st.title, &excelize.Style{Font: font(true, false, 12, "")}},
+		// A long text (a comment) wraps in its column, so it prints whole.
+		{&st.wrap, &excelize.Style{Font: font(false, false, workbookFontSize, ""),
+			Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
+		// A change in percentage points: 2.1, not a percentage.
+		{&st.points, &excelize.Style{CustomNumFmt: &pointsFmt, Font: font(false, false, workbookFontSize, "")}},
 	}
 	for _, d := range defs {
 		id, err := f.NewStyle(d.s)
@@ -349,6 +374,9 @@ func Workbook(r *Report) ([]byte, error) {
 		if err := fill(f, r, st); err != nil {
 			return nil, fmt.Errorf("digest: workbook: %w", err)
 		}
+	}
+	if err := addReportSheets(f, r, st); err != nil {
+		return nil, fmt.Errorf("digest: workbook: %w", err)
 	}
 	if idx, err := f.GetSheetIndex(sheetSummary); err == nil && idx >= 0 {
 		f.SetActiveSheet(idx)
@@ -506,6 +534,13 @@ func NewCSV(buf *bytes.Buffer) *csv.Writer {
 	return cw
 }
 
+// csvLead is what every row of a CSV of r begins with: the period (ISO
+// dates, which any locale reads as dates) and the scope; head names them.
+func csvLead(r *Report) (head, values []string) {
+	from, last := r.From.In(r.loc()), r.To.In(r.loc()).AddDate(0, 0, -1)
+	return []string{"Từ ngày", "Đến ngày", "Phạm vi"}, []string{from.Format(time.DateOnly), last.Format(time.DateOnly), r.Scope}
+}
+
 // CSV renders the per-school table for a spreadsheet set to Vietnamese:
 // fields separated by CSVComma, shares as percentages with a decimal comma
 // ("73,3", the columns marked "(%)"), counts as integers. Every row carries
@@ -518,7 +553,7 @@ func CSV(r *Report) ([]byte, error) {
 	var buf bytes.Buffer
 	cw := NewCSV(&buf)
 	header, rows := renderSchoolTable(r)
-	lead := []string{"Từ ngày", "Đến ngày", "Phạm vi"}
+	lead, values := csvLead(r)
 	for i, h := range header {
 		if i+1 >= schoolIndexCol && h != "Số "+r.enrolled() {
 			header[i] = h + " (%)"
@@ -527,9 +562,8 @@ func CSV(r *Report) ([]byte, error) {
 	if err := cw.Write(append(lead, header...)); err != nil {
 		return nil, err
 	}
-	from, last := r.From.In(r.loc()), r.To.In(r.loc()).AddDate(0, 0, -1)
 	rec := make([]string, len(lead)+len(header))
-	copy(rec, []string{from.Format(time.DateOnly), last.Format(time.DateOnly), r.Scope})
+	copy(rec, values)
 	dashed := false
 	for _, cells := range rows {
 		for i, v := range cells {

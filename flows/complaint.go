@@ -254,6 +254,12 @@ type Lookup interface {
 	Audience(schools []string) int
 	// Pre is what a user who has not consented chose (see Result.Pre).
 	Pre(key Key) PreConsent
+	// CommentCounts gives, for each of the schools, its respondents in a
+	// wave and how many of them wrote a comment.
+	CommentCounts(wave string, schools []string) map[string]CommentCount
+	// Comments returns comments of a wave at a school, newest first: the
+	// skip newest passed over, at most limit.
+	Comments(wave, school string, skip, limit int) []Comment
 }
 
 // NoRecords is a Lookup with nothing stored, for tools and tests.
@@ -291,6 +297,12 @@ func (*NoRecords) GroupTold(string) bool { return false }
 
 // Audience implements Lookup.
 func (*NoRecords) Audience([]string) int { return 0 }
+
+// CommentCounts implements Lookup.
+func (*NoRecords) CommentCounts(string, []string) map[string]CommentCount { return nil }
+
+// Comments implements Lookup.
+func (*NoRecords) Comments(string, string, int, int) []Comment { return nil }
 
 // Pre implements Lookup.
 func (*NoRecords) Pre(Key) PreConsent { return PreConsent{} }

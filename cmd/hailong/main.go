@@ -83,6 +83,8 @@ Usage:
   hailong publish --wave ID --out DIR [--unit ID]   what an office may post: the open dataset (CSV,
                                              JSON) and a one-page PDF per school and for the unit
   hailong schools check FILE [--config FILE]   validate a schools file (CSV) without starting the bot
+  hailong baseline import FILE.csv [--source TEXT] [--config FILE] [--db PATH]
+                                             store earlier results that reports compare with
   hailong help                               this text
 
 Without --config the built-in config.example.yaml is used.
@@ -110,6 +112,8 @@ func (s *system) run(ctx context.Context, args []string) error {
 		return s.exportCmd(rest)
 	case "invite":
 		return s.inviteCmd(rest)
+	case "baseline":
+		return s.baselineCmd(rest)
 	case "bench":
 		return s.benchCmd(ctx, rest)
 	case "posters":
