@@ -177,8 +177,8 @@ func Build(in Input) (*Dataset, error) {
 	if in.Wave == nil || in.Engine == nil {
 		return nil, fmt.Errorf("publish: no wave or no engine")
 	}
-	min := max(in.MinRespondents, 1)
-	d := &Dataset{Schema: Schema, Unit: in.Unit, Made: in.Made, MinRespondents: min, EnrolmentOf: in.EnrolmentOf,
+	least := max(in.MinRespondents, 1)
+	d := &Dataset{Schema: Schema, Unit: in.Unit, Made: in.Made, MinRespondents: least, EnrolmentOf: in.EnrolmentOf,
 		Wave: Wave{ID: in.Wave.ID, Title: in.Wave.Title, First: in.Wave.Start.Format(time.DateOnly),
 			Last: in.Wave.End.AddDate(0, 0, -1).Format(time.DateOnly)}}
 	for _, q := range in.Engine.Questionnaire().Scored() {
@@ -189,9 +189,9 @@ func Build(in Input) (*Dataset, error) {
 
 	hidden := make([]bool, n)
 	for i, r := range t.respondents {
-		hidden[i] = r < min
+		hidden[i] = r < least
 	}
-	complement(t.respondents, hidden, nil, min)
+	complement(t.respondents, hidden, nil, least)
 
 	cells := map[string][]bool{}
 	for _, col := range in.columns() {
@@ -201,9 +201,9 @@ func Build(in Input) (*Dataset, error) {
 			x, ok := t.tallies[i][col]
 			asked[i] = ok
 			base[i] = x.Judged()
-			h[i] = ok && (hidden[i] || x.Judged() < min)
+			h[i] = ok && (hidden[i] || x.Judged() < least)
 		}
-		complement(base, h, asked, min)
+		complement(base, h, asked, least)
 		cells[col] = h
 	}
 
@@ -253,14 +253,14 @@ func Build(in Input) (*Dataset, error) {
 		total += r
 	}
 	d.Total.Shares = map[string]Cell[float64]{}
-	if total < min {
+	if total < least {
 		d.Total.Respondents = Cell[int]{Suppressed: true}
 	} else {
 		d.Total.Respondents = shown(total)
 	}
 	if allKnown && pupils > 0 {
 		rate := Cell[float64]{Suppressed: true}
-		if total >= min {
+		if total >= least {
 			rate = shown(round3(float64(total) / float64(pupils)))
 		}
 		d.Total.ResponseRate = &rate
@@ -268,7 +268,7 @@ func Build(in Input) (*Dataset, error) {
 	for _, col := range in.columns() {
 		x := t.total[col]
 		c := Cell[float64]{Suppressed: true}
-		if total >= min && x.Judged() >= min {
+		if total >= least && x.Judged() >= least {
 			c = shown(share(x))
 		}
 		if col == IndexID {
@@ -284,10 +284,10 @@ func Build(in Input) (*Dataset, error) {
 }
 
 // complement withholds more cells of a column until the withheld ones
-// together hold none or at least min of base (answers or respondents),
+// together hold none or at least least (MinRespondents) of base (answers or respondents),
 // taking the smallest published cell each time. Cells not applicable
 // (applies[i] false; nil: all apply) take no part.
-func complement(base []int, hidden, applies []bool, min int) {
+func complement(base []int, hidden, applies []bool, least int) {
 	for {
 		sum := 0
 		for i, h := range hidden {
@@ -295,7 +295,7 @@ func complement(base []int, hidden, applies []bool, min int) {
 				sum += base[i]
 			}
 		}
-		if sum == 0 || sum >= min {
+		if sum == 0 || sum >= least {
 			return
 		}
 		next := -1
@@ -305,7 +305,7 @@ func complement(base []int, hidden, applies []bool, min int) {
 			}
 		}
 		if next < 0 {
-			return // every cell is withheld: so is the total, which is sum < min
+			return // every cell is withheld: so is the total, which is sum < least
 		}
 		hidden[next] = true
 	}
@@ -351,7 +351,7 @@ func (in Input) complaints() map[string]Complaints {
 // one. Build runs it before anything is written; Audit runs it on a
 // dataset read back.
 func (d *Dataset) audit(t truth) error {
-	min := d.MinRespondents
+	least := d.MinRespondents
 	if len(d.Schools) != len(t.respondents) {
 		return fmt.Errorf("audit: %d schools published, %d counted", len(d.Schools), len(t.respondents))
 	}
@@ -366,8 +366,8 @@ func (d *Dataset) audit(t truth) error {
 			hiddenSum += r
 		case s.Respondents.Value == nil:
 			bad("%s: respondents neither shown nor withheld", s.Code)
-		case r < min:
-			bad("%s: %d respondents published, fewer than %d", s.Code, r, min)
+		case r < least:
+			bad("%s: %d respondents published, fewer than %d", s.Code, r, least)
 		case *s.Respondents.Value != r:
 			bad("%s: %d respondents published, %d counted", s.Code, *s.Respondents.Value, r)
 		}
@@ -375,10 +375,10 @@ func (d *Dataset) audit(t truth) error {
 			bad("%s: a response rate beside withheld respondents gives them back", s.Code)
 		}
 	}
-	if d.Total.Respondents.Value != nil && hiddenSum > 0 && hiddenSum < min {
-		bad("the total minus the published schools gives %d respondents, fewer than %d", hiddenSum, min)
+	if d.Total.Respondents.Value != nil && hiddenSum > 0 && hiddenSum < least {
+		bad("the total minus the published schools gives %d respondents, fewer than %d", hiddenSum, least)
 	}
-	if d.Total.Respondents.Value != nil && total < min {
+	if d.Total.Respondents.Value != nil && total < least {
 		bad("a total of %d respondents published", total)
 	}
 	cols := append([]string{IndexID}, indicatorIDs(d.Indicators)...)
@@ -399,17 +399,17 @@ func (d *Dataset) audit(t truth) error {
 				hidden += x.Judged()
 			case c.Value == nil:
 				bad("%s %s: neither shown nor withheld", s.Code, col)
-			case s.Respondents.Suppressed || x.Judged() < min:
+			case s.Respondents.Suppressed || x.Judged() < least:
 				bad("%s %s: a share of %d answers published (respondents withheld: %v)", s.Code, col, x.Judged(), s.Respondents.Suppressed)
 			case *c.Value != share(x):
 				bad("%s %s: %v published, %v counted", s.Code, col, *c.Value, share(x))
 			}
 		}
 		tc, _ := d.Total.cell(col)
-		if tc.Value != nil && hidden > 0 && hidden < min {
-			bad("%s: the total minus the published schools rests on %d answers, fewer than %d", col, hidden, min)
+		if tc.Value != nil && hidden > 0 && hidden < least {
+			bad("%s: the total minus the published schools rests on %d answers, fewer than %d", col, hidden, least)
 		}
-		if tc.Value != nil && t.total[col].Judged() < min {
+		if tc.Value != nil && t.total[col].Judged() < least {
 			bad("%s: the total's share of %d answers published", col, t.total[col].Judged())
 		}
 	}
