@@ -284,8 +284,8 @@ func Build(in Input) (*Dataset, error) {
 }
 
 // complement withholds more cells of a column until the withheld ones
-// together hold none or at least least (MinRespondents) of base (answers or respondents),
-// taking the smallest published cell each time. Cells not applicable
+// together hold none of base (answers or respondents) or at least the
+// minimum, least, taking the smallest published cell each time. Cells not applicable
 // (applies[i] false; nil: all apply) take no part.
 func complement(base []int, hidden, applies []bool, least int) {
 	for {
