@@ -186,8 +186,7 @@ func renderPeriod(r *Report) string {
 // renderPctVI writes a percentage the Vietnamese way, with a decimal comma
 // and always one decimal ("55,0%" beside "73,3%"), as the digest's text does.
 func renderPctVI(v float64) string {
-	s := strconv.FormatFloat(renderRound1(v), 'f', 1, 64)
-	return strings.Replace(s, ".", ",", 1) + "%"
+	return DecimalVI(v) + "%"
 }
 
 // chartBars draws the bars, their labels and the reference lines itself:

@@ -108,10 +108,12 @@ func TestRangeComparesYearEarlier(t *testing.T) {
 		}
 		return nil
 	}
-	if got := find("TH", "Chỉ số hài lòng"); len(got) < 8 || got[3] != "80" || got[4] != "50" || got[5] != "30" || got[6] != "▲" || got[7] != "Hệ thống hailong" {
+	// Shares as percentages (fractions under a percent format), the change
+	// in points.
+	if got := find("TH", "Chỉ số hài lòng"); len(got) < 8 || got[3] != "0.8" || got[4] != "0.5" || got[5] != "30" || got[6] != "▲" || got[7] != "Hệ thống hailong" {
 		t.Errorf("TH's index row: %q", got)
 	}
-	if got := find("THCS", "A1"); len(got) < 8 || got[4] != "50" || got[7] != "Nhập từ: Báo cáo SIPAS 2025 (2025-2026)" {
+	if got := find("THCS", "A1"); len(got) < 8 || got[4] != "0.5" || got[7] != "Nhập từ: Báo cáo SIPAS 2025 (2025-2026)" {
 		t.Errorf("THCS's A1 row: %q", got)
 	}
 	if got := find("THCS", "A2"); len(got) < 8 || got[4] != "không có số liệu" || got[5] != "" {
@@ -121,14 +123,15 @@ func TestRangeComparesYearEarlier(t *testing.T) {
 
 // TestCommentsCSV: an export in CSV lists the same comments as the sheet.
 func TestCommentsCSV(t *testing.T) {
-	r := &Report{Location: hcm, Comments: []CommentRow{{School: "Trường Tiểu học Trưng Vương", Code: "TH", Wave: "Học kì I, 2026–2027",
+	r := &Report{Location: hcm, Scope: "Phòng GDĐT thành phố Sa Đéc", From: day("2026-09-01"), To: day("2026-11-27"), Comments: []CommentRow{{School: "Trường Tiểu học Trưng Vương", Code: "TH", Wave: "Học kì I, 2026–2027",
 		At: day("2026-10-05").Add(9 * time.Hour), Grade: "Lớp 3", Text: "Nhà vệ sinh dơ quá, \"thiếu\" nước."}}}
 	data, err := CommentsCSV(r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "\ufeffMã,Trường,Đợt khảo sát,Ngày,Khối lớp,Góp ý\r\n" +
-		"TH,Trường Tiểu học Trưng Vương,\"Học kì I, 2026–2027\",05/10/2026,Lớp 3,\"Nhà vệ sinh dơ quá, \"\"thiếu\"\" nước.\"\r\n"
+	// As every CSV of an export: ";", the period and scope first.
+	want := "\ufeffTừ ngày;Đến ngày;Phạm vi;Mã;Trường;Đợt khảo sát;Ngày;Khối lớp;Góp ý\r\n" +
+		"2026-09-01;2026-11-26;Phòng GDĐT thành phố Sa Đéc;TH;Trường Tiểu học Trưng Vương;Học kì I, 2026–2027;05/10/2026;Lớp 3;\"Nhà vệ sinh dơ quá, \"\"thiếu\"\" nước.\"\r\n"
 	if string(data) != want {
 		t.Errorf("CommentsCSV =\n%q\nwant\n%q", data, want)
 	}

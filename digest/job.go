@@ -41,7 +41,30 @@ type Job struct {
 	// Since is when the bot first ran: a digest due before it was never
 	// missed, so none is sent for it.
 	Since time.Time
+	// Now is the clock of on-demand reports' making (nil: time.Now).
+	Now func() time.Time
 }
+
+func (j *Job) now() time.Time {
+	if j.Now == nil {
+		return time.Now()
+	}
+	return j.Now()
+}
+
+// FileName is the one name of a report's file, as the chat receives it and
+// as it is saved: kind, the first and the last day, then ext — e.g.
+// bao-cao-2026-09-07_2026-09-13.xlsx.
+func (r *Report) FileName(kind, ext string) string {
+	from, last := r.From.In(r.loc()), r.To.In(r.loc()).AddDate(0, 0, -1)
+	return kind + "-" + from.Format(time.DateOnly) + "_" + last.Format(time.DateOnly) + ext
+}
+
+// Kinds of report file, the first word of FileName.
+const (
+	FileReport = "bao-cao" // the workbook, the CSV
+	FileChart  = "bieu-do" // the chart
+)
 
 // ParseSchedule reads a cron spec in the engine's time zone.
 func ParseSchedule(spec string) (cron.Schedule, error) { return cron.ParseStandard(spec) }
@@ -93,7 +116,7 @@ func (j *Job) Run(now time.Time) (int, error) {
 		// Built even when nobody reads it yet: its snapshot is what next
 		// week's and next year's comparisons start from.
 		schools, units := Subtree(dir, o.ID)
-		ok, err := j.send("office:"+o.ID, o.Name, schools, units, from, to, complaints, j.Engine.OfficeAddresses(o.ID), true)
+		ok, err := j.send(now, "office:"+o.ID, o.Name, schools, units, from, to, complaints, j.Engine.OfficeAddresses(o.ID), true)
 		if err != nil {
 			return sent, err
 		}
@@ -110,7 +133,7 @@ func (j *Job) Run(now time.Time) (int, error) {
 		if len(to2) == 0 {
 			continue
 		}
-		ok, err := j.send("school:"+sc.Code, sc.Name, []flows.School{sc}, nil, from, to, complaints, to2, false)
+		ok, err := j.send(now, "school:"+sc.Code, sc.Name, []flows.School{sc}, nil, from, to, complaints, to2, false)
 		if err != nil {
 			return sent, err
 		}
@@ -131,7 +154,7 @@ func (j *Job) complaints(schools []string, from, to time.Time) ([]*flows.Complai
 }
 
 // send builds and queues one scope's weekly digest unless it went already.
-func (j *Job) send(scope, name string, schools []flows.School, units []Unit, from, to time.Time, complaints []*flows.Complaint, addrs []flows.Address, attach bool) (bool, error) {
+func (j *Job) send(made time.Time, scope, name string, schools []flows.School, units []Unit, from, to time.Time, complaints []*flows.Complaint, addrs []flows.Address, attach bool) (bool, error) {
 	k := key(scope, to)
 	if _, done, err := j.Store.Snapshot(k); err != nil || done {
 		return false, err
@@ -141,6 +164,7 @@ func (j *Job) send(scope, name string, schools []flows.School, units []Unit, fro
 	if err != nil {
 		return false, err
 	}
+	in.Made = made
 	in.PrevWeek = j.snapshot(key(scope, to.AddDate(0, 0, -7)))
 	in.LastYear = j.snapshot(key(scope, to.AddDate(0, 0, -364)))
 	if in.YearAgo, err = j.yearAgo(schools, from, to); err != nil {
@@ -261,19 +285,18 @@ func (j *Job) render(r *Report, attach bool) ([]flows.Reply, error) {
 	if err != nil {
 		return nil, fmt.Errorf("digest workbook: %w", err)
 	}
-	stamp := r.To.In(r.loc()).AddDate(0, 0, -1).Format("2006-01-02")
 	for i, png := range pngs {
-		caption, name := "Biểu đồ chỉ số hài lòng theo trường, "+r.Period(), "hai-long-"+stamp+".png"
+		caption, name := "Biểu đồ chỉ số hài lòng theo trường, "+r.Period(), r.FileName(FileChart, ".png")
 		if len(r.Units) > 0 {
 			caption = "Biểu đồ chỉ số hài lòng theo đơn vị, " + r.Period()
 		}
 		if len(pngs) > 1 {
 			caption += fmt.Sprintf(" (%d/%d)", i+1, len(pngs))
-			name = fmt.Sprintf("hai-long-%s-%d.png", stamp, i+1)
+			name = r.FileName(FileChart, fmt.Sprintf("-%d.png", i+1))
 		}
 		out = append(out, flows.Reply{Text: caption, File: &flows.File{Name: name, Data: png, Image: true}})
 	}
-	out = append(out, flows.Reply{Text: "Bảng tính chi tiết, " + r.Period(), File: &flows.File{Name: "bao-cao-" + stamp + ".xlsx", Data: xlsx}})
+	out = append(out, flows.Reply{Text: "Bảng tính chi tiết, " + r.Period(), File: &flows.File{Name: r.FileName(FileReport, ".xlsx"), Data: xlsx}})
 	return out, nil
 }
 
@@ -294,6 +317,7 @@ func (j *Job) Report(req *flows.ReportRequest) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	in.Made = j.now()
 	if in.YearAgo, err = j.yearAgo(schools, req.From, req.To); err != nil {
 		return nil, err
 	}
@@ -332,8 +356,7 @@ func (j *Job) Answer(req *flows.ReportRequest) ([]flows.Reply, error) {
 		if err != nil {
 			return nil, err
 		}
-		stamp := r.From.In(r.loc()).Format("2006-01-02") + "_" + r.To.In(r.loc()).AddDate(0, 0, -1).Format("2006-01-02")
-		return []flows.Reply{{Text: "Bảng tính " + r.Scope + ", " + r.Period(), File: &flows.File{Name: "bao-cao-" + stamp + ".xlsx", Data: xlsx}}}, nil
+		return []flows.Reply{{Text: "Bảng tính " + r.Scope + ", " + r.Period(), File: &flows.File{Name: r.FileName(FileReport, ".xlsx"), Data: xlsx}}}, nil
 	}
 	return j.render(r, true)
 }

@@ -124,10 +124,11 @@ func TestProvinceDigests(t *testing.T) {
 		t.Errorf("sheets %v: want the units' sheet second", got)
 	}
 	rows, err := f.GetRows(sheetUnits)
-	if err != nil || len(rows) != 7 {
+	// Six units, then the note on the "–" of ward 5's index.
+	if err != nil || len(rows) != 9 || !strings.HasPrefix(rows[8][0], "–: chưa đủ mẫu") {
 		t.Fatalf("units sheet: %d rows, %v", len(rows), err)
 	}
-	if r := rows[3]; r[1] != "UBND phường 3" || r[2] != "2" || r[4] != "100" || r[5] != "400" || r[6] != "25" || r[8] != "2" {
+	if r := rows[3]; r[1] != "UBND phường 3" || r[2] != "2" || r[4] != "100" || r[5] != "400" || r[6] != "25.0%" || r[8] != "2" {
 		t.Errorf("ward 3's row: %q", r)
 	}
 	if r := rows[6]; r[5] != "" || r[6] != "" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image/png"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,14 +64,17 @@ func renderSampleReport() *Report {
 	}
 }
 
-// renderWantRows is the per-school table as text, the way both the workbook
-// (read back) and the CSV must show it.
+// renderWantRows is the per-school table as the workbook stores it (read
+// back raw): shares as fractions under a percent format, "–" for those not
+// shown, and the note saying why.
 var renderWantRows = [][]string{
-	{"Mã", "Tên trường", "Cấp", "Phiếu mới", "Tổng phiếu", "Chỉ số hài lòng (%)", "B1", "B2", "C1", "D1"},
-	{"TH01", "Trường Tiểu học Lê Thị Hồng Gấm", "Tiểu học", "12", "80", "87.5", "75", "95", "50", "92.1"},
-	{"THCS02", "Trường Trung học cơ sở Nguyễn Đình Chiểu", "Trung học cơ sở", "5", "40", "55", "45", "65", "50", "84.2"},
-	{"MN03", "Trường Mầm non Hoa Sữa", "Mầm non", "1", "3", "chưa đủ mẫu", "chưa đủ mẫu", "chưa đủ mẫu", "", "chưa đủ mẫu"},
-	{"", "Tổng cộng", "", "18", "123", "76.4", "65.6", "83.9", "50", "89.8"},
+	{"Mã", "Tên trường", "Cấp", "Phiếu mới", "Tổng phiếu", "Chỉ số hài lòng", "B1", "B2", "C1", "D1"},
+	{"TH01", "Trường Tiểu học Lê Thị Hồng Gấm", "Tiểu học", "12", "80", "0.875", "0.75", "0.95", "0.5", "0.921"},
+	{"THCS02", "Trường Trung học cơ sở Nguyễn Đình Chiểu", "Trung học cơ sở", "5", "40", "0.55", "0.45", "0.65", "0.5", "0.842"},
+	{"MN03", "Trường Mầm non Hoa Sữa", "Mầm non", "1", "3", "–", "–", "–", "", "–"},
+	{"", "Tổng cộng", "", "18", "123", "0.764", "0.656", "0.839", "0.5", "0.898"},
+	{},
+	{"–: chưa đủ mẫu (dưới 5 câu trả lời, không tính tỷ lệ)."},
 }
 
 func renderOpenWorkbook(t *testing.T, r *Report) *excelize.File {
@@ -137,11 +141,29 @@ func TestRenderWorkbook(t *testing.T) {
 			t.Errorf("Theo trường %s = %q, not numeric", cell, v)
 		}
 	}
-	if v, _ := f.GetCellValue("Theo trường", "F2"); v != "87.5" {
-		t.Errorf("F2 displays %q, want 87.5", v)
+	// Rates are percentages: a fraction under a percent format, no "(%)".
+	for _, cell := range []string{"F2", "F3", "F5", "G2", "J2", "J5"} {
+		v, _ := f.GetCellValue("Theo trường", cell, raw)
+		if x, err := strconv.ParseFloat(v, 64); err != nil || x < 0 || x > 1 {
+			t.Errorf("Theo trường %s = %q, want a fraction 0–1", cell, v)
+		}
+		id, _ := f.GetCellStyle("Theo trường", cell)
+		if st, err := f.GetStyle(id); err != nil || st.CustomNumFmt == nil || *st.CustomNumFmt != "0.0%" {
+			t.Errorf("Theo trường %s is not formatted as a percentage: %+v (%v)", cell, st, err)
+		}
 	}
-	if panes, err := f.GetPanes("Theo trường"); err != nil || !panes.Freeze || panes.YSplit != 1 {
-		t.Errorf("Theo trường panes = %+v (%v), want the header frozen", panes, err)
+	if v, _ := f.GetCellValue("Theo trường", "F2"); v != "87.5%" {
+		t.Errorf("F2 displays %q, want 87.5%%", v)
+	}
+	for _, sheet := range f.GetSheetList() {
+		rows, _ := f.GetRows(sheet)
+		for i, row := range rows {
+			for j, v := range row {
+				if strings.Contains(v, "(%)") {
+					t.Errorf("%s row %d col %d = %q: a percent format, not a header, says what a rate is", sheet, i+1, j+1, v)
+				}
+			}
+		}
 	}
 
 	items, err := f.GetRows("Theo câu hỏi", raw)
@@ -149,11 +171,11 @@ func TestRenderWorkbook(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantItems := [][]string{
-		{"Mã câu", "Câu hỏi", "Tốt", "Chưa tốt", "Không biết", "Tỉ lệ tốt (%)"},
-		{"B1", "Cơ sở vật chất", "40", "21", "0", "65.6"},
-		{"B2", "Giáo viên tận tâm", "52", "10", "1", "83.9"},
-		{"C1", "Sĩ số lớp", "30", "30", "0", "50"},
-		{"D1", "Khoản thu đúng quy định", "53", "6", "4", "89.8"},
+		{"Mã câu", "Câu hỏi", "Tốt", "Chưa tốt", "Không biết", "Tỉ lệ tốt"},
+		{"B1", "Cơ sở vật chất", "40", "21", "0", "0.656"},
+		{"B2", "Giáo viên tận tâm", "52", "10", "1", "0.839"},
+		{"C1", "Sĩ số lớp", "30", "30", "0", "0.5"},
+		{"D1", "Khoản thu đúng quy định", "53", "6", "4", "0.898"},
 	}
 	renderCompare(t, "Theo câu hỏi", items, wantItems)
 
@@ -174,7 +196,8 @@ func TestRenderWorkbook(t *testing.T) {
 		"Số trường":              "3",
 		"Phiếu mới trong kỳ":     "18",
 		"Tổng số phiếu":          "123",
-		"Chỉ số hài lòng (%)":    "76.4",
+		"Chỉ số hài lòng":        "0.764",
+		"Ngưỡng cảnh báo":        "0.6",
 		"Số trường dưới ngưỡng":  "1",
 		"Phản ánh mới trong kỳ":  "4",
 		"Tiếp nhận đúng hạn":     "3",
@@ -225,31 +248,59 @@ func renderCompare(t *testing.T, sheet string, got, want [][]string) {
 	}
 }
 
+// renderWantCSV is the sample report's CSV: ";" between fields, decimal
+// commas, the period and scope on every row, "–" and its note.
+var renderWantCSV = [][]string{
+	{"Từ ngày", "Đến ngày", "Phạm vi", "Mã", "Tên trường", "Cấp", "Phiếu mới", "Tổng phiếu", "Chỉ số hài lòng (%)", "B1 (%)", "B2 (%)", "C1 (%)", "D1 (%)"},
+	{"2025-03-03", "2025-03-09", "Phòng GD&ĐT Quận Ba Đình", "TH01", "Trường Tiểu học Lê Thị Hồng Gấm", "Tiểu học", "12", "80", "87,5", "75,0", "95,0", "50,0", "92,1"},
+	{"2025-03-03", "2025-03-09", "Phòng GD&ĐT Quận Ba Đình", "THCS02", "Trường Trung học cơ sở Nguyễn Đình Chiểu", "Trung học cơ sở", "5", "40", "55,0", "45,0", "65,0", "50,0", "84,2"},
+	{"2025-03-03", "2025-03-09", "Phòng GD&ĐT Quận Ba Đình", "MN03", "Trường Mầm non Hoa Sữa", "Mầm non", "1", "3", "–", "–", "–", "", "–"},
+	{"2025-03-03", "2025-03-09", "Phòng GD&ĐT Quận Ba Đình", "", "Tổng cộng", "", "18", "123", "76,4", "65,6", "83,9", "50,0", "89,8"},
+	{"–: chưa đủ mẫu (dưới 5 câu trả lời, không tính tỷ lệ).", "", "", "", "", "", "", "", "", "", "", "", ""},
+}
+
+func renderReadCSV(t *testing.T, data []byte) [][]string {
+	t.Helper()
+	bom := []byte("\xef\xbb\xbf")
+	if !bytes.HasPrefix(data, bom) {
+		t.Fatalf("CSV starts with % x, want a UTF-8 BOM", data[:min(3, len(data))])
+	}
+	cr := csv.NewReader(bytes.NewReader(data[len(bom):]))
+	cr.Comma = ';'
+	recs, err := cr.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
 func TestRenderCSV(t *testing.T) {
 	data, err := CSV(renderSampleReport())
 	if err != nil {
 		t.Fatal(err)
 	}
-	bom := []byte("\xef\xbb\xbf")
-	if !bytes.HasPrefix(data, bom) {
-		t.Fatalf("CSV starts with % x, want a UTF-8 BOM", data[:min(3, len(data))])
+	if recs := renderReadCSV(t, data); fmt.Sprint(recs) != fmt.Sprint(renderWantCSV) {
+		t.Errorf("CSV =\n%q\nwant\n%q", recs, renderWantCSV)
 	}
-	recs, err := csv.NewReader(bytes.NewReader(data[len(bom):])).ReadAll()
+}
+
+// TestOneDecimalSeparator: the CSV, the chart and the chat write a share
+// alike (73,3), so no two files of one report disagree on the decimal sign.
+func TestOneDecimalSeparator(t *testing.T) {
+	r := renderSampleReport()
+	data, err := CSV(r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := make([][]string, len(renderWantRows))
-	for i, row := range renderWantRows {
-		want[i] = append([]string(nil), row...)
-		// The CSV always writes one decimal with a point.
-		for j, v := range row {
-			if f, err := strconv.ParseFloat(v, 64); err == nil && j >= 5 {
-				want[i][j] = strconv.FormatFloat(f, 'f', 1, 64)
-			}
+	recs := renderReadCSV(t, data)
+	for i, row := range r.Rows {
+		if !row.Index.Shown {
+			continue
 		}
-	}
-	if fmt.Sprint(recs) != fmt.Sprint(want) {
-		t.Errorf("CSV =\n%q\nwant\n%q", recs, want)
+		got := recs[i+1][8] + "%"
+		if chart, chat := renderPctVI(row.Index.Pct), pct(row.Index.Pct); got != chart || got != chat {
+			t.Errorf("%s: CSV %q, chart %q, chat %q", row.Code, got, chart, chat)
+		}
 	}
 }
 
@@ -354,8 +405,8 @@ func TestRenderEmpty(t *testing.T) {
 				t.Errorf("empty workbook has %d sheets, want 7", n)
 			}
 			rows, err := f.GetRows("Theo trường")
-			if err != nil || len(rows) != 2 || rows[1][1] != "Tổng cộng" {
-				t.Errorf("empty Theo trường = %q (%v), want the header and the total", rows, err)
+			if err != nil || len(rows) != 4 || rows[1][1] != "Tổng cộng" || !strings.HasPrefix(rows[3][0], "–: chưa đủ mẫu") {
+				t.Errorf("empty Theo trường = %q (%v), want the header, the total and the note on its –", rows, err)
 			}
 			if _, err := CSV(r); err != nil {
 				t.Errorf("CSV: %v", err)

@@ -128,6 +128,9 @@ type Report struct {
 	FlagBelow      float64        `json:"flag_below"`
 	Location       *time.Location `json:"-"`
 	byUnit         bool           // the rows are units (a chart of units)
+	// Made is when the report was made: its files' created and modified
+	// times (zero: To).
+	Made time.Time `json:"made"`
 }
 
 // Input is what a report is built from: the aggregates and the complaints,
@@ -156,13 +159,15 @@ type Input struct {
 	MinRespondents int
 	FlagBelow      float64
 	Location       *time.Location
+	Made           time.Time
 }
 
 // Build makes the report: pure arithmetic over the aggregates.
 func Build(in Input) *Report {
 	eng := in.Engine
 	r := &Report{Kind: in.Kind, Scope: in.Scope, From: in.From, To: in.To, PrevWeek: in.PrevWeek, LastYear: in.LastYear,
-		MinRespondents: in.MinRespondents, FlagBelow: in.FlagBelow, Location: in.Location, EnrolmentOf: eng.Directory().EnrolmentOf}
+		MinRespondents: in.MinRespondents, FlagBelow: in.FlagBelow, Location: in.Location, EnrolmentOf: eng.Directory().EnrolmentOf,
+		Made: in.Made}
 	for _, w := range in.Waves {
 		r.Waves = append(r.Waves, w.Title)
 		r.WaveIDs = append(r.WaveIDs, w.ID)

@@ -2,9 +2,7 @@ package digest
 
 import (
 	"bytes"
-	"encoding/csv"
 	"fmt"
-	"strconv"
 
 	"github.com/xuri/excelize/v2"
 
@@ -38,10 +36,11 @@ func writeCommentsSheet(f *excelize.File, r *Report, st workbookStyles) error {
 	if _, err := f.NewSheet(sheetComments); err != nil {
 		return err
 	}
-	w := &sheetWriter{f: f, name: sheetComments}
+	w := &sheetWriter{f: f, st: st, name: sheetComments, nameCols: 2}
 	w.add(st.header, "Mã", "Trường", "Đợt khảo sát", "Ngày", "Khối lớp", "Góp ý")
 	for _, c := range r.Comments {
 		w.add(0, c.Code, c.School, c.Wave, c.At.In(r.loc()).Format("02/01/2006"), c.Grade, c.Text)
+		w.wrapCell(6, c.Text)
 	}
 	if len(r.Comments) == 0 {
 		w.add(st.muted, "Không có góp ý nào trong kỳ")
@@ -49,7 +48,7 @@ func writeCommentsSheet(f *excelize.File, r *Report, st workbookStyles) error {
 	if r.CommentsHidden > 0 {
 		w.add(st.muted, fmt.Sprintf("Chưa hiện %d góp ý của trường có dưới %d phiếu trong đợt (để không ai bị nhận ra).", r.CommentsHidden, r.MinRespondents))
 	}
-	return w.finish()
+	return w.finish(r)
 }
 
 // writeTermsSheet lists what parents talk about: the scope's terms, then
@@ -58,7 +57,7 @@ func writeTermsSheet(f *excelize.File, r *Report, st workbookStyles) error {
 	if _, err := f.NewSheet(sheetTerms); err != nil {
 		return err
 	}
-	w := &sheetWriter{f: f, name: sheetTerms}
+	w := &sheetWriter{f: f, st: st, name: sheetTerms, nameCols: 2}
 	w.add(st.header, "Mã", "Trường", "Thứ tự", "Từ, cụm từ", "Số góp ý nhắc đến")
 	for i, t := range r.Terms {
 		w.add(st.bold, "", r.Scope, i+1, t.Text, t.Count)
@@ -71,7 +70,7 @@ func writeTermsSheet(f *excelize.File, r *Report, st workbookStyles) error {
 	if len(r.Terms) == 0 {
 		w.add(st.muted, "Chưa có từ nào được nhắc trong từ hai góp ý trở lên")
 	}
-	return w.finish()
+	return w.finish(r)
 }
 
 // writeComparisonSheet compares each school and the total, per indicator,
@@ -81,15 +80,16 @@ func writeComparisonSheet(f *excelize.File, r *Report, st workbookStyles) error 
 	if _, err := f.NewSheet(sheetComparison); err != nil {
 		return err
 	}
-	w := &sheetWriter{f: f, name: sheetComparison}
+	w := &sheetWriter{f: f, st: st, name: sheetComparison, nameCols: 2}
 	c := r.YearAgo
 	if c == nil {
 		w.add(st.header, "So với cùng kỳ năm trước")
 		w.add(st.muted, "Không có số liệu cùng kỳ năm trước (chưa có dữ liệu của hệ thống, chưa nhập số liệu năm trước).")
-		return w.finish()
+		return w.finish(r)
 	}
 	w.add(st.title, fmt.Sprintf("Cùng kỳ năm trước: %s – %s", c.From.In(r.loc()).Format("02/01/2006"), c.To.In(r.loc()).AddDate(0, 0, -1).Format("02/01/2006")))
-	w.add(st.header, "Mã", "Trường", "Chỉ số", "Năm nay (%)", "Cùng kỳ năm trước (%)", "Thay đổi (điểm)", "", "Nguồn số liệu năm trước")
+	w.headRows = 2 // the title, then the header
+	w.add(st.header, "Mã", "Trường", "Chỉ số", "Năm nay", "Cùng kỳ năm trước", "Thay đổi (điểm)", "", "Nguồn số liệu năm trước")
 	ids := []string{"B"}
 	names := map[string]string{"B": "Chỉ số hài lòng"}
 	for _, it := range r.Items {
@@ -124,7 +124,7 @@ func writeComparisonSheet(f *excelize.File, r *Report, st workbookStyles) error 
 			w.styleCell(4, st.scoreStyle(v1, bold, false))
 			w.styleCell(5, st.scoreStyle(v2, bold, false))
 			if delta != nil {
-				w.styleCell(6, st.pct)
+				w.styleCell(6, st.points)
 			}
 		}
 	}
@@ -147,7 +147,7 @@ func writeComparisonSheet(f *excelize.File, r *Report, st workbookStyles) error 
 		}
 		line("", "Tổng cộng", r.Total, c.Total, source, true)
 	}
-	return w.finish()
+	return w.finish(r)
 }
 
 // arrowOf is the arrow of a change in points, as the digest's text shows it.
@@ -168,7 +168,7 @@ func CommentsCSV(r *Report) ([]byte, error) {
 	for _, c := range r.Comments {
 		rows = append(rows, []string{c.Code, c.School, c.Wave, c.At.In(r.loc()).Format("02/01/2006"), c.Grade, c.Text})
 	}
-	return writeCSV(rows)
+	return writeCSV(r, rows)
 }
 
 // ComparisonCSV is the So với năm trước sheet as CSV: per school and
@@ -181,7 +181,7 @@ func ComparisonCSV(r *Report) ([]byte, error) {
 		if !s.Shown {
 			return ""
 		}
-		return strconv.FormatFloat(renderRound1(s.Pct), 'f', 1, 64)
+		return DecimalVI(s.Pct)
 	}
 	add := func(code, name string, now Row, before *Row, source string) {
 		ids := []string{flows.IndexID}
@@ -199,7 +199,7 @@ func ComparisonCSV(r *Report) ([]byte, error) {
 			}
 			delta := ""
 			if cur.Shown && prev.Shown {
-				delta = strconv.FormatFloat(renderRound1(cur.Pct-prev.Pct), 'f', 1, 64)
+				delta = DecimalVI(cur.Pct - prev.Pct)
 			}
 			rows = append(rows, []string{code, name, label, num(cur), num(prev), delta, source})
 		}
@@ -220,17 +220,26 @@ func ComparisonCSV(r *Report) ([]byte, error) {
 			add("", "Tổng cộng", r.Total, c.Total, "")
 		}
 	}
-	return writeCSV(rows)
+	return writeCSV(r, rows)
 }
 
-// writeCSV writes rows as the export's CSV files are written: UTF-8 with a
-// byte order mark (so that Excel reads the diacritics), CRLF.
-func writeCSV(rows [][]string) ([]byte, error) {
+// writeCSV writes rows (the first a header) as every CSV of an export is
+// written (NewCSV), each after the report's period and scope (csvLead).
+func writeCSV(r *Report, rows [][]string) ([]byte, error) {
 	var buf bytes.Buffer
-	buf.WriteString("\ufeff")
-	cw := csv.NewWriter(&buf)
-	cw.UseCRLF = true
-	if err := cw.WriteAll(rows); err != nil {
+	cw := NewCSV(&buf)
+	head, lead := csvLead(r)
+	for i, row := range rows {
+		first := lead
+		if i == 0 {
+			first = head
+		}
+		if err := cw.Write(append(append([]string(nil), first...), row...)); err != nil {
+			return nil, fmt.Errorf("digest: write csv: %w", err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
 		return nil, fmt.Errorf("digest: write csv: %w", err)
 	}
 	return buf.Bytes(), nil

@@ -18,7 +18,7 @@ const MaxMessage = 4096
 
 // pct formats a percentage the Vietnamese way: 78,4%.
 func pct(p float64) string {
-	return strings.Replace(strconv.FormatFloat(math.Round(p*10)/10, 'f', 1, 64), ".", ",", 1) + "%"
+	return DecimalVI(p) + "%"
 }
 
 // cell is a score as shown: a percentage, or "chưa đủ mẫu".

@@ -1,6 +1,10 @@
 package digest
 
-import "github.com/xuri/excelize/v2"
+import (
+	"math"
+
+	"github.com/xuri/excelize/v2"
+)
 
 // sheetUnits is the workbook's sheet of a scope's units one level down (a
 // department's communes and wards), present when the scope has any.
@@ -10,7 +14,7 @@ const sheetUnits = "Theo đơn vị"
 // enrolment is not known.
 func renderRate(row Row) []any {
 	if p, ok := row.Rate(); ok {
-		return []any{row.Enrolment, renderRound1(p)}
+		return []any{row.Enrolment, share(math.Round(p*10) / 1000)}
 	}
 	return []any{nil, nil}
 }
@@ -20,9 +24,9 @@ func renderRate(row Row) []any {
 // lists schools; shares a unit's few parents cannot carry are withheld
 // as they are for a school.
 func writeUnitsSheet(f *excelize.File, r *Report, st workbookStyles) error {
-	w := &sheetWriter{f: f, name: sheetUnits}
-	header := []any{"Mã", "Đơn vị", "Số trường", "Phiếu mới", "Tổng phiếu", "Số " + r.enrolled(), "Tỷ lệ phản hồi (%)",
-		"Chỉ số hài lòng (%)", "Phản ánh quá hạn"}
+	w := &sheetWriter{f: f, st: st, name: sheetUnits, nameCols: 2}
+	header := []any{"Mã", "Đơn vị", "Số trường", "Phiếu mới", "Tổng phiếu", "Số " + r.enrolled(), "Tỷ lệ phản hồi",
+		"Chỉ số hài lòng", "Phản ánh quá hạn"}
 	for _, it := range r.Items {
 		header = append(header, it.ID)
 	}
@@ -35,6 +39,9 @@ func writeUnitsSheet(f *excelize.File, r *Report, st workbookStyles) error {
 			cells = append(cells, renderScore(u.Items[it.ID]))
 		}
 		w.add(0, cells...)
+		if s := st.scoreStyle(cells[indexCol-2], false, false); s != 0 {
+			w.styleCell(indexCol-1, s) // the response rate
+		}
 		for col := indexCol; col <= len(cells); col++ {
 			if col == indexCol+1 {
 				continue // the overdue count
@@ -44,5 +51,5 @@ func writeUnitsSheet(f *excelize.File, r *Report, st workbookStyles) error {
 			}
 		}
 	}
-	return w.finish()
+	return w.finish(r)
 }

@@ -45,6 +45,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"hailong/internal/atomicfile"
+	"hailong/internal/pdfdoc"
 )
 
 // School is one school as printed on its poster. Office, when set, names
@@ -162,17 +163,9 @@ func PDF(schools []School, o Options) ([]byte, error) {
 	if _, err := loadFonts(); err != nil {
 		return nil, err
 	}
-	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf := pdfdoc.New("P", pdfdoc.Meta{Title: pdfTitle, Author: o.Office, Mono: true})
 	pdf.SetMargins(0, 0, 0)
 	pdf.SetAutoPageBreak(false, 0)
-	pdf.SetTitle(pdfTitle, true)
-	pdf.SetCreator("hailong", true)
-	if o.Office != "" {
-		pdf.SetAuthor(o.Office, true)
-	}
-	pdf.AddUTF8FontFromBytes("sans", "", liberationsansregular.TTF)
-	pdf.AddUTF8FontFromBytes("sans", "B", liberationsansbold.TTF)
-	pdf.AddUTF8FontFromBytes("mono", "", liberationmonoregular.TTF)
 	c := &pdfCanvas{pdf: pdf}
 	for i, s := range list {
 		qs, err := codes(s, o)
@@ -834,11 +827,11 @@ type pdfCanvas struct {
 func (c *pdfCanvas) setFont(st style) {
 	switch st.font {
 	case sans:
-		c.pdf.SetFont("sans", "", st.size)
+		c.pdf.SetFont(pdfdoc.Sans, "", st.size)
 	case sansBold:
-		c.pdf.SetFont("sans", "B", st.size)
+		c.pdf.SetFont(pdfdoc.Sans, "B", st.size)
 	case mono:
-		c.pdf.SetFont("mono", "", st.size)
+		c.pdf.SetFont(pdfdoc.Mono, "", st.size)
 	}
 }
 

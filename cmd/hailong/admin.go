@@ -95,7 +95,9 @@ type adminReply struct {
 	// Unreached are the schools whose complaints would reach nobody
 	// (unreachedSchools), told by check beside its problems.
 	Unreached []string `json:"unreached,omitempty"`
-	Error     string   `json:"error,omitempty"`
+	// Published is what publish wrote.
+	Published *publishResult `json:"published,omitempty"`
+	Error     string         `json:"error,omitempty"`
 }
 
 // check is what `hailong check` asks: the store's problems, and the
@@ -224,6 +226,19 @@ func handleAdmin(conn net.Conn, db *store.DB, job *digest.Job, log *slog.Logger)
 			break
 		}
 		r.OK, r.Bytes = true, n
+	case "publish":
+		var req publishRequest
+		if err := json.Unmarshal([]byte(arg), &req); err != nil {
+			r.Error = "publish: " + err.Error()
+			break
+		}
+		res, err := req.write(job)
+		if err != nil {
+			r.Error = err.Error()
+			break
+		}
+		log.Info("published", "unit", res.Unit, "wave", req.Wave, "dir", req.Out, "files", len(res.Files))
+		r.OK, r.Published = true, &res
 	case "invite":
 		r = makeInvite(db, arg)
 	case "baseline":

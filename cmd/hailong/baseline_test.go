@@ -120,10 +120,12 @@ func TestBaselineImportedIntoReports(t *testing.T) {
 			a1 = r
 		}
 	}
-	if len(index) < 8 || index[4] != "62.5" || index[7] != "Nhập từ: Báo cáo khảo sát 2025 (2025-2026)" {
+	// Shares stored as percentages (fractions under a percent format), the
+	// change in points.
+	if len(index) < 8 || index[4] != "0.625" || index[7] != "Nhập từ: Báo cáo khảo sát 2025 (2025-2026)" {
 		t.Errorf("TH-TV's index against last year: %q\n%q", index, rows)
 	}
-	if len(a1) < 8 || a1[3] != "80" || a1[4] != "70" || a1[5] != "10" || a1[6] != "▲" {
+	if len(a1) < 8 || a1[3] != "0.8" || a1[4] != "0.7" || a1[5] != "10" || a1[6] != "▲" {
 		t.Errorf("TH-TV's A1 against last year: %q", a1)
 	}
 
@@ -134,11 +136,11 @@ func TestBaselineImportedIntoReports(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmp, err := os.ReadFile(filepath.Join(dir, "hk1-so-sanh.csv"))
-	if err != nil || !strings.Contains(string(cmp), "TH-TV,Trường Tiểu học Trưng Vương,A1,80.0,70.0,10.0,Nhập từ: Báo cáo khảo sát 2025 (2025-2026)\r\n") {
+	if err != nil || !strings.Contains(string(cmp), ";TH-TV;Trường Tiểu học Trưng Vương;A1;80,0;70,0;10,0;Nhập từ: Báo cáo khảo sát 2025 (2025-2026)\r\n") {
 		t.Errorf("hk1-so-sanh.csv: %v\n%s", err, cmp)
 	}
 	comments, err := os.ReadFile(filepath.Join(dir, "hk1-gop-y.csv"))
-	if err != nil || !strings.HasPrefix(string(comments), "\ufeffMã,Trường,Đợt khảo sát,Ngày,Khối lớp,Góp ý\r\n") {
+	if err != nil || !strings.HasPrefix(string(comments), "\ufeffTừ ngày;Đến ngày;Phạm vi;Mã;Trường;Đợt khảo sát;Ngày;Khối lớp;Góp ý\r\n") {
 		t.Errorf("hk1-gop-y.csv: %v\n%s", err, comments)
 	}
 }

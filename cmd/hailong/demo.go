@@ -170,6 +170,9 @@ func (s *system) demoCmd(ctx context.Context, args []string) error {
 	if err := s.demoDigest(srv, cfg, db, clock()); err != nil {
 		return fmt.Errorf("demo digest: %w", err)
 	}
+	if err := s.demoPublish(cfg, db, clock()); err != nil {
+		return fmt.Errorf("demo publish: %w", err)
+	}
 	if err := stop(); err != nil {
 		return fmt.Errorf("bot: %w", err)
 	}
@@ -553,6 +556,7 @@ func (s *system) demoDigest(srv *telegramtest.Server, cfg *Config, db *store.DB,
 	if err != nil {
 		return err
 	}
+	job.Now = func() time.Time { return now }
 	due := now
 	for i := 0; i < 8 && !job.Due(due).After(now); i++ {
 		due = due.AddDate(0, 0, 1)
@@ -596,12 +600,13 @@ func (s *system) demoDigest(srv *telegramtest.Server, cfg *Config, db *store.DB,
 	if err != nil {
 		return err
 	}
+	// Saved under the names the office chat received them by.
 	dir := filepath.Dir(cfg.Database)
-	chart, book := filepath.Join(dir, "digest-chart.png"), filepath.Join(dir, "digest.xlsx")
-	if err := os.WriteFile(chart, png, 0o644); err != nil {
+	chart, book := filepath.Join(dir, r.FileName(digest.FileChart, ".png")), filepath.Join(dir, r.FileName(digest.FileReport, ".xlsx"))
+	if err := writeReport(chart, png); err != nil {
 		return err
 	}
-	if err := os.WriteFile(book, xlsx, 0o644); err != nil {
+	if err := writeReport(book, xlsx); err != nil {
 		return err
 	}
 	fmt.Fprintf(s.stdout, "The digest's chart is at %s and its workbook at %s.\n\n", chart, book)

@@ -613,6 +613,22 @@ func TestDemo(t *testing.T) {
 	if _, err := os.Stat(db); err != nil {
 		t.Errorf("demo database: %v", err)
 	}
+	// It publishes the wave: twelve parents are too few for any
+	// school, so every school's survey figures are withheld.
+	if want := "6 schools, 6 withheld"; !strings.Contains(text, want) || !strings.Contains(text, filepath.Join(filepath.Dir(db), "cong-bo", "ket-qua-2026-2027-hk1.json")) {
+		t.Errorf("the demo does not publish the wave (%q)", want)
+	}
+	// The digest is saved under the names the office chat gets its files
+	// by (Report.FileName, TestFileNames), with the mode of every report
+	// file. (Whether the chat has it yet when the demo prints depends on
+	// the machine's speed: not checked here.)
+	for _, name := range []string{"bao-cao-2026-11-23_2026-11-29.xlsx", "bieu-do-2026-11-23_2026-11-29.png"} {
+		p := filepath.Join(filepath.Dir(db), name)
+		fi, err := os.Stat(p)
+		if err != nil || fi.Mode().Perm() != reportMode || !strings.Contains(text, p) {
+			t.Errorf("demo digest file %s: %v (%v), want it saved with mode %v and named in the output", p, fi, err, os.FileMode(reportMode))
+		}
+	}
 }
 
 func TestChat(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 
 	"hailong/bot/telegramtest"
 	"hailong/flows"
+	"hailong/internal/tooltest"
 )
 
 // emulator is telegram-test-api, an independent Telegram Bot API emulator
@@ -40,10 +41,7 @@ func startEmulator(t *testing.T) *emulator {
 	node, err := exec.LookPath("node")
 	_, missing := os.Stat(filepath.Join(dir, "node_modules", "telegram-test-api"))
 	if err != nil || missing != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("telegram-test-api is not installed in %s (node: %v, module: %v): .ci/run installs it", dir, err, missing)
-		}
-		t.Skipf("telegram-test-api is not installed: cd %s && npm install --no-package-lock", dir)
+		tooltest.Missing(t, "telegram-test-api is not installed in %s (node: %v, module: %v): cd %[1]s && npm install --no-package-lock", dir, err, missing)
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

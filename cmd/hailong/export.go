@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -52,7 +53,7 @@ func (req exportRequest) write(job *digest.Job, db string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := atomicfile.WriteBytes(req.Out, data, 0o600); err != nil {
+	if err := writeReport(req.Out, data); err != nil {
 		return 0, fmt.Errorf("export: %w", err)
 	}
 	n := int64(len(data))
@@ -67,7 +68,7 @@ func (req exportRequest) write(job *digest.Job, db string) (int64, error) {
 			if err != nil {
 				return n, err
 			}
-			if err := atomicfile.WriteBytes(path, data, 0o600); err != nil {
+			if err := writeReport(path, data); err != nil {
 				return n, fmt.Errorf("export: %w", err)
 			}
 			n += int64(len(data))
@@ -86,13 +87,27 @@ func csvCompanions(out string) map[string]func(*digest.Report) ([]byte, error) {
 	}
 }
 
+// reportMode is the mode of every report file hailong saves for staff (the
+// export, the demo's digest): the owner alone reads it. These files are the
+// office's working data, not what it publishes: they give the respondents
+// of every school, a school with one or two parents included, overdue
+// complaints by code, and the rows a reader could set against a list of
+// who answered. What an office may post is what `hailong publish` writes,
+// with everything small suppressed (its files are 0644).
+const reportMode = 0o600
+
+// writeReport writes a staff report file whole, or not at all.
+func writeReport(path string, data []byte) error {
+	return atomicfile.WriteBytes(path, data, reportMode)
+}
+
 func (s *system) exportCmd(args []string) error {
 	var c common
 	fs := s.flags("export", &c)
 	from := fs.String("from", "", "first day, 2026-09-01 (default: the start of the current wave)")
 	to := fs.String("to", "", "last day, inclusive (default: today)")
 	format := fs.String("format", "xlsx", "xlsx or csv")
-	out := fs.String("out", "", "the file to write (required)")
+	out := fs.String("out", "", "the file to write, or a directory to write it in as bao-cao-FROM_TO.EXT (required)")
 	unit := fs.String("unit", "", "only this unit's schools, its subtree's included (default: all)")
 	fs.StringVar(unit, "office", "", "the same as --unit")
 	school := fs.String("school", "", "only this school")
@@ -114,6 +129,11 @@ func (s *system) exportCmd(args []string) error {
 	req := exportRequest{Format: *format, Scope: "Tất cả các trường"}
 	if req.Out, err = filepath.Abs(*out); err != nil {
 		return err
+	}
+	// A directory gets the file under the name the chat would give it.
+	intoDir := false
+	if fi, err := os.Stat(req.Out); err == nil && fi.IsDir() {
+		intoDir = true
 	}
 	now := s.now().In(cfg.loc)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, cfg.loc)
@@ -137,6 +157,10 @@ func (s *system) exportCmd(args []string) error {
 	}
 	if !req.To.After(req.From) {
 		return errors.New("--to is before --from")
+	}
+	if intoDir {
+		name := (&digest.Report{From: req.From, To: req.To, Location: cfg.loc}).FileName(digest.FileReport, "."+req.Format)
+		req.Out = filepath.Join(req.Out, name)
 	}
 	if *unit == "" && *school == "" && len(cfg.directory.Children("")) == 1 {
 		*unit = cfg.directory.Top().ID // the whole tree is the top unit's
@@ -169,6 +193,7 @@ func (s *system) exportCmd(args []string) error {
 		if err != nil {
 			return adminReply{}, err
 		}
+		job.Now = s.now
 		n, err := req.write(job, db.Path())
 		return adminReply{OK: err == nil, Bytes: n}, err
 	})

@@ -81,6 +81,8 @@ Usage:
   hailong bench [--parents N] [--rate R] [--seconds S] [--outbound N]  measure the bot against the fake Telegram
   hailong export --out FILE [--from DAY] [--to DAY] [--format xlsx|csv] [--unit ID] [--school CODE]
                                              the report of any days as a workbook or CSV
+  hailong publish --wave ID --out DIR [--unit ID]   what an office may post: the open dataset (CSV,
+                                             JSON) and a one-page PDF per school and for the unit
   hailong schools check FILE [--config FILE]   validate a schools file (CSV) without starting the bot
   hailong baseline import FILE.csv [--source TEXT] [--config FILE] [--db PATH]
                                              store earlier results that reports compare with
@@ -117,6 +119,8 @@ func (s *system) run(ctx context.Context, args []string) error {
 		return s.benchCmd(ctx, rest)
 	case "posters":
 		return s.postersCmd(rest)
+	case "publish":
+		return s.publishCmd(rest)
 	case "schools":
 		return s.schoolsCmd(rest)
 	case "help", "-h", "-help", "--help":
@@ -280,6 +284,7 @@ func (s *system) serve(ctx context.Context, cfg *Config, db *store.DB, tokens ch
 	if err != nil {
 		return err
 	}
+	job.Now = s.now
 	if job.Since, err = db.FirstRun(s.now()); err != nil {
 		return err
 	}

@@ -121,11 +121,24 @@ func TestExport(t *testing.T) {
 		t.Errorf("the workbook does not count TH-TV's response: %v", rows)
 	}
 	data, err := os.ReadFile(csvPath)
-	if err != nil || !strings.Contains(string(data), "TH-TV") || strings.Contains(string(data), "THCS-TD") {
+	if err != nil || !strings.Contains(string(data), "TH-TV") || strings.Contains(string(data), "THCS-TD") ||
+		!strings.Contains(string(data), ";Trường Tiểu học Trưng Vương;") {
 		t.Errorf("csv: %v\n%s", err, data)
 	}
-	if strings.Count(out.String(), "Wrote ") != 2 {
+	// Into a directory, under the name the chat gives the same report.
+	dir := t.TempDir()
+	if err := s.run(context.Background(), []string{"export", "--config", h.cfgPath, "--db", h.dbPath,
+		"--from", "2026-09-01", "--to", "2027-01-15", "--out", dir}); err != nil {
+		t.Fatalf("export into a directory: %v", err)
+	}
+	named := filepath.Join(dir, "bao-cao-2026-09-01_2027-01-15.xlsx")
+	if strings.Count(out.String(), "Wrote ") != 3 || !strings.Contains(out.String(), named) {
 		t.Errorf("output:\n%s", out.String())
+	}
+	for _, p := range []string{book, csvPath, named} {
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != reportMode {
+			t.Errorf("%s: mode %v (%v), want %v like every report file", p, fi.Mode().Perm(), err, os.FileMode(reportMode))
+		}
 	}
 
 	// A unit's export has a sheet of its units one level down; the whole
@@ -141,7 +154,8 @@ func TestExport(t *testing.T) {
 		}
 		rows, err := f.GetRows("Theo đơn vị")
 		f.Close()
-		if err != nil || len(rows) != 2 || rows[1][0] != "sadec" || rows[1][2] != "3" || rows[1][4] != "1" {
+		// The unit, then the note on its "–" (one parent is too few).
+		if err != nil || len(rows) != 4 || rows[1][0] != "sadec" || rows[1][2] != "3" || rows[1][4] != "1" || !strings.HasPrefix(rows[3][0], "–: chưa đủ mẫu") {
 			t.Errorf("export %v: units sheet %q, %v", args, rows, err)
 		}
 	}

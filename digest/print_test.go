@@ -1,0 +1,331 @@
+package digest
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"hailong/internal/tooltest"
+)
+
+// printBigReport is the sample with forty schools, more than one page long.
+func printBigReport() *Report {
+	r := renderSampleReport()
+	base := r.Rows
+	for i := len(r.Rows); i < 40; i++ {
+		row := base[i%len(base)]
+		row.Code = fmt.Sprintf("X%02d", i)
+		row.Name = fmt.Sprintf("Trường Tiểu học số %d phường Nguyễn Văn Cừ", i)
+		r.Rows = append(r.Rows, row)
+	}
+	return r
+}
+
+// printUnitsReport is the big report of a department, with its forty
+// schools in twelve wards whose enrolment is known.
+func printUnitsReport() *Report {
+	r := printBigReport()
+	r.EnrolmentOf = "families"
+	for i := range 12 {
+		u := r.Rows[i%3]
+		u.Code, u.Name = fmt.Sprintf("P%02d", i+1), fmt.Sprintf("UBND phường %d thành phố Sa Đéc", i+1)
+		u.Schools, u.Enrolment, u.Reached = 3+i%2, 400+10*i, u.Total
+		r.Units = append(r.Units, u)
+	}
+	r.Comments = []CommentRow{{School: r.Rows[0].Name, Code: r.Rows[0].Code, Wave: r.Waves[0], At: r.From.Add(9 * time.Hour), Grade: "Lớp 3",
+		Text: strings.Repeat("Nhà vệ sinh dơ quá, thiếu nước rửa tay, các cháu phải nhịn đến giờ về. ", 6) + "Mongnhàtrườngsửasớm."}}
+	return r
+}
+
+// TestWorkbookPrintSetup reads back what makes a workbook open and print
+// right: one named font on every styled cell, landscape A4 fitted to the
+// page's width with the titles repeated, frozen names, who made it and when.
+func TestWorkbookPrintSetup(t *testing.T) {
+	r := renderSampleReport()
+	r.Made = time.Date(2025, 3, 10, 7, 0, 0, 0, r.Location)
+	f := renderOpenWorkbook(t, r)
+
+	if font, err := f.GetDefaultFont(); err != nil || font != WorkbookFont {
+		t.Errorf("default font %q (%v), want %s", font, err, WorkbookFont)
+	}
+	for _, sheet := range f.GetSheetList() {
+		rows, err := f.GetRows(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		styled := 0
+		for i, row := range rows {
+			for j := range row {
+				cell, _ := excelize.CoordinatesToCellName(j+1, i+1)
+				id, err := f.GetCellStyle(sheet, cell)
+				if err != nil || id == 0 {
+					continue
+				}
+				styled++
+				st, err := f.GetStyle(id)
+				if err != nil || st.Font == nil || st.Font.Family != WorkbookFont {
+					t.Errorf("%s!%s: font %+v (%v), want %s named", sheet, cell, st.Font, err, WorkbookFont)
+				}
+			}
+		}
+		if styled == 0 {
+			t.Errorf("%s: no styled cell read back", sheet)
+		}
+
+		pl, err := f.GetPageLayout(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pl.Orientation == nil || *pl.Orientation != "landscape" || pl.Size == nil || *pl.Size != 9 ||
+			pl.FitToWidth == nil || *pl.FitToWidth != 1 || pl.FitToHeight == nil || *pl.FitToHeight != 0 {
+			t.Errorf("%s page layout = %s, want A4 landscape, one page wide", sheet, printLayout(pl))
+		}
+		props, err := f.GetSheetProps(sheet)
+		if err != nil || props.FitToPage == nil || !*props.FitToPage {
+			t.Errorf("%s: fit to page not set (%v)", sheet, err)
+		}
+		hf, err := f.GetHeaderFooter(sheet)
+		if err != nil || !strings.Contains(hf.OddHeader, "GD&&ĐT") || !strings.Contains(hf.OddFooter, "&P") {
+			t.Errorf("%s header/footer = %+v (%v), want the scope (& doubled) and page numbers", sheet, hf, err)
+		}
+	}
+
+	titles := map[string]string{}
+	for _, dn := range f.GetDefinedName() {
+		if dn.Name == "_xlnm.Print_Titles" {
+			titles[dn.Scope] = dn.RefersTo
+		}
+	}
+	for sheet, want := range map[string]string{
+		sheetSchools: "'Theo trường'!$A:$B,'Theo trường'!$1:$1",
+		sheetSummary: "'Tổng hợp'!$1:$1",
+		sheetItems:   "'Theo câu hỏi'!$1:$1",
+	} {
+		if titles[sheet] != want {
+			t.Errorf("%s print titles = %q, want %q", sheet, titles[sheet], want)
+		}
+	}
+	if p, err := f.GetPanes(sheetSchools); err != nil || !p.Freeze || p.XSplit != schoolNameCols || p.YSplit != 1 || p.TopLeftCell != "C2" {
+		t.Errorf("Theo trường panes = %+v (%v), want the header row and the code and name columns frozen", p, err)
+	}
+
+	doc, err := f.GetDocProps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stamp := "2025-03-10T00:00:00Z"; doc.Creator != "hailong" || doc.LastModifiedBy != "hailong" || doc.Created != stamp || doc.Modified != stamp {
+		t.Errorf("document properties = %+v, want hailong, made %s", doc, stamp)
+	}
+	app, err := f.GetAppProps()
+	if err != nil || app.Company != r.Scope {
+		t.Errorf("app properties = %+v (%v), want the company %q", app, err, r.Scope)
+	}
+}
+
+func printLayout(pl excelize.PageLayoutOptions) string {
+	s := func(p any) string {
+		switch p := p.(type) {
+		case *string:
+			if p != nil {
+				return *p
+			}
+		case *int:
+			if p != nil {
+				return strconv.Itoa(*p)
+			}
+		}
+		return "unset"
+	}
+	return fmt.Sprintf("size %s, %s, fit %s×%s", s(pl.Size), s(pl.Orientation), s(pl.FitToWidth), s(pl.FitToHeight))
+}
+
+// TestWorkbookInLibreOffice prints workbooks with LibreOffice, headless in
+// a Vietnamese locale, and reads the PDF: a sheet to a page when it fits,
+// every page of a long table with its names and all its columns, one sans
+// face, rates shown as percentages with a decimal comma, and the note on
+// the "–".
+func TestWorkbookInLibreOffice(t *testing.T) {
+	dir := t.TempDir()
+	var files []string
+	sheets := 0
+	for name, r := range map[string]*Report{"mau": renderSampleReport(), "lon": printBigReport(), "donvi": printUnitsReport()} {
+		data, err := Workbook(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "mau" {
+			f, err := excelize.OpenReader(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sheets = len(f.GetSheetList())
+			f.Close()
+		}
+		p := filepath.Join(dir, name+".xlsx")
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, p)
+	}
+	pdfs := tooltest.Convert(t, "pdf", "", files...)
+	for _, pdf := range pdfs {
+		for _, font := range tooltest.Fonts(t, pdf) {
+			if !strings.HasPrefix(font, "LiberationSans") {
+				t.Errorf("%s uses %s: every cell should be in %s (LibreOffice's Liberation Sans)", filepath.Base(pdf), font, WorkbookFont)
+			}
+		}
+		text := tooltest.Text(t, pdf)
+		pages := strings.Split(strings.TrimRight(text, "\f"), "\f")
+		if n := tooltest.Pages(t, pdf); n != len(pages) {
+			t.Fatalf("%s: pdfinfo says %d pages, the text has %d", pdf, n, len(pages))
+		}
+		name := filepath.Base(pdf)
+		if name == "mau.pdf" && len(pages) != sheets {
+			t.Errorf("the %d-sheet sample prints on %d pages, want one a sheet:\n%s", sheets, len(pages), text)
+		}
+		tablePages := map[string]int{}
+		for i, page := range pages {
+			// Fitted to the width, with the titles repeated: every page
+			// of a table has the header, the last item's column, and
+			// names beside the figures.
+			for sheet, wants := range map[string][]string{
+				sheetSchools: {"Tên trường", "Chỉ số hài lòng", "D1", "Trường "},
+				sheetUnits:   {"Đơn vị", "Tỷ lệ phản hồi", "D1", "UBND phường"},
+			} {
+				if !strings.Contains(page, sheet+" ") {
+					continue
+				}
+				tablePages[sheet]++
+				for _, want := range wants {
+					if !strings.Contains(page, want) {
+						t.Errorf("%s page %d (%s) lacks %q:\n%s", name, i+1, sheet, want, page)
+					}
+				}
+			}
+		}
+		if name != "mau.pdf" && tablePages[sheetSchools] < 2 {
+			t.Errorf("%s: forty schools on %d page(s): the test wants a table longer than a page", name, tablePages[sheetSchools])
+		}
+		if name == "donvi.pdf" && tablePages[sheetUnits] == 0 {
+			t.Errorf("%s: no page of the units' sheet", name)
+		}
+		for _, want := range []string{"87,5%", "76,4%", "60,0%", "–: chưa đủ mẫu (dưới 5 câu trả lời"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s does not show %q", name, want)
+			}
+		}
+		// A long comment wraps in its column and prints whole.
+		if name == "donvi.pdf" && !strings.Contains(text, "Mongnhàtrườngsửasớm.") {
+			t.Errorf("%s: the comment's last words are not printed", name)
+		}
+		if strings.Contains(text, "0,875") || strings.Contains(text, "87.5") {
+			t.Errorf("%s shows a rate as a fraction or with a decimal point", name)
+		}
+	}
+}
+
+// TestCSVInVietnameseSpreadsheet opens the CSV as a spreadsheet set to
+// Vietnamese does (LibreOffice, ";"-separated UTF-8, Vietnamese locale):
+// every count, rate and date is a number, the rest text. The same file
+// with decimal points is opened beside it, to show that the locale is in
+// force (its rates come in as text: the bug this CSV avoids).
+func TestCSVInVietnameseSpreadsheet(t *testing.T) {
+	r := renderSampleReport()
+	data, err := CSV(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ours, points := filepath.Join(dir, "bao-cao.csv"), filepath.Join(dir, "dau-cham.csv")
+	var dotted bytes.Buffer
+	for line := range strings.Lines(string(data)) {
+		f := strings.Split(line, ";")
+		for i := 8; i < len(f); i++ {
+			f[i] = strings.Replace(f[i], ",", ".", 1)
+		}
+		dotted.WriteString(strings.Join(f, ";"))
+	}
+	if err := os.WriteFile(ours, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(points, dotted.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const vietnamese = "CSV:59,34,76,1,,1066" // ";", '"', UTF-8, from line 1, vi-VN
+	books := tooltest.Convert(t, "xlsx", vietnamese, ours, points)
+	read := func(path string) (*excelize.File, string) {
+		f, err := excelize.OpenFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f, f.GetSheetList()[0]
+	}
+	f, sheet := read(books[0])
+	rows, err := f.GetRows(sheet, excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(renderWantCSV) || len(rows[0]) != len(renderWantCSV[0]) {
+		t.Fatalf("LibreOffice read %d rows of %d columns, want %d of %d:\n%q", len(rows), len(rows[0]), len(renderWantCSV), len(renderWantCSV[0]), rows)
+	}
+	for i := 1; i < len(renderWantCSV)-1; i++ {
+		for j, want := range renderWantCSV[i] {
+			cell, _ := excelize.CoordinatesToCellName(j+1, i+1)
+			typ, _ := f.GetCellType(sheet, cell)
+			v, _ := f.GetCellValue(sheet, cell, excelize.Options{RawCellValue: true})
+			number := typ == excelize.CellTypeNumber || typ == excelize.CellTypeUnset && v != ""
+			switch {
+			case j < 2: // ISO dates
+				if !number {
+					t.Errorf("%s = %q (%v): the period's date came in as text", cell, v, typ)
+				}
+			case want == "" || want == suppressed || j < 6 || j == 3:
+				if number {
+					t.Errorf("%s = %q came in as a number, want text %q", cell, v, want)
+				}
+			default:
+				x, err := strconv.ParseFloat(v, 64)
+				w, _ := strconv.ParseFloat(strings.Replace(want, ",", ".", 1), 64)
+				if !number || err != nil || x != w {
+					t.Errorf("%s = %q (%v), want the number %v", cell, v, typ, w)
+				}
+			}
+		}
+	}
+	f2, sheet2 := read(books[1])
+	if typ, _ := f2.GetCellType(sheet2, "I2"); typ == excelize.CellTypeNumber {
+		v, _ := f2.GetCellValue(sheet2, "I2")
+		t.Errorf("a rate written 87.5 came in as the number %q: the Vietnamese locale is not in force, so this test proves nothing", v)
+	}
+}
+
+// TestFileNames: the digest's files are named as the chat receives them and
+// as they are saved (FileName), by the period.
+func TestFileNames(t *testing.T) {
+	r := renderSampleReport()
+	if got, want := r.FileName(FileReport, ".xlsx"), "bao-cao-2025-03-03_2025-03-09.xlsx"; got != want {
+		t.Errorf("FileName = %q, want %q", got, want)
+	}
+	j := &Job{}
+	replies, err := j.render(r, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, rep := range replies {
+		if rep.File != nil {
+			names = append(names, rep.File.Name)
+		}
+	}
+	if want := []string{"bieu-do-2025-03-03_2025-03-09.png", "bao-cao-2025-03-03_2025-03-09.xlsx"}; fmt.Sprint(names) != fmt.Sprint(want) {
+		t.Errorf("the digest's files are %q, want %q", names, want)
+	}
+}
