@@ -243,6 +243,9 @@ type Lookup interface {
 	Audience(schools []string) int
 	// Pre is what a user who has not consented chose (see Result.Pre).
 	Pre(key Key) PreConsent
+	// WebLinks counts the dashboard sign-in links a user ("channel:user")
+	// asked for since a time.
+	WebLinks(actor string, since time.Time) int
 }
 
 // NoRecords is a Lookup with nothing stored, for tools and tests.
@@ -283,3 +286,6 @@ func (*NoRecords) Audience([]string) int { return 0 }
 
 // Pre implements Lookup.
 func (*NoRecords) Pre(Key) PreConsent { return PreConsent{} }
+
+// WebLinks implements Lookup.
+func (*NoRecords) WebLinks(string, time.Time) int { return 0 }

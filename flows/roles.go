@@ -80,6 +80,7 @@ type AuditEntry struct {
 	Role   string    `json:"role"`
 	Action string    `json:"action"`
 	Record string    `json:"record"` // a complaint code, a school, a principal
+	Via    string    `json:"via,omitempty"` // "web": done on the dashboard; "": in a chat
 }
 
 // actor works out who the sender is.
@@ -127,7 +128,11 @@ func (a Actor) mayInvite(sc *School) bool {
 }
 
 func (t *turn) audit(action, record string) {
-	t.auditLog = append(t.auditLog, AuditEntry{At: t.in.Now, Actor: t.who.ID, Role: t.who.Role.String(), Action: action, Record: record})
+	via := ""
+	if t.env.Web {
+		via = "web"
+	}
+	t.auditLog = append(t.auditLog, AuditEntry{At: t.in.Now, Actor: t.who.ID, Role: t.who.Role.String(), Action: action, Record: record, Via: via})
 }
 
 // invite issues a one-time invite for a school: "/invite TH-01".
@@ -270,7 +275,7 @@ func Commands(r Role) [][2]string {
 		{"cancel", T("cmd.cancel")}, {"lang", T("cmd.lang")}, {"help", T("cmd.help")},
 	}
 	staff := [][2]string{{"danhsach", T("cmd.danhsach")}, {"baocao", T("cmd.baocao")}, {"xuat", T("cmd.xuat")},
-		{"thongbao", T("cmd.thongbao")}, {"cancel", T("cmd.cancel")}}
+		{"thongbao", T("cmd.thongbao")}, {"web", T("cmd.web")}, {"cancel", T("cmd.cancel")}}
 	switch r {
 	case RolePrincipal:
 		return staff
@@ -347,6 +352,7 @@ func (boundLookup) Audit(int) []AuditEntry                 { return nil }
 func (boundLookup) GroupTold(string) bool                  { return false }
 func (boundLookup) Audience([]string) int                  { return 0 }
 func (boundLookup) Pre(Key) PreConsent                     { return PreConsent{} }
+func (boundLookup) WebLinks(string, time.Time) int         { return 0 }
 
 // menuFor queues the command menu of a role for a user's private chat.
 func (t *turn) menuFor(id string, r Role) {
