@@ -79,7 +79,7 @@ type AuditEntry struct {
 	Actor  string    `json:"actor"` // "channel:user" or "channel:group chat"
 	Role   string    `json:"role"`
 	Action string    `json:"action"`
-	Record string    `json:"record"` // a complaint code, a school, a principal
+	Record string    `json:"record"`        // a complaint code, a school, a principal
 	Via    string    `json:"via,omitempty"` // "web": done on the dashboard; "": in a chat
 }
 
