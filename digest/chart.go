@@ -78,9 +78,8 @@ func Charts(r *Report) ([][]byte, error) {
 	return out, nil
 }
 
-// Chart draws the satisfaction index of each school of r as horizontal bars
-// and returns it as a PNG.
-func Chart(r *Report) ([]byte, error) {
+// chartPlot is the chart of Chart, to be drawn on any canvas.
+func chartPlot(r *Report) *plot.Plot {
 	p := plot.New()
 	n := len(r.Rows)
 	hdlr := p.TextHandler
@@ -124,6 +123,13 @@ func Chart(r *Report) ([]byte, error) {
 	}
 	p.Y.Padding = chartPx(6)
 	p.Y.Min, p.Y.Max = bars.yRange()
+	return p
+}
+
+// Chart draws the satisfaction index of each school of r as horizontal bars
+// and returns it as a PNG.
+func Chart(r *Report) ([]byte, error) {
+	p, n := chartPlot(r), len(r.Rows)
 
 	// One picture in memory: vgimg's own would be copied into a second
 	// one for its drawing context (8 MB each at 40 schools).
@@ -144,6 +150,9 @@ func Chart(r *Report) ([]byte, error) {
 
 func renderChartTitle(r *Report) string {
 	title := "Chỉ số hài lòng theo trường"
+	if r.Kind == "units" {
+		title = "Chỉ số hài lòng theo đơn vị" // the dashboard's ranking of units
+	}
 	if s := strings.TrimSpace(r.Scope); s != "" {
 		title += " — " + norm.NFC.String(s)
 	}

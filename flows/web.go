@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"strings"
 	"time"
 )
@@ -18,6 +19,33 @@ type WebLink struct {
 	Expires time.Time `json:"expires"`
 	Used    bool      `json:"used,omitempty"`
 }
+
+// WebSession is a staff member signed in to the dashboard. Their scope is
+// not kept with it: it is worked out from the configuration and the
+// bindings on every request (Engine.ActorOf).
+type WebSession struct {
+	Hash    string    `json:"hash"`  // WebTokenHash of the cookie's token
+	Actor   string    `json:"actor"` // "channel:user"
+	Created time.Time `json:"created"`
+	Expires time.Time `json:"expires"`
+	Via     string    `json:"via"` // "link" or "telegram-login"
+	Agent   string    `json:"agent,omitempty"`
+}
+
+// Why a sign-in link did not open a session.
+var (
+	ErrLinkUnknown = errors.New("sign-in link unknown")
+	ErrLinkUsed    = errors.New("sign-in link already used")
+	ErrLinkExpired = errors.New("sign-in link expired")
+)
+
+// Card is a complaint as staff see it in the chat: never the parent's
+// identity, only the phone they chose to share.
+func (e *Engine) Card(c *Complaint) string { return e.card(c, T("c.alert.view")) }
+
+// StaffActions are the buttons staff act on a complaint with, for its
+// status: the dashboard offers the same.
+func StaffActions(c *Complaint) [][]Button { return actions(c) }
 
 // WebLinkTTL is how long a sign-in link may be used.
 const WebLinkTTL = 10 * time.Minute

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,25 +22,6 @@ var (
 )
 
 func init() { buckets = append(buckets, bWebLinks, bWebSessions) }
-
-// WebSession is a staff member signed in to the dashboard. Their scope is
-// not kept here: it is worked out from the configuration and the bindings
-// on every request.
-type WebSession struct {
-	Hash    string    `json:"hash"`
-	Actor   string    `json:"actor"` // "channel:user"
-	Created time.Time `json:"created"`
-	Expires time.Time `json:"expires"`
-	Via     string    `json:"via"` // "link" or "telegram-login"
-	Agent   string    `json:"agent,omitempty"`
-}
-
-// Errors of signing in.
-var (
-	ErrLinkUnknown = errors.New("sign-in link unknown")
-	ErrLinkUsed    = errors.New("sign-in link already used")
-	ErrLinkExpired = errors.New("sign-in link expired")
-)
 
 // WebLinks implements flows.Lookup: the links an actor asked for since a
 // time. The bucket holds only the last day's links (older ones are dropped
@@ -110,14 +93,14 @@ func (w *writer) audit(entries ...flows.AuditEntry) error {
 // RedeemWebLink opens a dashboard session with a sign-in link's token,
 // once: the link is marked used in the same transaction that stores the
 // session (under the hash of sessionToken) and the audit entry.
-func (db *DB) RedeemWebLink(token, sessionToken, agent string, now time.Time, ttl time.Duration) (WebSession, error) {
-	var s WebSession
+func (db *DB) RedeemWebLink(token, sessionToken, agent string, now time.Time, ttl time.Duration) (flows.WebSession, error) {
+	var s flows.WebSession
 	err := db.b.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bWebLinks)
 		hash := flows.WebTokenHash(token)
 		v := b.Get([]byte(hash))
 		if v == nil {
-			return ErrLinkUnknown
+			return flows.ErrLinkUnknown
 		}
 		var l flows.WebLink
 		if err := json.Unmarshal(v, &l); err != nil {
@@ -125,9 +108,9 @@ func (db *DB) RedeemWebLink(token, sessionToken, agent string, now time.Time, tt
 		}
 		switch {
 		case l.Used:
-			return ErrLinkUsed
+			return flows.ErrLinkUsed
 		case now.After(l.Expires):
-			return ErrLinkExpired
+			return flows.ErrLinkExpired
 		}
 		l.Used = true
 		if err := putJSON(b, []byte(hash), l); err != nil {
@@ -137,7 +120,7 @@ func (db *DB) RedeemWebLink(token, sessionToken, agent string, now time.Time, tt
 		s, err = db.openWebSession(tx, l.Actor, "link", sessionToken, agent, now, ttl)
 		return err
 	})
-	if errors.Is(err, ErrLinkUnknown) || errors.Is(err, ErrLinkUsed) || errors.Is(err, ErrLinkExpired) {
+	if errors.Is(err, flows.ErrLinkUnknown) || errors.Is(err, flows.ErrLinkUsed) || errors.Is(err, flows.ErrLinkExpired) {
 		return s, err
 	}
 	return s, wrap("redeem a sign-in link", err)
@@ -145,8 +128,8 @@ func (db *DB) RedeemWebLink(token, sessionToken, agent string, now time.Time, tt
 
 // OpenWebSession opens a dashboard session for an actor proven otherwise
 // (the Telegram Login Widget).
-func (db *DB) OpenWebSession(actor, via, sessionToken, agent string, now time.Time, ttl time.Duration) (WebSession, error) {
-	var s WebSession
+func (db *DB) OpenWebSession(actor, via, sessionToken, agent string, now time.Time, ttl time.Duration) (flows.WebSession, error) {
+	var s flows.WebSession
 	err := db.b.Update(func(tx *bbolt.Tx) error {
 		var err error
 		s, err = db.openWebSession(tx, actor, via, sessionToken, agent, now, ttl)
@@ -155,16 +138,16 @@ func (db *DB) OpenWebSession(actor, via, sessionToken, agent string, now time.Ti
 	return s, wrap("open a web session", err)
 }
 
-func (db *DB) openWebSession(tx *bbolt.Tx, actor, via, token, agent string, now time.Time, ttl time.Duration) (WebSession, error) {
+func (db *DB) openWebSession(tx *bbolt.Tx, actor, via, token, agent string, now time.Time, ttl time.Duration) (flows.WebSession, error) {
 	if len(agent) > 200 {
 		agent = agent[:200]
 	}
-	s := WebSession{Hash: flows.WebTokenHash(token), Actor: actor, Created: now, Expires: now.Add(ttl), Via: via, Agent: agent}
+	s := flows.WebSession{Hash: flows.WebTokenHash(token), Actor: actor, Created: now, Expires: now.Add(ttl), Via: via, Agent: agent}
 	b := tx.Bucket(bWebSessions)
 	// Sessions long expired are dropped as new ones open.
 	var old [][]byte
 	err := b.ForEach(func(k, v []byte) error {
-		var x WebSession
+		var x flows.WebSession
 		if json.Unmarshal(v, &x) != nil || now.After(x.Expires) {
 			old = append(old, k)
 		}
@@ -187,8 +170,8 @@ func (db *DB) openWebSession(tx *bbolt.Tx, actor, via, token, agent string, now 
 
 // WebSession returns the live session of a cookie's token, false if there
 // is none or it has expired.
-func (db *DB) WebSession(token string, now time.Time) (WebSession, bool, error) {
-	var s WebSession
+func (db *DB) WebSession(token string, now time.Time) (flows.WebSession, bool, error) {
+	var s flows.WebSession
 	found := false
 	err := db.b.View(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bWebSessions).Get([]byte(flows.WebTokenHash(token)))
@@ -205,11 +188,11 @@ func (db *DB) WebSession(token string, now time.Time) (WebSession, bool, error) 
 }
 
 // WebSessions lists the live dashboard sessions, for admins.
-func (db *DB) WebSessions(now time.Time) ([]WebSession, error) {
-	var out []WebSession
+func (db *DB) WebSessions(now time.Time) ([]flows.WebSession, error) {
+	var out []flows.WebSession
 	err := db.b.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bWebSessions).ForEach(func(_, v []byte) error {
-			var s WebSession
+			var s flows.WebSession
 			if err := json.Unmarshal(v, &s); err != nil {
 				return fmt.Errorf("web session: %w: %v", errCorrupt, err)
 			}
@@ -278,4 +261,32 @@ func (db *DB) Complaint(id uint64) (*flows.Complaint, bool, error) {
 	}
 	c.History = h
 	return c, true, nil
+}
+
+// Daily counts the responses submitted each day in [from, to) of the given
+// waves, by day ("2006-01-02") and school: the dashboard's week-by-week
+// trend, in one pass over the day counts.
+func (db *DB) Daily(waves []string, from, to time.Time) (map[string]map[string]int, error) {
+	out := map[string]map[string]int{}
+	lo, hi := db.day(from), db.day(to)
+	err := db.b.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bDaily).Cursor()
+		for _, w := range waves {
+			prefix := []byte(w + "\x00")
+			for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+				school, day, ok := cut0(k[len(prefix):])
+				if !ok || len(v) != 8 {
+					return fmt.Errorf("daily count %q: %w", k, errCorrupt)
+				}
+				if d := string(day); d >= lo && d < hi {
+					if out[d] == nil {
+						out[d] = map[string]int{}
+					}
+					out[d][string(school)] += int(binary.BigEndian.Uint64(v))
+				}
+			}
+		}
+		return nil
+	})
+	return out, wrap("count responses by day", err)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -49,7 +50,9 @@ type Config struct {
 		} `yaml:"limits"`
 	} `yaml:"telegram"`
 	// Zalo is set when the configuration has a zalo section.
-	Zalo   *zaloYAML `yaml:"zalo"`
+	Zalo *zaloYAML `yaml:"zalo"`
+	// Web is the staff dashboard (package web).
+	Web    webYAML `yaml:"web"`
 	Survey struct {
 		QuestionnaireFile string         `yaml:"questionnaire_file"`
 		SessionExpiry     time.Duration  `yaml:"session_expiry"`
@@ -111,6 +114,20 @@ type Config struct {
 // a connection and a goroutine; far more than the platform's limits can
 // use only hides a misconfiguration.
 const maxInFlight = 1024
+
+// webYAML is the web section: the staff dashboard.
+type webYAML struct {
+	// Listen is where the dashboard is served ("127.0.0.1:8080"); empty:
+	// not served.
+	Listen string `yaml:"listen"`
+	// URL is its public https address, for the sign-in links /web sends.
+	URL string `yaml:"url"`
+	// SessionHours is how long a sign-in lasts.
+	SessionHours int `yaml:"session_hours"`
+	// TelegramLogin offers the Telegram Login Widget on the sign-in page
+	// (set the bot's domain with @BotFather's /setdomain first).
+	TelegramLogin bool `yaml:"telegram_login"`
+}
 
 // zaloYAML is the zalo section: the Zalo Bot Platform channel.
 type zaloYAML struct {
@@ -304,6 +321,17 @@ func (c *Config) resolve(dir string) error {
 	}
 	if c.Telegram.MaxInFlight < 1 || c.Telegram.MaxInFlight > maxInFlight {
 		bad("telegram.max_in_flight %d: want 1 to %d", c.Telegram.MaxInFlight, maxInFlight)
+	}
+	if c.Web.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Web.Listen); err != nil {
+			bad("web.listen %q: want host:port, e.g. 127.0.0.1:8080", c.Web.Listen)
+		}
+		if u, err := url.Parse(c.Web.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad("web.url %q: want the dashboard's public address, e.g. https://khaosat.example.gov.vn (sign-in links point there)", c.Web.URL)
+		}
+	}
+	if c.Web.SessionHours < 0 || c.Web.SessionHours > 24*30 {
+		bad("web.session_hours %d: want 0 (12 hours) to 720", c.Web.SessionHours)
 	}
 	if c.Survey.SessionExpiry < time.Minute {
 		bad("survey.session_expiry %s: want at least 1m", c.Survey.SessionExpiry)
@@ -510,9 +538,17 @@ func (c *Config) engine() (*flows.Engine, error) {
 		SessionExpiry: c.Survey.SessionExpiry, RetentionMonths: c.Survey.RetentionMonths,
 		Location: c.loc, Owner: c.Owner,
 		Categories: c.categories(), Holidays: c.Complaints.Holidays, AckDays: c.Complaints.AckDays,
-		PerParentDaily: c.Complaints.PerParentDay,
+		PerParentDaily: c.Complaints.PerParentDay, WebURL: c.webURL(),
 		Info:           c.Info.infoYAML.flows(), InfoTr: map[flows.Lang]flows.Info{flows.English: c.Info.En.flows()},
 	})
+}
+
+// webURL is where sign-in links point: the dashboard's, when it is served.
+func (c *Config) webURL() string {
+	if c.Web.Listen == "" {
+		return ""
+	}
+	return c.Web.URL
 }
 
 func (y *infoYAML) flows() flows.Info {

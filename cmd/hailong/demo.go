@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -26,6 +27,8 @@ func (s *system) demoCmd(ctx context.Context, args []string) error {
 	fs := s.flags("demo", &c)
 	parents := fs.Int("parents", 60, "how many simulated parents answer the survey")
 	seed := fs.Uint64("seed", 1, "seed of the simulated parents' choices")
+	serveWeb := fs.Bool("web", false, "serve the staff dashboard over the demo's data until interrupted, and print a sign-in link")
+	webListen := fs.String("web-listen", "localhost:8080", "where --web serves the dashboard")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -67,6 +70,24 @@ func (s *system) demoCmd(ctx context.Context, args []string) error {
 		if sc.Level == flows.Primary && demoSchool < 0 {
 			demoSchool = i
 			cfg.directory.Schools[i].Principals = []string{"telegram:" + strconv.FormatInt(demoPrincipal.ID, 10)}
+		}
+	}
+	if *serveWeb {
+		// An office staff member, who asks for the dashboard's link.
+		cfg.directory.Offices[0].Staff = append(cfg.directory.Offices[0].Staff, "telegram:"+strconv.FormatInt(demoStaff.ID, 10))
+		if s.webListener == nil {
+			l, err := net.Listen("tcp", *webListen)
+			if err != nil {
+				return fmt.Errorf("--web-listen: %w", err)
+			}
+			s.webListener = l
+		}
+		cfg.Web.Listen = s.webListener.Addr().String()
+		cfg.Web.URL = "http://" + cfg.Web.Listen
+		if h, p, err := net.SplitHostPort(cfg.Web.Listen); err == nil && (h == "127.0.0.1" || h == "::1") {
+			// Browsers keep the Secure cookie over plain http on
+			// "localhost" only.
+			cfg.Web.URL = "http://localhost:" + p
 		}
 	}
 	if cfg.directory.Offices[0].Chat == "" {
@@ -168,6 +189,19 @@ func (s *system) demoCmd(ctx context.Context, args []string) error {
 	fmt.Fprintf(s.stdout, "── A parent on Zalo: no buttons, options numbered, answered by number or by words ──\n\n%s\n", zstory.String())
 	if err := s.demoDigest(srv, cfg, db, clock()); err != nil {
 		return fmt.Errorf("demo digest: %w", err)
+	}
+	if *serveWeb {
+		link, err := demoWebLink(srv)
+		if err != nil {
+			return fmt.Errorf("demo web link: %w", err)
+		}
+		fmt.Fprintf(s.stdout, "── The staff dashboard ──\n\nAn office staff member sent /web to the bot; open its one-time link (valid %d minutes):\n\n  %s\n\nServing %s until interrupted (Ctrl-C).\n", int(flows.WebLinkTTL/time.Minute), link, cfg.Web.URL)
+		select {
+		case <-ctx.Done():
+		case err := <-served:
+			stopped = true
+			return fmt.Errorf("bot: %w", err)
+		}
 	}
 	if err := stop(); err != nil {
 		return fmt.Errorf("bot: %w", err)
@@ -390,6 +424,7 @@ func (sc *scene) do(act func()) error {
 // The demo's principal and office chat (made up ids on the fake Telegram).
 var (
 	demoPrincipal  = telegramtest.User{ID: 900001, FirstName: "Hiệu trưởng", LanguageCode: "vi"}
+	demoStaff      = telegramtest.User{ID: 900002, FirstName: "Cán bộ", LastName: "Phòng", LanguageCode: "vi"}
 	demoOfficeChat = int64(-1009000001)
 )
 
@@ -619,4 +654,27 @@ func demoZalo(z *zalotest.Server, sc *flows.School, log *strings.Builder) error 
 		err = fmt.Errorf("the Zalo survey did not end: %q", clipText(text))
 	}
 	return err
+}
+
+// demoWebLink has the demo's office staff member send /web to the bot and
+// returns the sign-in link of its answer.
+func demoWebLink(srv *telegramtest.Server) (string, error) {
+	srv.SendText(demoStaff, "/web")
+	var link string
+	srv.Wait(10*time.Second, func() bool {
+		m, ok := srv.Last(demoStaff.ID)
+		if !ok {
+			return false
+		}
+		for _, f := range strings.Fields(m.Text) {
+			if strings.Contains(f, "/login?t=") {
+				link = f
+			}
+		}
+		return link != ""
+	})
+	if link == "" {
+		return "", errors.New("the bot sent no sign-in link")
+	}
+	return link, nil
 }

@@ -70,6 +70,8 @@ type harness struct {
 	zaloConfig string
 	listener   net.Listener
 	noTelegram bool // run without TELEGRAM_BOT_TOKEN
+	// webListener serves the dashboard (web_e2e_test.go).
+	webListener net.Listener
 }
 
 type syncBuffer struct {
@@ -157,7 +159,7 @@ func (h *harness) env(key string) string {
 }
 
 func (h *harness) sys() *system {
-	return &system{getenv: h.env, stdin: strings.NewReader(""), stdout: h.stderr, stderr: h.stderr, now: h.clock.Now, zaloListener: h.listener}
+	return &system{getenv: h.env, stdin: strings.NewReader(""), stdout: h.stderr, stderr: h.stderr, now: h.clock.Now, zaloListener: h.listener, webListener: h.webListener}
 }
 
 // start runs the bot in the background.
