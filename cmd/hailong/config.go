@@ -539,7 +539,7 @@ func (c *Config) engine() (*flows.Engine, error) {
 		Location: c.loc, Owner: c.Owner,
 		Categories: c.categories(), Holidays: c.Complaints.Holidays, AckDays: c.Complaints.AckDays,
 		PerParentDaily: c.Complaints.PerParentDay, WebURL: c.webURL(),
-		Info:           c.Info.infoYAML.flows(), InfoTr: map[flows.Lang]flows.Info{flows.English: c.Info.En.flows()},
+		Info: c.Info.infoYAML.flows(), InfoTr: map[flows.Lang]flows.Info{flows.English: c.Info.En.flows()},
 	})
 }
 
