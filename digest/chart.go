@@ -59,14 +59,22 @@ func chartPx(px int) vg.Length { return vg.Length(px) * vg.Inch / chartDPI }
 const ChartPage = 40
 
 // Charts draws the report's schools as Chart does, ChartPage to a picture,
-// their titles numbered when there is more than one.
+// their titles numbered when there is more than one; a report with units
+// (a department's communes) draws its units instead: its schools are a
+// thousand, and each commune charts its own.
 func Charts(r *Report) ([][]byte, error) {
-	pages := max(1, (len(r.Rows)+ChartPage-1)/ChartPage)
+	rows := r.Rows
+	if len(r.Units) > 0 {
+		byUnit := *r
+		byUnit.Rows, byUnit.Units, byUnit.byUnit = r.Units, nil, true
+		r, rows = &byUnit, r.Units
+	}
+	pages := max(1, (len(rows)+ChartPage-1)/ChartPage)
 	var out [][]byte
 	for i := range pages {
 		page := *r
 		if pages > 1 {
-			page.Rows = r.Rows[i*ChartPage : min(len(r.Rows), (i+1)*ChartPage)]
+			page.Rows = rows[i*ChartPage : min(len(rows), (i+1)*ChartPage)]
 			page.Scope = fmt.Sprintf("%s (%d/%d)", r.Scope, i+1, pages)
 		}
 		png, err := Chart(&page)
@@ -150,8 +158,8 @@ func Chart(r *Report) ([]byte, error) {
 
 func renderChartTitle(r *Report) string {
 	title := "Chỉ số hài lòng theo trường"
-	if r.Kind == "units" {
-		title = "Chỉ số hài lòng theo đơn vị" // the dashboard's ranking of units
+	if r.byUnit || r.Kind == "units" { // the dashboard's ranking of units too
+		title = "Chỉ số hài lòng theo đơn vị"
 	}
 	if s := strings.TrimSpace(r.Scope); s != "" {
 		title += " — " + norm.NFC.String(s)

@@ -63,8 +63,10 @@ func (j *Job) Period(due time.Time) (from, to time.Time) {
 
 func key(scope string, to time.Time) string { return scope + "|" + to.Format(time.DateOnly) }
 
-// Run sends every digest due at now that has not been sent: each office's
-// to its chat (text, chart, workbook) and each school's to its principals.
+// Run sends every digest due at now that has not been sent: each unit's
+// (of its subtree's schools, with its units one level down: a department's
+// communes) to its chat or staff (text, chart, workbook), and each school's
+// to its principals.
 // It returns how many were sent.
 func (j *Job) Run(now time.Time) (int, error) {
 	due := j.Due(now)
@@ -79,13 +81,10 @@ func (j *Job) Run(now time.Time) (int, error) {
 	dir := j.Engine.Directory()
 	sent := 0
 	for _, o := range dir.Offices {
-		var schools []flows.School
-		for _, sc := range dir.Schools {
-			if sc.Office == o.ID {
-				schools = append(schools, sc)
-			}
-		}
-		ok, err := j.send("office:"+o.ID, o.Name, schools, from, to, complaints, j.Engine.OfficeAddresses(o.ID), true)
+		// Built even when nobody reads it yet: its snapshot is what next
+		// week's and next year's comparisons start from.
+		schools, units := Subtree(dir, o.ID)
+		ok, err := j.send("office:"+o.ID, o.Name, schools, units, from, to, complaints, j.Engine.OfficeAddresses(o.ID), true)
 		if err != nil {
 			return sent, err
 		}
@@ -102,7 +101,7 @@ func (j *Job) Run(now time.Time) (int, error) {
 		if len(to2) == 0 {
 			continue
 		}
-		ok, err := j.send("school:"+sc.Code, sc.Name, []flows.School{sc}, from, to, complaints, to2, false)
+		ok, err := j.send("school:"+sc.Code, sc.Name, []flows.School{sc}, nil, from, to, complaints, to2, false)
 		if err != nil {
 			return sent, err
 		}
@@ -123,12 +122,13 @@ func (j *Job) complaints() ([]*flows.Complaint, error) {
 }
 
 // send builds and queues one scope's weekly digest unless it went already.
-func (j *Job) send(scope, name string, schools []flows.School, from, to time.Time, complaints []*flows.Complaint, addrs []flows.Address, attach bool) (bool, error) {
+func (j *Job) send(scope, name string, schools []flows.School, units []Unit, from, to time.Time, complaints []*flows.Complaint, addrs []flows.Address, attach bool) (bool, error) {
 	k := key(scope, to)
 	if _, done, err := j.Store.Snapshot(k); err != nil || done {
 		return false, err
 	}
 	in, err := j.input("weekly", name, schools, from, to, complaints)
+	in.Units = units
 	if err != nil {
 		return false, err
 	}
@@ -229,6 +229,9 @@ func (j *Job) render(r *Report, attach bool) ([]flows.Reply, error) {
 	stamp := r.To.In(r.loc()).AddDate(0, 0, -1).Format("2006-01-02")
 	for i, png := range pngs {
 		caption, name := "Biểu đồ chỉ số hài lòng theo trường, "+r.Period(), "hai-long-"+stamp+".png"
+		if len(r.Units) > 0 {
+			caption = "Biểu đồ chỉ số hài lòng theo đơn vị, " + r.Period()
+		}
 		if len(pngs) > 1 {
 			caption += fmt.Sprintf(" (%d/%d)", i+1, len(pngs))
 			name = fmt.Sprintf("hai-long-%s-%d.png", stamp, i+1)
@@ -256,7 +259,28 @@ func (j *Job) Report(req *flows.ReportRequest) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if req.Office != "" {
+		_, in.Units = Subtree(dir, req.Office)
+	}
 	return Build(in), nil
+}
+
+// Subtree is the schools of a unit's subtree, and its units one level
+// down with theirs.
+func Subtree(dir *flows.Directory, office string) ([]flows.School, []Unit) {
+	var schools []flows.School
+	for _, sc := range dir.Under(office) {
+		schools = append(schools, *sc)
+	}
+	var units []Unit
+	for _, c := range dir.Children(office) {
+		u := Unit{ID: c.ID, Name: c.Name}
+		for _, sc := range dir.Under(c.ID) {
+			u.Schools = append(u.Schools, sc.Code)
+		}
+		units = append(units, u)
+	}
+	return schools, units
 }
 
 // Answer builds the replies to a staff member's report request.

@@ -34,6 +34,30 @@ type Row struct {
 	Index   Score            `json:"index"` // the satisfaction index: B answers at 4 or 5
 	Items   map[string]Score `json:"items"`
 	Flagged bool             `json:"flagged,omitempty"` // index shown and below the threshold
+	// Enrolment is the families (or pupils) of the row's schools whose
+	// enrolment is known, and Reached the responses of those schools:
+	// the response rate is Reached/Enrolment, and unknown when Enrolment
+	// is 0.
+	Enrolment int `json:"enrolment,omitempty"`
+	Reached   int `json:"reached,omitempty"`
+	// Of a unit's row: its schools and its complaints past a deadline.
+	Schools int `json:"schools,omitempty"`
+	Overdue int `json:"overdue,omitempty"`
+}
+
+// Rate is the row's response rate in percent, and whether it is known.
+func (row *Row) Rate() (float64, bool) {
+	if row.Enrolment <= 0 {
+		return 0, false
+	}
+	return 100 * float64(row.Reached) / float64(row.Enrolment), true
+}
+
+// Unit is a unit under a report's scope: its rows are summed from its
+// subtree's schools.
+type Unit struct {
+	ID, Name string
+	Schools  []string // codes
 }
 
 // Item is a scored question, in questionnaire order.
@@ -46,10 +70,11 @@ type Item struct {
 
 // Overdue is a complaint past a deadline.
 type Overdue struct {
-	Code    string `json:"code"`
-	School  string `json:"school"`
-	Status  string `json:"status"`
-	AgeDays int    `json:"age_days"`
+	Code       string `json:"code"`
+	School     string `json:"school"`
+	SchoolCode string `json:"school_code,omitempty"`
+	Status     string `json:"status"`
+	AgeDays    int    `json:"age_days"`
 }
 
 // ComplaintStats count the complaints of the report's schools.
@@ -71,6 +96,11 @@ type Report struct {
 	Items []Item    `json:"items"`
 	Total Row       `json:"total"`
 	Rows  []Row     `json:"rows"`
+	// Units are the scope's units one level down (a department's
+	// communes), when it has any: each its subtree's sum.
+	Units []Row `json:"units,omitempty"`
+	// EnrolmentOf says what enrolment counts: "families" or "pupils".
+	EnrolmentOf string `json:"enrolment_of,omitempty"`
 	// PrevWeek and LastYear are the totals of the same scope a week and a
 	// year before, where a digest was built then.
 	PrevWeek *Row `json:"prev_week,omitempty"`
@@ -80,6 +110,7 @@ type Report struct {
 	MinRespondents int            `json:"min_respondents"`
 	FlagBelow      float64        `json:"flag_below"`
 	Location       *time.Location `json:"-"`
+	byUnit         bool           // the rows are units (a chart of units)
 }
 
 // Input is what a report is built from: the aggregates and the complaints,
@@ -89,8 +120,10 @@ type Input struct {
 	Kind    string
 	Scope   string
 	Schools []flows.School // the schools reported on
-	From    time.Time
-	To      time.Time
+	// Units are the scope's units one level down, if any.
+	Units []Unit
+	From  time.Time
+	To    time.Time
 	// Waves are the waves counted, with their aggregates.
 	Waves  []*flows.Wave
 	Counts []flows.WaveCounts
@@ -108,7 +141,7 @@ type Input struct {
 func Build(in Input) *Report {
 	eng := in.Engine
 	r := &Report{Kind: in.Kind, Scope: in.Scope, From: in.From, To: in.To, PrevWeek: in.PrevWeek, LastYear: in.LastYear,
-		MinRespondents: in.MinRespondents, FlagBelow: in.FlagBelow, Location: in.Location}
+		MinRespondents: in.MinRespondents, FlagBelow: in.FlagBelow, Location: in.Location, EnrolmentOf: eng.Directory().EnrolmentOf}
 	for _, w := range in.Waves {
 		r.Waves = append(r.Waves, w.Title)
 	}
@@ -117,9 +150,11 @@ func Build(in Input) *Report {
 	}
 	all := map[string]flows.Tally{}
 	total := Row{Name: in.Scope}
+	sums := make(map[string]map[string]flows.Tally, len(in.Schools)) // by school, for the units
 	for _, sc := range in.Schools {
 		sum := map[string]flows.Tally{}
-		row := Row{Code: sc.Code, Name: sc.Name, Level: sc.Level, New: in.New[sc.Code]}
+		sums[sc.Code] = sum
+		row := Row{Code: sc.Code, Name: sc.Name, Level: sc.Level, New: in.New[sc.Code], Enrolment: sc.Enrolment}
 		for _, wc := range in.Counts {
 			row.Total += wc.Respondents[sc.Code]
 			for id, t := range eng.Tallies(sc.Level, wc.Counts[sc.Code]) {
@@ -133,6 +168,9 @@ func Build(in Input) *Report {
 				row.Items[it.ID] = score(sum[it.ID], in.MinRespondents)
 			}
 		}
+		if row.Enrolment > 0 {
+			row.Reached = row.Total
+		}
 		if row.Total < in.MinRespondents {
 			row.hide() // too few parents for any share to mean much, or to stay anonymous
 		}
@@ -140,21 +178,61 @@ func Build(in Input) *Report {
 		for id, t := range sum {
 			all[id] = all[id].Add(t)
 		}
-		total.New += row.New
-		total.Total += row.Total
+		total.add(row)
 		r.Rows = append(r.Rows, row)
 	}
-	total.Index = score(all[flows.IndexID], in.MinRespondents)
-	total.Items = map[string]Score{}
-	for _, it := range r.Items {
-		total.Items[it.ID] = score(all[it.ID], in.MinRespondents)
-	}
-	if total.Total < in.MinRespondents {
-		total.hide()
-	}
-	r.Total = total
+	r.Total = r.summed(total, all, in.MinRespondents)
 	r.Complaints = complaintStats(in)
+	overdue := map[string]int{}
+	for _, o := range r.Complaints.Overdue {
+		overdue[o.SchoolCode]++
+	}
+	byCode := make(map[string]*Row, len(r.Rows))
+	for i := range r.Rows {
+		byCode[r.Rows[i].Code] = &r.Rows[i]
+	}
+	for _, u := range in.Units {
+		unit := Row{Code: u.ID, Name: u.Name}
+		all := map[string]flows.Tally{}
+		for _, code := range u.Schools {
+			row, ok := byCode[code]
+			if !ok {
+				continue
+			}
+			unit.add(*row)
+			unit.Schools++
+			unit.Overdue += overdue[code]
+			for id, t := range sums[code] {
+				all[id] = all[id].Add(t)
+			}
+		}
+		unit = r.summed(unit, all, in.MinRespondents)
+		unit.Flagged = unit.Index.Shown && unit.Index.Pct < in.FlagBelow
+		r.Units = append(r.Units, unit)
+	}
 	return r
+}
+
+// add counts a school's row into a sum of rows.
+func (row *Row) add(x Row) {
+	row.New += x.New
+	row.Total += x.Total
+	row.Enrolment += x.Enrolment
+	row.Reached += x.Reached
+}
+
+// summed scores a sum of schools' tallies into row, hidden when too few
+// answered.
+func (r *Report) summed(row Row, all map[string]flows.Tally, min int) Row {
+	row.Index = score(all[flows.IndexID], min)
+	row.Items = map[string]Score{}
+	for _, it := range r.Items {
+		row.Items[it.ID] = score(all[it.ID], min)
+	}
+	if row.Total < min {
+		row.hide()
+	}
+	return row
 }
 
 // hide withholds every share of a row answered by too few parents.
@@ -192,7 +270,7 @@ func complaintStats(in Input) ComplaintStats {
 		st.Open++
 		acked := !c.AckedAt.IsZero() && c.AckedAt.Before(in.To)
 		if in.To.After(c.ResolveDue) || (!acked && in.To.After(c.AckDue)) {
-			st.Overdue = append(st.Overdue, Overdue{Code: c.Code(), School: names[c.School], Status: c.Status.Name(),
+			st.Overdue = append(st.Overdue, Overdue{Code: c.Code(), School: names[c.School], SchoolCode: c.School, Status: c.Status.Name(),
 				AgeDays: int(in.To.Sub(c.Created).Hours() / 24)})
 		}
 	}

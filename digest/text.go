@@ -3,6 +3,8 @@ package digest
 import (
 	"fmt"
 	"math"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -82,7 +84,14 @@ func Text(r *Report) []string {
 	if len(r.Waves) > 0 {
 		fmt.Fprintf(&b, "Đợt khảo sát: %s\n", strings.Join(r.Waves, "; "))
 	}
-	fmt.Fprintf(&b, "\n📝 Phiếu khảo sát: %d mới trong kỳ, %d từ đầu đợt (%d trường)\n", r.Total.New, r.Total.Total, len(r.Rows))
+	fmt.Fprintf(&b, "\n📝 Phiếu khảo sát: %s mới trong kỳ, %s từ đầu đợt (%s trường)\n", num(r.Total.New), num(r.Total.Total), num(len(r.Rows)))
+	if rate, ok := r.Total.Rate(); ok {
+		fmt.Fprintf(&b, "📬 Tỷ lệ phản hồi: %s (%s/%s %s", pct(rate), num(r.Total.Reached), num(r.Total.Enrolment), r.enrolled())
+		if known := r.withEnrolment(); known < len(r.Rows) {
+			fmt.Fprintf(&b, " của %s/%s trường có số liệu", num(known), num(len(r.Rows)))
+		}
+		b.WriteString(")\n")
+	}
 	wow := func(now Score, id string) string {
 		return change(now, prevScore(r.PrevWeek, id), "so với tuần trước") + change(now, prevScore(r.LastYear, id), "so với cùng kỳ năm trước")
 	}
@@ -109,13 +118,24 @@ func Text(r *Report) []string {
 		}
 		b.WriteString(line + "\n")
 	}
-	b.WriteString("\n🏫 Theo trường (phiếu mới · tổng · hài lòng):\n")
-	for _, row := range r.Rows {
-		mark := ""
-		if row.Flagged {
-			mark = " ⚠️"
+	if len(r.Units) > 0 {
+		r.writeUnits(&b)
+	}
+	if len(r.Units) == 0 || len(r.Rows) <= MaxSchoolLines {
+		b.WriteString("\n🏫 Theo trường (phiếu mới · tổng" + map[bool]string{true: " · phản hồi", false: ""}[r.withEnrolment() > 0] + " · hài lòng):\n")
+		for _, row := range r.Rows {
+			mark := ""
+			if row.Flagged {
+				mark = " ⚠️"
+			}
+			rate := ""
+			if p, ok := row.Rate(); ok {
+				rate = " (" + pct(p) + ")"
+			}
+			fmt.Fprintf(&b, "• %s: +%d · %d%s · %s%s\n", row.Name, row.New, row.Total, rate, cell(row.Index), mark)
 		}
-		fmt.Fprintf(&b, "• %s: +%d · %d · %s%s\n", row.Name, row.New, row.Total, cell(row.Index), mark)
+	} else {
+		fmt.Fprintf(&b, "\n🏫 %s trường: số liệu từng trường ở bảng tính kèm theo; mỗi đơn vị nhận báo cáo các trường của mình.\n", num(len(r.Rows)))
 	}
 	var flagged []string
 	for _, row := range r.Rows {
@@ -124,16 +144,130 @@ func Text(r *Report) []string {
 		}
 	}
 	if len(flagged) > 0 {
-		fmt.Fprintf(&b, "⚠️ Dưới ngưỡng %s: %s\n", pct(r.FlagBelow), strings.Join(flagged, "; "))
+		fmt.Fprintf(&b, "⚠️ Dưới ngưỡng %s: %s\n", pct(r.FlagBelow), strings.Join(capped(flagged, MaxListed), "; "))
 	}
 	c := r.Complaints
 	fmt.Fprintf(&b, "\n📣 Phản ánh: %d mới · %d tiếp nhận đúng hạn · %d đã giải quyết · %d đang mở · %d quá hạn\n",
 		c.Opened, c.AckedOnTime, c.Resolved, c.Open, len(c.Overdue))
-	for _, o := range c.Overdue {
+	for i, o := range c.Overdue {
+		if i == MaxListed {
+			fmt.Fprintf(&b, "⏰ … và %s phản ánh quá hạn khác (xem bảng tính)\n", num(len(c.Overdue)-MaxListed))
+			break
+		}
 		fmt.Fprintf(&b, "⏰ %s · %s · %s · %d ngày\n", o.Code, o.School, o.Status, o.AgeDays)
 	}
 	fmt.Fprintf(&b, "\n(«chưa đủ mẫu»: dưới %d câu trả lời, không tính tỷ lệ.)", r.MinRespondents)
 	return split(b.String(), MaxMessage)
+}
+
+// MaxSchoolLines is the most schools a report with units lists one a
+// line; past it, a department's digest would be dozens of messages, and the
+// workbook holds them. MaxListed is the most flagged schools or overdue
+// complaints named.
+const (
+	MaxSchoolLines = 40
+	MaxListed      = 20
+)
+
+// NotReached is the response rate under which a unit is named as not
+// reached.
+const NotReached = 10.0
+
+// writeUnits lists the scope's units one level down with their numbers, the
+// best and worst by index, and those the survey has not reached.
+func (r *Report) writeUnits(b *strings.Builder) {
+	rates := r.withEnrolment() > 0
+	head := "phiếu · hài lòng · quá hạn"
+	if rates {
+		head = "phiếu · phản hồi · hài lòng · quá hạn"
+	}
+	fmt.Fprintf(b, "\n🏘️ Theo đơn vị (%s):\n", head)
+	var ranked, unreached []string
+	for _, u := range r.Units {
+		rate := ""
+		p, known := u.Rate()
+		if rates {
+			rate = " · –"
+			if known {
+				rate = " · " + pct(p)
+			}
+		}
+		mark := ""
+		if u.Flagged {
+			mark = " ⚠️"
+		}
+		fmt.Fprintf(b, "• %s: %s%s · %s · %d%s\n", u.Name, num(u.Total), rate, cell(u.Index), u.Overdue, mark)
+		if u.Index.Shown {
+			ranked = append(ranked, u.Name)
+		}
+		if u.Schools > 0 && (u.Total == 0 || (known && p < NotReached)) {
+			unreached = append(unreached, u.Name)
+		}
+	}
+	if n := len(ranked); n >= 4 {
+		byIndex := make([]Row, 0, n)
+		for _, u := range r.Units {
+			if u.Index.Shown {
+				byIndex = append(byIndex, u)
+			}
+		}
+		sort.SliceStable(byIndex, func(i, j int) bool { return byIndex[i].Index.Pct > byIndex[j].Index.Pct })
+		k := min(3, n/2)
+		list := func(rows []Row) string {
+			var out []string
+			for _, u := range rows {
+				out = append(out, fmt.Sprintf("%s (%s)", u.Name, pct(u.Index.Pct)))
+			}
+			return strings.Join(out, "; ")
+		}
+		fmt.Fprintf(b, "🏆 Cao nhất: %s\n", list(byIndex[:k]))
+		bottom := slices.Clone(byIndex[n-k:])
+		slices.Reverse(bottom)
+		fmt.Fprintf(b, "🔻 Thấp nhất: %s\n", list(bottom))
+	}
+	if len(unreached) > 0 {
+		fmt.Fprintf(b, "📭 Chưa tiếp cận được (chưa có phiếu%s): %s\n", map[bool]string{true: ", hoặc phản hồi dưới " + pct(NotReached), false: ""}[rates],
+			strings.Join(capped(unreached, MaxListed), "; "))
+	}
+}
+
+// withEnrolment counts the report's schools whose enrolment is known.
+func (r *Report) withEnrolment() int {
+	n := 0
+	for _, row := range r.Rows {
+		if row.Enrolment > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// enrolled names what enrolment counts.
+func (r *Report) enrolled() string {
+	if r.EnrolmentOf == "pupils" {
+		return "học sinh"
+	}
+	return "gia đình"
+}
+
+// capped is list cut at n, saying how many more there are.
+func capped(list []string, n int) []string {
+	if len(list) <= n {
+		return list
+	}
+	return append(slices.Clone(list[:n]), fmt.Sprintf("và %s nơi khác", num(len(list)-n)))
+}
+
+// num writes a whole number the Vietnamese way: 12.345.
+func num(n int) string {
+	s := strconv.Itoa(n)
+	if n < 0 {
+		return "-" + num(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "." + s[i:]
+	}
+	return s
 }
 
 // split cuts text into pieces of at most n UTF-16 units, between lines

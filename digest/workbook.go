@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -44,6 +45,10 @@ func renderSchoolTable(r *Report) (header []string, rows [][]any) {
 	for _, it := range r.Items {
 		header = append(header, it.ID)
 	}
+	rates := r.withEnrolment() > 0
+	if rates {
+		header = append(header, "Số "+r.enrolled(), "Tỷ lệ phản hồi (%)")
+	}
 	line := func(code, name, level string, row Row) []any {
 		cells := []any{code, name, level, row.New, row.Total, renderScore(row.Index)}
 		for _, it := range r.Items {
@@ -52,6 +57,9 @@ func renderSchoolTable(r *Report) (header []string, rows [][]any) {
 			} else {
 				cells = append(cells, nil)
 			}
+		}
+		if rates {
+			cells = append(cells, renderRate(row)...)
 		}
 		return cells
 	}
@@ -210,7 +218,14 @@ func Workbook(r *Report) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("digest: workbook styles: %w", err)
 	}
-	for _, name := range []string{sheetSummary, sheetSchools, sheetItems, sheetComplaints} {
+	sheets := []string{sheetSummary, sheetSchools, sheetItems, sheetComplaints}
+	fills := []func(*excelize.File, *Report, workbookStyles) error{writeSummarySheet, writeSchoolsSheet, writeItemsSheet, writeComplaintsSheet}
+	if len(r.Units) > 0 {
+		// A sheet per level: the units one level down, then the schools.
+		sheets = slices.Insert(sheets, 1, sheetUnits)
+		fills = slices.Insert(fills, 1, writeUnitsSheet)
+	}
+	for _, name := range sheets {
 		if _, err := f.NewSheet(name); err != nil {
 			return nil, fmt.Errorf("digest: sheet %q: %w", name, err)
 		}
@@ -218,9 +233,7 @@ func Workbook(r *Report) ([]byte, error) {
 	if err := f.DeleteSheet("Sheet1"); err != nil {
 		return nil, fmt.Errorf("digest: delete Sheet1: %w", err)
 	}
-	for _, fill := range []func(*excelize.File, *Report, workbookStyles) error{
-		writeSummarySheet, writeSchoolsSheet, writeItemsSheet, writeComplaintsSheet,
-	} {
+	for _, fill := range fills {
 		if err := fill(f, r, st); err != nil {
 			return nil, fmt.Errorf("digest: workbook: %w", err)
 		}

@@ -7,14 +7,25 @@ import (
 )
 
 // TestAccessMatrix: every staff command and every callback kind, by every
-// role — admin, office staff, the office's group chat, the school's
-// principal, another school's principal, a revoked principal, a parent, an
-// unknown group — is allowed or refused as the roles say, whatever the
-// callback data claims.
+// role — admin, the ward's staff and group chat, the province department's
+// staff and group chat (the ward's unit above), another ward's staff and
+// group chat, the school's principal, another school's principal, a revoked
+// principal, a parent, an unknown group — is allowed or refused as the roles
+// say, whatever the callback data claims.
 func TestAccessMatrix(t *testing.T) {
 	e := testEngine(t)
 	e.dir.Schools[6].Principals = []string{"test:905"} // TH-05: another school's principal
 	e.webURL = "https://hailong.example"
+	for i := range e.dir.Offices {
+		if e.dir.Offices[i].ID == "dongthap" {
+			e.dir.Offices[i].Staff, e.dir.Offices[i].Chat = []string{"test:906"}, "test:-300"
+		}
+	}
+	e.dir.Offices = append(e.dir.Offices, Office{ID: "caolanh", Name: "UBND phường Cao Lãnh", Parent: "dongthap", Chat: "test:-200", Staff: []string{"test:907"}})
+	e.dir.Schools = append(e.dir.Schools, School{Code: "TH-CL", Name: "Trường Tiểu học Cao Lãnh", Level: Primary, Office: "caolanh"})
+	if err := e.dir.Validate(); err != nil {
+		t.Fatal(err)
+	}
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, hcm)
 	complaint := func() *Complaint {
 		return &Complaint{ID: 1, School: "TH-03", Office: "sadec", Category: "csvc", Text: "Cửa sổ lớp 2A bị vỡ kính.",
@@ -26,6 +37,8 @@ func TestAccessMatrix(t *testing.T) {
 	}
 	actors := []actor{
 		{"admin", "999", "999"}, {"office staff", "901", "901"}, {"office group", "901", "-100"},
+		{"department staff", "906", "906"}, {"department group", "906", "-300"},
+		{"other ward's staff", "907", "907"}, {"other ward's group", "907", "-200"},
 		{"principal", "900", "900"}, {"other principal", "905", "905"}, {"revoked principal", "777", "777"},
 		{"parent", "42", "42"}, {"unknown group", "42", "-555"},
 	}
@@ -33,14 +46,19 @@ func TestAccessMatrix(t *testing.T) {
 		"k:view:1", "k:ack:1", "k:reply:1", "k:done:1", "k:refer:1", "k:dup:1", "rv:test:778"}
 	// allowed[actor] lists the actions that actor may take.
 	allowed := map[string]string{
-		"admin":             "/danhsach /baocao /xuat /invite /hieutruong /nhatky /web k:view k:ack k:reply k:done k:refer k:dup rv:",
-		"office staff":      "/danhsach /baocao /xuat /invite /hieutruong /web k:view k:ack k:reply k:done k:refer k:dup rv:",
-		"office group":      "/danhsach /baocao /xuat k:view k:ack k:reply k:done k:refer k:dup",
-		"principal":         "/danhsach /baocao /xuat /web k:view k:ack k:reply k:done k:refer k:dup",
-		"other principal":   "/danhsach /baocao /xuat /web",
-		"revoked principal": "",
-		"parent":            "",
-		"unknown group":     "",
+		"admin":            "/danhsach /baocao /xuat /invite /hieutruong /nhatky /web k:view k:ack k:reply k:done k:refer k:dup rv:",
+		"office staff":     "/danhsach /baocao /xuat /invite /hieutruong /web k:view k:ack k:reply k:done k:refer k:dup rv:",
+		"office group":     "/danhsach /baocao /xuat k:view k:ack k:reply k:done k:refer k:dup",
+		"department staff": "/danhsach /baocao /xuat /invite /hieutruong /web k:view k:ack k:reply k:done k:refer k:dup rv:",
+		"department group": "/danhsach /baocao /xuat k:view k:ack k:reply k:done k:refer k:dup",
+		// Another ward's staff act on their own schools alone.
+		"other ward's staff": "/danhsach /baocao /xuat /hieutruong /web",
+		"other ward's group": "/danhsach /baocao /xuat",
+		"principal":          "/danhsach /baocao /xuat /web k:view k:ack k:reply k:done k:refer k:dup",
+		"other principal":    "/danhsach /baocao /xuat /web",
+		"revoked principal":  "",
+		"parent":             "",
+		"unknown group":      "",
 	}
 	refusals := []string{T("denied"), T("staff.denied"), T("web.private"), "Em không biết lệnh", T("group.private"), "Anh/chị có đồng ý tham gia không?"}
 	for _, a := range actors {

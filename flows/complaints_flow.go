@@ -382,7 +382,7 @@ func (t *turn) fileComplaint() {
 	t.moved()
 	// Promise only what the configuration delivers: the school's
 	// principals receive it, else its office, else nobody yet.
-	filed := t.T("c.filed.nobody", c.Code(), sc.Name)
+	filed := t.about(sc.Code, "c.filed.nobody", c.Code(), sc.Name)
 	if who, ok := t.e.receiver(sc, t.look.Principals(sc.Code)); ok {
 		filed = t.T("c.filed", c.Code(), who, t.e.deadline(c.AckDue, t.lang()), t.e.deadline(c.ResolveDue, t.lang()))
 	}
@@ -495,9 +495,16 @@ func actions(c *Complaint) [][]Button {
 func (e *Engine) staffAddresses(c *Complaint, office bool, look Lookup) []Address {
 	out := e.PrincipalAddresses(c.School, look.Principals(c.School))
 	if office || len(out) == 0 {
-		// A school without a principal on the bot: its office receives
-		// what the principal would have.
-		out = append(out, e.OfficeAddresses(c.Office)...)
+		// A school without a principal on the bot: its unit receives
+		// what the principal would have (or the nearest unit above it
+		// that anyone receives for).
+		to, _ := e.reach(c.Office)
+		out = append(out, to...)
+	}
+	if office && e.urgentAll {
+		for _, o := range e.dir.Chain(c.Office) {
+			out = append(out, e.OfficeAddresses(o.ID)...)
+		}
 	}
 	return out
 }
@@ -509,8 +516,7 @@ func (e *Engine) receiver(sc *School, bound []Principal) (string, bool) {
 	if len(e.PrincipalAddresses(sc.Code, bound)) > 0 {
 		return sc.Name, true
 	}
-	if len(e.OfficeAddresses(sc.Office)) > 0 {
-		o, _ := e.dir.Office(sc.Office)
+	if _, o := e.reach(sc.Office); o != nil {
 		return o.Name, true
 	}
 	return "", false
@@ -748,15 +754,16 @@ func (t *turn) followup(arg string) {
 	// Asked again when it is next resolved.
 	c.Status, c.ResolvedAt, c.Reopened, c.Followup = StatusWorking, time.Time{}, c.Reopened+1, ""
 	c.ResolveDue = t.e.cal.AddWorkingDays(now, days)
-	c.Escalated = slices.DeleteFunc(c.Escalated, func(s string) bool { return s == "resolve" })
+	c.Escalated = slices.DeleteFunc(c.Escalated, func(s string) bool { return s == "resolve" || strings.HasPrefix(s, "up:") })
 	c.log(now, "parent", "reopened", "")
 	t.save(c)
-	told := msg("c.reopened.parent")
-	if len(t.e.OfficeAddresses(c.Office)) == 0 {
-		told = "c.reopened.school" // the office has no chat or staff to tell
+	units, reached := t.e.reach(c.Office)
+	told := t.T("c.reopened.school", c.Code(), t.e.deadline(c.ResolveDue, t.lang())) // no unit has a chat or staff to tell
+	if reached != nil {
+		told = t.T("c.reopened.parent", c.Code(), reached.NameIn(t.lang()), t.e.deadline(c.ResolveDue, t.lang()))
 	}
-	t.send(Reply{Text: t.T(told, c.Code(), t.e.deadline(c.ResolveDue, t.lang()))})
-	t.out = append(t.out, t.e.alertTo(append(t.e.OfficeAddresses(c.Office), t.e.staffAddresses(c, false, t.look)...), c, T("c.alert.reopened"), now)...)
+	t.send(Reply{Text: told})
+	t.out = append(t.out, t.e.alertTo(append(units, t.e.staffAddresses(c, false, t.look)...), c, T("c.alert.reopened"), now)...)
 }
 
 // formal explains that a formal khiếu nại or tố cáo has its own channel.
@@ -1123,26 +1130,71 @@ func (t *turn) actor() string {
 	return "staff"
 }
 
-// Sweep escalates a complaint's passed deadlines to its office, each
-// deadline once; it returns the changed complaint, or nil.
+// Sweep escalates a complaint's passed deadlines up the tree, each step
+// once: a passed deadline to the unit that runs the school (or the nearest
+// unit above it that anyone receives for), and a complaint still overdue
+// escalate_after working days later to the unit above that, and so on to
+// the top. It returns the changed complaint, or nil.
 func (e *Engine) Sweep(c *Complaint, now time.Time) (*Complaint, []Outgoing) {
-	// Escalations go to the office alone: no Lookup is needed.
+	// Escalations go to the units alone: no Lookup is needed.
 	if !c.Status.Open() {
 		return nil, nil
 	}
-	var which, headline string
+	var since time.Time // when the complaint became overdue
 	switch {
-	case c.Status == StatusNew && now.After(c.AckDue) && !c.escalated("ack"):
-		which, headline = "ack", T("c.alert.late.ack")
-	case now.After(c.ResolveDue) && !c.escalated("resolve"):
-		which, headline = "resolve", T("c.alert.late.resolve")
+	case c.Status == StatusNew && now.After(c.AckDue):
+		since = c.AckDue
+	case now.After(c.ResolveDue):
+		since = c.ResolveDue
 	default:
 		return nil, nil
 	}
-	c = c.clone()
-	c.Escalated = append(c.Escalated, which)
-	c.log(now, "system", "escalated:"+which, "")
-	return c, e.alertTo(e.OfficeAddresses(c.Office), c, headline, now)
+	var out []Outgoing
+	var x *Complaint
+	step := func(which, headline string, to []Address) {
+		if x == nil {
+			x = c.clone()
+		}
+		x.Escalated = append(x.Escalated, which)
+		x.log(now, "system", "escalated:"+which, "")
+		out = append(out, e.alertTo(to, x, headline, now)...)
+	}
+	switch {
+	case c.Status == StatusNew && now.After(c.AckDue) && !c.escalated("ack"):
+		to, _ := e.reach(c.Office)
+		step("ack", T("c.alert.late.ack"), to)
+	case now.After(c.ResolveDue) && !c.escalated("resolve"):
+		to, _ := e.reach(c.Office)
+		step("resolve", T("c.alert.late.resolve"), to)
+	}
+	_, reached := e.reach(c.Office)
+	chain := e.dir.Chain(c.Office)
+	for k, o := range chain {
+		if k == 0 || (reached != nil && reached.ID == o.ID) {
+			continue // reached by the first step
+		}
+		days := k * e.escalateAfter
+		if !now.After(e.cal.AddWorkingDays(since, days)) || c.escalated("up:"+o.ID) {
+			continue
+		}
+		step("up:"+o.ID, T("c.alert.late.up", days, chain[k-1].Name), e.OfficeAddresses(o.ID))
+	}
+	if x == nil {
+		return nil, nil
+	}
+	return x, out
+}
+
+// reach is where the alerts of a unit go: its chat or staff, or, when it
+// has neither, those of the nearest unit above it that has; with the unit
+// reached (nil when nobody is).
+func (e *Engine) reach(office string) ([]Address, *Office) {
+	for _, o := range e.dir.Chain(office) {
+		if to := e.OfficeAddresses(o.ID); len(to) > 0 {
+			return to, o
+		}
+	}
+	return nil, nil
 }
 
 func (e *Engine) when(t time.Time) string { return t.In(e.loc).Format("15:04 02/01/2006") }
@@ -1161,12 +1213,23 @@ func (e *Engine) day(t time.Time) string { return t.In(e.loc).Format("02/01/2006
 
 // reportRequest queues a report for staff: "/baocao" for the current wave
 // so far, "/baocao 01/09/2026 15/01/2027" for any days (end inclusive);
-// "/xuat" the same as a workbook.
+// "/xuat" the same as a workbook. A unit's id or a school's code first
+// ("/baocao sadec", "/baocao TH-01 01/09/2026 15/01/2027") narrows it to
+// that part of the sender's scope.
 func (t *turn) reportRequest(schools []string, export bool) {
 	now := t.in.Now.In(t.e.loc)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, t.e.loc)
 	from, to := time.Time{}, today.AddDate(0, 0, 1)
 	args := strings.Fields(t.in.Arg)
+	scope, office := t.scopeName(schools), t.scopeOffice()
+	if len(args) == 1 || len(args) == 3 {
+		var ok bool
+		if schools, scope, office, ok = t.narrow(schools, args[0]); !ok {
+			t.say(T("report.usage"))
+			return
+		}
+		args = args[1:]
+	}
 	switch len(args) {
 	case 0:
 		if w, ok := t.e.dir.WaveAt(now); ok {
@@ -1186,11 +1249,49 @@ func (t *turn) reportRequest(schools []string, export bool) {
 		t.say(T("report.usage"))
 		return
 	}
-	scope := t.scopeName(schools)
 	t.audit(map[bool]string{false: "report", true: "export"}[export], scope)
 	t.say(T("report.building", scope, from.Format("02/01/2006"), to.AddDate(0, 0, -1).Format("02/01/2006")))
 	t.out = append(t.out, Outgoing{Kind: OutReport, Channel: t.env.Channel, Chat: t.env.Chat, Priority: PriorityInteractive,
-		Created: t.in.Now, Report: &ReportRequest{Scope: scope, Schools: schools, From: from, To: to, Export: export}})
+		Created: t.in.Now, Report: &ReportRequest{Scope: scope, Schools: schools, Office: office, From: from, To: to, Export: export}})
+}
+
+// narrow is the part of schools that arg names: a unit (its subtree's
+// schools of those) or a school among them.
+func (t *turn) narrow(schools []string, arg string) (in []string, scope, office string, ok bool) {
+	if sc, found := t.e.dir.School(arg); found && slices.Contains(schools, sc.Code) {
+		return []string{sc.Code}, sc.Name, "", true
+	}
+	o, found := t.e.dir.Office(arg)
+	if !found {
+		return nil, "", "", false
+	}
+	for _, sc := range t.e.dir.Under(o.ID) {
+		if slices.Contains(schools, sc.Code) {
+			in = append(in, sc.Code)
+		}
+	}
+	return in, o.Name, o.ID, len(in) > 0
+}
+
+// scopeOffice is the unit whose subtree the sender's reports cover: their
+// group's unit, the unit they are staff of, for an admin the top unit; ""
+// for a principal.
+func (t *turn) scopeOffice() string {
+	if t.in.Group {
+		if o, ok := t.e.dir.OfficeByChat(t.env.Channel, t.env.Chat); ok {
+			return o.ID
+		}
+	}
+	if t.who.Role == RoleAdmin {
+		if top := t.e.dir.Children(""); len(top) == 1 {
+			return top[0].ID
+		}
+		return ""
+	}
+	if len(t.who.Offices) > 0 {
+		return t.who.Offices[0]
+	}
+	return ""
 }
 
 func parseDay(s string, loc *time.Location) (time.Time, error) {

@@ -3,20 +3,39 @@ package flows
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 )
 
-// Office is an education office (Phòng or Sở GDĐT) with its staff chat.
+// Office is a unit of the organisation that runs schools: a province's
+// Department of Education (Sở GDĐT), a commune's or ward's People's
+// Committee, or any other body the configuration names. Units form a tree
+// through Parent: the body at the top has none. Nothing in the code names a
+// level: a unit is what its configured name says it is, and its staff act
+// on every school of its subtree.
 type Office struct {
 	ID   string
 	Name string
+	// Parent is the id of the unit above this one; empty at the top.
+	Parent string
+	// Tr is the name in other languages than Vietnamese.
+	Tr   map[Lang]string
 	Chat string // the office chat as "channel:chat"; may be empty
 	// Staff are the office's staff as "channel:user" ids; they act on
-	// every complaint of the office's schools.
+	// every complaint of the schools of the office's subtree.
 	Staff []string
+}
+
+// NameIn is the unit's name in language l, or the Vietnamese one.
+func (o *Office) NameIn(l Lang) string {
+	if x := o.Tr[l]; x != "" {
+		return x
+	}
+	return o.Name
 }
 
 // School is a school whose parents answer the survey.
@@ -24,7 +43,10 @@ type School struct {
 	Code   string // short, [A-Za-z0-9_-]; printed on the school's QR code
 	Name   string
 	Level  Level
-	Office string // Office.ID
+	Office string // Office.ID: the unit that runs the school
+	// Enrolment is how many families (or pupils: the configuration says
+	// which) the school has, for response rates; 0 when unknown.
+	Enrolment int
 	// Principals are the users bound to the school as "channel:user"
 	// ids; they are alerted of its complaints and act on them.
 	Principals []string
@@ -59,8 +81,14 @@ type Directory struct {
 	Offices []Office
 	Schools []School
 	Waves   []Wave
+	// EnrolmentOf says what School.Enrolment counts: "families" or
+	// "pupils" (response rates are measured against it).
+	EnrolmentOf string
 
-	byCode map[string]*School
+	byCode   map[string]*School
+	byOffice map[string]*Office
+	children map[string][]*Office // by parent id; "" holds the top units
+	under    map[string][]*School // a unit's schools, its subtree's included
 }
 
 var codeRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
@@ -89,6 +117,28 @@ func (d *Directory) Validate() error {
 		if strings.TrimSpace(o.Name) == "" {
 			bad("offices[%d].name is empty", i)
 		}
+		for _, n := range append([]string{o.Name}, slices.Collect(maps.Values(o.Tr))...) {
+			if strings.ContainsAny(n, "%{}") {
+				bad("offices[%d] (%s).name %q: %%, { and } are not allowed (texts are templates)", i, o.ID, n)
+			}
+		}
+		for l := range o.Tr {
+			if _, ok := ParseLang(string(l)); !ok || l == Vietnamese {
+				bad("offices[%d] (%s): language %q: want en (the name itself is Vietnamese)", i, o.ID, l)
+			}
+		}
+	}
+	for i, o := range d.Offices {
+		switch {
+		case o.Parent == "":
+		case o.Parent == o.ID:
+			bad("offices[%d] (%s).parent is the office itself", i, o.ID)
+		case !offices[o.Parent]:
+			bad("offices[%d] (%s).parent %q: no office has that id", i, o.ID, o.Parent)
+		}
+	}
+	if cycle := d.parentCycle(); cycle != "" {
+		bad("offices: the parents go round in a circle: %s", cycle)
 	}
 	d.byCode = map[string]*School{}
 	if len(d.Schools) == 0 {
@@ -114,6 +164,12 @@ func (d *Directory) Validate() error {
 		if !offices[s.Office] {
 			bad("schools[%d] (%s).office %q: no office has that id", i, s.Code, s.Office)
 		}
+		if s.Enrolment < 0 {
+			bad("schools[%d] (%s).enrolment %d is negative", i, s.Code, s.Enrolment)
+		}
+	}
+	if len(errs) == 0 {
+		d.indexTree()
 	}
 	waves := map[string]bool{}
 	for i, w := range d.Waves {
@@ -148,14 +204,96 @@ func (d *Directory) Validate() error {
 	return errors.Join(errs...)
 }
 
+// parentCycle names the first circle of parents, or "".
+func (d *Directory) parentCycle() string {
+	parent := map[string]string{}
+	for _, o := range d.Offices {
+		parent[o.ID] = o.Parent
+	}
+	for _, o := range d.Offices {
+		seen := map[string]bool{}
+		path := []string{}
+		for id := o.ID; id != ""; id = parent[id] {
+			if seen[id] {
+				return strings.Join(append(path, id), " → ")
+			}
+			seen[id] = true
+			path = append(path, id)
+		}
+	}
+	return ""
+}
+
+// indexTree builds the tree's indexes of a valid directory.
+func (d *Directory) indexTree() {
+	d.byOffice = map[string]*Office{}
+	d.children = map[string][]*Office{}
+	d.under = map[string][]*School{}
+	for i := range d.Offices {
+		o := &d.Offices[i]
+		d.byOffice[o.ID] = o
+		d.children[o.Parent] = append(d.children[o.Parent], o)
+	}
+	for i := range d.Schools {
+		sc := &d.Schools[i]
+		for _, o := range d.Chain(sc.Office) {
+			d.under[o.ID] = append(d.under[o.ID], sc)
+		}
+	}
+}
+
 // Office returns the office with the given id.
 func (d *Directory) Office(id string) (*Office, bool) {
+	if d.byOffice != nil {
+		o, ok := d.byOffice[id]
+		return o, ok
+	}
 	for i := range d.Offices {
 		if d.Offices[i].ID == id {
 			return &d.Offices[i], true
 		}
 	}
 	return nil, false
+}
+
+// Chain is the unit with the given id and every unit above it, nearest
+// first: for a school's office, who runs the school and who oversees them.
+func (d *Directory) Chain(id string) []*Office {
+	var out []*Office
+	for o, ok := d.Office(id); ok && len(out) <= len(d.Offices); o, ok = d.Office(o.Parent) {
+		out = append(out, o)
+	}
+	return out
+}
+
+// Children are the units directly under the unit with the given id, in
+// configuration order; Children("") are the units at the top.
+func (d *Directory) Children(id string) []*Office { return d.children[id] }
+
+// Top is the unit at the top of the tree when there is one, else the
+// first unit: who runs the survey when nobody is named.
+func (d *Directory) Top() *Office {
+	if top := d.children[""]; len(top) == 1 {
+		return top[0]
+	}
+	if len(d.Offices) > 0 {
+		return &d.Offices[0]
+	}
+	return nil
+}
+
+// Under is every school of the unit's subtree, in configuration order.
+func (d *Directory) Under(id string) []*School { return d.under[id] }
+
+// Within reports whether the unit with id office is, or is above, the
+// unit that runs the school.
+func (d *Directory) Within(school *School, office string) bool {
+	for _, o := range d.Chain(school.Office) {
+		if o.ID == office {
+			return true
+		}
+	}
+	return false
 }
 
 // OfficeByChat returns the office whose chat is chat on channel.
@@ -169,23 +307,19 @@ func (d *Directory) OfficeByChat(channel, chat string) (*Office, bool) {
 }
 
 // Scope returns the schools a user may act for: those they are principal
-// of, and every school of the offices they are staff of. id is
-// "channel:user".
+// of, and every school of the subtrees of the offices they are staff of.
+// id is "channel:user".
 func (d *Directory) Scope(id string) (schools []string, offices []string) {
 	for _, o := range d.Offices {
-		for _, s := range o.Staff {
-			if s == id {
-				offices = append(offices, o.ID)
-			}
+		if slices.Contains(o.Staff, id) {
+			offices = append(offices, o.ID)
 		}
 	}
-	for _, sc := range d.Schools {
-		in := false
+	for i := range d.Schools {
+		sc := &d.Schools[i]
+		in := slices.Contains(sc.Principals, id)
 		for _, o := range offices {
-			in = in || sc.Office == o
-		}
-		for _, p := range sc.Principals {
-			in = in || p == id
+			in = in || d.Within(sc, o)
 		}
 		if in {
 			schools = append(schools, sc.Code)

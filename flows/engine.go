@@ -28,6 +28,8 @@ type Engine struct {
 	cal            Calendar
 	ackDays        int
 	perDay         int // complaints a parent may file a day
+	escalateAfter  int // working days overdue at one unit before the next one up
+	urgentAll      bool
 	info           map[Lang]Info
 	botUsername    atomic.Value // string; known only once the channel has asked
 	webURL         string
@@ -41,6 +43,10 @@ func (e *Engine) BotUsername() string {
 	s, _ := e.botUsername.Load().(string)
 	return s
 }
+
+// DefaultEscalateAfter is the working days a complaint stays overdue at
+// one unit before it goes to the unit above.
+const DefaultEscalateAfter = 5
 
 // Settings configure an Engine.
 type Settings struct {
@@ -66,6 +72,13 @@ type Settings struct {
 	// AckDays is the working days a school has to acknowledge a complaint;
 	// 0 means 1.
 	AckDays int
+	// EscalateAfter is the working days a complaint escalated to the unit
+	// that runs its school may stay overdue before it goes to the unit
+	// above, and so on up the tree; 0 means DefaultEscalateAfter.
+	EscalateAfter int
+	// UrgentAllLevels sends an urgent category's complaint to every unit
+	// above its school at once, not only to the school's own.
+	UrgentAllLevels bool
 	// PerParentDaily is how many complaints a parent may file in a day (in
 	// Location); 0 means DefaultPerParentDaily.
 	PerParentDaily int
@@ -100,10 +113,7 @@ func New(s Settings) (*Engine, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	owner := s.Owner
-	if owner == "" && len(s.Directory.Offices) > 0 {
-		owner = s.Directory.Offices[0].Name
-	}
+	owner := s.Owner // empty: the top unit's name, in the reader's language (ownerIn)
 	cats := s.Categories
 	if cats == nil {
 		cats = DefaultCategories()
@@ -126,6 +136,10 @@ func New(s Settings) (*Engine, error) {
 	if perDay <= 0 {
 		perDay = DefaultPerParentDaily
 	}
+	up := s.EscalateAfter
+	if up <= 0 {
+		up = DefaultEscalateAfter
+	}
 	byLevel := map[Level][]*Question{}
 	for _, sc := range s.Directory.Schools {
 		if _, ok := byLevel[sc.Level]; !ok {
@@ -135,7 +149,7 @@ func New(s Settings) (*Engine, error) {
 	return &Engine{
 		q: s.Questionnaire, byLevel: byLevel, dir: s.Directory, caps: s.ClassSizeCaps, gradeCaps: s.GradeCaps, expiry: s.SessionExpiry,
 		retention: s.RetentionMonths, loc: loc, consentVersion: ConsentVersion, owner: owner,
-		categories: cats, cal: cal, ackDays: ack, perDay: perDay, info: infos(s.Info, s.InfoTr),
+		categories: cats, cal: cal, ackDays: ack, perDay: perDay, escalateAfter: up, urgentAll: s.UrgentAllLevels, info: infos(s.Info, s.InfoTr),
 		webURL: strings.TrimSpace(s.WebURL),
 	}, nil
 }
@@ -678,7 +692,7 @@ func (t *turn) consentText() string {
 	if months <= 0 {
 		months = 12
 	}
-	return t.T("consent", t.e.owner, months)
+	return t.T("consent", t.e.ownerIn(t.lang()), months)
 }
 
 func (t *turn) command() {

@@ -14,7 +14,7 @@ type Info struct {
 	Plan     string
 	Policies string
 	Services string
-	Hotline  []string // "Phòng GDĐT …: 0277 …", one a line
+	Hotline  []string // "UBND phường …: 0277 …", one a line
 }
 
 // QA is one question and its answer.
@@ -26,10 +26,10 @@ func DefaultInfo() Info {
 	return Info{
 		FAQ: []QA{
 			{"Chỉ số hài lòng là gì?", "Là tỷ lệ cha mẹ học sinh hài lòng (mức 4 hoặc 5 trên thang 5) với dịch vụ giáo dục công: tiếp cận dịch vụ, cơ sở vật chất, môi trường giáo dục, hoạt động giáo dục và kết quả giáo dục. Cơ quan quản lý giáo dục dùng chỉ số này để biết trường nào cần cải thiện điều gì."},
-			{"Các câu hỏi có/không trong khảo sát để làm gì?", "Đó là 9 chỉ số thành phần về giáo dục công lập (mầm non, tiểu học, trung học cơ sở): lớp học là nhà kiên cố; nhà vệ sinh sạch sẽ; học sinh có nước sạch để uống; sĩ số lớp không vượt quy định của Điều lệ trường; không có lớp học ca ba; giáo viên không ưu ái học sinh học thêm với mình; giáo viên có trình độ sư phạm tốt; phụ huynh được giáo viên phản hồi thường xuyên; phụ huynh được thông tin đầy đủ về thu, chi. Ở trường mầm non, em không hỏi về học ca ba và học thêm, và sĩ số được so với quy định cho từng độ tuổi. Phòng GDĐT rà soát từng chỉ số ở mỗi trường."},
-			{"Ai biết tôi đã trả lời gì?", "Không ai. Câu trả lời được lưu theo một mã ẩn danh, không kèm tài khoản của anh/chị; nhà trường và Phòng GDĐT chỉ thấy số liệu tổng hợp, và không thấy tỷ lệ của nhóm dưới 5 người trả lời."},
+			{"Các câu hỏi có/không trong khảo sát để làm gì?", "Đó là 9 chỉ số thành phần về giáo dục công lập (mầm non, tiểu học, trung học cơ sở): lớp học là nhà kiên cố; nhà vệ sinh sạch sẽ; học sinh có nước sạch để uống; sĩ số lớp không vượt quy định của Điều lệ trường; không có lớp học ca ba; giáo viên không ưu ái học sinh học thêm với mình; giáo viên có trình độ sư phạm tốt; phụ huynh được giáo viên phản hồi thường xuyên; phụ huynh được thông tin đầy đủ về thu, chi. Ở trường mầm non, em không hỏi về học ca ba và học thêm, và sĩ số được so với quy định cho từng độ tuổi. {owner} rà soát từng chỉ số ở mỗi trường."},
+			{"Ai biết tôi đã trả lời gì?", "Không ai. Câu trả lời được lưu theo một mã ẩn danh, không kèm tài khoản của anh/chị; nhà trường và cơ quan quản lý giáo dục chỉ thấy số liệu tổng hợp, và không thấy tỷ lệ của nhóm dưới 5 người trả lời."},
 			{"Tôi có thể trả lời lại không?", "Có. Trong cùng một đợt khảo sát, lần trả lời sau thay cho lần trước."},
-			{"Phản ánh của tôi được xử lý thế nào?", "Phản ánh được chuyển tới hiệu trưởng của trường, hoặc tới Phòng GDĐT khi trường chưa có hiệu trưởng dùng kênh này. Khi anh/chị gửi xong, em cho biết ai tiếp nhận, hạn tiếp nhận và hạn giải quyết (hoặc cho biết nếu chưa có ai nhận); quá hạn thì Phòng GDĐT được báo. Mỗi thay đổi em đều báo anh/chị, và anh/chị cho biết vấn đề đã được giải quyết chưa."},
+			{"Phản ánh của tôi được xử lý thế nào?", "Phản ánh được chuyển tới hiệu trưởng của trường, hoặc tới {unit} khi trường chưa có hiệu trưởng dùng kênh này. Khi anh/chị gửi xong, em cho biết ai tiếp nhận, hạn tiếp nhận và hạn giải quyết (hoặc cho biết nếu chưa có ai nhận); quá hạn thì {unit} được báo. Mỗi thay đổi em đều báo anh/chị, và anh/chị cho biết vấn đề đã được giải quyết chưa."},
 		},
 		Plan: "Kế hoạch cải thiện Chỉ số cải cách hành chính và Chỉ số hài lòng của người dân trong lĩnh vực giáo dục:\n" +
 			"• Tuyên truyền để cha mẹ học sinh hiểu các chỉ số và những việc nhà trường đang làm.\n" +
@@ -37,7 +37,7 @@ func DefaultInfo() Info {
 			"• Công khai thu, chi theo quy định; kiểm tra việc dạy thêm, học thêm.\n" +
 			"• Tăng cường liên hệ giữa nhà trường và cha mẹ học sinh; tiếp nhận, xử lý phản ánh, kiến nghị.\n" +
 			"• Khảo sát sự hài lòng của cha mẹ học sinh, so sánh hiệu quả với năm trước.",
-		Policies: "Chính sách hỗ trợ người học: miễn, giảm học phí; hỗ trợ chi phí học tập; hỗ trợ bữa ăn bán trú cho trẻ mầm non, học sinh phổ thông, người khuyết tật theo quy định hiện hành. Anh/chị hỏi nhà trường hoặc Phòng GDĐT về hồ sơ và thời hạn.",
+		Policies: "Chính sách hỗ trợ người học: miễn, giảm học phí; hỗ trợ chi phí học tập; hỗ trợ bữa ăn bán trú cho trẻ mầm non, học sinh phổ thông, người khuyết tật theo quy định hiện hành. Anh/chị hỏi nhà trường hoặc {unit} về hồ sơ và thời hạn.",
 		Services: "Thủ tục hành chính về giáo dục (tuyển sinh, chuyển trường, văn bằng…) có thể nộp trực tuyến trên Cổng dịch vụ công quốc gia (dichvucong.gov.vn) hoặc cổng dịch vụ công của tỉnh, và nhận kết quả qua bưu chính công ích.",
 	}
 }
@@ -58,6 +58,11 @@ func (t *turn) information() {
 // "i:q:N" answers one, "i:p", "i:c", "i:h", "i:s" show a page.
 func (t *turn) infoPage(data string) {
 	info := t.e.info[t.lang()]
+	var school string
+	if t.s != nil {
+		school = t.s.School
+	}
+	named := func(s string) string { return t.e.named(t.lang(), school, s) }
 	back := []Button{{Label: t.T("info.back"), Data: "m:i"}}
 	parts := strings.Split(data, ":")
 	switch {
@@ -86,12 +91,12 @@ func (t *turn) infoPage(data string) {
 			t.stale()
 			return
 		}
-		t.send(Reply{Text: fmt.Sprintf("❓ %s\n\n%s", info.FAQ[i].Q, info.FAQ[i].A),
+		t.send(Reply{Text: fmt.Sprintf("❓ %s\n\n%s", info.FAQ[i].Q, named(info.FAQ[i].A)),
 			Buttons: [][]Button{{{Label: t.T("info.faq.back"), Data: "i:f:" + strconv.Itoa(i/faqPerPage)}}, back}})
 	case data == "i:p":
-		t.send(Reply{Text: "📄 " + info.Plan, Buttons: [][]Button{back}})
+		t.send(Reply{Text: "📄 " + named(info.Plan), Buttons: [][]Button{back}})
 	case data == "i:c":
-		t.send(Reply{Text: "💰 " + info.Policies, Buttons: [][]Button{back}})
+		t.send(Reply{Text: "💰 " + named(info.Policies), Buttons: [][]Button{back}})
 	case data == "i:s":
 		t.send(Reply{Text: "🌐 " + info.Services, Buttons: [][]Button{back}})
 	case data == "i:h":

@@ -225,11 +225,14 @@ const (
 
 // ReportRequest is a report staff asked for.
 type ReportRequest struct {
-	Scope   string    // who it is about: the office's or school's name
-	Schools []string  // the schools reported on
-	From    time.Time // the period [From, To)
-	To      time.Time
-	Export  bool // the workbook only
+	Scope   string   // who it is about: the office's or school's name
+	Schools []string // the schools reported on
+	// Office is the unit whose subtree the report covers, when it is one:
+	// the report then sums its units one level down too.
+	Office string
+	From   time.Time // the period [From, To)
+	To     time.Time
+	Export bool // the workbook only
 }
 
 // Priorities of outgoing rows; lower is sent first.

@@ -1,6 +1,9 @@
 package flows
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Lang is a language of the user-facing texts.
 type Lang string
@@ -55,7 +58,10 @@ func (l Lang) or() Lang {
 }
 
 // tr formats a catalog text in language l, falling back to Vietnamese.
-func tr(l Lang, key msg, args ...any) string {
+func tr(l Lang, key msg, args ...any) string { return format(template(l, key), args) }
+
+// template is a catalog text in language l, falling back to Vietnamese.
+func template(l Lang, key msg) string {
 	s, ok := catalogs[l.or()][key]
 	if !ok {
 		s, ok = vi[key]
@@ -64,6 +70,10 @@ func tr(l Lang, key msg, args ...any) string {
 		// A missing key is a bug; show the key rather than nothing.
 		return string(key)
 	}
+	return s
+}
+
+func format(s string, args []any) string {
 	if len(args) == 0 {
 		return s
 	}
@@ -85,7 +95,52 @@ func (t *turn) lang() Lang {
 // On a channel without buttons (Input.Numbered) a text with a ".n" variant
 // in the catalog takes it: the variant says "gõ" (type the number or the
 // words) where the text says "bấm" (tap the button).
-func (t *turn) T(key msg, args ...any) string { return tr(t.lang(), t.channelKey(key), args...) }
+func (t *turn) T(key msg, args ...any) string {
+	var school string
+	if t.s != nil {
+		school = t.s.School
+	}
+	return t.about(school, key, args...)
+}
+
+// about is T for a text about a school other than the sender's own (a
+// complaint's): the bodies it names are those that run that school.
+func (t *turn) about(school string, key msg, args ...any) string {
+	return format(t.e.named(t.lang(), school, template(t.lang(), t.channelKey(key))), args)
+}
+
+// named fills in a text's template the bodies that run a school, as the
+// configuration names them (no level is named in code): {unit} is the
+// unit that runs the school, {units} that unit and every unit above it
+// ("A or B"), {owner} who runs the survey. Without a school, or with one
+// the directory does not know, each is the owner.
+func (e *Engine) named(l Lang, school, s string) string {
+	if !strings.Contains(s, "{") {
+		return s
+	}
+	owner := e.ownerIn(l)
+	unit, units := owner, owner
+	if sc, ok := e.dir.School(school); ok {
+		var names []string
+		for _, o := range e.dir.Chain(sc.Office) {
+			names = append(names, o.NameIn(l))
+		}
+		if len(names) > 0 {
+			unit, units = names[0], strings.Join(names, tr(l, "or"))
+		}
+	}
+	// Names hold no % (Directory.Validate), so a template stays one.
+	return strings.NewReplacer("{unit}", unit, "{units}", units, "{owner}", owner).Replace(s)
+}
+
+// ownerIn names who runs the survey in language l: the configured owner,
+// or the unit at the top of the tree.
+func (e *Engine) ownerIn(l Lang) string {
+	if e.owner != "" || e.dir.Top() == nil {
+		return e.owner
+	}
+	return e.dir.Top().NameIn(l)
+}
 
 // numberedSuffix marks a catalog text's variant for channels without buttons.
 const numberedSuffix = ".numbered"

@@ -89,10 +89,8 @@ func (e *Engine) actor(env Envelope, look Lookup) Actor {
 	if env.Input.Group {
 		if o, ok := e.dir.OfficeByChat(env.Channel, env.Chat); ok {
 			a := Actor{ID: env.Channel + ":" + env.Chat, Role: RoleOffice, Offices: []string{o.ID}, Group: true}
-			for _, sc := range e.dir.Schools {
-				if sc.Office == o.ID {
-					a.Schools = append(a.Schools, sc.Code)
-				}
+			for _, sc := range e.dir.Under(o.ID) {
+				a.Schools = append(a.Schools, sc.Code)
 			}
 			return a
 		}
@@ -122,9 +120,16 @@ func (e *Engine) actor(env Envelope, look Lookup) Actor {
 	return a
 }
 
-// mayInvite reports whether the actor may issue invites for a school.
-func (a Actor) mayInvite(sc *School) bool {
-	return a.Role == RoleAdmin || (a.Role == RoleOffice && slices.Contains(a.Offices, sc.Office))
+// mayInvite reports whether the actor may issue invites for a school: an
+// admin, or staff of a unit at or above the one that runs it.
+func (e *Engine) mayInvite(a Actor, sc *School) bool {
+	if a.Role == RoleAdmin {
+		return true
+	}
+	if a.Role != RoleOffice {
+		return false
+	}
+	return slices.ContainsFunc(a.Offices, func(o string) bool { return e.dir.Within(sc, o) })
 }
 
 func (t *turn) audit(action, record string) {
@@ -142,7 +147,7 @@ func (t *turn) invite() {
 		t.say(T("invite.usage"))
 		return
 	}
-	if !t.who.mayInvite(sc) || t.who.Group {
+	if !t.e.mayInvite(t.who, sc) || t.who.Group {
 		t.deny("denied")
 		return
 	}
@@ -237,7 +242,7 @@ func (t *turn) principals() {
 func (t *turn) revoke(id string) {
 	school, ok := t.look.PrincipalOf(id)
 	sc, found := t.e.dir.School(school)
-	if !ok || !found || t.who.Group || !t.who.mayInvite(sc) {
+	if !ok || !found || t.who.Group || !t.e.mayInvite(t.who, sc) {
 		t.deny("denied")
 		return
 	}

@@ -35,13 +35,17 @@ func day(s string) time.Time {
 	return t
 }
 
-// testEngine serves one office with schools of every level, more primary
-// schools than fit on one page, and one wave.
+// testEngine serves a province's department with one ward under it, the
+// ward's schools of every level, more primary schools than fit on one page,
+// and one wave.
 func testEngine(t testing.TB) *Engine {
 	t.Helper()
 	d := &Directory{
-		Admins:  []string{"test:999"},
-		Offices: []Office{{ID: "sadec", Name: "Phòng GDĐT thành phố Sa Đéc", Chat: "test:-100", Staff: []string{"test:901"}}},
+		Admins: []string{"test:999"},
+		Offices: []Office{
+			{ID: "sadec", Name: "UBND phường Sa Đéc", Parent: "dongthap", Chat: "test:-100", Staff: []string{"test:901"}},
+			{ID: "dongthap", Name: "Sở GDĐT tỉnh Đồng Tháp", Tr: map[Lang]string{English: "Dong Thap Department of Education and Training"}},
+		},
 		Waves: []Wave{{ID: "w1", Title: "Học kì I, 2026–2027", Start: day("2026-09-01"), End: day("2027-01-16"),
 			Tr: map[Lang]string{English: "Semester 1, 2026–2027"}}},
 		Schools: []School{

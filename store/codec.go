@@ -510,6 +510,7 @@ func encodeRow(o *flows.Outgoing) []byte {
 		}
 		b = appendTime(b, rep.From)
 		b = appendTime(b, rep.To)
+		b = appendStr(b, rep.Office) // last: a row written before it ends at To
 	}
 	return b
 }
@@ -566,6 +567,9 @@ func decodeRow(v []byte) (flows.Outgoing, error) {
 			}
 		}
 		o.Report.From, o.Report.To = rd.time(), rd.time()
+		if len(rd.b) > 0 {
+			o.Report.Office = rd.str()
+		}
 	}
 	return o, rd.err
 }

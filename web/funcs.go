@@ -19,6 +19,13 @@ func funcs(e *flows.Engine) template.FuncMap {
 			return pctVI(s.Pct)
 		},
 		"num": groupThousands,
+		// rate is a row's response rate, where enrolment is known.
+		"rate": func(row digest.Row) string {
+			if p, ok := row.Rate(); ok {
+				return pctVI(p)
+			}
+			return "chưa có sĩ số"
+		},
 		"when": func(t time.Time) string {
 			return t.In(e.Location()).Format("02/01/2006 15:04")
 		},

@@ -82,10 +82,11 @@ func (s *Server) period(r *http.Request) (from, to time.Time) {
 	return from, to
 }
 
-// report builds the report of some schools over the request's period.
-func (s *Server) report(r *http.Request, scope string, schools []string) (*digest.Report, error) {
+// report builds the report of some schools over the request's period;
+// with office, of that unit's subtree, its units one level down summed.
+func (s *Server) report(r *http.Request, scope, office string, schools []string) (*digest.Report, error) {
 	from, to := s.period(r)
-	return s.cfg.Job.Report(&flows.ReportRequest{Scope: scope, Schools: schools, From: from, To: to})
+	return s.cfg.Job.Report(&flows.ReportRequest{Scope: scope, Schools: schools, Office: office, From: from, To: to})
 }
 
 // scopeName names what a staff member sees.
@@ -116,41 +117,58 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, u *who) {
 		s.schoolPage(w, r, u, u.Schools[0])
 		return
 	}
-	s.scopePage(w, r, u, s.scopeName(u), u.Schools, s.unitsOf(u))
-}
-
-// unitsOf are the units (offices) whose rows the overview ranks.
-func (s *Server) unitsOf(u *who) []*flows.Office {
-	dir := s.cfg.Engine.Directory()
-	var out []*flows.Office
-	for i := range dir.Offices {
-		o := &dir.Offices[i]
-		if u.Role == flows.RoleAdmin || slices.Contains(u.Offices, o.ID) {
-			out = append(out, o)
-		}
-	}
-	return out
+	s.scopePage(w, r, u, s.scopeName(u), s.topUnit(u), u.Schools)
 }
 
 // unit is a unit's page: its schools.
 func (s *Server) unit(w http.ResponseWriter, r *http.Request, u *who) {
-	id := r.PathValue("id")
-	o, ok := s.cfg.Engine.Directory().Office(id)
-	if !ok || (u.Role != flows.RoleAdmin && !slices.Contains(u.Offices, id)) {
+	o, ok := s.unitOf(u, r.PathValue("id"))
+	if !ok {
 		s.refuse(w, r, http.StatusForbidden, "Đơn vị này không thuộc phạm vi của thầy/cô.")
 		return
 	}
-	s.scopePage(w, r, u, o.Name, s.schoolsOf(o.ID, u), nil)
+	s.scopePage(w, r, u, o.Name, o.ID, s.schoolsOf(o.ID))
 }
 
-// schoolsOf are a unit's schools within the staff member's scope.
-// SEAM(#17): with the organisation tree this is Directory.Under(id).
-func (s *Server) schoolsOf(office string, u *who) []string {
-	var out []string
-	for _, sc := range s.cfg.Engine.Directory().Schools {
-		if sc.Office == office && slices.Contains(u.Schools, sc.Code) {
-			out = append(out, sc.Code)
+// unitOf is a unit the staff member may see: theirs or one under it (an
+// admin's: any).
+func (s *Server) unitOf(u *who, id string) (*flows.Office, bool) {
+	dir := s.cfg.Engine.Directory()
+	o, ok := dir.Office(id)
+	if !ok {
+		return nil, false
+	}
+	if u.Role == flows.RoleAdmin {
+		return o, true
+	}
+	for _, up := range dir.Chain(id) {
+		if slices.Contains(u.Offices, up.ID) {
+			return o, true
 		}
+	}
+	return nil, false
+}
+
+// topUnit is the unit whose subtree a staff member's overview covers: an
+// office's own unit, an admin's top unit; "" for a principal.
+func (s *Server) topUnit(u *who) string {
+	dir := s.cfg.Engine.Directory()
+	switch {
+	case u.Role == flows.RoleAdmin:
+		if top := dir.Top(); top != nil {
+			return top.ID
+		}
+	case len(u.Offices) == 1:
+		return u.Offices[0]
+	}
+	return ""
+}
+
+// schoolsOf are the schools of a unit's subtree.
+func (s *Server) schoolsOf(office string) []string {
+	var out []string
+	for _, sc := range s.cfg.Engine.Directory().Under(office) {
+		out = append(out, sc.Code)
 	}
 	return out
 }
@@ -158,19 +176,17 @@ func (s *Server) schoolsOf(office string, u *who) []string {
 // scopePage is the overview of a set of schools: the numbers, the charts,
 // units ranked (when there are several), schools flagged, overdue
 // complaints.
-func (s *Server) scopePage(w http.ResponseWriter, r *http.Request, u *who, name string, schools []string, units []*flows.Office) {
-	rep, err := s.report(r, name, schools)
+func (s *Server) scopePage(w http.ResponseWriter, r *http.Request, u *who, name, office string, schools []string) {
+	rep, err := s.report(r, name, office, schools)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	data := s.common(r, rep)
 	data["Title"] = name
-	var unitRows []digest.Row
-	if len(units) > 1 {
-		unitRows = s.unitRows(rep, units)
-		data["Units"] = unitRows
-		if chart, err := rankChart(rep, unitRows, "units"); err == nil {
+	if len(rep.Units) > 0 {
+		data["Units"] = rankedRows(rep.Units)
+		if chart, err := rankChart(rep, rep.Units, "units"); err == nil {
 			data["RankChart"] = chart
 		}
 	} else if chart, err := rankChart(rep, rep.Rows, "schools"); err == nil {
@@ -234,43 +250,6 @@ type itemRow struct {
 	Score digest.Score
 }
 
-// unitRows sums the report's school rows by unit: each unit's respondents
-// and index, shown only past the small-n threshold, ranked.
-func (s *Server) unitRows(rep *digest.Report, units []*flows.Office) []digest.Row {
-	dir := s.cfg.Engine.Directory()
-	office := map[string]string{}
-	for _, sc := range dir.Schools {
-		office[sc.Code] = sc.Office
-	}
-	sums := map[string]*digest.Row{}
-	tallies := map[string]*flows.Tally{}
-	for _, o := range units {
-		sums[o.ID] = &digest.Row{Code: o.ID, Name: o.Name}
-		tallies[o.ID] = &flows.Tally{}
-	}
-	for _, row := range rep.Rows {
-		sum := sums[office[row.Code]]
-		if sum == nil {
-			continue
-		}
-		sum.New += row.New
-		sum.Total += row.Total
-		t := tallies[office[row.Code]]
-		t.Good += row.Index.Good
-		t.Bad += row.Index.Bad
-		t.Unknown += row.Index.Unknown
-	}
-	var out []digest.Row
-	for _, o := range units {
-		row := sums[o.ID]
-		pct, ok := tallies[o.ID].Pct(rep.MinRespondents)
-		row.Index = digest.Score{Pct: pct, Shown: ok && row.Total >= rep.MinRespondents}
-		row.Flagged = row.Index.Shown && pct < rep.FlagBelow
-		out = append(out, *row)
-	}
-	return rankedRows(out)
-}
-
 // rankedRows orders rows by index, best first; rows without a shown index
 // last, by name.
 func rankedRows(rows []digest.Row) []digest.Row {
@@ -300,14 +279,14 @@ func (s *Server) school(w http.ResponseWriter, r *http.Request, u *who) {
 
 func (s *Server) schoolPage(w http.ResponseWriter, r *http.Request, u *who, code string) {
 	sc, _ := s.cfg.Engine.Directory().School(code)
-	rep, err := s.report(r, sc.Name, []string{sc.Code})
+	rep, err := s.report(r, sc.Name, "", []string{sc.Code})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	data := s.common(r, rep)
 	data["Title"], data["School"] = sc.Name, sc
-	if o, ok := s.cfg.Engine.Directory().Office(sc.Office); ok && (u.Role == flows.RoleAdmin || slices.Contains(u.Offices, o.ID)) {
+	if o, ok := s.unitOf(u, sc.Office); ok {
 		data["Unit"] = o
 	}
 	if err := s.trend(data, []string{sc.Code}, rep); err != nil {
@@ -656,23 +635,23 @@ func (s *Server) photo(w http.ResponseWriter, r *http.Request, u *who) {
 // scope, a unit or a school in it.
 func (s *Server) export(w http.ResponseWriter, r *http.Request, u *who) {
 	q := r.URL.Query()
-	name, schools := s.scopeName(u), u.Schools
+	name, office, schools := s.scopeName(u), s.topUnit(u), u.Schools
 	if code := q.Get("school"); code != "" {
 		sc, ok := s.cfg.Engine.Directory().School(code)
 		if !ok || !slices.Contains(u.Schools, sc.Code) {
 			s.refuse(w, r, http.StatusForbidden, "Trường này không thuộc phạm vi của thầy/cô.")
 			return
 		}
-		name, schools = sc.Name, []string{sc.Code}
+		name, office, schools = sc.Name, "", []string{sc.Code}
 	} else if id := q.Get("unit"); id != "" {
-		o, ok := s.cfg.Engine.Directory().Office(id)
-		if !ok || (u.Role != flows.RoleAdmin && !slices.Contains(u.Offices, id)) {
+		o, ok := s.unitOf(u, id)
+		if !ok {
 			s.refuse(w, r, http.StatusForbidden, "Đơn vị này không thuộc phạm vi của thầy/cô.")
 			return
 		}
-		name, schools = o.Name, s.schoolsOf(o.ID, u)
+		name, office, schools = o.Name, o.ID, s.schoolsOf(o.ID)
 	}
-	rep, err := s.report(r, name, schools)
+	rep, err := s.report(r, name, office, schools)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -80,6 +80,13 @@ type Config struct {
 		CheckSchedule string         `yaml:"check_schedule"`
 		Holidays      []string       `yaml:"holidays"`
 		Categories    []categoryYAML `yaml:"categories"`
+		// EscalateAfter is the working days a complaint escalated to its
+		// school's unit may stay overdue before it goes to the unit above
+		// (and so on up the tree).
+		EscalateAfter int `yaml:"escalate_after_days"`
+		// UrgentAllLevels sends an urgent category's complaint to every
+		// unit above the school at once, not only to the school's own.
+		UrgentAllLevels bool `yaml:"urgent_all_levels"`
 	} `yaml:"complaints"`
 	Waves []struct {
 		ID    string `yaml:"id"`
@@ -92,14 +99,22 @@ type Config struct {
 	Offices []struct {
 		ID     string   `yaml:"id"`
 		Name   string   `yaml:"name"`
+		En     string   `yaml:"en"`
+		Parent string   `yaml:"parent"`
 		ChatID string   `yaml:"chat_id"`
 		Staff  []string `yaml:"staff"`
 	} `yaml:"offices"`
-	Schools []struct {
+	// SchoolsFile is a CSV of schools (readSchools), besides those listed
+	// under schools.
+	SchoolsFile string `yaml:"schools_file"`
+	// EnrolmentOf says what schools' enrolment counts: families or pupils.
+	EnrolmentOf string `yaml:"enrolment_of"`
+	Schools     []struct {
 		Code       string   `yaml:"code"`
 		Name       string   `yaml:"name"`
 		Level      string   `yaml:"level"`
 		Office     string   `yaml:"office"`
+		Enrolment  int      `yaml:"enrolment"`
 		Principals []string `yaml:"principals"`
 	} `yaml:"schools"`
 
@@ -217,6 +232,7 @@ func defaults() Config {
 	c.Digest.Schedule = "0 7 * * 1"
 	c.Digest.FlagBelow = 70
 	c.Complaints.AckDays = 1
+	c.Complaints.EscalateAfter = 5
 	c.Complaints.PerParentDay = flows.DefaultPerParentDaily
 	c.Complaints.CheckSchedule = "*/10 * * * *"
 	for _, k := range flows.DefaultCategories() {
@@ -452,7 +468,10 @@ func (c *Config) resolve(dir string) error {
 		d.Admins = append(d.Admins, id)
 	}
 	for i, o := range c.Offices {
-		off := flows.Office{ID: o.ID, Name: o.Name}
+		off := flows.Office{ID: o.ID, Name: o.Name, Parent: o.Parent}
+		if o.En != "" {
+			off.Tr = map[flows.Lang]string{flows.English: o.En}
+		}
 		if o.ChatID != "" {
 			if id, ok := strings.CutPrefix(o.ChatID, "zalo:"); ok && zaloID.MatchString(id) {
 				off.Chat = o.ChatID
@@ -475,7 +494,7 @@ func (c *Config) resolve(dir string) error {
 		d.Offices = append(d.Offices, off)
 	}
 	for i, s := range c.Schools {
-		sc := flows.School{Code: s.Code, Name: s.Name, Level: flows.Level(s.Level), Office: s.Office}
+		sc := flows.School{Code: s.Code, Name: s.Name, Level: flows.Level(s.Level), Office: s.Office, Enrolment: s.Enrolment}
 		for j, u := range s.Principals {
 			id, err := userID(u)
 			if err != nil {
@@ -484,6 +503,42 @@ func (c *Config) resolve(dir string) error {
 			sc.Principals = append(sc.Principals, id)
 		}
 		d.Schools = append(d.Schools, sc)
+	}
+	of := c.EnrolmentOf // what enrolment counts; the schools file may say
+	if c.SchoolsFile != "" {
+		path := c.SchoolsFile
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(dir, path)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			bad("schools_file: %v", err)
+		} else {
+			sf, err := readSchools(f, c.SchoolsFile)
+			f.Close()
+			switch {
+			case err != nil:
+				errs = append(errs, err)
+			case sf.Of != "" && of != "" && sf.Of != of:
+				bad("schools_file counts %s, enrolment_of says %s", sf.Of, of)
+			default:
+				d.Schools = append(d.Schools, sf.Schools...)
+				if of == "" {
+					of = sf.Of
+				}
+			}
+		}
+	}
+	switch of {
+	case "":
+		of = "families"
+	case "families", "pupils":
+	default:
+		bad("enrolment_of %q: want families or pupils", of)
+	}
+	d.EnrolmentOf = of
+	if c.Complaints.EscalateAfter < 1 || c.Complaints.EscalateAfter > 60 {
+		bad("complaints.escalate_after_days %d: want 1 to 60 working days", c.Complaints.EscalateAfter)
 	}
 	for i, w := range c.Waves {
 		start, err1 := time.ParseInLocation(time.DateOnly, w.Start, loc)
@@ -538,8 +593,9 @@ func (c *Config) engine() (*flows.Engine, error) {
 		SessionExpiry: c.Survey.SessionExpiry, RetentionMonths: c.Survey.RetentionMonths,
 		Location: c.loc, Owner: c.Owner,
 		Categories: c.categories(), Holidays: c.Complaints.Holidays, AckDays: c.Complaints.AckDays,
-		PerParentDaily: c.Complaints.PerParentDay, WebURL: c.webURL(),
-		Info: c.Info.infoYAML.flows(), InfoTr: map[flows.Lang]flows.Info{flows.English: c.Info.En.flows()},
+		PerParentDaily: c.Complaints.PerParentDay, EscalateAfter: c.Complaints.EscalateAfter, UrgentAllLevels: c.Complaints.UrgentAllLevels,
+		WebURL: c.webURL(),
+		Info:   c.Info.infoYAML.flows(), InfoTr: map[flows.Lang]flows.Info{flows.English: c.Info.En.flows()},
 	})
 }
 

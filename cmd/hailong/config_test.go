@@ -92,8 +92,8 @@ func TestLoadBuiltInConfig(t *testing.T) {
 		t.Error("the built-in config does not use the default questionnaire")
 	}
 	d := c.directory
-	if len(d.Offices) != 1 || len(d.Schools) != 6 || len(d.Waves) != 3 {
-		t.Errorf("directory of %d offices, %d schools, %d waves; want 1, 6, 3", len(d.Offices), len(d.Schools), len(d.Waves))
+	if len(d.Offices) != 3 || len(d.Schools) != 6 || len(d.Waves) != 3 {
+		t.Errorf("directory of %d offices, %d schools, %d waves; want 3, 6, 3", len(d.Offices), len(d.Schools), len(d.Waves))
 	}
 	// Wave dates are whole days in the time zone, the end inclusive.
 	w, ok := d.Wave("2026-2027-hk1")

@@ -105,7 +105,8 @@ complaints:
 waves:
   - {id: w1, title: "Học kì I, 2026–2027", start: 2026-09-01, end: 2027-01-15}
 offices:
-  - {id: sadec, name: "Phòng GDĐT thành phố Sa Đéc", chat_id: "%d"}
+  - {id: so, name: "Sở GDĐT tỉnh Đồng Tháp"}
+  - {id: sadec, name: "Phòng GDĐT thành phố Sa Đéc", parent: so, chat_id: "%d"}
 schools:
   - {code: MN-HN, name: "Trường Mầm non Hồng Nhung", level: mn, office: sadec}
   - {code: TH-TV, name: "Trường Tiểu học Trưng Vương", level: th, office: sadec, principals: ["%d"]}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"hailong/digest"
@@ -20,6 +21,9 @@ type exportRequest struct {
 	Out      string    // absolute path
 	Scope    string
 	Schools  []string
+	// Office is the unit whose subtree is exported, if one is: its units
+	// one level down get a sheet of their own.
+	Office string `json:",omitempty"`
 }
 
 // write builds the report and writes it atomically to Out, which must be
@@ -31,7 +35,7 @@ func (req exportRequest) write(job *digest.Job, db string) (int64, error) {
 	if same(req.Out, db) {
 		return 0, errors.New("export: the target is the database itself; choose another file")
 	}
-	r, err := job.Report(&flows.ReportRequest{Scope: req.Scope, Schools: req.Schools, From: req.From, To: req.To})
+	r, err := job.Report(&flows.ReportRequest{Scope: req.Scope, Schools: req.Schools, Office: req.Office, From: req.From, To: req.To})
 	if err != nil {
 		return 0, err
 	}
@@ -60,7 +64,8 @@ func (s *system) exportCmd(args []string) error {
 	to := fs.String("to", "", "last day, inclusive (default: today)")
 	format := fs.String("format", "xlsx", "xlsx or csv")
 	out := fs.String("out", "", "the file to write (required)")
-	office := fs.String("office", "", "only this office's schools (default: all)")
+	unit := fs.String("unit", "", "only this unit's schools, its subtree's included (default: all)")
+	fs.StringVar(unit, "office", "", "the same as --unit")
 	school := fs.String("school", "", "only this school")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -104,22 +109,29 @@ func (s *system) exportCmd(args []string) error {
 	if !req.To.After(req.From) {
 		return errors.New("--to is before --from")
 	}
+	if *unit == "" && *school == "" && len(cfg.directory.Children("")) == 1 {
+		*unit = cfg.directory.Top().ID // the whole tree is the top unit's
+	}
+	if *unit != "" {
+		o, ok := cfg.directory.Office(*unit)
+		if !ok {
+			return fmt.Errorf("--unit %q: no unit has that id", *unit)
+		}
+		req.Scope, req.Office = o.Name, o.ID
+	}
 	for _, sc := range cfg.directory.Schools {
 		switch {
-		case *school != "" && sc.Code != *school, *office != "" && sc.Office != *office:
+		case *school != "" && !strings.EqualFold(sc.Code, *school), *unit != "" && !cfg.directory.Within(&sc, *unit):
 			continue
 		}
 		req.Schools = append(req.Schools, sc.Code)
 	}
 	if len(req.Schools) == 0 {
-		return errors.New("no school matches --office and --school")
+		return errors.New("no school matches --unit and --school")
 	}
 	if *school != "" {
 		sc, _ := cfg.directory.School(*school)
-		req.Scope = sc.Name
-	} else if *office != "" {
-		o, _ := cfg.directory.Office(*office)
-		req.Scope = o.Name
+		req.Scope, req.Office = sc.Name, ""
 	}
 	spec, _ := json.Marshal(req)
 	r, _, err := s.withDB(c, "export "+string(spec), func(db *store.DB) (adminReply, error) {

@@ -81,8 +81,9 @@ Usage:
   hailong invite SCHOOL [--config FILE] [--db PATH]  a one-time invite binding a principal to a school
   hailong posters --out DIR [--bot USERNAME] [--config FILE]  a printable QR poster per school (PNG) and one PDF
   hailong bench [--parents N] [--rate R] [--seconds S] [--outbound N]  measure the bot against the fake Telegram
-  hailong export --out FILE [--from DAY] [--to DAY] [--format xlsx|csv] [--office ID] [--school CODE]
+  hailong export --out FILE [--from DAY] [--to DAY] [--format xlsx|csv] [--unit ID] [--school CODE]
                                              the report of any days as a workbook or CSV
+  hailong schools check FILE [--config FILE]   validate a schools file (CSV) without starting the bot
   hailong help                               this text
 
 Without --config the built-in config.example.yaml is used.
@@ -114,6 +115,8 @@ func (s *system) run(ctx context.Context, args []string) error {
 		return s.benchCmd(ctx, rest)
 	case "posters":
 		return s.postersCmd(rest)
+	case "schools":
+		return s.schoolsCmd(rest)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(s.stdout, usage)
 		return nil

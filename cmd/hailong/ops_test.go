@@ -127,6 +127,27 @@ func TestExport(t *testing.T) {
 	if strings.Count(out.String(), "Wrote ") != 2 {
 		t.Errorf("output:\n%s", out.String())
 	}
+
+	// A unit's export has a sheet of its units one level down; the whole
+	// tree's is the top unit's.
+	for _, args := range [][]string{{"--unit", "so"}, {}} {
+		unitBook := filepath.Join(t.TempDir(), "so.xlsx")
+		if err := s.run(context.Background(), append([]string{"export", "--config", h.cfgPath, "--db", h.dbPath, "--out", unitBook}, args...)); err != nil {
+			t.Fatalf("export %v: %v", args, err)
+		}
+		f, err := excelize.OpenFile(unitBook)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := f.GetRows("Theo đơn vị")
+		f.Close()
+		if err != nil || len(rows) != 2 || rows[1][0] != "sadec" || rows[1][2] != "3" || rows[1][4] != "1" {
+			t.Errorf("export %v: units sheet %q, %v", args, rows, err)
+		}
+	}
+	if err := s.run(context.Background(), []string{"export", "--config", h.cfgPath, "--db", h.dbPath, "--unit", "nowhere", "--out", book}); err == nil || !strings.Contains(err.Error(), `--unit "nowhere"`) {
+		t.Errorf("export of an unknown unit: %v", err)
+	}
 }
 
 func TestBackupRefusesTheDatabaseItself(t *testing.T) {

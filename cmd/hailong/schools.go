@@ -1,0 +1,262 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"hailong/flows"
+)
+
+// A province has a thousand schools or more: nobody types them into YAML.
+// schools_file names a CSV of them, read at start, with every bad row
+// named by its line:
+//
+//	code,name,level,unit,families,principals
+//	TH-TRUNGVUONG,Trường Tiểu học Trưng Vương,th,sadec,812,123456789 zalo:8a1f…
+//
+// The header names the columns, in any order, in English or Vietnamese
+// (schoolColumns). The enrolment column is called families or pupils (số
+// gia đình, số học sinh): what the response rate is measured against.
+// Separators: a comma, or the semicolon a Vietnamese-locale spreadsheet
+// writes, told from the header. Principals are separated by spaces or
+// semicolons within their cell.
+
+// schoolColumns maps a header cell (folded: lower case, no diacritics) to
+// its column.
+var schoolColumns = map[string]string{
+	"code": "code", "ma": "code", "ma truong": "code",
+	"name": "name", "ten": "name", "ten truong": "name",
+	"level": "level", "cap": "level", "cap hoc": "level",
+	"unit": "unit", "office": "unit", "don vi": "unit", "don vi quan ly": "unit",
+	"families": "families", "so gia dinh": "families",
+	"pupils": "pupils", "so hoc sinh": "pupils", "enrolment": "pupils", "enrollment": "pupils",
+	"principals": "principals", "hieu truong": "principals",
+}
+
+// levelNames reads a level as a spreadsheet may write it.
+var levelNames = map[string]flows.Level{
+	"mn": flows.Preschool, "mam non": flows.Preschool, "mau giao": flows.Preschool,
+	"th": flows.Primary, "tieu hoc": flows.Primary,
+	"thcs": flows.Lower, "trung hoc co so": flows.Lower,
+}
+
+// schoolsFile is what a schools file holds.
+type schoolsFile struct {
+	Schools []flows.School
+	// Of is what enrolment counts: "families" or "pupils"; empty when the
+	// file has no enrolment column.
+	Of string
+}
+
+// readSchools reads a schools file; name is how errors name it.
+func readSchools(r io.Reader, name string) (*schoolsFile, error) {
+	br := bufio.NewReader(r)
+	head, err := br.Peek(4096)
+	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	head = bytes.TrimPrefix(head, []byte("\ufeff"))
+	cr := csv.NewReader(br)
+	cr.FieldsPerRecord = -1
+	if first := headFirstLine(head); strings.Count(first, ";") > strings.Count(first, ",") {
+		cr.Comma = ';'
+	}
+	var errs []error
+	bad := func(line int, format string, a ...any) {
+		if len(errs) < 50 {
+			errs = append(errs, fmt.Errorf("%s:%d: "+format, append([]any{name, line}, a...)...))
+		}
+	}
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil, fmt.Errorf("%s: empty: want a header line such as code,name,level,unit,families,principals", name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	col := map[string]int{}
+	out := &schoolsFile{}
+	for i, h := range header {
+		h = flows.Fold(strings.TrimPrefix(strings.TrimSpace(h), "\ufeff"))
+		c, ok := schoolColumns[h]
+		switch {
+		case !ok:
+			bad(1, "column %q: unknown (want code, name, level, unit, families or pupils, principals)", header[i])
+			continue
+		case col[c] != 0:
+			bad(1, "column %q is there twice", header[i])
+		}
+		col[c] = i + 1 // 0: absent
+		if c == "families" || c == "pupils" {
+			if out.Of != "" {
+				bad(1, "both families and pupils: enrolment is counted one way")
+			}
+			out.Of = c
+		}
+	}
+	for _, c := range []string{"code", "name", "level", "unit"} {
+		if col[c] == 0 {
+			bad(1, "no %s column", c)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	cell := func(rec []string, c string) string {
+		if i := col[c]; i > 0 && i <= len(rec) {
+			return strings.TrimSpace(rec[i-1])
+		}
+		return ""
+	}
+	seen := map[string]int{}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				bad(pe.Line, "%v", pe.Err)
+				continue
+			}
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if strings.TrimSpace(strings.Join(rec, "")) == "" {
+			continue // a blank line
+		}
+		sc := flows.School{Code: cell(rec, "code"), Name: cell(rec, "name"), Office: cell(rec, "unit")}
+		switch {
+		case !flows.ValidCode(sc.Code):
+			bad(line, "code %q: want 1-32 letters, digits, - or _", sc.Code)
+		case seen[strings.ToLower(sc.Code)] != 0:
+			bad(line, "code %q is on line %d too", sc.Code, seen[strings.ToLower(sc.Code)])
+		}
+		seen[strings.ToLower(sc.Code)] = line
+		if sc.Name == "" {
+			bad(line, "%s: the name is empty", sc.Code)
+		}
+		if l, ok := levelNames[flows.Fold(cell(rec, "level"))]; ok {
+			sc.Level = l
+		} else {
+			bad(line, "%s: level %q: want mn, th or thcs (mầm non, tiểu học, THCS)", sc.Code, cell(rec, "level"))
+		}
+		if sc.Office == "" {
+			bad(line, "%s: the unit is empty", sc.Code)
+		}
+		if out.Of != "" {
+			if v := cell(rec, out.Of); v != "" {
+				n, ok := count(v)
+				if !ok {
+					bad(line, "%s: %s %q: want a whole number such as 812 or 1.250", sc.Code, out.Of, v)
+				}
+				sc.Enrolment = n
+			}
+		}
+		for _, p := range strings.FieldsFunc(cell(rec, "principals"), func(r rune) bool { return r == ' ' || r == ';' || r == ',' }) {
+			id, err := userID(p)
+			if err != nil {
+				bad(line, "%s: principal %v", sc.Code, err)
+				continue
+			}
+			sc.Principals = append(sc.Principals, id)
+		}
+		out.Schools = append(out.Schools, sc)
+	}
+	if len(errs) == 50 {
+		errs = append(errs, fmt.Errorf("%s: more errors not shown", name))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if len(out.Schools) == 0 {
+		return nil, fmt.Errorf("%s: no schools below the header", name)
+	}
+	return out, nil
+}
+
+func headFirstLine(b []byte) string {
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		b = b[:i]
+	}
+	return string(b)
+}
+
+// count reads a whole number as a spreadsheet may write it: 1250, 1.250,
+// 1,250 or 1 250 (groups of three digits).
+func count(s string) (int, bool) {
+	parts := strings.FieldsFunc(s, func(r rune) bool { return r == '.' || r == ',' || r == ' ' || r == '\u00a0' })
+	for i, p := range parts {
+		if i > 0 && len(p) != 3 {
+			return 0, false
+		}
+	}
+	n, err := strconv.Atoi(strings.Join(parts, ""))
+	if err != nil || n < 0 || len(parts) == 0 {
+		return 0, false
+	}
+	return n, true
+}
+
+// schoolsCmd is `hailong schools check FILE [--config FILE]`: a schools
+// file validated, against the configuration's units, without starting
+// anything.
+func (s *system) schoolsCmd(args []string) error {
+	if len(args) == 0 || args[0] != "check" {
+		fmt.Fprintln(s.stderr, "usage: hailong schools check FILE [--config FILE]")
+		return errUsage
+	}
+	var c common
+	fs := s.flags("schools check", &c)
+	file, rest := "", args[1:]
+	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		file, rest = rest[0], rest[1:]
+	}
+	if err := fs.Parse(rest); err != nil {
+		return errUsage
+	}
+	if file == "" && fs.NArg() == 1 {
+		file = fs.Arg(0)
+	}
+	if file == "" {
+		fmt.Fprintln(s.stderr, "usage: hailong schools check FILE [--config FILE]")
+		return errUsage
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sf, err := readSchools(f, file)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(c.config)
+	if err != nil {
+		return err
+	}
+	d := *cfg.directory
+	d.Schools = append([]flows.School(nil), sf.Schools...)
+	if err := d.Validate(); err != nil {
+		return fmt.Errorf("%s against %s: %w", file, cfg.source, err)
+	}
+	units := map[string]int{}
+	enrolled := 0
+	for _, sc := range sf.Schools {
+		units[sc.Office]++
+		if sc.Enrolment > 0 {
+			enrolled++
+		}
+	}
+	fmt.Fprintf(s.stdout, "%s: %d schools in %d units; %d with %s counted. OK against %s.\n",
+		file, len(sf.Schools), len(units), enrolled, map[string]string{"": "no enrolment", "families": "families", "pupils": "pupils"}[sf.Of], cfg.source)
+	return nil
+}

@@ -1,0 +1,238 @@
+package flows
+
+import (
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// provinceDirectory is a department with two wards under it and a school
+// in each; the department's chat is -300, the wards' -100 and -200.
+func provinceDirectory() *Directory {
+	return &Directory{
+		Offices: []Office{
+			{ID: "dongthap", Name: "Sở GDĐT tỉnh Đồng Tháp", Chat: "test:-300", Staff: []string{"test:906"}},
+			{ID: "sadec", Name: "UBND phường Sa Đéc", Parent: "dongthap", Chat: "test:-100", Staff: []string{"test:901"}},
+			{ID: "caolanh", Name: "UBND phường Cao Lãnh", Parent: "dongthap", Staff: []string{"test:907"}},
+		},
+		Schools: []School{
+			{Code: "TH-SD", Name: "Trường Tiểu học Sa Đéc", Level: Primary, Office: "sadec", Enrolment: 400},
+			{Code: "TH-CL", Name: "Trường Tiểu học Cao Lãnh", Level: Primary, Office: "caolanh"},
+			{Code: "MN-SO", Name: "Trường Mầm non của Sở", Level: Preschool, Office: "dongthap"},
+		},
+		Waves: []Wave{{ID: "w1", Title: "Học kì I", Start: day("2026-09-01"), End: day("2027-01-16")}},
+	}
+}
+
+func TestDirectoryTree(t *testing.T) {
+	d := provinceDirectory()
+	if err := d.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	codes := func(ss []*School) (out []string) {
+		for _, s := range ss {
+			out = append(out, s.Code)
+		}
+		return out
+	}
+	if got := codes(d.Under("dongthap")); !reflect.DeepEqual(got, []string{"TH-SD", "TH-CL", "MN-SO"}) {
+		t.Errorf("Under(dongthap) = %v, want every school", got)
+	}
+	if got := codes(d.Under("sadec")); !reflect.DeepEqual(got, []string{"TH-SD"}) {
+		t.Errorf("Under(sadec) = %v", got)
+	}
+	var chain []string
+	for _, o := range d.Chain("sadec") {
+		chain = append(chain, o.ID)
+	}
+	if !reflect.DeepEqual(chain, []string{"sadec", "dongthap"}) {
+		t.Errorf("Chain(sadec) = %v", chain)
+	}
+	if d.Top().ID != "dongthap" || len(d.Children("dongthap")) != 2 {
+		t.Errorf("Top %s, children %d", d.Top().ID, len(d.Children("dongthap")))
+	}
+	for id, want := range map[string][]string{
+		"test:906": {"TH-SD", "TH-CL", "MN-SO"}, // the department sees every school
+		"test:901": {"TH-SD"},                   // a ward its own
+		"test:907": {"TH-CL"},
+		"test:42":  nil,
+	} {
+		if got, _ := d.Scope(id); !reflect.DeepEqual(got, want) {
+			t.Errorf("Scope(%s) = %v, want %v", id, got, want)
+		}
+	}
+
+	// A one-level configuration, as before the tree, works unchanged.
+	flat := provinceDirectory()
+	flat.Offices = flat.Offices[1:2]
+	flat.Offices[0].Parent = ""
+	flat.Schools = flat.Schools[:1]
+	if err := flat.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if flat.Top().ID != "sadec" || len(flat.Under("sadec")) != 1 {
+		t.Errorf("flat: top %s, under %d", flat.Top().ID, len(flat.Under("sadec")))
+	}
+
+	for name, c := range map[string]struct {
+		mutate func(*Directory)
+		want   string
+	}{
+		"unknown parent": {func(d *Directory) { d.Offices[1].Parent = "nowhere" }, `parent "nowhere": no office`},
+		"own parent":     {func(d *Directory) { d.Offices[1].Parent = "sadec" }, "parent is the office itself"},
+		"circle": {func(d *Directory) { d.Offices[0].Parent = "caolanh" },
+			"go round in a circle"},
+		"template in a name": {func(d *Directory) { d.Offices[1].Name = "UBND {unit}" }, "are not allowed"},
+	} {
+		d := provinceDirectory()
+		c.mutate(d)
+		if err := d.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error with %q", name, err, c.want)
+		}
+	}
+}
+
+// TestEscalationFollowsTree: a passed deadline goes to the school's ward;
+// still overdue escalate_after working days later, to the department; each
+// step once.
+func TestEscalationFollowsTree(t *testing.T) {
+	d := provinceDirectory()
+	e, err := New(Settings{Questionnaire: DefaultQuestionnaire(), Directory: d, Location: hcm, EscalateAfter: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	due := time.Date(2026, 12, 1, 17, 0, 0, 0, hcm) // a Tuesday
+	c := &Complaint{ID: 7, School: "TH-SD", Office: "sadec", Category: "csvc", Status: StatusNew,
+		Created: due.AddDate(0, 0, -1), AckDue: due, ResolveDue: due.AddDate(0, 0, 14)}
+	chats := func(out []Outgoing) (got []string) {
+		for _, o := range out {
+			if !slices.Contains(got, o.Chat) {
+				got = append(got, o.Chat)
+			}
+		}
+		return got
+	}
+	if x, _ := e.Sweep(c, due.Add(-time.Minute)); x != nil {
+		t.Fatal("escalated before the deadline")
+	}
+	x, out := e.Sweep(c, due.Add(time.Hour))
+	if x == nil || !reflect.DeepEqual(chats(out), []string{"-100"}) || !x.escalated("ack") {
+		t.Fatalf("at the deadline: to %v, escalated %v; want the ward's chat alone", chats(out), x)
+	}
+	c = x
+	// Three working days later (Friday 17:00) it is not yet time.
+	if x, _ := e.Sweep(c, time.Date(2026, 12, 4, 16, 0, 0, 0, hcm)); x != nil {
+		t.Fatalf("went up early: %v", x.Escalated)
+	}
+	x, out = e.Sweep(c, time.Date(2026, 12, 7, 9, 0, 0, 0, hcm)) // past Friday 17:00, over the weekend
+	if x == nil || !reflect.DeepEqual(chats(out), []string{"-300"}) || !x.escalated("up:dongthap") {
+		t.Fatalf("3 working days overdue: to %v; want the department's chat", chats(out))
+	}
+	if !strings.Contains(out[0].Reply.Text, "quá hạn 3 ngày làm việc, đã báo UBND phường Sa Đéc") {
+		t.Errorf("headline: %q", out[0].Reply.Text)
+	}
+	if again, _ := e.Sweep(x, time.Date(2026, 12, 8, 9, 0, 0, 0, hcm)); again != nil {
+		t.Errorf("escalated twice: %v", again.Escalated)
+	}
+
+	// A ward nobody receives for: the first step reaches the department,
+	// and only once.
+	d2 := provinceDirectory()
+	d2.Offices[1].Chat, d2.Offices[1].Staff = "", nil
+	e2, err := New(Settings{Questionnaire: DefaultQuestionnaire(), Directory: d2, Location: hcm, EscalateAfter: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Escalated = nil
+	x, out = e2.Sweep(c, time.Date(2026, 12, 10, 9, 0, 0, 0, hcm))
+	if x == nil || !reflect.DeepEqual(chats(out), []string{"-300"}) || len(out) != 1 {
+		t.Fatalf("ward unreached: %d messages to %v, want one to the department", len(out), chats(out))
+	}
+}
+
+// TestUrgentAllLevels: an urgent complaint goes to the school's ward, and,
+// when the configuration says so, to the department too.
+func TestUrgentAllLevels(t *testing.T) {
+	for _, all := range []bool{false, true} {
+		e, err := New(Settings{Questionnaire: DefaultQuestionnaire(), Directory: provinceDirectory(), Location: hcm, UrgentAllLevels: all})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &Complaint{ID: 1, School: "TH-SD", Office: "sadec", Category: "antoan"}
+		var got []string
+		for _, a := range e.staffAddresses(c, true, &memRecords{}) {
+			got = append(got, a.Chat)
+		}
+		want := []string{"-100"}
+		if all {
+			want = []string{"-100", "-300"}
+		}
+		if !reflect.DeepEqual(dedupeChats(got), want) {
+			t.Errorf("urgent_all_levels %v: to %v, want %v", all, got, want)
+		}
+	}
+}
+
+func dedupeChats(in []string) (out []string) {
+	for _, s := range in {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// TestNoLevelNamedInTexts: the bodies that run schools are named from the
+// configuration; no catalog text or built-in information text names one.
+func TestNoLevelNamedInTexts(t *testing.T) {
+	banned := []string{"Phòng GD", "Sở GD", "UBND", "Education Office", "Department of", "People's Committee of"}
+	check := func(where, s string) {
+		for _, b := range banned {
+			if strings.Contains(s, b) {
+				t.Errorf("%s names %q: %q", where, b, s)
+			}
+		}
+	}
+	for l, cat := range catalogs {
+		for k, s := range cat {
+			check(string(l)+":"+string(k), s)
+		}
+	}
+	for _, info := range []Info{DefaultInfo(), defaultInfoEn()} {
+		check("info plan", info.Plan)
+		check("info policies", info.Policies)
+		check("info services", info.Services)
+		for _, f := range info.FAQ {
+			check("info faq", f.Q+" "+f.A)
+		}
+	}
+}
+
+// TestTextsNameTheSchoolsBodies: what a parent reads names who runs their
+// school and who oversees it, as configured, in their language.
+func TestTextsNameTheSchoolsBodies(t *testing.T) {
+	d := provinceDirectory()
+	d.Offices[0].Tr = map[Lang]string{English: "Dong Thap Department of Education and Training"}
+	e, err := New(Settings{Questionnaire: DefaultQuestionnaire(), Directory: d, Location: hcm})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		lang         Lang
+		school, want string
+	}{
+		{Vietnamese, "TH-SD", "tiếp công dân của UBND phường Sa Đéc hoặc Sở GDĐT tỉnh Đồng Tháp;"},
+		{English, "TH-SD", "citizen reception office of UBND phường Sa Đéc or Dong Thap Department of Education and Training;"},
+		{Vietnamese, "", "tiếp công dân của Sở GDĐT tỉnh Đồng Tháp;"},
+		{Vietnamese, "MN-SO", "tiếp công dân của Sở GDĐT tỉnh Đồng Tháp;"},
+	} {
+		if got := e.named(c.lang, c.school, template(c.lang, "c.formal")); !strings.Contains(got, c.want) {
+			t.Errorf("%s %q: %q, want %q in it", c.lang, c.school, got, c.want)
+		}
+	}
+	if got := e.ownerIn(English); got != "Dong Thap Department of Education and Training" {
+		t.Errorf("owner in English: %q", got)
+	}
+}
