@@ -163,7 +163,7 @@ func trendChart(weeks []week) (template.URL, error) {
 	p.NominalX(names...)
 	p.Y.Min, p.Y.Max = 0, top*1.15
 	p.Y.Tick.Marker = intTicks{}
-	return drawSVG(p, 480, 240)
+	return drawSVG(p, 720, 260)
 }
 
 // intTicks are whole-number ticks with thousands grouped by a dot.

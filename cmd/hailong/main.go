@@ -30,6 +30,7 @@ import (
 	"hailong/flows"
 	"hailong/outbox"
 	"hailong/store"
+	"hailong/web"
 	"hailong/zalo"
 )
 
@@ -486,6 +487,7 @@ func (s *system) schedule(cfg *Config, db *store.DB, job *digest.Job, log *slog.
 }
 
 var _ bot.Store = (*store.DB)(nil)
+var _ web.Store = (*store.DB)(nil)
 
 // chatChannel is the terminal's channel name.
 const chatChannel = "chat"

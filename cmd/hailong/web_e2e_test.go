@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -318,4 +319,106 @@ func bodyText(t *testing.T, ctx context.Context) string {
 		t.Fatal(err)
 	}
 	return text
+}
+
+// TestWebDemo runs `hailong demo --web` and signs in with the link it
+// prints, as a newcomer would: the overview, a school page and the
+// complaint queue show the demo's data, and fit a phone's width. With
+// HAILONG_SCREENSHOTS=1 it writes them to docs/img/ for the README.
+func TestWebDemo(t *testing.T) {
+	ctx := browser(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errs syncBuffer
+	s := &system{getenv: func(string) string { return "" }, stdin: strings.NewReader(""), stdout: &out, stderr: &errs,
+		now: func() time.Time { return time.Date(2026, 11, 26, 9, 0, 0, 0, mustLoc("Asia/Ho_Chi_Minh")) }, webListener: l}
+	dctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.run(dctx, []string{"demo", "--web", "--db", filepath.Join(t.TempDir(), "demo.db")}) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("demo: %v\n%s", err, errs.String())
+		}
+	}()
+	var link string
+	deadline := time.Now().Add(2 * time.Minute)
+	for link == "" && time.Now().Before(deadline) {
+		for _, f := range strings.Fields(out.String()) {
+			if strings.Contains(f, "/login?t=") {
+				link = f
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if link == "" {
+		t.Fatalf("demo --web printed no link:\n%s\n%s", out.String(), errs.String())
+	}
+	base, _, _ := strings.Cut(link, "/login")
+	if text := signIn(t, ctx, link); !strings.Contains(text, "Xếp hạng") && !strings.Contains(text, "Các trường") {
+		t.Errorf("overview:\n%s", text)
+	}
+	shots := os.Getenv("HAILONG_SCREENSHOTS") != ""
+	pages := []struct{ path, want, file string }{
+		{"/", "Các chỉ số", "web-overview.png"},
+		{"/school/TH-TRUNGVUONG", "Theo tuần", "web-school.png"},
+		{"/complaints?status=all", "PA-000001", "web-queue.png"},
+		{"/complaints/1", "Lịch sử", ""},
+		{"/unit/sadec", "Các trường", ""},
+	}
+	for _, p := range pages {
+		status, _, text := visit(t, ctx, base+p.path)
+		if status != http.StatusOK || !strings.Contains(text, p.want) {
+			t.Errorf("%s: %d, want %q:\n%s", p.path, status, p.want, text)
+			continue
+		}
+		if strings.Contains(text, "Lỗi") {
+			t.Errorf("%s shows an error:\n%s", p.path, text)
+		}
+		imgs, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`Array.from(document.querySelectorAll("img.chart")).map(i => i.naturalWidth)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, w := range imgs {
+			if w == 0 {
+				t.Errorf("%s: chart %d does not render", p.path, i)
+			}
+		}
+		if shots && p.file != "" {
+			png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join("..", "..", "docs", "img", p.file), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// On a phone: nothing wider than the screen.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile)); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pages {
+		if err := chromedp.Do(ctx, chromedp.Navigate(base+p.path)); err != nil {
+			t.Fatal(err)
+		}
+		over, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if over {
+			t.Errorf("%s is wider than a phone's screen", p.path)
+		}
+		if shots && p.file == "web-school.png" {
+			png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join("..", "..", "docs", "img", "web-school-phone.png"), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
