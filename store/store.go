@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -129,6 +130,9 @@ type DB struct {
 
 	mu      sync.Mutex
 	changed chan struct{}
+	// complaintsVer counts the commits that changed a complaint, for
+	// readers that keep complaints decoded (the dashboard).
+	complaintsVer atomic.Uint64
 }
 
 // Options configure Open.

@@ -265,24 +265,46 @@ func (db *DB) Complaint(id uint64) (*flows.Complaint, bool, error) {
 
 // Daily counts the responses submitted each day in [from, to) of the given
 // waves, by day ("2006-01-02") and school: the dashboard's week-by-week
-// trend, in one pass over the day counts.
-func (db *DB) Daily(waves []string, from, to time.Time) (map[string]map[string]int, error) {
+// trend, in one pass over the day counts. With schools, only theirs are
+// read (a seek to each school's days).
+func (db *DB) Daily(waves, schools []string, from, to time.Time) (map[string]map[string]int, error) {
 	out := map[string]map[string]int{}
 	lo, hi := db.day(from), db.day(to)
 	err := db.b.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bDaily).Cursor()
-		for _, w := range waves {
-			prefix := []byte(w + "\x00")
-			for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-				school, day, ok := cut0(k[len(prefix):])
+		// Keys are wave 0 school 0 day; scan reads those under prefix from
+		// start on, each school's days in order.
+		scan := func(wave, prefix, start []byte, oneSchool bool) error {
+			for k, v := c.Seek(start); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+				school, day, ok := cut0(k[len(wave):])
 				if !ok || len(v) != 8 {
 					return fmt.Errorf("daily count %q: %w", k, errCorrupt)
 				}
-				if d := string(day); d >= lo && d < hi {
+				d := string(day)
+				if oneSchool && d >= hi {
+					return nil
+				}
+				if d >= lo && d < hi {
 					if out[d] == nil {
 						out[d] = map[string]int{}
 					}
 					out[d][string(school)] += int(binary.BigEndian.Uint64(v))
+				}
+			}
+			return nil
+		}
+		for _, w := range waves {
+			wave := []byte(w + "\x00")
+			if schools == nil {
+				if err := scan(wave, wave, wave, false); err != nil {
+					return err
+				}
+				continue
+			}
+			for _, sc := range schools {
+				p := []byte(w + "\x00" + sc + "\x00")
+				if err := scan(wave, p, append(append([]byte(nil), p...), lo...), true); err != nil {
+					return err
 				}
 			}
 		}
@@ -290,3 +312,52 @@ func (db *DB) Daily(waves []string, from, to time.Time) (map[string]map[string]i
 	})
 	return out, wrap("count responses by day", err)
 }
+
+// AggregatesOf is Aggregates of some schools only, read with a seek to each
+// school's counts: a school's page need not read a province's.
+func (db *DB) AggregatesOf(wave string, schools []string) (Tally, error) {
+	t := newTally()
+	err := db.b.View(func(tx *bbolt.Tx) error {
+		for _, sc := range schools {
+			if err := countsOf(t, tx.Bucket(bAggs), []byte(wave+"\x00"), []byte(sc+"\x00")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return t, wrap("read aggregates of wave "+wave, err)
+}
+
+// countsOf is counts of the keys under prefix+school.
+func countsOf(t Tally, b *bbolt.Bucket, prefix, school []byte) error {
+	c := b.Cursor()
+	start := append(append([]byte(nil), prefix...), school...)
+	for k, v := c.Seek(start); k != nil && bytes.HasPrefix(k, start); k, v = c.Next() {
+		parts := bytes.SplitN(k[len(prefix):], []byte{0}, 3)
+		if len(parts) != 3 || len(v) != 8 {
+			return fmt.Errorf("count %q: %w", k, errCorrupt)
+		}
+		add(t, string(parts[0]), string(parts[1]), string(parts[2]), int(binary.BigEndian.Uint64(v)))
+	}
+	return nil
+}
+
+// NewResponsesOf is NewResponses of some schools only.
+func (db *DB) NewResponsesOf(waves, schools []string, from, to time.Time) (map[string]int, error) {
+	days, err := db.Daily(waves, schools, from, to)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	for _, bySchool := range days {
+		for sc, n := range bySchool {
+			out[sc] += n
+		}
+	}
+	return out, nil
+}
+
+// ComplaintsVersion changes after every commit that changed a complaint: a
+// reader that keeps complaints decoded reads them again when it differs
+// from the one it read them under (read before reading them).
+func (db *DB) ComplaintsVersion() uint64 { return db.complaintsVer.Load() }

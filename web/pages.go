@@ -86,7 +86,11 @@ func (s *Server) period(r *http.Request) (from, to time.Time) {
 // with office, of that unit's subtree, its units one level down summed.
 func (s *Server) report(r *http.Request, scope, office string, schools []string) (*digest.Report, error) {
 	from, to := s.period(r)
-	return s.cfg.Job.Report(&flows.ReportRequest{Scope: scope, Schools: schools, Office: office, From: from, To: to})
+	job := s.job
+	if few := s.scoped(schools); few != nil {
+		job.Store = scopedStore{cachedStore: s.job.Store.(cachedStore), schools: few}
+	}
+	return job.Report(&flows.ReportRequest{Scope: scope, Schools: schools, Office: office, From: from, To: to})
 }
 
 // scopeName names what a staff member sees.
@@ -318,11 +322,11 @@ func (s *Server) trend(data map[string]any, schools []string, rep *digest.Report
 	if rep.From.After(from) {
 		from = to.AddDate(0, 0, -7*max(1, int((to.Sub(rep.From).Hours()/24+6)/7)))
 	}
-	now, err := s.cfg.Store.Daily(waves, from, to)
+	now, err := s.cfg.Store.Daily(waves, s.scoped(schools), from, to)
 	if err != nil {
 		return err
 	}
-	then, err := s.cfg.Store.Daily(waves, from.AddDate(0, 0, -364), to.AddDate(0, 0, -364))
+	then, err := s.cfg.Store.Daily(waves, s.scoped(schools), from.AddDate(0, 0, -364), to.AddDate(0, 0, -364))
 	if err != nil {
 		return err
 	}
@@ -430,15 +434,15 @@ func (s *Server) complaints(u *who, f filter) ([]queueRow, error) {
 	for _, c := range u.Schools {
 		in[c] = true
 	}
+	all, err := s.allComplaints()
+	if err != nil {
+		return nil, err
+	}
 	var picked []*flows.Complaint
-	err := s.cfg.Store.Complaints(func(c *flows.Complaint) error {
+	for _, c := range all {
 		if in[c.School] && f.match(c, now) {
 			picked = append(picked, c)
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	sort.Slice(picked, func(i, j int) bool { return picked[i].ID > picked[j].ID })
 	var out []queueRow

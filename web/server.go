@@ -39,7 +39,12 @@ type Store interface {
 	Apply(b flows.Batch) error
 	Actor(id string) (flows.Actor, error)
 	Complaint(id uint64) (*flows.Complaint, bool, error)
-	Daily(waves []string, from, to time.Time) (map[string]map[string]int, error)
+	ComplaintsVersion() uint64
+	// Daily, AggregatesOf and NewResponsesOf read only the given schools'
+	// records (Daily: every school's with nil).
+	Daily(waves, schools []string, from, to time.Time) (map[string]map[string]int, error)
+	AggregatesOf(wave string, schools []string) (flows.WaveCounts, error)
+	NewResponsesOf(waves, schools []string, from, to time.Time) (map[string]int, error)
 	RedeemWebLink(token, sessionToken, agent string, now time.Time, ttl time.Duration) (flows.WebSession, error)
 	OpenWebSession(actor, via, sessionToken, agent string, now time.Time, ttl time.Duration) (flows.WebSession, error)
 	WebSession(token string, now time.Time) (flows.WebSession, bool, error)
@@ -82,6 +87,8 @@ type Server struct {
 	mu      sync.Mutex
 	perIP   map[string]*rate.Limiter
 	signins *rate.Limiter
+	cache   complaintCache
+	job     digest.Job // cfg.Job reading complaints from the cache
 }
 
 // CookieName is the session cookie: __Host- makes the browser keep it only
@@ -110,6 +117,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, pages: pages, perIP: map[string]*rate.Limiter{}, signins: rate.NewLimiter(5, 20)}
+	s.job = *cfg.Job
+	s.job.Store = cachedStore{Store: cfg.Job.Store, s: s}
 	s.routes()
 	return s, nil
 }
