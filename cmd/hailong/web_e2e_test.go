@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -215,6 +217,25 @@ func TestWebDashboard(t *testing.T) {
 		}
 		if strings.Contains(text, codeTD) {
 			t.Errorf("%s shows another school's complaint %s", path, codeTD)
+		}
+	}
+	// Small-n: two parents answered at TH-TV (min_respondents is 5): no
+	// share in the page's text nor in its charts.
+	share := regexp.MustCompile(`\d+,\d%`)
+	if _, _, text := visit(t, ctx, base+"/school/TH-TV"); share.MatchString(text) || !strings.Contains(text, "chưa đủ mẫu") {
+		t.Errorf("the school of two respondents shows shares:\n%s", text)
+	}
+	charts, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("img.chart")).map(i => i.src)`))
+	if err != nil || len(charts) < 2 {
+		t.Fatalf("charts: %v %d", err, len(charts))
+	}
+	for _, src := range charts {
+		svg, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(src, "data:image/svg+xml;base64,"))
+		if err != nil || !strings.Contains(string(svg), "<svg") {
+			t.Fatalf("chart %.60q: %v", src, err)
+		}
+		if m := share.Find(svg); m != nil {
+			t.Errorf("a chart of two respondents shows %s", m)
 		}
 	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprint(base, "/complaints/", idTV))); err != nil {
