@@ -251,6 +251,7 @@ func defaults() Config {
 	c.Telegram.Limits.GroupPerMinute = bot.DefaultLimits.GroupPerMinute
 	c.Telegram.MaxInFlight = outbox.DefaultMaxInFlight
 	c.Survey.SessionExpiry = 72 * time.Hour
+	c.Web.SessionHours = 12
 	c.Survey.MinRespondents = 5
 	c.Survey.RetentionMonths = 12
 	c.Survey.PurgeSchedule = "30 3 * * *"
@@ -346,8 +347,8 @@ func (c *Config) resolve(dir string) error {
 			bad("web.url %q: want the dashboard's public address, e.g. https://khaosat.example.gov.vn (sign-in links point there)", c.Web.URL)
 		}
 	}
-	if c.Web.SessionHours < 0 || c.Web.SessionHours > 24*30 {
-		bad("web.session_hours %d: want 0 (12 hours) to 720", c.Web.SessionHours)
+	if c.Web.SessionHours < 1 || c.Web.SessionHours > 24*30 {
+		bad("web.session_hours %d: want 1 to 720", c.Web.SessionHours)
 	}
 	if c.Survey.SessionExpiry < time.Minute {
 		bad("survey.session_expiry %s: want at least 1m", c.Survey.SessionExpiry)
