@@ -19,6 +19,10 @@ func funcs(e *flows.Engine) template.FuncMap {
 			return pctVI(s.Pct)
 		},
 		"num": groupThousands,
+		"complaintID": func(code string) uint64 {
+			id, _ := flows.ParseComplaintCode(code)
+			return id
+		},
 		// rate is a row's response rate, where enrolment is known.
 		"rate": func(row digest.Row) string {
 			if p, ok := row.Rate(); ok {

@@ -424,6 +424,7 @@ type queueRow struct {
 	Category, Status   string
 	Created, Due       string
 	Overdue, Anonymous bool
+	Urgent             bool
 }
 
 // complaints lists the complaints of the staff member's scope that the
@@ -458,10 +459,10 @@ func (s *Server) row(c *flows.Complaint, now time.Time) queueRow {
 	if sc, ok := s.cfg.Engine.Directory().School(c.School); ok {
 		name = sc.Name
 	}
-	cat := c.Category
+	cat, urgent := c.Category, false
 	for _, x := range s.cfg.Engine.Categories() {
 		if x.ID == c.Category {
-			cat = x.Name
+			cat, urgent = x.Name, x.Urgent
 		}
 	}
 	text := []rune(c.Text)
@@ -470,7 +471,7 @@ func (s *Server) row(c *flows.Complaint, now time.Time) queueRow {
 	}
 	return queueRow{ID: c.ID, Code: c.Code(), School: name, Text: string(text), Category: cat, Status: c.Status.Name(),
 		Created: c.Created.In(loc).Format("02/01/2006 15:04"), Due: c.ResolveDue.In(loc).Format("02/01/2006"),
-		Overdue: overdue(c, now), Anonymous: c.Anonymous}
+		Overdue: overdue(c, now), Anonymous: c.Anonymous, Urgent: urgent}
 }
 
 // queue is the complaint queue with its filters.

@@ -191,6 +191,9 @@ func (s *system) demoCmd(ctx context.Context, args []string) error {
 		return fmt.Errorf("demo digest: %w", err)
 	}
 	if *serveWeb {
+		if err := demoOpenComplaints(srv, schools); err != nil {
+			return fmt.Errorf("demo complaints: %w", err)
+		}
 		link, err := demoWebLink(srv)
 		if err != nil {
 			return fmt.Errorf("demo web link: %w", err)
@@ -677,4 +680,38 @@ func demoWebLink(srv *telegramtest.Server) (string, error) {
 		return "", errors.New("the bot sent no sign-in link")
 	}
 	return link, nil
+}
+
+// demoOpenComplaints has three more parents file complaints that stay open,
+// so that the dashboard's queue has something to act on.
+func demoOpenComplaints(srv *telegramtest.Server, schools []flows.School) error {
+	filed := []struct{ category, text string }{
+		{"Dạy thêm, học thêm", "Cô chủ nhiệm lớp 5B yêu cầu các cháu đi học thêm buổi tối ở nhà cô, 400 nghìn một tháng."},
+		{"An toàn, bạo lực học đường, thực phẩm", "Bữa trưa hôm nay ở căng tin có cơm bị chua, vài cháu đau bụng."},
+		{"Thu chi, công khai tài chính", "Nhà trường thu tiền quỹ lớp nhưng chưa công khai các khoản chi học kì trước."},
+	}
+	for i, f := range filed {
+		sc := schools[(i+2)%len(schools)]
+		parent := telegramtest.User{ID: int64(200101 + i), FirstName: "Phụ huynh", LanguageCode: "vi"}
+		quiet := scene{srv: srv, chats: []sceneChat{{parent.ID, ""}}}
+		press := func(label string) error {
+			m, ok := lastWith(srv, parent.ID, label)
+			if !ok {
+				return fmt.Errorf("parent %d sees no button %q", parent.ID, label)
+			}
+			return quiet.do(func() { srv.PressButton(parent, m.ID, buttonData(m, label)) })
+		}
+		say := func(text string) error { return quiet.do(func() { srv.SendText(parent, text) }) }
+		for _, step := range []func() error{
+			func() error { return say("/start " + sc.Code) }, func() error { return press("✅ Đồng ý") },
+			func() error { return say("/phananh") }, func() error { return press(f.category) },
+			func() error { return say(f.text) }, func() error { return press("Không có ảnh, tiếp tục ▶") },
+			func() error { return say("🕶 Gửi ẩn danh") }, func() error { return press("✅ Gửi phản ánh") },
+		} {
+			if err := step(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

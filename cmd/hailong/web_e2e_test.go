@@ -385,7 +385,7 @@ func TestWebDemo(t *testing.T) {
 	pages := []struct{ path, want, file string }{
 		{"/", "Các chỉ số", "web-overview.png"},
 		{"/school/TH-TRUNGVUONG", "Theo tuần", "web-school.png"},
-		{"/complaints?status=all", "PA-000001", "web-queue.png"},
+		{"/complaints?status=all", "PA-000004", "web-queue.png"},
 		{"/complaints/1", "Lịch sử", ""},
 		{"/unit/sadec", "Các trường", ""},
 	}
