@@ -116,7 +116,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, pages: pages, perIP: map[string]*rate.Limiter{}, signins: rate.NewLimiter(5, 20)}
+	s := &Server{cfg: cfg, pages: pages, perIP: map[string]*rate.Limiter{}, signins: rate.NewLimiter(20, 100)}
 	s.job = *cfg.Job
 	s.job.Store = cachedStore{Store: cfg.Job.Store, s: s}
 	s.routes()
@@ -134,6 +134,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+	h.Set("Strict-Transport-Security", "max-age=31536000") // heeded over https only
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -242,12 +243,28 @@ func newToken() string {
 	return flows.NewWebToken(b)
 }
 
-// allow rate-limits sign-in attempts: per address, and in all.
-func (s *Server) allow(r *http.Request) bool {
+// client is the address a request came from: behind the reverse proxy on
+// the same host (a request from loopback), the last address the proxy put
+// in X-Forwarded-For; a client cannot forge that one.
+func client(r *http.Request) string {
 	ip, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		ip = r.RemoteAddr
 	}
+	if a := net.ParseIP(ip); a != nil && a.IsLoopback() {
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			hops := strings.Split(xff[len(xff)-1], ",")
+			if last := strings.TrimSpace(hops[len(hops)-1]); net.ParseIP(last) != nil {
+				return last
+			}
+		}
+	}
+	return ip
+}
+
+// allow rate-limits sign-in attempts: per client address, and in all.
+func (s *Server) allow(r *http.Request) bool {
+	ip := client(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	l := s.perIP[ip]

@@ -167,6 +167,28 @@ func TestSignInRateLimited(t *testing.T) {
 	if rec := do(h, http.MethodPost, "/login", url.Values{"t": {"guess"}}, nil, "198.51.100.1:4444"); rec.Code == http.StatusTooManyRequests {
 		t.Error("another address is refused too")
 	}
+	// Behind the reverse proxy on the same host: by the address it
+	// forwards, not its own; a client's own X-Forwarded-For is not
+	// believed.
+	proxied := func(forwarded string) int {
+		req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader("t=guess"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", forwarded)
+		req.RemoteAddr = "127.0.0.1:40000"
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	limited = false
+	for range 30 {
+		limited = limited || proxied("192.0.2.7") == http.StatusTooManyRequests
+	}
+	if !limited || proxied("192.0.2.8") == http.StatusTooManyRequests {
+		t.Error("proxied clients are not limited one by one")
+	}
+	if rec := do(h, http.MethodPost, "/login", url.Values{"t": {"guess"}}, nil, "203.0.113.9:5555"); rec.Code != http.StatusTooManyRequests {
+		t.Error("a limited client got through")
+	}
 }
 
 // TestSessionsListed: an admin lists everyone's sessions and may end any;
