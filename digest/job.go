@@ -13,9 +13,13 @@ import (
 
 // Store is what the digest job needs of the database.
 type Store interface {
-	Aggregates(wave string) (flows.WaveCounts, error)
-	NewResponses(waves []string, from, to time.Time) (map[string]int, error)
-	Complaints(fn func(*flows.Complaint) error) error
+	// AggregatesOf and NewResponsesOf read the counts of some schools
+	// (NewResponsesOf: all of them for nil).
+	AggregatesOf(wave string, schools []string) (flows.WaveCounts, error)
+	NewResponsesOf(waves, schools []string, from, to time.Time) (map[string]int, error)
+	// ComplaintFacts reads every complaint's school, status and times
+	// (what reports count), nothing else of it.
+	ComplaintFacts(fn func(*flows.Complaint) error) error
 	Snapshot(key string) ([]byte, bool, error)
 	SendDigest(key string, snapshot []byte, out []flows.Outgoing) (bool, error)
 	Principals(school string) ([]flows.Principal, error)
@@ -114,7 +118,7 @@ func (j *Job) Run(now time.Time) (int, error) {
 
 func (j *Job) complaints() ([]*flows.Complaint, error) {
 	var out []*flows.Complaint
-	err := j.Store.Complaints(func(c *flows.Complaint) error { out = append(out, c); return nil })
+	err := j.Store.ComplaintFacts(func(c *flows.Complaint) error { out = append(out, c); return nil })
 	if err != nil {
 		return nil, fmt.Errorf("digest: read complaints: %w", err)
 	}
@@ -191,16 +195,19 @@ func (j *Job) input(kind, scope string, schools []flows.School, from, to time.Ti
 	}
 	in := Input{Engine: j.Engine, Kind: kind, Scope: scope, Schools: schools, From: from, To: to, Waves: waves,
 		Complaints: complaints, MinRespondents: j.MinRespondents, FlagBelow: j.FlagBelow, Location: j.Engine.Location()}
-	var ids []string
+	var ids, codes []string
+	for _, sc := range schools {
+		codes = append(codes, sc.Code)
+	}
 	for _, w := range waves {
-		wc, err := j.Store.Aggregates(w.ID)
+		wc, err := j.Store.AggregatesOf(w.ID, codes)
 		if err != nil {
 			return in, err
 		}
 		in.Counts = append(in.Counts, wc)
 		ids = append(ids, w.ID)
 	}
-	n, err := j.Store.NewResponses(ids, from, to)
+	n, err := j.Store.NewResponsesOf(ids, codes, from, to)
 	if err != nil {
 		return in, err
 	}

@@ -59,8 +59,10 @@ type memStore struct {
 	queued     []flows.Outgoing
 }
 
-func (m *memStore) Aggregates(w string) (flows.WaveCounts, error) { return m.counts[w], nil }
-func (m *memStore) NewResponses(waves []string, _, _ time.Time) (map[string]int, error) {
+func (m *memStore) AggregatesOf(w string, _ []string) (flows.WaveCounts, error) {
+	return m.counts[w], nil
+}
+func (m *memStore) NewResponsesOf(waves, _ []string, _, _ time.Time) (map[string]int, error) {
 	out := map[string]int{}
 	for _, w := range waves {
 		for s, n := range m.newByWave[w] {
@@ -69,7 +71,7 @@ func (m *memStore) NewResponses(waves []string, _, _ time.Time) (map[string]int,
 	}
 	return out, nil
 }
-func (m *memStore) Complaints(fn func(*flows.Complaint) error) error {
+func (m *memStore) ComplaintFacts(fn func(*flows.Complaint) error) error {
 	for _, c := range m.complaints {
 		if err := fn(c); err != nil {
 			return err

@@ -148,24 +148,35 @@ func Build(in Input) *Report {
 	for _, q := range eng.Questionnaire().Scored() {
 		r.Items = append(r.Items, Item{ID: q.ID, Short: q.Short, Group: q.Group, Kind: q.Kind})
 	}
-	all := map[string]flows.Tally{}
+	// Tallies by position, 0 the index and i+1 the report's item i: a
+	// province's 2,000 schools in two waves summed without a map each.
+	pos := make(map[string]int, len(r.Items)+1)
+	pos[flows.IndexID] = 0
+	for i, it := range r.Items {
+		pos[it.ID] = i + 1
+	}
+	width := len(r.Items) + 1
+	all := make(tallies, width)
 	total := Row{Name: in.Scope}
-	sums := make(map[string]map[string]flows.Tally, len(in.Schools)) // by school, for the units
+	sums := make(map[string]tallies, len(in.Schools)) // by school, for the units
 	for _, sc := range in.Schools {
-		sum := map[string]flows.Tally{}
+		sum := make(tallies, width)
 		sums[sc.Code] = sum
 		row := Row{Code: sc.Code, Name: sc.Name, Level: sc.Level, New: in.New[sc.Code], Enrolment: sc.Enrolment}
 		for _, wc := range in.Counts {
 			row.Total += wc.Respondents[sc.Code]
 			for id, t := range eng.Tallies(sc.Level, wc.Counts[sc.Code]) {
-				sum[id] = sum[id].Add(t)
+				if p, ok := pos[id]; ok {
+					sum[p].Tally = sum[p].Add(t)
+					sum[p].asked = true
+				}
 			}
 		}
-		row.Index = score(sum[flows.IndexID], in.MinRespondents)
-		row.Items = map[string]Score{}
-		for _, it := range r.Items {
-			if _, asked := sum[it.ID]; asked {
-				row.Items[it.ID] = score(sum[it.ID], in.MinRespondents)
+		row.Index = score(sum[0].Tally, in.MinRespondents)
+		row.Items = make(map[string]Score, len(r.Items))
+		for i, it := range r.Items {
+			if sum[i+1].asked {
+				row.Items[it.ID] = score(sum[i+1].Tally, in.MinRespondents)
 			}
 		}
 		if row.Enrolment > 0 {
@@ -175,9 +186,7 @@ func Build(in Input) *Report {
 			row.hide() // too few parents for any share to mean much, or to stay anonymous
 		}
 		row.Flagged = row.Index.Shown && row.Index.Pct < in.FlagBelow
-		for id, t := range sum {
-			all[id] = all[id].Add(t)
-		}
+		all.add(sum)
 		total.add(row)
 		r.Rows = append(r.Rows, row)
 	}
@@ -193,7 +202,7 @@ func Build(in Input) *Report {
 	}
 	for _, u := range in.Units {
 		unit := Row{Code: u.ID, Name: u.Name}
-		all := map[string]flows.Tally{}
+		all := make(tallies, width)
 		for _, code := range u.Schools {
 			row, ok := byCode[code]
 			if !ok {
@@ -202,15 +211,27 @@ func Build(in Input) *Report {
 			unit.add(*row)
 			unit.Schools++
 			unit.Overdue += overdue[code]
-			for id, t := range sums[code] {
-				all[id] = all[id].Add(t)
-			}
+			all.add(sums[code])
 		}
 		unit = r.summed(unit, all, in.MinRespondents)
 		unit.Flagged = unit.Index.Shown && unit.Index.Pct < in.FlagBelow
 		r.Units = append(r.Units, unit)
 	}
 	return r
+}
+
+// tallies are a sum's tallies by position (Build); asked marks a question
+// some school of the sum was asked.
+type tallies []struct {
+	flows.Tally
+	asked bool
+}
+
+func (ts tallies) add(x tallies) {
+	for i := range ts {
+		ts[i].Tally = ts[i].Tally.Add(x[i].Tally)
+		ts[i].asked = ts[i].asked || x[i].asked
+	}
 }
 
 // add counts a school's row into a sum of rows.
@@ -223,11 +244,11 @@ func (row *Row) add(x Row) {
 
 // summed scores a sum of schools' tallies into row, hidden when too few
 // answered.
-func (r *Report) summed(row Row, all map[string]flows.Tally, min int) Row {
-	row.Index = score(all[flows.IndexID], min)
-	row.Items = map[string]Score{}
-	for _, it := range r.Items {
-		row.Items[it.ID] = score(all[it.ID], min)
+func (r *Report) summed(row Row, all tallies, min int) Row {
+	row.Index = score(all[0].Tally, min)
+	row.Items = make(map[string]Score, len(r.Items))
+	for i, it := range r.Items {
+		row.Items[it.ID] = score(all[i+1].Tally, min)
 	}
 	if row.Total < min {
 		row.hide()

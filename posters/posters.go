@@ -15,6 +15,7 @@ package posters
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -46,8 +47,10 @@ import (
 	"hailong/internal/atomicfile"
 )
 
-// School is one school as printed on its poster.
-type School struct{ Code, Name string }
+// School is one school as printed on its poster. Office, when set, names
+// who runs it in place of Options.Office (a commune's school names its
+// commune and the department above it).
+type School struct{ Code, Name, Office string }
 
 // Options are the settings shared by every poster.
 type Options struct {
@@ -308,6 +311,7 @@ func check(s School, o Options) (School, Options, error) {
 	}
 	s.Code = strings.TrimSpace(s.Code)
 	s.Name = clean(s.Name)
+	s.Office = clean(s.Office)
 	if !validCode(s.Code) {
 		return s, o, fmt.Errorf("posters: school code %q: want 1-64 letters, digits, - or _ (Telegram's start parameter)", s.Code)
 	}
@@ -318,7 +322,7 @@ func check(s School, o Options) (School, Options, error) {
 	if err != nil {
 		return s, o, err
 	}
-	texts := []struct{ what, text string }{{"name of school " + s.Code, s.Name}, {"office", o.Office}}
+	texts := []struct{ what, text string }{{"name of school " + s.Code, s.Name}, {"office", o.Office}, {"office of school " + s.Code, s.Office}}
 	if o.Zalo != nil {
 		texts = append(texts, struct{ what, text string }{"Zalo bot's name", o.Zalo.BotName})
 	}
@@ -578,8 +582,8 @@ func layout(s School, o Options, m measure) []op {
 	}
 	code := fit(codeLabel+s.Code, style{sansBold, 14, ink}, textW, 1, 9, 1.3, m)
 	var office block
-	if o.Office != "" {
-		office = fit(o.Office, style{sans, 12, grey}, textW, 2, 9, 1.3, m)
+	if name := cmp.Or(s.Office, o.Office); name != "" {
+		office = fit(name, style{sans, 12, grey}, textW, 2, 9, 1.3, m)
 	}
 
 	var ops []op

@@ -221,6 +221,22 @@ func TestLayoutFits(t *testing.T) {
 			t.Errorf("%s: long name on %d line(s)", s.Code, nameLines)
 		}
 	}
+
+	// A school's own units are printed in place of the options' office.
+	ward := School{Code: "TH-W", Name: "Trường Tiểu học Phường", Office: "UBND phường Sa Đéc · Sở GDĐT tỉnh Đồng Tháp"}
+	s, o, err := check(ward, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var office []string
+	for _, op := range layout(s, o, c.width) {
+		if op.kind == opText && op.st.col == grey {
+			office = append(office, op.text)
+		}
+	}
+	if got := strings.Join(office, " "); !strings.Contains(got, "UBND phường Sa Đéc") || strings.Contains(got, opts.Office) {
+		t.Errorf("the units printed: %q", got)
+	}
 }
 
 // TestZalo: with a Zalo link the poster carries a second QR code holding

@@ -49,19 +49,45 @@ func (w *writer) countDay(r *flows.Response, delta int64) error {
 // NewResponses counts, per school, the responses of the given waves last
 // submitted on a day in [from, to).
 func (db *DB) NewResponses(waves []string, from, to time.Time) (map[string]int, error) {
+	return db.NewResponsesOf(waves, nil, from, to)
+}
+
+// NewResponsesOf is NewResponses for some schools alone (nil: all), each
+// read from the period's first day: a department's weekly count of 2,000
+// schools reads a week of each, not the wave's every day.
+func (db *DB) NewResponsesOf(waves, schools []string, from, to time.Time) (map[string]int, error) {
 	out := map[string]int{}
 	lo, hi := db.day(from), db.day(to)
 	err := db.b.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bDaily).Cursor()
-		for _, w := range waves {
-			prefix := []byte(w + "\x00")
-			for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-				school, day, ok := cut0(k[len(prefix):])
+		// scan counts the keys under bound from seek on; a key is
+		// wave 0 school 0 day, the wave's prefix wave bytes long.
+		scan := func(wave int, bound, seek []byte) error {
+			for k, v := c.Seek(seek); k != nil && bytes.HasPrefix(k, bound); k, v = c.Next() {
+				school, day, ok := cut0(k[wave:])
 				if !ok || len(v) != 8 {
 					return fmt.Errorf("daily count %q: %w", k, errCorrupt)
 				}
 				if d := string(day); d >= lo && d < hi {
 					out[string(school)] += int(binary.BigEndian.Uint64(v))
+				} else if d >= hi && len(bound) > wave {
+					return nil // one school's days are in order
+				}
+			}
+			return nil
+		}
+		for _, w := range waves {
+			prefix := []byte(w + "\x00")
+			if schools == nil {
+				if err := scan(len(prefix), prefix, prefix); err != nil {
+					return err
+				}
+				continue
+			}
+			for _, sc := range schools {
+				bound := []byte(w + "\x00" + sc + "\x00")
+				if err := scan(len(prefix), bound, append(bound, lo...)); err != nil {
+					return err
 				}
 			}
 		}

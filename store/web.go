@@ -313,50 +313,6 @@ func (db *DB) Daily(waves, schools []string, from, to time.Time) (map[string]map
 	return out, wrap("count responses by day", err)
 }
 
-// AggregatesOf is Aggregates of some schools only, read with a seek to each
-// school's counts: a school's page need not read a province's.
-func (db *DB) AggregatesOf(wave string, schools []string) (Tally, error) {
-	t := newTally()
-	err := db.b.View(func(tx *bbolt.Tx) error {
-		for _, sc := range schools {
-			if err := countsOf(t, tx.Bucket(bAggs), []byte(wave+"\x00"), []byte(sc+"\x00")); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return t, wrap("read aggregates of wave "+wave, err)
-}
-
-// countsOf is counts of the keys under prefix+school.
-func countsOf(t Tally, b *bbolt.Bucket, prefix, school []byte) error {
-	c := b.Cursor()
-	start := append(append([]byte(nil), prefix...), school...)
-	for k, v := c.Seek(start); k != nil && bytes.HasPrefix(k, start); k, v = c.Next() {
-		parts := bytes.SplitN(k[len(prefix):], []byte{0}, 3)
-		if len(parts) != 3 || len(v) != 8 {
-			return fmt.Errorf("count %q: %w", k, errCorrupt)
-		}
-		add(t, string(parts[0]), string(parts[1]), string(parts[2]), int(binary.BigEndian.Uint64(v)))
-	}
-	return nil
-}
-
-// NewResponsesOf is NewResponses of some schools only.
-func (db *DB) NewResponsesOf(waves, schools []string, from, to time.Time) (map[string]int, error) {
-	days, err := db.Daily(waves, schools, from, to)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]int{}
-	for _, bySchool := range days {
-		for sc, n := range bySchool {
-			out[sc] += n
-		}
-	}
-	return out, nil
-}
-
 // ComplaintsVersion changes after every commit that changed a complaint: a
 // reader that keeps complaints decoded reads them again when it differs
 // from the one it read them under (read before reading them).

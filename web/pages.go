@@ -84,13 +84,11 @@ func (s *Server) period(r *http.Request) (from, to time.Time) {
 
 // report builds the report of some schools over the request's period;
 // with office, of that unit's subtree, its units one level down summed.
-func (s *Server) report(r *http.Request, scope, office string, schools []string) (*digest.Report, error) {
+// It also says when its figures were read (a wide scope's report may come
+// from the cache).
+func (s *Server) report(r *http.Request, scope, office string, schools []string) (*digest.Report, time.Time, error) {
 	from, to := s.period(r)
-	job := s.job
-	if few := s.scoped(schools); few != nil {
-		job.Store = scopedStore{cachedStore: s.job.Store.(cachedStore), schools: few}
-	}
-	return job.Report(&flows.ReportRequest{Scope: scope, Schools: schools, Office: office, From: from, To: to})
+	return s.cachedReport(&flows.ReportRequest{Scope: scope, Schools: schools, Office: office, From: from, To: to})
 }
 
 // scopeName names what a staff member sees.
@@ -181,12 +179,12 @@ func (s *Server) schoolsOf(office string) []string {
 // units ranked (when there are several), schools flagged, overdue
 // complaints.
 func (s *Server) scopePage(w http.ResponseWriter, r *http.Request, u *who, name, office string, schools []string) {
-	rep, err := s.report(r, name, office, schools)
+	rep, at, err := s.report(r, name, office, schools)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	data := s.common(r, rep)
+	data := s.common(r, rep, at)
 	data["Title"] = name
 	if len(rep.Units) > 0 {
 		data["Units"] = rankedRows(rep.Units)
@@ -222,11 +220,11 @@ func (s *Server) scopePage(w http.ResponseWriter, r *http.Request, u *who, name,
 
 // common is what every report page shows: the period, the totals, the
 // items, the overdue complaints.
-func (s *Server) common(r *http.Request, rep *digest.Report) map[string]any {
+func (s *Server) common(r *http.Request, rep *digest.Report, at time.Time) map[string]any {
 	loc := s.cfg.Engine.Location()
 	data := map[string]any{"Report": rep, "Period": rep.Period(), "From": rep.From.In(loc).Format(time.DateOnly),
 		"To": rep.To.In(loc).AddDate(0, 0, -1).Format(time.DateOnly), "Query": r.URL.RawQuery,
-		"Min": rep.MinRespondents}
+		"Min": rep.MinRespondents, "ReadAt": at.In(loc).Format("15:04:05")}
 	var items []itemRow
 	for _, it := range rep.Items {
 		sc, ok := rep.Total.Items[it.ID]
@@ -283,12 +281,12 @@ func (s *Server) school(w http.ResponseWriter, r *http.Request, u *who) {
 
 func (s *Server) schoolPage(w http.ResponseWriter, r *http.Request, u *who, code string) {
 	sc, _ := s.cfg.Engine.Directory().School(code)
-	rep, err := s.report(r, sc.Name, "", []string{sc.Code})
+	rep, at, err := s.report(r, sc.Name, "", []string{sc.Code})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	data := s.common(r, rep)
+	data := s.common(r, rep, at)
 	data["Title"], data["School"] = sc.Name, sc
 	if o, ok := s.unitOf(u, sc.Office); ok {
 		data["Unit"] = o
@@ -440,12 +438,11 @@ func (s *Server) complaints(u *who, f filter) ([]queueRow, error) {
 		return nil, err
 	}
 	var picked []*flows.Complaint
-	for _, c := range all {
+	for _, c := range all { // newest first
 		if in[c.School] && f.match(c, now) {
 			picked = append(picked, c)
 		}
 	}
-	sort.Slice(picked, func(i, j int) bool { return picked[i].ID > picked[j].ID })
 	var out []queueRow
 	for _, c := range picked {
 		out = append(out, s.row(c, now))
@@ -656,7 +653,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, u *who) {
 		}
 		name, office, schools = o.Name, o.ID, s.schoolsOf(o.ID)
 	}
-	rep, err := s.report(r, name, office, schools)
+	rep, _, err := s.report(r, name, office, schools)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -40,11 +40,10 @@ type Store interface {
 	Actor(id string) (flows.Actor, error)
 	Complaint(id uint64) (*flows.Complaint, bool, error)
 	ComplaintsVersion() uint64
-	// Daily, AggregatesOf and NewResponsesOf read only the given schools'
-	// records (Daily: every school's with nil).
+	// Daily reads only the given schools' day counts (every school's
+	// with nil).
 	Daily(waves, schools []string, from, to time.Time) (map[string]map[string]int, error)
-	AggregatesOf(wave string, schools []string) (flows.WaveCounts, error)
-	NewResponsesOf(waves, schools []string, from, to time.Time) (map[string]int, error)
+	Complaints(fn func(*flows.Complaint) error) error
 	RedeemWebLink(token, sessionToken, agent string, now time.Time, ttl time.Duration) (flows.WebSession, error)
 	OpenWebSession(actor, via, sessionToken, agent string, now time.Time, ttl time.Duration) (flows.WebSession, error)
 	WebSession(token string, now time.Time) (flows.WebSession, bool, error)
@@ -88,7 +87,7 @@ type Server struct {
 	perIP   map[string]*rate.Limiter
 	signins *rate.Limiter
 	cache   complaintCache
-	job     digest.Job // cfg.Job reading complaints from the cache
+	reports reportCache
 }
 
 // CookieName is the session cookie: __Host- makes the browser keep it only
@@ -117,8 +116,6 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, pages: pages, perIP: map[string]*rate.Limiter{}, signins: rate.NewLimiter(20, 100)}
-	s.job = *cfg.Job
-	s.job.Store = cachedStore{Store: cfg.Job.Store, s: s}
 	s.routes()
 	return s, nil
 }

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -270,3 +271,50 @@ func between(s, a, b string) string {
 	v, _, _ := strings.Cut(rest, b)
 	return v
 }
+
+// TestWideReportsCached: a scope of 100 schools or more is read once a
+// minute, and the page says when.
+func TestWideReportsCached(t *testing.T) {
+	d := &flows.Directory{
+		Admins:  []string{"telegram:1"},
+		Offices: []flows.Office{{ID: "so", Name: "Sở GDĐT"}},
+		Waves:   []flows.Wave{{ID: "w1", Title: "Học kì I", Start: now.AddDate(0, -2, 0), End: now.AddDate(0, 2, 0)}},
+	}
+	for i := range 120 {
+		d.Schools = append(d.Schools, flows.School{Code: "S" + strings.Repeat("0", 3-len(itoa(i))) + itoa(i), Name: "Trường " + itoa(i), Level: flows.Primary, Office: "so"})
+	}
+	eng, err := flows.New(flows.Settings{Questionnaire: flows.DefaultQuestionnaire(), Directory: d, SessionExpiry: time.Hour,
+		ClassSizeCaps: map[flows.Level]int{flows.Primary: 35}, WebURL: "https://hailong.example", Location: time.UTC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(filepath.Join(t.TempDir(), "h.db"), store.Options{Engine: eng, Secret: []byte("test secret, 32 characters long!"),
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	clock := now
+	h, err := web.New(web.Config{Store: db, Engine: eng, Job: &digest.Job{Store: db, Engine: eng, MinRespondents: 5, FlagBelow: 70},
+		Now: func() time.Time { return clock }, MinRespondents: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := signIn(t, h, link(t, db, "1", now))
+	readAt := func() string {
+		return between(do(h, http.MethodGet, "/", nil, admin, "").Body.String(), "số liệu lúc ", " ")
+	}
+	if got := readAt(); got != "09:00:00" {
+		t.Fatalf("read at %q", got)
+	}
+	clock = now.Add(50 * time.Second)
+	if got := readAt(); got != "09:00:00" {
+		t.Errorf("50 s later: read at %q, want the cached 09:00:00", got)
+	}
+	clock = now.Add(61 * time.Second)
+	if got := readAt(); got != "09:01:01" {
+		t.Errorf("61 s later: read at %q, want read again", got)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

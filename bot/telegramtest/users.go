@@ -48,6 +48,16 @@ func (s *Server) Meet(u User) {
 	s.privateChatLocked(u)
 }
 
+// MeetGroup makes chatID (negative) a group the bot is in, which it may
+// write to, with no update waiting.
+func (s *Server) MeetGroup(chatID int64, title string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.chats[chatID] == nil {
+		s.chats[chatID] = &chat{id: chatID, typ: chatType(chatID), title: title}
+	}
+}
+
 // SendText delivers a text message from u in u's private chat and returns the
 // update_id.
 func (s *Server) SendText(u User, text string) int {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -51,6 +52,11 @@ type netRig struct {
 }
 
 func (nb *netBench) rig(ctx context.Context, lat fakeapi.Latency, limits bot.Limits, enforce telegramtest.Limits, inFlight int) (*netRig, error) {
+	return nb.rigFor(ctx, nb.eng, lat, limits, enforce, inFlight)
+}
+
+// rigFor is rig for another engine than the configuration's.
+func (nb *netBench) rigFor(ctx context.Context, eng *flows.Engine, lat fakeapi.Latency, limits bot.Limits, enforce telegramtest.Limits, inFlight int) (*netRig, error) {
 	dir, err := os.MkdirTemp("", "hailong-bench-net")
 	if err != nil {
 		return nil, err
@@ -59,7 +65,7 @@ func (nb *netBench) rig(ctx context.Context, lat fakeapi.Latency, limits bot.Lim
 	r.srv.EnforceLimits(enforce)
 	r.srv.SetLatency(lat)
 	log := slog.New(slog.DiscardHandler)
-	if r.db, err = store.Open(filepath.Join(dir, "net.db"), store.Options{Engine: nb.eng, LocalSecret: true, Logger: log}); err != nil {
+	if r.db, err = store.Open(filepath.Join(dir, "net.db"), store.Options{Engine: eng, LocalSecret: true, Logger: log}); err != nil {
 		r.close()
 		return nil, err
 	}
@@ -164,7 +170,7 @@ func percentiles(ds []time.Duration) (p50, p99, top time.Duration) {
 const raisedInFlight = 256
 
 // netRuns names the loads of `hailong bench --rtt`, in the order they run.
-var netRuns = []string{"fast", "raised", "human", "fast10", "one", "announce", "zalo"}
+var netRuns = []string{"fast", "raised", "human", "fast10", "one", "announce", "digests", "zalo"}
 
 // run measures the network loads named in only (all when empty) and
 // prints them, each line as soon as it is measured.
@@ -245,6 +251,8 @@ func (nb *netBench) run(ctx context.Context, w io.Writer, only []string) error {
 			}
 		case "announce":
 			err = nb.announce(ctx, line)
+		case "digests":
+			err = nb.digests(ctx, line)
 		case "zalo":
 			err = nb.zaloCeiling(ctx, line)
 		}
@@ -284,7 +292,7 @@ func (nb *netBench) announce(ctx context.Context, line func(string, ...any)) err
 		})
 	})
 	rate, err := sendRate(ctx, r.srv, nb.outbound, time.Duration(nb.outbound/20+60)*time.Second,
-		func(c telegramtest.Call) bool { return c.Params["text"] == announcement })
+		func(c telegramtest.Call) bool { return c.Method == "sendMessage" && c.Params["text"] == announcement })
 	wg.Wait()
 	if err != nil {
 		return err
@@ -292,6 +300,101 @@ func (nb *netBench) announce(ctx context.Context, line func(string, ...any)) err
 	line("an announcement to %d distinct chats at %s a round trip\t%.1f messages/s, %d refused with 429; meanwhile a parent's tap → screen changed p50 %s, max %s (%d taps)\n",
 		nb.outbound, nb.annRTT, rate, len(r.srv.Violations()), parent.p50.Round(time.Millisecond), parent.max.Round(time.Millisecond), parent.answered)
 	return nil
+}
+
+// provinceUnits is how many communes the digests run's province has.
+const provinceUnits = 120
+
+// digests measures a province's Monday morning: the weekly digests of its
+// department and its 120 communes, each to its group chat (text, chart,
+// workbook), built and queued at once while parents tap like people.
+func (nb *netBench) digests(ctx context.Context, line func(string, ...any)) error {
+	pc := *nb.cfg
+	d := *nb.cfg.directory
+	d.Offices = []flows.Office{{ID: "so", Name: "Sở GDĐT tỉnh Đồng Tháp", Chat: "telegram:-1009000000"}}
+	for u := range provinceUnits {
+		d.Offices = append(d.Offices, flows.Office{ID: fmt.Sprintf("c%03d", u+1), Name: fmt.Sprintf("UBND xã số %d", u+1), Parent: "so",
+			Chat: fmt.Sprintf("telegram:-100900%04d", u+1)})
+	}
+	d.Schools = slices.Clone(d.Schools)
+	for i := range d.Schools {
+		d.Schools[i].Office = "c001"
+	}
+	levels := []flows.Level{flows.Preschool, flows.Primary, flows.Lower}
+	for i := len(d.Schools); i < 2000; i++ {
+		d.Schools = append(d.Schools, flows.School{Code: fmt.Sprintf("S%04d", i), Name: fmt.Sprintf("Trường số %d", i),
+			Level: levels[i%3], Office: fmt.Sprintf("c%03d", i%provinceUnits+1), Enrolment: 300 + i%500})
+	}
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	pc.directory = &d
+	eng, err := pc.engine()
+	if err != nil {
+		return err
+	}
+	r, err := nb.rigFor(ctx, eng, nb.lat, nb.cfg.limits(), telegramtest.TelegramLimits, nb.cfg.Telegram.MaxInFlight)
+	if err != nil {
+		return err
+	}
+	defer r.close()
+	groups := map[string]bool{}
+	for _, o := range d.Offices {
+		id, _ := strconv.ParseInt(strings.TrimPrefix(o.Chat, "telegram:"), 10, 64)
+		r.srv.MeetGroup(id, o.Name)
+		groups[strconv.FormatInt(id, 10)] = true
+	}
+	job, err := digestJob(&pc, r.db, nil)
+	if err != nil {
+		return err
+	}
+	counted := &countingStore{DB: r.db}
+	job.Store = counted
+	var parents tapRun
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		parents = nb.tap(ctx, r, 8_600_000, nb.human, 2*nb.tapFor, func(ctx context.Context, p *tapper) {
+			p.paced(ctx, 1500*time.Millisecond, 4500*time.Millisecond, 0)
+		})
+	})
+	time.Sleep(5 * time.Second) // the parents under way
+	built := time.Now()
+	due := job.Due(nb.s.now())
+	if due.IsZero() {
+		return errors.New("no digest is due in the last eight days")
+	}
+	job.Since = time.Time{}
+	n, err := job.Run(due)
+	if err != nil {
+		return err
+	}
+	took := time.Since(built)
+	rate, err := sendRate(ctx, r.srv, counted.rows, time.Duration(counted.rows/20+120)*time.Second,
+		func(c telegramtest.Call) bool {
+			return groups[c.Params["chat_id"]] && c.Method != "answerCallbackQuery"
+		})
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	line("the weekly digests of a department and its %d communes (%d digests, %d messages: texts, charts, workbooks) at %s a round trip\tbuilt and queued in %s; sent at %.1f messages/s, %d refused with 429; meanwhile %d parents tapping like people: tap → screen changed p50 %s, p99 %s, max %s (%d taps)\n",
+		provinceUnits, n, counted.rows, nb.lat.RTT, took.Round(10*time.Millisecond), rate, len(r.srv.Violations()), nb.human,
+		parents.p50.Round(time.Millisecond), parents.p99.Round(time.Millisecond), parents.max.Round(time.Millisecond), parents.answered)
+	return nil
+}
+
+// countingStore counts the rows the digests queue.
+type countingStore struct {
+	*store.DB
+	rows int
+}
+
+func (c *countingStore) SendDigest(key string, snap []byte, out []flows.Outgoing) (bool, error) {
+	ok, err := c.DB.SendDigest(key, snap, out)
+	if ok {
+		c.rows += len(out)
+	}
+	return ok, err
 }
 
 // zaloCeiling measures how many updates Zalo's getUpdates hands the bot a
@@ -339,8 +442,8 @@ func (nb *netBench) zaloCeiling(ctx context.Context, line func(string, ...any)) 
 	return nil
 }
 
-// sendRate waits, at most d, for n messages matching want to be sent
-// (sendMessage answered 200) and returns their rate, first to last.
+// sendRate waits, at most d, for n calls matching want to be answered 200
+// and returns their rate, first to last.
 func sendRate(ctx context.Context, srv *telegramtest.Server, n int, d time.Duration, want func(telegramtest.Call) bool) (float64, error) {
 	var times []time.Time
 	srv.Wait(d, func() bool {
@@ -349,7 +452,7 @@ func sendRate(ctx context.Context, srv *telegramtest.Server, n int, d time.Durat
 		}
 		times = times[:0]
 		for _, c := range srv.Calls() {
-			if c.Method == "sendMessage" && c.Status == 200 && want(c) {
+			if c.Status == 200 && want(c) {
 				times = append(times, c.At)
 			}
 		}

@@ -63,8 +63,9 @@ func (s *system) demoCmd(ctx context.Context, args []string) error {
 	cfg.Zalo.defaults()
 	cfg.Zalo.Limits.PerSecond, cfg.Zalo.Limits.PerChatPerSecond, cfg.Zalo.Limits.PerChatBurst = 10000, 1000, 100
 
-	// The demo's first primary school gets a principal and the office a
-	// chat, so that a complaint can be followed from both sides.
+	// The demo's first primary school gets a principal and the top unit (the
+	// department, which sees every school) a chat, so that a complaint can
+	// be followed from both sides.
 	demoSchool := -1
 	for i, sc := range cfg.directory.Schools {
 		if sc.Level == flows.Primary && demoSchool < 0 {
@@ -435,7 +436,7 @@ var (
 // from filing to the parent's confirmation that it was solved.
 func demoComplaint(srv *telegramtest.Server, school *flows.School, log *strings.Builder) error {
 	parent := telegramtest.User{ID: 200001, FirstName: "Phụ huynh", LanguageCode: "vi"}
-	sc := scene{srv: srv, log: log, chats: []sceneChat{{parent.ID, "phụ huynh"}, {demoPrincipal.ID, "hiệu trưởng"}, {demoOfficeChat, "nhóm Phòng GDĐT"}}}
+	sc := scene{srv: srv, log: log, chats: []sceneChat{{parent.ID, "phụ huynh"}, {demoPrincipal.ID, "hiệu trưởng"}, {demoOfficeChat, "nhóm Sở GDĐT"}}}
 	note := func(s string) { log.WriteString(s + "\n\n") }
 	say := func(u telegramtest.User, who, text string) error {
 		note(who + ": " + text)
@@ -456,7 +457,7 @@ func demoComplaint(srv *telegramtest.Server, school *flows.School, log *strings.
 		return err
 	}
 	if err := quiet.do(func() {
-		srv.SendGroupText(demoOfficeChat, "Phòng GDĐT", telegramtest.User{ID: 900002, FirstName: "Chuyên viên"}, "/danhsach")
+		srv.SendGroupText(demoOfficeChat, "Sở GDĐT", telegramtest.User{ID: 900002, FirstName: "Chuyên viên"}, "/danhsach")
 	}); err != nil {
 		return err
 	}
@@ -562,7 +563,7 @@ func (s *system) demoDigest(srv *telegramtest.Server, cfg *Config, db *store.DB,
 		return errors.New("no digest is scheduled in the coming week")
 	}
 	var story strings.Builder
-	sc := scene{srv: srv, log: &story, chats: []sceneChat{{demoOfficeChat, "nhóm Phòng GDĐT"}}}
+	sc := scene{srv: srv, log: &story, chats: []sceneChat{{demoOfficeChat, "nhóm Sở GDĐT"}}}
 	var runErr error
 	if err := sc.do(func() { _, runErr = job.Run(due) }); err != nil {
 		if runErr != nil {
@@ -573,7 +574,7 @@ func (s *system) demoDigest(srv *telegramtest.Server, cfg *Config, db *store.DB,
 	if runErr != nil {
 		return runErr
 	}
-	fmt.Fprintf(s.stdout, "── The weekly digest, as the office chat receives it on %s ──\n\n%s\n", due.In(cfg.loc).Format("Monday 02/01/2006 15:04"), story.String())
+	fmt.Fprintf(s.stdout, "── The weekly digest, as the department's chat receives it on %s (each ward's chat gets its own schools'; its wards are summed here) ──\n\n%s\n", due.In(cfg.loc).Format("Monday 02/01/2006 15:04"), story.String())
 	from, to := job.Period(due)
 	var codes []string
 	for _, sc := range cfg.directory.Schools {

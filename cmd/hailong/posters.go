@@ -39,13 +39,14 @@ func (s *system) postersCmd(args []string) error {
 	}
 	var schools []posters.School
 	for _, sc := range cfg.directory.Schools {
-		schools = append(schools, posters.School{Code: sc.Code, Name: sc.Name})
+		// Who runs the school and who oversees it, nearest first.
+		var units []string
+		for _, o := range cfg.directory.Chain(sc.Office) {
+			units = append(units, o.Name)
+		}
+		schools = append(schools, posters.School{Code: sc.Code, Name: sc.Name, Office: strings.Join(units, " · ")})
 	}
-	office := ""
-	if len(cfg.directory.Offices) > 0 {
-		office = cfg.directory.Offices[0].Name
-	}
-	opts := posters.Options{BotUsername: name, Office: office}
+	opts := posters.Options{BotUsername: name, Office: cfg.directory.Top().Name}
 	if z := cfg.Zalo; z != nil && strings.TrimSpace(z.BotName) != "" {
 		opts.Zalo = &posters.Zalo{BotName: z.BotName, Link: z.BotLink}
 	}

@@ -296,6 +296,12 @@ func TestWebDashboard(t *testing.T) {
 	if got := h.srv.Activity(principalTV.ID); got != beforeTV {
 		t.Errorf("the principal's chat changed (%d → %d) for actions taken on the web", beforeTV, got)
 	}
+	// The queue, read before, shows the change and a complaint filed since.
+	third := telegramtest.User{ID: 5550203, FirstName: "Hoa", LastName: "Phạm"}
+	codeNew := h.fileComplaintAt(third, "TH-TV", "Lớp 2", "Cơ sở vật chất", "Cổng trường bị gãy bản lề, sáng nay suýt đổ vào học sinh.", 0, "")
+	if _, _, text := visit(t, ctx, base+"/complaints"); !strings.Contains(text, codeNew) || !strings.Contains(text, codeTV+"\tTrường Tiểu học Trưng Vương") || !strings.Contains(text, "Đang xử lý") {
+		t.Errorf("the queue after the reply and a new complaint:\n%s", text)
+	}
 
 	h.stop()
 	db := h.openDB()

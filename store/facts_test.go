@@ -1,0 +1,84 @@
+package store
+
+import (
+	"testing"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"hailong/flows"
+)
+
+// TestComplaintFacts: what reports count of a complaint is kept apart as
+// it is saved, read without opening the complaint, and built once for a
+// database written before it was kept.
+func TestComplaintFacts(t *testing.T) {
+	h := newHarness(t, Options{})
+	created := testStart.Add(-48 * time.Hour)
+	want := []*flows.Complaint{
+		{ID: 1, School: "TH-03", Office: "sadec", Category: "csvc", Text: "Cửa sổ vỡ.", Status: flows.StatusNew,
+			Created: created, AckDue: created.Add(24 * time.Hour), ResolveDue: created.AddDate(0, 0, 14)},
+		{ID: 2, School: "MN-HN", Office: "sadec", Category: "antoan", Text: "Bếp ăn bẩn.", Status: flows.StatusResolved,
+			Created: created, AckDue: created.Add(24 * time.Hour), ResolveDue: created.AddDate(0, 0, 5),
+			AckedAt: created.Add(time.Hour), ResolvedAt: created.Add(30 * time.Hour)},
+	}
+	err := h.db.b.Update(func(tx *bbolt.Tx) error {
+		w := writer{tx: tx, db: h.db, seal: h.db.seal}
+		for _, c := range want {
+			if err := w.saveComplaint(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func() []*flows.Complaint {
+		var got []*flows.Complaint
+		if err := h.db.ComplaintFacts(func(c *flows.Complaint) error { got = append(got, c); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	check := func(when string, got []*flows.Complaint) {
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d complaints", when, len(got))
+		}
+		for i, c := range got {
+			w := want[i]
+			if c.ID != w.ID || c.School != w.School || c.Status != w.Status || !c.Created.Equal(w.Created) || !c.AckDue.Equal(w.AckDue) ||
+				!c.ResolveDue.Equal(w.ResolveDue) || !c.AckedAt.Equal(w.AckedAt) || !c.ResolvedAt.Equal(w.ResolvedAt) || c.AckedAt.IsZero() != w.AckedAt.IsZero() {
+				t.Errorf("%s: facts %+v, want those of %+v", when, c, w)
+			}
+			if c.Text != "" || c.Category != "" {
+				t.Errorf("%s: the facts hold more than counts: %+v", when, c)
+			}
+		}
+	}
+	check("saved", read())
+
+	// A database of before: no facts, no mark. Opening it builds them.
+	if err := h.db.b.Update(func(tx *bbolt.Tx) error {
+		if err := tx.DeleteBucket(bFacts); err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucket(bFacts); err != nil {
+			return err
+		}
+		return tx.Bucket(bMeta).Delete([]byte(factsIndexed))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	check("not indexed, read in full", read())
+	h.db.Close()
+	db, err := Open(h.path, Options{Engine: h.db.eng, Secret: []byte("test secret, 32 characters long!"), Logger: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.db = db
+	if n := h.bucketLen(bFacts); n != 2 {
+		t.Fatalf("%d facts after opening, want 2", n)
+	}
+	check("built at open", read())
+}
