@@ -186,6 +186,9 @@ func (s *Server) scopePage(w http.ResponseWriter, r *http.Request, u *who, name,
 	}
 	data := s.common(r, rep, at)
 	data["Title"] = name
+	if strings.HasPrefix(r.URL.Path, "/unit/") {
+		data["UnitID"] = office
+	}
 	if len(rep.Units) > 0 {
 		data["Units"] = rankedRows(rep.Units)
 		if chart, err := rankChart(rep, rep.Units, "units"); err == nil {
@@ -223,7 +226,7 @@ func (s *Server) scopePage(w http.ResponseWriter, r *http.Request, u *who, name,
 func (s *Server) common(r *http.Request, rep *digest.Report, at time.Time) map[string]any {
 	loc := s.cfg.Engine.Location()
 	data := map[string]any{"Report": rep, "Period": rep.Period(), "From": rep.From.In(loc).Format(time.DateOnly),
-		"To": rep.To.In(loc).AddDate(0, 0, -1).Format(time.DateOnly), "Query": r.URL.RawQuery,
+		"To":  rep.To.In(loc).AddDate(0, 0, -1).Format(time.DateOnly),
 		"Min": rep.MinRespondents, "ReadAt": at.In(loc).Format("15:04:05")}
 	var items []itemRow
 	for _, it := range rep.Items {

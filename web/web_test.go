@@ -318,3 +318,27 @@ func TestWideReportsCached(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestExportLinks: a page's export links carry its unit or school and its
+// period, and give the workbook of that scope.
+func TestExportLinks(t *testing.T) {
+	db, h, _ := fixture(t)
+	staff := signIn(t, h, link(t, db, "3", now))
+	for page, want := range map[string]string{
+		"/unit/x1?from=2026-10-01&to=2026-11-20":   "/export?unit=x1&amp;from=2026-10-01&amp;to=2026-11-20",
+		"/school/S2?from=2026-10-01&to=2026-11-20": "/export?school=S2&amp;from=2026-10-01&amp;to=2026-11-20",
+		"/?from=2026-10-01&to=2026-11-20":          "/export?from=2026-10-01&amp;to=2026-11-20",
+	} {
+		body := strings.ReplaceAll(do(h, http.MethodGet, page, nil, staff, "").Body.String(), "&amp;", "&")
+		want = strings.ReplaceAll(want, "&amp;", "&")
+		if !strings.Contains(body, `href="`+want+`"`) {
+			t.Errorf("%s has no link %s", page, want)
+			continue
+		}
+		rec := do(h, http.MethodGet, want, nil, staff, "")
+		if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Body.String(), "PK") ||
+			!strings.Contains(rec.Header().Get("Content-Disposition"), "bao-cao-2026-10-01_2026-11-20.xlsx") {
+			t.Errorf("%s: %d %q", want, rec.Code, rec.Header().Get("Content-Disposition"))
+		}
+	}
+}
