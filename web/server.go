@@ -132,7 +132,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
 	h.Set("Strict-Transport-Security", "max-age=31536000") // heeded over https only
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10) // a reply is at most 3,000 characters
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)        // a reply is at most 3,000 characters
 	s.mux.ServeHTTP(w, r)
 }
 
