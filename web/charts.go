@@ -137,6 +137,7 @@ func trendChart(weeks []week) (template.URL, error) {
 	p.Y.Tick.Label.Font = font.From(sans, 9)
 	p.Legend.Top = true
 	p.Legend.TextStyle.Font = font.From(sans, 9)
+	p.Legend.Padding = vg.Points(3)
 	now := make(plotter.Values, len(weeks))
 	then := make(plotter.Values, len(weeks))
 	var names []string
