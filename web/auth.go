@@ -24,7 +24,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", csp(true))
 	}
 	s.render(w, r, "login.html", map[string]any{"Title": "Đăng nhập", "Token": r.URL.Query().Get("t"),
-		"Widget": widget, "Bot": s.cfg.TelegramBot})
+		"Widget": widget, "Bot": s.cfg.TelegramBot, "AuthURL": strings.TrimRight(s.cfg.URL, "/") + "/login/telegram"})
 }
 
 // login opens a session with a sign-in link's token.

@@ -72,6 +72,9 @@ type Config struct {
 	// @BotFather's /setdomain).
 	TelegramBot   string
 	TelegramToken string
+	// URL is the dashboard's public address (web.url): the widget sends
+	// the browser back to URL/login/telegram.
+	URL string
 	// MinRespondents is small-n suppression: no share, bar or count of a
 	// group answered by fewer parents.
 	MinRespondents int

@@ -1,6 +1,9 @@
 package web_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"log/slog"
 	"net/http"
@@ -22,7 +25,7 @@ var now = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 
 // fixture is the dashboard over a real store: an admin (telegram:1), a
 // unit's staff member (telegram:3) and the principal of S1 (telegram:2).
-func fixture(t *testing.T) (*store.DB, http.Handler, *time.Time) {
+func fixture(t *testing.T, opts ...func(*web.Config)) (*store.DB, http.Handler, *time.Time) {
 	t.Helper()
 	d := &flows.Directory{
 		Admins:  []string{"telegram:1"},
@@ -45,8 +48,12 @@ func fixture(t *testing.T) (*store.DB, http.Handler, *time.Time) {
 	}
 	t.Cleanup(func() { db.Close() })
 	clock := now
-	srv, err := web.New(web.Config{Store: db, Engine: eng, Job: &digest.Job{Store: db, Engine: eng, MinRespondents: 5, FlagBelow: 70},
-		Now: func() time.Time { return clock }, MinRespondents: 5})
+	cfg := web.Config{Store: db, Engine: eng, Job: &digest.Job{Store: db, Engine: eng, MinRespondents: 5, FlagBelow: 70},
+		Now: func() time.Time { return clock }, MinRespondents: 5, URL: "https://hailong.example"}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv, err := web.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,5 +347,47 @@ func TestExportLinks(t *testing.T) {
 			!strings.Contains(rec.Header().Get("Content-Disposition"), "bao-cao-2026-10-01_2026-11-20.xlsx") {
 			t.Errorf("%s: %d %q", want, rec.Code, rec.Header().Get("Content-Disposition"))
 		}
+	}
+}
+
+// TestTelegramLoginWidget: with the bot's token and name configured, the
+// sign-in page offers Telegram's widget (its script allowed on that page
+// alone), and its signed answer opens a session for staff only.
+func TestTelegramLoginWidget(t *testing.T) {
+	const token = "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"
+	_, h, _ := fixture(t, func(c *web.Config) { c.TelegramBot, c.TelegramToken = "hailong_bot", token })
+	rec := do(h, http.MethodGet, "/login", nil, nil, "")
+	body := rec.Body.String()
+	if !strings.Contains(body, `data-telegram-login="hailong_bot"`) || !strings.Contains(body, `data-auth-url="https://hailong.example/login/telegram"`) {
+		t.Errorf("no widget on the sign-in page:\n%s", body)
+	}
+	if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "script-src https://telegram.org") {
+		t.Errorf("the sign-in page's CSP: %q", csp)
+	}
+	signed := func(id string, at time.Time) string {
+		q := url.Values{"id": {id}, "first_name": {"Cán bộ"}, "auth_date": {strconv.FormatInt(at.Unix(), 10)}}
+		check := "auth_date=" + q.Get("auth_date") + "\nfirst_name=Cán bộ\nid=" + id
+		key := sha256.Sum256([]byte(token))
+		m := hmac.New(sha256.New, key[:])
+		m.Write([]byte(check))
+		q.Set("hash", hex.EncodeToString(m.Sum(nil)))
+		return "/login/telegram?" + q.Encode()
+	}
+	rec = do(h, http.MethodGet, signed("3", now.Add(-time.Minute)), nil, nil, "")
+	if rec.Code != http.StatusSeeOther || len(rec.Result().Cookies()) == 0 {
+		t.Fatalf("the unit's staff member through the widget: %d", rec.Code)
+	}
+	cookie := rec.Result().Cookies()[0]
+	if page := do(h, http.MethodGet, "/", nil, &http.Cookie{Name: cookie.Name, Value: cookie.Value}, ""); page.Code != http.StatusOK || !strings.Contains(page.Body.String(), "UBND xã Một") {
+		t.Errorf("their page: %d", page.Code)
+	}
+	if rec := do(h, http.MethodGet, signed("42", now), nil, nil, ""); rec.Code != http.StatusForbidden {
+		t.Errorf("a parent through the widget: %d", rec.Code)
+	}
+	if rec := do(h, http.MethodGet, strings.Replace(signed("3", now), "id=3", "id=1", 1), nil, nil, ""); rec.Code != http.StatusForbidden {
+		t.Errorf("a forged id: %d", rec.Code)
+	}
+	if rec := do(h, http.MethodGet, signed("3", now.Add(-time.Hour)), nil, nil, ""); rec.Code != http.StatusForbidden {
+		t.Errorf("an hour-old answer: %d", rec.Code)
 	}
 }

@@ -19,7 +19,7 @@ import (
 // the demo).
 func (s *system) dashboard(cfg *Config, db *store.DB, job *digest.Job, photos zalo.Fetch, telegramToken string, log *slog.Logger) (func(context.Context) error, error) {
 	wc := web.Config{Store: db, Engine: db.Engine(), Job: job, Now: s.now, Log: log,
-		SessionTTL: time.Duration(cfg.Web.SessionHours) * time.Hour, MinRespondents: cfg.Survey.MinRespondents}
+		SessionTTL: time.Duration(cfg.Web.SessionHours) * time.Hour, MinRespondents: cfg.Survey.MinRespondents, URL: cfg.Web.URL}
 	if photos != nil {
 		wc.Photos = web.Photos(photos)
 	}
