@@ -263,54 +263,64 @@ func (db *DB) Complaint(id uint64) (*flows.Complaint, bool, error) {
 	return c, true, nil
 }
 
-// Daily counts the responses submitted each day in [from, to) of the given
-// waves, by day ("2006-01-02") and school: the dashboard's week-by-week
-// trend, in one pass over the day counts. With schools, only theirs are
-// read (a seek to each school's days).
-func (db *DB) Daily(waves, schools []string, from, to time.Time) (map[string]map[string]int, error) {
-	out := map[string]map[string]int{}
-	lo, hi := db.day(from), db.day(to)
+// Weekly counts the responses submitted in each of weeks weeks of seven
+// days from from (a day as the store keeps days), of the given waves and
+// schools (every school's with nil): the dashboard's week-by-week trend.
+// Few schools are read with a seek to each one's days; more, in one pass
+// over the waves' day counts.
+func (db *DB) Weekly(waves, schools []string, from time.Time, weeks int) ([]int, error) {
+	out := make([]int, weeks)
+	week := map[string]int{} // day → its week
+	for i := range weeks * 7 {
+		week[db.day(from.AddDate(0, 0, i))] = i / 7
+	}
+	lo, hi := db.day(from), db.day(from.AddDate(0, 0, 7*weeks))
+	var in map[string]bool
+	if schools != nil {
+		in = make(map[string]bool, len(schools))
+		for _, sc := range schools {
+			in[sc] = true
+		}
+	}
 	err := db.b.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bDaily).Cursor()
-		// Keys are wave 0 school 0 day; scan reads those under prefix from
-		// start on, each school's days in order.
-		scan := func(wave, prefix, start []byte, oneSchool bool) error {
-			for k, v := c.Seek(start); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-				school, day, ok := cut0(k[len(wave):])
+		// scan counts the keys (wave 0 school 0 day) under bound from seek
+		// on; wave is the wave prefix's length.
+		scan := func(wave int, bound, seek []byte) error {
+			for k, v := c.Seek(seek); k != nil && bytes.HasPrefix(k, bound); k, v = c.Next() {
+				school, day, ok := cut0(k[wave:])
 				if !ok || len(v) != 8 {
 					return fmt.Errorf("daily count %q: %w", k, errCorrupt)
 				}
-				d := string(day)
-				if oneSchool && d >= hi {
-					return nil
+				if in != nil && !in[string(school)] {
+					continue
 				}
-				if d >= lo && d < hi {
-					if out[d] == nil {
-						out[d] = map[string]int{}
-					}
-					out[d][string(school)] += int(binary.BigEndian.Uint64(v))
+				if i, ok := week[string(day)]; ok {
+					out[i] += int(binary.BigEndian.Uint64(v))
+				} else if len(bound) > wave && string(day) >= hi {
+					return nil // one school's days are in order
 				}
 			}
 			return nil
 		}
 		for _, w := range waves {
-			wave := []byte(w + "\x00")
-			if schools == nil {
-				if err := scan(wave, wave, wave, false); err != nil {
+			prefix := []byte(w + "\x00")
+			if schools == nil || len(schools) > 300 {
+				if err := scan(len(prefix), prefix, prefix); err != nil {
 					return err
 				}
 				continue
 			}
 			for _, sc := range schools {
-				p := []byte(w + "\x00" + sc + "\x00")
-				if err := scan(wave, p, append(append([]byte(nil), p...), lo...), true); err != nil {
+				bound := []byte(w + "\x00" + sc + "\x00")
+				if err := scan(len(prefix), bound, append(append([]byte(nil), bound...), lo...)); err != nil {
 					return err
 				}
 			}
 		}
 		return nil
 	})
-	return out, wrap("count responses by day", err)
+	return out, wrap("count responses by week", err)
 }
 
 // ComplaintsVersion changes after every commit that changed a complaint: a

@@ -99,17 +99,6 @@ func slicesSortNewest(list []*flows.Complaint) {
 	slices.SortFunc(list, func(a, b *flows.Complaint) int { return cmp.Compare(b.ID, a.ID) })
 }
 
-// scopedMax is the most schools whose day counts a page reads school by
-// school; a wider scope reads the waves' whole, which is then cheaper.
-const scopedMax = 300
-
-func (s *Server) scoped(schools []string) []string {
-	if len(schools) > scopedMax {
-		return nil
-	}
-	return schools
-}
-
 // reportCache keeps the reports of wide scopes (a department's, a big
 // unit's) for a minute, or until a complaint changes: building one reads
 // the aggregates of every school in it (some 100 ms for 2,000 schools),

@@ -314,57 +314,44 @@ func (s *Server) schoolPage(w http.ResponseWriter, r *http.Request, u *who, code
 // trend adds the week-by-week responses of the schools, the last twelve
 // weeks of the period beside the same weeks a year earlier, as a chart.
 func (s *Server) trend(data map[string]any, schools []string, rep *digest.Report) error {
-	var waves []string
-	for _, w := range s.cfg.Engine.Directory().Waves {
-		waves = append(waves, w.ID)
-	}
 	to := rep.To
-	from := to.AddDate(0, 0, -7*12)
-	if rep.From.After(from) {
-		from = to.AddDate(0, 0, -7*max(1, int((to.Sub(rep.From).Hours()/24+6)/7)))
-	}
-	now, err := s.cfg.Store.Daily(waves, s.scoped(schools), from, to)
+	weeks := min(12, max(1, int((to.Sub(rep.From).Hours()/24+6)/7)))
+	from := to.AddDate(0, 0, -7*weeks)
+	now, err := s.cfg.Store.Weekly(s.wavesIn(from, to), schools, from, weeks)
 	if err != nil {
 		return err
 	}
-	then, err := s.cfg.Store.Daily(waves, s.scoped(schools), from.AddDate(0, 0, -364), to.AddDate(0, 0, -364))
+	then, err := s.cfg.Store.Weekly(s.wavesIn(from.AddDate(0, 0, -364), to.AddDate(0, 0, -364)), schools, from.AddDate(0, 0, -364), weeks)
 	if err != nil {
 		return err
-	}
-	in := map[string]bool{}
-	for _, c := range schools {
-		in[c] = true
 	}
 	loc := s.cfg.Engine.Location()
-	var weeks []week
-	for start := from; start.Before(to); start = start.AddDate(0, 0, 7) {
-		wk := week{Label: start.In(loc).Format("02/01")}
-		for d := start; d.Before(start.AddDate(0, 0, 7)) && d.Before(to); d = d.AddDate(0, 0, 1) {
-			day := d.In(loc).Format(time.DateOnly)
-			for code, n := range now[day] {
-				if in[code] {
-					wk.Now += n
-				}
-			}
-			for code, n := range then[d.AddDate(0, 0, -364).In(loc).Format(time.DateOnly)] {
-				if in[code] {
-					wk.Then += n
-				}
-			}
-		}
-		weeks = append(weeks, wk)
-	}
-	// Small-n: a week's count below the threshold is shown as 0 with the
-	// week marked, so that a single parent's answer cannot be dated.
+	var out []week
 	for i := range weeks {
-		weeks[i].hide(s.cfg.MinRespondents)
+		wk := week{Label: from.AddDate(0, 0, 7*i).In(loc).Format("02/01"), Now: now[i], Then: then[i]}
+		// Small-n: a week's count below the threshold is withheld (shown
+		// as 0, the week marked), so that one parent's answer cannot be
+		// dated.
+		wk.hide(s.cfg.MinRespondents)
+		out = append(out, wk)
 	}
-	data["Weeks"] = weeks
-	chart, err := trendChart(weeks)
-	if err == nil {
+	data["Weeks"] = out
+	if chart, err := trendChart(out); err == nil {
 		data["TrendChart"] = chart
 	}
 	return nil
+}
+
+// wavesIn are the waves whose days meet [from, to): a response is counted
+// on a day of its wave.
+func (s *Server) wavesIn(from, to time.Time) []string {
+	var ids []string
+	for _, w := range s.cfg.Engine.Directory().Waves {
+		if w.Start.Before(to) && w.End.After(from) {
+			ids = append(ids, w.ID)
+		}
+	}
+	return ids
 }
 
 // week is one week's count of responses, and the same week's a year

@@ -40,9 +40,9 @@ type Store interface {
 	Actor(id string) (flows.Actor, error)
 	Complaint(id uint64) (*flows.Complaint, bool, error)
 	ComplaintsVersion() uint64
-	// Daily reads only the given schools' day counts (every school's
-	// with nil).
-	Daily(waves, schools []string, from, to time.Time) (map[string]map[string]int, error)
+	// Weekly counts the responses of each of weeks weeks from from, of
+	// the given schools (every school's with nil).
+	Weekly(waves, schools []string, from time.Time, weeks int) ([]int, error)
 	Complaints(fn func(*flows.Complaint) error) error
 	RedeemWebLink(token, sessionToken, agent string, now time.Time, ttl time.Duration) (flows.WebSession, error)
 	OpenWebSession(actor, via, sessionToken, agent string, now time.Time, ttl time.Duration) (flows.WebSession, error)
