@@ -17,12 +17,17 @@ type Store interface {
 	// (NewResponsesOf: all of them for nil).
 	AggregatesOf(wave string, schools []string) (flows.WaveCounts, error)
 	NewResponsesOf(waves, schools []string, from, to time.Time) (map[string]int, error)
-	// ComplaintFacts reads every complaint's school, status and times
-	// (what reports count), nothing else of it.
-	ComplaintFacts(fn func(*flows.Complaint) error) error
+	// ComplaintFacts reads the school, status and times (nothing else) of
+	// the complaints of schools (nil: all) a report of [from, to) counts.
+	ComplaintFacts(schools []string, from, to time.Time, fn func(*flows.Complaint) error) error
 	Snapshot(key string) ([]byte, bool, error)
 	SendDigest(key string, snapshot []byte, out []flows.Outgoing) (bool, error)
 	Principals(school string) ([]flows.Principal, error)
+	// CommentsIn calls fn with the comments of a wave at the schools
+	// submitted in [from, to).
+	CommentsIn(wave string, schools []string, from, to time.Time, fn func(flows.Comment) error) error
+	// Baselines returns the results imported for a period.
+	Baselines(period string) ([]flows.Baseline, error)
 }
 
 // Job sends the weekly digests and builds on-demand reports.
@@ -78,7 +83,7 @@ func (j *Job) Run(now time.Time) (int, error) {
 		return 0, nil
 	}
 	from, to := j.Period(due)
-	complaints, err := j.complaints()
+	complaints, err := j.complaints(nil, from, to) // once for every digest of the week
 	if err != nil {
 		return 0, err
 	}
@@ -116,9 +121,9 @@ func (j *Job) Run(now time.Time) (int, error) {
 	return sent, nil
 }
 
-func (j *Job) complaints() ([]*flows.Complaint, error) {
+func (j *Job) complaints(schools []string, from, to time.Time) ([]*flows.Complaint, error) {
 	var out []*flows.Complaint
-	err := j.Store.ComplaintFacts(func(c *flows.Complaint) error { out = append(out, c); return nil })
+	err := j.Store.ComplaintFacts(schools, from, to, func(c *flows.Complaint) error { out = append(out, c); return nil })
 	if err != nil {
 		return nil, fmt.Errorf("digest: read complaints: %w", err)
 	}
@@ -138,10 +143,25 @@ func (j *Job) send(scope, name string, schools []flows.School, units []Unit, fro
 	}
 	in.PrevWeek = j.snapshot(key(scope, to.AddDate(0, 0, -7)))
 	in.LastYear = j.snapshot(key(scope, to.AddDate(0, 0, -364)))
-	r := Build(in)
-	replies, err := j.render(r, attach)
-	if err != nil {
+	if in.YearAgo, err = j.yearAgo(schools, from, to); err != nil {
 		return false, err
+	}
+	r := Build(in)
+	var replies []flows.Reply
+	if len(addrs) > 0 { // else only its snapshot is kept: drawing it would cost a province seconds for nobody
+		if replies, err = j.render(r, attach); err != nil {
+			return false, err
+		}
+	}
+	if n := len(r.WaveIDs); n > 0 && len(replies) > 0 {
+		// The button that opens the comments, on the digest's text.
+		b := flows.CommentSchoolsButton(r.WaveIDs[n-1])
+		if !attach {
+			b = flows.CommentsButton(r.WaveIDs[n-1], schools[0].Code)
+		}
+		last := len(Text(r)) - 1
+		replies[last].Buttons = [][]flows.Button{{b}}
+		replies[last].Detached = flows.CommentsHint()
 	}
 	var out []flows.Outgoing
 	now := time.Now()
@@ -212,6 +232,14 @@ func (j *Job) input(kind, scope string, schools []flows.School, from, to time.Ti
 		return in, err
 	}
 	in.New = n
+	for _, id := range ids {
+		if err := j.Store.CommentsIn(id, codes, from, to, func(c flows.Comment) error {
+			in.Comments = append(in.Comments, c)
+			return nil
+		}); err != nil {
+			return in, err
+		}
+	}
 	return in, nil
 }
 
@@ -251,7 +279,7 @@ func (j *Job) render(r *Report, attach bool) ([]flows.Reply, error) {
 
 // Report builds an on-demand report for staff.
 func (j *Job) Report(req *flows.ReportRequest) (*Report, error) {
-	complaints, err := j.complaints()
+	complaints, err := j.complaints(req.Schools, req.From, req.To)
 	if err != nil {
 		return nil, err
 	}
@@ -264,6 +292,9 @@ func (j *Job) Report(req *flows.ReportRequest) (*Report, error) {
 	}
 	in, err := j.input("range", req.Scope, schools, req.From, req.To, complaints)
 	if err != nil {
+		return nil, err
+	}
+	if in.YearAgo, err = j.yearAgo(schools, req.From, req.To); err != nil {
 		return nil, err
 	}
 	if req.Office != "" {

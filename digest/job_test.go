@@ -3,6 +3,7 @@ package digest
 import (
 	"flag"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +58,29 @@ type memStore struct {
 	complaints []*flows.Complaint
 	digests    map[string][]byte
 	queued     []flows.Outgoing
+	comments   []flows.Comment
+	baselines  []flows.Baseline
+}
+
+func (m *memStore) CommentsIn(wave string, schools []string, from, to time.Time, fn func(flows.Comment) error) error {
+	for _, c := range m.comments {
+		if c.Wave == wave && slices.Contains(schools, c.School) && !c.At.Before(from) && c.At.Before(to) {
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (m *memStore) Baselines(period string) ([]flows.Baseline, error) {
+	var out []flows.Baseline
+	for _, b := range m.baselines {
+		if b.Period == period {
+			out = append(out, b)
+		}
+	}
+	return out, nil
 }
 
 func (m *memStore) AggregatesOf(w string, _ []string) (flows.WaveCounts, error) {
@@ -71,7 +95,7 @@ func (m *memStore) NewResponsesOf(waves, _ []string, _, _ time.Time) (map[string
 	}
 	return out, nil
 }
-func (m *memStore) ComplaintFacts(fn func(*flows.Complaint) error) error {
+func (m *memStore) ComplaintFacts(_ []string, _, _ time.Time, fn func(*flows.Complaint) error) error {
 	for _, c := range m.complaints {
 		if err := fn(c); err != nil {
 			return err
@@ -160,6 +184,14 @@ func TestWeeklyDigestGolden(t *testing.T) {
 		"THCS": pair(school(10, 6, 7, 0, "50")),
 	})
 	st.newByWave["w1"] = map[string]int{"MN": 3, "TH": 10}
+	at := day("2026-11-18").Add(10 * time.Hour)
+	st.comments = []flows.Comment{
+		{Wave: "w1", School: "TH", At: at, Grade: "3", Text: "Nhà vệ sinh dơ quá, các cháu không dám đi."},
+		{Wave: "w1", School: "TH", At: at.Add(time.Hour), Grade: "4", Text: "Nhà vệ sinh thiếu xà phòng, học thêm nhiều quá."},
+		{Wave: "w1", School: "TH", At: at.Add(2 * time.Hour), Grade: "1", Text: "Học thêm buổi tối, các cháu mệt."},
+		{Wave: "w1", School: "TH", At: day("2026-11-10"), Grade: "1", Text: "Nhà vệ sinh: a week earlier, not in this digest."},
+		{Wave: "w1", School: "MN", At: at, Grade: "mam", Text: "Nhà vệ sinh của trường ít người trả lời."}, // 3 respondents: hidden
+	}
 	st.complaints = []*flows.Complaint{
 		{ID: 7, School: "TH", Status: flows.StatusNew, Created: day("2026-11-17").Add(9 * time.Hour),
 			AckDue: day("2026-11-18").Add(9 * time.Hour), ResolveDue: day("2026-12-01")},
@@ -177,7 +209,13 @@ func TestWeeklyDigestGolden(t *testing.T) {
 	}
 	var office, principal []string
 	attachments := 0
+	buttons := map[string]string{}
 	for _, o := range st.queued {
+		for _, row := range o.Reply.Buttons {
+			for _, b := range row {
+				buttons[o.Chat] = b.Data
+			}
+		}
 		switch {
 		case o.Reply.File != nil:
 			attachments++
@@ -189,6 +227,11 @@ func TestWeeklyDigestGolden(t *testing.T) {
 		if o.Priority != flows.PriorityDigest {
 			t.Errorf("a digest message has priority %d", o.Priority)
 		}
+	}
+	// The comments open from the digest: the principal's school, the
+	// office's list of schools.
+	if buttons["501"] != "gd:w1:TH" || buttons["-100"] != "gd:w1" {
+		t.Errorf("comments buttons %v", buttons)
 	}
 	if attachments != 2 {
 		t.Errorf("%d attachments to the office, want the chart and the workbook", attachments)

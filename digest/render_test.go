@@ -102,7 +102,7 @@ func TestRenderWorkbook(t *testing.T) {
 	r := renderSampleReport()
 	f := renderOpenWorkbook(t, r)
 
-	want := []string{"Tổng hợp", "Theo trường", "Theo câu hỏi", "Phản ánh"}
+	want := []string{"Tổng hợp", "Theo trường", "Theo câu hỏi", "Phản ánh", "Góp ý", "Chủ đề góp ý", "So với năm trước"}
 	if got := f.GetSheetList(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("sheets = %q, want %q", got, want)
 	}
@@ -350,8 +350,8 @@ func TestRenderEmpty(t *testing.T) {
 				t.Errorf("empty chart is %dx%d, want %dx%d", cfg.Width, cfg.Height, chartWidthPx, chartMinHeight)
 			}
 			f := renderOpenWorkbook(t, r)
-			if n := len(f.GetSheetList()); n != 4 {
-				t.Errorf("empty workbook has %d sheets, want 4", n)
+			if n := len(f.GetSheetList()); n != 7 {
+				t.Errorf("empty workbook has %d sheets, want 7", n)
 			}
 			rows, err := f.GetRows("Theo trường")
 			if err != nil || len(rows) != 2 || rows[1][1] != "Tổng cộng" {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"hailong/flows"
+	"hailong/terms"
 )
 
 // Score is a share of good answers, shown only with enough answers.
@@ -106,7 +107,23 @@ type Report struct {
 	PrevWeek *Row `json:"prev_week,omitempty"`
 	LastYear *Row `json:"last_year,omitempty"`
 
-	Complaints     ComplaintStats `json:"complaints"`
+	Complaints ComplaintStats `json:"complaints"`
+	// YearAgo is the same period a year earlier, per school and in total,
+	// from this bot's data or imported baselines; nil when neither has it.
+	YearAgo *Comparison `json:"year_ago,omitempty"`
+	// WaveIDs are the ids of the waves counted.
+	WaveIDs []string `json:"-"`
+	// Comments are the parents' comments of the period, of the schools and
+	// waves with enough respondents to show them, newest first school by
+	// school; Terms what they talk about (Terms of the scope, SchoolTerms
+	// of each school by code).
+	Comments    []CommentRow            `json:"-"`
+	Terms       []terms.Term            `json:"terms,omitempty"`
+	SchoolTerms map[string][]terms.Term `json:"-"`
+	// CommentsHidden counts the comments of schools and waves with too few
+	// respondents to show them.
+	CommentsHidden int `json:"comments_hidden,omitempty"`
+
 	MinRespondents int            `json:"min_respondents"`
 	FlagBelow      float64        `json:"flag_below"`
 	Location       *time.Location `json:"-"`
@@ -132,9 +149,13 @@ type Input struct {
 	Complaints []*flows.Complaint
 	// PrevWeek and LastYear are earlier totals of the scope, if any.
 	PrevWeek, LastYear *Row
-	MinRespondents     int
-	FlagBelow          float64
-	Location           *time.Location
+	// YearAgo is the same period a year earlier (Job.yearAgo).
+	YearAgo *Comparison
+	// Comments are the comments of the period in the waves, any school's.
+	Comments       []flows.Comment
+	MinRespondents int
+	FlagBelow      float64
+	Location       *time.Location
 }
 
 // Build makes the report: pure arithmetic over the aggregates.
@@ -144,6 +165,7 @@ func Build(in Input) *Report {
 		MinRespondents: in.MinRespondents, FlagBelow: in.FlagBelow, Location: in.Location, EnrolmentOf: eng.Directory().EnrolmentOf}
 	for _, w := range in.Waves {
 		r.Waves = append(r.Waves, w.Title)
+		r.WaveIDs = append(r.WaveIDs, w.ID)
 	}
 	for _, q := range eng.Questionnaire().Scored() {
 		r.Items = append(r.Items, Item{ID: q.ID, Short: q.Short, Group: q.Group, Kind: q.Kind})
@@ -217,6 +239,11 @@ func Build(in Input) *Report {
 		unit.Flagged = unit.Index.Shown && unit.Index.Pct < in.FlagBelow
 		r.Units = append(r.Units, unit)
 	}
+	r.YearAgo = in.YearAgo
+	if r.YearAgo != nil && r.LastYear == nil {
+		r.LastYear = r.YearAgo.Total
+	}
+	r.addComments(in)
 	return r
 }
 
@@ -254,6 +281,31 @@ func (r *Report) summed(row Row, all tallies, min int) Row {
 		row.hide()
 	}
 	return row
+
+}
+
+// schoolRow sums a school's tallies over the waves' counts: its row, shares
+// hidden below min, and the tallies.
+func schoolRow(eng *flows.Engine, items []Item, sc flows.School, counts []flows.WaveCounts, min int) (Row, map[string]flows.Tally) {
+	sum := map[string]flows.Tally{}
+	row := Row{Code: sc.Code, Name: sc.Name, Level: sc.Level}
+	for _, wc := range counts {
+		row.Total += wc.Respondents[sc.Code]
+		for id, t := range eng.Tallies(sc.Level, wc.Counts[sc.Code]) {
+			sum[id] = sum[id].Add(t)
+		}
+	}
+	row.Index = score(sum[flows.IndexID], min)
+	row.Items = map[string]Score{}
+	for _, it := range items {
+		if _, asked := sum[it.ID]; asked {
+			row.Items[it.ID] = score(sum[it.ID], min)
+		}
+	}
+	if row.Total < min {
+		row.hide() // too few parents for any share to mean much, or to stay anonymous
+	}
+	return row, sum
 }
 
 // hide withholds every share of a row answered by too few parents.
@@ -272,7 +324,7 @@ func complaintStats(in Input) ComplaintStats {
 		names[sc.Code] = sc.Name
 	}
 	for _, c := range in.Complaints {
-		if _, ours := names[c.School]; !ours || !c.Created.Before(in.To) {
+		if _, ours := names[c.School]; !ours || !c.CountedIn(in.From, in.To) {
 			continue
 		}
 		if !c.Created.Before(in.From) {

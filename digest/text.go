@@ -122,7 +122,7 @@ func Text(r *Report) []string {
 		r.writeUnits(&b)
 	}
 	if len(r.Units) == 0 || len(r.Rows) <= MaxSchoolLines {
-		b.WriteString("\n🏫 Theo trường (phiếu mới · tổng" + map[bool]string{true: " · phản hồi", false: ""}[r.withEnrolment() > 0] + " · hài lòng):\n")
+		b.WriteString("\n🏫 Theo trường (phiếu mới · tổng" + map[bool]string{true: " · phản hồi", false: ""}[r.withEnrolment() > 0] + " · hài lòng" + map[bool]string{true: " · so với cùng kỳ năm trước", false: ""}[r.YearAgo != nil] + "):\n")
 		for _, row := range r.Rows {
 			mark := ""
 			if row.Flagged {
@@ -132,7 +132,7 @@ func Text(r *Report) []string {
 			if p, ok := row.Rate(); ok {
 				rate = " (" + pct(p) + ")"
 			}
-			fmt.Fprintf(&b, "• %s: +%d · %d%s · %s%s\n", row.Name, row.New, row.Total, rate, cell(row.Index), mark)
+			fmt.Fprintf(&b, "• %s: +%d · %d%s · %s%s%s\n", row.Name, row.New, row.Total, rate, cell(row.Index), r.yearAgoShort(row), mark)
 		}
 	} else {
 		fmt.Fprintf(&b, "\n🏫 %s trường: số liệu từng trường ở bảng tính kèm theo; mỗi đơn vị nhận báo cáo các trường của mình.\n", num(len(r.Rows)))
@@ -156,7 +156,11 @@ func Text(r *Report) []string {
 		}
 		fmt.Fprintf(&b, "⏰ %s · %s · %s · %d ngày\n", o.Code, o.School, o.Status, o.AgeDays)
 	}
+	r.commentsText(&b)
 	fmt.Fprintf(&b, "\n(«chưa đủ mẫu»: dưới %d câu trả lời, không tính tỷ lệ.)", r.MinRespondents)
+	if note := importNote(r.YearAgo); note != "" {
+		b.WriteString("\n" + note)
+	}
 	return split(b.String(), MaxMessage)
 }
 
@@ -293,4 +297,41 @@ func split(text string, n int) []string {
 		text = strings.TrimLeft(text[cut:], "\n")
 	}
 	return append(out, text)
+}
+
+// yearAgoShort is a school's index against the same period a year earlier,
+// short: " · ▲ 2,1", marked when imported.
+func (r *Report) yearAgoShort(row Row) string {
+	if r.YearAgo == nil {
+		return ""
+	}
+	before, ok := r.YearAgo.Rows[row.Code]
+	if !ok || !before.Index.Shown || !row.Index.Shown {
+		return " · –"
+	}
+	mark := ""
+	if _, imported := r.YearAgo.Imported[row.Code]; imported {
+		mark = importMark
+	}
+	return " ·" + strings.TrimSuffix(change(row.Index, &before.Index, ""), " ") + mark
+}
+
+// commentsText is the digest's part on comments: how many, and what
+// parents talk about most.
+func (r *Report) commentsText(b *strings.Builder) {
+	if len(r.Comments) == 0 && r.CommentsHidden == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n💬 Góp ý của phụ huynh: %d trong kỳ", len(r.Comments))
+	if r.CommentsHidden > 0 {
+		fmt.Fprintf(b, " (chưa hiện %d góp ý của trường dưới %d phiếu)", r.CommentsHidden, r.MinRespondents)
+	}
+	b.WriteString("\n")
+	if len(r.Terms) > 0 {
+		var parts []string
+		for _, t := range r.Terms[:min(TextTerms, len(r.Terms))] {
+			parts = append(parts, fmt.Sprintf("«%s» (%d)", t.Text, t.Count))
+		}
+		fmt.Fprintf(b, "Phụ huynh nhắc nhiều: %s\n", strings.Join(parts, " · "))
+	}
 }

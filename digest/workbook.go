@@ -238,6 +238,9 @@ func Workbook(r *Report) ([]byte, error) {
 			return nil, fmt.Errorf("digest: workbook: %w", err)
 		}
 	}
+	if err := addReportSheets(f, r, st); err != nil {
+		return nil, fmt.Errorf("digest: workbook: %w", err)
+	}
 	if idx, err := f.GetSheetIndex(sheetSummary); err == nil && idx >= 0 {
 		f.SetActiveSheet(idx)
 	}

@@ -43,28 +43,33 @@ func TestAccessMatrix(t *testing.T) {
 		{"parent", "42", "42"}, {"unknown group", "42", "-555"},
 	}
 	actions := []string{"/danhsach", "/baocao", "/xuat", "/invite TH-03", "/hieutruong", "/nhatky", "/web",
-		"k:view:1", "k:ack:1", "k:reply:1", "k:done:1", "k:refer:1", "k:dup:1", "rv:test:778"}
+		"k:view:1", "k:ack:1", "k:reply:1", "k:done:1", "k:refer:1", "k:dup:1", "rv:test:778",
+		"/gopy TH-03", "gy:w1:TH-03:0", "gd:w1:TH-03"}
 	// allowed[actor] lists the actions that actor may take.
 	allowed := map[string]string{
-		"admin":            "/danhsach /baocao /xuat /invite /hieutruong /nhatky /web k:view k:ack k:reply k:done k:refer k:dup rv:",
-		"office staff":     "/danhsach /baocao /xuat /invite /hieutruong /web k:view k:ack k:reply k:done k:refer k:dup rv:",
-		"office group":     "/danhsach /baocao /xuat k:view k:ack k:reply k:done k:refer k:dup",
-		"department staff": "/danhsach /baocao /xuat /invite /hieutruong /web k:view k:ack k:reply k:done k:refer k:dup rv:",
-		"department group": "/danhsach /baocao /xuat k:view k:ack k:reply k:done k:refer k:dup",
+		"admin":            "/danhsach /baocao /xuat /invite /hieutruong /nhatky /web k:view k:ack k:reply k:done k:refer k:dup rv: /gopy gy: gd:",
+		"office staff":     "/danhsach /baocao /xuat /invite /hieutruong /web k:view k:ack k:reply k:done k:refer k:dup rv: /gopy gy: gd:",
+		"office group":     "/danhsach /baocao /xuat k:view k:ack k:reply k:done k:refer k:dup /gopy gy: gd:",
+		"department staff": "/danhsach /baocao /xuat /invite /hieutruong /web k:view k:ack k:reply k:done k:refer k:dup rv: /gopy gy: gd:",
+		"department group": "/danhsach /baocao /xuat k:view k:ack k:reply k:done k:refer k:dup /gopy gy: gd:",
 		// Another ward's staff act on their own schools alone.
 		"other ward's staff": "/danhsach /baocao /xuat /hieutruong /web",
 		"other ward's group": "/danhsach /baocao /xuat",
-		"principal":          "/danhsach /baocao /xuat /web k:view k:ack k:reply k:done k:refer k:dup",
+		"principal":          "/danhsach /baocao /xuat /web k:view k:ack k:reply k:done k:refer k:dup /gopy gy: gd:",
 		"other principal":    "/danhsach /baocao /xuat /web",
 		"revoked principal":  "",
 		"parent":             "",
 		"unknown group":      "",
 	}
-	refusals := []string{T("denied"), T("staff.denied"), T("web.private"), "Em không biết lệnh", T("group.private"), "Anh/chị có đồng ý tham gia không?"}
+	refusals := []string{T("denied"), T("staff.denied"), T("gy.denied"), T("web.private"), "Em không biết lệnh", T("group.private"), "Anh/chị có đồng ý tham gia không?"}
 	for _, a := range actors {
 		for _, action := range actions {
 			look := &memRecords{byID: map[uint64]*Complaint{1: complaint()}, next: 1, invites: map[string]Invite{},
 				principals: map[string]Principal{"test:778": {ID: "test:778", School: "TH-03", Since: now}}}
+			for i := range 5 { // enough respondents at TH-03 for their comments to show
+				look.responses = append(look.responses, keyedResponse{Key{byte(i + 1)}, Response{Wave: "w1", School: "TH-03", At: now,
+					Answers: map[string]string{"C": "Nhà vệ sinh bẩn"}, Buckets: map[string]string{"C": TextGiven}}})
+			}
 			// 777 was bound to TH-03 and revoked: nothing is left of it.
 			var sess *Session
 			if a.user == "42" {
@@ -89,11 +94,18 @@ func TestAccessMatrix(t *testing.T) {
 			for _, r := range refusals {
 				refused = refused || strings.Contains(all, r)
 			}
+			if strings.Contains(action, "gopy") || strings.HasPrefix(action, "gy:") || strings.HasPrefix(action, "gd:") {
+				// A parent's /gopy is a complaint (góp ý): what matters is
+				// that no one outside the scope reads the comments.
+				refused = refused || !strings.Contains(all, "Nhà vệ sinh bẩn")
+			}
 			verb := strings.Fields(action)[0]
 			if i := strings.LastIndex(verb, ":"); strings.HasPrefix(verb, "k:") {
 				verb = verb[:i]
 			} else if strings.HasPrefix(verb, "rv:") {
 				verb = "rv:"
+			} else if strings.HasPrefix(verb, "gy:") || strings.HasPrefix(verb, "gd:") {
+				verb = verb[:3]
 			}
 			want := strings.Contains(" "+allowed[a.name]+" ", " "+verb+" ")
 			if refused == want {

@@ -116,6 +116,17 @@ type Complaint struct {
 	History []Event `json:"history,omitempty"`
 }
 
+// CountedIn reports whether a report of the period [from, to) counts the
+// complaint at all: filed before to, and filed in the period, still open,
+// or closed on or after from. A report (digest.complaintStats) and the
+// store that reads complaints for it (store.ComplaintFacts) hold to it.
+func (c *Complaint) CountedIn(from, to time.Time) bool {
+	if !c.Created.Before(to) {
+		return false
+	}
+	return c.Status.Open() || !c.Created.Before(from) || (!c.ResolvedAt.IsZero() && !c.ResolvedAt.Before(from))
+}
+
 // additionsFull says the complaint takes no more additions.
 func (c *Complaint) additionsFull() bool {
 	return len(c.Added) >= MaxAdditions || c.addedChars() >= MaxAddedChars
@@ -243,6 +254,12 @@ type Lookup interface {
 	Audience(schools []string) int
 	// Pre is what a user who has not consented chose (see Result.Pre).
 	Pre(key Key) PreConsent
+	// CommentCounts gives, for each of the schools, its respondents in a
+	// wave and how many of them wrote a comment.
+	CommentCounts(wave string, schools []string) map[string]CommentCount
+	// Comments returns comments of a wave at a school, newest first: the
+	// skip newest passed over, at most limit.
+	Comments(wave, school string, skip, limit int) []Comment
 	// WebLinks counts the dashboard sign-in links a user ("channel:user")
 	// asked for since a time.
 	WebLinks(actor string, since time.Time) int
@@ -283,6 +300,12 @@ func (*NoRecords) GroupTold(string) bool { return false }
 
 // Audience implements Lookup.
 func (*NoRecords) Audience([]string) int { return 0 }
+
+// CommentCounts implements Lookup.
+func (*NoRecords) CommentCounts(string, []string) map[string]CommentCount { return nil }
+
+// Comments implements Lookup.
+func (*NoRecords) Comments(string, string, int, int) []Comment { return nil }
 
 // Pre implements Lookup.
 func (*NoRecords) Pre(Key) PreConsent { return PreConsent{} }

@@ -843,6 +843,10 @@ func (t *turn) staff(schools []string) {
 		t.staffList(schools)
 	case in.Kind == KindCommand && (in.Command == "baocao" || in.Command == "xuat"):
 		t.reportRequest(schools, in.Command == "xuat")
+	case in.Kind == KindCommand && (in.Command == "gopy" || in.Command == "comments"):
+		t.commentsCommand(schools)
+	case in.Kind == KindButton && commentsPress(in.Data):
+		t.commentsButton(schools, in.Data)
 	case in.Kind == KindCommand && in.Command == "invite":
 		t.invite()
 	case in.Kind == KindCommand && in.Command == "hieutruong":

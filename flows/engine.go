@@ -28,6 +28,7 @@ type Engine struct {
 	cal            Calendar
 	ackDays        int
 	perDay         int // complaints a parent may file a day
+	minResp        int // respondents a school needs in a wave before its comments are shown
 	escalateAfter  int // working days overdue at one unit before the next one up
 	urgentAll      bool
 	info           map[Lang]Info
@@ -82,6 +83,10 @@ type Settings struct {
 	// PerParentDaily is how many complaints a parent may file in a day (in
 	// Location); 0 means DefaultPerParentDaily.
 	PerParentDaily int
+	// MinRespondents is how many respondents a school needs in a wave
+	// before anything of theirs is shown (survey.min_respondents); 0
+	// means DefaultMinRespondents.
+	MinRespondents int
 	// Info is the information menu's content; empty parts take
 	// DefaultInfo's.
 	Info Info
@@ -96,7 +101,7 @@ type Settings struct {
 
 // ConsentVersion identifies the wording of the consent notice; a parent's
 // consent records the version they saw.
-const ConsentVersion = "2026-11-v1"
+const ConsentVersion = "2026-12-v1"
 
 // New validates the settings and returns an engine.
 func New(s Settings) (*Engine, error) {
@@ -136,6 +141,10 @@ func New(s Settings) (*Engine, error) {
 	if perDay <= 0 {
 		perDay = DefaultPerParentDaily
 	}
+	minResp := s.MinRespondents
+	if minResp <= 0 {
+		minResp = DefaultMinRespondents
+	}
 	up := s.EscalateAfter
 	if up <= 0 {
 		up = DefaultEscalateAfter
@@ -149,7 +158,7 @@ func New(s Settings) (*Engine, error) {
 	return &Engine{
 		q: s.Questionnaire, byLevel: byLevel, dir: s.Directory, caps: s.ClassSizeCaps, gradeCaps: s.GradeCaps, expiry: s.SessionExpiry,
 		retention: s.RetentionMonths, loc: loc, consentVersion: ConsentVersion, owner: owner,
-		categories: cats, cal: cal, ackDays: ack, perDay: perDay, escalateAfter: up, urgentAll: s.UrgentAllLevels, info: infos(s.Info, s.InfoTr),
+		categories: cats, cal: cal, ackDays: ack, perDay: perDay, minResp: minResp, escalateAfter: up, urgentAll: s.UrgentAllLevels, info: infos(s.Info, s.InfoTr),
 		webURL: strings.TrimSpace(s.WebURL),
 	}, nil
 }

@@ -280,7 +280,7 @@ func Commands(r Role) [][2]string {
 		{"cancel", T("cmd.cancel")}, {"lang", T("cmd.lang")}, {"help", T("cmd.help")},
 	}
 	staff := [][2]string{{"danhsach", T("cmd.danhsach")}, {"baocao", T("cmd.baocao")}, {"xuat", T("cmd.xuat")},
-		{"thongbao", T("cmd.thongbao")}, {"web", T("cmd.web")}, {"cancel", T("cmd.cancel")}}
+		{"gopy", T("cmd.gopy")}, {"thongbao", T("cmd.thongbao")}, {"web", T("cmd.web")}, {"cancel", T("cmd.cancel")}}
 	switch r {
 	case RolePrincipal:
 		return staff
@@ -294,7 +294,7 @@ func Commands(r Role) [][2]string {
 
 // GroupCommands is the command menu of an office's group chat.
 func GroupCommands() [][2]string {
-	return [][2]string{{"danhsach", T("cmd.danhsach")}, {"baocao", T("cmd.baocao")}, {"xuat", T("cmd.xuat")}}
+	return [][2]string{{"danhsach", T("cmd.danhsach")}, {"baocao", T("cmd.baocao")}, {"xuat", T("cmd.xuat")}, {"gopy", T("cmd.gopy")}}
 }
 
 // Menus lists every staff chat with its role's menu: the configured
@@ -358,6 +358,10 @@ func (boundLookup) GroupTold(string) bool                  { return false }
 func (boundLookup) Audience([]string) int                  { return 0 }
 func (boundLookup) Pre(Key) PreConsent                     { return PreConsent{} }
 func (boundLookup) WebLinks(string, time.Time) int         { return 0 }
+func (boundLookup) CommentCounts(string, []string) map[string]CommentCount {
+	return nil
+}
+func (boundLookup) Comments(string, string, int, int) []Comment { return nil }
 
 // menuFor queues the command menu of a role for a user's private chat.
 func (t *turn) menuFor(id string, r Role) {

@@ -13,6 +13,7 @@ var vi = map[msg]string{
 		"• Chúng tôi hỏi trường, khối lớp của con và các câu trả lời khảo sát. Không hỏi tên anh/chị hay tên con.\n" +
 		"• Mục đích: đánh giá và cải thiện chất lượng giáo dục. Kết quả chỉ công bố dưới dạng số liệu tổng hợp.\n" +
 		"• Câu trả lời được lưu theo một mã ẩn danh, không kèm tài khoản của anh/chị, và được xoá sau %d tháng.\n" +
+		"• Góp ý anh/chị viết ở câu cuối được hiệu trưởng nhà trường và cán bộ cơ quan quản lý giáo dục đọc để khắc phục, không bao giờ kèm tên hay tài khoản của anh/chị.\n" +
 		"• Anh/chị có quyền xem, rút lại sự đồng ý và yêu cầu xoá dữ liệu của mình bất cứ lúc nào.\n" +
 		"(Theo Luật Bảo vệ dữ liệu cá nhân số 91/2025/QH15.)\n\n" +
 		"Anh/chị có đồng ý tham gia không?",
@@ -46,7 +47,7 @@ var vi = map[msg]string{
 	"survey.resume":       "Chào mừng anh/chị trở lại! Em hỏi tiếp từ câu %d/%d nhé.",
 	"question":            "Câu %d/%d\n\n%s",
 	"question.number":     "\n\n(Gõ một số từ %d đến %d.)",
-	"question.text":       "\n\n(Gõ góp ý, tối đa %d ký tự.)",
+	"question.text":       "\n\n(Gõ góp ý, tối đa %d ký tự. Hiệu trưởng và cán bộ cơ quan quản lý giáo dục đọc góp ý để khắc phục, không kèm tên hay tài khoản của anh/chị.)",
 	"back":                "◀ Quay lại",
 	"skip":                "Bỏ qua",
 	"confirm":             "Anh/chị xem lại câu trả lời:\n\n%s\n\nMuốn sửa câu nào, bấm số của câu đó bên dưới; nếu đã đúng, bấm «✅ Gửi câu trả lời» để lưu.",
@@ -194,7 +195,7 @@ var vi = map[msg]string{
 	"c.closed":                "Phản ánh này đã đóng.",
 	"c.add.full":              "Phản ánh %s đã nhận đủ thông tin bổ sung, nhà trường đã có tất cả. Nếu có việc mới, anh/chị vui lòng gửi một phản ánh mới giúp em ạ.",
 	"c.add.long":              "Phản ánh %s chỉ còn nhận thêm được %d ký tự thông tin bổ sung, tin này có %d ký tự. Anh/chị rút gọn giúp em nhé.",
-	"staff.help":              "Chào thầy/cô. Em gửi thầy/cô các phản ánh của phụ huynh về trường; thầy/cô xử lý bằng các lựa chọn kèm theo mỗi phản ánh. /danhsach: các phản ánh đang mở. /baocao: báo cáo khảo sát và phản ánh (thêm hai ngày để chọn khoảng thời gian). /xuat: bảng tính. /thongbao: gửi thông báo đến cha mẹ học sinh.",
+	"staff.help":              "Chào thầy/cô. Em gửi thầy/cô các phản ánh của phụ huynh về trường; thầy/cô xử lý bằng các lựa chọn kèm theo mỗi phản ánh. /danhsach: các phản ánh đang mở. /baocao: báo cáo khảo sát và phản ánh (thêm hai ngày để chọn khoảng thời gian). /xuat: bảng tính. /gopy: góp ý của phụ huynh. /thongbao: gửi thông báo đến cha mẹ học sinh.",
 	"staff.none":              "Không có phản ánh nào đang mở. 👍",
 	"staff.refresh":           "🔄 Xem lại danh sách",
 	"staff.list":              "📋 %d phản ánh đang mở:",
@@ -280,6 +281,22 @@ var vi = map[msg]string{
 	"cmd.danhsach":            "Phản ánh đang mở",
 	"cmd.baocao":              "Báo cáo khảo sát và phản ánh",
 	"cmd.xuat":                "Xuất bảng tính",
+	"cmd.gopy":                "Góp ý của phụ huynh",
+	"gy.hint":                 "Gõ /gopy để đọc góp ý của phụ huynh.",
+	"gy.list":                 "◀ Các trường",
+	"gy.open":                 "💬 Góp ý của phụ huynh",
+	"gy.nowave":               "Chưa có đợt khảo sát nào bắt đầu, nên chưa có góp ý.",
+	"gy.denied":               "Không có trường mã này trong phạm vi của thầy/cô.",
+	"gy.stale":                "Nút này đã cũ. Thầy/cô gõ /gopy để xem góp ý.",
+	"gy.few":                  "%s, %s: mới có %d phiếu. Góp ý chỉ hiện khi trường có từ %d phiếu trở lên, để không ai bị nhận ra qua lời mình viết.",
+	"gy.none":                 "%s, %s: %d phiếu, chưa có góp ý nào.",
+	"gy.head":                 "💬 Góp ý của phụ huynh — %s, %s\n%d góp ý trong %d phiếu, mới nhất trước (%d–%d). Không kèm tên hay tài khoản người viết.",
+	"gy.newer":                "◀ Mới hơn",
+	"gy.older":                "Cũ hơn ▶",
+	"gy.schools":              "💬 Góp ý của phụ huynh, %s: %d trường có góp ý. Chọn trường để đọc (số góp ý trong ngoặc).",
+	"gy.schools.few":          "%d trường khác có góp ý nhưng chưa đủ %d phiếu nên chưa hiện.",
+	"gy.newer.schools":        "◀ Trước",
+	"gy.more.schools":         "Tiếp ▶",
 	"cmd.thongbao":            "Gửi thông báo đến cha mẹ học sinh",
 	"cmd.lang":                "English / Tiếng Việt",
 	"cmd.invite":              "Tạo mã mời hiệu trưởng",

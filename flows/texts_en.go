@@ -15,6 +15,7 @@ var en = map[msg]string{
 		"• We ask for your child's school and grade, and for your survey answers. We do not ask for your name or your child's name.\n" +
 		"• Purpose: to assess and improve the quality of education. Results are only published as aggregate figures.\n" +
 		"• Your answers are stored under an anonymous code, not linked to your account, and are deleted after %d months.\n" +
+		"• The comments you write at the last question are read by the school's principal and the education office's staff so that they can act on them, never with your name or account.\n" +
 		"• You have the right to see your data, to withdraw your consent and to ask for your data to be deleted at any time.\n" +
 		"(Under the Law on Personal Data Protection No. 91/2025/QH15.)\n\n" +
 		"Do you agree to take part?",
@@ -48,7 +49,7 @@ var en = map[msg]string{
 	"survey.resume":       "Welcome back! Let's continue from question %d/%d.",
 	"question":            "Question %d/%d\n\n%s",
 	"question.number":     "\n\n(Type a number from %d to %d.)",
-	"question.text":       "\n\n(Type your comments, up to %d characters.)",
+	"question.text":       "\n\n(Type your comments, up to %d characters. The principal and the education office's staff read comments to act on them, without your name or account.)",
 	"back":                "◀ Back",
 	"skip":                "Skip",
 	"confirm":             "Please review your answers:\n\n%s\n\nTo change an answer, press its number below; if all is right, press «✅ Send answers» to save them.",
@@ -196,7 +197,7 @@ var en = map[msg]string{
 	"c.closed":                "This concern has been closed.",
 	"c.add.full":              "Concern %s has received all the additional information it can take, and the school has it all. If something new has happened, please send a new concern.",
 	"c.add.long":              "Concern %s can take only %d more characters of additional information, and this message has %d. Please shorten it for me.",
-	"staff.help":              "Hello. I send you parents' concerns about your school; you handle each one with the options that come with it. /danhsach: open concerns. /baocao: survey and concerns report (add two dates to choose a period). /xuat: spreadsheet.",
+	"staff.help":              "Hello. I send you parents' concerns about your school; you handle each one with the options that come with it. /danhsach: open concerns. /baocao: survey and concerns report (add two dates to choose a period). /xuat: spreadsheet. /gopy: parents' comments.",
 	"staff.none":              "There are no open concerns. 👍",
 	"staff.refresh":           "🔄 Refresh the list",
 	"staff.list":              "📋 Open concerns: %d",
@@ -282,6 +283,22 @@ var en = map[msg]string{
 	"cmd.danhsach":            "Open concerns",
 	"cmd.baocao":              "Survey and concerns report",
 	"cmd.xuat":                "Export a spreadsheet",
+	"cmd.gopy":                "Parents' comments",
+	"gy.hint":                 "Type /gopy to read parents' comments.",
+	"gy.list":                 "◀ Schools",
+	"gy.open":                 "💬 Parents' comments",
+	"gy.nowave":               "No survey round has started yet, so there are no comments.",
+	"gy.denied":               "No school with this code is within your scope.",
+	"gy.stale":                "This button is out of date. Type /gopy to read comments.",
+	"gy.few":                  "%s, %s: only %d responses so far. Comments are shown once a school has %d responses or more, so that no one can be recognised by what they wrote.",
+	"gy.none":                 "%s, %s: %d responses, no comments yet.",
+	"gy.head":                 "💬 Parents' comments — %s, %s\n%d comments in %d responses, newest first (%d–%d). Never with the writer's name or account.",
+	"gy.newer":                "◀ Newer",
+	"gy.older":                "Older ▶",
+	"gy.schools":              "💬 Parents' comments, %s: %d schools have comments. Choose a school to read them (number of comments in brackets).",
+	"gy.schools.few":          "%d more schools have comments but fewer than %d responses, so they are not shown yet.",
+	"gy.newer.schools":        "◀ Previous",
+	"gy.more.schools":         "Next ▶",
 	"cmd.invite":              "Create a principal invite code",
 	"cmd.hieutruong":          "View or revoke principals",
 	"cmd.nhatky":              "Log of staff actions",

@@ -109,6 +109,7 @@ type sim struct {
 	out      strings.Builder
 	saved    []*Response
 	look     *memRecords
+	made     int // parents made up by @answered
 }
 
 // memRecords keeps complaints for the sim as the store would.
@@ -138,6 +139,43 @@ func (m *memRecords) WebLinks(actor string, since time.Time) int {
 }
 
 func (m *memRecords) Pre(k Key) PreConsent { return m.pre[k] }
+
+// comments are the stored responses' free-text answers, newest first, as
+// the store's comments index gives them.
+func (m *memRecords) comments(wave, school string) []Comment {
+	var out []Comment
+	for _, r := range m.responses {
+		if r.Wave != wave || r.School != school {
+			continue
+		}
+		for _, id := range slices.Sorted(maps.Keys(r.Answers)) {
+			if r.Buckets[id] == TextGiven && r.Answers[id] != "" {
+				out = append(out, Comment{Wave: wave, School: school, At: r.At, Grade: r.Grade, Text: r.Answers[id]})
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Comment) int { return b.At.Compare(a.At) })
+	return out
+}
+
+func (m *memRecords) CommentCounts(wave string, schools []string) map[string]CommentCount {
+	out := map[string]CommentCount{}
+	for _, sc := range schools {
+		c := CommentCount{Comments: len(m.comments(wave, sc))}
+		for _, r := range m.responses {
+			if r.Wave == wave && r.School == sc {
+				c.Respondents++
+			}
+		}
+		out[sc] = c
+	}
+	return out
+}
+
+func (m *memRecords) Comments(wave, school string, skip, limit int) []Comment {
+	all := m.comments(wave, school)
+	return all[min(skip, len(all)):min(skip+limit, len(all))]
+}
 
 func (m *memRecords) Audience(schools []string) int {
 	n := 0
@@ -710,6 +748,18 @@ func (s *sim) run(script string) {
 			if in != "" {
 				s.chat = in
 			}
+			fmt.Fprintf(&s.out, "%s\n\n", line)
+		case strings.HasPrefix(line, "@answered "):
+			// "@answered SCHOOL GRADE [COMMENT]": a response stored for a
+			// made-up parent, as if they had taken the survey, a minute on.
+			f := strings.SplitN(strings.TrimPrefix(line, "@answered "), " ", 3)
+			s.made++
+			r := Response{Wave: "w1", School: f[0], Grade: f[1], At: s.now, Answers: map[string]string{}, Buckets: map[string]string{}}
+			if len(f) == 3 {
+				r.Answers["C"], r.Buckets["C"] = f[2], TextGiven
+			}
+			s.look.responses = append(s.look.responses, keyedResponse{Key{0xee, byte(s.made)}, r})
+			s.now = s.now.Add(time.Minute)
 			fmt.Fprintf(&s.out, "%s\n\n", line)
 		case strings.HasPrefix(line, "@sweep"):
 			fmt.Fprintf(&s.out, "%s\n", line)

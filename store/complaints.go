@@ -198,7 +198,12 @@ func (w *writer) saveComplaint(c *flows.Complaint) error {
 	if err := w.tx.Bucket(bComplaint).Put(u64(c.ID), v); err != nil {
 		return fmt.Errorf("save complaint %s: %w", c.Code(), err)
 	}
-	if err := w.tx.Bucket(bFacts).Put(u64(c.ID), encodeFacts(c)); err != nil {
+	if old != nil && old.School != c.School {
+		if err := w.tx.Bucket(bFacts).Delete(factsKey(old.School, old.ID)); err != nil {
+			return err
+		}
+	}
+	if err := w.tx.Bucket(bFacts).Put(factsKey(c.School, c.ID), encodeFacts(c)); err != nil {
 		return fmt.Errorf("save complaint %s: %w", c.Code(), err)
 	}
 	w.tx.OnCommit(func() { w.db.complaintsVer.Add(1) })
@@ -294,14 +299,15 @@ func (db *DB) Complaints(fn func(*flows.Complaint) error) error {
 // province has tens of thousands: opening each (decrypting and decoding
 // it, text and all) made a department's digest take half a second. So
 // what reports count is kept apart, compact and unsealed — the school, the
-// status and the times, nothing a parent wrote or who they are — and
-// written with the complaint.
+// status and the times, nothing a parent wrote or who they are — written
+// with the complaint, under school 0 id so that a commune reads its own.
 const factsV1 = 1
 
+func factsKey(school string, id uint64) []byte { return append([]byte(school+"\x00"), u64(id)...) }
+
 func encodeFacts(c *flows.Complaint) []byte {
-	b := make([]byte, 0, 64)
+	b := make([]byte, 0, 48)
 	b = append(b, factsV1)
-	b = appendStr(b, c.School)
 	b = appendStr(b, string(c.Status))
 	for _, t := range []time.Time{c.Created, c.AckDue, c.ResolveDue, c.AckedAt, c.ResolvedAt} {
 		b = appendTime(b, t)
@@ -309,58 +315,93 @@ func encodeFacts(c *flows.Complaint) []byte {
 	return b
 }
 
-func decodeFacts(id uint64, v []byte) (*flows.Complaint, error) {
+// decodeFacts reads the facts of a complaint into c.
+func decodeFacts(k, v []byte, c *flows.Complaint) error {
+	school, id, ok := bytes.Cut(k, []byte{0})
 	rd := reader{b: v}
-	if rd.byte1() != factsV1 {
-		return nil, fmt.Errorf("complaint %d: unknown facts version", id)
+	if !ok || len(id) != 8 || rd.byte1() != factsV1 {
+		return fmt.Errorf("complaint facts %q: %w", k, errCorrupt)
 	}
-	c := &flows.Complaint{ID: id, School: rd.str(), Status: flows.Status(rd.str())}
+	*c = flows.Complaint{ID: binary.BigEndian.Uint64(id), School: string(school), Status: flows.Status(rd.str())}
 	c.Created, c.AckDue, c.ResolveDue, c.AckedAt, c.ResolvedAt = rd.time(), rd.time(), rd.time(), rd.time(), rd.time()
-	return c, rd.err
+	return rd.err
 }
 
 // factsIndexed marks (in meta) that complaint_facts holds every complaint.
-const factsIndexed = "complaint_facts_v1"
+const factsIndexed = "complaint_facts_v2"
 
 // indexFacts writes the facts of the complaints stored before they were
-// kept, once.
+// kept (or kept under another layout), once.
 func (db *DB) indexFacts() error {
 	return db.buildOnce(factsIndexed, func(tx *bbolt.Tx) error {
-		facts := tx.Bucket(bFacts)
+		if err := tx.DeleteBucket(bFacts); err != nil {
+			return err
+		}
+		facts, err := tx.CreateBucket(bFacts)
+		if err != nil {
+			return err
+		}
 		return tx.Bucket(bComplaint).ForEach(func(k, v []byte) error {
 			c, err := db.openComplaint(binary.BigEndian.Uint64(k), v)
 			if err != nil {
 				db.log.Error("index complaint facts: skip a complaint that does not open", "id", binary.BigEndian.Uint64(k), "err", err)
 				return nil
 			}
-			return facts.Put(k, encodeFacts(c))
+			return facts.Put(factsKey(c.School, c.ID), encodeFacts(c))
 		})
 	})
 }
 
-// ComplaintFacts calls fn with every complaint as reports count it: its
-// id, school, status and times, nothing else. A database whose facts are
-// not indexed (opened read-only before they were) is read in full.
-func (db *DB) ComplaintFacts(fn func(*flows.Complaint) error) error {
+// ComplaintFacts calls fn with what a report of [from, to) counts of the
+// complaints of schools (nil: every school): their id, school, status and
+// times, nothing else; those it would not count (Complaint.CountedIn) are skipped. A
+// database whose facts are not indexed (opened read-only before they were)
+// is read in full.
+func (db *DB) ComplaintFacts(schools []string, from, to time.Time, fn func(*flows.Complaint) error) error {
 	indexed := false
 	err := db.b.View(func(tx *bbolt.Tx) error {
 		if indexed = tx.Bucket(bMeta).Get([]byte(factsIndexed)) != nil; !indexed {
 			return nil
 		}
-		return tx.Bucket(bFacts).ForEach(func(k, v []byte) error {
-			c, err := decodeFacts(binary.BigEndian.Uint64(k), v)
-			if err != nil {
+		var c flows.Complaint
+		each := func(k, v []byte) error {
+			if err := decodeFacts(k, v, &c); err != nil {
 				return err
 			}
-			return fn(c)
-		})
+			if !c.CountedIn(from, to) {
+				return nil
+			}
+			x := c
+			return fn(&x)
+		}
+		if schools == nil {
+			return tx.Bucket(bFacts).ForEach(each)
+		}
+		cur := tx.Bucket(bFacts).Cursor()
+		for _, sc := range schools {
+			prefix := []byte(sc + "\x00")
+			for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+				if err := each(k, v); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	})
 	if err != nil || indexed {
 		return wrap("read the complaints' facts", err)
 	}
+	in := map[string]bool{}
+	for _, sc := range schools {
+		in[sc] = true
+	}
 	return db.Complaints(func(c *flows.Complaint) error {
-		return fn(&flows.Complaint{ID: c.ID, School: c.School, Status: c.Status, Created: c.Created, AckDue: c.AckDue,
-			ResolveDue: c.ResolveDue, AckedAt: c.AckedAt, ResolvedAt: c.ResolvedAt})
+		x := &flows.Complaint{ID: c.ID, School: c.School, Status: c.Status, Created: c.Created, AckDue: c.AckDue,
+			ResolveDue: c.ResolveDue, AckedAt: c.AckedAt, ResolvedAt: c.ResolvedAt}
+		if (schools != nil && !in[c.School]) || !x.CountedIn(from, to) {
+			return nil
+		}
+		return fn(x)
 	})
 }
 

@@ -217,6 +217,9 @@ func (db *DB) Check() ([]string, error) {
 		if err := checkByKey(tx, bad); err != nil {
 			return err
 		}
+		if err := checkComments(db, tx, bad); err != nil {
+			return err
+		}
 		// Nothing queued for a stopped recipient.
 		stopped := tx.Bucket(bStopped)
 		return tx.Bucket(bOutbox).ForEach(func(k, v []byte) error {

@@ -79,6 +79,17 @@ func benchDirectory(b *testing.B) (*flows.Directory, *flows.Engine) {
 	return d, eng
 }
 
+// commentEvery makes fillResponses give every n-th response a comment (0:
+// none).
+var commentEvery = 0
+
+var benchComments = []string{
+	"Nhà vệ sinh của trường dơ quá, các cháu không dám đi.",
+	"Giáo viên cho học thêm nhiều quá, các cháu về nhà rất mệt.",
+	"Các khoản thu chi đầu năm chưa được công khai rõ ràng.",
+	"Sân trường ngập nước mỗi khi mưa to, đề nghị nhà trường sửa.",
+}
+
 // fillResponses stores the responses numbered [from, to) of made-up
 // respondents, spread over the directory's schools.
 func fillResponses(b *testing.B, h *harness, from, to int) {
@@ -105,7 +116,10 @@ func fillResponses(b *testing.B, h *harness, from, to int) {
 					case flows.Number:
 						v = strconv.Itoa(25 + i%20)
 					case flows.Text:
-						continue
+						if commentEvery == 0 || i%commentEvery != 0 {
+							continue
+						}
+						v = benchComments[i%len(benchComments)]
 					}
 					r.Answers[qq.ID] = v
 					r.Buckets[qq.ID] = qq.Bucket(v)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -36,9 +37,10 @@ func TestComplaintFacts(t *testing.T) {
 	}
 	read := func() []*flows.Complaint {
 		var got []*flows.Complaint
-		if err := h.db.ComplaintFacts(func(c *flows.Complaint) error { got = append(got, c); return nil }); err != nil {
+		if err := h.db.ComplaintFacts(nil, testStart.AddDate(-1, 0, 0), testStart, func(c *flows.Complaint) error { got = append(got, c); return nil }); err != nil {
 			t.Fatal(err)
 		}
+		slices.SortFunc(got, func(a, b *flows.Complaint) int { return int(a.ID) - int(b.ID) })
 		return got
 	}
 	check := func(when string, got []*flows.Complaint) {
@@ -57,6 +59,16 @@ func TestComplaintFacts(t *testing.T) {
 		}
 	}
 	check("saved", read())
+	// One school's, and a period that counts only what was open in it.
+	var ids []uint64
+	collect := func(c *flows.Complaint) error { ids = append(ids, c.ID); return nil }
+	if err := h.db.ComplaintFacts([]string{"MN-HN"}, testStart.AddDate(-1, 0, 0), testStart, collect); err != nil || !slices.Equal(ids, []uint64{2}) {
+		t.Errorf("MN-HN's: %v, %v", ids, err)
+	}
+	ids = nil
+	if err := h.db.ComplaintFacts(nil, created.AddDate(0, 0, 5), created.AddDate(0, 0, 12), collect); err != nil || !slices.Equal(ids, []uint64{1}) {
+		t.Errorf("a week after the second was resolved: %v, %v; want the open one alone", ids, err)
+	}
 
 	// A database of before: no facts, no mark. Opening it builds them.
 	if err := h.db.b.Update(func(tx *bbolt.Tx) error {

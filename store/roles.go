@@ -205,6 +205,9 @@ func (w *writer) erase(key flows.Key) error {
 		if err := w.add(aggKey(rs[i].Wave, rs[i].School, respondentsQ, ""), -1); err != nil {
 			return err
 		}
+		if err := w.indexComment(&rs[i], ks[i], false); err != nil {
+			return err
+		}
 		if err := w.tx.Bucket(bResponses).Delete(ks[i]); err != nil {
 			return err
 		}
@@ -307,6 +310,9 @@ func (db *DB) Purge(cutoff time.Time) (int, error) {
 					continue
 				}
 				if err := w.retire(&r); err != nil {
+					return err
+				}
+				if err := w.indexComment(&r, k, false); err != nil {
 					return err
 				}
 				if err := b.Delete(k); err != nil {

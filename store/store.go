@@ -220,6 +220,10 @@ func Open(path string, o Options) (*DB, error) {
 			b.Close()
 			return nil, fmt.Errorf("open %s: index the responses by respondent: %w", path, err)
 		}
+		if err := db.indexComments(); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("open %s: index the comments: %w", path, err)
+		}
 	}
 	if !o.ReadOnly && o.Secret != nil {
 		if err := db.indexFacts(); err != nil {
@@ -656,6 +660,9 @@ func (w *writer) saveResponse(key flows.Key, r *flows.Response) error {
 		if err := w.count(&prev, -1); err != nil {
 			return err
 		}
+		if err := w.indexComment(&prev, k, false); err != nil {
+			return err
+		}
 		if err := w.countDay(&prev, -1); err != nil {
 			return err
 		}
@@ -668,6 +675,9 @@ func (w *writer) saveResponse(key flows.Key, r *flows.Response) error {
 		return err
 	}
 	if err := w.countDay(r, 1); err != nil {
+		return err
+	}
+	if err := w.indexComment(r, k, true); err != nil {
 		return err
 	}
 	sealed, err := w.sealTexts(r)

@@ -60,7 +60,9 @@ func (s *Server) allComplaints() ([]*flows.Complaint, error) {
 		})
 	} else {
 		var unseen []uint64
-		err = s.cfg.Store.ComplaintFacts(func(f *flows.Complaint) error {
+		// Every complaint's facts: any counts in a period from the start
+		// of time to its end.
+		err = s.cfg.Store.ComplaintFacts(nil, time.Time{}, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), func(f *flows.Complaint) error {
 			old, ok := c.byID[f.ID]
 			if !ok {
 				unseen = append(unseen, f.ID)

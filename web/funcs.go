@@ -30,6 +30,9 @@ func funcs(e *flows.Engine) template.FuncMap {
 			}
 			return "chưa có sĩ số"
 		},
+		"day": func(t time.Time) string {
+			return t.In(e.Location()).Format("02/01/2006")
+		},
 		"when": func(t time.Time) string {
 			return t.In(e.Location()).Format("02/01/2006 15:04")
 		},

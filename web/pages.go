@@ -246,6 +246,16 @@ func (s *Server) common(r *http.Request, rep *digest.Report, at time.Time) map[s
 		overdue = overdue[:50]
 	}
 	data["Overdue"] = overdue
+	terms := rep.Terms
+	if len(terms) > 15 {
+		terms = terms[:15]
+	}
+	data["Terms"] = terms
+	// The same period a year earlier, from this bot's data or imported.
+	if y := rep.YearAgo; y != nil && y.Total != nil {
+		data["YearAgo"] = y.Total
+		data["YearAgoSources"] = y.Sources()
+	}
 	return data
 }
 
@@ -298,10 +308,14 @@ func (s *Server) schoolPage(w http.ResponseWriter, r *http.Request, u *who, code
 		s.fail(w, r, err)
 		return
 	}
-	// SEAM(#19): the school's comments of the period and their word
-	// summary go here once the comments work lands (store.Comments and
-	// the word counts); until then the page says they are not shown.
-	data["CommentsSeam"] = true
+	// The parents' comments of the period, newest first (those of a wave
+	// with too few respondents are left out by the report).
+	comments := rep.Comments
+	if len(comments) > maxComments {
+		data["CommentsMore"] = len(comments) - maxComments
+		comments = comments[:maxComments]
+	}
+	data["Comments"] = comments
 	open, err := s.complaints(u, filter{School: sc.Code, Status: "open"})
 	if err != nil {
 		s.fail(w, r, err)
@@ -310,6 +324,10 @@ func (s *Server) schoolPage(w http.ResponseWriter, r *http.Request, u *who, code
 	data["Open"] = open
 	s.page(w, r, u, "school.html", data)
 }
+
+// maxComments is the most comments a school's page lists; the workbook
+// has them all.
+const maxComments = 50
 
 // trend adds the week-by-week responses of the schools, the last twelve
 // weeks of the period beside the same weeks a year earlier, as a chart.

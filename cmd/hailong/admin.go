@@ -226,6 +226,13 @@ func handleAdmin(conn net.Conn, db *store.DB, job *digest.Job, log *slog.Logger)
 		r.OK, r.Bytes = true, n
 	case "invite":
 		r = makeInvite(db, arg)
+	case "baseline":
+		var rows []flows.Baseline
+		if err := json.Unmarshal([]byte(arg), &rows); err != nil {
+			r.Error = "baseline: " + err.Error()
+			break
+		}
+		r = importBaselines(db, rows)
 	case "check":
 		var err error
 		if r, err = check(db, db.Engine()); err != nil {

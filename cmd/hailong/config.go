@@ -595,8 +595,8 @@ func (c *Config) engine() (*flows.Engine, error) {
 		Location: c.loc, Owner: c.Owner,
 		Categories: c.categories(), Holidays: c.Complaints.Holidays, AckDays: c.Complaints.AckDays,
 		PerParentDaily: c.Complaints.PerParentDay, EscalateAfter: c.Complaints.EscalateAfter, UrgentAllLevels: c.Complaints.UrgentAllLevels,
-		WebURL: c.webURL(),
-		Info:   c.Info.infoYAML.flows(), InfoTr: map[flows.Lang]flows.Info{flows.English: c.Info.En.flows()},
+		MinRespondents: c.Survey.MinRespondents, WebURL: c.webURL(),
+		Info: c.Info.infoYAML.flows(), InfoTr: map[flows.Lang]flows.Info{flows.English: c.Info.En.flows()},
 	})
 }
 

@@ -303,8 +303,8 @@ func (p *demoParent) answer(m telegramtest.Message) error {
 		}
 		return p.say(strconv.Itoa(n))
 	case flows.Text:
-		if p.rng.IntN(4) == 0 {
-			return p.say("Mong nhà trường sửa lại quạt trong lớp và nhắc các cháu giữ vệ sinh.")
+		if p.rng.IntN(5) < 3 {
+			return p.say(demoComments[p.rng.IntN(len(demoComments))])
 		}
 		return p.press(m, "Bỏ qua")
 	case flows.Scale:
@@ -421,6 +421,43 @@ func (sc *scene) do(act func()) error {
 			}
 			fmt.Fprintf(sc.log, "%s%s%s\n\n", prefix, strings.ReplaceAll(m.Text, "\n", "\n   "), keyboardText(m))
 		}
+	}
+	return nil
+}
+
+// demoComments are what the simulated parents write at the last question.
+var demoComments = []string{
+	"Nhà vệ sinh của trường dơ quá, các cháu không dám đi.",
+	"Mong nhà trường sửa lại quạt trong lớp và nhắc các cháu giữ vệ sinh.",
+	"Nhà vệ sinh thiếu xà phòng rửa tay, đề nghị nhà trường bổ sung.",
+	"Giáo viên cho học thêm nhiều quá, các cháu về nhà rất mệt.",
+	"Các khoản thu chi đầu năm chưa được công khai rõ ràng.",
+	"Cô giáo chủ nhiệm rất tận tâm, cảm ơn nhà trường.",
+	"Sân trường ngập nước mỗi khi mưa to.",
+	"Đề nghị công khai thu chi quỹ phụ huynh.",
+	"Học thêm buổi tối làm các cháu thiếu ngủ.",
+	"Nhà vệ sinh hôi, cần dọn thường xuyên hơn.",
+}
+
+// demoReadComments has the principal open the comments from their weekly
+// digest's button and turn a page, as the chat shows it.
+func demoReadComments(srv *telegramtest.Server, log *strings.Builder) error {
+	sc := scene{srv: srv, log: log, chats: []sceneChat{{demoPrincipal.ID, ""}}}
+	m, ok := lastWith(srv, demoPrincipal.ID, "💬 Góp ý của phụ huynh")
+	if !ok {
+		return errors.New("the principal's digest has no comments button")
+	}
+	// The digest's part on comments: how many, what parents talk about.
+	if _, part, ok := strings.Cut(m.Text, "💬"); ok {
+		log.WriteString("🤖 (the principal's weekly digest, its end) 💬" + strings.ReplaceAll(part, "\n", "\n   ") + "\n\n")
+	}
+	log.WriteString("🧑‍🏫 hiệu trưởng: [💬 Góp ý của phụ huynh]\n\n")
+	if err := sc.do(func() { srv.PressButton(demoPrincipal, m.ID, buttonData(m, "💬 Góp ý của phụ huynh")) }); err != nil {
+		return err
+	}
+	if m, ok := lastWith(srv, demoPrincipal.ID, "Cũ hơn ▶"); ok {
+		log.WriteString("🧑‍🏫 hiệu trưởng: [Cũ hơn ▶]\n\n")
+		return sc.do(func() { srv.PressButton(demoPrincipal, m.ID, buttonData(m, "Cũ hơn ▶")) })
 	}
 	return nil
 }
@@ -575,6 +612,11 @@ func (s *system) demoDigest(srv *telegramtest.Server, cfg *Config, db *store.DB,
 		return runErr
 	}
 	fmt.Fprintf(s.stdout, "── The weekly digest, as the department's chat receives it on %s (each ward's chat gets its own schools'; its wards are summed here) ──\n\n%s\n", due.In(cfg.loc).Format("Monday 02/01/2006 15:04"), story.String())
+	var read strings.Builder
+	if err := demoReadComments(srv, &read); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.stdout, "── The principal reads parents' comments from their digest (no names; none shown below %d respondents) ──\n\n%s\n", cfg.Survey.MinRespondents, read.String())
 	from, to := job.Period(due)
 	var codes []string
 	for _, sc := range cfg.directory.Schools {

@@ -263,6 +263,13 @@ func (h *harness) press(u telegramtest.User, label string) int {
 // the end, with the given A1 answer, and sends it.
 func (h *harness) answerAll(u telegramtest.User, from int, a1 string) {
 	h.t.Helper()
+	h.answerAllSaying(u, from, a1, "")
+}
+
+// answerAllSaying is answerAll with a comment at the last question ("":
+// skipped).
+func (h *harness) answerAllSaying(u telegramtest.User, from int, a1, comment string) {
+	h.t.Helper()
 	choices := map[int]string{1: a1, 2: "Có", 3: "Không", 5: "Không", 6: "Không", 7: "Có", 8: "Có", 9: "Không biết",
 		10: "4 · Hài lòng", 11: "5 · Rất hài lòng", 12: "3 · Bình thường", 13: "4 · Hài lòng", 14: "2 · Không hài lòng", 15: "5 · Rất hài lòng"}
 	for i := from; i <= 16; i++ {
@@ -271,7 +278,11 @@ func (h *harness) answerAll(u telegramtest.User, from int, a1 string) {
 		case 4:
 			h.srv.SendText(u, "32")
 		case 16:
-			h.press(u, "Bỏ qua")
+			if comment != "" {
+				h.srv.SendText(u, comment)
+			} else {
+				h.press(u, "Bỏ qua")
+			}
 		default:
 			h.press(u, choices[i])
 		}
@@ -603,7 +614,11 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{"👤 /start MN-HONGNHUNG", "🤖 Câu 1/14", "✅ Đã ghi nhận", "Tất cả các trường", "13 phụ huynh đã trả lời", db,
 		"👤 TRUONG THCS-", "1. ✅ Đồng ý", "👤 bo qua",
 		"🤖 → hiệu trưởng 🔔 Phản ánh mới PA-000001", "⌨ [📱 Chia sẻ số điện thoại]", "🧑‍🏫 hiệu trưởng: [✔️ Đã giải quyết]",
-		"🤖 → phụ huynh ✅ Phản ánh PA-000001 đã được nhà trường báo là đã giải quyết"} {
+		"🤖 → phụ huynh ✅ Phản ánh PA-000001 đã được nhà trường báo là đã giải quyết",
+		// The principal opens the comments from the digest; with two parents
+		// at the school none is shown (the default 60 show them and their
+		// words: cmd/hailong/demo.go).
+		"🧑‍🏫 hiệu trưởng: [💬 Góp ý của phụ huynh]", "Góp ý chỉ hiện khi trường có từ 5 phiếu trở lên"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("demo output lacks %q", want)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -54,7 +55,35 @@ func (req exportRequest) write(job *digest.Job, db string) (int64, error) {
 	if err := atomicfile.WriteBytes(req.Out, data, 0o600); err != nil {
 		return 0, fmt.Errorf("export: %w", err)
 	}
-	return int64(len(data)), nil
+	n := int64(len(data))
+	if req.Format == "csv" {
+		// A CSV holds one table: the comments and the comparison with a
+		// year earlier, the workbook's sheets, go in files beside it.
+		for path, render := range csvCompanions(req.Out) {
+			if same(path, db) {
+				return n, errors.New("export: a file beside the CSV would be the database itself; choose another name")
+			}
+			data, err := render(r)
+			if err != nil {
+				return n, err
+			}
+			if err := atomicfile.WriteBytes(path, data, 0o600); err != nil {
+				return n, fmt.Errorf("export: %w", err)
+			}
+			n += int64(len(data))
+		}
+	}
+	return n, nil
+}
+
+// csvCompanions are the files a CSV export writes beside out: its comments
+// (name-gop-y.csv) and its comparison with a year earlier (name-so-sanh.csv).
+func csvCompanions(out string) map[string]func(*digest.Report) ([]byte, error) {
+	base := strings.TrimSuffix(out, filepath.Ext(out))
+	return map[string]func(*digest.Report) ([]byte, error){
+		base + "-gop-y.csv":   digest.CommentsCSV,
+		base + "-so-sanh.csv": digest.ComparisonCSV,
+	}
 }
 
 func (s *system) exportCmd(args []string) error {
@@ -148,5 +177,13 @@ func (s *system) exportCmd(args []string) error {
 	}
 	fmt.Fprintf(s.stdout, "Wrote %s (%d bytes): %s, %s – %s.\n", req.Out, r.Bytes, req.Scope,
 		req.From.Format("02/01/2006"), req.To.AddDate(0, 0, -1).Format("02/01/2006"))
+	if req.Format == "csv" {
+		var names []string
+		for path := range csvCompanions(req.Out) {
+			names = append(names, path)
+		}
+		sort.Strings(names)
+		fmt.Fprintf(s.stdout, "Beside it: the comments and the comparison with a year earlier, %s.\n", strings.Join(names, " and "))
+	}
 	return nil
 }

@@ -85,6 +85,8 @@ Usage:
   hailong export --out FILE [--from DAY] [--to DAY] [--format xlsx|csv] [--unit ID] [--school CODE]
                                              the report of any days as a workbook or CSV
   hailong schools check FILE [--config FILE]   validate a schools file (CSV) without starting the bot
+  hailong baseline import FILE.csv [--source TEXT] [--config FILE] [--db PATH]
+                                             store earlier results that reports compare with
   hailong help                               this text
 
 Without --config the built-in config.example.yaml is used.
@@ -112,6 +114,8 @@ func (s *system) run(ctx context.Context, args []string) error {
 		return s.exportCmd(rest)
 	case "invite":
 		return s.inviteCmd(rest)
+	case "baseline":
+		return s.baselineCmd(rest)
 	case "bench":
 		return s.benchCmd(ctx, rest)
 	case "posters":

@@ -161,7 +161,7 @@ func TestWebDashboard(t *testing.T) {
 	for i := range 2 {
 		p := telegramtest.User{ID: int64(5560001 + i), FirstName: "Phụ huynh", LastName: fmt.Sprint(i)}
 		h.begin(p, "TH-TV", "Lớp 4")
-		h.answerAll(p, 1, "Có")
+		h.answerAllSaying(p, 1, "Có", "Sân trường thiếu bóng cây, trưa nắng các cháu không có chỗ chơi.")
 	}
 	parent := telegramtest.User{ID: 5550201, FirstName: "Lan", LastName: "Nguyễn Thị", Username: "lan_ng"}
 	codeTV := h.fileComplaint(parent, "Cơ sở vật chất", "Quạt trần lớp 4B kêu to và rung lắc, các cháu sợ không dám ngồi bàn đầu.", 1, "")
@@ -222,8 +222,9 @@ func TestWebDashboard(t *testing.T) {
 	// Small-n: two parents answered at TH-TV (min_respondents is 5): no
 	// share in the page's text nor in its charts.
 	share := regexp.MustCompile(`\d+,\d%`)
-	if _, _, text := visit(t, ctx, base+"/school/TH-TV"); share.MatchString(text) || !strings.Contains(text, "chưa đủ mẫu") {
-		t.Errorf("the school of two respondents shows shares:\n%s", text)
+	if _, _, text := visit(t, ctx, base+"/school/TH-TV"); share.MatchString(text) || !strings.Contains(text, "chưa đủ mẫu") ||
+		strings.Contains(text, "bóng cây") || !strings.Contains(text, "2 góp ý của trường có dưới 5") {
+		t.Errorf("the school of two respondents shows shares or comments:\n%s", text)
 	}
 	charts, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("img.chart")).map(i => i.src)`))
 	if err != nil || len(charts) < 2 {
@@ -390,7 +391,7 @@ func TestWebDemo(t *testing.T) {
 	shots := os.Getenv("HAILONG_SCREENSHOTS") != ""
 	pages := []struct{ path, want, file string }{
 		{"/", "Các chỉ số", "web-overview.png"},
-		{"/school/TH-TRUNGVUONG", "Theo tuần", "web-school.png"},
+		{"/school/TH-TRUNGVUONG", "Ngày\tLớp\tGóp ý", "web-school.png"},
 		{"/complaints?status=all", "PA-000004", "web-queue.png"},
 		{"/complaints/1", "Lịch sử", ""},
 		{"/unit/sadec", "Các trường", ""},

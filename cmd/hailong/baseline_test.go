@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"hailong/bot/telegramtest"
+	"hailong/store"
+)
+
+// TestBaselineImportNamesEveryBadRow: a file with mistakes is refused
+// whole, each mistake named by its line; nothing is stored.
+func TestBaselineImportNamesEveryBadRow(t *testing.T) {
+	h := newHarness(t)
+	file := filepath.Join(t.TempDir(), "bad.csv")
+	os.WriteFile(file, []byte("school,period,indicator,share,good,bad,source\n"+
+		"TH-TV,2025-2026,index,62.5,,,Báo cáo 2025\n"+ // 2: fine
+		"XX-99,2025-2026,index,62.5,,,Báo cáo 2025\n"+ // 3: no such school
+		"TH-TV,2025-2027,A1,50,,,Báo cáo 2025\n"+ // 4: not a school year
+		"TH-TV,2025-2026,Z9,50,,,Báo cáo 2025\n"+ // 5: no such indicator
+		"MN-HN,2025-2026,A5,50,,,Báo cáo 2025\n"+ // 6: not asked at a preschool
+		"TH-TV,2025-2026,A2,150,,,Báo cáo 2025\n"+ // 7: not a percentage
+		"TH-TV,2025-2026,A3,,7,,Báo cáo 2025\n"+ // 8: good without bad
+		"TH-TV,2025-2026,A4,80,3,1,Báo cáo 2025\n"+ // 9: share against counts
+		"TH-TV,2025-2026,A6,,,,Báo cáo 2025\n"+ // 10: neither
+		"TH-TV,2025-2026,A7,70,,,\n"+ // 11: no source
+		"TH-TV,2025-2026,INDEX,60,,,Báo cáo 2025\n"), 0o600) // 12: twice
+	var stderr syncBuffer
+	s := h.sys()
+	s.stderr = &stderr
+	err := s.run(context.Background(), []string{"baseline", "import", file, "--config", h.cfgPath, "--db", h.dbPath})
+	if err == nil || !strings.Contains(err.Error(), "10 problems; nothing was imported") {
+		t.Errorf("import of a bad file: %v", err)
+	}
+	for _, want := range []string{
+		"line 3: school \"XX-99\"", "line 4: period \"2025-2027\"", "line 5: indicator \"Z9\"", "line 6: indicator A5 is not asked at MN-HN",
+		"line 7: share \"150\"", "line 8: give both good and bad", "line 9: share 80 does not match the counts (3 good of 4: 75.0)",
+		"line 10: neither a share nor counts", "line 11: no source", "line 12: TH-TV 2025-2026 B is given on line 2 too",
+	} {
+		if !strings.Contains(stderr.String(), bad+want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	db, err := store.Open(h.dbPath, store.Options{Secret: []byte(testSecret)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if rows, err := db.Baselines("2025-2026"); err != nil || len(rows) != 0 {
+		t.Errorf("a refused file stored %v, %v", rows, err)
+	}
+}
+
+const bad = "bad.csv: "
+
+// TestBaselineImportedIntoReports: a baseline file saved by a Vietnamese
+// spreadsheet (semicolons, decimal commas, Vietnamese column names) is
+// imported while the bot runs, through its admin socket; `hailong export`
+// over this school year then compares with it, marked as imported with its
+// source, and /baocao says the same in the chat.
+func TestBaselineImportedIntoReports(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	for i := range 5 {
+		u := telegramtest.User{ID: int64(5560001 + i), FirstName: "Phụ huynh"}
+		h.begin(u, "TH-TV", "Lớp 3")
+		h.answerAll(u, 1, []string{"Có", "Có", "Có", "Không", "Có"}[i])
+	}
+	file := filepath.Join(t.TempDir(), "nam-truoc.csv")
+	os.WriteFile(file, []byte("\ufeffma_truong;ky;chi_so;ty_le;so_phieu;nguon\n"+
+		"TH-TV;2025-2026;index;62,5;120;Báo cáo khảo sát 2025\n"+
+		"TH-TV;2025-2026;A1;70;120;Báo cáo khảo sát 2025\n"), 0o600)
+	var out syncBuffer
+	s := h.sys()
+	s.stdout = &out
+	if err := s.run(context.Background(), []string{"baseline", "import", file, "--config", h.cfgPath, "--db", h.dbPath}); err != nil {
+		t.Fatalf("import while the bot runs: %v", err)
+	}
+	if !strings.Contains(out.String(), "Imported 2 baseline figures") {
+		t.Errorf("output: %s", out.String())
+	}
+	h.srv.SendText(principalTV, "/baocao 01/09/2026 26/11/2026")
+	h.expect(principalTV, "Bảng tính chi tiết") // the report's last message
+	msg := ""
+	for _, m := range h.srv.Messages(principalTV.ID) {
+		if strings.Contains(m.Text, "📊 Báo cáo") {
+			msg = m.Text
+		}
+	}
+	if !strings.Contains(msg, "· ▲ ") || !strings.Contains(msg, "*") || !strings.Contains(msg, "Báo cáo khảo sát 2025") {
+		t.Errorf("/baocao:\n%s", msg)
+	}
+	h.stop()
+
+	book := filepath.Join(t.TempDir(), "hk1.xlsx")
+	if err := s.run(context.Background(), []string{"export", "--config", h.cfgPath, "--db", h.dbPath,
+		"--from", "2026-09-01", "--to", "2026-11-26", "--out", book}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenFile(book)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows("So với năm trước", excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var index, a1 []string
+	for _, r := range rows {
+		if len(r) > 2 && r[0] == "TH-TV" && r[2] == "Chỉ số hài lòng" {
+			index = r
+		}
+		if len(r) > 2 && r[0] == "TH-TV" && strings.HasPrefix(r[2], "A1 ") {
+			a1 = r
+		}
+	}
+	if len(index) < 8 || index[4] != "62.5" || index[7] != "Nhập từ: Báo cáo khảo sát 2025 (2025-2026)" {
+		t.Errorf("TH-TV's index against last year: %q\n%q", index, rows)
+	}
+	if len(a1) < 8 || a1[3] != "80" || a1[4] != "70" || a1[5] != "10" || a1[6] != "▲" {
+		t.Errorf("TH-TV's A1 against last year: %q", a1)
+	}
+
+	// As CSV, the comparison and the comments go in files beside it.
+	dir := t.TempDir()
+	if err := s.run(context.Background(), []string{"export", "--config", h.cfgPath, "--db", h.dbPath,
+		"--from", "2026-09-01", "--to", "2026-11-26", "--format", "csv", "--out", filepath.Join(dir, "hk1.csv")}); err != nil {
+		t.Fatal(err)
+	}
+	cmp, err := os.ReadFile(filepath.Join(dir, "hk1-so-sanh.csv"))
+	if err != nil || !strings.Contains(string(cmp), "TH-TV,Trường Tiểu học Trưng Vương,A1,80.0,70.0,10.0,Nhập từ: Báo cáo khảo sát 2025 (2025-2026)\r\n") {
+		t.Errorf("hk1-so-sanh.csv: %v\n%s", err, cmp)
+	}
+	comments, err := os.ReadFile(filepath.Join(dir, "hk1-gop-y.csv"))
+	if err != nil || !strings.HasPrefix(string(comments), "\ufeffMã,Trường,Đợt khảo sát,Ngày,Khối lớp,Góp ý\r\n") {
+		t.Errorf("hk1-gop-y.csv: %v\n%s", err, comments)
+	}
+}

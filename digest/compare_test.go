@@ -1,0 +1,147 @@
+package digest
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"hailong/flows"
+)
+
+// TestRangeComparesYearEarlier: /baocao over a range compares each school
+// and indicator with the same range a year earlier: the bot's own data
+// where it has it (TH), else the baseline imported for the first period
+// that has one (THCS: the school year; MN: the wave), marked as imported
+// with its source; a share without counts keeps the total from being
+// summed. The workbook lists the comments (none of a school with too few
+// respondents), what parents talk about, and the comparison.
+func TestRangeComparesYearEarlier(t *testing.T) {
+	eng := testEngine(t)
+	st := &memStore{digests: map[string][]byte{}, counts: map[string]flows.WaveCounts{}, newByWave: map[string]map[string]int{}}
+	job := &Job{Store: st, Engine: eng, MinRespondents: 5, FlagBelow: 70}
+	st.counts["w0"] = counts(map[string][2]any{"TH": pair(school(20, 10, 15, 1, "30"))})
+	st.counts["w1"] = counts(map[string][2]any{
+		"MN":   pair(school(3, 3, 3, 0, "20")),
+		"TH":   pair(school(20, 16, 18, 2, "30")),
+		"THCS": pair(school(10, 6, 7, 0, "50")),
+	})
+	st.baselines = []flows.Baseline{
+		{School: "THCS", Period: "2025-2026", Indicator: "B", Good: 30, Bad: 70, Respondents: 20, Source: "Báo cáo SIPAS 2025"},
+		{School: "THCS", Period: "2025-2026", Indicator: "A1", Pct: 50, Source: "Báo cáo SIPAS 2025"},
+		{School: "THCS", Period: "2025", Indicator: "B", Pct: 99, Source: "a later period of the list: not used"},
+		{School: "MN", Period: "w0", Indicator: "B", Pct: 90, Respondents: 40, Source: "Khảo sát giấy 2025"},
+		{School: "TH", Period: "w0", Indicator: "B", Pct: 1, Source: "the bot has TH's own: not used"},
+	}
+	at := day("2026-10-05").Add(9 * time.Hour)
+	st.comments = []flows.Comment{
+		{Wave: "w1", School: "TH", At: at, Grade: "3", Text: "Nhà vệ sinh dơ quá."},
+		{Wave: "w1", School: "TH", At: at.Add(time.Hour), Grade: "2", Text: "Nhà vệ sinh thiếu nước."},
+		{Wave: "w1", School: "MN", At: at, Grade: "la", Text: "Ít người trả lời nên không hiện."},
+	}
+	req := &flows.ReportRequest{Scope: "Phòng GDĐT thành phố Sa Đéc", Schools: []string{"MN", "TH", "THCS"},
+		From: day("2026-09-01"), To: day("2026-11-23")}
+	r, err := job.Report(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := r.YearAgo
+	if c == nil || !c.From.Equal(day("2025-09-01")) || !c.To.Equal(day("2025-11-23")) {
+		t.Fatalf("YearAgo = %+v, want 01/09/2025 – 22/11/2025", c)
+	}
+	if _, imported := c.Imported["TH"]; imported || c.Rows["TH"].Index.Pct != 50 {
+		t.Errorf("TH a year ago: %+v imported %v; want the bot's 50%%", c.Rows["TH"].Index, c.Imported["TH"])
+	}
+	if im := c.Imported["THCS"]; im.Source != "Báo cáo SIPAS 2025" || im.Period != "2025-2026" || c.Rows["THCS"].Index.Pct != 30 || c.Rows["THCS"].Items["A1"].Pct != 50 {
+		t.Errorf("THCS a year ago: %+v %+v", im, c.Rows["THCS"])
+	}
+	if im := c.Imported["MN"]; im.Period != "w0" || !c.Rows["MN"].Index.Shown || c.Rows["MN"].Index.Pct != 90 {
+		t.Errorf("MN a year ago: %+v %+v", im, c.Rows["MN"].Index)
+	}
+	// MN's index is a share alone: the total's index cannot be summed. A1
+	// too (THCS's share); B1 is nobody's share alone but not imported.
+	if c.Total.Index.Shown || c.Total.Items["A1"].Shown {
+		t.Errorf("a total summed over a share: %+v %+v", c.Total.Index, c.Total.Items["A1"])
+	}
+	text := strings.Join(Text(r), "\n")
+	for _, want := range []string{
+		"• Trường Tiểu học Trưng Vương: +0 · 20 · 80,0% · ▲ 30,0\n",
+		"• Trường THCS Trần Hưng Đạo: +0 · 10 · 60,0% · ▲ 30,0* ⚠️\n",
+		"• Trường Mầm non Hồng Nhung: +0 · 3 · chưa đủ mẫu · –\n",
+		"(* Số liệu cùng kỳ năm trước nhập từ nguồn ngoài: Báo cáo SIPAS 2025; Khảo sát giấy 2025.)",
+		"💬 Góp ý của phụ huynh: 2 trong kỳ (chưa hiện 1 góp ý của trường dưới 5 phiếu)",
+		"Phụ huynh nhắc nhiều: «nhà vệ sinh» (2)",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report lacks %q:\n%s", want, text)
+		}
+	}
+
+	data, err := Workbook(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, _ := f.GetRows(sheetComments)
+	if len(rows) != 4 || !slices.Equal(rows[1], []string{"TH", "Trường Tiểu học Trưng Vương", "Học kì I, 2026–2027", "05/10/2026", "Lớp 3", "Nhà vệ sinh dơ quá."}) ||
+		!strings.Contains(rows[3][0], "Chưa hiện 1 góp ý") || strings.Contains(strings.Join(slices.Concat(rows...), " "), "Ít người") {
+		t.Errorf("Góp ý sheet:\n%q", rows)
+	}
+	rows, _ = f.GetRows(sheetTerms)
+	if len(rows) < 3 || !slices.Equal(rows[1][1:], []string{"Phòng GDĐT thành phố Sa Đéc", "1", "nhà vệ sinh", "2"}) ||
+		!slices.Equal(rows[2], []string{"TH", "Trường Tiểu học Trưng Vương", "1", "nhà vệ sinh", "2"}) {
+		t.Errorf("Chủ đề góp ý sheet:\n%q", rows)
+	}
+	rows, _ = f.GetRows(sheetComparison, excelize.Options{RawCellValue: true})
+	find := func(code, indicator string) []string {
+		for _, row := range rows {
+			if len(row) > 2 && row[0] == code && strings.HasPrefix(row[2], indicator) {
+				return row
+			}
+		}
+		return nil
+	}
+	if got := find("TH", "Chỉ số hài lòng"); len(got) < 8 || got[3] != "80" || got[4] != "50" || got[5] != "30" || got[6] != "▲" || got[7] != "Hệ thống hailong" {
+		t.Errorf("TH's index row: %q", got)
+	}
+	if got := find("THCS", "A1"); len(got) < 8 || got[4] != "50" || got[7] != "Nhập từ: Báo cáo SIPAS 2025 (2025-2026)" {
+		t.Errorf("THCS's A1 row: %q", got)
+	}
+	if got := find("THCS", "A2"); len(got) < 8 || got[4] != "không có số liệu" || got[5] != "" {
+		t.Errorf("THCS's A2 row (nothing imported): %q", got)
+	}
+}
+
+// TestCommentsCSV: an export in CSV lists the same comments as the sheet.
+func TestCommentsCSV(t *testing.T) {
+	r := &Report{Location: hcm, Comments: []CommentRow{{School: "Trường Tiểu học Trưng Vương", Code: "TH", Wave: "Học kì I, 2026–2027",
+		At: day("2026-10-05").Add(9 * time.Hour), Grade: "Lớp 3", Text: "Nhà vệ sinh dơ quá, \"thiếu\" nước."}}}
+	data, err := CommentsCSV(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "\ufeffMã,Trường,Đợt khảo sát,Ngày,Khối lớp,Góp ý\r\n" +
+		"TH,Trường Tiểu học Trưng Vương,\"Học kì I, 2026–2027\",05/10/2026,Lớp 3,\"Nhà vệ sinh dơ quá, \"\"thiếu\"\" nước.\"\r\n"
+	if string(data) != want {
+		t.Errorf("CommentsCSV =\n%q\nwant\n%q", data, want)
+	}
+}
+
+func TestBaselinePeriods(t *testing.T) {
+	dir := testEngine(t).Directory()
+	got := BaselinePeriods(dir, day("2025-09-01"), day("2025-11-23"))
+	if want := []string{"w0", "2025-2026", "2025"}; !slices.Equal(got, want) {
+		t.Errorf("periods of autumn 2025 = %q, want %q", got, want)
+	}
+	got = BaselinePeriods(dir, day("2026-03-01"), day("2026-03-08"))
+	if want := []string{"2025-2026", "2026"}; !slices.Equal(got, want) {
+		t.Errorf("periods of March 2026 = %q, want %q", got, want)
+	}
+}
