@@ -268,6 +268,9 @@ func (t *turn) auditTrail() {
 	b.WriteString(T("audit.title", len(entries)))
 	for _, a := range entries {
 		fmt.Fprintf(&b, "\n%s · %s (%s) · %s · %s", t.e.when(a.At), a.Actor, a.Role, a.Action, a.Record)
+		if a.Via != "" {
+			b.WriteString(" · " + a.Via) // done on the dashboard
+		}
 	}
 	t.say(clip(b.String(), 4000))
 }

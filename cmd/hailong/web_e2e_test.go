@@ -304,6 +304,9 @@ func TestWebDashboard(t *testing.T) {
 		t.Errorf("the queue after the reply and a new complaint:\n%s", text)
 	}
 
+	// The admin's /nhatky in the chat shows what was done on the web.
+	h.srv.SendText(adminUser, "/nhatky")
+	h.expect(adminUser, "ack · "+codeTV+" · web")
 	h.stop()
 	db := h.openDB()
 	trail, err := db.AuditTrail(100)
