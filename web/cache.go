@@ -174,6 +174,11 @@ func (s *Server) cachedReport(req *flows.ReportRequest) (*digest.Report, time.Ti
 		}
 		delete(c.entries, oldest)
 	}
-	c.entries[key] = cachedReport{rep: r, at: at, ver: ver, used: at}
-	return r, at, nil
+	// A wide scope's page lists no comments, only the scope's terms: the
+	// cache does not keep a province's comments (the workbook, which has
+	// them, reads its report afresh).
+	kept := *r
+	kept.Comments, kept.SchoolTerms = nil, nil
+	c.entries[key] = cachedReport{rep: &kept, at: at, ver: ver, used: at}
+	return &kept, at, nil
 }

@@ -661,7 +661,8 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, u *who) {
 		}
 		name, office, schools = o.Name, o.ID, s.schoolsOf(o.ID)
 	}
-	rep, _, err := s.report(r, name, office, schools)
+	from, to := s.period(r)
+	rep, err := s.cfg.Job.Report(&flows.ReportRequest{Scope: name, Schools: schools, Office: office, From: from, To: to})
 	if err != nil {
 		s.fail(w, r, err)
 		return
