@@ -391,3 +391,31 @@ func TestTelegramLoginWidget(t *testing.T) {
 		t.Errorf("an hour-old answer: %d", rec.Code)
 	}
 }
+
+// TestScopeReadOnEveryRequest: a principal bound by an invite signs in;
+// once an admin revokes them in the chat, their open session opens nothing.
+func TestScopeReadOnEveryRequest(t *testing.T) {
+	db, h, _ := fixture(t)
+	code, _, err := db.CreateInvite("S2", "telegram:1", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apply := func(user string, in flows.Input) {
+		t.Helper()
+		env := flows.Envelope{Channel: "telegram", User: user, Chat: user, Input: in}
+		if err := db.Apply(flows.Batch{Channel: "telegram", Envelopes: []flows.Envelope{env}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply("50", flows.ParseText("/start inv_"+strings.ReplaceAll(code, "-", ""), now))
+	cookie := signIn(t, h, link(t, db, "50", now))
+	if rec := do(h, http.MethodGet, "/school/S2", nil, cookie, ""); rec.Code != http.StatusOK {
+		t.Fatalf("the bound principal's school: %d", rec.Code)
+	}
+	apply("1", flows.Input{Kind: flows.KindButton, Data: "rv:telegram:50", Now: now})
+	for _, path := range []string{"/", "/school/S2", "/complaints"} {
+		if rec := do(h, http.MethodGet, path, nil, cookie, ""); rec.Code != http.StatusForbidden {
+			t.Errorf("%s after the revocation: %d", path, rec.Code)
+		}
+	}
+}
