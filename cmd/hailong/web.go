@@ -50,6 +50,7 @@ func (s *system) dashboard(cfg *Config, db *store.DB, job *digest.Job, photos za
 		shut, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		hs.Shutdown(shut)
+		srv.Settle() // the reports being built again, before the database closes
 		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return err
 		}
