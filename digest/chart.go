@@ -86,9 +86,8 @@ func Charts(r *Report) ([][]byte, error) {
 	return out, nil
 }
 
-// Chart draws the satisfaction index of each school of r as horizontal bars
-// and returns it as a PNG.
-func Chart(r *Report) ([]byte, error) {
+// chartPlot is the chart of Chart, to be drawn on any canvas.
+func chartPlot(r *Report) *plot.Plot {
 	p := plot.New()
 	n := len(r.Rows)
 	hdlr := p.TextHandler
@@ -132,6 +131,13 @@ func Chart(r *Report) ([]byte, error) {
 	}
 	p.Y.Padding = chartPx(6)
 	p.Y.Min, p.Y.Max = bars.yRange()
+	return p
+}
+
+// Chart draws the satisfaction index of each school of r as horizontal bars
+// and returns it as a PNG.
+func Chart(r *Report) ([]byte, error) {
+	p, n := chartPlot(r), len(r.Rows)
 
 	// One picture in memory: vgimg's own would be copied into a second
 	// one for its drawing context (8 MB each at 40 schools).
@@ -152,7 +158,7 @@ func Chart(r *Report) ([]byte, error) {
 
 func renderChartTitle(r *Report) string {
 	title := "Chỉ số hài lòng theo trường"
-	if r.byUnit {
+	if r.byUnit || r.Kind == "units" { // the dashboard's ranking of units too
 		title = "Chỉ số hài lòng theo đơn vị"
 	}
 	if s := strings.TrimSpace(r.Scope); s != "" {

@@ -15,6 +15,7 @@ import (
 func TestAccessMatrix(t *testing.T) {
 	e := testEngine(t)
 	e.dir.Schools[6].Principals = []string{"test:905"} // TH-05: another school's principal
+	e.webURL = "https://hailong.example"
 	for i := range e.dir.Offices {
 		if e.dir.Offices[i].ID == "dongthap" {
 			e.dir.Offices[i].Staff, e.dir.Offices[i].Chat = []string{"test:906"}, "test:-300"
@@ -41,26 +42,26 @@ func TestAccessMatrix(t *testing.T) {
 		{"principal", "900", "900"}, {"other principal", "905", "905"}, {"revoked principal", "777", "777"},
 		{"parent", "42", "42"}, {"unknown group", "42", "-555"},
 	}
-	actions := []string{"/danhsach", "/baocao", "/xuat", "/invite TH-03", "/hieutruong", "/nhatky",
+	actions := []string{"/danhsach", "/baocao", "/xuat", "/invite TH-03", "/hieutruong", "/nhatky", "/web",
 		"k:view:1", "k:ack:1", "k:reply:1", "k:done:1", "k:refer:1", "k:dup:1", "rv:test:778",
 		"/gopy TH-03", "gy:w1:TH-03:0", "gd:w1:TH-03"}
 	// allowed[actor] lists the actions that actor may take.
 	allowed := map[string]string{
-		"admin":            "/danhsach /baocao /xuat /invite /hieutruong /nhatky k:view k:ack k:reply k:done k:refer k:dup rv: /gopy gy: gd:",
-		"office staff":     "/danhsach /baocao /xuat /invite /hieutruong k:view k:ack k:reply k:done k:refer k:dup rv: /gopy gy: gd:",
+		"admin":            "/danhsach /baocao /xuat /invite /hieutruong /nhatky /web k:view k:ack k:reply k:done k:refer k:dup rv: /gopy gy: gd:",
+		"office staff":     "/danhsach /baocao /xuat /invite /hieutruong /web k:view k:ack k:reply k:done k:refer k:dup rv: /gopy gy: gd:",
 		"office group":     "/danhsach /baocao /xuat k:view k:ack k:reply k:done k:refer k:dup /gopy gy: gd:",
-		"department staff": "/danhsach /baocao /xuat /invite /hieutruong k:view k:ack k:reply k:done k:refer k:dup rv: /gopy gy: gd:",
+		"department staff": "/danhsach /baocao /xuat /invite /hieutruong /web k:view k:ack k:reply k:done k:refer k:dup rv: /gopy gy: gd:",
 		"department group": "/danhsach /baocao /xuat k:view k:ack k:reply k:done k:refer k:dup /gopy gy: gd:",
 		// Another ward's staff act on their own schools alone.
-		"other ward's staff": "/danhsach /baocao /xuat /hieutruong",
+		"other ward's staff": "/danhsach /baocao /xuat /hieutruong /web",
 		"other ward's group": "/danhsach /baocao /xuat",
-		"principal":          "/danhsach /baocao /xuat k:view k:ack k:reply k:done k:refer k:dup /gopy gy: gd:",
-		"other principal":    "/danhsach /baocao /xuat",
+		"principal":          "/danhsach /baocao /xuat /web k:view k:ack k:reply k:done k:refer k:dup /gopy gy: gd:",
+		"other principal":    "/danhsach /baocao /xuat /web",
 		"revoked principal":  "",
 		"parent":             "",
 		"unknown group":      "",
 	}
-	refusals := []string{T("denied"), T("staff.denied"), T("gy.denied"), "Em không biết lệnh", T("group.private"), "Anh/chị có đồng ý tham gia không?"}
+	refusals := []string{T("denied"), T("staff.denied"), T("gy.denied"), T("web.private"), "Em không biết lệnh", T("group.private"), "Anh/chị có đồng ý tham gia không?"}
 	for _, a := range actors {
 		for _, action := range actions {
 			look := &memRecords{byID: map[uint64]*Complaint{1: complaint()}, next: 1, invites: map[string]Invite{},

@@ -260,6 +260,9 @@ type Lookup interface {
 	// Comments returns comments of a wave at a school, newest first: the
 	// skip newest passed over, at most limit.
 	Comments(wave, school string, skip, limit int) []Comment
+	// WebLinks counts the dashboard sign-in links a user ("channel:user")
+	// asked for since a time.
+	WebLinks(actor string, since time.Time) int
 }
 
 // NoRecords is a Lookup with nothing stored, for tools and tests.
@@ -306,3 +309,6 @@ func (*NoRecords) Comments(string, string, int, int) []Comment { return nil }
 
 // Pre implements Lookup.
 func (*NoRecords) Pre(Key) PreConsent { return PreConsent{} }
+
+// WebLinks implements Lookup.
+func (*NoRecords) WebLinks(string, time.Time) int { return 0 }

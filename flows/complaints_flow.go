@@ -793,8 +793,18 @@ func (t *turn) staff(schools []string) {
 		in = t.in
 	}
 	switch {
+	case t.env.Web && in.Kind == KindButton && in.Text != "" && (strings.HasPrefix(in.Data, "k:reply:") || strings.HasPrefix(in.Data, "k:refer:")):
+		// A reply or referral written on the dashboard: the press and the
+		// text it asks for, in one.
+		verb, id, _ := strings.Cut(strings.TrimPrefix(in.Data, "k:"), ":")
+		t.staffAction(schools, verb+":"+id)
+		if t.s.Step == StepStaffReply || t.s.Step == StepStaffRefer {
+			t.staffText(schools, in.Text)
+		}
 	case in.Kind == KindButton && strings.HasPrefix(in.Data, "k:"):
 		t.staffAction(schools, strings.TrimPrefix(in.Data, "k:"))
+	case in.Kind == KindCommand && in.Command == "web":
+		t.webLink()
 	case in.Kind == KindText && !in.Group && (t.s.Step == StepStaffReply || t.s.Step == StepStaffRefer) && isCancel(in.Text):
 		t.s.Step, t.s.Target = StepMenu, 0
 		t.say(T("cancelled.staff"))

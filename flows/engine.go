@@ -34,6 +34,7 @@ type Engine struct {
 	urgentAll      bool
 	info           map[Lang]Info
 	botUsername    atomic.Value // string; known only once the channel has asked
+	webURL         string
 }
 
 // SetBotUsername tells the engine the bot's username, for invite links.
@@ -94,6 +95,9 @@ type Settings struct {
 	// empty is shown as configured in Info, or else as the language's
 	// default.
 	InfoTr map[Lang]Info
+	// WebURL is the staff dashboard's public address (web.url), for the
+	// sign-in links of /web; empty: the dashboard is not served.
+	WebURL string
 }
 
 // ConsentVersion identifies the wording of the consent notice; a parent's
@@ -156,6 +160,7 @@ func New(s Settings) (*Engine, error) {
 		q: s.Questionnaire, byLevel: byLevel, dir: s.Directory, caps: s.ClassSizeCaps, gradeCaps: s.GradeCaps, expiry: s.SessionExpiry,
 		retention: s.RetentionMonths, loc: loc, consentVersion: ConsentVersion, owner: owner,
 		categories: cats, cal: cal, ackDays: ack, perDay: perDay, minResp: minResp, escalateAfter: up, urgentAll: s.UrgentAllLevels, info: infos(s.Info, s.InfoTr),
+		webURL: strings.TrimSpace(s.WebURL),
 	}, nil
 }
 
@@ -236,6 +241,8 @@ type Result struct {
 	// until they answer (channels without buttons cannot carry it in the
 	// prompt's buttons); the zero value deletes it.
 	Pre *PreConsent
+	// WebLinks are sign-in links to the dashboard to store (their hashes).
+	WebLinks []WebLink
 }
 
 // Handle runs one input of one user through the conversation. s is the
@@ -263,7 +270,14 @@ func (e *Engine) Handle(s *Session, env Envelope, look Lookup) Result {
 	}
 	res := Result{Session: t.s, Changed: t.changed, Response: t.resp, Complaints: t.complaints,
 		Invites: t.invites, Bind: t.bind, Unbind: t.unbind, Audit: t.auditLog, Erase: t.erase, OptOut: t.optOut,
-		GroupTold: t.groupTold, Announce: t.announce, Pre: t.preSave}
+		GroupTold: t.groupTold, Announce: t.announce, Pre: t.preSave, WebLinks: t.webLinks}
+	if env.Web {
+		// The dashboard shows the outcome on its page: nothing goes to the
+		// staff member's chat, and their chat's step stays as it was.
+		res.Session, res.Changed = s, false
+		res.Out = append(res.Out, t.out...)
+		return res
+	}
 	if res.Changed && res.Session != nil {
 		res.Session.Updated = env.Input.Now
 	}
@@ -342,6 +356,7 @@ type turn struct {
 	offered    string
 	offerNonce uint32 // the nonce the offer was made under
 	announce   *Announcement
+	webLinks   []WebLink
 }
 
 func (t *turn) say(text string) { t.replies = append(t.replies, Reply{Text: text}) }

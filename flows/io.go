@@ -87,6 +87,13 @@ type Envelope struct {
 	// Raw is the update as the channel sent it, kept only if handling it
 	// fails.
 	Raw string
+	// Web marks a staff action taken on the dashboard as the staff member
+	// (Channel and User are theirs): it runs exactly as their button press
+	// would, but what the chat would show them is not sent (the page shows
+	// the outcome), their chat's step is left as it was, and the audit
+	// log records it as done on the web. A reply or referral carries its
+	// text in Input.Text with the button's data.
+	Web bool `json:",omitempty"`
 }
 
 // Button is an option shown to the user.

@@ -79,7 +79,8 @@ type AuditEntry struct {
 	Actor  string    `json:"actor"` // "channel:user" or "channel:group chat"
 	Role   string    `json:"role"`
 	Action string    `json:"action"`
-	Record string    `json:"record"` // a complaint code, a school, a principal
+	Record string    `json:"record"`        // a complaint code, a school, a principal
+	Via    string    `json:"via,omitempty"` // "web": done on the dashboard; "": in a chat
 }
 
 // actor works out who the sender is.
@@ -132,7 +133,11 @@ func (e *Engine) mayInvite(a Actor, sc *School) bool {
 }
 
 func (t *turn) audit(action, record string) {
-	t.auditLog = append(t.auditLog, AuditEntry{At: t.in.Now, Actor: t.who.ID, Role: t.who.Role.String(), Action: action, Record: record})
+	via := ""
+	if t.env.Web {
+		via = "web"
+	}
+	t.auditLog = append(t.auditLog, AuditEntry{At: t.in.Now, Actor: t.who.ID, Role: t.who.Role.String(), Action: action, Record: record, Via: via})
 }
 
 // invite issues a one-time invite for a school: "/invite TH-01".
@@ -263,6 +268,9 @@ func (t *turn) auditTrail() {
 	b.WriteString(T("audit.title", len(entries)))
 	for _, a := range entries {
 		fmt.Fprintf(&b, "\n%s · %s (%s) · %s · %s", t.e.when(a.At), a.Actor, a.Role, a.Action, a.Record)
+		if a.Via != "" {
+			b.WriteString(" · " + a.Via) // done on the dashboard
+		}
 	}
 	t.say(clip(b.String(), 4000))
 }
@@ -275,7 +283,7 @@ func Commands(r Role) [][2]string {
 		{"cancel", T("cmd.cancel")}, {"lang", T("cmd.lang")}, {"help", T("cmd.help")},
 	}
 	staff := [][2]string{{"danhsach", T("cmd.danhsach")}, {"baocao", T("cmd.baocao")}, {"xuat", T("cmd.xuat")},
-		{"gopy", T("cmd.gopy")}, {"thongbao", T("cmd.thongbao")}, {"cancel", T("cmd.cancel")}}
+		{"gopy", T("cmd.gopy")}, {"thongbao", T("cmd.thongbao")}, {"web", T("cmd.web")}, {"cancel", T("cmd.cancel")}}
 	switch r {
 	case RolePrincipal:
 		return staff
@@ -352,6 +360,7 @@ func (boundLookup) Audit(int) []AuditEntry                 { return nil }
 func (boundLookup) GroupTold(string) bool                  { return false }
 func (boundLookup) Audience([]string) int                  { return 0 }
 func (boundLookup) Pre(Key) PreConsent                     { return PreConsent{} }
+func (boundLookup) WebLinks(string, time.Time) int         { return 0 }
 func (boundLookup) CommentCounts(string, []string) map[string]CommentCount {
 	return nil
 }

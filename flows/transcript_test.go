@@ -125,6 +125,17 @@ type memRecords struct {
 	// announcements, as the store's audience would.
 	parents func() map[string]*Session
 	pre     map[Key]PreConsent
+	links   []WebLink
+}
+
+func (m *memRecords) WebLinks(actor string, since time.Time) int {
+	n := 0
+	for _, l := range m.links {
+		if l.Actor == actor && !l.Created.Before(since) {
+			n++
+		}
+	}
+	return n
 }
 
 func (m *memRecords) Pre(k Key) PreConsent { return m.pre[k] }
@@ -270,6 +281,7 @@ func (m *memRecords) apply(k Key, chat string, res Result) {
 		delete(m.principals, res.Unbind)
 	}
 	m.audit = append(m.audit, res.Audit...)
+	m.links = append(m.links, res.WebLinks...)
 	if res.Pre != nil {
 		if m.pre == nil {
 			m.pre = map[Key]PreConsent{}

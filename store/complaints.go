@@ -206,6 +206,7 @@ func (w *writer) saveComplaint(c *flows.Complaint) error {
 	if err := w.tx.Bucket(bFacts).Put(factsKey(c.School, c.ID), encodeFacts(c)); err != nil {
 		return fmt.Errorf("save complaint %s: %w", c.Code(), err)
 	}
+	w.tx.OnCommit(func() { w.db.complaintsVer.Add(1) })
 	if old != nil {
 		if err := w.tx.Bucket(bOpen).Delete(openKey(old.School, old.ID)); err != nil {
 			return err

@@ -160,17 +160,10 @@ func (w *writer) roles(res *flows.Result) error {
 			return fmt.Errorf("revoke principal: %w", err)
 		}
 	}
-	b := w.tx.Bucket(bAudit)
-	for _, a := range res.Audit {
-		seq, err := b.NextSequence()
-		if err != nil {
-			return err
-		}
-		if err := putJSON(b, u64(seq), a); err != nil {
-			return fmt.Errorf("audit: %w", err)
-		}
+	if err := w.webLinks(res.WebLinks); err != nil {
+		return err
 	}
-	return nil
+	return w.audit(res.Audit...)
 }
 
 // optOut records or lifts a parent's /stop for their chat.

@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -112,6 +113,9 @@ type DB struct {
 
 	mu      sync.Mutex
 	changed chan struct{}
+	// complaintsVer counts the commits that changed a complaint, for
+	// readers that keep complaints decoded (the dashboard).
+	complaintsVer atomic.Uint64
 }
 
 // Options configure Open.
@@ -368,8 +372,9 @@ func (db *DB) applyOne(w *writer, env flows.Envelope) (queued int, err error) {
 	env.Key = key
 	env.Random = randomBytes()
 	w.err = nil
-	if !env.Input.Group {
-		// Whoever writes to the bot can be written to again.
+	if !env.Input.Group && !env.Web {
+		// Whoever writes to the bot can be written to again (not who
+		// acts on the dashboard: that says nothing of their chat).
 		if err := w.tx.Bucket(bStopped).Delete(db.recipientKey(env.Channel, env.Chat)); err != nil {
 			return 0, err
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -49,7 +50,9 @@ type Config struct {
 		} `yaml:"limits"`
 	} `yaml:"telegram"`
 	// Zalo is set when the configuration has a zalo section.
-	Zalo   *zaloYAML `yaml:"zalo"`
+	Zalo *zaloYAML `yaml:"zalo"`
+	// Web is the staff dashboard (package web).
+	Web    webYAML `yaml:"web"`
 	Survey struct {
 		QuestionnaireFile string         `yaml:"questionnaire_file"`
 		SessionExpiry     time.Duration  `yaml:"session_expiry"`
@@ -126,6 +129,20 @@ type Config struct {
 // a connection and a goroutine; far more than the platform's limits can
 // use only hides a misconfiguration.
 const maxInFlight = 1024
+
+// webYAML is the web section: the staff dashboard.
+type webYAML struct {
+	// Listen is where the dashboard is served ("127.0.0.1:8080"); empty:
+	// not served.
+	Listen string `yaml:"listen"`
+	// URL is its public https address, for the sign-in links /web sends.
+	URL string `yaml:"url"`
+	// SessionHours is how long a sign-in lasts.
+	SessionHours int `yaml:"session_hours"`
+	// TelegramLogin offers the Telegram Login Widget on the sign-in page
+	// (set the bot's domain with @BotFather's /setdomain first).
+	TelegramLogin bool `yaml:"telegram_login"`
+}
 
 // zaloYAML is the zalo section: the Zalo Bot Platform channel.
 type zaloYAML struct {
@@ -234,6 +251,7 @@ func defaults() Config {
 	c.Telegram.Limits.GroupPerMinute = bot.DefaultLimits.GroupPerMinute
 	c.Telegram.MaxInFlight = outbox.DefaultMaxInFlight
 	c.Survey.SessionExpiry = 72 * time.Hour
+	c.Web.SessionHours = 12
 	c.Survey.MinRespondents = 5
 	c.Survey.RetentionMonths = 12
 	c.Survey.PurgeSchedule = "30 3 * * *"
@@ -320,6 +338,17 @@ func (c *Config) resolve(dir string) error {
 	}
 	if c.Telegram.MaxInFlight < 1 || c.Telegram.MaxInFlight > maxInFlight {
 		bad("telegram.max_in_flight %d: want 1 to %d", c.Telegram.MaxInFlight, maxInFlight)
+	}
+	if c.Web.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Web.Listen); err != nil {
+			bad("web.listen %q: want host:port, e.g. 127.0.0.1:8080", c.Web.Listen)
+		}
+		if u, err := url.Parse(c.Web.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad("web.url %q: want the dashboard's public address, e.g. https://khaosat.example.gov.vn (sign-in links point there)", c.Web.URL)
+		}
+	}
+	if c.Web.SessionHours < 1 || c.Web.SessionHours > 24*30 {
+		bad("web.session_hours %d: want 1 to 720", c.Web.SessionHours)
 	}
 	if c.Survey.SessionExpiry < time.Minute {
 		bad("survey.session_expiry %s: want at least 1m", c.Survey.SessionExpiry)
@@ -566,9 +595,17 @@ func (c *Config) engine() (*flows.Engine, error) {
 		Location: c.loc, Owner: c.Owner,
 		Categories: c.categories(), Holidays: c.Complaints.Holidays, AckDays: c.Complaints.AckDays,
 		PerParentDaily: c.Complaints.PerParentDay, EscalateAfter: c.Complaints.EscalateAfter, UrgentAllLevels: c.Complaints.UrgentAllLevels,
-		MinRespondents: c.Survey.MinRespondents,
-		Info:           c.Info.infoYAML.flows(), InfoTr: map[flows.Lang]flows.Info{flows.English: c.Info.En.flows()},
+		MinRespondents: c.Survey.MinRespondents, WebURL: c.webURL(),
+		Info: c.Info.infoYAML.flows(), InfoTr: map[flows.Lang]flows.Info{flows.English: c.Info.En.flows()},
 	})
+}
+
+// webURL is where sign-in links point: the dashboard's, when it is served.
+func (c *Config) webURL() string {
+	if c.Web.Listen == "" {
+		return ""
+	}
+	return c.Web.URL
 }
 
 func (y *infoYAML) flows() flows.Info {

@@ -279,6 +279,14 @@ func TestBadConfigs(t *testing.T) {
 		{"office staff listed twice", map[string]string{"offices": `offices:
   - {id: o1, name: "Phòng", staff: ["zalo:a1", "zalo:b2", "zalo:a1"]}`},
 			[]string{`offices[0] (o1).staff[2] "zalo:a1": listed twice`}},
+		{"web.listen without web.url", map[string]string{"telegram": `web: {listen: "127.0.0.1:8080"}`},
+			[]string{`web.url ""`, "sign-in links point there"}},
+		{"web.listen not host:port", map[string]string{"telegram": `web: {listen: "8080", url: "https://k.example"}`},
+			[]string{`web.listen "8080"`, "want host:port"}},
+		{"web.url not an address", map[string]string{"telegram": `web: {listen: ":8080", url: "k.example"}`},
+			[]string{`web.url "k.example"`}},
+		{"web session of no hours", map[string]string{"telegram": `web: {session_hours: 0}`},
+			[]string{"web.session_hours 0", "want 1 to 720"}},
 		{"two problems at once", map[string]string{"timezone": "timezone: Nowhere", "survey": "survey: {min_respondents: 0}"},
 			[]string{`timezone "Nowhere"`, "survey.min_respondents 0"}},
 	} {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -26,6 +27,8 @@ func (s *system) demoCmd(ctx context.Context, args []string) error {
 	fs := s.flags("demo", &c)
 	parents := fs.Int("parents", 60, "how many simulated parents answer the survey")
 	seed := fs.Uint64("seed", 1, "seed of the simulated parents' choices")
+	serveWeb := fs.Bool("web", false, "serve the staff dashboard over the demo's data until interrupted, and print a sign-in link")
+	webListen := fs.String("web-listen", "localhost:8080", "where --web serves the dashboard")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -68,6 +71,24 @@ func (s *system) demoCmd(ctx context.Context, args []string) error {
 		if sc.Level == flows.Primary && demoSchool < 0 {
 			demoSchool = i
 			cfg.directory.Schools[i].Principals = []string{"telegram:" + strconv.FormatInt(demoPrincipal.ID, 10)}
+		}
+	}
+	if *serveWeb {
+		// An office staff member, who asks for the dashboard's link.
+		cfg.directory.Offices[0].Staff = append(cfg.directory.Offices[0].Staff, "telegram:"+strconv.FormatInt(demoStaff.ID, 10))
+		if s.webListener == nil {
+			l, err := net.Listen("tcp", *webListen)
+			if err != nil {
+				return fmt.Errorf("--web-listen: %w", err)
+			}
+			s.webListener = l
+		}
+		cfg.Web.Listen = s.webListener.Addr().String()
+		cfg.Web.URL = "http://" + cfg.Web.Listen
+		if h, p, err := net.SplitHostPort(cfg.Web.Listen); err == nil && (h == "127.0.0.1" || h == "::1") {
+			// Browsers keep the Secure cookie over plain http on
+			// "localhost" only.
+			cfg.Web.URL = "http://localhost:" + p
 		}
 	}
 	if cfg.directory.Offices[0].Chat == "" {
@@ -172,6 +193,22 @@ func (s *system) demoCmd(ctx context.Context, args []string) error {
 	}
 	if err := s.demoPublish(cfg, db, clock()); err != nil {
 		return fmt.Errorf("demo publish: %w", err)
+	}
+	if *serveWeb {
+		if err := demoOpenComplaints(srv, schools); err != nil {
+			return fmt.Errorf("demo complaints: %w", err)
+		}
+		link, err := demoWebLink(srv)
+		if err != nil {
+			return fmt.Errorf("demo web link: %w", err)
+		}
+		fmt.Fprintf(s.stdout, "── The staff dashboard ──\n\nAn office staff member sent /web to the bot; open its one-time link (valid %d minutes):\n\n  %s\n\nServing %s until interrupted (Ctrl-C).\n", int(flows.WebLinkTTL/time.Minute), link, cfg.Web.URL)
+		select {
+		case <-ctx.Done():
+		case err := <-served:
+			stopped = true
+			return fmt.Errorf("bot: %w", err)
+		}
 	}
 	if err := stop(); err != nil {
 		return fmt.Errorf("bot: %w", err)
@@ -431,6 +468,7 @@ func demoReadComments(srv *telegramtest.Server, log *strings.Builder) error {
 // The demo's principal and office chat (made up ids on the fake Telegram).
 var (
 	demoPrincipal  = telegramtest.User{ID: 900001, FirstName: "Hiệu trưởng", LanguageCode: "vi"}
+	demoStaff      = telegramtest.User{ID: 900002, FirstName: "Cán bộ", LastName: "Phòng", LanguageCode: "vi"}
 	demoOfficeChat = int64(-1009000001)
 )
 
@@ -667,4 +705,61 @@ func demoZalo(z *zalotest.Server, sc *flows.School, log *strings.Builder) error 
 		err = fmt.Errorf("the Zalo survey did not end: %q", clipText(text))
 	}
 	return err
+}
+
+// demoWebLink has the demo's office staff member send /web to the bot and
+// returns the sign-in link of its answer.
+func demoWebLink(srv *telegramtest.Server) (string, error) {
+	srv.SendText(demoStaff, "/web")
+	var link string
+	srv.Wait(10*time.Second, func() bool {
+		m, ok := srv.Last(demoStaff.ID)
+		if !ok {
+			return false
+		}
+		for _, f := range strings.Fields(m.Text) {
+			if strings.Contains(f, "/login?t=") {
+				link = f
+			}
+		}
+		return link != ""
+	})
+	if link == "" {
+		return "", errors.New("the bot sent no sign-in link")
+	}
+	return link, nil
+}
+
+// demoOpenComplaints has three more parents file complaints that stay open,
+// so that the dashboard's queue has something to act on.
+func demoOpenComplaints(srv *telegramtest.Server, schools []flows.School) error {
+	filed := []struct{ category, text string }{
+		{"Dạy thêm, học thêm", "Cô chủ nhiệm lớp 5B yêu cầu các cháu đi học thêm buổi tối ở nhà cô, 400 nghìn một tháng."},
+		{"An toàn, bạo lực học đường, thực phẩm", "Bữa trưa hôm nay ở căng tin có cơm bị chua, vài cháu đau bụng."},
+		{"Thu chi, công khai tài chính", "Nhà trường thu tiền quỹ lớp nhưng chưa công khai các khoản chi học kì trước."},
+	}
+	for i, f := range filed {
+		sc := schools[(i+2)%len(schools)]
+		parent := telegramtest.User{ID: int64(200101 + i), FirstName: "Phụ huynh", LanguageCode: "vi"}
+		quiet := scene{srv: srv, chats: []sceneChat{{parent.ID, ""}}}
+		press := func(label string) error {
+			m, ok := lastWith(srv, parent.ID, label)
+			if !ok {
+				return fmt.Errorf("parent %d sees no button %q", parent.ID, label)
+			}
+			return quiet.do(func() { srv.PressButton(parent, m.ID, buttonData(m, label)) })
+		}
+		say := func(text string) error { return quiet.do(func() { srv.SendText(parent, text) }) }
+		for _, step := range []func() error{
+			func() error { return say("/start " + sc.Code) }, func() error { return press("✅ Đồng ý") },
+			func() error { return say("/phananh") }, func() error { return press(f.category) },
+			func() error { return say(f.text) }, func() error { return press("Không có ảnh, tiếp tục ▶") },
+			func() error { return say("🕶 Gửi ẩn danh") }, func() error { return press("✅ Gửi phản ánh") },
+		} {
+			if err := step(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

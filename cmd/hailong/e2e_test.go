@@ -70,6 +70,8 @@ type harness struct {
 	zaloConfig string
 	listener   net.Listener
 	noTelegram bool // run without TELEGRAM_BOT_TOKEN
+	// webListener serves the dashboard (web_e2e_test.go).
+	webListener net.Listener
 }
 
 type syncBuffer struct {
@@ -158,7 +160,7 @@ func (h *harness) env(key string) string {
 }
 
 func (h *harness) sys() *system {
-	return &system{getenv: h.env, stdin: strings.NewReader(""), stdout: h.stderr, stderr: h.stderr, now: h.clock.Now, zaloListener: h.listener}
+	return &system{getenv: h.env, stdin: strings.NewReader(""), stdout: h.stderr, stderr: h.stderr, now: h.clock.Now, zaloListener: h.listener, webListener: h.webListener}
 }
 
 // start runs the bot in the background.
@@ -261,6 +263,13 @@ func (h *harness) press(u telegramtest.User, label string) int {
 // the end, with the given A1 answer, and sends it.
 func (h *harness) answerAll(u telegramtest.User, from int, a1 string) {
 	h.t.Helper()
+	h.answerAllSaying(u, from, a1, "")
+}
+
+// answerAllSaying is answerAll with a comment at the last question ("":
+// skipped).
+func (h *harness) answerAllSaying(u telegramtest.User, from int, a1, comment string) {
+	h.t.Helper()
 	choices := map[int]string{1: a1, 2: "Có", 3: "Không", 5: "Không", 6: "Không", 7: "Có", 8: "Có", 9: "Không biết",
 		10: "4 · Hài lòng", 11: "5 · Rất hài lòng", 12: "3 · Bình thường", 13: "4 · Hài lòng", 14: "2 · Không hài lòng", 15: "5 · Rất hài lòng"}
 	for i := from; i <= 16; i++ {
@@ -269,7 +278,11 @@ func (h *harness) answerAll(u telegramtest.User, from int, a1 string) {
 		case 4:
 			h.srv.SendText(u, "32")
 		case 16:
-			h.press(u, "Bỏ qua")
+			if comment != "" {
+				h.srv.SendText(u, comment)
+			} else {
+				h.press(u, "Bỏ qua")
+			}
 		default:
 			h.press(u, choices[i])
 		}

@@ -31,6 +31,7 @@ import (
 	"hailong/internal/channel"
 	"hailong/outbox"
 	"hailong/store"
+	"hailong/web"
 	"hailong/zalo"
 )
 
@@ -60,6 +61,9 @@ type system struct {
 	// zaloListener, when set, serves the Zalo webhook instead of
 	// zalo.webhook.listen (tests).
 	zaloListener net.Listener
+	// webListener, when set, serves the dashboard instead of web.listen
+	// (tests, the demo).
+	webListener net.Listener
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -313,6 +317,13 @@ func (s *system) serve(ctx context.Context, cfg *Config, db *store.DB, tokens ch
 		log.Info("serving Zalo", "bot", name, "mode", z.Mode)
 		channels = append(channels, zb.Run)
 	}
+	if cfg.Web.Listen != "" || s.webListener != nil {
+		serveWeb, err := s.dashboard(cfg, db, job, fetch, tokens.Telegram, log)
+		if err != nil {
+			return err
+		}
+		channels = append(channels, serveWeb)
+	}
 	served := map[string]bool{bot.Channel: tokens.Telegram != "", zalo.Channel: cfg.Zalo != nil && tokens.Zalo != ""}
 	warnUnserved(cfg.directory, served, log)
 	if err := warnUnreached(db, log); err != nil {
@@ -490,6 +501,7 @@ func (s *system) schedule(cfg *Config, db *store.DB, job *digest.Job, log *slog.
 }
 
 var _ bot.Store = (*store.DB)(nil)
+var _ web.Store = (*store.DB)(nil)
 
 // chatChannel is the terminal's channel name.
 const chatChannel = "chat"

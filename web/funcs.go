@@ -1,0 +1,57 @@
+package web
+
+import (
+	"html/template"
+	"strings"
+	"time"
+
+	"hailong/digest"
+	"hailong/flows"
+)
+
+func funcs(e *flows.Engine) template.FuncMap {
+	return template.FuncMap{
+		// cell is a share as shown, or "chưa đủ mẫu" below the threshold.
+		"cell": func(s digest.Score) string {
+			if !s.Shown {
+				return "chưa đủ mẫu"
+			}
+			return pctVI(s.Pct)
+		},
+		"num": groupThousands,
+		"complaintID": func(code string) uint64 {
+			id, _ := flows.ParseComplaintCode(code)
+			return id
+		},
+		// rate is a row's response rate, where enrolment is known.
+		"rate": func(row digest.Row) string {
+			if p, ok := row.Rate(); ok {
+				return pctVI(p)
+			}
+			return "chưa có sĩ số"
+		},
+		"day": func(t time.Time) string {
+			return t.In(e.Location()).Format("02/01/2006")
+		},
+		"when": func(t time.Time) string {
+			return t.In(e.Location()).Format("02/01/2006 15:04")
+		},
+		"status": func(s flows.Status) string { return s.Name() },
+		"verbClass": func(data string) string {
+			switch {
+			case strings.HasPrefix(data, "k:done:"):
+				return "good"
+			case strings.HasPrefix(data, "k:dup:"), strings.HasPrefix(data, "k:refer:"):
+				return "quiet"
+			}
+			return ""
+		},
+		"verb": func(data string) string {
+			v, _, _ := strings.Cut(strings.TrimPrefix(data, "k:"), ":")
+			return v
+		},
+		"needsText": func(data string) bool {
+			return strings.HasPrefix(data, "k:reply:") || strings.HasPrefix(data, "k:refer:")
+		},
+	}
+}
