@@ -124,6 +124,15 @@ var (
 	// outbox sequence → announcement id, until the row is delivered,
 	// blocked or failed.
 	bBcRows = []byte("broadcast_rows")
+
+	// The dashboard's records: sign-in links asked for with /web, and the
+	// sessions they opened. Both are keyed by the hash of their token; the
+	// tokens themselves are only in the link and the browser's cookie.
+
+	// WebTokenHash of a link's token → WebLink JSON.
+	bWebLinks = []byte("web_links")
+	// WebTokenHash of a session cookie's token → WebSession JSON.
+	bWebSessions = []byte("web_sessions")
 )
 
 // buckets are all of the above, in the order Open creates them.
@@ -134,4 +143,5 @@ var buckets = [][]byte{
 	bDaily, bDigests,
 	bPrincipals, bInvites, bAudit, bOptOut, bRetired, bGroups,
 	bComments, bBaselines,
+	bWebLinks, bWebSessions,
 }

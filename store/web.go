@@ -13,16 +13,6 @@ import (
 	"hailong/flows"
 )
 
-// The dashboard's records: sign-in links asked for with /web, and the
-// sessions they opened. Both are keyed by the hash of their token; the
-// tokens themselves are only in the link and the browser's cookie.
-var (
-	bWebLinks    = []byte("web_links")    // token hash → WebLink JSON
-	bWebSessions = []byte("web_sessions") // token hash → WebSession JSON
-)
-
-func init() { buckets = append(buckets, bWebLinks, bWebSessions) }
-
 // WebLinks implements flows.Lookup: the links an actor asked for since a
 // time. The bucket holds only the last day's links (older ones are dropped
 // as new ones are stored), so the scan stays short.
