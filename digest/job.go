@@ -43,6 +43,12 @@ type Job struct {
 	Since time.Time
 	// Now is the clock of on-demand reports' making (nil: time.Now).
 	Now func() time.Time
+	// Rest, when set, is called after each digest Run builds with how
+	// long it took: a province's Monday is 121 digests, seconds of drawing
+	// on a core the parents' answers share, and Telegram sends them at its
+	// pace anyway, so the bot rests between them (cmd: as long as it
+	// built).
+	Rest func(built time.Duration)
 }
 
 func (j *Job) now() time.Time {
@@ -116,7 +122,11 @@ func (j *Job) Run(now time.Time) (int, error) {
 		// Built even when nobody reads it yet: its snapshot is what next
 		// week's and next year's comparisons start from.
 		schools, units := Subtree(dir, o.ID)
+		began := time.Now()
 		ok, err := j.send(now, "office:"+o.ID, o.Name, schools, units, from, to, complaints, j.Engine.OfficeAddresses(o.ID), true)
+		if ok && j.Rest != nil {
+			j.Rest(time.Since(began))
+		}
 		if err != nil {
 			return sent, err
 		}
@@ -133,7 +143,11 @@ func (j *Job) Run(now time.Time) (int, error) {
 		if len(to2) == 0 {
 			continue
 		}
+		began := time.Now()
 		ok, err := j.send(now, "school:"+sc.Code, sc.Name, []flows.School{sc}, nil, from, to, complaints, to2, false)
+		if ok && j.Rest != nil {
+			j.Rest(time.Since(began))
+		}
 		if err != nil {
 			return sent, err
 		}

@@ -277,9 +277,13 @@ func digestJob(cfg *Config, db *store.DB, log *slog.Logger) (*digest.Job, error)
 	if err != nil {
 		return nil, fmt.Errorf("digest.schedule: %w", err)
 	}
-	return &digest.Job{Store: db, Engine: db.Engine(), Schedule: sched, MinRespondents: cfg.Survey.MinRespondents,
+	return &digest.Job{Store: db, Engine: db.Engine(), Schedule: sched, MinRespondents: cfg.Survey.MinRespondents, Rest: restAsLong,
 		FlagBelow: cfg.Digest.FlagBelow, Log: log}, nil
 }
+
+// restAsLong rests as long as a digest took to build, at most 2 s: the
+// digests of a Monday take half of one core, not all of it.
+func restAsLong(built time.Duration) { time.Sleep(min(built, 2*time.Second)) }
 
 // serve runs the configured channels until ctx ends, or until one of them
 // fails (then the others stop too).
