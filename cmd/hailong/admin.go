@@ -287,12 +287,9 @@ func askAdmin(dbPath, request string) (adminReply, error) {
 // withDB runs local on the database opened read-only when no bot holds
 // it, else asks the running bot with request.
 func (s *system) withDB(c common, request string, local func(*store.DB) (adminReply, error)) (adminReply, *Config, error) {
-	cfg, err := loadConfig(c.config)
+	cfg, err := c.load()
 	if err != nil {
 		return adminReply{}, nil, err
-	}
-	if c.db != "" {
-		cfg.Database = c.db
 	}
 	if err := existingDB(cfg.Database); err != nil {
 		return adminReply{}, cfg, err
@@ -314,15 +311,9 @@ func (s *system) backupCmd(args []string) error {
 	var c common
 	fs := s.flags("backup", &c)
 	// FILE may come before or after the flags.
-	err := fs.Parse(args)
-	var file string
-	if err == nil && fs.NArg() > 0 {
-		file = fs.Arg(0)
-		err = fs.Parse(fs.Args()[1:])
-	}
-	if err != nil || file == "" || fs.NArg() != 0 {
-		fmt.Fprintln(s.stderr, "usage: hailong backup FILE [--config FILE] [--db PATH]")
-		return errUsage
+	file, err := s.parseOne(fs, args, "hailong backup FILE [--config FILE] [--db PATH]")
+	if err != nil {
+		return err
 	}
 	target, err := filepath.Abs(file)
 	if err == nil && c.db != "" && same(target, c.db) {
@@ -394,22 +385,13 @@ func makeInvite(db *store.DB, school string) adminReply {
 func (s *system) inviteCmd(args []string) error {
 	var c common
 	fs := s.flags("invite", &c)
-	err := fs.Parse(args)
-	var school string
-	if err == nil && fs.NArg() > 0 {
-		school = fs.Arg(0)
-		err = fs.Parse(fs.Args()[1:])
-	}
-	if err != nil || school == "" || fs.NArg() != 0 {
-		fmt.Fprintln(s.stderr, "usage: hailong invite SCHOOL_CODE [--config FILE] [--db PATH]")
-		return errUsage
-	}
-	cfg, err := loadConfig(c.config)
+	school, err := s.parseOne(fs, args, "hailong invite SCHOOL_CODE [--config FILE] [--db PATH]")
 	if err != nil {
 		return err
 	}
-	if c.db != "" {
-		cfg.Database = c.db
+	cfg, err := c.load()
+	if err != nil {
+		return err
 	}
 	eng, err := cfg.engine()
 	if err != nil {
@@ -459,12 +441,9 @@ func (s *system) compactCmd(args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(c.config)
+	cfg, err := c.load()
 	if err != nil {
 		return err
-	}
-	if c.db != "" {
-		cfg.Database = c.db
 	}
 	before, after, err := store.Compact(cfg.Database)
 	if err != nil {

@@ -248,22 +248,13 @@ func (s *system) baselineCmd(args []string) error {
 	var c common
 	fs := s.flags("baseline import", &c)
 	source := fs.String("source", "", "where the figures come from, for rows without a source column")
-	err := fs.Parse(args[1:])
-	var file string
-	if err == nil && fs.NArg() > 0 {
-		file = fs.Arg(0)
-		err = fs.Parse(fs.Args()[1:])
-	}
-	if err != nil || file == "" || fs.NArg() != 0 {
-		fmt.Fprintln(s.stderr, "usage: hailong baseline import FILE.csv [--source TEXT] [--config FILE] [--db PATH]")
-		return errUsage
-	}
-	cfg, err := loadConfig(c.config)
+	file, err := s.parseOne(fs, args[1:], "hailong baseline import FILE.csv [--source TEXT] [--config FILE] [--db PATH]")
 	if err != nil {
 		return err
 	}
-	if c.db != "" {
-		cfg.Database = c.db
+	cfg, err := c.load()
+	if err != nil {
+		return err
 	}
 	data, err := os.ReadFile(file)
 	if err != nil {

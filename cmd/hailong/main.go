@@ -163,6 +163,35 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// parseOne parses flags with one argument among them (before or after the
+// flags), which it returns: "" with errUsage, after printing usage, when
+// there is not exactly one.
+func (s *system) parseOne(fs *flag.FlagSet, args []string, usage string) (string, error) {
+	err := fs.Parse(args)
+	var arg string
+	if err == nil && fs.NArg() > 0 {
+		arg = fs.Arg(0)
+		err = fs.Parse(fs.Args()[1:])
+	}
+	if err != nil || arg == "" || fs.NArg() != 0 {
+		fmt.Fprintln(s.stderr, "usage: "+usage)
+		return "", errUsage
+	}
+	return arg, nil
+}
+
+// load loads the configuration of c, its database as --db says.
+func (c common) load() (*Config, error) {
+	cfg, err := loadConfig(c.config)
+	if err != nil {
+		return nil, err
+	}
+	if c.db != "" {
+		cfg.Database = c.db
+	}
+	return cfg, nil
+}
+
 func (s *system) logger(level slog.Level) *slog.Logger {
 	return slog.New(slog.NewTextHandler(s.stderr, &slog.HandlerOptions{Level: level}))
 }

@@ -215,20 +215,9 @@ func (s *system) schoolsCmd(args []string) error {
 		return errUsage
 	}
 	var c common
-	fs := s.flags("schools check", &c)
-	file, rest := "", args[1:]
-	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
-		file, rest = rest[0], rest[1:]
-	}
-	if err := fs.Parse(rest); err != nil {
-		return errUsage
-	}
-	if file == "" && fs.NArg() == 1 {
-		file = fs.Arg(0)
-	}
-	if file == "" {
-		fmt.Fprintln(s.stderr, "usage: hailong schools check FILE [--config FILE]")
-		return errUsage
+	file, err := s.parseOne(s.flags("schools check", &c), args[1:], "hailong schools check FILE [--config FILE]")
+	if err != nil {
+		return err
 	}
 	f, err := os.Open(file)
 	if err != nil {
