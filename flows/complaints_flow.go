@@ -1258,8 +1258,8 @@ func (t *turn) reportRequest(schools []string, export bool) {
 		Created: t.in.Now, Report: &ReportRequest{Scope: scope, Schools: schools, Office: office, From: from, To: to, Export: export}})
 }
 
-// narrow is the part of schools that arg names: a unit (its subtree's
-// schools of those) or a school among them.
+// narrow is the part of schools that arg names: a unit whose subtree is
+// within them, or a school among them.
 func (t *turn) narrow(schools []string, arg string) (in []string, scope, office string, ok bool) {
 	if sc, found := t.e.dir.School(arg); found && slices.Contains(schools, sc.Code) {
 		return []string{sc.Code}, sc.Name, "", true
@@ -1269,9 +1269,10 @@ func (t *turn) narrow(schools []string, arg string) (in []string, scope, office 
 		return nil, "", "", false
 	}
 	for _, sc := range t.e.dir.Under(o.ID) {
-		if slices.Contains(schools, sc.Code) {
-			in = append(in, sc.Code)
+		if !slices.Contains(schools, sc.Code) {
+			return nil, "", "", false // a unit above the sender's, or beside it
 		}
+		in = append(in, sc.Code)
 	}
 	return in, o.Name, o.ID, len(in) > 0
 }

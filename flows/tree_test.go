@@ -236,3 +236,48 @@ func TestTextsNameTheSchoolsBodies(t *testing.T) {
 		t.Errorf("owner in English: %q", got)
 	}
 }
+
+// TestReportAtEveryLevel: /baocao covers the sender's subtree and names
+// the unit, so the report sums its units; a unit or school id first
+// narrows it within the scope, and one outside the scope is refused.
+func TestReportAtEveryLevel(t *testing.T) {
+	e, err := New(Settings{Questionnaire: DefaultQuestionnaire(), Directory: provinceDirectory(), Location: hcm})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, hcm)
+	report := func(user, text string) *ReportRequest {
+		env := Envelope{Channel: "test", User: user, Chat: user, Key: RespondentKey([]byte("k"), "test", user), Input: ParseText(text, now)}
+		res := e.Handle(nil, env, &memRecords{})
+		for _, o := range res.Out {
+			if o.Report != nil {
+				return o.Report
+			}
+		}
+		return nil
+	}
+	for _, c := range []struct {
+		user, text, office string
+		schools            []string
+	}{
+		{"906", "/baocao", "dongthap", []string{"TH-SD", "TH-CL", "MN-SO"}},
+		{"906", "/baocao sadec", "sadec", []string{"TH-SD"}},
+		{"906", "/baocao TH-CL 01/09/2026 15/11/2026", "", []string{"TH-CL"}},
+		{"901", "/baocao", "sadec", []string{"TH-SD"}},
+		{"901", "/xuat TH-SD", "", []string{"TH-SD"}},
+	} {
+		r := report(c.user, c.text)
+		if r == nil {
+			t.Errorf("%s %q: no report", c.user, c.text)
+			continue
+		}
+		if r.Office != c.office || !slices.Equal(r.Schools, c.schools) {
+			t.Errorf("%s %q: office %q, schools %v; want %q, %v", c.user, c.text, r.Office, r.Schools, c.office, c.schools)
+		}
+	}
+	for _, text := range []string{"/baocao caolanh", "/baocao TH-CL", "/baocao dongthap", "/baocao nowhere"} {
+		if r := report("901", text); r != nil {
+			t.Errorf("the ward's staff %q: a report of %v", text, r.Schools)
+		}
+	}
+}
