@@ -221,6 +221,28 @@ func (h *harness) expect(u telegramtest.User, want string) telegramtest.Message 
 	return last
 }
 
+// expectSome is expect for a message that others may follow at once (an
+// alert and its photos): the newest of the bot's messages to u that
+// contains want, whichever came after it.
+func (h *harness) expectSome(u telegramtest.User, want string) telegramtest.Message {
+	h.t.Helper()
+	var found telegramtest.Message
+	ok := h.srv.Wait(10*time.Second, func() bool {
+		ms := h.srv.Messages(u.ID)
+		for i := len(ms) - 1; i >= 0; i-- {
+			if strings.Contains(ms[i].Text, want) {
+				found = ms[i]
+				return true
+			}
+		}
+		return false
+	})
+	if !ok {
+		h.t.Fatalf("no message of the bot to %d contains %q\nlog:\n%s", u.ID, want, h.stderr.String())
+	}
+	return found
+}
+
 // acked fails the test unless every button press is acknowledged soon:
 // acknowledgements go beside the messages, not before them, so the last
 // press's may land just after its edit.
