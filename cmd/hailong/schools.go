@@ -245,7 +245,13 @@ func (s *system) schoolsCmd(args []string) error {
 			enrolled++
 		}
 	}
-	fmt.Fprintf(s.stdout, "%s: %d schools in %d units; %d with %s counted. OK against %s.\n",
-		file, len(sf.Schools), len(units), enrolled, map[string]string{"": "no enrolment", "families": "families", "pupils": "pupils"}[sf.Of], cfg.source)
+	plural := func(n int, one string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %ss", n, one)
+	}
+	fmt.Fprintf(s.stdout, "%s: %s in %s; %d with %s counted. OK against %s.\n",
+		file, plural(len(sf.Schools), "school"), plural(len(units), "unit"), enrolled, map[string]string{"": "no enrolment", "families": "families", "pupils": "pupils"}[sf.Of], cfg.source)
 	return nil
 }
