@@ -64,7 +64,7 @@ func (e *Engine) AnnouncementFor(a *Announcement, l Lang) Reply {
 			title, end = w.TitleIn(l), e.day(w.End.Add(-time.Minute))
 		}
 		return Reply{Text: tr(l, "ann.survey", a.Scope, title, end) + "\n\n" + tr(l, "ann.footer"),
-			Buttons: [][]Button{{{Label: tr(l, "menu.survey"), Data: keepPrefix + "m:s"}}}, Lang: l, Detached: tr(l, "hint.survey")}
+			Buttons: [][]Button{{{Label: tr(l, "menu.survey"), Data: keepData(menuData(menuSurvey))}}}, Lang: l, Detached: tr(l, "hint.survey")}
 	}
 	return Reply{Text: tr(l, "ann.header", a.Scope) + "\n\n" + a.Text + "\n\n" + tr(l, "ann.footer"), Photo: a.Photo, Lang: l}
 }
@@ -100,8 +100,8 @@ func (t *turn) announceStart(schools []string) {
 func (t *turn) announceAsk() Reply {
 	a := t.s.Announce
 	return Reply{Text: T("ann.ask", a.Scope, t.look.Audience(a.Schools)), Typed: true, Buttons: [][]Button{
-		{{Label: T("ann.template"), Data: t.nonced("n:survey")}},
-		{{Label: T("c.cancel"), Data: "s:list"}},
+		{{Label: T("ann.template"), Data: t.nonced(annAct(annSurvey))}},
+		{{Label: T("c.cancel"), Data: listData()}},
 	}}
 }
 
@@ -136,8 +136,8 @@ func (t *turn) announcePreview() {
 	p := t.e.AnnouncementFor(a, Vietnamese)
 	p.Text = T("ann.preview", a.Scope, t.look.Audience(a.Schools)) + "\n\n— — —\n" + p.Text
 	p.Buttons = [][]Button{
-		{{Label: T("ann.send"), Data: t.nonced("n:send")}},
-		{{Label: T("ann.edit"), Data: t.nonced("n:edit")}, {Label: T("c.cancel"), Data: "s:list"}},
+		{{Label: T("ann.send"), Data: t.nonced(annAct(annSend))}},
+		{{Label: T("ann.edit"), Data: t.nonced(annAct(annEdit))}, {Label: T("c.cancel"), Data: listData()}},
 	}
 	t.send(p)
 }
@@ -145,7 +145,8 @@ func (t *turn) announcePreview() {
 // announceAct applies an announcement button: the ready-made survey text,
 // write again, or send.
 func (t *turn) announceAct(schools []string, data string) {
-	nonce, verb, _ := strings.Cut(data, ":n:")
+	p, _ := readNonced(data, vAnnounce)
+	nonce, verb := p.nonce, p.arg(0)
 	a := t.s.Announce
 	if a == nil || nonce != strconv.FormatUint(uint64(t.s.Nonce), 10) {
 		t.notice = T("stale.notice")
@@ -153,7 +154,7 @@ func (t *turn) announceAct(schools []string, data string) {
 		return
 	}
 	switch {
-	case verb == "survey" && (t.s.Step == StepStaffAnnounce || t.s.Step == StepStaffAnnConfirm):
+	case verb == annSurvey && (t.s.Step == StepStaffAnnounce || t.s.Step == StepStaffAnnConfirm):
 		w, ok := t.e.dir.WaveAt(t.in.Now)
 		if !ok {
 			t.notice = T("ann.nowave")
@@ -162,11 +163,11 @@ func (t *turn) announceAct(schools []string, data string) {
 		}
 		a.Text, a.Photo, a.Wave = "", "", w.ID
 		t.announcePreview()
-	case verb == "edit" && t.s.Step == StepStaffAnnConfirm:
+	case verb == annEdit && t.s.Step == StepStaffAnnConfirm:
 		t.s.Step = StepStaffAnnounce
 		t.s.Nonce++
 		t.send(t.announceAsk())
-	case verb == "send" && t.s.Step == StepStaffAnnConfirm:
+	case verb == annSend && t.s.Step == StepStaffAnnConfirm:
 		// The schools are checked again now: a principal whose invite was
 		// revoked since the preview sends nothing.
 		var scope []string

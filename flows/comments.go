@@ -49,27 +49,22 @@ const commentClip = 600
 //	                           where the others replace the page they were on
 //
 // A wave id is at most 16 characters and a school code 32: at most 59 bytes.
-const (
-	commentsData = "gy:"
-	schoolsData  = "gl:"
-	digestData   = "gd:"
-)
-
 // CommentsButton is the button that opens a school's comments of a wave,
 // for the principal's weekly digest.
 func CommentsButton(wave, school string) Button {
-	return Button{Label: T("gy.open"), Data: digestData + wave + ":" + school}
+	return Button{Label: T("gy.open"), Data: digestSchoolData(wave, school)}
 }
 
 // CommentSchoolsButton is the button that lists the schools of a scope
 // with comments in a wave, for an office's weekly digest.
 func CommentSchoolsButton(wave string) Button {
-	return Button{Label: T("gy.open"), Data: digestData + wave}
+	return Button{Label: T("gy.open"), Data: digestData(wave)}
 }
 
 // commentsPress reports whether button data is one of the comments'.
 func commentsPress(data string) bool {
-	return strings.HasPrefix(data, commentsData) || strings.HasPrefix(data, schoolsData) || strings.HasPrefix(data, digestData)
+	v, _, ok := strings.Cut(data, ":")
+	return ok && (v == vComments || v == vSchools || v == vDigest)
 }
 
 // GradeName is a grade as staff read it: "Lớp 3", "Lớp Lá (5–6 tuổi)".
@@ -127,21 +122,22 @@ func (t *turn) commentsCommand(schools []string) {
 
 // commentsButton handles a press on gy:, gl: or gd: buttons.
 func (t *turn) commentsButton(schools []string, data string) {
-	if rest, ok := strings.CutPrefix(data, digestData); ok {
+	v, rest, _ := strings.Cut(data, ":")
+	if v == vDigest {
 		// From a digest: the digest stays, the comments come below it.
 		n := len(t.replies)
 		wave, school, one := strings.Cut(rest, ":")
 		if one {
-			t.commentsButton(schools, commentsData+wave+":"+school+":0")
+			t.commentsButton(schools, commentsData(wave, school, 0))
 		} else {
-			t.commentsButton(schools, schoolsData+wave+":0")
+			t.commentsButton(schools, schoolsData(wave, 0))
 		}
 		for i := n; i < len(t.replies); i++ {
 			t.replies[i].Edit = false
 		}
 		return
 	}
-	if rest, ok := strings.CutPrefix(data, schoolsData); ok {
+	if v == vSchools {
 		wave, skip, _ := strings.Cut(rest, ":")
 		w, okw := t.e.dir.Wave(wave)
 		n, err := strconv.Atoi(skip)
@@ -152,7 +148,7 @@ func (t *turn) commentsButton(schools []string, data string) {
 		t.commentSchools(w, schools, n)
 		return
 	}
-	parts := strings.Split(strings.TrimPrefix(data, commentsData), ":")
+	parts := strings.Split(rest, ":")
 	if len(parts) != 3 {
 		t.deny("gy.stale")
 		return
@@ -198,17 +194,17 @@ func (t *turn) comments(w *Wave, school string, skip int, list bool) {
 	}
 	var nav []Button
 	if skip > 0 {
-		nav = append(nav, Button{Label: T("gy.newer"), Data: fmt.Sprintf("%s%s:%s:%d", commentsData, w.ID, school, max(0, skip-CommentPage))})
+		nav = append(nav, Button{Label: T("gy.newer"), Data: commentsData(w.ID, school, max(0, skip-CommentPage))})
 	}
 	if skip+len(page) < count.Comments {
-		nav = append(nav, Button{Label: T("gy.older"), Data: fmt.Sprintf("%s%s:%s:%d", commentsData, w.ID, school, skip+CommentPage)})
+		nav = append(nav, Button{Label: T("gy.older"), Data: commentsData(w.ID, school, skip+CommentPage)})
 	}
 	r := Reply{Text: clip(b.String(), 4000)}
 	if len(nav) > 0 {
 		r.Buttons = [][]Button{nav}
 	}
 	if list {
-		r.Buttons = append(r.Buttons, []Button{{Label: T("gy.list"), Data: fmt.Sprintf("%s%s:0", schoolsData, w.ID)}})
+		r.Buttons = append(r.Buttons, []Button{{Label: T("gy.list"), Data: schoolsData(w.ID, 0)}})
 	}
 	t.send(r)
 }
@@ -251,14 +247,14 @@ func (t *turn) commentSchools(w *Wave, schools []string, skip int) {
 	skip = min(skip, (len(list)-1)/schoolsPage*schoolsPage)
 	var rows [][]Button
 	for _, e := range list[skip:min(len(list), skip+schoolsPage)] {
-		rows = append(rows, []Button{{Label: fmt.Sprintf("%s (%d)", clip(e.name, 40), e.n), Data: fmt.Sprintf("%s%s:%s:0", commentsData, w.ID, e.code)}})
+		rows = append(rows, []Button{{Label: fmt.Sprintf("%s (%d)", clip(e.name, 40), e.n), Data: commentsData(w.ID, e.code, 0)}})
 	}
 	var nav []Button
 	if skip > 0 {
-		nav = append(nav, Button{Label: T("gy.newer.schools"), Data: fmt.Sprintf("%s%s:%d", schoolsData, w.ID, max(0, skip-schoolsPage))})
+		nav = append(nav, Button{Label: T("gy.newer.schools"), Data: schoolsData(w.ID, max(0, skip-schoolsPage))})
 	}
 	if skip+schoolsPage < len(list) {
-		nav = append(nav, Button{Label: T("gy.more.schools"), Data: fmt.Sprintf("%s%s:%d", schoolsData, w.ID, skip+schoolsPage)})
+		nav = append(nav, Button{Label: T("gy.more.schools"), Data: schoolsData(w.ID, skip+schoolsPage)})
 	}
 	if len(nav) > 0 {
 		rows = append(rows, nav)

@@ -132,9 +132,9 @@ func (t *turn) describe(note string) {
 func (t *turn) categoryReply() Reply {
 	var rows [][]Button
 	for _, c := range t.e.categories {
-		rows = append(rows, []Button{{Label: c.NameIn(t.lang()), Data: t.nonced("c:" + c.ID)}})
+		rows = append(rows, []Button{{Label: c.NameIn(t.lang()), Data: t.nonced(categoryAct(c.ID))}})
 	}
-	rows = append(rows, []Button{{Label: t.T("c.formal.button"), Data: "m:f"}}, []Button{{Label: t.T("c.cancel"), Data: t.nonced("cancel")}})
+	rows = append(rows, []Button{{Label: t.T("c.formal.button"), Data: menuData(menuFormal)}}, []Button{{Label: t.T("c.cancel"), Data: t.nonced(vCancel)}})
 	text := t.T("c.category")
 	if d := t.s.Draft; d != nil && d.Text != "" {
 		text = t.T("c.text.kept", clip(d.Text, 300)) + "\n\n" + text
@@ -164,29 +164,29 @@ func (t *turn) draftSchool() string {
 func (t *turn) complaintAct(verb, arg string) bool {
 	s := t.s
 	switch {
-	case verb == "cancel" && (s.Step == StepCategory || s.Step == StepCText || s.Step == StepCPhotos || s.Step == StepCContact || s.Step == StepCConfirm || s.Step == StepCAdd):
+	case verb == vCancel && (s.Step == StepCategory || s.Step == StepCText || s.Step == StepCPhotos || s.Step == StepCContact || s.Step == StepCConfirm || s.Step == StepCAdd):
 		// Only the contact step shows the phone keyboard to take away.
 		hide := s.Step == StepCContact
 		s.reset()
 		t.moved()
 		t.send(Reply{Text: t.T("c.cancelled"), HideKeyboard: hide})
 		t.replies = append(t.replies, t.menuReply())
-	case verb == "c" && s.Step == StepCategory:
+	case verb == vCategory && s.Step == StepCategory:
 		if _, ok := t.e.category(arg); !ok {
 			return false
 		}
 		s.Draft.Category = arg
 		t.complaintSchool()
-	case verb == "cs" && s.Step == StepCText:
+	case verb == vOther && s.Step == StepCText:
 		t.askLevel(StepCText)
-	case verb == "done" && s.Step == StepCPhotos:
+	case verb == vDone && s.Step == StepCPhotos:
 		t.askContact()
-	case verb == "anon" && s.Step == StepCContact:
+	case verb == vAnon && s.Step == StepCContact:
 		s.Draft.Anonymous, s.Draft.Phone = true, ""
 		t.confirmComplaint()
-	case verb == "send" && s.Step == StepCConfirm:
+	case verb == vSend && s.Step == StepCConfirm:
 		t.fileComplaint()
-	case verb == "edit" && s.Step == StepCConfirm:
+	case verb == vRewrite && s.Step == StepCConfirm:
 		s.Draft.Text, s.Draft.Photos = "", nil
 		s.Step = StepCText
 		t.moved()
@@ -203,9 +203,9 @@ func (t *turn) complaintTextReply() Reply {
 		// Until the description is written the school may still change;
 		// offered again with every re-prompt, so that typing its words
 		// works where there are no buttons.
-		rows = append(rows, []Button{{Label: t.T("c.school.other"), Data: t.nonced("cs")}})
+		rows = append(rows, []Button{{Label: t.T("c.school.other"), Data: t.nonced(vOther)}})
 	}
-	rows = append(rows, []Button{{Label: t.T("c.cancel"), Data: t.nonced("cancel")}})
+	rows = append(rows, []Button{{Label: t.T("c.cancel"), Data: t.nonced(vCancel)}})
 	return Reply{Text: t.T("c.text", MinComplaintText, MaxComplaintText), Buttons: rows, Typed: true}
 }
 
@@ -245,7 +245,7 @@ func (t *turn) photosReply() Reply {
 	if n > 0 {
 		label = t.T("c.photos.done", n)
 	}
-	return Reply{Text: t.T("c.photos", MaxPhotos), Buttons: [][]Button{{{Label: label, Data: t.nonced("done")}}, {{Label: t.T("c.cancel"), Data: t.nonced("cancel")}}}}
+	return Reply{Text: t.T("c.photos", MaxPhotos), Buttons: [][]Button{{{Label: label, Data: t.nonced(vDone)}}, {{Label: t.T("c.cancel"), Data: t.nonced(vCancel)}}}}
 }
 
 func (t *turn) addPhoto(photo, caption string) {
@@ -275,9 +275,9 @@ func (t *turn) askContact() {
 func (t *turn) contactReply() Reply {
 	if t.in.Numbered {
 		// No share-contact button on this channel: the number is typed.
-		return Reply{Text: t.T("c.contact.numbered"), Buttons: [][]Button{{{Label: t.T("c.anonymous"), Data: t.nonced("anon")}}, {{Label: t.T("c.cancel"), Data: t.nonced("cancel")}}}}
+		return Reply{Text: t.T("c.contact.numbered"), Buttons: [][]Button{{{Label: t.T("c.anonymous"), Data: t.nonced(vAnon)}}, {{Label: t.T("c.cancel"), Data: t.nonced(vCancel)}}}}
 	}
-	return Reply{Text: t.T("c.contact"), Buttons: [][]Button{{{Label: t.T("c.anonymous"), Data: t.nonced("anon")}}, {{Label: t.T("c.cancel"), Data: t.nonced("cancel")}}}, AskContact: t.T("c.share.phone")}
+	return Reply{Text: t.T("c.contact"), Buttons: [][]Button{{{Label: t.T("c.anonymous"), Data: t.nonced(vAnon)}}, {{Label: t.T("c.cancel"), Data: t.nonced(vCancel)}}}, AskContact: t.T("c.share.phone")}
 }
 
 var phoneRe = regexp.MustCompile(`^\+?[0-9]{9,15}$`)
@@ -331,8 +331,8 @@ func (t *turn) complaintConfirmReply() Reply {
 	}
 	text := t.T("c.confirm", t.e.categoryName(d.Category, t.lang()), t.draftSchool(), clip(d.Text, 1500), len(d.Photos), who)
 	return Reply{Text: text, Buttons: [][]Button{
-		{{Label: t.T("c.send"), Data: t.nonced("send")}},
-		{{Label: t.T("c.edit"), Data: t.nonced("edit")}, {Label: t.T("c.cancel"), Data: t.nonced("cancel")}},
+		{{Label: t.T("c.send"), Data: t.nonced(vSend)}},
+		{{Label: t.T("c.edit"), Data: t.nonced(vRewrite)}, {Label: t.T("c.cancel"), Data: t.nonced(vCancel)}},
 	}}
 }
 
@@ -407,7 +407,7 @@ func (e *Engine) alertFolded(to []Address, c *Complaint, now time.Time) []Outgoi
 		who = T("c.who.phone", c.Phone)
 	}
 	text := T("c.alert.burst", c.Code(), e.schoolName(c.School), e.categoryName(c.Category, Vietnamese), len(c.Photos), who, clip(c.Text, 300))
-	view := []Button{{Label: T("c.alert.view") + " " + c.Code(), Data: "k:view:" + strconv.FormatUint(c.ID, 10)}}
+	view := []Button{{Label: T("c.alert.view") + " " + c.Code(), Data: staffData(staffView, c.ID)}}
 	for _, a := range dedupe(to) {
 		out = append(out, Outgoing{Kind: OutMessage, Channel: a.Channel, Chat: a.Chat, Priority: PriorityAlert, Yield: true, Created: now,
 			Reply: Reply{Text: text, Buttons: append([][]Button{view}, actions(c)...), Detached: T("hint.complaint", c.Code())}})
@@ -474,18 +474,17 @@ func (e *Engine) card(c *Complaint, headline string) string {
 
 // actions are the buttons staff act with, for the complaint's status.
 func actions(c *Complaint) [][]Button {
-	id := strconv.FormatUint(c.ID, 10)
 	if !c.Status.Open() {
 		return nil
 	}
 	var first []Button
 	if c.Status == StatusNew {
-		first = append(first, Button{Label: T("k.ack"), Data: "k:ack:" + id})
+		first = append(first, Button{Label: T("k.ack"), Data: staffData(staffAck, c.ID)})
 	}
-	first = append(first, Button{Label: T("k.reply"), Data: "k:reply:" + id})
+	first = append(first, Button{Label: T("k.reply"), Data: staffData(staffReply, c.ID)})
 	return [][]Button{first,
-		{{Label: T("k.done"), Data: "k:done:" + id}},
-		{{Label: T("k.refer"), Data: "k:refer:" + id}, {Label: T("k.dup"), Data: "k:dup:" + id}},
+		{{Label: T("k.done"), Data: staffData(staffDone, c.ID)}},
+		{{Label: T("k.refer"), Data: staffData(staffRefer, c.ID)}, {Label: T("k.dup"), Data: staffData(staffDup, c.ID)}},
 	}
 }
 
@@ -636,10 +635,10 @@ func (t *turn) myComplaints() {
 		}
 		fmt.Fprintf(&b, "\n\n%s · %s\n%s · %s", c.Code(), c.Status.NameIn(t.lang()), t.e.categoryName(c.Category, t.lang()), t.e.day(c.Created))
 		if c.Status.Open() {
-			rows = append(rows, []Button{{Label: t.T("c.add.button", c.Code()), Data: "a:" + strconv.FormatUint(c.ID, 10)}})
+			rows = append(rows, []Button{{Label: t.T("c.add.button", c.Code()), Data: addInfoData(c.ID)}})
 		}
 	}
-	rows = append(rows, []Button{{Label: t.T("menu.back"), Data: "m:m"}})
+	rows = append(rows, []Button{{Label: t.T("menu.back"), Data: menuData(menuMain)}})
 	t.send(Reply{Text: b.String(), Buttons: rows})
 }
 
@@ -674,7 +673,7 @@ func (t *turn) startAddInfo(c *Complaint) {
 }
 
 func (t *turn) addInfoReply() Reply {
-	return Reply{Text: t.T("c.add", ComplaintCode(t.s.Target)), Buttons: [][]Button{{{Label: t.T("c.cancel"), Data: t.nonced("cancel")}}}, Typed: true}
+	return Reply{Text: t.T("c.add", ComplaintCode(t.s.Target)), Buttons: [][]Button{{{Label: t.T("c.cancel"), Data: t.nonced(vCancel)}}}, Typed: true}
 }
 
 func (t *turn) addInfo(text string) {
@@ -716,19 +715,17 @@ func (t *turn) addInfo(text string) {
 
 // followupButtons ask whether a resolved complaint's problem is solved.
 func followupButtons(id uint64, l Lang) [][]Button {
-	f := "f:" + strconv.FormatUint(id, 10)
 	return [][]Button{{
-		{Label: tr(l, "c.followup.yes"), Data: f + ":yes"}, {Label: tr(l, "c.followup.no"), Data: f + ":no"},
-		{Label: tr(l, "c.followup.dk"), Data: f + ":dk"},
+		{Label: tr(l, "c.followup.yes"), Data: followupData(id, followupYes)}, {Label: tr(l, "c.followup.no"), Data: followupData(id, followupNo)},
+		{Label: tr(l, "c.followup.dk"), Data: followupData(id, followupDK)},
 	}}
 }
 
 // followup records the parent's answer to "Vấn đề đã được giải quyết
 // chưa?"; "Chưa" reopens the complaint and tells the office.
-func (t *turn) followup(arg string) {
-	idStr, answer, _ := strings.Cut(arg, ":")
+func (t *turn) followup(idStr, answer string) {
 	c, ok := t.ownComplaint(idStr)
-	if !ok || c.Status != StatusResolved || (answer != "yes" && answer != "no" && answer != "dk") {
+	if !ok || c.Status != StatusResolved || (answer != followupYes && answer != followupNo && answer != followupDK) {
 		t.notice = t.T("stale.notice")
 		t.prompt()
 		return
@@ -768,7 +765,7 @@ func (t *turn) followup(arg string) {
 
 // formal explains that a formal khiếu nại or tố cáo has its own channel.
 func (t *turn) formal() {
-	t.send(Reply{Text: t.T("c.formal"), Buttons: [][]Button{{{Label: t.T("menu.complaint"), Data: "m:p"}}, {{Label: t.T("menu.back"), Data: "m:m"}}}})
+	t.send(Reply{Text: t.T("c.formal"), Buttons: [][]Button{{{Label: t.T("menu.complaint"), Data: menuData(menuComplaint)}}, {{Label: t.T("menu.back"), Data: menuData(menuMain)}}}})
 }
 
 // staff handles a principal or office staff member; schools is what they
@@ -792,17 +789,21 @@ func (t *turn) staff(schools []string) {
 		}
 		in = t.in
 	}
+	k, staffPress := readPlain(in.Data, vStaff)
+	_, annPress := readNonced(in.Data, vAnnounce)
+	rv, revokePress := readPlain(in.Data, vRevoke)
+	l, listPress := readPlain(in.Data, vList)
+	listPress = listPress && l.arg(0) == listArg
 	switch {
-	case t.env.Web && in.Kind == KindButton && in.Text != "" && (strings.HasPrefix(in.Data, "k:reply:") || strings.HasPrefix(in.Data, "k:refer:")):
+	case t.env.Web && in.Kind == KindButton && in.Text != "" && staffPress && (k.arg(0) == staffReply || k.arg(0) == staffRefer):
 		// A reply or referral written on the dashboard: the press and the
 		// text it asks for, in one.
-		verb, id, _ := strings.Cut(strings.TrimPrefix(in.Data, "k:"), ":")
-		t.staffAction(schools, verb+":"+id)
+		t.staffAction(schools, k.arg(0), k.arg(1))
 		if t.s.Step == StepStaffReply || t.s.Step == StepStaffRefer {
 			t.staffText(schools, in.Text)
 		}
-	case in.Kind == KindButton && strings.HasPrefix(in.Data, "k:"):
-		t.staffAction(schools, strings.TrimPrefix(in.Data, "k:"))
+	case in.Kind == KindButton && staffPress:
+		t.staffAction(schools, k.arg(0), k.arg(1))
 	case in.Kind == KindCommand && in.Command == "web":
 		t.webLink()
 	case in.Kind == KindText && !in.Group && (t.s.Step == StepStaffReply || t.s.Step == StepStaffRefer) && isCancel(in.Text):
@@ -816,7 +817,7 @@ func (t *turn) staff(schools []string) {
 		if id, ok := ParseComplaintCode(in.Text); ok {
 			t.s.Step, t.s.Target = StepMenu, 0
 			t.say(T("staff.reply.dropped", code))
-			t.staffAction(schools, "view:"+strconv.FormatUint(id, 10))
+			t.staffAction(schools, staffView, id10(id))
 			return
 		}
 		t.say(T("staff.typing", code))
@@ -824,21 +825,21 @@ func (t *turn) staff(schools []string) {
 		t.staffText(schools, in.Text)
 	case in.Kind == KindCommand && (in.Command == "thongbao" || in.Command == "announce"):
 		t.announceStart(schools)
-	case in.Kind == KindButton && strings.Contains(in.Data, ":n:"):
+	case in.Kind == KindButton && annPress:
 		t.announceAct(schools, in.Data)
 	case !in.Group && announcing && in.Kind == KindText && isCancel(in.Text):
 		t.s.Step, t.s.Announce = StepMenu, nil
 		t.say(T("cancelled.staff"))
 		t.staffList(schools)
 	case !in.Group && t.s.Step == StepStaffAnnounce && in.Kind == KindText && isLabel(in.Text, T("ann.template")):
-		t.announceAct(schools, t.nonced("n:survey"))
+		t.announceAct(schools, t.nonced(annAct(annSurvey)))
 	case !in.Group && t.s.Step == StepStaffAnnounce && (in.Kind == KindText || in.Kind == KindPhoto):
 		t.announceText(in.Text, in.Photo)
 	case !in.Group && announcing && (in.Kind == KindText || in.Kind == KindPhoto):
 		// Typed over a preview: the new text replaces the old.
 		t.s.Step = StepStaffAnnounce
 		t.announceText(in.Text, in.Photo)
-	case in.Kind == KindButton && in.Data == "s:list", in.Kind == KindCommand && (in.Command == "danhsach" || in.Command == "start" || in.Command == "menu"):
+	case in.Kind == KindButton && listPress, in.Kind == KindCommand && (in.Command == "danhsach" || in.Command == "start" || in.Command == "menu"):
 		t.s.Step, t.s.Target, t.s.Announce = StepMenu, 0, nil
 		t.staffList(schools)
 	case in.Kind == KindCommand && (in.Command == "baocao" || in.Command == "xuat"):
@@ -853,8 +854,8 @@ func (t *turn) staff(schools []string) {
 		t.principals()
 	case in.Kind == KindCommand && in.Command == "nhatky":
 		t.auditTrail()
-	case in.Kind == KindButton && strings.HasPrefix(in.Data, "rv:"):
-		t.revoke(strings.TrimPrefix(in.Data, "rv:"))
+	case in.Kind == KindButton && revokePress:
+		t.revoke(rv.arg(0))
 	case in.Kind == KindCommand && (in.Command == "cancel" || in.Command == "huy"):
 		t.s.Step, t.s.Target, t.s.Announce = StepMenu, 0, nil
 		t.say(T("cancelled.staff"))
@@ -884,7 +885,7 @@ func (t *turn) staffNumbered() bool {
 	}
 	text := strings.TrimSpace(in.Text)
 	if id, ok := ParseComplaintCode(text); ok {
-		t.in.Kind, t.in.Data = KindButton, "k:view:"+strconv.FormatUint(id, 10)
+		t.in.Kind, t.in.Data = KindButton, staffData(staffView, id)
 		return true
 	}
 	data, number := t.numberedOption()
@@ -957,7 +958,7 @@ func (t *turn) rememberOptions() {
 func (t *turn) staffList(schools []string) {
 	open := t.look.OpenComplaints(schools)
 	if len(open) == 0 {
-		t.send(Reply{Text: T("staff.none"), Buttons: [][]Button{{{Label: T("staff.refresh"), Data: "s:list"}}}})
+		t.send(Reply{Text: T("staff.none"), Buttons: [][]Button{{{Label: T("staff.refresh"), Data: listData()}}}})
 		return
 	}
 	var b strings.Builder
@@ -974,16 +975,15 @@ func (t *turn) staffList(schools []string) {
 		}
 		fmt.Fprintf(&b, "\n\n%s · %s%s\n%s · %s · %s", c.Code(), c.Status.Name(), late, t.e.schoolName(c.School),
 			T("staff.age", int(t.in.Now.Sub(c.Created).Hours()/24)), T("staff.due", t.e.deadline(c.ResolveDue, Vietnamese)))
-		rows = append(rows, []Button{{Label: c.Code(), Data: "k:view:" + strconv.FormatUint(c.ID, 10)}})
+		rows = append(rows, []Button{{Label: c.Code(), Data: staffData(staffView, c.ID)}})
 	}
-	rows = append(rows, []Button{{Label: T("staff.refresh"), Data: "s:list"}})
+	rows = append(rows, []Button{{Label: T("staff.refresh"), Data: listData()}})
 	t.send(Reply{Text: b.String(), Buttons: rows})
 }
 
 // staffAction applies a complaint button pressed by staff, after checking
 // at the moment of use that the complaint is theirs to act on.
-func (t *turn) staffAction(schools []string, action string) {
-	verb, idStr, _ := strings.Cut(action, ":")
+func (t *turn) staffAction(schools []string, verb, idStr string) {
 	id, err := strconv.ParseUint(idStr, 10, 64)
 	c, ok := t.look.Complaint(id)
 	if err != nil || !ok || !slices.Contains(schools, c.School) {
@@ -993,7 +993,7 @@ func (t *turn) staffAction(schools []string, action string) {
 	c = c.clone()
 	now := t.in.Now
 	actor := t.actor()
-	if verb == "view" {
+	if verb == staffView {
 		t.audit("view", c.Code())
 		t.send(Reply{Text: t.e.card(c, T("c.alert.view")), Buttons: actions(c)})
 		t.photos(c)
@@ -1005,11 +1005,11 @@ func (t *turn) staffAction(schools []string, action string) {
 		return
 	}
 	switch verb {
-	case "ack", "reply", "refer", "done", "dup":
+	case staffAck, staffReply, staffRefer, staffDone, staffDup:
 		t.audit(verb, c.Code())
 	}
 	switch verb {
-	case "ack":
+	case staffAck:
 		if c.Status == StatusNew {
 			c.Status, c.AckedAt = StatusAcked, now
 			c.log(now, actor, "acked", "")
@@ -1018,14 +1018,14 @@ func (t *turn) staffAction(schools []string, action string) {
 		}
 		t.notice = T("staff.acked")
 		t.send(Reply{Text: t.e.card(c, T("c.alert.view")), Buttons: actions(c)})
-	case "reply", "refer":
+	case staffReply, staffRefer:
 		t.s.Step, t.s.Target = StepStaffReply, c.ID
 		prompt := T("staff.reply", c.Code())
-		if verb == "refer" {
+		if verb == staffRefer {
 			t.s.Step, prompt = StepStaffRefer, T("staff.refer", c.Code())
 		}
 		t.s.Nonce++
-		r := Reply{Text: prompt, Buttons: [][]Button{{{Label: T("c.cancel"), Data: "s:list"}}}, Typed: true}
+		r := Reply{Text: prompt, Buttons: [][]Button{{{Label: T("c.cancel"), Data: listData()}}}, Typed: true}
 		if t.in.Group {
 			// The reply is typed in private, where only someone who is
 			// staff in person may act on the school.
@@ -1042,7 +1042,7 @@ func (t *turn) staffAction(schools []string, action string) {
 			return
 		}
 		t.replies = append(t.replies, r)
-	case "done":
+	case staffDone:
 		c.Status, c.ResolvedAt = StatusResolved, now
 		if c.AckedAt.IsZero() {
 			c.AckedAt = now
@@ -1052,7 +1052,7 @@ func (t *turn) staffAction(schools []string, action string) {
 		t.notice = T("staff.resolved")
 		t.send(Reply{Text: t.e.card(c, T("c.alert.view"))})
 		t.tell(c, Reply{Text: tr(c.Lang, "c.told.resolved", c.Code()) + "\n\n" + tr(c.Lang, "c.followup"), Buttons: followupButtons(c.ID, c.Lang)})
-	case "dup":
+	case staffDup:
 		c.Status, c.ResolvedAt = StatusDuplicate, now
 		c.log(now, actor, "duplicate", "")
 		t.save(c)

@@ -373,7 +373,7 @@ func (t *turn) send(r Reply) {
 	// A reply to a button press replaces the message the button was on
 	// (not an announcement's, nor a confirmation's: they stay to be read
 	// again; "n:s" is the survey button of announcements of before).
-	if t.in.Kind == KindButton && len(t.replies) == 0 && t.in.Data != "n:s" && !strings.HasPrefix(t.in.Data, keepPrefix) {
+	if t.in.Kind == KindButton && len(t.replies) == 0 && t.in.Data != oldAnnounceData() && !kept(t.in.Data) {
 		r.Edit = true
 	}
 	t.replies = append(t.replies, r)
@@ -460,7 +460,7 @@ func (t *turn) run() {
 		t.staff(t.who.Schools)
 		return
 	}
-	if in.Kind == KindButton && (strings.HasPrefix(in.Data, "k:") || strings.HasPrefix(in.Data, "rv:")) {
+	if p, ok := readData(in.Data); in.Kind == KindButton && ok && p.nonce == "" && (p.verb == vStaff || p.verb == vRevoke) {
 		// A staff button pressed by someone who is not (or no longer) staff.
 		t.deny("staff.denied")
 		return
@@ -567,18 +567,22 @@ func (t *turn) beforeConsent() {
 		t.preSave = &p
 	}
 	if in.Kind == KindButton {
-		verb, rest, _ := strings.Cut(in.Data, ":")
-		// "cy:SCHOOL[:LANG]" and "cn[::LANG]" answer the prompt;
-		// "lg:LANG[:SCHOOL]" shows it again in LANG.
-		arg, lang, _ := strings.Cut(rest, ":")
-		if verb == "lg" {
+		p, ok := readData(in.Data)
+		verb := p.verb
+		if !ok || p.nonce != "" || verb != vAgree && verb != vRefuse && verb != vLang {
+			verb, p = "", press{} // not the consent prompt's
+		}
+		// agreeData and refuseData answer the prompt; langData shows it
+		// again in its language.
+		arg, lang := p.arg(0), p.arg(1)
+		if verb == vLang {
 			lang, arg = arg, lang
 		}
 		if l, ok := ParseLang(lang); ok {
 			t.pre = l
 		}
 		switch verb {
-		case "cy":
+		case vAgree:
 			t.s = &Session{Consent: &Consent{At: in.Now, Version: t.e.consentVersion}}
 			if t.pre == English {
 				t.s.Lang = English
@@ -594,11 +598,11 @@ func (t *turn) beforeConsent() {
 				t.askLevel(StepQuestion)
 			}
 			return
-		case "cn":
+		case vRefuse:
 			t.send(Reply{Text: t.consentEcho() + t.T("consent.refused")})
 			t.preSave = &PreConsent{} // "nothing is stored": not even these
 			return
-		case "lg":
+		case vLang:
 			if arg != "" {
 				school = arg
 			}
@@ -675,10 +679,7 @@ func answers(text string) (yes, ok bool) {
 // the deep link's school and the language chosen, the last offers the
 // other language.
 func (t *turn) consentButtons(school string) []Button {
-	yes, no := "cy:"+school, "cn"
-	if t.pre == English {
-		yes, no = yes+":en", no+"::en"
-	}
+	yes, no := agreeData(school, t.pre), refuseData(t.pre)
 	return []Button{{Label: t.T("consent.yes"), Data: yes}, {Label: t.T("consent.no"), Data: no}, t.langButton(school)}
 }
 
@@ -742,7 +743,7 @@ func (t *turn) command() {
 	case "thongtin", "hoidap":
 		t.information()
 	case "duongdaynong", "hotline":
-		t.send(Reply{Text: t.hotline(), Buttons: [][]Button{{{Label: t.T("menu.back"), Data: "m:m"}}}})
+		t.send(Reply{Text: t.hotline(), Buttons: [][]Button{{{Label: t.T("menu.back"), Data: menuData(menuMain)}}}})
 	case "english", "en", "tienganh", "tiengviet", "vi", "vietnamese", "lang", "language", "ngonngu":
 		l, _ := t.langCommand()
 		t.setLang(l)
@@ -796,81 +797,15 @@ func (t *turn) typing() bool {
 // button handles a press. Menu buttons work from any message; the others
 // carry the nonce of the prompt they belong to.
 func (t *turn) button() {
-	data := strings.TrimPrefix(t.in.Data, keepPrefix)
-	switch data {
-	case "m:s", "n:s": // n:s: announcements sent before the keep prefix
-		t.startSurvey()
-		return
-	case "m:c":
-		t.s.reset()
-		t.askLevel(StepMenu)
-		return
-	case "m:h":
-		t.say(t.T("help"))
-		t.menu()
-		return
-	case "m:p":
-		t.startComplaint(t.standingOffer())
-		return
-	case "m:l":
-		t.myComplaints()
-		return
-	case "m:f":
-		t.formal()
-		return
-	case "m:m":
-		t.menu()
-		return
-	case "m:d":
-		t.myData()
-		return
-	case "m:i":
-		t.information()
-		return
-	case "m:x":
-		t.askErase()
-		return
+	data := unkept(t.in.Data)
+	p, known := readData(data)
+	if known && p.nonce == "" {
+		if t.plainButton(p) {
+			return
+		}
 	}
-	if data == t.nonced("erase") {
+	if p, ok := readNonced(data, vErase); ok && p.nonce == strconv.FormatUint(uint64(t.s.Nonce), 10) {
 		t.eraseAll()
-		return
-	}
-	if strings.HasPrefix(data, "i:") {
-		t.infoPage(data)
-		return
-	}
-	if to, _, _ := strings.Cut(strings.TrimPrefix(data, "lg:"), ":"); strings.HasPrefix(data, "lg:") {
-		if l, ok := ParseLang(to); ok {
-			t.setLang(l)
-			return
-		}
-	}
-	if verb, arg, _ := strings.Cut(data, ":"); verb == "a" || verb == "f" {
-		if verb == "f" {
-			t.followup(arg)
-			return
-		}
-		if c, ok := t.ownComplaint(arg); ok {
-			t.startAddInfo(c)
-			return
-		}
-		t.stale()
-		return
-	}
-	if verb, code, _ := strings.Cut(data, ":"); verb == "cy" || verb == "cn" {
-		code, _, _ = strings.Cut(code, ":")
-		// A consent message sent before the parent agreed elsewhere;
-		// its school, if any, still counts.
-		t.notice = t.T("consent.already")
-		if sc, ok := t.e.dir.School(code); ok && verb == "cy" && !(t.surveying() && sc.Code == t.s.School) &&
-			!(t.doubleTap() && sc.Code == t.s.School) {
-			t.s.reset()
-			t.chooseSchool(sc, StepQuestion)
-			return
-		}
-		if !t.doubleTap() {
-			t.prompt()
-		}
 		return
 	}
 	nonce, rest, _ := strings.Cut(data, ":")
@@ -889,6 +824,78 @@ func (t *turn) button() {
 	default:
 		t.staleHere()
 	}
+}
+
+// plainButton handles a press on plain data (see verbs.go); false when
+// it is none it takes, for the stale answers.
+func (t *turn) plainButton(p press) bool {
+	switch p.verb {
+	case vMenu, vOldAnn:
+		item := p.arg(0)
+		if p.verb == vOldAnn { // announcements sent before the keep prefix
+			if item != menuSurvey {
+				return false
+			}
+		}
+		switch item {
+		case menuSurvey:
+			t.startSurvey()
+		case menuSchool:
+			t.s.reset()
+			t.askLevel(StepMenu)
+		case menuHelp:
+			t.say(t.T("help"))
+			t.menu()
+		case menuComplaint:
+			t.startComplaint(t.standingOffer())
+		case menuMine:
+			t.myComplaints()
+		case menuFormal:
+			t.formal()
+		case menuMain:
+			t.menu()
+		case menuMyData:
+			t.myData()
+		case menuInfo:
+			t.information()
+		case menuErase:
+			t.askErase()
+		default:
+			return false
+		}
+	case vInfo:
+		t.infoPage(p)
+	case vLang:
+		l, ok := ParseLang(p.arg(0))
+		if !ok {
+			return false
+		}
+		t.setLang(l)
+	case vFollowup:
+		t.followup(p.arg(0), p.arg(1))
+	case vAddInfo:
+		if c, ok := t.ownComplaint(p.arg(0)); ok {
+			t.startAddInfo(c)
+			return true
+		}
+		t.stale()
+	case vAgree, vRefuse:
+		// A consent message sent before the parent agreed elsewhere;
+		// its school, if any, still counts.
+		t.notice = t.T("consent.already")
+		if sc, ok := t.e.dir.School(p.arg(0)); ok && p.verb == vAgree && !(t.surveying() && sc.Code == t.s.School) &&
+			!(t.doubleTap() && sc.Code == t.s.School) {
+			t.s.reset()
+			t.chooseSchool(sc, StepQuestion)
+			return true
+		}
+		if !t.doubleTap() {
+			t.prompt()
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 func (t *turn) stale() {
@@ -923,7 +930,7 @@ func (t *turn) staleHere() {
 func (t *turn) lateAnswer(action string) bool {
 	verb, arg, _ := strings.Cut(action, ":")
 	s := t.s
-	if (verb == "g" && arg == s.Grade || verb == "s" && strings.EqualFold(arg, s.School)) && s.Step != StepGrade && s.School != "" {
+	if (verb == vGrade && arg == s.Grade || verb == vSchool && strings.EqualFold(arg, s.School)) && s.Step != StepGrade && s.School != "" {
 		t.notice = t.T("tap.kept")
 		if !t.doubleTap() {
 			t.send(t.promptReply())
@@ -931,7 +938,7 @@ func (t *turn) lateAnswer(action string) bool {
 		return true
 	}
 	value, id, tagged := strings.Cut(arg, ":")
-	if verb != "a" || !tagged || !t.surveying() {
+	if verb != vAnswer || !tagged || !t.surveying() {
 		return false
 	}
 	qs := t.questions()
@@ -984,32 +991,32 @@ func (t *turn) act(action string) bool {
 	verb, arg, _ := strings.Cut(action, ":")
 	s := t.s
 	switch {
-	case verb == "l" && (s.Step == StepLevel || s.Step == StepSchool):
+	case verb == vLevel && (s.Step == StepLevel || s.Step == StepSchool):
 		l := Level(arg)
 		if !l.Valid() {
 			return false
 		}
 		t.listSchools(l, 0)
-	case verb == "p" && s.Step == StepSchool:
+	case verb == vPage && s.Step == StepSchool:
 		p, err := strconv.Atoi(arg)
 		if err != nil {
 			return false
 		}
 		t.listSchools(s.Level, p)
-	case verb == "lv" && s.Step == StepSchool:
+	case verb == vLevels && s.Step == StepSchool:
 		t.askLevel(s.Intent)
-	case verb == "s" && (s.Step == StepSchool || s.Step == StepLevel):
+	case verb == vSchool && (s.Step == StepSchool || s.Step == StepLevel):
 		sc, ok := t.e.dir.School(arg)
 		if !ok {
 			return false
 		}
 		t.chooseSchool(sc, s.Intent)
-	case verb == "g" && s.Step == StepGrade:
+	case verb == vGrade && s.Step == StepGrade:
 		if !t.validGrade(arg) {
 			return false
 		}
 		t.setGrade(arg)
-	case verb == "a" && s.Step == StepQuestion:
+	case verb == vAnswer && s.Step == StepQuestion:
 		q := t.current()
 		if q == nil {
 			return false
@@ -1021,22 +1028,22 @@ func (t *turn) act(action string) bool {
 			return false
 		}
 		t.answer(q, value)
-	case verb == "skip" && s.Step == StepQuestion:
+	case verb == vSkip && s.Step == StepQuestion:
 		q := t.current()
 		if q == nil || !q.Optional {
 			return false
 		}
 		t.answer(q, "")
-	case verb == "back" && s.Step == StepQuestion && s.Q > 0:
+	case verb == vBack && s.Step == StepQuestion && s.Q > 0:
 		s.Q--
 		t.moved()
 		t.send(t.promptReply())
-	case verb == "back" && s.Step == StepConfirm:
+	case verb == vBack && s.Step == StepConfirm:
 		s.Step = StepQuestion
 		s.Q = len(t.questions()) - 1
 		t.moved()
 		t.send(t.promptReply())
-	case verb == "e" && s.Step == StepConfirm:
+	case verb == vEdit && s.Step == StepConfirm:
 		i, err := strconv.Atoi(arg)
 		if err != nil || i < 0 || i >= len(t.questions()) {
 			return false
@@ -1044,11 +1051,11 @@ func (t *turn) act(action string) bool {
 		s.Step, s.Q, s.Intent = StepQuestion, i, StepConfirm
 		t.moved()
 		t.send(t.promptReply())
-	case verb == "ok" && s.Step == StepConfirm:
+	case verb == vOK && s.Step == StepConfirm:
 		t.submit()
-	case verb == "cp":
+	case verb == vOffer:
 		t.startComplaint(t.standingOffer())
-	case verb == "redo" && s.Step == StepConfirm:
+	case verb == vRedo && s.Step == StepConfirm:
 		s.Step, s.Q, s.Answers = StepQuestion, 0, map[string]string{}
 		t.moved()
 		t.send(t.promptReply())
@@ -1236,7 +1243,7 @@ func (t *turn) nonced(action string) string {
 func (t *turn) promptReply() Reply {
 	p := t.stepReply()
 	if t.s.offered() || t.standingOffer() != "" {
-		p.Buttons = append(slices.Clone(p.Buttons), []Button{{Label: t.T("offer.button"), Data: t.nonced("cp")}})
+		p.Buttons = append(slices.Clone(p.Buttons), []Button{{Label: t.T("offer.button"), Data: t.nonced(vOffer)}})
 	}
 	return p
 }
@@ -1260,7 +1267,7 @@ func (t *turn) stepReply() Reply {
 		var row []Button
 		for _, l := range Levels {
 			if len(t.e.dir.SchoolsAt(l)) > 0 {
-				row = append(row, Button{Label: l.NameIn(t.lang()), Data: t.nonced("l:" + string(l))})
+				row = append(row, Button{Label: l.NameIn(t.lang()), Data: t.nonced(levelAct(l))})
 			}
 		}
 		return Reply{Text: t.T("level"), Buttons: [][]Button{row}}
@@ -1275,7 +1282,7 @@ func (t *turn) stepReply() Reply {
 		}
 		var row []Button
 		for _, g := range grades(sc.Level) {
-			row = append(row, Button{Label: gradeName(g, t.lang()), Data: t.nonced("g:" + g)})
+			row = append(row, Button{Label: gradeName(g, t.lang()), Data: t.nonced(gradeAct(g))})
 		}
 		rows := [][]Button{row}
 		if sc.Level == Preschool {
@@ -1315,10 +1322,10 @@ func (t *turn) menuReply() Reply {
 		text = t.T("menu", sc.Name)
 	}
 	return Reply{Text: text, Buttons: [][]Button{
-		{{Label: label, Data: "m:s"}},
-		{{Label: t.T("menu.complaint"), Data: "m:p"}, {Label: t.T("menu.mine"), Data: "m:l"}},
-		{{Label: t.T("menu.school"), Data: "m:c"}, {Label: t.T("menu.data"), Data: "m:d"}},
-		{{Label: t.T("menu.info"), Data: "m:i"}, {Label: t.T("menu.help"), Data: "m:h"}},
+		{{Label: label, Data: menuData(menuSurvey)}},
+		{{Label: t.T("menu.complaint"), Data: menuData(menuComplaint)}, {Label: t.T("menu.mine"), Data: menuData(menuMine)}},
+		{{Label: t.T("menu.school"), Data: menuData(menuSchool)}, {Label: t.T("menu.data"), Data: menuData(menuMyData)}},
+		{{Label: t.T("menu.info"), Data: menuData(menuInfo)}, {Label: t.T("menu.help"), Data: menuData(menuHelp)}},
 		{t.langButton("")},
 	}}
 }
@@ -1335,11 +1342,7 @@ func other(l Lang) Lang {
 // before consent it carries the deep link's school.
 func (t *turn) langButton(school string) Button {
 	to := other(t.lang())
-	data := "lg:" + string(to)
-	if school != "" {
-		data += ":" + school
-	}
-	return Button{Label: tr(to, "lang.name"), Data: data}
+	return Button{Label: tr(to, "lang.name"), Data: langData(to, school)}
 }
 
 // langCommand is the language a command asks for: /english, /tiengviet,
@@ -1369,18 +1372,13 @@ func (t *turn) setLang(l Lang) {
 
 func (t *turn) menu() { t.send(t.menuReply()) }
 
-// keepPrefix marks the buttons of a menu under a message that must stay in
-// the chat — a complaint's code, the thank-you for a survey: pressing one
-// answers with a new message instead of replacing it.
-const keepPrefix = "y:"
-
 // keptMenu is the menu under text, in one message that stays.
 func (t *turn) keptMenu(text string) Reply {
 	m := t.menuReply()
 	m.Text = text + "\n\n" + m.Text
 	for _, row := range m.Buttons {
 		for i := range row {
-			row[i].Data = keepPrefix + row[i].Data
+			row[i].Data = keepData(row[i].Data)
 		}
 	}
 	return m
@@ -1395,19 +1393,19 @@ func (t *turn) schoolPage() Reply {
 	page := min(max(s.Page, 0), pages-1)
 	var rows [][]Button
 	for _, sc := range list[page*schoolsPerPage : min(len(list), (page+1)*schoolsPerPage)] {
-		rows = append(rows, []Button{{Label: clip(sc.Name, 60), Data: t.nonced("s:" + sc.Code)}})
+		rows = append(rows, []Button{{Label: clip(sc.Name, 60), Data: t.nonced(schoolAct(sc.Code))}})
 	}
 	var nav []Button
 	if page > 0 {
-		nav = append(nav, Button{Label: t.T("school.prev"), Data: t.nonced("p:" + strconv.Itoa(page-1))})
+		nav = append(nav, Button{Label: t.T("school.prev"), Data: t.nonced(pageAct(page - 1))})
 	}
 	if page < pages-1 {
-		nav = append(nav, Button{Label: t.T("school.next"), Data: t.nonced("p:" + strconv.Itoa(page+1))})
+		nav = append(nav, Button{Label: t.T("school.next"), Data: t.nonced(pageAct(page + 1))})
 	}
 	if len(nav) > 0 {
 		rows = append(rows, nav)
 	}
-	rows = append(rows, []Button{{Label: t.T("school.levels"), Data: t.nonced("lv")}})
+	rows = append(rows, []Button{{Label: t.T("school.levels"), Data: t.nonced(vLevels)}})
 	return Reply{Text: t.T("school", s.Level.NameIn(t.lang()), page+1, pages), Buttons: rows}
 }
 
@@ -1620,12 +1618,12 @@ func (t *turn) questionReply() Reply {
 	switch q.Kind {
 	case Scale:
 		for _, o := range q.ChoicesIn(t.lang()) {
-			rows = append(rows, []Button{{Label: mark(o), Data: t.nonced("a:" + o.Value + ":" + q.ID)}})
+			rows = append(rows, []Button{{Label: mark(o), Data: t.nonced(answerAct(o.Value, q.ID))}})
 		}
 	default:
 		var row []Button
 		for _, o := range q.ChoicesIn(t.lang()) {
-			row = append(row, Button{Label: mark(o), Data: t.nonced("a:" + o.Value + ":" + q.ID)})
+			row = append(row, Button{Label: mark(o), Data: t.nonced(answerAct(o.Value, q.ID))})
 		}
 		if len(row) > 0 {
 			rows = append(rows, row)
@@ -1642,10 +1640,10 @@ func (t *turn) questionReply() Reply {
 	}
 	var nav []Button
 	if t.s.Q > 0 {
-		nav = append(nav, Button{Label: t.T("back"), Data: t.nonced("back")})
+		nav = append(nav, Button{Label: t.T("back"), Data: t.nonced(vBack)})
 	}
 	if q.Optional {
-		nav = append(nav, Button{Label: t.T("skip"), Data: t.nonced("skip")})
+		nav = append(nav, Button{Label: t.T("skip"), Data: t.nonced(vSkip)})
 	}
 	if len(nav) > 0 {
 		rows = append(rows, nav)
@@ -1676,14 +1674,14 @@ func (t *turn) answer(q *Question, value string) {
 func (t *turn) confirmReply() Reply {
 	qs := t.questions()
 	nav := [][]Button{
-		{{Label: t.T("confirm.send"), Data: t.nonced("ok")}},
-		{{Label: t.T("back"), Data: t.nonced("back")}, {Label: t.T("confirm.redo"), Data: t.nonced("redo")}},
+		{{Label: t.T("confirm.send"), Data: t.nonced(vOK)}},
+		{{Label: t.T("back"), Data: t.nonced(vBack)}, {Label: t.T("confirm.redo"), Data: t.nonced(vRedo)}},
 	}
 	if t.in.Numbered {
 		var rows [][]Button
 		for i, q := range qs {
 			line := strings.ReplaceAll(t.answered(q, t.level(), t.s.Answers[q.ID]), "\n    →", " →")
-			rows = append(rows, []Button{{Label: line, Data: t.nonced("e:" + strconv.Itoa(i))}})
+			rows = append(rows, []Button{{Label: line, Data: t.nonced(editAct(i))}})
 		}
 		return Reply{Text: t.T("confirm.pick"), Buttons: append(rows, nav...)}
 	}
@@ -1694,7 +1692,7 @@ func (t *turn) confirmReply() Reply {
 		if i%8 == 0 {
 			edit = append(edit, nil)
 		}
-		edit[len(edit)-1] = append(edit[len(edit)-1], Button{Label: strconv.Itoa(i + 1), Data: t.nonced("e:" + strconv.Itoa(i))})
+		edit[len(edit)-1] = append(edit[len(edit)-1], Button{Label: strconv.Itoa(i + 1), Data: t.nonced(editAct(i))})
 	}
 	rows := append([][]Button{nav[0]}, edit...)
 	return Reply{Text: t.T("confirm", strings.TrimSpace(b.String())), Buttons: append(rows, nav[1])}

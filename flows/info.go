@@ -47,59 +47,60 @@ const faqPerPage = 5
 // information shows the information menu.
 func (t *turn) information() {
 	t.send(Reply{Text: t.T("info.title"), Buttons: [][]Button{
-		{{Label: t.T("info.faq"), Data: "i:f:0"}},
-		{{Label: t.T("info.plan"), Data: "i:p"}, {Label: t.T("info.policies"), Data: "i:c"}},
-		{{Label: t.T("info.hotline"), Data: "i:h"}, {Label: t.T("info.services"), Data: "i:s"}},
-		{{Label: t.T("menu.back"), Data: "m:m"}},
+		{{Label: t.T("info.faq"), Data: infoNData(infoFAQ, 0)}},
+		{{Label: t.T("info.plan"), Data: infoData(infoPlan)}, {Label: t.T("info.policies"), Data: infoData(infoPolicies)}},
+		{{Label: t.T("info.hotline"), Data: infoData(infoHotline)}, {Label: t.T("info.services"), Data: infoData(infoServices)}},
+		{{Label: t.T("menu.back"), Data: menuData(menuMain)}},
 	}})
 }
 
 // infoPage answers an information button: "i:f:PAGE" lists questions,
 // "i:q:N" answers one, "i:p", "i:c", "i:h", "i:s" show a page.
-func (t *turn) infoPage(data string) {
+func (t *turn) infoPage(p press) {
 	info := t.e.info[t.lang()]
 	var school string
 	if t.s != nil {
 		school = t.s.School
 	}
 	named := func(s string) string { return t.e.named(t.lang(), school, s) }
-	back := []Button{{Label: t.T("info.back"), Data: "m:i"}}
-	parts := strings.Split(data, ":")
+	back := []Button{{Label: t.T("info.back"), Data: menuData(menuInfo)}}
+	page, n := p.arg(0), p.arg(1)
+	two := len(p.args) == 2
 	switch {
-	case len(parts) == 3 && parts[1] == "f":
-		page, _ := strconv.Atoi(parts[2])
+	case two && page == infoFAQ:
+		page, _ := strconv.Atoi(n)
 		pages := max(1, (len(info.FAQ)+faqPerPage-1)/faqPerPage)
 		page = min(max(page, 0), pages-1)
 		var rows [][]Button
 		for i := page * faqPerPage; i < min(len(info.FAQ), (page+1)*faqPerPage); i++ {
-			rows = append(rows, []Button{{Label: clip(info.FAQ[i].Q, 60), Data: "i:q:" + strconv.Itoa(i)}})
+			rows = append(rows, []Button{{Label: clip(info.FAQ[i].Q, 60), Data: infoNData(infoQuestion, i)}})
 		}
 		var nav []Button
 		if page > 0 {
-			nav = append(nav, Button{Label: t.T("school.prev"), Data: "i:f:" + strconv.Itoa(page-1)})
+			nav = append(nav, Button{Label: t.T("school.prev"), Data: infoNData(infoFAQ, page-1)})
 		}
 		if page < pages-1 {
-			nav = append(nav, Button{Label: t.T("school.next"), Data: "i:f:" + strconv.Itoa(page+1)})
+			nav = append(nav, Button{Label: t.T("school.next"), Data: infoNData(infoFAQ, page+1)})
 		}
 		if len(nav) > 0 {
 			rows = append(rows, nav)
 		}
 		t.send(Reply{Text: t.T("info.faq.title", page+1, pages), Buttons: append(rows, back)})
-	case len(parts) == 3 && parts[1] == "q":
-		i, err := strconv.Atoi(parts[2])
+	case two && page == infoQuestion:
+		i, err := strconv.Atoi(n)
 		if err != nil || i < 0 || i >= len(info.FAQ) {
 			t.stale()
 			return
 		}
 		t.send(Reply{Text: fmt.Sprintf("❓ %s\n\n%s", info.FAQ[i].Q, named(info.FAQ[i].A)),
-			Buttons: [][]Button{{{Label: t.T("info.faq.back"), Data: "i:f:" + strconv.Itoa(i/faqPerPage)}}, back}})
-	case data == "i:p":
+			Buttons: [][]Button{{{Label: t.T("info.faq.back"), Data: infoNData(infoFAQ, i/faqPerPage)}}, back}})
+	case !two && page == infoPlan:
 		t.send(Reply{Text: "📄 " + named(info.Plan), Buttons: [][]Button{back}})
-	case data == "i:c":
+	case !two && page == infoPolicies:
 		t.send(Reply{Text: "💰 " + named(info.Policies), Buttons: [][]Button{back}})
-	case data == "i:s":
+	case !two && page == infoServices:
 		t.send(Reply{Text: "🌐 " + info.Services, Buttons: [][]Button{back}})
-	case data == "i:h":
+	case !two && page == infoHotline:
 		t.send(Reply{Text: t.hotline(), Buttons: [][]Button{back}})
 	default:
 		t.stale()

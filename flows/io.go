@@ -181,20 +181,6 @@ func numberedParts(r Reply) (options, words []Button) {
 	return options, words
 }
 
-// navigation says whether a button's data is one of the survey's moves
-// ("12:back", "12:skip", "12:ok", "12:redo") rather than an answer.
-func navigation(data string) bool {
-	nonce, verb, ok := strings.Cut(data, ":")
-	if !ok || nonce == "" || strings.Trim(nonce, "0123456789") != "" {
-		return false
-	}
-	switch verb {
-	case "back", "skip", "ok", "redo":
-		return true
-	}
-	return false
-}
-
 // Word is a label as it is typed: without the symbols around its words
 // ("◀ Quay lại" → "Quay lại").
 func Word(label string) string {
@@ -308,8 +294,7 @@ func NumberedLabel(n int, label string) string {
 func Prompt(r Reply) bool {
 	for _, row := range r.Buttons {
 		for _, b := range row {
-			n, _, ok := strings.Cut(b.Data, ":")
-			if ok && n != "" && strings.Trim(n, "0123456789") == "" {
+			if _, ok := nonceOf(b.Data); ok {
 				return true
 			}
 		}

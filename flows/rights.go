@@ -83,7 +83,7 @@ func (t *turn) myData() {
 	for i, text := range texts {
 		r := Reply{Text: text}
 		if i == len(texts)-1 {
-			r.Buttons = [][]Button{{{Label: t.T("data.erase.button"), Data: "m:x"}}, {{Label: t.T("menu.back"), Data: "m:m"}}}
+			r.Buttons = [][]Button{{{Label: t.T("data.erase.button"), Data: menuData(menuErase)}}, {{Label: t.T("menu.back"), Data: menuData(menuMain)}}}
 		}
 		t.send(r)
 	}
@@ -113,8 +113,8 @@ func pack(paragraphs []string, limit int) []string {
 func (t *turn) askErase() {
 	t.moved()
 	t.send(Reply{Text: t.T("erase.ask", t.e.retention), Buttons: [][]Button{
-		{{Label: t.T("erase.yes"), Data: t.nonced("erase")}},
-		{{Label: t.T("erase.no"), Data: "m:m"}},
+		{{Label: t.T("erase.yes"), Data: t.nonced(vErase)}},
+		{{Label: t.T("erase.no"), Data: menuData(menuMain)}},
 	}})
 }
 

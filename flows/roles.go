@@ -228,7 +228,7 @@ func (t *turn) principals() {
 				name = p.ID
 			}
 			fmt.Fprintf(&b, "\n• %s: %s (%s)", sc.Name, name, t.e.day(p.Since))
-			rows = append(rows, []Button{{Label: T("principals.revoke", clip(name, 30), sc.Code), Data: "rv:" + p.ID}})
+			rows = append(rows, []Button{{Label: T("principals.revoke", clip(name, 30), sc.Code), Data: revokeData(p.ID)}})
 		}
 	}
 	if len(rows) == 0 && !strings.Contains(b.String(), "•") {
