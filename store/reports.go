@@ -46,24 +46,43 @@ func (db *DB) NewResponses(waves []string, from, to time.Time) (map[string]int, 
 }
 
 // NewResponsesOf is NewResponses for some schools alone (nil: all), each
-// read from the period's first day: a department's weekly count of 2,000
-// schools reads a week of each, not the wave's every day.
+// read from the period's first day: a commune's weekly count reads a week
+// of each of its schools, not the wave's every day.
 func (db *DB) NewResponsesOf(waves, schools []string, from, to time.Time) (map[string]int, error) {
 	out := map[string]int{}
-	lo, hi := db.day(from), db.day(to)
-	err := db.b.View(func(tx *bbolt.Tx) error {
+	err := db.dailyCounts(waves, schools, db.day(from), db.day(to), func(school, _ string, n int) { out[school] += n })
+	if err != nil {
+		return nil, fmt.Errorf("count new responses: %w", err)
+	}
+	return out, nil
+}
+
+// dailyCounts calls fn with every day count (wave 0 school 0 day) of the
+// waves from day lo to before hi: of every school, or of schools alone —
+// few read with a seek to each one's first day, more than 300 in one pass
+// over the wave, filtered.
+func (db *DB) dailyCounts(waves, schools []string, lo, hi string, fn func(school, day string, n int)) error {
+	var in map[string]bool
+	if len(schools) > 300 {
+		in = make(map[string]bool, len(schools))
+		for _, sc := range schools {
+			in[sc] = true
+		}
+	}
+	return db.b.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bDaily).Cursor()
-		// scan counts the keys under bound from seek on; a key is
-		// wave 0 school 0 day, the wave's prefix wave bytes long.
+		// scan counts the keys under bound from seek on; wave is the
+		// length of the wave's prefix.
 		scan := func(wave int, bound, seek []byte) error {
 			for k, v := c.Seek(seek); k != nil && bytes.HasPrefix(k, bound); k, v = c.Next() {
 				school, day, ok := cut0(k[wave:])
 				if !ok || len(v) != 8 {
 					return fmt.Errorf("daily count %q: %w", k, errCorrupt)
 				}
-				if d := string(day); d >= lo && d < hi {
-					out[string(school)] += int(binary.BigEndian.Uint64(v))
-				} else if d >= hi && len(bound) > wave {
+				switch d := string(day); {
+				case d >= lo && d < hi && (in == nil || in[string(school)]):
+					fn(string(school), d, int(binary.BigEndian.Uint64(v)))
+				case d >= hi && len(bound) > wave:
 					return nil // one school's days are in order
 				}
 			}
@@ -71,7 +90,7 @@ func (db *DB) NewResponsesOf(waves, schools []string, from, to time.Time) (map[s
 		}
 		for _, w := range waves {
 			prefix := []byte(w + "\x00")
-			if schools == nil {
+			if schools == nil || in != nil {
 				if err := scan(len(prefix), prefix, prefix); err != nil {
 					return err
 				}
@@ -79,17 +98,13 @@ func (db *DB) NewResponsesOf(waves, schools []string, from, to time.Time) (map[s
 			}
 			for _, sc := range schools {
 				bound := []byte(w + "\x00" + sc + "\x00")
-				if err := scan(len(prefix), bound, append(bound, lo...)); err != nil {
+				if err := scan(len(prefix), bound, append(bound[:len(bound):len(bound)], lo...)); err != nil {
 					return err
 				}
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("count new responses: %w", err)
-	}
-	return out, nil
 }
 
 // Snapshot returns what was recorded for a digest key, if it was sent.

@@ -1,8 +1,6 @@
 package store
 
 import (
-	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -264,52 +262,7 @@ func (db *DB) Weekly(waves, schools []string, from time.Time, weeks int) ([]int,
 	for i := range weeks * 7 {
 		week[db.day(from.AddDate(0, 0, i))] = i / 7
 	}
-	lo, hi := db.day(from), db.day(from.AddDate(0, 0, 7*weeks))
-	var in map[string]bool
-	if schools != nil {
-		in = make(map[string]bool, len(schools))
-		for _, sc := range schools {
-			in[sc] = true
-		}
-	}
-	err := db.b.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bDaily).Cursor()
-		// scan counts the keys (wave 0 school 0 day) under bound from seek
-		// on; wave is the wave prefix's length.
-		scan := func(wave int, bound, seek []byte) error {
-			for k, v := c.Seek(seek); k != nil && bytes.HasPrefix(k, bound); k, v = c.Next() {
-				school, day, ok := cut0(k[wave:])
-				if !ok || len(v) != 8 {
-					return fmt.Errorf("daily count %q: %w", k, errCorrupt)
-				}
-				if in != nil && !in[string(school)] {
-					continue
-				}
-				if i, ok := week[string(day)]; ok {
-					out[i] += int(binary.BigEndian.Uint64(v))
-				} else if len(bound) > wave && string(day) >= hi {
-					return nil // one school's days are in order
-				}
-			}
-			return nil
-		}
-		for _, w := range waves {
-			prefix := []byte(w + "\x00")
-			if schools == nil || len(schools) > 300 {
-				if err := scan(len(prefix), prefix, prefix); err != nil {
-					return err
-				}
-				continue
-			}
-			for _, sc := range schools {
-				bound := []byte(w + "\x00" + sc + "\x00")
-				if err := scan(len(prefix), bound, append(append([]byte(nil), bound...), lo...)); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
+	err := db.dailyCounts(waves, schools, db.day(from), db.day(from.AddDate(0, 0, 7*weeks)), func(_, day string, n int) { out[week[day]] += n })
 	return out, wrap("count responses by week", err)
 }
 
