@@ -149,6 +149,12 @@ func (j *Job) yearAgo(schools []flows.School, from, to time.Time) (*Comparison, 
 	if !any {
 		return nil, nil
 	}
+	if len(c.Rows) < len(schools) || total.Total < j.MinRespondents {
+		// Some schools have nothing from a year before: a total of the
+		// others set against this year's of all would show a change that
+		// is only the difference in schools. Each school keeps its own.
+		return c, nil
+	}
 	total.Index = score(all[flows.IndexID], j.MinRespondents)
 	if shareOnly[flows.IndexID] {
 		total.Index.Shown = false

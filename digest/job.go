@@ -173,20 +173,24 @@ func (j *Job) send(made time.Time, scope, name string, schools []flows.School, u
 	if _, done, err := j.Store.Snapshot(k); err != nil || done {
 		return false, err
 	}
-	in, err := j.input("weekly", name, schools, from, to, complaints)
-	in.Units = units
+	// A digest nobody receives is built for its snapshot (the total) alone:
+	// its comments, comparison and drawing would cost a province seconds.
+	read := len(addrs) > 0
+	in, err := j.input("weekly", name, schools, from, to, complaints, read)
 	if err != nil {
 		return false, err
 	}
-	in.Made = made
+	in.Units, in.Made = units, made
 	in.PrevWeek = j.snapshot(key(scope, to.AddDate(0, 0, -7)))
 	in.LastYear = j.snapshot(key(scope, to.AddDate(0, 0, -364)))
-	if in.YearAgo, err = j.yearAgo(schools, from, to); err != nil {
-		return false, err
+	if read {
+		if in.YearAgo, err = j.yearAgo(schools, from, to); err != nil {
+			return false, err
+		}
 	}
 	r := Build(in)
 	var replies []flows.Reply
-	if len(addrs) > 0 { // else only its snapshot is kept: drawing it would cost a province seconds for nobody
+	if read {
 		if replies, err = j.render(r, attach); err != nil {
 			return false, err
 		}
@@ -197,7 +201,10 @@ func (j *Job) send(made time.Time, scope, name string, schools []flows.School, u
 		if !attach {
 			b = flows.CommentsButton(r.WaveIDs[n-1], schools[0].Code)
 		}
-		last := len(Text(r)) - 1
+		last := 0 // the last text: render puts the texts first, then the files
+		for last+1 < len(replies) && replies[last+1].File == nil {
+			last++
+		}
 		replies[last].Buttons = [][]flows.Button{{b}}
 		replies[last].Detached = flows.CommentsHint()
 	}
@@ -235,7 +242,7 @@ func (j *Job) snapshot(k string) *Row {
 // input gathers a report's numbers: the waves the period touches (or,
 // between waves, the latest one), their aggregates, the period's new
 // responses and the complaints.
-func (j *Job) input(kind, scope string, schools []flows.School, from, to time.Time, complaints []*flows.Complaint) (Input, error) {
+func (j *Job) input(kind, scope string, schools []flows.School, from, to time.Time, complaints []*flows.Complaint, comments bool) (Input, error) {
 	dir := j.Engine.Directory()
 	var waves []*flows.Wave
 	var latest *flows.Wave
@@ -270,6 +277,9 @@ func (j *Job) input(kind, scope string, schools []flows.School, from, to time.Ti
 		return in, err
 	}
 	in.New = n
+	if !comments {
+		return in, nil
+	}
 	for _, id := range ids {
 		if err := j.Store.CommentsIn(id, codes, from, to, func(c flows.Comment) error {
 			in.Comments = append(in.Comments, c)
@@ -327,7 +337,7 @@ func (j *Job) Report(req *flows.ReportRequest) (*Report, error) {
 			schools = append(schools, *sc)
 		}
 	}
-	in, err := j.input("range", req.Scope, schools, req.From, req.To, complaints)
+	in, err := j.input("range", req.Scope, schools, req.From, req.To, complaints, true)
 	if err != nil {
 		return nil, err
 	}

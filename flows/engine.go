@@ -460,7 +460,7 @@ func (t *turn) run() {
 		t.staff(t.who.Schools)
 		return
 	}
-	if p, ok := readData(in.Data); in.Kind == KindButton && ok && p.nonce == "" && (p.verb == vStaff || p.verb == vRevoke) {
+	if p, ok := readData(in.Data); in.Kind == KindButton && ok && p.staffOnly() {
 		// A staff button pressed by someone who is not (or no longer) staff.
 		t.deny("staff.denied")
 		return

@@ -73,7 +73,7 @@ func (t *turn) infoPage(p press) {
 		page = min(max(page, 0), pages-1)
 		var rows [][]Button
 		for i := page * faqPerPage; i < min(len(info.FAQ), (page+1)*faqPerPage); i++ {
-			rows = append(rows, []Button{{Label: clip(info.FAQ[i].Q, 60), Data: infoNData(infoQuestion, i)}})
+			rows = append(rows, []Button{{Label: clip(named(info.FAQ[i].Q), 60), Data: infoNData(infoQuestion, i)}})
 		}
 		var nav []Button
 		if page > 0 {
@@ -92,14 +92,14 @@ func (t *turn) infoPage(p press) {
 			t.stale()
 			return
 		}
-		t.send(Reply{Text: fmt.Sprintf("❓ %s\n\n%s", info.FAQ[i].Q, named(info.FAQ[i].A)),
+		t.send(Reply{Text: fmt.Sprintf("❓ %s\n\n%s", named(info.FAQ[i].Q), named(info.FAQ[i].A)),
 			Buttons: [][]Button{{{Label: t.T("info.faq.back"), Data: infoNData(infoFAQ, i/faqPerPage)}}, back}})
 	case !two && page == infoPlan:
 		t.send(Reply{Text: "📄 " + named(info.Plan), Buttons: [][]Button{back}})
 	case !two && page == infoPolicies:
 		t.send(Reply{Text: "💰 " + named(info.Policies), Buttons: [][]Button{back}})
 	case !two && page == infoServices:
-		t.send(Reply{Text: "🌐 " + info.Services, Buttons: [][]Button{back}})
+		t.send(Reply{Text: "🌐 " + named(info.Services), Buttons: [][]Button{back}})
 	case !two && page == infoHotline:
 		t.send(Reply{Text: t.hotline(), Buttons: [][]Button{back}})
 	default:
@@ -112,7 +112,11 @@ func (t *turn) hotline() string {
 	if len(hotline) == 0 {
 		return t.T("info.hotline.none")
 	}
-	return t.T("info.hotline.title") + "\n" + strings.Join(hotline, "\n")
+	var school string
+	if t.s != nil {
+		school = t.s.School
+	}
+	return t.T("info.hotline.title") + "\n" + t.e.named(t.lang(), school, strings.Join(hotline, "\n"))
 }
 
 // infos is the information menu by language: Vietnamese as configured,

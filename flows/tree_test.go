@@ -281,3 +281,23 @@ func TestReportAtEveryLevel(t *testing.T) {
 		}
 	}
 }
+
+// TestOldStaffButtonsRefused: a staff button of an old message, pressed by
+// someone no longer staff, is refused as such — not answered with a
+// parent's consent screen.
+func TestOldStaffButtonsRefused(t *testing.T) {
+	e := testEngine(t)
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, hcm)
+	for _, data := range []string{"s:list", "gd:w1:TH-03", "gy:w1:TH-03:0", "gl:w1:0", "k:view:1", "rv:test:778"} {
+		env := Envelope{Channel: "test", User: "777", Chat: "777", Key: RespondentKey([]byte("k"), "test", "777"),
+			Input: Input{Kind: KindButton, Data: data, Now: now}, CallbackID: "cb", MessageRef: "5"}
+		res := e.Handle(nil, env, &memRecords{byID: map[uint64]*Complaint{}, invites: map[string]Invite{}, principals: map[string]Principal{}})
+		var all []string
+		for _, o := range res.Out {
+			all = append(all, o.Reply.Text)
+		}
+		if got := strings.Join(all, "\n"); !strings.Contains(got, T("staff.denied")) {
+			t.Errorf("%s pressed by someone not staff: %q", data, got)
+		}
+	}
+}

@@ -111,46 +111,59 @@ type verb struct {
 	min, max int // arguments after the name
 	means    string
 	tail     bool // the last argument is the rest of the data, ":" and all
+	staff    bool // staff's alone: pressed by anyone else, refused
 }
 
 var verbs = []verb{
-	{vMenu, false, 1, 1, "a main-menu entry", false},
-	{vOldAnn, false, 1, 1, "an old announcement's survey button", false},
-	{vKeep, false, 2, 2, "a kept menu's button", false},
-	{vInfo, false, 1, 2, "an information page", false},
-	{vLang, false, 1, 2, "switch language", false},
-	{vAgree, false, 1, 2, "consent given", false},
-	{vRefuse, false, 0, 2, "consent refused", false},
-	{vAddInfo, false, 1, 1, "add information to one's complaint", false},
-	{vFollowup, false, 2, 2, "answer the follow-up of a resolved complaint", false},
-	{vStaff, false, 2, 2, "a staff action on a complaint", false},
-	{vList, false, 1, 1, "the staff's list", false},
-	{vRevoke, false, 1, 1, "revoke a principal's invite (CHANNEL:USER)", true},
-	{vComments, false, 3, 3, "a school's comments", false},
-	{vSchools, false, 2, 2, "the schools with comments", false},
-	{vDigest, false, 1, 2, "comments from a digest", false},
+	{vMenu, false, 1, 1, "a main-menu entry", false, false},
+	{vOldAnn, false, 1, 1, "an old announcement's survey button", false, false},
+	{vKeep, false, 2, 2, "a kept menu's button", false, false},
+	{vInfo, false, 1, 2, "an information page", false, false},
+	{vLang, false, 1, 2, "switch language", false, false},
+	{vAgree, false, 1, 2, "consent given", false, false},
+	{vRefuse, false, 0, 2, "consent refused", false, false},
+	{vAddInfo, false, 1, 1, "add information to one's complaint", false, false},
+	{vFollowup, false, 2, 2, "answer the follow-up of a resolved complaint", false, false},
+	{vStaff, false, 2, 2, "a staff action on a complaint", false, true},
+	{vList, false, 1, 1, "the staff's list", false, true},
+	{vRevoke, false, 1, 1, "revoke a principal's invite (CHANNEL:USER)", true, true},
+	{vComments, false, 3, 3, "a school's comments", false, true},
+	{vSchools, false, 2, 2, "the schools with comments", false, true},
+	{vDigest, false, 1, 2, "comments from a digest", false, true},
 
-	{vLevel, true, 1, 1, "list a level's schools", false},
-	{vPage, true, 1, 1, "a page of schools", false},
-	{vLevels, true, 0, 0, "back to the levels", false},
-	{vSchool, true, 1, 1, "pick a school", false},
-	{vGrade, true, 1, 1, "pick a grade", false},
-	{vAnswer, true, 1, 2, "answer the question", false},
-	{vSkip, true, 0, 0, "skip the question", false},
-	{vBack, true, 0, 0, "the previous question", false},
-	{vEdit, true, 1, 1, "change an answer", false},
-	{vOK, true, 0, 0, "send the survey", false},
-	{vOffer, true, 0, 0, "file the offered text as a complaint", false},
-	{vRedo, true, 0, 0, "start the survey again", false},
-	{vErase, true, 0, 0, "erase everything stored", false},
-	{vCategory, true, 1, 1, "a complaint's category", false},
-	{vCancel, true, 0, 0, "leave the complaint", false},
-	{vOther, true, 0, 0, "another school", false},
-	{vDone, true, 0, 0, "no more photos", false},
-	{vAnon, true, 0, 0, "stay anonymous", false},
-	{vSend, true, 0, 0, "send the complaint", false},
-	{vRewrite, true, 0, 0, "write the complaint again", false},
-	{vAnnounce, true, 1, 1, "an announcement's action", false},
+	{vLevel, true, 1, 1, "list a level's schools", false, false},
+	{vPage, true, 1, 1, "a page of schools", false, false},
+	{vLevels, true, 0, 0, "back to the levels", false, false},
+	{vSchool, true, 1, 1, "pick a school", false, false},
+	{vGrade, true, 1, 1, "pick a grade", false, false},
+	{vAnswer, true, 1, 2, "answer the question", false, false},
+	{vSkip, true, 0, 0, "skip the question", false, false},
+	{vBack, true, 0, 0, "the previous question", false, false},
+	{vEdit, true, 1, 1, "change an answer", false, false},
+	{vOK, true, 0, 0, "send the survey", false, false},
+	{vOffer, true, 0, 0, "file the offered text as a complaint", false, false},
+	{vRedo, true, 0, 0, "start the survey again", false, false},
+	{vErase, true, 0, 0, "erase everything stored", false, false},
+	{vCategory, true, 1, 1, "a complaint's category", false, false},
+	{vCancel, true, 0, 0, "leave the complaint", false, false},
+	{vOther, true, 0, 0, "another school", false, false},
+	{vDone, true, 0, 0, "no more photos", false, false},
+	{vAnon, true, 0, 0, "stay anonymous", false, false},
+	{vSend, true, 0, 0, "send the complaint", false, false},
+	{vRewrite, true, 0, 0, "write the complaint again", false, false},
+	{vAnnounce, true, 1, 1, "an announcement's action", false, false},
+}
+
+// staffOnly says the data is a staff verb's (a complaint's action, the
+// list, a revocation, the comments): someone no longer staff who presses an
+// old one is told so, not shown a parent's screen.
+func (p press) staffOnly() bool {
+	for _, v := range verbs {
+		if v.name == p.verb && v.nonced == (p.nonce != "") {
+			return v.staff
+		}
+	}
+	return false
 }
 
 // press is button data read: its verb, its nonce (nonced verbs) and its

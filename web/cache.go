@@ -190,7 +190,8 @@ func (s *Server) buildReport(key string, req *flows.ReportRequest) (*digest.Repo
 	if c.entries == nil {
 		c.entries = map[string]cachedReport{}
 	}
-	if len(c.entries) >= cachedReports {
+	if _, refresh := c.entries[key]; !refresh && len(c.entries) >= cachedReports {
+		// A report built again replaces its own entry: no other goes.
 		oldest := ""
 		for k, x := range c.entries {
 			if oldest == "" || x.used.Before(c.entries[oldest].used) {

@@ -132,7 +132,7 @@ func parseBaselines(data []byte, cfg *Config, source string) ([]flows.Baseline, 
 			switch {
 			case q == nil:
 				bad(line, "indicator %q: want index or a scored question's id (A1…A9, B1…B6)", ind)
-			case sc != nil && !asked(qn, sc.Level, q.ID):
+			case sc != nil && !q.AppliesTo(sc.Level):
 				bad(line, "indicator %s is not asked at %s (%s)", q.ID, sc.Code, sc.Level.Name())
 			default:
 				b.Indicator = q.ID
@@ -222,14 +222,6 @@ func scoredQuestion(qn *flows.Questionnaire, id string) *flows.Question {
 	return nil
 }
 
-func asked(qn *flows.Questionnaire, l flows.Level, id string) bool {
-	for _, q := range qn.For(l) {
-		if q.ID == id {
-			return true
-		}
-	}
-	return false
-}
 
 // importBaselines stores rows (run by the command, or by the bot asked over
 // its admin socket).
