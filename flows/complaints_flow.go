@@ -1171,17 +1171,28 @@ func (e *Engine) Sweep(c *Complaint, now time.Time) (*Complaint, []Outgoing) {
 		to, _ := e.reach(c.Office)
 		step("resolve", T("c.alert.late.resolve"), to)
 	}
-	_, reached := e.reach(c.Office)
-	chain := e.dir.Chain(c.Office)
-	for k, o := range chain {
-		if k == 0 || (reached != nil && reached.ID == o.ID) {
-			continue // reached by the first step
-		}
-		days := k * e.escalateAfter
-		if !now.After(e.cal.AddWorkingDays(since, days)) || c.escalated("up:"+o.ID) {
+	// Up the tree from the unit the first step reached, one unit with a
+	// chat or staff each escalate_after working days; a unit nobody
+	// receives for is passed over, not recorded as told.
+	_, told := e.reach(c.Office)
+	if told == nil {
+		return x, out // nobody up the tree receives anything
+	}
+	n := 0
+	for o, ok := e.dir.Office(told.Parent); ok; o, ok = e.dir.Office(o.Parent) {
+		to := e.OfficeAddresses(o.ID)
+		if len(to) == 0 {
 			continue
 		}
-		step("up:"+o.ID, T("c.alert.late.up", days, chain[k-1].Name), e.OfficeAddresses(o.ID))
+		n++
+		days := n * e.escalateAfter
+		if !now.After(e.cal.AddWorkingDays(since, days)) {
+			break
+		}
+		if !c.escalated("up:" + o.ID) {
+			step("up:"+o.ID, T("c.alert.late.up", days, told.Name), to)
+		}
+		told = o
 	}
 	if x == nil {
 		return nil, nil

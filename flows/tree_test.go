@@ -152,6 +152,33 @@ func TestEscalationFollowsTree(t *testing.T) {
 	}
 }
 
+// TestEscalationPassesOverSilentUnits: a unit between the ward and the top
+// with neither chat nor staff is passed over, not recorded as told, and the
+// top hears of it after one step, naming the ward that was told.
+func TestEscalationPassesOverSilentUnits(t *testing.T) {
+	d := provinceDirectory()
+	d.Offices = append(d.Offices, Office{ID: "mid", Name: "Cụm giữa", Parent: "dongthap"})
+	d.Offices[1].Parent = "mid" // sadec → mid (nobody) → dongthap
+	e, err := New(Settings{Questionnaire: DefaultQuestionnaire(), Directory: d, Location: hcm, EscalateAfter: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	due := time.Date(2026, 12, 1, 17, 0, 0, 0, hcm)
+	c := &Complaint{ID: 7, School: "TH-SD", Office: "sadec", Category: "csvc", Status: StatusNew,
+		Created: due.AddDate(0, 0, -1), AckDue: due, ResolveDue: due.AddDate(0, 0, 14)}
+	x, _ := e.Sweep(c, due.Add(time.Hour))
+	x, out := e.Sweep(x, time.Date(2026, 12, 7, 9, 0, 0, 0, hcm))
+	if x == nil || len(out) != 1 || out[0].Chat != "-300" {
+		t.Fatalf("3 working days overdue: %d messages %v; want one to the department", len(out), out)
+	}
+	if x.escalated("up:mid") || !x.escalated("up:dongthap") {
+		t.Errorf("escalated %v: want the department, not the silent unit", x.Escalated)
+	}
+	if !strings.Contains(out[0].Reply.Text, "đã báo UBND phường Sa Đéc") {
+		t.Errorf("headline names %q", out[0].Reply.Text)
+	}
+}
+
 // TestUrgentAllLevels: an urgent complaint goes to the school's ward, and,
 // when the configuration says so, to the department too.
 func TestUrgentAllLevels(t *testing.T) {
