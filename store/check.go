@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 
@@ -35,6 +36,14 @@ func (db *DB) Check() ([]string, error) {
 		if err := tx.Bucket(bByParent).ForEach(func(k, _ []byte) error { byParent[string(k)] = true; return nil }); err != nil {
 			return err
 		}
+		// What reports count of each complaint (complaint_facts), when built.
+		indexed := tx.Bucket(bMeta).Get([]byte(factsIndexed)) != nil
+		facts := map[string][]byte{}
+		if indexed {
+			if err := tx.Bucket(bFacts).ForEach(func(k, v []byte) error { facts[string(k)] = v; return nil }); err != nil {
+				return err
+			}
+		}
 		if err := tx.Bucket(bComplaint).ForEach(func(k, v []byte) error {
 			c, err := db.openComplaint(binary.BigEndian.Uint64(k), v)
 			if err != nil {
@@ -49,6 +58,13 @@ func (db *DB) Check() ([]string, error) {
 				bad("complaint %s is closed but in the open index", c.Code())
 			}
 			delete(open, ok)
+			if indexed {
+				fk := string(factsKey(c.School, c.ID))
+				if v, found := facts[fk]; !found || !bytes.Equal(v, encodeFacts(c)) {
+					bad("complaint %s: what reports count of it (complaint_facts) differs from the complaint", c.Code())
+				}
+				delete(facts, fk)
+			}
 			if c.ReporterKey != (flows.Key{}) {
 				pk := string(append(c.ReporterKey[:], u64(c.ID)...))
 				if !byParent[pk] {
@@ -65,6 +81,9 @@ func (db *DB) Check() ([]string, error) {
 		}
 		for range byParent {
 			bad("the parent index names a complaint that is not stored or not that parent's")
+		}
+		for range facts {
+			bad("complaint_facts holds a complaint that is not stored or not at that school")
 		}
 		if err := checkByKey(tx, bad); err != nil {
 			return err

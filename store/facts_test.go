@@ -2,6 +2,7 @@ package store
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,6 +60,23 @@ func TestComplaintFacts(t *testing.T) {
 		}
 	}
 	check("saved", read())
+	if problems, err := h.db.Check(); err != nil || len(problems) > 0 {
+		t.Fatalf("check: %v %v", problems, err)
+	}
+	// Facts that drift from their complaint are named by hailong check.
+	if err := h.db.b.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bFacts).Put(factsKey("TH-03", 1), encodeFacts(want[1]))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if problems, _ := h.db.Check(); len(problems) != 1 || !strings.Contains(problems[0], "PA-000001") {
+		t.Errorf("check of drifted facts: %v", problems)
+	}
+	if err := h.db.b.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bFacts).Put(factsKey("TH-03", 1), encodeFacts(want[0]))
+	}); err != nil {
+		t.Fatal(err)
+	}
 	// One school's, and a period that counts only what was open in it.
 	var ids []uint64
 	collect := func(c *flows.Complaint) error { ids = append(ids, c.ID); return nil }
