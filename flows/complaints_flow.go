@@ -1291,23 +1291,7 @@ func (t *turn) narrow(schools []string, arg string) (in []string, scope, office 
 // scopeOffice is the unit whose subtree the sender's reports cover: their
 // group's unit, the unit they are staff of, for an admin the top unit; ""
 // for a principal.
-func (t *turn) scopeOffice() string {
-	if t.in.Group {
-		if o, ok := t.e.dir.OfficeByChat(t.env.Channel, t.env.Chat); ok {
-			return o.ID
-		}
-	}
-	if t.who.Role == RoleAdmin {
-		if top := t.e.dir.Children(""); len(top) == 1 {
-			return top[0].ID
-		}
-		return ""
-	}
-	if len(t.who.Offices) > 0 {
-		return t.who.Offices[0]
-	}
-	return ""
-}
+func (t *turn) scopeOffice() string { return t.e.ScopeUnit(t.who) }
 
 func parseDay(s string, loc *time.Location) (time.Time, error) {
 	for _, layout := range []string{"02/01/2006", "2/1/2006", time.DateOnly} {

@@ -120,6 +120,24 @@ func (e *Engine) actor(env Envelope, look Lookup) Actor {
 	return a
 }
 
+// ScopeUnit is the unit whose subtree an actor's reports and dashboard
+// cover, so that they sum its units one level down: a group's unit or the
+// one unit a staff member is staff of, an admin's single top unit; "" for
+// a principal, for staff of several units (their schools are not one
+// subtree) and for an admin over several top units. The chat's /baocao and
+// the dashboard both ask it.
+func (e *Engine) ScopeUnit(a Actor) string {
+	switch {
+	case a.Role == RoleAdmin:
+		if top := e.dir.Children(""); len(top) == 1 {
+			return top[0].ID
+		}
+	case a.Role == RoleOffice && len(a.Offices) == 1:
+		return a.Offices[0]
+	}
+	return ""
+}
+
 // mayInvite reports whether the actor may issue invites for a school: an
 // admin, or staff of a unit at or above the one that runs it.
 func (e *Engine) mayInvite(a Actor, sc *School) bool {

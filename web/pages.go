@@ -151,20 +151,9 @@ func (s *Server) unitOf(u *who, id string) (*flows.Office, bool) {
 	return nil, false
 }
 
-// topUnit is the unit whose subtree a staff member's overview covers: an
-// office's own unit, an admin's top unit; "" for a principal.
-func (s *Server) topUnit(u *who) string {
-	dir := s.cfg.Engine.Directory()
-	switch {
-	case u.Role == flows.RoleAdmin:
-		if top := dir.Top(); top != nil {
-			return top.ID
-		}
-	case len(u.Offices) == 1:
-		return u.Offices[0]
-	}
-	return ""
-}
+// topUnit is the unit whose subtree a staff member's overview covers, as
+// the chat's /baocao has it (flows.Engine.ScopeUnit).
+func (s *Server) topUnit(u *who) string { return s.cfg.Engine.ScopeUnit(u.Actor) }
 
 // schoolsOf are the schools of a unit's subtree.
 func (s *Server) schoolsOf(office string) []string {
