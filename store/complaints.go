@@ -95,27 +95,34 @@ func (db *DB) ComplaintHistory(id uint64) ([]flows.Event, error) {
 		if err != nil {
 			return err
 		}
-		out = c.History
-		hb := tx.Bucket(bHistory)
-		if hb == nil {
-			return nil // a database of before it, opened read-only
-		}
-		prefix := u64(id)
-		cur := hb.Cursor()
-		for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
-			plain, err := db.seal.open(v)
-			if err != nil {
-				return fmt.Errorf("complaint %s history: %w", flows.ComplaintCode(id), err)
-			}
-			var ev flows.Event
-			if err := json.Unmarshal(plain, &ev); err != nil {
-				return fmt.Errorf("complaint %s history: %w: %v", flows.ComplaintCode(id), errCorrupt, err)
-			}
-			out = append(out, ev)
-		}
-		return nil
+		out, err = db.history(tx, c)
+		return err
 	})
 	return out, wrap("read a complaint's history", err)
+}
+
+// history is c's whole history: the events its record holds (one written
+// before they were kept apart), then those kept apart, read in tx.
+func (db *DB) history(tx *bbolt.Tx, c *flows.Complaint) ([]flows.Event, error) {
+	out := c.History
+	hb := tx.Bucket(bHistory)
+	if hb == nil {
+		return out, nil // a database of before it, opened read-only
+	}
+	prefix := u64(c.ID)
+	cur := hb.Cursor()
+	for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+		plain, err := db.seal.open(v)
+		if err != nil {
+			return nil, fmt.Errorf("complaint %s history: %w", c.Code(), err)
+		}
+		var ev flows.Event
+		if err := json.Unmarshal(plain, &ev); err != nil {
+			return nil, fmt.Errorf("complaint %s history: %w: %v", c.Code(), errCorrupt, err)
+		}
+		out = append(out, ev)
+	}
+	return out, nil
 }
 
 // Complaint implements flows.Lookup.

@@ -237,17 +237,17 @@ func (db *DB) Complaint(id uint64) (*flows.Complaint, bool, error) {
 	err := db.b.View(func(tx *bbolt.Tx) error {
 		w := writer{tx: tx, db: db, seal: db.seal}
 		var err error
-		c, err = w.complaint(id)
+		if c, err = w.complaint(id); err != nil || c == nil {
+			return err
+		}
+		// In the same read: the record is opened once, and its history
+		// is of that record.
+		c.History, err = db.history(tx, c)
 		return err
 	})
 	if err != nil || c == nil {
 		return nil, false, wrap("read a complaint", err)
 	}
-	h, err := db.ComplaintHistory(id)
-	if err != nil {
-		return nil, false, err
-	}
-	c.History = h
 	return c, true, nil
 }
 
