@@ -97,7 +97,8 @@ func (e *Engine) commentWave(now time.Time) (*Wave, bool) {
 
 // commentsCommand answers /gopy (or /comments): "/gopy" shows the comments
 // of the reader's school, or the schools of their scope that have some;
-// "/gopy CODE" a school's of their scope.
+// "/gopy CODE" a school's of their scope, "/gopy UNIT" those of a unit
+// within it.
 func (t *turn) commentsCommand(schools []string) {
 	w, ok := t.e.commentWave(t.in.Now)
 	if !ok {
@@ -105,13 +106,17 @@ func (t *turn) commentsCommand(schools []string) {
 		return
 	}
 	if arg := strings.TrimSpace(t.in.Arg); arg != "" {
-		sc, ok := t.e.dir.School(arg)
-		if !ok || !slices.Contains(schools, sc.Code) {
+		// A school or a unit within the scope, as /baocao takes them.
+		in, _, _, ok := t.narrow(schools, arg)
+		if !ok {
 			t.deny("gy.denied")
 			return
 		}
-		t.comments(w, sc.Code, 0, len(schools) > 1)
-		return
+		if len(in) == 1 {
+			t.comments(w, in[0], 0, len(schools) > 1)
+			return
+		}
+		schools = in
 	}
 	if len(schools) == 1 {
 		t.comments(w, schools[0], 0, false)

@@ -286,7 +286,7 @@ var vi = map[msg]string{
 	"gy.list":                 "◀ Các trường",
 	"gy.open":                 "💬 Góp ý của phụ huynh",
 	"gy.nowave":               "Chưa có đợt khảo sát nào bắt đầu, nên chưa có góp ý.",
-	"gy.denied":               "Không có trường mã này trong phạm vi của thầy/cô.",
+	"gy.denied":               "Không có trường hay đơn vị mã này trong phạm vi của thầy/cô.",
 	"gy.stale":                "Nút này đã cũ. Thầy/cô gõ /gopy để xem góp ý.",
 	"gy.few":                  "%s, %s: mới có %d phiếu. Góp ý chỉ hiện khi trường có từ %d phiếu trở lên, để không ai bị nhận ra qua lời mình viết.",
 	"gy.none":                 "%s, %s: %d phiếu, chưa có góp ý nào.",

@@ -288,7 +288,7 @@ var en = map[msg]string{
 	"gy.list":                 "◀ Schools",
 	"gy.open":                 "💬 Parents' comments",
 	"gy.nowave":               "No survey round has started yet, so there are no comments.",
-	"gy.denied":               "No school with this code is within your scope.",
+	"gy.denied":               "No school or unit with this code is within your scope.",
 	"gy.stale":                "This button is out of date. Type /gopy to read comments.",
 	"gy.few":                  "%s, %s: only %d responses so far. Comments are shown once a school has %d responses or more, so that no one can be recognised by what they wrote.",
 	"gy.none":                 "%s, %s: %d responses, no comments yet.",

@@ -328,3 +328,27 @@ func TestOldStaffButtonsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestCommentsOfAUnit: /gopy takes a unit within the scope, as /baocao
+// does, and refuses one above it.
+func TestCommentsOfAUnit(t *testing.T) {
+	e, err := New(Settings{Questionnaire: DefaultQuestionnaire(), Directory: provinceDirectory(), Location: hcm})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, hcm)
+	say := func(user, text string) string {
+		env := Envelope{Channel: "test", User: user, Chat: user, Key: RespondentKey([]byte("k"), "test", user), Input: ParseText(text, now)}
+		var all []string
+		for _, o := range e.Handle(nil, env, &memRecords{}).Out {
+			all = append(all, o.Reply.Text)
+		}
+		return strings.Join(all, "\n")
+	}
+	if got := say("906", "/gopy sadec"); got == "" || strings.Contains(got, T("gy.denied")) {
+		t.Errorf("the department's /gopy sadec: %q", got)
+	}
+	if got := say("901", "/gopy dongthap"); !strings.Contains(got, T("gy.denied")) {
+		t.Errorf("a ward's /gopy of the department: %q", got)
+	}
+}
