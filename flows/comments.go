@@ -81,19 +81,7 @@ func CommentsHint() string { return T("gy.hint") }
 
 // commentWave is the wave whose comments /gopy shows: the one open now, or
 // else the latest one started.
-func (e *Engine) commentWave(now time.Time) (*Wave, bool) {
-	if w, ok := e.dir.WaveAt(now); ok {
-		return w, true
-	}
-	var latest *Wave
-	for i := range e.dir.Waves {
-		w := &e.dir.Waves[i]
-		if w.Start.Before(now) && (latest == nil || w.Start.After(latest.Start)) {
-			latest = w
-		}
-	}
-	return latest, latest != nil
-}
+func (e *Engine) commentWave(now time.Time) (*Wave, bool) { return e.dir.LatestWave(now) }
 
 // commentsCommand answers /gopy (or /comments): "/gopy" shows the comments
 // of the reader's school, or the schools of their scope that have some;

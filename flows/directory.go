@@ -365,6 +365,22 @@ func (d *Directory) Wave(id string) (*Wave, bool) {
 	return nil, false
 }
 
+// LatestWave returns the wave open at t, or else the latest one started
+// before t: the wave a report or a page of comments is about between waves.
+func (d *Directory) LatestWave(t time.Time) (*Wave, bool) {
+	if w, ok := d.WaveAt(t); ok {
+		return w, true
+	}
+	var latest *Wave
+	for i := range d.Waves {
+		w := &d.Waves[i]
+		if w.Start.Before(t) && (latest == nil || w.Start.After(latest.Start)) {
+			latest = w
+		}
+	}
+	return latest, latest != nil
+}
+
 // NextWave returns the first wave starting after t.
 func (d *Directory) NextWave(t time.Time) (*Wave, bool) {
 	var best *Wave

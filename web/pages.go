@@ -56,19 +56,10 @@ func (s *Server) period(r *http.Request) (from, to time.Time) {
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
 	dir := s.cfg.Engine.Directory()
 	from, to = today.AddDate(0, 0, -27), today.AddDate(0, 0, 1)
-	if w, ok := dir.WaveAt(now); ok {
+	if w, ok := dir.LatestWave(now); ok && w.Contains(now) {
 		from = w.Start
-	} else {
-		var latest *flows.Wave
-		for i := range dir.Waves {
-			w := &dir.Waves[i]
-			if w.Start.Before(now) && (latest == nil || w.Start.After(latest.Start)) {
-				latest = w
-			}
-		}
-		if latest != nil {
-			from, to = latest.Start, latest.End
-		}
+	} else if ok {
+		from, to = w.Start, w.End
 	}
 	if f, err := time.ParseInLocation(time.DateOnly, r.URL.Query().Get("from"), loc); err == nil {
 		from = f
