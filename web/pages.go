@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -296,7 +297,7 @@ func (s *Server) schoolPage(w http.ResponseWriter, r *http.Request, u *who, code
 		comments = comments[:maxComments]
 	}
 	data["Comments"] = comments
-	open, err := s.complaints(u, filter{School: sc.Code, Status: "open"})
+	open, _, err := s.complaints(u, filter{School: sc.Code, Status: "open"}, math.MaxInt)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -415,7 +416,10 @@ type queueRow struct {
 
 // complaints lists the complaints of the staff member's scope that the
 // filter picks, newest first.
-func (s *Server) complaints(u *who, f filter) ([]queueRow, error) {
+// complaints are the rows of the first limit complaints of the scope
+// matching f, newest first, and how many more match: only the rows shown
+// are formatted (a department's queue matches 20,000).
+func (s *Server) complaints(u *who, f filter, limit int) ([]queueRow, int, error) {
 	now := s.cfg.Now()
 	in := map[string]bool{}
 	for _, c := range u.Schools {
@@ -423,19 +427,20 @@ func (s *Server) complaints(u *who, f filter) ([]queueRow, error) {
 	}
 	all, err := s.allComplaints()
 	if err != nil {
-		return nil, err
-	}
-	var picked []*flows.Complaint
-	for _, c := range all { // newest first
-		if in[c.School] && f.match(c, now) {
-			picked = append(picked, c)
-		}
+		return nil, 0, err
 	}
 	var out []queueRow
-	for _, c := range picked {
-		out = append(out, s.row(c, now))
+	more := 0
+	for _, c := range all { // newest first
+		switch {
+		case !in[c.School] || !f.match(c, now):
+		case len(out) < limit:
+			out = append(out, s.row(c, now))
+		default:
+			more++
+		}
 	}
-	return out, nil
+	return out, more, nil
 }
 
 func (s *Server) row(c *flows.Complaint, now time.Time) queueRow {
@@ -469,14 +474,10 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request, u *who) {
 			return
 		}
 	}
-	rows, err := s.complaints(u, f)
+	rows, more, err := s.complaints(u, f, 200)
 	if err != nil {
 		s.fail(w, r, err)
 		return
-	}
-	more := 0
-	if len(rows) > 200 {
-		more, rows = len(rows)-200, rows[:200]
 	}
 	var schools []*flows.School
 	if len(u.Schools) <= 300 {
