@@ -112,7 +112,20 @@ func (j *Job) Run(now time.Time) (int, error) {
 		return 0, nil
 	}
 	from, to := j.Period(due)
-	complaints, err := j.complaints(nil, from, to) // once for every digest of the week
+	all, err := j.complaints(nil, from, to) // once for every digest of the week
+	bySchool := map[string][]*flows.Complaint{}
+	for _, c := range all {
+		bySchool[c.School] = append(bySchool[c.School], c)
+	}
+	// of are the complaints of some schools, so that each digest goes
+	// through its own and not the province's.
+	of := func(schools []flows.School) []*flows.Complaint {
+		var out []*flows.Complaint
+		for _, sc := range schools {
+			out = append(out, bySchool[sc.Code]...)
+		}
+		return out
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -123,7 +136,7 @@ func (j *Job) Run(now time.Time) (int, error) {
 		// week's and next year's comparisons start from.
 		schools, units := Subtree(dir, o.ID)
 		began := time.Now()
-		ok, err := j.send(now, "office:"+o.ID, o.Name, schools, units, from, to, complaints, j.Engine.OfficeAddresses(o.ID), true)
+		ok, err := j.send(now, "office:"+o.ID, o.Name, schools, units, from, to, of(schools), j.Engine.OfficeAddresses(o.ID), true)
 		if ok && j.Rest != nil {
 			j.Rest(time.Since(began))
 		}
@@ -144,7 +157,7 @@ func (j *Job) Run(now time.Time) (int, error) {
 			continue
 		}
 		began := time.Now()
-		ok, err := j.send(now, "school:"+sc.Code, sc.Name, []flows.School{sc}, nil, from, to, complaints, to2, false)
+		ok, err := j.send(now, "school:"+sc.Code, sc.Name, []flows.School{sc}, nil, from, to, bySchool[sc.Code], to2, false)
 		if ok && j.Rest != nil {
 			j.Rest(time.Since(began))
 		}
