@@ -222,7 +222,6 @@ func scoredQuestion(qn *flows.Questionnaire, id string) *flows.Question {
 	return nil
 }
 
-
 // importBaselines stores rows (run by the command, or by the bot asked over
 // its admin socket).
 func importBaselines(db *store.DB, rows []flows.Baseline) adminReply {
