@@ -593,6 +593,16 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, u *who) {
 		s.fail(w, r, err)
 		return
 	}
+	// Every action but a look leaves an event in the complaint's history.
+	// None: the engine refused it (the complaint changed since the check
+	// above, or the person's rights did), and the page says so rather than
+	// "done".
+	if verb != "view" {
+		if after, found, err := s.cfg.Store.Complaint(c.ID); err != nil || !found || len(after.History) == len(c.History) {
+			s.refuse(w, r, http.StatusConflict, "Thao tác chưa được thực hiện: phản ánh vừa thay đổi hoặc thầy/cô không còn quyền với nó. Xin tải lại trang.")
+			return
+		}
+	}
 	http.Redirect(w, r, "/complaints/"+strconv.FormatUint(c.ID, 10)+"?done="+url.QueryEscape(verb), http.StatusSeeOther)
 }
 
