@@ -127,3 +127,9 @@ func (t *turn) eraseAll() {
 	t.changed = true
 	t.send(Reply{Text: t.T("erase.done")})
 }
+
+// isStop reports whether a typed text asks to stop all messages.
+func isStop(text string) bool {
+	t := strings.ToLower(strings.TrimSpace(strings.Trim(text, ".! ")))
+	return t == "dừng" || t == "dừng lại" || t == "stop"
+}

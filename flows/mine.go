@@ -1,0 +1,157 @@
+package flows
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// myComplaints lists the parent's complaints with a button to add
+// information to each open one.
+func (t *turn) myComplaints() {
+	list := t.look.ComplaintsBy(t.env.Key)
+	if len(list) == 0 {
+		m := t.menuReply()
+		m.Text = t.T("c.mine.none") + "\n\n" + m.Text
+		t.send(m)
+		return
+	}
+	var b strings.Builder
+	b.WriteString(t.T("c.mine"))
+	var rows [][]Button
+	for i, c := range list {
+		if i == 10 {
+			break
+		}
+		fmt.Fprintf(&b, "\n\n%s · %s\n%s · %s", c.Code(), c.Status.NameIn(t.lang()), t.e.categoryName(c.Category, t.lang()), t.e.day(c.Created))
+		if c.Status.Open() {
+			rows = append(rows, []Button{{Label: t.T("c.add.button", c.Code()), Data: addInfoData(c.ID)}})
+		}
+	}
+	rows = append(rows, []Button{{Label: t.T("menu.back"), Data: menuData(menuMain)}})
+	t.send(Reply{Text: b.String(), Buttons: rows})
+}
+
+// ownComplaint returns the complaint with id if the parent filed it.
+func (t *turn) ownComplaint(arg string) (*Complaint, bool) {
+	id, err := strconv.ParseUint(arg, 10, 64)
+	if err != nil {
+		return nil, false
+	}
+	c, ok := t.look.Complaint(id)
+	if !ok || c.ReporterKey != t.env.Key || c.Reporter.Chat == "" {
+		return nil, false
+	}
+	return c.clone(), true
+}
+
+func (t *turn) startAddInfo(c *Complaint) {
+	if !c.Status.Open() {
+		t.notice = t.T("c.closed")
+		t.myComplaints()
+		return
+	}
+	if c.additionsFull() {
+		t.say(t.T("c.add.full", c.Code()))
+		t.myComplaints()
+		return
+	}
+	t.s.reset()
+	t.s.Step, t.s.Target = StepCAdd, c.ID
+	t.moved()
+	t.send(t.promptReply())
+}
+
+func (t *turn) addInfoReply() Reply {
+	return Reply{Text: t.T("c.add", ComplaintCode(t.s.Target)), Buttons: [][]Button{{{Label: t.T("c.cancel"), Data: t.nonced(vCancel)}}}, Typed: true}
+}
+
+func (t *turn) addInfo(text string) {
+	c, ok := t.look.Complaint(t.s.Target)
+	if !ok || !c.Status.Open() {
+		t.s.reset()
+		t.moved()
+		t.say(t.T("c.closed"))
+		t.menu()
+		return
+	}
+	if c.additionsFull() {
+		t.s.reset()
+		t.moved()
+		t.say(t.T("c.add.full", c.Code()))
+		t.myComplaints()
+		return
+	}
+	text = strings.TrimSpace(text)
+	if n := utf8.RuneCountInString(text); n == 0 || n > MaxComplaintText {
+		t.reprompt(t.T("c.text.long", n, MaxComplaintText))
+		return
+	} else if left := MaxAddedChars - c.addedChars(); n > left {
+		t.reprompt(t.T("c.add.long", c.Code(), left, n))
+		return
+	}
+	c = c.clone()
+	c.Added = append(c.Added, Event{At: t.in.Now, Actor: "parent", Action: "info", Note: text})
+	c.log(t.in.Now, "parent", "info", "")
+	t.save(c)
+	t.s.reset()
+	t.moved()
+	t.send(t.keptMenu(t.T("c.add.sent", c.Code())))
+	for _, a := range dedupe(t.e.staffAddresses(c, false, t.look)) {
+		t.out = append(t.out, Outgoing{Kind: OutMessage, Channel: a.Channel, Chat: a.Chat, Priority: PriorityAlert, Created: t.in.Now,
+			Reply: Reply{Text: T("c.add.staff", c.Code(), clip(text, 3000)), Buttons: actions(c), Detached: T("hint.complaint", c.Code())}})
+	}
+}
+
+// followupButtons ask whether a resolved complaint's problem is solved.
+func followupButtons(id uint64, l Lang) [][]Button {
+	return [][]Button{{
+		{Label: tr(l, "c.followup.yes"), Data: followupData(id, followupYes)}, {Label: tr(l, "c.followup.no"), Data: followupData(id, followupNo)},
+		{Label: tr(l, "c.followup.dk"), Data: followupData(id, followupDK)},
+	}}
+}
+
+// followup records the parent's answer to "Vấn đề đã được giải quyết
+// chưa?"; "Chưa" reopens the complaint and tells the office.
+func (t *turn) followup(idStr, answer string) {
+	c, ok := t.ownComplaint(idStr)
+	if !ok || c.Status != StatusResolved || (answer != followupYes && answer != followupNo && answer != followupDK) {
+		t.notice = t.T("stale.notice")
+		t.prompt()
+		return
+	}
+	now := t.in.Now
+	c.Followup = answer
+	c.log(now, "parent", "followup:"+answer, "")
+	if t.s.Step != StepMenu {
+		// Answered in the middle of something: its prompt again, so that
+		// what is typed next (a number) answers that, not this.
+		defer t.prompt()
+	}
+	if answer != "no" {
+		t.save(c)
+		t.send(Reply{Text: t.T("c.followup.thanks", c.Code())})
+		return
+	}
+	cat, _ := t.e.category(c.Category)
+	days := 10
+	if cat != nil {
+		days = cat.Days
+	}
+	// Asked again when it is next resolved.
+	c.Status, c.ResolvedAt, c.Reopened, c.Followup = StatusWorking, time.Time{}, c.Reopened+1, ""
+	c.ResolveDue = t.e.cal.AddWorkingDays(now, days)
+	c.Escalated = slices.DeleteFunc(c.Escalated, func(s string) bool { return s == "resolve" || strings.HasPrefix(s, "up:") })
+	c.log(now, "parent", "reopened", "")
+	t.save(c)
+	units, reached := t.e.reach(c.Office)
+	told := t.T("c.reopened.school", c.Code(), t.e.deadline(c.ResolveDue, t.lang())) // no unit has a chat or staff to tell
+	if reached != nil {
+		told = t.T("c.reopened.parent", c.Code(), reached.NameIn(t.lang()), t.e.deadline(c.ResolveDue, t.lang()))
+	}
+	t.send(Reply{Text: told})
+	t.out = append(t.out, t.e.alertTo(append(units, t.e.staffAddresses(c, false, t.look)...), c, T("c.alert.reopened"), now)...)
+}
