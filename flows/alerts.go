@@ -18,7 +18,7 @@ func (e *Engine) alertTo(to []Address, c *Complaint, headline string, now time.T
 	var out []Outgoing
 	for _, a := range dedupe(to) {
 		out = append(out, Outgoing{Kind: OutMessage, Channel: a.Channel, Chat: a.Chat, Priority: PriorityAlert, Created: now,
-			Reply: Reply{Text: e.card(c, headline), Buttons: actions(c), Detached: T("hint.complaint", c.Code())}})
+			Reply: Reply{Text: e.card(c, headline), Buttons: actions(c, nil), Detached: T("hint.complaint", c.Code())}})
 		for i, p := range c.Photos {
 			out = append(out, Outgoing{Kind: OutMessage, Channel: a.Channel, Chat: a.Chat, Priority: PriorityAlert, Created: now,
 				Reply: Reply{Photo: p, Text: T("c.photo.caption", c.Code(), i+1, len(c.Photos))}})
@@ -43,7 +43,7 @@ func (e *Engine) alertFolded(to []Address, c *Complaint, now time.Time) []Outgoi
 	view := []Button{{Label: T("c.alert.view") + " " + c.Code(), Data: staffData(staffView, c.ID)}}
 	for _, a := range dedupe(to) {
 		out = append(out, Outgoing{Kind: OutMessage, Channel: a.Channel, Chat: a.Chat, Priority: PriorityAlert, Yield: true, Created: now,
-			Reply: Reply{Text: text, Buttons: append([][]Button{view}, actions(c)...), Detached: T("hint.complaint", c.Code())}})
+			Reply: Reply{Text: text, Buttons: append([][]Button{view}, actions(c, nil)...), Detached: T("hint.complaint", c.Code())}})
 	}
 	return out
 }
@@ -92,22 +92,6 @@ func (e *Engine) card(c *Complaint, headline string) string {
 		b.WriteString("\n\n" + T("c.card.info", e.when(ev.At), clip(ev.Note, 500)))
 	}
 	return clip(b.String(), 4000)
-}
-
-// actions are the buttons staff act with, for the complaint's status.
-func actions(c *Complaint) [][]Button {
-	if !c.Status.Open() {
-		return nil
-	}
-	var first []Button
-	if c.Status == StatusNew {
-		first = append(first, Button{Label: T("k.ack"), Data: staffData(staffAck, c.ID)})
-	}
-	first = append(first, Button{Label: T("k.reply"), Data: staffData(staffReply, c.ID)})
-	return [][]Button{first,
-		{{Label: T("k.done"), Data: staffData(staffDone, c.ID)}},
-		{{Label: T("k.refer"), Data: staffData(staffRefer, c.ID)}, {Label: T("k.dup"), Data: staffData(staffDup, c.ID)}},
-	}
 }
 
 // staffAddresses are the chats of those who act on a school's complaints:

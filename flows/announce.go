@@ -3,7 +3,6 @@ package flows
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -76,7 +75,15 @@ func (e *Engine) AnnouncementReport(a *Announcement) Reply {
 
 // announceStart begins an announcement: "/thongbao" for every school the
 // staff member covers, "/thongbao CODE" for one of them.
-func (t *turn) announceStart(schools []string) {
+//
+//	/thongbao [CODE] ──▶ "type the text" [Khảo sát đang mở] [Huỷ]
+//	   text or photo ──▶ preview [Gửi] [Viết lại] [Huỷ]
+//	      Gửi ──▶ Result.Announce: queued to the parents, counted, the author
+//	              told the counts when the last is settled (store)
+//	      Viết lại ──▶ "type the text"; typed over the preview: a new preview
+//	   Khảo sát đang mở ──▶ preview of the ready-made survey announcement
+func (t *turn) announceStart() {
+	schools := t.who.Schools
 	if t.in.Group {
 		t.say(T("ann.private"))
 		return
@@ -142,54 +149,99 @@ func (t *turn) announcePreview() {
 	t.send(p)
 }
 
-// announceAct applies an announcement button: the ready-made survey text,
-// write again, or send.
-func (t *turn) announceAct(schools []string, data string) {
-	p, _ := readNonced(data, vAnnounce)
-	nonce, verb := p.nonce, p.arg(0)
+// announcePressed takes an announcement prompt's button: the ready-made
+// survey text, write again, or send.
+func (t *turn) announcePressed(p press) bool {
 	a := t.s.Announce
-	if a == nil || nonce != strconv.FormatUint(uint64(t.s.Nonce), 10) {
-		t.notice = T("stale.notice")
-		t.say(t.T("ann.stale"))
-		return
-	}
+	verb := p.arg(0)
 	switch {
-	case verb == annSurvey && (t.s.Step == StepStaffAnnounce || t.s.Step == StepStaffAnnConfirm):
-		w, ok := t.e.dir.WaveAt(t.in.Now)
-		if !ok {
-			t.notice = T("ann.nowave")
-			t.say(T("ann.nowave"))
-			return
-		}
-		a.Text, a.Photo, a.Wave = "", "", w.ID
-		t.announcePreview()
+	case a == nil:
+		return t.announceStale(p)
+	case verb == annSurvey && slices.Contains(announcing, t.s.Step):
+		t.announceSurvey()
 	case verb == annEdit && t.s.Step == StepStaffAnnConfirm:
 		t.s.Step = StepStaffAnnounce
 		t.s.Nonce++
 		t.send(t.announceAsk())
 	case verb == annSend && t.s.Step == StepStaffAnnConfirm:
-		// The schools are checked again now: a principal whose invite was
-		// revoked since the preview sends nothing.
-		var scope []string
-		for _, s := range a.Schools {
-			if slices.Contains(schools, s) {
-				scope = append(scope, s)
-			}
-		}
-		if len(scope) == 0 {
-			t.s.Step, t.s.Announce = StepMenu, nil
-			t.deny("staff.denied")
-			return
-		}
-		a = a.clone()
-		a.Schools, a.Author, a.Created = scope, Address{Channel: t.env.Channel, Chat: t.env.Chat}, t.in.Now
-		t.announce = a
-		t.s.Step, t.s.Announce = StepMenu, nil
-		t.audit("announce", a.Scope)
-		t.notice = T("ann.queued.notice")
-		t.say(T("ann.queued", a.Scope))
+		t.announceSend()
 	default:
-		t.notice = T("stale.notice")
-		t.say(t.T("ann.stale"))
+		return t.announceStale(p)
 	}
+	return true
+}
+
+// announceStale answers a press on an announcement's prompt since left.
+func (t *turn) announceStale(press) bool {
+	t.notice = T("stale.notice")
+	t.say(t.T("ann.stale"))
+	return true
+}
+
+// announceCancelled takes "Huỷ" typed while an announcement is written.
+func (t *turn) announceCancelled(press) bool {
+	if !isCancel(t.in.Text) {
+		return false
+	}
+	t.s.Step, t.s.Announce = StepMenu, nil
+	t.say(T("cancelled.staff"))
+	t.staffList()
+	return true
+}
+
+// templateTyped takes the ready-made announcement's label typed.
+func (t *turn) templateTyped(press) bool {
+	switch {
+	case !isLabel(t.in.Text, T("ann.template")):
+		return false
+	case t.s.Announce == nil:
+		return t.announceStale(press{})
+	}
+	t.announceSurvey()
+	return true
+}
+
+// announceTyped takes the text (or photo) typed; typed over a preview,
+// the new text replaces the old.
+func (t *turn) announceTyped() {
+	t.s.Step = StepStaffAnnounce
+	t.announceText(t.in.Text, t.in.Photo)
+}
+
+// announceSurvey previews the ready-made "the survey is open" text.
+func (t *turn) announceSurvey() {
+	w, ok := t.e.dir.WaveAt(t.in.Now)
+	if !ok {
+		t.notice = T("ann.nowave")
+		t.say(T("ann.nowave"))
+		return
+	}
+	a := t.s.Announce
+	a.Text, a.Photo, a.Wave = "", "", w.ID
+	t.announcePreview()
+}
+
+// announceSend queues the announcement, to the schools still in the
+// sender's scope: a principal whose invite was revoked since the preview
+// sends nothing.
+func (t *turn) announceSend() {
+	a := t.s.Announce
+	var scope []string
+	for _, s := range a.Schools {
+		if slices.Contains(t.who.Schools, s) {
+			scope = append(scope, s)
+		}
+	}
+	if len(scope) == 0 {
+		t.s.Step, t.s.Announce = StepMenu, nil
+		t.deny("staff.denied")
+		return
+	}
+	a = a.clone()
+	a.Schools, a.Author, a.Created = scope, Address{Channel: t.env.Channel, Chat: t.env.Chat}, t.in.Now
+	t.announce = a
+	t.s.Step, t.s.Announce = StepMenu, nil
+	t.audit("announce", a.Scope)
+	t.notice = T("ann.queued.notice")
+	t.say(T("ann.queued", a.Scope))
 }

@@ -61,12 +61,6 @@ func CommentSchoolsButton(wave string) Button {
 	return Button{Label: T("gy.open"), Data: digestData(wave)}
 }
 
-// commentsPress reports whether button data is one of the comments'.
-func commentsPress(data string) bool {
-	v, _, ok := strings.Cut(data, ":")
-	return ok && (v == vComments || v == vSchools || v == vDigest)
-}
-
 // GradeName is a grade as staff read it: "Lớp 3", "Lớp Lá (5–6 tuổi)".
 func GradeName(g string) string {
 	if g == "" {
@@ -87,7 +81,8 @@ func (e *Engine) commentWave(now time.Time) (*Wave, bool) { return e.dir.LatestW
 // of the reader's school, or the schools of their scope that have some;
 // "/gopy CODE" a school's of their scope, "/gopy UNIT" those of a unit
 // within it.
-func (t *turn) commentsCommand(schools []string) {
+func (t *turn) commentsCommand() {
+	schools := t.who.Schools
 	w, ok := t.e.commentWave(t.in.Now)
 	if !ok {
 		t.say(T("gy.nowave"))
@@ -114,50 +109,43 @@ func (t *turn) commentsCommand(schools []string) {
 }
 
 // commentsButton handles a press on gy:, gl: or gd: buttons.
-func (t *turn) commentsButton(schools []string, data string) {
-	v, rest, _ := strings.Cut(data, ":")
-	if v == vDigest {
+func (t *turn) commentsButton(p press) bool {
+	schools := t.who.Schools
+	w, okw := t.e.dir.Wave(p.arg(0))
+	switch p.verb {
+	case vDigest:
 		// From a digest: the digest stays, the comments come below it.
 		n := len(t.replies)
-		wave, school, one := strings.Cut(rest, ":")
-		if one {
-			t.commentsButton(schools, commentsData(wave, school, 0))
+		if school := p.arg(1); school != "" {
+			t.commentsButton(press{verb: vComments, args: []string{p.arg(0), school, "0"}})
 		} else {
-			t.commentsButton(schools, schoolsData(wave, 0))
+			t.commentsButton(press{verb: vSchools, args: []string{p.arg(0), "0"}})
 		}
 		for i := n; i < len(t.replies); i++ {
 			t.replies[i].Edit = false
 		}
-		return
-	}
-	if v == vSchools {
-		wave, skip, _ := strings.Cut(rest, ":")
-		w, okw := t.e.dir.Wave(wave)
-		n, err := strconv.Atoi(skip)
+		return true
+	case vSchools:
+		n, err := strconv.Atoi(p.arg(1))
 		if !okw || err != nil || n < 0 {
 			t.deny("gy.stale")
-			return
+			return true
 		}
 		t.commentSchools(w, schools, n)
-		return
+		return true
 	}
-	parts := strings.Split(rest, ":")
-	if len(parts) != 3 {
-		t.deny("gy.stale")
-		return
-	}
-	w, okw := t.e.dir.Wave(parts[0])
-	n, err := strconv.Atoi(parts[2])
+	n, err := strconv.Atoi(p.arg(2))
 	if !okw || err != nil || n < 0 {
 		t.deny("gy.stale")
-		return
+		return true
 	}
-	sc, ok := t.e.dir.School(parts[1])
+	sc, ok := t.e.dir.School(p.arg(1))
 	if !ok || !slices.Contains(schools, sc.Code) {
 		t.deny("gy.denied")
-		return
+		return true
 	}
 	t.comments(w, sc.Code, n, len(schools) > 1)
+	return true
 }
 
 // comments shows a page of a school's comments of a wave, newest first;

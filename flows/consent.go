@@ -2,122 +2,191 @@ package flows
 
 import "strings"
 
-// beforeConsent answers a user who has not agreed yet: only the consent
-// buttons lead anywhere, and nothing is stored before Đồng ý — except, on
-// channels without buttons, the school and language the user picked for
-// the prompt (Result.Pre), since the prompt cannot carry them.
+// The consent conversation: a user who has not agreed yet sees the
+// notice, and only its buttons lead anywhere. Nothing is stored before
+// Đồng ý — except, on channels without buttons, the school and language
+// the user picked for the prompt (Result.Pre), since the prompt cannot
+// carry them.
+//
+//	(anything) ──▶ notice [Đồng ý] [Không đồng ý] [English]
+//	   Đồng ý (or typed "1", "đồng ý", "có", "ok") ──▶ consented: the school's
+//	                                 grade, or the levels (onboarding.go)
+//	   Không đồng ý ──▶ nothing stored; the notice stays
+//	   English / Tiếng Việt, /english ──▶ the notice in that language
+//	   a school's code, /start CODE ──▶ the notice, the school kept for Đồng ý
+
+// consentRoutes are the edges before consent; what none takes is answered
+// with the notice.
+func consentTable() []route {
+	return []route{
+		{on: tap(vAgree), do: (*turn).agree},
+		{on: tap(vRefuse), do: (*turn).refuse},
+		{on: tap(vLang), do: (*turn).consentIn},
+		{on: typed, do: (*turn).consentTyped},
+		{on: cmd(langCommands...), do: (*turn).consentLangCommand},
+		{on: cmd("help"), do: (*turn).consentHelp},
+		{on: cmd("dulieu", "xoadulieu"), do: (*turn).consentNoData},
+		{on: cmd("start"), do: (*turn).consentStart},
+	}
+}
+
+// beforeConsent answers a user who has not agreed yet.
 func (t *turn) beforeConsent() {
-	in := t.in
 	pre := t.look.Pre(t.env.Key)
 	if t.pre == "" {
 		t.pre = pre.Lang.or()
 	}
-	school := pre.School
-	remember := func() {
-		if !in.Numbered {
-			return // the prompt's buttons carry it
-		}
-		p := PreConsent{School: school}
-		if t.pre == English {
-			p.Lang = English
-		}
-		t.preSave = &p
+	t.before = pre
+	p := t.input()
+	if t.in.Kind == KindButton {
+		p, _ = readData(t.in.Data) // a kept menu's button is not the prompt's
 	}
-	if in.Kind == KindButton {
-		p, ok := readData(in.Data)
-		verb := p.verb
-		if !ok || p.nonce != "" || verb != vAgree && verb != vRefuse && verb != vLang {
-			verb, p = "", press{} // not the consent prompt's
-		}
-		// agreeData and refuseData answer the prompt; langData shows it
-		// again in its language.
-		arg, lang := p.arg(0), p.arg(1)
-		if verb == vLang {
-			lang, arg = arg, lang
-		}
-		if l, ok := ParseLang(lang); ok {
-			t.pre = l
-		}
-		switch verb {
-		case vAgree:
-			t.s = &Session{Consent: &Consent{At: in.Now, Version: t.e.consentVersion}}
-			if t.pre == English {
-				t.s.Lang = English
-			}
-			t.changed = true
-			t.preSave = &PreConsent{} // now in the session
-			no := false
-			t.optOut = &no
-			t.send(Reply{Text: t.consentEcho() + t.T("consent.given", in.Now.In(t.e.loc).Format("15:04 02/01/2006"))})
-			if s, ok := t.e.dir.School(arg); ok {
-				t.chooseSchool(s, StepQuestion)
-			} else {
-				t.askLevel(StepQuestion)
-			}
-			return
-		case vRefuse:
-			t.send(Reply{Text: t.consentEcho() + t.T("consent.refused")})
-			t.preSave = &PreConsent{} // "nothing is stored": not even these
-			return
-		case vLang:
-			if arg != "" {
-				school = arg
-			}
-			remember()
-			t.consentPrompt(school)
-			return
-		}
+	if !t.route(consentRoutes, t.in.Kind, p) {
+		t.consentPrompt(t.before.School)
 	}
-	if in.Kind == KindText {
-		// Typed "1", "đồng ý", "dong y" or "agree" agrees too, with the
-		// school picked before.
-		for _, l := range append([]Lang{t.lang()}, other(t.lang())) {
-			t.pre = l
-			if b, ok := match(in.Text, t.consentButtons(school), in.Numbered); ok {
-				t.in.Kind, t.in.Data = KindButton, b.Data
-				t.beforeConsent()
-				return
-			}
-		}
-		t.pre = pre.Lang.or()
-		if yes, ok := answers(in.Text); ok {
-			// The notice asks "có đồng ý … không?": "có", "ok", "vâng ạ",
-			// "không ạ" answer it as plainly as its buttons.
-			b := t.consentButtons(school)
-			t.in.Kind, t.in.Data = KindButton, b[1].Data
-			if yes {
-				t.in.Data = b[0].Data
-			}
-			t.beforeConsent()
-			return
-		}
-		// A school code typed alone picks the school, as its QR code does.
-		if sc, ok := t.e.dir.School(strings.TrimSpace(in.Text)); ok {
-			school = sc.Code
-			remember()
-		}
+}
+
+// consentPress handles data of the consent prompt, tapped or typed.
+func (t *turn) consentPress(data string) {
+	t.pressed = data
+	p, _ := readData(data)
+	if !t.route(consentRoutes, KindButton, p) {
+		t.consentPrompt(t.before.School)
 	}
-	if l, ok := t.langCommand(); ok && in.Kind == KindCommand {
+}
+
+// remember keeps the school and language picked, on a channel whose
+// prompt has no buttons to carry them.
+func (t *turn) remember(school string) {
+	if !t.in.Numbered {
+		return // the prompt's buttons carry it
+	}
+	p := PreConsent{School: school}
+	if t.pre == English {
+		p.Lang = English
+	}
+	t.preSave = &p
+}
+
+// agree records the consent (agreeData: the deep link's school, the
+// language read in) and goes on to the school's grade or the levels.
+func (t *turn) agree(p press) bool {
+	if l, ok := ParseLang(p.arg(1)); ok {
 		t.pre = l
-		remember()
 	}
-	if in.Kind == KindCommand && in.Command == "help" {
-		t.say(t.T("help"))
+	in := t.in
+	t.s = &Session{Consent: &Consent{At: in.Now, Version: t.e.consentVersion}}
+	if t.pre == English {
+		t.s.Lang = English
 	}
-	if in.Kind == KindCommand && (in.Command == "dulieu" || in.Command == "xoadulieu") {
-		t.say(t.T("data.none"))
-		if in.Command == "xoadulieu" && pre != (PreConsent{}) {
-			t.preSave = &PreConsent{} // the school or language picked goes too
-			school, t.pre = "", Vietnamese
+	t.changed = true
+	t.preSave = &PreConsent{} // now in the session
+	no := false
+	t.optOut = &no
+	t.send(Reply{Text: t.consentEcho() + t.T("consent.given", in.Now.In(t.e.loc).Format("15:04 02/01/2006"))})
+	if s, ok := t.e.dir.School(p.arg(0)); ok {
+		t.chooseSchool(s, StepQuestion)
+	} else {
+		t.askLevel(StepQuestion)
+	}
+	return true
+}
+
+// refuse answers a refusal: nothing is stored, not even what was picked.
+func (t *turn) refuse(p press) bool {
+	if l, ok := ParseLang(p.arg(1)); ok {
+		t.pre = l
+	}
+	t.send(Reply{Text: t.consentEcho() + t.T("consent.refused")})
+	t.preSave = &PreConsent{} // "nothing is stored": not even these
+	return true
+}
+
+// consentIn shows the notice again in the language pressed (langData,
+// with the deep link's school).
+func (t *turn) consentIn(p press) bool {
+	if l, ok := ParseLang(p.arg(0)); ok {
+		t.pre = l
+	}
+	school := t.before.School
+	if p.arg(1) != "" {
+		school = p.arg(1)
+	}
+	t.remember(school)
+	t.consentPrompt(school)
+	return true
+}
+
+// consentTyped reads a typed answer to the notice: "1", "đồng ý", "dong
+// y" or "agree" (its buttons' words, in either language), or a plain
+// "có", "ok", "vâng ạ", "không ạ"; a school's code typed alone picks the
+// school, as its QR code does.
+func (t *turn) consentTyped(press) bool {
+	school := t.before.School
+	for _, l := range append([]Lang{t.lang()}, other(t.lang())) {
+		t.pre = l
+		if t.choose(t.consentButtons(school), t.in.Numbered, (*turn).consentPress) {
+			return true
 		}
 	}
-	if in.Kind == KindCommand && in.Command == "start" && in.Arg != "" {
-		if sc, ok := t.e.dir.School(in.Arg); ok && sc.Code != school {
+	t.pre = t.before.Lang.or()
+	if yes, ok := answers(t.in.Text); ok {
+		// The notice asks "có đồng ý … không?": a plain yes or no answers
+		// it as plainly as its buttons.
+		b := t.consentButtons(school)
+		if yes {
+			t.consentPress(b[0].Data)
+		} else {
+			t.consentPress(b[1].Data)
+		}
+		return true
+	}
+	if sc, ok := t.e.dir.School(strings.TrimSpace(t.in.Text)); ok {
+		school = sc.Code
+		t.remember(school)
+	}
+	t.consentPrompt(school)
+	return true
+}
+
+// consentLangCommand shows the notice in the language a command asks for.
+func (t *turn) consentLangCommand(press) bool {
+	t.pre, _ = t.langCommand()
+	t.remember(t.before.School)
+	t.consentPrompt(t.before.School)
+	return true
+}
+
+func (t *turn) consentHelp(press) bool {
+	t.say(t.T("help"))
+	t.consentPrompt(t.before.School)
+	return true
+}
+
+// consentNoData answers /dulieu and /xoadulieu: nothing is stored; what
+// was picked for the prompt goes with /xoadulieu.
+func (t *turn) consentNoData(press) bool {
+	t.say(t.T("data.none"))
+	school := t.before.School
+	if t.in.Command == "xoadulieu" && t.before != (PreConsent{}) {
+		t.preSave = &PreConsent{} // the school or language picked goes too
+		school, t.pre = "", Vietnamese
+	}
+	t.consentPrompt(school)
+	return true
+}
+
+// consentStart answers /start, with a school's code from its QR code.
+func (t *turn) consentStart(press) bool {
+	school := t.before.School
+	if t.in.Arg != "" {
+		if sc, ok := t.e.dir.School(t.in.Arg); ok && sc.Code != school {
 			school = sc.Code
-			remember()
+			t.remember(school)
 		}
 	}
 	t.consentPrompt(school)
+	return true
 }
 
 // answers reads a text typed at the consent notice as a plain yes or no.

@@ -251,6 +251,9 @@ func (e *Engine) Handle(s *Session, env Envelope, look Lookup) Result {
 		look = &NoRecords{}
 	}
 	t := &turn{e: e, in: env.Input, env: env, look: look}
+	if env.Input.Kind == KindButton {
+		t.pressed = env.Input.Data
+	}
 	t.who = e.actor(env, look)
 	if s != nil {
 		t.s = s.clone()

@@ -56,7 +56,7 @@ func (t *turn) information() {
 
 // infoPage answers an information button: "i:f:PAGE" lists questions,
 // "i:q:N" answers one, "i:p", "i:c", "i:h", "i:s" show a page.
-func (t *turn) infoPage(p press) {
+func (t *turn) infoPage(p press) bool {
 	info := t.e.info[t.lang()]
 	var school string
 	if t.s != nil {
@@ -90,7 +90,7 @@ func (t *turn) infoPage(p press) {
 		i, err := strconv.Atoi(n)
 		if err != nil || i < 0 || i >= len(info.FAQ) {
 			t.stale()
-			return
+			return true
 		}
 		t.send(Reply{Text: fmt.Sprintf("❓ %s\n\n%s", named(info.FAQ[i].Q), named(info.FAQ[i].A)),
 			Buttons: [][]Button{{{Label: t.T("info.faq.back"), Data: infoNData(infoFAQ, i/faqPerPage)}}, back}})
@@ -105,6 +105,7 @@ func (t *turn) infoPage(p press) {
 	default:
 		t.stale()
 	}
+	return true
 }
 
 func (t *turn) hotline() string {
@@ -148,4 +149,9 @@ func withDefaults(i, d Info) Info {
 		i.Services = d.Services
 	}
 	return i
+}
+
+// showHotline answers /duongdaynong: the hotlines, with the way back.
+func (t *turn) showHotline() {
+	t.send(Reply{Text: t.hotline(), Buttons: [][]Button{{{Label: t.T("menu.back"), Data: menuData(menuMain)}}}})
 }

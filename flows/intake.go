@@ -1,5 +1,17 @@
 package flows
 
+// Complaint intake: a parent's phản ánh, from the category to its code.
+//
+//	📣 (menu, /phananh, a sentence offered) ──▶ category [ …categories ]
+//	   [khiếu nại, tố cáo: elsewhere] [Huỷ] ──▶ the school: the parent's,
+//	   [another school] (onboarding.go) ──▶ the description (20–2000
+//	   characters, or a photo's caption) ──▶ photos, up to 5 [done] ──▶
+//	   contact: share the phone, or [anonymous] ──▶ review [Gửi] [write
+//	   again] [Huỷ] ──▶ filed: its code and deadlines; the school alerted
+//	   (alerts.go), and every unit above for an urgent category
+//	A sentence typed anywhere it answers nothing is heard: offered as a
+//	complaint, or added to the one being written.
+
 import (
 	"regexp"
 	"strings"
@@ -369,4 +381,79 @@ func (t *turn) fileComplaint() {
 		return
 	}
 	t.out = append(t.out, t.e.alertFolded(t.e.staffAddresses(c, cat.Urgent, t.look), c, now)...)
+}
+
+// leaveComplaint takes Huỷ while writing a complaint or an addition.
+func (t *turn) leaveComplaint() {
+	// Only the contact step shows the phone keyboard to take away.
+	hide := t.s.Step == StepCContact
+	t.s.reset()
+	t.moved()
+	t.send(Reply{Text: t.T("c.cancelled"), HideKeyboard: hide})
+	t.replies = append(t.replies, t.menuReply())
+}
+
+func (t *turn) categoryPicked(p press) bool {
+	if _, ok := t.e.category(p.arg(0)); !ok {
+		return false
+	}
+	t.s.Draft.Category = p.arg(0)
+	t.complaintSchool()
+	return true
+}
+
+// otherSchool lets the parent pick another school than theirs.
+func (t *turn) otherSchool() { t.askLevel(StepCText) }
+
+func (t *turn) anonymous() {
+	t.s.Draft.Anonymous, t.s.Draft.Phone = true, ""
+	t.confirmComplaint()
+}
+
+// rewrite starts the description again, photos too.
+func (t *turn) rewrite() {
+	t.s.Draft.Text, t.s.Draft.Photos = "", nil
+	t.s.Step = StepCText
+	t.moved()
+	t.send(t.promptReply())
+}
+
+// phoneTyped takes a phone number typed at the contact step on a channel
+// that cannot share a contact (a phone number is never an option's number:
+// it has 9 digits or more).
+func (t *turn) phoneTyped(press) bool {
+	phone, ok := phoneNumber(t.in.Text)
+	if !ok || !t.in.Numbered {
+		return false
+	}
+	t.s.Draft.Anonymous, t.s.Draft.Phone = false, phone
+	t.confirmComplaint()
+	return true
+}
+
+// descriptionTyped takes the description or an addition. Options go by
+// their words here, never by number ("1" is a (too short) description,
+// not option 1).
+func (t *turn) descriptionTyped(press) bool {
+	if t.choose(flat(t.promptReply().Buttons), false, (*turn).press) {
+		return true
+	}
+	if t.s.Step == StepCAdd {
+		t.addInfo(t.in.Text)
+	} else {
+		t.complaintText(t.in.Text, "")
+	}
+	return true
+}
+
+// photoDescribed takes a photo sent for the description: its caption is
+// the description.
+func (t *turn) photoDescribed() { t.complaintText(t.in.Text, t.in.Photo) }
+
+func (t *turn) photoAdded() { t.addPhoto(t.in.Photo, t.in.Text) }
+
+// photosFull answers a photo past the photos' step.
+func (t *turn) photosFull(press) bool {
+	t.reprompt(t.T("c.photos.full", MaxPhotos))
+	return true
 }

@@ -1,5 +1,13 @@
 package flows
 
+// The menu: what a parent with nothing in progress sees, and the commands
+// and buttons that work from any message.
+//
+//	menu ──▶ 📝 survey (survey.go) · 📣 complaint (intake.go) · 📋 mine
+//	         (mine.go) · 🏫 school (onboarding.go) · 🔒 my data (rights.go)
+//	         · ℹ️ information (info.go) · ❓ help · English
+//	/start [CODE], /menu, /huy, /english…: from any step
+
 import (
 	"strings"
 	"time"
@@ -109,4 +117,104 @@ func (t *turn) setLang(l Lang) {
 // formal explains that a formal khiếu nại or tố cáo has its own channel.
 func (t *turn) formal() {
 	t.send(Reply{Text: t.T("c.formal"), Buttons: [][]Button{{{Label: t.T("menu.complaint"), Data: menuData(menuComplaint)}}, {{Label: t.T("menu.back"), Data: menuData(menuMain)}}}})
+}
+
+// langCommands are the commands that switch language (langCommand).
+var langCommands = []string{"english", "en", "tienganh", "tiengviet", "vi", "vietnamese", "lang", "language", "ngonngu"}
+
+// cancel answers /huy: whatever was begun is left, with the menu.
+func (t *turn) cancel() {
+	note := t.T("nothing")
+	if t.s.Step != StepMenu {
+		if t.surveying() {
+			t.s.dropSurvey()
+		}
+		t.s.reset()
+		t.moved()
+		note = t.T("cancelled")
+		if t.s.paused() {
+			// A complaint begun midway through the survey: the
+			// complaint goes, the survey's answers stay.
+			note = t.T("cancelled.kept", t.T("menu.resume"))
+		}
+	}
+	m := t.menuReply()
+	m.Text = note + "\n\n" + m.Text
+	t.send(m)
+}
+
+// complain begins a complaint, with the text offered as one, if any.
+func (t *turn) complain() { t.startComplaint(t.standingOffer()) }
+
+// langCommanded switches to the language a command names.
+func (t *turn) langCommanded() {
+	l, _ := t.langCommand()
+	t.setLang(l)
+}
+
+// langPressed switches to the language pressed.
+func (t *turn) langPressed(p press) bool {
+	l, ok := ParseLang(p.arg(0))
+	if !ok {
+		return false
+	}
+	t.setLang(l)
+	return true
+}
+
+// menuItem takes a main-menu entry, from any message.
+func (t *turn) menuItem(p press) bool {
+	switch p.arg(0) {
+	case menuSurvey:
+		t.startSurvey()
+	case menuSchool:
+		t.s.reset()
+		t.askLevel(StepMenu)
+	case menuHelp:
+		t.say(t.T("help"))
+		t.menu()
+	case menuComplaint:
+		t.complain()
+	case menuMine:
+		t.myComplaints()
+	case menuFormal:
+		t.formal()
+	case menuMain:
+		t.menu()
+	case menuMyData:
+		t.myData()
+	case menuInfo:
+		t.information()
+	case menuErase:
+		t.askErase()
+	default:
+		return false
+	}
+	return true
+}
+
+// oldAnnouncement takes the survey button of announcements sent before
+// kept menus ("n:s").
+func (t *turn) oldAnnouncement(p press) bool {
+	if p.arg(0) != menuSurvey {
+		return false
+	}
+	t.startSurvey()
+	return true
+}
+
+// consentAgain takes a press on a consent message sent before the parent
+// agreed elsewhere; its school, if any, still counts.
+func (t *turn) consentAgain(p press) bool {
+	t.notice = t.T("consent.already")
+	if sc, ok := t.e.dir.School(p.arg(0)); ok && p.verb == vAgree && !(t.surveying() && sc.Code == t.s.School) &&
+		!(t.doubleTap() && sc.Code == t.s.School) {
+		t.s.reset()
+		t.chooseSchool(sc, StepQuestion)
+		return true
+	}
+	if !t.doubleTap() {
+		t.prompt()
+	}
+	return true
 }

@@ -102,7 +102,7 @@ func (t *turn) addInfo(text string) {
 	t.send(t.keptMenu(t.T("c.add.sent", c.Code())))
 	for _, a := range dedupe(t.e.staffAddresses(c, false, t.look)) {
 		t.out = append(t.out, Outgoing{Kind: OutMessage, Channel: a.Channel, Chat: a.Chat, Priority: PriorityAlert, Created: t.in.Now,
-			Reply: Reply{Text: T("c.add.staff", c.Code(), clip(text, 3000)), Buttons: actions(c), Detached: T("hint.complaint", c.Code())}})
+			Reply: Reply{Text: T("c.add.staff", c.Code(), clip(text, 3000)), Buttons: actions(c, nil), Detached: T("hint.complaint", c.Code())}})
 	}
 }
 
@@ -116,12 +116,13 @@ func followupButtons(id uint64, l Lang) [][]Button {
 
 // followup records the parent's answer to "Vấn đề đã được giải quyết
 // chưa?"; "Chưa" reopens the complaint and tells the office.
-func (t *turn) followup(idStr, answer string) {
-	c, ok := t.ownComplaint(idStr)
+func (t *turn) followup(p press) bool {
+	answer := p.arg(1)
+	c, ok := t.ownComplaint(p.arg(0))
 	if !ok || c.Status != StatusResolved || (answer != followupYes && answer != followupNo && answer != followupDK) {
 		t.notice = t.T("stale.notice")
 		t.prompt()
-		return
+		return true
 	}
 	now := t.in.Now
 	c.Followup = answer
@@ -134,7 +135,7 @@ func (t *turn) followup(idStr, answer string) {
 	if answer != "no" {
 		t.save(c)
 		t.send(Reply{Text: t.T("c.followup.thanks", c.Code())})
-		return
+		return true
 	}
 	cat, _ := t.e.category(c.Category)
 	days := 10
@@ -154,4 +155,36 @@ func (t *turn) followup(idStr, answer string) {
 	}
 	t.send(Reply{Text: told})
 	t.out = append(t.out, t.e.alertTo(append(units, t.e.staffAddresses(c, false, t.look)...), c, T("c.alert.reopened"), now)...)
+	return true
+}
+
+// addInfoPressed takes "add information" on one of the parent's open
+// complaints.
+func (t *turn) addInfoPressed(p press) bool {
+	if c, ok := t.ownComplaint(p.arg(0)); ok {
+		t.startAddInfo(c)
+		return true
+	}
+	t.stale()
+	return true
+}
+
+// codeTyped takes a complaint's code typed where no text is being written:
+// its follow-up question if one awaits an answer (how channels without
+// buttons answer it, at whatever step the parent is); at the menu, the
+// parent's complaints.
+func (t *turn) codeTyped(press) bool {
+	id, ok := ParseComplaintCode(t.in.Text)
+	if !ok || t.typing() {
+		return false
+	}
+	if c, mine := t.ownComplaint(id10(id)); mine && c.Status == StatusResolved && c.Followup == "" {
+		t.send(Reply{Text: t.T("c.followup.ask", c.Code()), Buttons: followupButtons(c.ID, t.lang())})
+		return true
+	}
+	if t.s.Step == StepMenu {
+		t.myComplaints()
+		return true
+	}
+	return false
 }

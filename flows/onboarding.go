@@ -1,6 +1,18 @@
 package flows
 
-import "strconv"
+// Onboarding: which school, and the child's grade. A school's QR code or
+// its code typed skips the list; the grade is asked only for the survey,
+// and kept for the next.
+//
+//	levels [Mầm non] [Tiểu học] [THCS] ──▶ the level's schools, 8 a page
+//	   [‹ Trước] [Sau ›] [↩ levels] ──▶ a school ──▶ grade [Lớp 1]… ──▶
+//	   the intent: the survey (survey.go), a complaint's description
+//	   (intake.go), or the menu (school changed)
+
+import (
+	"strconv"
+	"strings"
+)
 
 const schoolsPerPage = 8
 
@@ -128,4 +140,95 @@ func gradeName(g string, l Lang) string {
 		return tr(l, "grade.n", g)
 	}
 	return tr(l, msg("grade.mn."+g))
+}
+
+func (t *turn) levelReply() Reply {
+	var row []Button
+	for _, l := range Levels {
+		if len(t.e.dir.SchoolsAt(l)) > 0 {
+			row = append(row, Button{Label: l.NameIn(t.lang()), Data: t.nonced(levelAct(l))})
+		}
+	}
+	return Reply{Text: t.T("level"), Buttons: [][]Button{row}}
+}
+
+func (t *turn) gradeReply() Reply {
+	sc, ok := t.e.dir.School(t.s.School)
+	if !ok {
+		// The school left the configuration mid-way: pick again.
+		t.s.Step = StepLevel
+		return t.stepReply()
+	}
+	var row []Button
+	for _, g := range grades(sc.Level) {
+		row = append(row, Button{Label: gradeName(g, t.lang()), Data: t.nonced(gradeAct(g))})
+	}
+	rows := [][]Button{row}
+	if sc.Level == Preschool {
+		rows = [][]Button{row[:2], row[2:]}
+	}
+	return Reply{Text: t.T("grade", sc.Name), Buttons: rows}
+}
+
+func (t *turn) levelPicked(p press) bool {
+	l := Level(p.arg(0))
+	if !l.Valid() {
+		return false
+	}
+	t.listSchools(l, 0)
+	return true
+}
+
+func (t *turn) pageTurned(p press) bool {
+	page, err := strconv.Atoi(p.arg(0))
+	if err != nil {
+		return false
+	}
+	t.listSchools(t.s.Level, page)
+	return true
+}
+
+func (t *turn) levelsAgain() { t.askLevel(t.s.Intent) }
+
+func (t *turn) schoolPicked(p press) bool {
+	sc, ok := t.e.dir.School(p.arg(0))
+	if !ok {
+		return false
+	}
+	t.chooseSchool(sc, t.s.Intent)
+	return true
+}
+
+func (t *turn) gradePicked(p press) bool {
+	if !t.validGrade(p.arg(0)) {
+		return false
+	}
+	t.setGrade(p.arg(0))
+	return true
+}
+
+// schoolTyped takes a school's code typed, as its QR code: from the menu
+// it starts the survey there.
+func (t *turn) schoolTyped(press) bool {
+	sc, ok := t.e.dir.School(strings.TrimSpace(t.in.Text))
+	if !ok {
+		return false
+	}
+	intent := t.s.Intent
+	if t.s.Step == StepMenu {
+		intent = StepQuestion
+		t.s.reset()
+	}
+	t.chooseSchool(sc, intent)
+	return true
+}
+
+// unknownSchoolTyped answers what looks like a school's code but is none.
+func (t *turn) unknownSchoolTyped(press) bool {
+	code := strings.TrimSpace(t.in.Text)
+	if !ValidCode(code) || !strings.ContainsAny(code, "-_0123456789") {
+		return false
+	}
+	t.reprompt(t.T("school.unknown", clip(t.in.Text, 32)))
+	return true
 }

@@ -1,11 +1,267 @@
 package flows
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 )
 
+// The routes: where each input goes. A turn passes the gates of run (a
+// flood, a group, an invite, staff, /stop, consent, a time-out), then
+// one table of edges decides:
+//
+//	consentRoutes  a user who has not agreed yet (consent.go)
+//	parentRoutes   a parent: commands, buttons that work from any message,
+//	               the buttons of the step on screen, typed text, photos
+//	staffRoutes    a principal or unit staff member (staff.go); their
+//	               actions on a complaint are the rows of staffActs
+//
+// A route names the input it takes (a button's verb, a command, typed
+// text, a photo), the steps it applies at, and its handler. The first
+// route whose input and step fit runs; a handler that finds the input is
+// not its after all (an argument no longer valid, a text it does not
+// read) returns false and the next route that fits is tried. So "at step
+// X, what does input Y do?" is answered by reading down one table.
+//
+// A typed text that names an option on screen (its words, or its number
+// on a channel without buttons, fold.go's match) is handled as that
+// option's press: choose passes the option's data to the same table, and
+// the input itself stays what it was.
+
+// The tables. Their handlers route again (a typed choice is a press), so
+// they are built here, once, in this order: an action's typing step
+// before the console's routes that name it.
+var (
+	staffActs     []staffAct
+	typingSteps   []Step
+	staffRoutes   []route
+	consentRoutes []route
+	parentRoutes  []route
+)
+
+func init() {
+	staffActs = staffActTable()
+	typingSteps = typingStepsOf(staffActs)
+	staffRoutes = staffTable()
+	consentRoutes = consentTable()
+	parentRoutes = parentTable()
+}
+
+// route is one edge of a conversation.
+type route struct {
+	on trigger
+	// at are the steps the route applies at; nil: every step.
+	at []Step
+	// private: only in a private chat (an office's group chat only shows
+	// staff their complaints and reports).
+	private bool
+	do      func(t *turn, p press) bool
+}
+
+// trigger is what input a route takes.
+type trigger struct {
+	kind   InputKind
+	any    bool     // any input at all…
+	notTap bool     // …but a button's press
+	press  presses  // for a button: which data
+	names  []string // a button's verbs, a command's names; none: any command
+}
+
+// presses says which of a verb's presses a button route takes.
+type presses int
+
+const (
+	plain presses = iota // plain data: from any message
+	now                  // nonced data of the prompt on screen (the session's nonce)
+	older                // nonced data of a prompt since replaced
+)
+
+// tap takes a press on plain data with one of verbs.
+func tap(verbs ...string) trigger { return trigger{kind: KindButton, press: plain, names: verbs} }
+
+// tapNow takes a press on the step prompt on screen with verb.
+func tapNow(verb string) trigger { return trigger{kind: KindButton, press: now, names: []string{verb}} }
+
+// tapOlder takes a press with verb on a prompt the conversation has left.
+func tapOlder(verb string) trigger {
+	return trigger{kind: KindButton, press: older, names: []string{verb}}
+}
+
+// cmd takes one of the commands; with none, any command.
+func cmd(names ...string) trigger { return trigger{kind: KindCommand, names: names} }
+
+var (
+	typed    = trigger{kind: KindText}
+	photo    = trigger{kind: KindPhoto}
+	shared   = trigger{kind: KindContact}
+	edited   = trigger{kind: KindEdited}
+	anything = trigger{any: true}
+	// anyOther is any input but a press: a press no route takes is
+	// stale (see press).
+	anyOther = trigger{any: true, notTap: true}
+)
+
+// takes says whether the trigger takes the input of kind, read as p.
+func (o trigger) takes(t *turn, kind InputKind, p press) bool {
+	if o.any {
+		return !o.notTap || kind != KindButton
+	}
+	if o.kind != kind {
+		return false
+	}
+	switch kind {
+	case KindButton:
+		switch o.press {
+		case plain:
+			if p.nonce != "" {
+				return false
+			}
+		case now:
+			if p.nonce == "" || p.nonce != t.nonce() {
+				return false
+			}
+		case older:
+			if p.nonce == "" || p.nonce == t.nonce() {
+				return false
+			}
+		}
+		return slices.Contains(o.names, p.verb)
+	case KindCommand:
+		return len(o.names) == 0 || slices.Contains(o.names, p.verb)
+	}
+	return true
+}
+
+// route runs the first route of routes that takes the input and whose
+// handler takes it; false when none does.
+func (t *turn) route(routes []route, kind InputKind, p press) bool {
+	for _, r := range routes {
+		if !r.on.takes(t, kind, p) || r.private && t.in.Group {
+			continue
+		}
+		if r.at != nil && (t.s == nil || !slices.Contains(r.at, t.s.Step)) {
+			continue
+		}
+		if r.do(t, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// input is the input as the routes read it: a button's data read, or a
+// command's name.
+func (t *turn) input() press {
+	switch t.in.Kind {
+	case KindButton:
+		p, _ := readData(unkept(t.in.Data))
+		return p
+	case KindCommand:
+		return press{verb: t.in.Command, args: []string{t.in.Arg}}
+	}
+	return press{}
+}
+
+// nonce is the session's nonce as button data carries it.
+func (t *turn) nonce() string { return strconv.FormatUint(uint64(t.s.Nonce), 10) }
+
+// Handlers are func(*turn, press) bool; these adapt what has no use for
+// either.
+
+// always runs f and takes the input.
+func always(f func(*turn)) func(*turn, press) bool {
+	return func(t *turn, _ press) bool { f(t); return true }
+}
+
+// reprompting answers with a note above the step on screen.
+func reprompting(key msg) func(*turn, press) bool {
+	return func(t *turn, _ press) bool { t.reprompt(t.T(key)); return true }
+}
+
+// parentRoutes are a consented parent's edges (see the file's comment).
+func parentTable() []route {
+	return []route{
+		// Commands, at any step.
+		{on: cmd("start"), do: always((*turn).start)},
+		{on: cmd("help", "huongdan"), do: reprompting("help")},
+		{on: cmd("cancel", "huy"), do: always((*turn).cancel)},
+		{on: cmd("menu"), do: always((*turn).menu)},
+		{on: cmd("khaosat", "survey"), do: always((*turn).startSurvey)},
+		{on: cmd("phananh", "gopy"), do: always((*turn).complain)},
+		{on: cmd("phananhcuatoi", "cuatoi"), do: always((*turn).myComplaints)},
+		{on: cmd("khieunai", "tocao"), do: always((*turn).formal)},
+		{on: cmd("thongtin", "hoidap"), do: always((*turn).information)},
+		{on: cmd("duongdaynong", "hotline"), do: always((*turn).showHotline)},
+		{on: cmd(langCommands...), do: always((*turn).langCommanded)},
+		{on: cmd("dulieu"), do: always((*turn).myData)},
+		{on: cmd("xoadulieu"), do: always((*turn).askErase)},
+		{on: cmd(), do: (*turn).unknownCommand},
+
+		// Buttons that work from any message (menu.go, info.go, mine.go).
+		{on: tap(vMenu), do: (*turn).menuItem},
+		{on: tap(vOldAnn), do: (*turn).oldAnnouncement},
+		{on: tap(vInfo), do: (*turn).infoPage},
+		{on: tap(vLang), do: (*turn).langPressed},
+		{on: tap(vFollowup), do: (*turn).followup},
+		{on: tap(vAddInfo), do: (*turn).addInfoPressed},
+		{on: tap(vAgree, vRefuse), do: (*turn).consentAgain},
+
+		// Buttons of the step on screen. A press on an older screen is
+		// stale (press), or an answer tapped late (lateAnswer).
+		{on: tapNow(vErase), do: always((*turn).eraseAll)},
+		{on: tapNow(vOffer), do: always((*turn).complain)},
+		// onboarding.go
+		{on: tapNow(vLevel), at: []Step{StepLevel, StepSchool}, do: (*turn).levelPicked},
+		{on: tapNow(vPage), at: []Step{StepSchool}, do: (*turn).pageTurned},
+		{on: tapNow(vLevels), at: []Step{StepSchool}, do: always((*turn).levelsAgain)},
+		{on: tapNow(vSchool), at: []Step{StepSchool, StepLevel}, do: (*turn).schoolPicked},
+		{on: tapNow(vGrade), at: []Step{StepGrade}, do: (*turn).gradePicked},
+		// survey.go
+		{on: tapNow(vAnswer), at: []Step{StepQuestion}, do: (*turn).answerPressed},
+		{on: tapNow(vSkip), at: []Step{StepQuestion}, do: (*turn).skipped},
+		{on: tapNow(vBack), at: []Step{StepQuestion, StepConfirm}, do: (*turn).back},
+		{on: tapNow(vEdit), at: []Step{StepConfirm}, do: (*turn).editAnswer},
+		{on: tapNow(vOK), at: []Step{StepConfirm}, do: always((*turn).submit)},
+		{on: tapNow(vRedo), at: []Step{StepConfirm}, do: always((*turn).redo)},
+		// intake.go, mine.go
+		{on: tapNow(vCancel), at: complaintSteps, do: always((*turn).leaveComplaint)},
+		{on: tapNow(vCategory), at: []Step{StepCategory}, do: (*turn).categoryPicked},
+		{on: tapNow(vOther), at: []Step{StepCText}, do: always((*turn).otherSchool)},
+		{on: tapNow(vDone), at: []Step{StepCPhotos}, do: always((*turn).askContact)},
+		{on: tapNow(vAnon), at: []Step{StepCContact}, do: always((*turn).anonymous)},
+		{on: tapNow(vSend), at: []Step{StepCConfirm}, do: always((*turn).fileComplaint)},
+		{on: tapNow(vRewrite), at: []Step{StepCConfirm}, do: always((*turn).rewrite)},
+
+		// Typed text: the first route that reads it.
+		{on: typed, do: (*turn).tooLong},
+		{on: typed, do: (*turn).codeTyped},
+		{on: typed, at: []Step{StepCContact}, do: (*turn).phoneTyped},
+		{on: typed, do: (*turn).numberTyped},
+		{on: typed, at: []Step{StepQuestion}, do: (*turn).answerTyped},
+		{on: typed, at: []Step{StepCText, StepCAdd}, do: (*turn).descriptionTyped},
+		{on: typed, at: []Step{StepLevel, StepSchool, StepMenu}, do: (*turn).schoolTyped},
+		{on: typed, do: (*turn).optionTyped},
+		{on: typed, at: []Step{StepLevel, StepSchool}, do: (*turn).unknownSchoolTyped},
+		{on: typed, do: (*turn).sentenceTyped},
+		{on: typed, do: always((*turn).notUnderstood)},
+
+		// Photos, a shared contact, an edit, anything else.
+		{on: photo, at: []Step{StepCText}, do: always((*turn).photoDescribed)},
+		{on: photo, at: []Step{StepCPhotos}, do: always((*turn).photoAdded)},
+		{on: photo, at: []Step{StepCContact, StepCConfirm}, do: (*turn).photosFull},
+		{on: photo, do: (*turn).other},
+		{on: shared, at: []Step{StepCContact}, do: always((*turn).contact)},
+		{on: shared, do: (*turn).other},
+		{on: edited, do: reprompting("edited")},
+		{on: anyOther, do: (*turn).other},
+	}
+}
+
+// complaintSteps are the steps of writing a complaint or an addition.
+var complaintSteps = []Step{StepCategory, StepCText, StepCPhotos, StepCContact, StepCConfirm, StepCAdd}
+
+// run takes the input through the gates, then to its table.
 func (t *turn) run() {
 	in := t.in
 	if in.Kind == KindFlood {
@@ -32,7 +288,7 @@ func (t *turn) run() {
 	}
 	if in.Group {
 		if t.who.Role == RoleOffice {
-			t.staff(t.who.Schools)
+			t.staff()
 			return
 		}
 		// Another group: told once that the bot works in private chats,
@@ -48,7 +304,7 @@ func (t *turn) run() {
 		return
 	}
 	if t.who.Role > RoleParent {
-		t.staff(t.who.Schools)
+		t.staff()
 		return
 	}
 	if p, ok := readData(in.Data); in.Kind == KindButton && ok && p.staffOnly() {
@@ -101,114 +357,28 @@ func (t *turn) run() {
 		}
 		t.say(t.T(key, t.e.duration(t.e.expiry, t.lang())))
 	}
-	switch in.Kind {
-	case KindCommand:
-		t.command()
-	case KindButton:
-		t.button()
-	case KindText:
-		t.text()
-	case KindEdited:
-		t.reprompt(t.T("edited"))
-	case KindPhoto:
-		switch t.s.Step {
-		case StepCText:
-			t.complaintText(in.Text, in.Photo)
-		case StepCPhotos:
-			t.addPhoto(in.Photo, in.Text)
-		case StepCContact, StepCConfirm:
-			t.reprompt(t.T("c.photos.full", MaxPhotos))
-		default:
-			t.reprompt(t.T("other", t.T("other.photo")))
-		}
-	case KindContact:
-		if t.s.Step == StepCContact {
-			t.contact()
-			return
-		}
-		t.reprompt(t.T("other", t.T("other.contact")))
-	default:
-		what := "other." + in.What
-		if _, ok := vi[msg(what)]; !ok {
-			what = "other.other"
-		}
-		t.reprompt(t.T("other", t.T(msg(what))))
-	}
-}
-
-func (t *turn) command() {
-	switch t.in.Command {
-	case "start":
-		t.start()
-	case "help", "huongdan":
-		t.reprompt(t.T("help"))
-	case "cancel", "huy":
-		note := t.T("nothing")
-		if t.s.Step != StepMenu {
-			if t.surveying() {
-				t.s.dropSurvey()
-			}
-			t.s.reset()
-			t.moved()
-			note = t.T("cancelled")
-			if t.s.paused() {
-				// A complaint begun midway through the survey: the
-				// complaint goes, the survey's answers stay.
-				note = t.T("cancelled.kept", t.T("menu.resume"))
-			}
-		}
-		m := t.menuReply()
-		m.Text = note + "\n\n" + m.Text
-		t.send(m)
-	case "menu":
-		t.menu()
-	case "khaosat", "survey":
-		t.startSurvey()
-	case "phananh", "gopy":
-		t.startComplaint(t.standingOffer())
-	case "phananhcuatoi", "cuatoi":
-		t.myComplaints()
-	case "khieunai", "tocao":
-		t.formal()
-	case "thongtin", "hoidap":
-		t.information()
-	case "duongdaynong", "hotline":
-		t.send(Reply{Text: t.hotline(), Buttons: [][]Button{{{Label: t.T("menu.back"), Data: menuData(menuMain)}}}})
-	case "english", "en", "tienganh", "tiengviet", "vi", "vietnamese", "lang", "language", "ngonngu":
-		l, _ := t.langCommand()
-		t.setLang(l)
-	case "dulieu":
-		t.myData()
-	case "xoadulieu":
-		t.askErase()
-	default:
-		t.reprompt(t.T("unknown.command", t.in.Command))
-	}
-}
-
-// button handles a press. Menu buttons work from any message; the others
-// carry the nonce of the prompt they belong to.
-func (t *turn) button() {
-	data := unkept(t.in.Data)
-	p, known := readData(data)
-	if known && p.nonce == "" {
-		if t.plainButton(p) {
-			return
-		}
-	}
-	if p, ok := readNonced(data, vErase); ok && p.nonce == strconv.FormatUint(uint64(t.s.Nonce), 10) {
-		t.eraseAll()
+	if in.Kind == KindButton {
+		t.press(in.Data)
 		return
 	}
-	nonce, rest, _ := strings.Cut(data, ":")
-	if nonce == strconv.FormatUint(uint64(t.s.Nonce), 10) {
-		if !t.act(rest) {
-			t.staleHere()
-		}
+	t.route(parentRoutes, in.Kind, t.input())
+}
+
+// press handles a parent's press on data, tapped or chosen by typing
+// (choose). A press the table does not take is stale, or an answer tapped
+// late.
+func (t *turn) press(data string) {
+	t.pressed = data
+	p, _ := readData(unkept(data))
+	if t.route(parentRoutes, KindButton, p) {
+		return
+	}
+	if n, ok := nonceOf(data); ok && n == t.nonce() {
+		t.staleHere() // the step on screen, but not its step's
 		return
 	}
 	switch {
-	case t.lateAnswer(rest):
+	case t.lateAnswer(p):
 	case t.doubleTap():
 		// A tap again on a screen the reply to the first has not changed
 		// yet: the notice says so; the screen is about to show the step.
@@ -218,283 +388,82 @@ func (t *turn) button() {
 	}
 }
 
-// plainButton handles a press on plain data (see verbs.go); false when
-// it is none it takes, for the stale answers.
-func (t *turn) plainButton(p press) bool {
-	switch p.verb {
-	case vMenu, vOldAnn:
-		item := p.arg(0)
-		if p.verb == vOldAnn { // announcements sent before the keep prefix
-			if item != menuSurvey {
-				return false
-			}
-		}
-		switch item {
-		case menuSurvey:
-			t.startSurvey()
-		case menuSchool:
-			t.s.reset()
-			t.askLevel(StepMenu)
-		case menuHelp:
-			t.say(t.T("help"))
-			t.menu()
-		case menuComplaint:
-			t.startComplaint(t.standingOffer())
-		case menuMine:
-			t.myComplaints()
-		case menuFormal:
-			t.formal()
-		case menuMain:
-			t.menu()
-		case menuMyData:
-			t.myData()
-		case menuInfo:
-			t.information()
-		case menuErase:
-			t.askErase()
-		default:
-			return false
-		}
-	case vInfo:
-		t.infoPage(p)
-	case vLang:
-		l, ok := ParseLang(p.arg(0))
-		if !ok {
-			return false
-		}
-		t.setLang(l)
-	case vFollowup:
-		t.followup(p.arg(0), p.arg(1))
-	case vAddInfo:
-		if c, ok := t.ownComplaint(p.arg(0)); ok {
-			t.startAddInfo(c)
-			return true
-		}
-		t.stale()
-	case vAgree, vRefuse:
-		// A consent message sent before the parent agreed elsewhere;
-		// its school, if any, still counts.
-		t.notice = t.T("consent.already")
-		if sc, ok := t.e.dir.School(p.arg(0)); ok && p.verb == vAgree && !(t.surveying() && sc.Code == t.s.School) &&
-			!(t.doubleTap() && sc.Code == t.s.School) {
-			t.s.reset()
-			t.chooseSchool(sc, StepQuestion)
-			return true
-		}
-		if !t.doubleTap() {
-			t.prompt()
-		}
-	default:
+// choose reads the typed text as the option of options it names (fold.go's
+// match: by its words, or by its number where byNumber), and handles it as
+// that option's press, through press (a parent's) or staffPress.
+func (t *turn) choose(options []Button, byNumber bool, then func(*turn, string)) bool {
+	b, ok := match(t.in.Text, options, byNumber)
+	if ok {
+		then(t, b.Data)
+	}
+	return ok
+}
+
+// unknownCommand answers a command no route takes.
+func (t *turn) unknownCommand(press) bool {
+	t.reprompt(t.T("unknown.command", t.in.Command))
+	return true
+}
+
+// other answers what a step does not take: a photo, a contact, a
+// sticker…, named.
+func (t *turn) other(press) bool {
+	what := "other." + t.in.What
+	switch t.in.Kind {
+	case KindPhoto:
+		what = "other.photo"
+	case KindContact:
+		what = "other.contact"
+	}
+	if _, ok := vi[msg(what)]; !ok {
+		what = "other.other"
+	}
+	t.reprompt(t.T("other", t.T(msg(what))))
+	return true
+}
+
+// tooLong answers a text longer than the engine reads.
+func (t *turn) tooLong(press) bool {
+	if utf8.RuneCountInString(t.in.Text) <= MaxInputRunes {
 		return false
 	}
+	t.reprompt(t.T("too.long"))
 	return true
 }
 
-// act applies a stateful button's action; false means it does not belong
-// to the current step.
-func (t *turn) act(action string) bool {
-	verb, arg, _ := strings.Cut(action, ":")
-	s := t.s
-	switch {
-	case verb == vLevel && (s.Step == StepLevel || s.Step == StepSchool):
-		l := Level(arg)
-		if !l.Valid() {
-			return false
-		}
-		t.listSchools(l, 0)
-	case verb == vPage && s.Step == StepSchool:
-		p, err := strconv.Atoi(arg)
-		if err != nil {
-			return false
-		}
-		t.listSchools(s.Level, p)
-	case verb == vLevels && s.Step == StepSchool:
-		t.askLevel(s.Intent)
-	case verb == vSchool && (s.Step == StepSchool || s.Step == StepLevel):
-		sc, ok := t.e.dir.School(arg)
-		if !ok {
-			return false
-		}
-		t.chooseSchool(sc, s.Intent)
-	case verb == vGrade && s.Step == StepGrade:
-		if !t.validGrade(arg) {
-			return false
-		}
-		t.setGrade(arg)
-	case verb == vAnswer && s.Step == StepQuestion:
-		q := t.current()
-		if q == nil {
-			return false
-		}
-		// "yes:A1": the answer and the question it answers (buttons sent
-		// before the question was named carry the answer alone).
-		value, id, tagged := strings.Cut(arg, ":")
-		if _, ok := optionOf(q, value, t.lang()); !ok || tagged && id != q.ID {
-			return false
-		}
-		t.answer(q, value)
-	case verb == vSkip && s.Step == StepQuestion:
-		q := t.current()
-		if q == nil || !q.Optional {
-			return false
-		}
-		t.answer(q, "")
-	case verb == vBack && s.Step == StepQuestion && s.Q > 0:
-		s.Q--
-		t.moved()
-		t.send(t.promptReply())
-	case verb == vBack && s.Step == StepConfirm:
-		s.Step = StepQuestion
-		s.Q = len(t.questions()) - 1
-		t.moved()
-		t.send(t.promptReply())
-	case verb == vEdit && s.Step == StepConfirm:
-		i, err := strconv.Atoi(arg)
-		if err != nil || i < 0 || i >= len(t.questions()) {
-			return false
-		}
-		s.Step, s.Q, s.Intent = StepQuestion, i, StepConfirm
-		t.moved()
-		t.send(t.promptReply())
-	case verb == vOK && s.Step == StepConfirm:
-		t.submit()
-	case verb == vOffer:
-		t.startComplaint(t.standingOffer())
-	case verb == vRedo && s.Step == StepConfirm:
-		s.Step, s.Q, s.Answers = StepQuestion, 0, map[string]string{}
-		t.moved()
-		t.send(t.promptReply())
-	default:
-		return t.complaintAct(verb, arg)
-	}
-	return true
-}
-
-// complaintAct applies a complaint step's button; false if it does not
-// belong to the current step.
-func (t *turn) complaintAct(verb, arg string) bool {
-	s := t.s
-	switch {
-	case verb == vCancel && (s.Step == StepCategory || s.Step == StepCText || s.Step == StepCPhotos || s.Step == StepCContact || s.Step == StepCConfirm || s.Step == StepCAdd):
-		// Only the contact step shows the phone keyboard to take away.
-		hide := s.Step == StepCContact
-		s.reset()
-		t.moved()
-		t.send(Reply{Text: t.T("c.cancelled"), HideKeyboard: hide})
-		t.replies = append(t.replies, t.menuReply())
-	case verb == vCategory && s.Step == StepCategory:
-		if _, ok := t.e.category(arg); !ok {
-			return false
-		}
-		s.Draft.Category = arg
-		t.complaintSchool()
-	case verb == vOther && s.Step == StepCText:
-		t.askLevel(StepCText)
-	case verb == vDone && s.Step == StepCPhotos:
-		t.askContact()
-	case verb == vAnon && s.Step == StepCContact:
-		s.Draft.Anonymous, s.Draft.Phone = true, ""
-		t.confirmComplaint()
-	case verb == vSend && s.Step == StepCConfirm:
-		t.fileComplaint()
-	case verb == vRewrite && s.Step == StepCConfirm:
-		s.Draft.Text, s.Draft.Photos = "", nil
-		s.Step = StepCText
-		t.moved()
-		t.send(t.promptReply())
-	default:
+// numberTyped takes a number typed on a channel without buttons: it picks
+// from the options the parent was last shown (Session.Options).
+func (t *turn) numberTyped(press) bool {
+	data, number := t.numberedOption()
+	if !number || t.s.Options == nil {
 		return false
 	}
+	if data == "" {
+		t.reprompt(t.T("press.numbered"))
+		return true
+	}
+	t.press(data)
 	return true
 }
 
-// text handles a typed message.
-func (t *turn) text() {
-	in := t.in
-	if utf8.RuneCountInString(in.Text) > MaxInputRunes {
-		t.reprompt(t.T("too.long"))
-		return
+// optionTyped takes a text that names an option of the step on screen.
+func (t *turn) optionTyped(press) bool {
+	return t.choose(flat(t.promptReply().Buttons), t.in.Numbered, (*turn).press)
+}
+
+// sentenceTyped takes a sentence that answers nothing on screen: it is
+// heard (offered as a complaint, or added to the one being written).
+func (t *turn) sentenceTyped(press) bool {
+	if !meant(t.in.Text) {
+		return false
 	}
-	s := t.s
-	if id, ok := ParseComplaintCode(in.Text); ok && !t.typing() {
-		// A complaint's code opens it: its follow-up question if one
-		// awaits an answer (how channels without buttons answer it, at
-		// whatever step the parent is); at the menu, their complaints.
-		if c, mine := t.ownComplaint(strconv.FormatUint(id, 10)); mine && c.Status == StatusResolved && c.Followup == "" {
-			t.send(Reply{Text: t.T("c.followup.ask", c.Code()), Buttons: followupButtons(c.ID, t.lang())})
-			return
-		}
-		if s.Step == StepMenu {
-			t.myComplaints()
-			return
-		}
-	}
-	if phone, ok := phoneNumber(in.Text); ok && in.Numbered && s.Step == StepCContact {
-		// Typed, since such a channel cannot share a contact (a phone
-		// number is never an option's number: it has 9 digits or more).
-		s.Draft.Anonymous, s.Draft.Phone = false, phone
-		t.confirmComplaint()
-		return
-	}
-	if data, number := t.numberedOption(); number && s.Options != nil {
-		// A number picks from the options the parent was last shown.
-		if data == "" {
-			t.reprompt(t.T("press.numbered"))
-			return
-		}
-		t.in.Kind, t.in.Data = KindButton, data
-		t.button()
-		return
-	}
-	if s.Step == StepQuestion {
-		if q := t.current(); q != nil && (q.Kind == Number || q.Kind == Text) {
-			t.typed(q)
-			return
-		}
-	}
-	if s.Step == StepCText || s.Step == StepCAdd {
-		// The text is typed here: options go by their words, never by
-		// number ("1" is a (too short) description, not option 1).
-		if b, ok := match(in.Text, flat(t.promptReply().Buttons), false); ok {
-			t.in.Kind, t.in.Data = KindButton, b.Data
-			t.button()
-			return
-		}
-		if s.Step == StepCAdd {
-			t.addInfo(in.Text)
-		} else {
-			t.complaintText(in.Text, "")
-		}
-		return
-	}
-	if s.Step == StepLevel || s.Step == StepSchool || s.Step == StepMenu {
-		// A school code typed picks the school, as its QR code does.
-		if sc, ok := t.e.dir.School(strings.TrimSpace(in.Text)); ok {
-			intent := s.Intent
-			if s.Step == StepMenu {
-				intent = StepQuestion
-				s.reset()
-			}
-			t.chooseSchool(sc, intent)
-			return
-		}
-	}
-	p := t.promptReply()
-	if b, ok := match(in.Text, flat(p.Buttons), in.Numbered); ok {
-		t.in.Kind, t.in.Data = KindButton, b.Data
-		t.button()
-		return
-	}
-	if s.Step == StepLevel || s.Step == StepSchool {
-		if code := strings.TrimSpace(in.Text); ValidCode(code) && strings.ContainsAny(code, "-_0123456789") {
-			t.reprompt(t.T("school.unknown", clip(in.Text, 32)))
-			return
-		}
-	}
-	if meant(in.Text) {
-		t.heard(in.Text)
-		return
-	}
+	t.heard(t.in.Text)
+	return true
+}
+
+// notUnderstood answers a text nothing took, with the step again.
+func (t *turn) notUnderstood() {
+	s, in := t.s, t.in
 	switch {
 	case s.Step == StepCPhotos:
 		t.reprompt(t.T("c.photos.text"))
@@ -507,139 +476,4 @@ func (t *turn) text() {
 	default:
 		t.reprompt(t.T("press"))
 	}
-}
-
-// staff handles a principal or office staff member; schools is what they
-// may act on.
-func (t *turn) staff(schools []string) {
-	in := t.in
-	if t.s == nil {
-		t.s = &Session{}
-	}
-	if t.s.Step != StepMenu && t.e.expiry > 0 && in.Now.Sub(t.s.Updated) > t.e.expiry {
-		// A reply or announcement started days ago must not take
-		// whatever is typed now.
-		t.s.Step, t.s.Target, t.s.Announce = StepMenu, 0, nil
-	}
-	announcing := t.s.Step == StepStaffAnnounce || t.s.Step == StepStaffAnnConfirm
-	t.s.Staff = true
-	t.changed = true
-	if in.Numbered {
-		if !t.staffNumbered() {
-			return
-		}
-		in = t.in
-	}
-	k, staffPress := readPlain(in.Data, vStaff)
-	_, annPress := readNonced(in.Data, vAnnounce)
-	rv, revokePress := readPlain(in.Data, vRevoke)
-	l, listPress := readPlain(in.Data, vList)
-	listPress = listPress && l.arg(0) == listArg
-	switch {
-	case t.env.Web && in.Kind == KindButton && in.Text != "" && staffPress && (k.arg(0) == staffReply || k.arg(0) == staffRefer):
-		// A reply or referral written on the dashboard: the press and the
-		// text it asks for, in one.
-		t.staffAction(schools, k.arg(0), k.arg(1))
-		if t.s.Step == StepStaffReply || t.s.Step == StepStaffRefer {
-			t.staffText(schools, in.Text)
-		}
-	case in.Kind == KindButton && staffPress:
-		t.staffAction(schools, k.arg(0), k.arg(1))
-	case in.Kind == KindCommand && in.Command == "web":
-		t.webLink()
-	case in.Kind == KindText && !in.Group && (t.s.Step == StepStaffReply || t.s.Step == StepStaffRefer) && isCancel(in.Text):
-		t.s.Step, t.s.Target = StepMenu, 0
-		t.say(T("cancelled.staff"))
-		t.staffList(schools)
-	case in.Kind == KindText && !in.Group && (t.s.Step == StepStaffReply || t.s.Step == StepStaffRefer) && strayText(in.Text):
-		// A complaint's code or an option's number — what an alert says to
-		// type — is no reply to the parent: nothing is sent.
-		code := ComplaintCode(t.s.Target)
-		if id, ok := ParseComplaintCode(in.Text); ok {
-			t.s.Step, t.s.Target = StepMenu, 0
-			t.say(T("staff.reply.dropped", code))
-			t.staffAction(schools, staffView, id10(id))
-			return
-		}
-		t.say(T("staff.typing", code))
-	case in.Kind == KindText && !in.Group && (t.s.Step == StepStaffReply || t.s.Step == StepStaffRefer):
-		t.staffText(schools, in.Text)
-	case in.Kind == KindCommand && (in.Command == "thongbao" || in.Command == "announce"):
-		t.announceStart(schools)
-	case in.Kind == KindButton && annPress:
-		t.announceAct(schools, in.Data)
-	case !in.Group && announcing && in.Kind == KindText && isCancel(in.Text):
-		t.s.Step, t.s.Announce = StepMenu, nil
-		t.say(T("cancelled.staff"))
-		t.staffList(schools)
-	case !in.Group && t.s.Step == StepStaffAnnounce && in.Kind == KindText && isLabel(in.Text, T("ann.template")):
-		t.announceAct(schools, t.nonced(annAct(annSurvey)))
-	case !in.Group && t.s.Step == StepStaffAnnounce && (in.Kind == KindText || in.Kind == KindPhoto):
-		t.announceText(in.Text, in.Photo)
-	case !in.Group && announcing && (in.Kind == KindText || in.Kind == KindPhoto):
-		// Typed over a preview: the new text replaces the old.
-		t.s.Step = StepStaffAnnounce
-		t.announceText(in.Text, in.Photo)
-	case in.Kind == KindButton && listPress, in.Kind == KindCommand && (in.Command == "danhsach" || in.Command == "start" || in.Command == "menu"):
-		t.s.Step, t.s.Target, t.s.Announce = StepMenu, 0, nil
-		t.staffList(schools)
-	case in.Kind == KindCommand && (in.Command == "baocao" || in.Command == "xuat"):
-		t.reportRequest(schools, in.Command == "xuat")
-	case in.Kind == KindCommand && (in.Command == "gopy" || in.Command == "comments"):
-		t.commentsCommand(schools)
-	case in.Kind == KindButton && commentsPress(in.Data):
-		t.commentsButton(schools, in.Data)
-	case in.Kind == KindCommand && in.Command == "invite":
-		t.invite()
-	case in.Kind == KindCommand && in.Command == "hieutruong":
-		t.principals()
-	case in.Kind == KindCommand && in.Command == "nhatky":
-		t.auditTrail()
-	case in.Kind == KindButton && revokePress:
-		t.revoke(rv.arg(0))
-	case in.Kind == KindCommand && (in.Command == "cancel" || in.Command == "huy"):
-		t.s.Step, t.s.Target, t.s.Announce = StepMenu, 0, nil
-		t.say(T("cancelled.staff"))
-		t.staffList(schools)
-	default:
-		if t.s.Step == StepStaffReply || t.s.Step == StepStaffRefer {
-			t.say(T("staff.typing", ComplaintCode(t.s.Target)))
-			return
-		}
-		if announcing {
-			t.say(T("ann.typing"))
-			return
-		}
-		t.say(T("staff.help"))
-		t.staffList(schools)
-	}
-}
-
-// staffNumbered turns what staff type on a channel without buttons into
-// the press it stands for: a number picks from the options of the last
-// message with options they were sent (kept in their session), a complaint
-// code opens its card. It reports whether to go on handling the input.
-func (t *turn) staffNumbered() bool {
-	in := t.in
-	if in.Kind != KindText || t.s.Step == StepStaffReply || t.s.Step == StepStaffRefer || t.s.Step == StepStaffAnnounce {
-		return true
-	}
-	text := strings.TrimSpace(in.Text)
-	if id, ok := ParseComplaintCode(text); ok {
-		t.in.Kind, t.in.Data = KindButton, staffData(staffView, id)
-		return true
-	}
-	data, number := t.numberedOption()
-	switch {
-	case !number:
-		return true
-	case len(t.s.Options) == 0:
-		t.say(T("staff.numbered.none"))
-		return false
-	case data == "":
-		t.say(T("staff.numbered", len(t.s.Options)))
-		return false
-	}
-	t.in.Kind, t.in.Data = KindButton, data
-	return true
 }

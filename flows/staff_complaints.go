@@ -7,96 +7,207 @@ import (
 	"unicode/utf8"
 )
 
+// A complaint's actions, as staff take them from its card: each is a row
+// of staffActs — its name in the button's data (k:NAME:ID), its button,
+// and its handler. An action that needs words from staff (a reply, where
+// to refer the parent) asks for them: its press sets the step "s_NAME"
+// and its text handler takes what is typed next.
+//
+//	alert or card ──▶ Tiếp nhận ──▶ acked; the parent told
+//	              ──▶ Trả lời ──▶ the reply typed ──▶ the parent told; working
+//	              ──▶ Đã giải quyết ──▶ resolved; the parent asked if it is
+//	                  (mine.go's follow-up; "Chưa" reopens it)
+//	              ──▶ Không thuộc thẩm quyền ──▶ where to turn, typed ──▶ referred
+//	              ──▶ Trùng ──▶ closed as a duplicate
+//
+// A new action is one handler, one row, and its texts in both catalogs.
+
+// staffAct is one action on a complaint.
+type staffAct struct {
+	name  string
+	label msg // its button on a card; "": none (view is the code's button)
+	row   int // the row of the card's buttons it sits in
+	// shown says whether its button shows on complaint c to a reader
+	// whose scope is schools (nil for an alert, sent to several); nil:
+	// always. Only open complaints have buttons.
+	shown func(c *Complaint, schools []string) bool
+	open  bool // acts on an open complaint only
+	// press acts; or, when ask is set, the step asks staff to type ask
+	// (with the complaint's code) and text takes what they type.
+	press func(t *turn, c *Complaint)
+	ask   msg
+	text  func(t *turn, c *Complaint, text string)
+}
+
+// staffActs are the actions, in the order of their buttons.
+func staffActTable() []staffAct {
+	return []staffAct{
+		{name: staffView, press: (*turn).viewComplaint},
+		{name: staffAck, label: "k.ack", row: 0, open: true, press: (*turn).ack,
+			shown: func(c *Complaint, _ []string) bool { return c.Status == StatusNew }},
+		{name: staffReply, label: "k.reply", row: 0, open: true, ask: "staff.reply", text: (*turn).reply},
+		{name: staffDone, label: "k.done", row: 1, open: true, press: (*turn).resolve},
+		{name: staffRefer, label: "k.refer", row: 2, open: true, ask: "staff.refer", text: (*turn).refer},
+		{name: staffDup, label: "k.dup", row: 2, open: true, press: (*turn).duplicate},
+	}
+}
+
+func staffActNamed(name string) (*staffAct, bool) {
+	for i := range staffActs {
+		if staffActs[i].name == name {
+			return &staffActs[i], true
+		}
+	}
+	return nil, false
+}
+
+// step is where staff type the action's text.
+func (a *staffAct) step() Step { return Step("s_" + a.name) }
+
+// staffActTyping is the action whose text staff are typing at step.
+func staffActTyping(step Step) (*staffAct, bool) {
+	for i := range staffActs {
+		if a := &staffActs[i]; a.ask != "" && a.step() == step {
+			return a, true
+		}
+	}
+	return nil, false
+}
+
+// typingSteps are the steps where staff type an action's text.
+func typingStepsOf(acts []staffAct) []Step {
+	var out []Step
+	for i := range acts {
+		if a := &acts[i]; a.ask != "" {
+			out = append(out, a.step())
+		}
+	}
+	return out
+}
+
+// actions are the buttons of a complaint's card, for the status it is in
+// and the reader's scope (nil: an alert's).
+func actions(c *Complaint, schools []string) [][]Button {
+	if !c.Status.Open() {
+		return nil
+	}
+	var rows [][]Button
+	for _, a := range staffActs {
+		if a.label == "" || a.shown != nil && !a.shown(c, schools) {
+			continue
+		}
+		for len(rows) <= a.row {
+			rows = append(rows, nil)
+		}
+		rows[a.row] = append(rows[a.row], Button{Label: T(a.label), Data: staffData(a.name, c.ID)})
+	}
+	return slices.DeleteFunc(rows, func(r []Button) bool { return len(r) == 0 })
+}
+
+// buttons are a complaint's card's buttons for this staff member.
+func (t *turn) buttons(c *Complaint) [][]Button { return actions(c, t.who.Schools) }
+
 // staffAction applies a complaint button pressed by staff, after checking
 // at the moment of use that the complaint is theirs to act on.
-func (t *turn) staffAction(schools []string, verb, idStr string) {
+func (t *turn) staffAction(verb, idStr string) {
 	id, err := strconv.ParseUint(idStr, 10, 64)
 	c, ok := t.look.Complaint(id)
-	if err != nil || !ok || !slices.Contains(schools, c.School) {
+	if err != nil || !ok || !slices.Contains(t.who.Schools, c.School) {
 		t.deny("staff.denied")
 		return
 	}
 	c = c.clone()
-	now := t.in.Now
-	actor := t.actor()
-	if verb == staffView {
-		t.audit("view", c.Code())
-		t.send(Reply{Text: t.e.card(c, T("c.alert.view")), Buttons: actions(c)})
-		t.photos(c)
-		return
-	}
-	if !c.Status.Open() {
+	a, known := staffActNamed(verb)
+	if (!known || a.open) && !c.Status.Open() {
 		t.notice = T("staff.closed", c.Status.Name())
 		t.send(Reply{Text: t.e.card(c, T("c.alert.view"))})
 		return
 	}
-	switch verb {
-	case staffAck, staffReply, staffRefer, staffDone, staffDup:
-		t.audit(verb, c.Code())
-	}
-	switch verb {
-	case staffAck:
-		if c.Status == StatusNew {
-			c.Status, c.AckedAt = StatusAcked, now
-			c.log(now, actor, "acked", "")
-			t.save(c)
-			t.tell(c, Reply{Text: tr(c.Lang, "c.told.acked", c.Code())})
-		}
-		t.notice = T("staff.acked")
-		t.send(Reply{Text: t.e.card(c, T("c.alert.view")), Buttons: actions(c)})
-	case staffReply, staffRefer:
-		t.s.Step, t.s.Target = StepStaffReply, c.ID
-		prompt := T("staff.reply", c.Code())
-		if verb == staffRefer {
-			t.s.Step, prompt = StepStaffRefer, T("staff.refer", c.Code())
-		}
-		t.s.Nonce++
-		r := Reply{Text: prompt, Buttons: [][]Button{{{Label: T("c.cancel"), Data: listData()}}}, Typed: true}
-		if t.in.Group {
-			// The reply is typed in private, where only someone who is
-			// staff in person may act on the school.
-			personal := t.e.actor(Envelope{Channel: t.env.Channel, User: t.env.User, Chat: t.env.User}, t.look)
-			if !slices.Contains(personal.Schools, c.School) {
-				t.s.Step, t.s.Target = StepMenu, 0
-				t.notice = T("staff.private.denied")
-				t.say(T("staff.private.denied"))
-				return
-			}
-			// Replies are typed in private: a group only shows the bot commands.
-			t.notice = T("staff.private")
-			t.out = append(t.out, Outgoing{Kind: OutMessage, Channel: t.env.Channel, Chat: t.env.User, Reply: r, Priority: PriorityInteractive, Created: now})
-			return
-		}
-		t.replies = append(t.replies, r)
-	case staffDone:
-		c.Status, c.ResolvedAt = StatusResolved, now
-		if c.AckedAt.IsZero() {
-			c.AckedAt = now
-		}
-		c.log(now, actor, "resolved", "")
-		t.save(c)
-		t.notice = T("staff.resolved")
-		t.send(Reply{Text: t.e.card(c, T("c.alert.view"))})
-		t.tell(c, Reply{Text: tr(c.Lang, "c.told.resolved", c.Code()) + "\n\n" + tr(c.Lang, "c.followup"), Buttons: followupButtons(c.ID, c.Lang)})
-	case staffDup:
-		c.Status, c.ResolvedAt = StatusDuplicate, now
-		c.log(now, actor, "duplicate", "")
-		t.save(c)
-		t.notice = T("staff.closed.done")
-		t.send(Reply{Text: t.e.card(c, T("c.alert.view"))})
-		t.tell(c, Reply{Text: tr(c.Lang, "c.told.duplicate", c.Code())})
-	default:
+	if !known {
 		t.deny("staff.denied")
+		return
 	}
+	t.audit(a.name, c.Code())
+	if a.ask != "" {
+		t.askText(a, c)
+		return
+	}
+	a.press(t, c)
 }
 
-// staffText takes a reply or a referral note typed by staff.
-func (t *turn) staffText(schools []string, text string) {
+// viewComplaint shows the card, and the photos of a folded alert.
+func (t *turn) viewComplaint(c *Complaint) {
+	t.send(Reply{Text: t.e.card(c, T("c.alert.view")), Buttons: t.buttons(c)})
+	t.photos(c)
+}
+
+func (t *turn) ack(c *Complaint) {
+	now := t.in.Now
+	if c.Status == StatusNew {
+		c.Status, c.AckedAt = StatusAcked, now
+		c.log(now, t.actor(), "acked", "")
+		t.save(c)
+		t.tell(c, Reply{Text: tr(c.Lang, "c.told.acked", c.Code())})
+	}
+	t.notice = T("staff.acked")
+	t.send(Reply{Text: t.e.card(c, T("c.alert.view")), Buttons: t.buttons(c)})
+}
+
+func (t *turn) resolve(c *Complaint) {
+	now := t.in.Now
+	c.Status, c.ResolvedAt = StatusResolved, now
+	if c.AckedAt.IsZero() {
+		c.AckedAt = now
+	}
+	c.log(now, t.actor(), "resolved", "")
+	t.save(c)
+	t.notice = T("staff.resolved")
+	t.send(Reply{Text: t.e.card(c, T("c.alert.view"))})
+	t.tell(c, Reply{Text: tr(c.Lang, "c.told.resolved", c.Code()) + "\n\n" + tr(c.Lang, "c.followup"), Buttons: followupButtons(c.ID, c.Lang)})
+}
+
+func (t *turn) duplicate(c *Complaint) {
+	now := t.in.Now
+	c.Status, c.ResolvedAt = StatusDuplicate, now
+	c.log(now, t.actor(), "duplicate", "")
+	t.save(c)
+	t.notice = T("staff.closed.done")
+	t.send(Reply{Text: t.e.card(c, T("c.alert.view"))})
+	t.tell(c, Reply{Text: tr(c.Lang, "c.told.duplicate", c.Code())})
+}
+
+// askText asks staff to type the action's text: in the private chat they
+// pressed in, or, pressed in a group, in their private chat, where only
+// someone who is staff in person may act on the school.
+func (t *turn) askText(a *staffAct, c *Complaint) {
+	t.s.Step, t.s.Target = a.step(), c.ID
+	t.s.Nonce++
+	r := Reply{Text: T(a.ask, c.Code()), Buttons: [][]Button{{{Label: T("c.cancel"), Data: listData()}}}, Typed: true}
+	if !t.in.Group {
+		t.replies = append(t.replies, r)
+		return
+	}
+	personal := t.e.actor(Envelope{Channel: t.env.Channel, User: t.env.User, Chat: t.env.User}, t.look)
+	if !slices.Contains(personal.Schools, c.School) {
+		t.s.Step, t.s.Target = StepMenu, 0
+		t.notice = T("staff.private.denied")
+		t.say(T("staff.private.denied"))
+		return
+	}
+	// Texts are typed in private: a group only shows the bot commands.
+	t.notice = T("staff.private")
+	t.out = append(t.out, Outgoing{Kind: OutMessage, Channel: t.env.Channel, Chat: t.env.User, Reply: r, Priority: PriorityInteractive, Created: t.in.Now})
+}
+
+// staffText takes the text an action asked for, checking again that the
+// complaint is the sender's and still open.
+func (t *turn) staffText(text string) {
 	text = strings.TrimSpace(text)
 	c, ok := t.look.Complaint(t.s.Target)
 	step := t.s.Step
 	t.s.Step, t.s.Target = StepMenu, 0
-	if !ok || !slices.Contains(schools, c.School) {
+	a, asked := staffActTyping(step)
+	if !ok || !asked || !slices.Contains(t.who.Schools, c.School) {
 		t.deny("staff.denied")
 		return
 	}
@@ -109,17 +220,24 @@ func (t *turn) staffText(schools []string, text string) {
 		t.say(T("staff.text.bad", n))
 		return
 	}
-	c = c.clone()
+	t.audit(a.name+".text", c.Code())
+	a.text(t, c.clone(), text)
+}
+
+// refer closes the complaint as not the school's to settle, telling the
+// parent where to turn.
+func (t *turn) refer(c *Complaint, text string) {
 	now := t.in.Now
-	t.audit(map[Step]string{StepStaffRefer: "refer.text", StepStaffReply: "reply.text"}[step], c.Code())
-	if step == StepStaffRefer {
-		c.Status, c.ResolvedAt = StatusReferred, now
-		c.log(now, t.actor(), "referred", text)
-		t.save(c)
-		t.tell(c, Reply{Text: tr(c.Lang, "c.told.referred", c.Code(), text)})
-		t.say(T("staff.referred.ok", c.Code()))
-		return
-	}
+	c.Status, c.ResolvedAt = StatusReferred, now
+	c.log(now, t.actor(), "referred", text)
+	t.save(c)
+	t.tell(c, Reply{Text: tr(c.Lang, "c.told.referred", c.Code(), text)})
+	t.say(T("staff.referred.ok", c.Code()))
+}
+
+// reply passes staff's reply to the parent, word for word.
+func (t *turn) reply(c *Complaint, text string) {
+	now := t.in.Now
 	if c.Status == StatusNew {
 		c.AckedAt = now
 	}
@@ -131,5 +249,5 @@ func (t *turn) staffText(schools []string, text string) {
 	if c.Reporter.Chat == "" {
 		told = T("staff.replied.erased", c.Code())
 	}
-	t.send(Reply{Text: told + "\n\n" + t.e.card(c, T("c.alert.view")), Buttons: actions(c)})
+	t.send(Reply{Text: told + "\n\n" + t.e.card(c, T("c.alert.view")), Buttons: t.buttons(c)})
 }

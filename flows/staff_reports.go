@@ -12,7 +12,8 @@ import (
 // "/xuat" the same as a workbook. A unit's id or a school's code first
 // ("/baocao sadec", "/baocao TH-01 01/09/2026 15/01/2027") narrows it to
 // that part of the sender's scope.
-func (t *turn) reportRequest(schools []string, export bool) {
+func (t *turn) reportRequest(export bool) {
+	schools := t.who.Schools
 	now := t.in.Now.In(t.e.loc)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, t.e.loc)
 	from, to := time.Time{}, today.AddDate(0, 0, 1)

@@ -67,7 +67,7 @@ func (t *turn) redeem(code string) {
 	t.s = &Session{Staff: true}
 	t.changed = true
 	t.say(T("invite.bound", sc.Name))
-	t.staffList(t.who.Schools)
+	t.staffList()
 }
 
 // principals lists the principals an admin or office may revoke.

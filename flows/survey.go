@@ -1,5 +1,16 @@
 package flows
 
+// The survey: the open wave's questions for the school's level, one at a
+// time, edited in place, then a review, then the response stored.
+//
+//	intro ──▶ question 1/N [options…] [‹ back] [skip] ──▶ … ──▶ question N
+//	   ──▶ review: the answers [Gửi] [1] [2]… [‹ back] [làm lại]
+//	      a number ──▶ that question, then back to the review
+//	      Gửi ──▶ Result.Response; the menu, kept
+//	A number or text question takes what is typed; an answer tapped on a
+//	question already passed is recorded (lateAnswer); /huy drops the
+//	answers, a complaint begun midway keeps them (the survey paused).
+
 import (
 	"fmt"
 	"slices"
@@ -154,11 +165,8 @@ func optionOf(q *Question, value string, l Lang) (Option, bool) {
 // typed handles a typed answer to a number or text question.
 func (t *turn) typed(q *Question) {
 	text := strings.TrimSpace(t.in.Text)
-	p := t.promptReply()
-	if b, ok := match(text, flat(p.Buttons), false); ok {
-		t.in.Kind, t.in.Data = KindButton, b.Data
-		t.button()
-		return
+	if t.choose(flat(t.promptReply().Buttons), false, (*turn).press) {
+		return // "không biết", "bỏ qua": an option's words
 	}
 	switch q.Kind {
 	case Number:
@@ -226,8 +234,11 @@ func (t *turn) answer(q *Question, value string) {
 // in place by the reply to the first tap, and a further copy of it would
 // only cost the parent's chat its pace. Later, the message pressed shows
 // the current step.
-func (t *turn) lateAnswer(action string) bool {
-	verb, arg, _ := strings.Cut(action, ":")
+func (t *turn) lateAnswer(p press) bool {
+	if p.nonce == "" {
+		return false
+	}
+	verb, arg := p.verb, p.rest()
 	s := t.s
 	if (verb == vGrade && arg == s.Grade || verb == vSchool && strings.EqualFold(arg, s.School)) && s.Step != StepGrade && s.School != "" {
 		t.notice = t.T("tap.kept")
@@ -236,7 +247,7 @@ func (t *turn) lateAnswer(action string) bool {
 		}
 		return true
 	}
-	value, id, tagged := strings.Cut(arg, ":")
+	value, id, tagged := p.arg(0), p.arg(1), len(p.args) == 2
 	if verb != vAnswer || !tagged || !t.surveying() {
 		return false
 	}
@@ -372,4 +383,77 @@ func (e *Engine) bucketAt(q *Question, bucket, grade string) string {
 		return bucket + gradeMark + grade
 	}
 	return bucket
+}
+
+// answerPressed takes an answer's button of the current question ("yes:A1":
+// the answer and the question it answers; buttons sent before questions
+// were named carry the answer alone).
+func (t *turn) answerPressed(p press) bool {
+	q := t.current()
+	if q == nil {
+		return false
+	}
+	value, id := p.arg(0), p.arg(1)
+	if _, ok := optionOf(q, value, t.lang()); !ok || len(p.args) == 2 && id != q.ID {
+		return false
+	}
+	t.answer(q, value)
+	return true
+}
+
+// skipped takes "skip" on an optional question.
+func (t *turn) skipped(press) bool {
+	q := t.current()
+	if q == nil || !q.Optional {
+		return false
+	}
+	t.answer(q, "")
+	return true
+}
+
+// back goes to the previous question, or from the review to the last.
+func (t *turn) back(press) bool {
+	s := t.s
+	switch {
+	case s.Step == StepConfirm:
+		s.Step = StepQuestion
+		s.Q = len(t.questions()) - 1
+	case s.Q > 0:
+		s.Q--
+	default:
+		return false
+	}
+	t.moved()
+	t.send(t.promptReply())
+	return true
+}
+
+// editAnswer takes a question's number at the review: that question, then
+// back to the review.
+func (t *turn) editAnswer(p press) bool {
+	i, err := strconv.Atoi(p.arg(0))
+	if err != nil || i < 0 || i >= len(t.questions()) {
+		return false
+	}
+	t.s.Step, t.s.Q, t.s.Intent = StepQuestion, i, StepConfirm
+	t.moved()
+	t.send(t.promptReply())
+	return true
+}
+
+// redo starts the survey's answers again.
+func (t *turn) redo() {
+	t.s.Step, t.s.Q, t.s.Answers = StepQuestion, 0, map[string]string{}
+	t.moved()
+	t.send(t.promptReply())
+}
+
+// answerTyped takes a typed answer to a number or text question.
+func (t *turn) answerTyped(press) bool {
+	q := t.current()
+	if q == nil || q.Kind != Number && q.Kind != Text {
+		return false
+	}
+	t.typed(q)
+	return true
 }

@@ -36,6 +36,10 @@ type turn struct {
 	// only in the buttons of the consent prompt, since nothing is stored.
 	pre     Lang
 	preSave *PreConsent // what to keep before consent (see Result.Pre)
+	before  PreConsent  // what was kept before consent, as read
+	// pressed is the data of the press being handled: the button tapped,
+	// or the option a typed text named (choose); "" for other input.
+	pressed string
 	// offered is the text the parent typed that was offered to them as a
 	// complaint on their previous input (see offerComplaint).
 	offered    string
@@ -48,7 +52,7 @@ func (t *turn) say(text string) { t.replies = append(t.replies, Reply{Text: text
 
 // deny refuses an action: as the button's notice too when it was a press.
 func (t *turn) deny(key msg) {
-	if t.in.Kind == KindButton {
+	if t.pressed != "" {
 		t.notice = t.T(key)
 	}
 	t.say(t.T(key))
@@ -58,7 +62,7 @@ func (t *turn) send(r Reply) {
 	// A reply to a button press replaces the message the button was on
 	// (not an announcement's, nor a confirmation's: they stay to be read
 	// again; "n:s" is the survey button of announcements of before).
-	if t.in.Kind == KindButton && len(t.replies) == 0 && t.in.Data != oldAnnounceData() && !kept(t.in.Data) {
+	if t.pressed != "" && len(t.replies) == 0 && t.pressed != oldAnnounceData() && !kept(t.pressed) {
 		r.Edit = true
 	}
 	t.replies = append(t.replies, r)
@@ -143,31 +147,11 @@ func (t *turn) stepReply() Reply {
 	s := t.s
 	switch s.Step {
 	case StepLevel:
-		var row []Button
-		for _, l := range Levels {
-			if len(t.e.dir.SchoolsAt(l)) > 0 {
-				row = append(row, Button{Label: l.NameIn(t.lang()), Data: t.nonced(levelAct(l))})
-			}
-		}
-		return Reply{Text: t.T("level"), Buttons: [][]Button{row}}
+		return t.levelReply()
 	case StepSchool:
 		return t.schoolPage()
 	case StepGrade:
-		sc, ok := t.e.dir.School(s.School)
-		if !ok {
-			// The school left the configuration mid-way: pick again.
-			s.Step = StepLevel
-			return t.stepReply()
-		}
-		var row []Button
-		for _, g := range grades(sc.Level) {
-			row = append(row, Button{Label: gradeName(g, t.lang()), Data: t.nonced(gradeAct(g))})
-		}
-		rows := [][]Button{row}
-		if sc.Level == Preschool {
-			rows = [][]Button{row[:2], row[2:]}
-		}
-		return Reply{Text: t.T("grade", sc.Name), Buttons: rows}
+		return t.gradeReply()
 	case StepQuestion:
 		return t.questionReply()
 	case StepConfirm:
@@ -212,7 +196,7 @@ const tapAgain = 15 * time.Second
 // doubleTap says whether a press came within tapAgain of the parent's
 // previous input.
 func (t *turn) doubleTap() bool {
-	return t.in.Kind == KindButton && t.s != nil && !t.in.Now.Before(t.s.Updated) && t.in.Now.Sub(t.s.Updated) < tapAgain
+	return t.pressed != "" && t.s != nil && !t.in.Now.Before(t.s.Updated) && t.in.Now.Sub(t.s.Updated) < tapAgain
 }
 
 // numberedOption reads a text typed on a channel without buttons as the

@@ -18,7 +18,8 @@ import (
 //
 // The wire format is fixed: stored sessions, sent messages and the golden
 // transcripts hold it. A new verb is one row of verbs and, where it has
-// arguments, one constructor below.
+// arguments, one constructor below; what a press of it does is a row of
+// the route tables (routes.go).
 
 // Plain verbs.
 const (
@@ -211,18 +212,6 @@ func readData(data string) (press, bool) {
 		}
 	}
 	return press{}, false
-}
-
-// readPlain reads plain data for verb v.
-func readPlain(data, v string) (press, bool) {
-	p, ok := readData(data)
-	return p, ok && p.nonce == "" && p.verb == v
-}
-
-// readNonced reads nonced data for verb v.
-func readNonced(data, v string) (press, bool) {
-	p, ok := readData(data)
-	return p, ok && p.nonce != "" && p.verb == v
 }
 
 func join(fields ...string) string { return strings.Join(fields, ":") }

@@ -43,9 +43,36 @@ var (
 // identity, only the phone they chose to share.
 func (e *Engine) Card(c *Complaint) string { return e.card(c, T("c.alert.view")) }
 
-// StaffActions are the buttons staff act on a complaint with, for its
-// status: the dashboard offers the same.
-func StaffActions(c *Complaint) [][]Button { return actions(c) }
+// StaffAction is an action on a complaint as the dashboard offers it: the
+// card's button in the chat.
+type StaffAction struct {
+	Name  string // its name ("ack", "reply", …)
+	Label string
+	Data  string // the press, as an Envelope's Input.Data
+	Asks  bool   // it takes a text (a reply, where to refer the parent…): Input.Text
+	Ask   string // what the chat asks for it
+	Good  bool   // it settles the complaint (resolved)
+	Quiet bool   // it closes the complaint without settling it (referred, duplicate)
+}
+
+// StaffActions are the actions staff whose scope is schools may take on
+// c as it is now: the dashboard offers what the chat's card does.
+func StaffActions(c *Complaint, schools []string) []StaffAction {
+	var out []StaffAction
+	for _, row := range actions(c, schools) {
+		for _, b := range row {
+			p, _ := readData(b.Data)
+			a, _ := staffActNamed(p.arg(0))
+			x := StaffAction{Name: a.name, Label: b.Label, Data: b.Data, Asks: a.ask != "",
+				Good: a.name == staffDone, Quiet: a.name == staffRefer || a.name == staffDup}
+			if x.Asks {
+				x.Ask = T(a.ask, c.Code())
+			}
+			out = append(out, x)
+		}
+	}
+	return out
+}
 
 // WebLinkTTL is how long a sign-in link may be used.
 const WebLinkTTL = 10 * time.Minute

@@ -2,7 +2,6 @@ package web
 
 import (
 	"html/template"
-	"strings"
 	"time"
 
 	"hailong/digest"
@@ -37,21 +36,5 @@ func funcs(e *flows.Engine) template.FuncMap {
 			return t.In(e.Location()).Format("02/01/2006 15:04")
 		},
 		"status": func(s flows.Status) string { return s.Name() },
-		"verbClass": func(data string) string {
-			switch {
-			case strings.HasPrefix(data, "k:done:"):
-				return "good"
-			case strings.HasPrefix(data, "k:dup:"), strings.HasPrefix(data, "k:refer:"):
-				return "quiet"
-			}
-			return ""
-		},
-		"verb": func(data string) string {
-			v, _, _ := strings.Cut(strings.TrimPrefix(data, "k:"), ":")
-			return v
-		},
-		"needsText": func(data string) bool {
-			return strings.HasPrefix(data, "k:reply:") || strings.HasPrefix(data, "k:refer:")
-		},
 	}
 }

@@ -536,10 +536,7 @@ func (s *Server) complaint(w http.ResponseWriter, r *http.Request, u *who) {
 			photos = append(photos, i)
 		}
 	}
-	var acts []flows.Button
-	for _, row := range flows.StaffActions(c) {
-		acts = append(acts, row...)
-	}
+	acts := flows.StaffActions(c, u.Schools)
 	s.page(w, r, u, "complaint.html", map[string]any{"Title": c.Code(), "C": s.row(c, s.cfg.Now()), "Card": s.cfg.Engine.Card(c),
 		"History": history, "Photos": photos, "PhotoCount": len(c.Photos), "Actions": acts, "Done": r.URL.Query().Get("done")})
 }
@@ -572,23 +569,19 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, u *who) {
 	}
 	verb := r.PostFormValue("verb")
 	text := strings.TrimSpace(r.PostFormValue("text"))
-	allowed := false
-	for _, row := range flows.StaffActions(c) {
-		for _, b := range row {
-			allowed = allowed || b.Data == "k:"+verb+":"+strconv.FormatUint(c.ID, 10)
-		}
-	}
-	if !allowed {
+	i := slices.IndexFunc(flows.StaffActions(c, u.Schools), func(a flows.StaffAction) bool { return a.Name == verb })
+	if i < 0 {
 		s.refuse(w, r, http.StatusConflict, "Thao tác này không còn áp dụng cho phản ánh ("+c.Status.Name()+"). Xin tải lại trang.")
 		return
 	}
-	if (verb == "reply" || verb == "refer") && (text == "" || len([]rune(text)) > 3000) {
+	act := flows.StaffActions(c, u.Schools)[i]
+	if act.Asks && (text == "" || len([]rune(text)) > 3000) {
 		s.refuse(w, r, http.StatusBadRequest, "Xin nhập nội dung (tối đa 3000 kí tự).")
 		return
 	}
 	ch, user, _ := strings.Cut(u.ID, ":")
 	env := flows.Envelope{Channel: ch, User: user, Chat: user, Web: true,
-		Input: flows.Input{Kind: flows.KindButton, Data: "k:" + verb + ":" + strconv.FormatUint(c.ID, 10), Text: text, Now: s.cfg.Now()}}
+		Input: flows.Input{Kind: flows.KindButton, Data: act.Data, Text: text, Now: s.cfg.Now()}}
 	if err := s.cfg.Store.Apply(flows.Batch{Channel: ch, Envelopes: []flows.Envelope{env}}); err != nil {
 		s.fail(w, r, err)
 		return

@@ -1,0 +1,140 @@
+package flows
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestEveryVerbRouted: every verb of the table is taken by a route of some
+// table (a verb no route takes is a button that does nothing), and every
+// verb a route names is in the table with the same shape.
+func TestEveryVerbRouted(t *testing.T) {
+	taken := map[string]bool{} // "plain:m", "nonced:a"
+	for _, table := range [][]route{parentRoutes, staffRoutes, consentRoutes} {
+		for _, r := range table {
+			if r.on.kind != KindButton || r.on.any {
+				continue
+			}
+			shape := "plain"
+			if r.on.press != plain {
+				shape = "nonced"
+			}
+			for _, v := range r.on.names {
+				known := slices.ContainsFunc(verbs, func(x verb) bool { return x.name == v && x.nonced == (shape == "nonced") })
+				if !known {
+					t.Errorf("a route takes %s verb %q, which verbs.go does not declare", shape, v)
+				}
+				taken[shape+":"+v] = true
+			}
+		}
+	}
+	for _, v := range verbs {
+		shape := "plain"
+		if v.nonced {
+			shape = "nonced"
+		}
+		if v.name == vKeep {
+			continue // a wrapper: its data within is routed (unkept)
+		}
+		if !taken[shape+":"+v.name] {
+			t.Errorf("%s verb %q (%s) is taken by no route", shape, v.name, v.means)
+		}
+	}
+}
+
+// TestButtonRoutesDisjoint: within a table, no two button routes take the
+// same press at the same step, so that the order of the button rows never
+// decides (typed text is read in order, on purpose).
+func TestButtonRoutesDisjoint(t *testing.T) {
+	overlap := func(a, b []Step) bool {
+		return a == nil || b == nil || slices.ContainsFunc(a, func(s Step) bool { return slices.Contains(b, s) })
+	}
+	for name, table := range map[string][]route{"parent": parentRoutes, "staff": staffRoutes, "consent": consentRoutes} {
+		for i, a := range table {
+			for j := i + 1; j < len(table); j++ {
+				b := table[j]
+				if a.on.kind != KindButton || b.on.kind != KindButton || a.on.any || b.on.any || a.on.press != b.on.press {
+					continue
+				}
+				for _, v := range a.on.names {
+					if slices.Contains(b.on.names, v) && overlap(a.at, b.at) {
+						t.Errorf("%s routes %d and %d both take %q at the same step", name, i, j, v)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestStaffActsComplete: every action on a complaint has its handler, its
+// button's label in both catalogs, and an action that asks for a text has
+// its prompt in both and a step of its own.
+func TestStaffActsComplete(t *testing.T) {
+	steps := map[Step]string{}
+	for _, a := range staffActs {
+		if (a.press == nil) == (a.ask == "") {
+			t.Errorf("action %q: want a press or an ask, one of them", a.name)
+		}
+		if a.ask != "" && a.text == nil {
+			t.Errorf("action %q asks for a text and takes none", a.name)
+		}
+		for _, key := range []msg{a.label, a.ask} {
+			if key == "" {
+				continue
+			}
+			if vi[key] == "" || en[key] == "" {
+				t.Errorf("action %q: %q is missing from a catalog", a.name, key)
+			}
+		}
+		if a.ask != "" {
+			if other, dup := steps[a.step()]; dup {
+				t.Errorf("actions %q and %q share the step %q", a.name, other, a.step())
+			}
+			steps[a.step()] = a.name
+		}
+	}
+	// The steps of reply and referral are stored in sessions: they must
+	// keep their names.
+	if steps[StepStaffReply] != staffReply || steps[StepStaffRefer] != staffRefer {
+		t.Errorf("the reply and referral steps moved: %v", steps)
+	}
+}
+
+// TestInputNeverRewritten: no handler rewrites the input it was given (a
+// typed choice goes to the routes as the option's press, through choose;
+// the input stays what it was).
+func TestInputNeverRewritten(t *testing.T) {
+	files, _ := filepath.Glob("*.go")
+	fset := token.NewFileSet()
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		af, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(af, func(n ast.Node) bool {
+			as, ok := n.(*ast.AssignStmt)
+			if !ok {
+				return true
+			}
+			for _, l := range as.Lhs {
+				if sel, ok := l.(*ast.SelectorExpr); ok {
+					if inner, ok := sel.X.(*ast.SelectorExpr); ok && inner.Sel.Name == "in" {
+						t.Errorf("%s: the input is rewritten (%s.%s)", fset.Position(as.Pos()), "in", sel.Sel.Name)
+					}
+					if sel.Sel.Name == "in" {
+						t.Errorf("%s: the input is replaced", fset.Position(as.Pos()))
+					}
+				}
+			}
+			return true
+		})
+	}
+}
