@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestEveryVerbRouted: every verb of the table is taken by a route of some
@@ -136,5 +137,42 @@ func TestInputNeverRewritten(t *testing.T) {
 			}
 			return true
 		})
+	}
+}
+
+// TestTypedChoiceIsNotATap: a number typed on a channel without buttons is
+// the option's press, but not a tap: its reply is a new message (never an
+// edit of the parent's own message), and an option shown under an older
+// nonce, typed within seconds of the previous input, is answered (a tap
+// again would only be acknowledged — silence where there is nothing to
+// acknowledge).
+func TestTypedChoiceIsNotATap(t *testing.T) {
+	e := testEngine(t)
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, hcm)
+	at := func(nonce uint32) *Session {
+		return &Session{Consent: &Consent{At: now}, School: "TH-03", Grade: "3", Step: StepQuestion, Wave: "w1",
+			Answers: map[string]string{}, Nonce: nonce, Updated: now.Add(-3 * time.Second),
+			Options: []string{"7:" + answerAct("yes", "A1"), "7:" + answerAct("no", "A1")}}
+	}
+	typed := func(s *Session, text string) Result {
+		return e.Handle(s, Envelope{Channel: "zalo", User: "1", Chat: "1", MessageRef: "msg-1",
+			Input: Input{Kind: KindText, Text: text, Numbered: true, Now: now}}, nil)
+	}
+	res := typed(at(7), "1")
+	if res.Session == nil || res.Session.Answers["A1"] != "yes" {
+		t.Fatalf("«1» did not answer question 1: %+v", res.Session)
+	}
+	for _, o := range res.Out {
+		if o.EditRef != "" || o.Reply.Edit {
+			t.Errorf("a typed choice's reply edits message %q: %+v", o.EditRef, o.Reply)
+		}
+	}
+	// The options remembered are of an older screen (nonce 7, now 9: the
+	// levels' list), and the last input was 3 s ago.
+	old := at(9)
+	old.Options = []string{"7:" + levelAct(Primary)}
+	res = typed(old, "1")
+	if len(res.Out) == 0 || res.Out[0].Kind != OutMessage {
+		t.Fatalf("a typed option of an older screen got no message: %+v", res.Out)
 	}
 }

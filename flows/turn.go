@@ -61,8 +61,9 @@ func (t *turn) deny(key msg) {
 func (t *turn) send(r Reply) {
 	// A reply to a button press replaces the message the button was on
 	// (not an announcement's, nor a confirmation's: they stay to be read
-	// again; "n:s" is the survey button of announcements of before).
-	if t.pressed != "" && len(t.replies) == 0 && t.pressed != oldAnnounceData() && !kept(t.pressed) {
+	// again; "n:s" is the survey button of announcements of before). A
+	// typed choice's reply is a new message: there is none to replace.
+	if t.in.Kind == KindButton && len(t.replies) == 0 && t.in.Data != oldAnnounceData() && !kept(t.in.Data) {
 		r.Edit = true
 	}
 	t.replies = append(t.replies, r)
@@ -196,7 +197,7 @@ const tapAgain = 15 * time.Second
 // doubleTap says whether a press came within tapAgain of the parent's
 // previous input.
 func (t *turn) doubleTap() bool {
-	return t.pressed != "" && t.s != nil && !t.in.Now.Before(t.s.Updated) && t.in.Now.Sub(t.s.Updated) < tapAgain
+	return t.in.Kind == KindButton && t.s != nil && !t.in.Now.Before(t.s.Updated) && t.in.Now.Sub(t.s.Updated) < tapAgain
 }
 
 // numberedOption reads a text typed on a channel without buttons as the
