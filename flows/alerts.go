@@ -11,7 +11,7 @@ import (
 // principals, and to the office when urgent.
 func (t *turn) alert(c *Complaint, headline string) {
 	cat, _ := t.e.category(c.Category)
-	t.out = append(t.out, t.e.alertTo(t.e.staffAddresses(c, cat != nil && cat.Urgent, t.look), c, headline, t.in.Now)...)
+	t.Out = append(t.Out, t.e.alertTo(t.e.staffAddresses(c, cat != nil && cat.Urgent, t.look), c, headline, t.in.Now)...)
 }
 
 func (e *Engine) alertTo(to []Address, c *Complaint, headline string, now time.Time) []Outgoing {
@@ -198,6 +198,6 @@ func (t *turn) tell(c *Complaint, r Reply) {
 	if len(r.Buttons) > 0 {
 		r.Detached = tr(c.Lang, "hint.followup", c.Code())
 	}
-	t.out = append(t.out, Outgoing{Kind: OutMessage, Channel: c.Reporter.Channel, Chat: c.Reporter.Chat, Reply: r,
+	t.Out = append(t.Out, Outgoing{Kind: OutMessage, Channel: c.Reporter.Channel, Chat: c.Reporter.Chat, Reply: r,
 		Priority: PriorityAlert, Created: t.in.Now})
 }

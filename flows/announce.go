@@ -239,7 +239,7 @@ func (t *turn) announceSend() {
 	}
 	a = a.clone()
 	a.Schools, a.Author, a.Created = scope, Address{Channel: t.env.Channel, Chat: t.env.Chat}, t.in.Now
-	t.announce = a
+	t.Announce = a
 	t.s.Step, t.s.Announce = StepMenu, nil
 	t.audit("announce", a.Scope)
 	t.notice = T("ann.queued.notice")

@@ -65,7 +65,7 @@ func (t *turn) remember(school string) {
 	if t.pre == English {
 		p.Lang = English
 	}
-	t.preSave = &p
+	t.Pre = &p
 }
 
 // agree records the consent (agreeData: the deep link's school, the
@@ -80,9 +80,9 @@ func (t *turn) agree(p press) bool {
 		t.s.Lang = English
 	}
 	t.changed = true
-	t.preSave = &PreConsent{} // now in the session
+	t.Pre = &PreConsent{} // now in the session
 	no := false
-	t.optOut = &no
+	t.OptOut = &no
 	t.send(Reply{Text: t.consentEcho() + t.T("consent.given", in.Now.In(t.e.loc).Format("15:04 02/01/2006"))})
 	if s, ok := t.e.dir.School(p.arg(0)); ok {
 		t.chooseSchool(s, StepQuestion)
@@ -98,7 +98,7 @@ func (t *turn) refuse(p press) bool {
 		t.pre = l
 	}
 	t.send(Reply{Text: t.consentEcho() + t.T("consent.refused")})
-	t.preSave = &PreConsent{} // "nothing is stored": not even these
+	t.Pre = &PreConsent{} // "nothing is stored": not even these
 	return true
 }
 
@@ -169,7 +169,7 @@ func (t *turn) consentNoData(press) bool {
 	t.say(t.T("data.none"))
 	school := t.before.School
 	if t.in.Command == "xoadulieu" && t.before != (PreConsent{}) {
-		t.preSave = &PreConsent{} // the school or language picked goes too
+		t.Pre = &PreConsent{} // the school or language picked goes too
 		school, t.pre = "", Vietnamese
 	}
 	t.consentPrompt(school)

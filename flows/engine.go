@@ -269,14 +269,13 @@ func (e *Engine) Handle(s *Session, env Envelope, look Lookup) Result {
 	if env.Input.Numbered {
 		t.rememberOptions()
 	}
-	res := Result{Session: t.s, Changed: t.changed, Response: t.resp, Complaints: t.complaints,
-		Invites: t.invites, Bind: t.bind, Unbind: t.unbind, Audit: t.auditLog, Erase: t.erase, OptOut: t.optOut,
-		GroupTold: t.groupTold, Announce: t.announce, Pre: t.preSave, WebLinks: t.webLinks}
+	res := t.Result
+	res.Session, res.Changed, res.Out = t.s, t.changed, nil
 	if env.Web {
 		// The dashboard shows the outcome on its page: nothing goes to the
 		// staff member's chat, and their chat's step stays as it was.
 		res.Session, res.Changed = s, false
-		res.Out = append(res.Out, t.out...)
+		res.Out = append(res.Out, t.Out...)
 		return res
 	}
 	if res.Changed && res.Session != nil {
@@ -306,7 +305,7 @@ func (e *Engine) Handle(s *Session, env Envelope, look Lookup) Result {
 		}
 		res.Out = append(res.Out, o)
 	}
-	res.Out = append(res.Out, t.out...)
+	res.Out = append(res.Out, t.Out...)
 	return res
 }
 

@@ -380,7 +380,7 @@ func (t *turn) fileComplaint() {
 		t.alert(c, T("c.alert.new"))
 		return
 	}
-	t.out = append(t.out, t.e.alertFolded(t.e.staffAddresses(c, cat.Urgent, t.look), c, now)...)
+	t.Out = append(t.Out, t.e.alertFolded(t.e.staffAddresses(c, cat.Urgent, t.look), c, now)...)
 }
 
 // leaveComplaint takes Huỷ while writing a complaint or an addition.

@@ -101,7 +101,7 @@ func (t *turn) addInfo(text string) {
 	t.moved()
 	t.send(t.keptMenu(t.T("c.add.sent", c.Code())))
 	for _, a := range dedupe(t.e.staffAddresses(c, false, t.look)) {
-		t.out = append(t.out, Outgoing{Kind: OutMessage, Channel: a.Channel, Chat: a.Chat, Priority: PriorityAlert, Created: t.in.Now,
+		t.Out = append(t.Out, Outgoing{Kind: OutMessage, Channel: a.Channel, Chat: a.Chat, Priority: PriorityAlert, Created: t.in.Now,
 			Reply: Reply{Text: T("c.add.staff", c.Code(), clip(text, 3000)), Buttons: actions(c, nil), Detached: T("hint.complaint", c.Code())}})
 	}
 }
@@ -154,7 +154,7 @@ func (t *turn) followup(p press) bool {
 		told = t.T("c.reopened.parent", c.Code(), reached.NameIn(t.lang()), t.e.deadline(c.ResolveDue, t.lang()))
 	}
 	t.send(Reply{Text: told})
-	t.out = append(t.out, t.e.alertTo(append(units, t.e.staffAddresses(c, false, t.look)...), c, T("c.alert.reopened"), now)...)
+	t.Out = append(t.Out, t.e.alertTo(append(units, t.e.staffAddresses(c, false, t.look)...), c, T("c.alert.reopened"), now)...)
 	return true
 }
 

@@ -13,7 +13,7 @@ import (
 // them but answers to their own messages, until they /start again.
 func (t *turn) stop() {
 	yes := true
-	t.optOut = &yes
+	t.OptOut = &yes
 	if t.s != nil && t.s.Consent != nil {
 		t.s.OptOut = true
 		t.s.reset()
@@ -25,7 +25,7 @@ func (t *turn) stop() {
 // resume lifts a /stop; the /start then goes on as usual.
 func (t *turn) resume() {
 	no := false
-	t.optOut = &no
+	t.OptOut = &no
 	t.s.OptOut = false
 	t.changed = true
 	t.say(t.T("optout.lifted"))
@@ -121,7 +121,7 @@ func (t *turn) askErase() {
 // eraseAll deletes the parent's data; the store does it in the same
 // transaction, adjusting the aggregates.
 func (t *turn) eraseAll() {
-	t.erase = true
+	t.Erase = true
 	t.pre = t.lang() // the goodbye in the language they read
 	t.s = nil
 	t.changed = true

@@ -295,7 +295,7 @@ func (t *turn) run() {
 		// then left alone.
 		if in.Kind == KindCommand && !t.look.GroupTold(t.env.Channel+":"+t.env.Chat) {
 			t.say(t.T("group.private"))
-			t.groupTold = true
+			t.GroupTold = true
 		}
 		return
 	}
@@ -329,7 +329,7 @@ func (t *turn) run() {
 		// A /start lifts any stop recorded for the chat, even one made
 		// before the parent consented or after their session was purged.
 		no := false
-		t.optOut = &no
+		t.OptOut = &no
 	}
 	if t.s == nil || t.s.Consent == nil {
 		t.beforeConsent()

@@ -231,7 +231,7 @@ func (t *turn) audit(action, record string) {
 	if t.env.Web {
 		via = "web"
 	}
-	t.auditLog = append(t.auditLog, AuditEntry{At: t.in.Now, Actor: t.who.ID, Role: t.who.Role.String(), Action: action, Record: record, Via: via})
+	t.Audit = append(t.Audit, AuditEntry{At: t.in.Now, Actor: t.who.ID, Role: t.who.Role.String(), Action: action, Record: record, Via: via})
 }
 
 // actor names who acted in a complaint's history: their role and scope,

@@ -196,7 +196,7 @@ func (t *turn) askText(a *staffAct, c *Complaint) {
 	}
 	// Texts are typed in private: a group only shows the bot commands.
 	t.notice = T("staff.private")
-	t.out = append(t.out, Outgoing{Kind: OutMessage, Channel: t.env.Channel, Chat: t.env.User, Reply: r, Priority: PriorityInteractive, Created: t.in.Now})
+	t.Out = append(t.Out, Outgoing{Kind: OutMessage, Channel: t.env.Channel, Chat: t.env.User, Reply: r, Priority: PriorityInteractive, Created: t.in.Now})
 }
 
 // staffText takes the text an action asked for, checking again that the

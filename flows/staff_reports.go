@@ -48,7 +48,7 @@ func (t *turn) reportRequest(export bool) {
 	}
 	t.audit(map[bool]string{false: "report", true: "export"}[export], scope)
 	t.say(T("report.building", scope, from.Format("02/01/2006"), to.AddDate(0, 0, -1).Format("02/01/2006")))
-	t.out = append(t.out, Outgoing{Kind: OutReport, Channel: t.env.Channel, Chat: t.env.Chat, Priority: PriorityInteractive,
+	t.Out = append(t.Out, Outgoing{Kind: OutReport, Channel: t.env.Channel, Chat: t.env.Chat, Priority: PriorityInteractive,
 		Created: t.in.Now, Report: &ReportRequest{Scope: scope, Schools: schools, Office: office, From: from, To: to, Export: export}})
 }
 

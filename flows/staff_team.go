@@ -22,7 +22,7 @@ func (t *turn) invite() {
 	}
 	code := NewInviteCode(t.env.Random)
 	inv := Invite{Hash: InviteHash(code), School: sc.Code, Issuer: t.who.ID, Expires: t.in.Now.AddDate(0, 0, InviteDays)}
-	t.invites = append(t.invites, inv)
+	t.Invites = append(t.Invites, inv)
 	t.audit("invite", sc.Code)
 	link := ""
 	if u := t.e.BotUsername(); u != "" {
@@ -51,11 +51,11 @@ func (t *turn) redeem(code string) {
 		return
 	}
 	inv.Used = true
-	t.invites = append(t.invites, *inv)
+	t.Invites = append(t.Invites, *inv)
 	wider := t.who.Role > RolePrincipal
-	t.bind = &Principal{ID: t.who.ID, School: sc.Code, Name: t.env.Name, Since: t.in.Now, Issuer: inv.Issuer}
+	t.Bind = &Principal{ID: t.who.ID, School: sc.Code, Name: t.env.Name, Since: t.in.Now, Issuer: inv.Issuer}
 	no := false
-	t.optOut = &no // alerts must reach them, whatever they said as a parent
+	t.OptOut = &no // alerts must reach them, whatever they said as a parent
 	if !wider {
 		t.who.Role = RolePrincipal
 	}
@@ -111,7 +111,7 @@ func (t *turn) revoke(id string) {
 		t.deny("denied")
 		return
 	}
-	t.unbind = id
+	t.Unbind = id
 	t.audit("revoke", id+"@"+sc.Code)
 	t.menuFor(id, RoleParent)
 	t.notice = T("principals.revoked")
@@ -143,6 +143,6 @@ func (t *turn) auditTrail() {
 // menuFor queues the command menu of a role for a user's private chat.
 func (t *turn) menuFor(id string, r Role) {
 	ch, user, _ := strings.Cut(id, ":")
-	t.out = append(t.out, Outgoing{Kind: OutMenu, Channel: ch, Chat: user, Reply: Reply{Text: r.String()},
+	t.Out = append(t.Out, Outgoing{Kind: OutMenu, Channel: ch, Chat: user, Reply: Reply{Text: r.String()},
 		Priority: PriorityInteractive, Created: t.in.Now})
 }

@@ -360,7 +360,7 @@ func (t *turn) submit() {
 			r.Buckets[q.ID] = t.e.bucketAt(q, b, s.Grade)
 		}
 	}
-	t.resp = r
+	t.Response = r
 	if s.Done == nil {
 		s.Done = map[string]time.Time{}
 	}

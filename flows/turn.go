@@ -10,33 +10,25 @@ import (
 
 // turn is the work of handling one input.
 type turn struct {
+	// Result gathers what the input changed, as it goes: its Out holds
+	// the messages to others than the sender (principals, units, the
+	// parent of a complaint); Handle puts the sender's replies before
+	// them, and the session, when the turn is done.
+	Result
 	e    *Engine
 	in   Input
 	env  Envelope
 	look Lookup
-	// complaints are the complaints this input created or changed; out
-	// are messages to others than the sender (principals, the office,
-	// the parent of a complaint).
-	complaints []*Complaint
-	out        []Outgoing
-	who        Actor
-	invites    []Invite
-	bind       *Principal
-	unbind     string
-	auditLog   []AuditEntry
-	erase      bool
-	optOut     *bool
-	groupTold  bool
-	s          *Session
-	changed    bool
-	replies    []Reply
-	notice     string
-	resp       *Response
+	who  Actor
+	s    *Session
+	// changed: the session is to be stored.
+	changed bool
+	replies []Reply
+	notice  string
 	// pre is the language of a user who has not consented yet: it lives
 	// only in the buttons of the consent prompt, since nothing is stored.
-	pre     Lang
-	preSave *PreConsent // what to keep before consent (see Result.Pre)
-	before  PreConsent  // what was kept before consent, as read
+	pre    Lang
+	before PreConsent // what was kept before consent, as read
 	// pressed is the data of the press being handled: the button tapped,
 	// or the option a typed text named (choose); "" for other input.
 	pressed string
@@ -44,8 +36,7 @@ type turn struct {
 	// complaint on their previous input (see offerComplaint).
 	offered    string
 	offerNonce uint32 // the nonce the offer was made under
-	announce   *Announcement
-	webLinks   []WebLink
+
 }
 
 func (t *turn) say(text string) { t.replies = append(t.replies, Reply{Text: text}) }
@@ -249,13 +240,13 @@ func (t *turn) rememberOptions() {
 
 // save records a new or changed complaint to store.
 func (t *turn) save(c *Complaint) {
-	for i, x := range t.complaints {
+	for i, x := range t.Complaints {
 		if x.ID == c.ID {
-			t.complaints[i] = c
+			t.Complaints[i] = c
 			return
 		}
 	}
-	t.complaints = append(t.complaints, c)
+	t.Complaints = append(t.Complaints, c)
 }
 
 // clip shortens s to n runes, marking the cut.

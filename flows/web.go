@@ -122,7 +122,7 @@ func (t *turn) webLink() {
 		return
 	}
 	token := NewWebToken(t.env.Random[:16])
-	t.webLinks = append(t.webLinks, WebLink{Hash: WebTokenHash(token), Actor: t.who.ID, Created: t.in.Now,
+	t.WebLinks = append(t.WebLinks, WebLink{Hash: WebTokenHash(token), Actor: t.who.ID, Created: t.in.Now,
 		Expires: t.in.Now.Add(WebLinkTTL)})
 	t.audit("web.link", t.who.Role.String())
 	t.say(T("web.link", int(WebLinkTTL/time.Minute), strings.TrimRight(t.e.webURL, "/")+"/login?t="+token))
