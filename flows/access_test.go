@@ -43,15 +43,15 @@ func TestAccessMatrix(t *testing.T) {
 		{"parent", "42", "42"}, {"unknown group", "42", "-555"},
 	}
 	actions := []string{"/danhsach", "/baocao", "/xuat", "/invite TH-03", "/hieutruong", "/nhatky", "/web",
-		"k:view:1", "k:ack:1", "k:reply:1", "k:done:1", "k:refer:1", "k:dup:1", "rv:test:778",
+		"k:view:1", "k:ack:1", "k:reply:1", "k:done:1", "k:refer:1", "k:dup:1", "k:move:1", "rv:test:778",
 		"/gopy TH-03", "gy:w1:TH-03:0", "gd:w1:TH-03"}
 	// allowed[actor] lists the actions that actor may take.
 	allowed := map[string]string{
-		"admin":            "/danhsach /baocao /xuat /invite /hieutruong /nhatky /web k:view k:ack k:reply k:done k:refer k:dup rv: /gopy gy: gd:",
-		"office staff":     "/danhsach /baocao /xuat /invite /hieutruong /web k:view k:ack k:reply k:done k:refer k:dup rv: /gopy gy: gd:",
-		"office group":     "/danhsach /baocao /xuat k:view k:ack k:reply k:done k:refer k:dup /gopy gy: gd:",
-		"department staff": "/danhsach /baocao /xuat /invite /hieutruong /web k:view k:ack k:reply k:done k:refer k:dup rv: /gopy gy: gd:",
-		"department group": "/danhsach /baocao /xuat k:view k:ack k:reply k:done k:refer k:dup /gopy gy: gd:",
+		"admin":            "/danhsach /baocao /xuat /invite /hieutruong /nhatky /web k:view k:ack k:reply k:done k:refer k:dup k:move rv: /gopy gy: gd:",
+		"office staff":     "/danhsach /baocao /xuat /invite /hieutruong /web k:view k:ack k:reply k:done k:refer k:dup k:move rv: /gopy gy: gd:",
+		"office group":     "/danhsach /baocao /xuat k:view k:ack k:reply k:done k:refer k:dup k:move /gopy gy: gd:",
+		"department staff": "/danhsach /baocao /xuat /invite /hieutruong /web k:view k:ack k:reply k:done k:refer k:dup k:move rv: /gopy gy: gd:",
+		"department group": "/danhsach /baocao /xuat k:view k:ack k:reply k:done k:refer k:dup k:move /gopy gy: gd:",
 		// Another ward's staff act on their own schools alone.
 		"other ward's staff": "/danhsach /baocao /xuat /hieutruong /web",
 		"other ward's group": "/danhsach /baocao /xuat",

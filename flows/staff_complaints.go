@@ -19,6 +19,8 @@ import (
 //	                  (mine.go's follow-up; "Chưa" reopens it)
 //	              ──▶ Không thuộc thẩm quyền ──▶ where to turn, typed ──▶ referred
 //	              ──▶ Trùng ──▶ closed as a duplicate
+//	              ──▶ Chuyển trường khác (unit staff) ──▶ the school's code
+//	                  typed ──▶ moved; the new school alerted, the parent told
 //
 // A new action is one handler, one row, and its texts in both catalogs.
 
@@ -27,16 +29,20 @@ type staffAct struct {
 	name  string
 	label msg // its button on a card; "": none (view is the code's button)
 	row   int // the row of the card's buttons it sits in
-	// shown says whether its button shows on complaint c to a reader
-	// whose scope is schools (nil for an alert, sent to several); nil:
-	// always. Only open complaints have buttons.
-	shown func(c *Complaint, schools []string) bool
+	// may says whether staff whose scope is schools may take it on c (a
+	// scope nil: an alert's readers, several, who are not shown it); nil:
+	// anyone whose scope has c. shown says whether its button shows (nil:
+	// always). Only open complaints have buttons.
+	may   func(c *Complaint, schools []string) bool
+	shown func(c *Complaint) bool
 	open  bool // acts on an open complaint only
 	// press acts; or, when ask is set, the step asks staff to type ask
 	// (with the complaint's code) and text takes what they type.
 	press func(t *turn, c *Complaint)
 	ask   msg
-	text  func(t *turn, c *Complaint, text string)
+	// text takes the text typed; false: it is not what was asked for
+	// (the handler said why), and the step stays for another try.
+	text func(t *turn, c *Complaint, text string) bool
 }
 
 // staffActs are the actions, in the order of their buttons.
@@ -44,11 +50,13 @@ func staffActTable() []staffAct {
 	return []staffAct{
 		{name: staffView, press: (*turn).viewComplaint},
 		{name: staffAck, label: "k.ack", row: 0, open: true, press: (*turn).ack,
-			shown: func(c *Complaint, _ []string) bool { return c.Status == StatusNew }},
+			shown: func(c *Complaint) bool { return c.Status == StatusNew }},
 		{name: staffReply, label: "k.reply", row: 0, open: true, ask: "staff.reply", text: (*turn).reply},
 		{name: staffDone, label: "k.done", row: 1, open: true, press: (*turn).resolve},
 		{name: staffRefer, label: "k.refer", row: 2, open: true, ask: "staff.refer", text: (*turn).refer},
 		{name: staffDup, label: "k.dup", row: 2, open: true, press: (*turn).duplicate},
+		{name: staffMove, label: "k.move", row: 3, open: true, ask: "staff.move", text: (*turn).moveTo,
+			may: func(_ *Complaint, schools []string) bool { return len(schools) > 1 }},
 	}
 }
 
@@ -93,7 +101,7 @@ func actions(c *Complaint, schools []string) [][]Button {
 	}
 	var rows [][]Button
 	for _, a := range staffActs {
-		if a.label == "" || a.shown != nil && !a.shown(c, schools) {
+		if a.label == "" || a.shown != nil && !a.shown(c) || a.may != nil && !a.may(c, schools) {
 			continue
 		}
 		for len(rows) <= a.row {
@@ -118,6 +126,10 @@ func (t *turn) staffAction(verb, idStr string) {
 	}
 	c = c.clone()
 	a, known := staffActNamed(verb)
+	if known && a.may != nil && !a.may(c, t.who.Schools) {
+		t.deny("staff.denied")
+		return
+	}
 	if (!known || a.open) && !c.Status.Open() {
 		t.notice = T("staff.closed", c.Status.Name())
 		t.send(Reply{Text: t.e.card(c, T("c.alert.view"))})
@@ -220,23 +232,27 @@ func (t *turn) staffText(text string) {
 		t.say(T("staff.text.bad", n))
 		return
 	}
+	if !a.text(t, c.clone(), text) {
+		t.s.Step, t.s.Target = step, c.ID
+		return
+	}
 	t.audit(a.name+".text", c.Code())
-	a.text(t, c.clone(), text)
 }
 
 // refer closes the complaint as not the school's to settle, telling the
 // parent where to turn.
-func (t *turn) refer(c *Complaint, text string) {
+func (t *turn) refer(c *Complaint, text string) bool {
 	now := t.in.Now
 	c.Status, c.ResolvedAt = StatusReferred, now
 	c.log(now, t.actor(), "referred", text)
 	t.save(c)
 	t.tell(c, Reply{Text: tr(c.Lang, "c.told.referred", c.Code(), text)})
 	t.say(T("staff.referred.ok", c.Code()))
+	return true
 }
 
 // reply passes staff's reply to the parent, word for word.
-func (t *turn) reply(c *Complaint, text string) {
+func (t *turn) reply(c *Complaint, text string) bool {
 	now := t.in.Now
 	if c.Status == StatusNew {
 		c.AckedAt = now
@@ -250,4 +266,29 @@ func (t *turn) reply(c *Complaint, text string) {
 		told = T("staff.replied.erased", c.Code())
 	}
 	t.send(Reply{Text: told + "\n\n" + t.e.card(c, T("c.alert.view")), Buttons: t.buttons(c)})
+	return true
+}
+
+// moveTo moves a complaint filed about the wrong school to the school
+// whose code staff typed, one of their scope's: the new school is alerted
+// as of a new complaint, the parent told where it went; its deadlines
+// stay (the parent waited no less for the mistake).
+func (t *turn) moveTo(c *Complaint, code string) bool {
+	sc, ok := t.e.dir.School(code)
+	switch {
+	case !ok || !slices.Contains(t.who.Schools, sc.Code):
+		t.say(T("staff.move.bad", clip(code, 32)))
+		return false
+	case sc.Code == c.School:
+		t.say(T("staff.move.same", c.Code(), sc.Name))
+		return false
+	}
+	from := t.e.schoolName(c.School)
+	c.log(t.in.Now, t.actor(), "moved", c.School+" → "+sc.Code)
+	c.School, c.Office = sc.Code, sc.Office
+	t.save(c)
+	t.alert(c, T("c.alert.moved"))
+	t.tell(c, Reply{Text: tr(c.Lang, "c.told.moved", c.Code(), sc.Name)})
+	t.send(Reply{Text: T("staff.moved", c.Code(), from, sc.Name) + "\n\n" + t.e.card(c, T("c.alert.view")), Buttons: t.buttons(c)})
+	return true
 }

@@ -84,6 +84,7 @@ const (
 	staffRefer = "refer"
 	staffDone  = "done"
 	staffDup   = "dup"
+	staffMove  = "move"
 
 	annSurvey = "survey"
 	annSend   = "send"

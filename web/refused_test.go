@@ -22,7 +22,20 @@ func (quietStore) Apply(flows.Batch) error { return nil }
 // such on the page, not reported done.
 func TestRefusedActionIsSaid(t *testing.T) {
 	db, hq, _ := fixture(t, func(c *web.Config) { c.Store = quietStore{c.Store.(*store.DB)} })
-	// A parent files a complaint about S1, pressing what the bot shows.
+	fileComplaint(t, db)
+	cookie := signIn(t, hq, link(t, db, "2", now))
+	page := do(hq, http.MethodGet, "/complaints/1", nil, cookie, "").Body.String()
+	csrf := between(page, `name="csrf" value="`, `"`)
+	rec := do(hq, http.MethodPost, "/complaints/1", url.Values{"csrf": {csrf}, "verb": {"ack"}}, cookie, "")
+	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "chưa được thực hiện") {
+		t.Errorf("an action the engine refused: %d, said %q", rec.Code, rec.Body.String())
+	}
+}
+
+// fileComplaint has a parent file a complaint about S1 (PA-000001),
+// pressing what the bot shows them.
+func fileComplaint(t *testing.T, db *store.DB) {
+	t.Helper()
 	parent, at := "77", now
 	send := func(in flows.Input) {
 		at = at.Add(time.Second)
@@ -67,11 +80,39 @@ func TestRefusedActionIsSaid(t *testing.T) {
 	if _, found, err := db.Complaint(1); err != nil || !found {
 		t.Fatalf("the parent's complaint was not filed: %v", err)
 	}
-	cookie := signIn(t, hq, link(t, db, "2", now))
-	page := do(hq, http.MethodGet, "/complaints/1", nil, cookie, "").Body.String()
+}
+
+// TestMoveOnDashboard: a unit's staff member moves a complaint filed about
+// the wrong school from its page, typing the school's code as in the chat;
+// a principal, whose scope is one school, is not offered the move, and no
+// longer sees the complaint once it has gone to another school.
+func TestMoveOnDashboard(t *testing.T) {
+	db, hq, _ := fixture(t)
+	fileComplaint(t, db)
+	principal := signIn(t, hq, link(t, db, "2", now))
+	if page := do(hq, http.MethodGet, "/complaints/1", nil, principal, "").Body.String(); strings.Contains(page, `id="act-move"`) {
+		t.Error("the principal of one school is offered the move")
+	}
+	staff := signIn(t, hq, link(t, db, "3", now))
+	page := do(hq, http.MethodGet, "/complaints/1", nil, staff, "").Body.String()
+	if !strings.Contains(page, `id="act-move"`) {
+		t.Fatalf("the unit's staff are not offered the move:\n%s", page)
+	}
 	csrf := between(page, `name="csrf" value="`, `"`)
-	rec := do(hq, http.MethodPost, "/complaints/1", url.Values{"csrf": {csrf}, "verb": {"ack"}}, cookie, "")
-	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "chưa được thực hiện") {
-		t.Errorf("an action the engine refused: %d, said %q", rec.Code, rec.Body.String())
+	move := func(code string) int {
+		return do(hq, http.MethodPost, "/complaints/1", url.Values{"csrf": {csrf}, "verb": {"move"}, "text": {code}}, staff, "").Code
+	}
+	if code := move("S9"); code == http.StatusSeeOther {
+		t.Error("a move to a school that does not exist was reported done")
+	}
+	if code := move("S2"); code != http.StatusSeeOther {
+		t.Fatalf("the move: %d", code)
+	}
+	c, _, err := db.Complaint(1)
+	if err != nil || c.School != "S2" || c.Office != "x1" || c.History[len(c.History)-1].Action != "moved" {
+		t.Fatalf("after the move: %+v, %v", c, err)
+	}
+	if code := do(hq, http.MethodGet, "/complaints/1", nil, principal, "").Code; code == http.StatusOK {
+		t.Error("S1's principal still sees the complaint moved to S2")
 	}
 }
