@@ -1,5 +1,15 @@
 package flows
 
+// Alerts: who hears of a complaint, and what they read. A complaint's card
+// never names the parent; only a phone they chose to share is shown.
+//
+//	filed ──▶ its school's principals (configured or bound by invite);
+//	   none: its unit, or the nearest unit above with a chat or staff
+//	   urgent category ──▶ also its unit (every unit above with
+//	   complaints.urgent_all_levels)
+//	   in a burst (BurstWindow) ──▶ one short message, the card on opening
+//	a staff action ──▶ the parent told (tell), in their language
+
 import (
 	"fmt"
 	"slices"

@@ -1,5 +1,15 @@
 package flows
 
+// Announcements: a message from a school or a unit to the parents who
+// have used the bot for its schools.
+//
+//	/thongbao [CODE] ──▶ "type the text" [Khảo sát đang mở] [Huỷ]
+//	   text or photo ──▶ preview [Gửi] [Viết lại] [Huỷ]
+//	      Gửi ──▶ Result.Announce: queued to the parents, counted, the author
+//	              told the counts when the last is settled (store)
+//	      Viết lại ──▶ "type the text"; typed over the preview: a new preview
+//	   Khảo sát đang mở ──▶ preview of the ready-made survey announcement
+
 import (
 	"fmt"
 	"slices"
@@ -75,13 +85,6 @@ func (e *Engine) AnnouncementReport(a *Announcement) Reply {
 
 // announceStart begins an announcement: "/thongbao" for every school the
 // staff member covers, "/thongbao CODE" for one of them.
-//
-//	/thongbao [CODE] ──▶ "type the text" [Khảo sát đang mở] [Huỷ]
-//	   text or photo ──▶ preview [Gửi] [Viết lại] [Huỷ]
-//	      Gửi ──▶ Result.Announce: queued to the parents, counted, the author
-//	              told the counts when the last is settled (store)
-//	      Viết lại ──▶ "type the text"; typed over the preview: a new preview
-//	   Khảo sát đang mở ──▶ preview of the ready-made survey announcement
 func (t *turn) announceStart() {
 	schools := t.who.Schools
 	if t.in.Group {

@@ -1,5 +1,14 @@
 package flows
 
+// Comments: what parents wrote in the survey's free-text question, read by
+// the staff of their school's scope, never with who wrote it, and only
+// where enough parents answered (survey.min_respondents).
+//
+//	/gopy ──▶ their school's comments, newest first, 5 a page [◀ Mới hơn]
+//	   [Cũ hơn]; a wider scope: its schools with comments, most first
+//	/gopy CODE|UNIT ──▶ that school's, or that unit's schools
+//	a digest's [Góp ý] ──▶ the same, below the digest
+
 import (
 	"cmp"
 	"fmt"

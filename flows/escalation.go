@@ -1,5 +1,13 @@
 package flows
 
+// Escalation: a complaint past its deadline goes up the tree, each step
+// once, by Sweep (the store runs it on every open complaint).
+//
+//	not acknowledged by AckDue, or not settled by ResolveDue ──▶ the
+//	   school's unit (or the nearest above with a chat or staff)
+//	   still overdue escalate_after working days later ──▶ the unit above,
+//	   and so on to the top
+
 import "time"
 
 // Sweep escalates a complaint's passed deadlines up the tree, each step

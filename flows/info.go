@@ -1,5 +1,11 @@
 package flows
 
+// The information menu: questions and answers, the plan, policies, the
+// hotlines and public services, per language.
+//
+//	ℹ️ Thông tin, /thongtin ──▶ [Hỏi đáp] ──▶ questions, 5 a page ──▶ an
+//	   answer; [Kế hoạch] [Chính sách] [Đường dây nóng] [Dịch vụ công]
+
 import (
 	"fmt"
 	"strconv"

@@ -1,5 +1,15 @@
 package flows
 
+// My complaints and their follow-up: what a parent filed, and what they
+// say after it is settled.
+//
+//	📋 Phản ánh của tôi, /phananhcuatoi ──▶ the ten newest, their status
+//	   [➕ Bổ sung PA-…] (open ones) ──▶ the text typed ──▶ added to the
+//	   complaint; its staff alerted (10 additions, 6,000 characters at most)
+//	resolved by staff ──▶ "is it solved?" [Đã giải quyết] [Chưa] [Không biết] (also by
+//	   typing the complaint's code) ──▶ Chưa reopens it: a new deadline,
+//	   its units and principals alerted
+
 import (
 	"fmt"
 	"slices"

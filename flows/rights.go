@@ -1,5 +1,13 @@
 package flows
 
+// The parent's rights (Law 91/2025/QH15):
+//
+//	/stop, "dừng" ──▶ nothing more is sent but answers to their own
+//	   messages, until /start
+//	🔒 Dữ liệu của tôi, /dulieu ──▶ what is stored about them
+//	/xoadulieu ──▶ "erase everything?" [🗑 Xoá tất cả] ──▶ their responses, session
+//	   and identity in their complaints erased (Result.Erase)
+
 import (
 	"fmt"
 	"strings"

@@ -1,5 +1,12 @@
 package flows
 
+// Reports for staff, asked for in the chat: the figures of their scope,
+// or a part of it, for the wave so far or any days.
+//
+//	/baocao [UNIT|SCHOOL] [FROM TO] ──▶ "building…" ──▶ OutReport: the
+//	   channel builds the report (digest) and sends its text and chart
+//	/xuat … ──▶ the same as a workbook
+
 import (
 	"fmt"
 	"slices"

@@ -1,5 +1,13 @@
 package flows
 
+// The team: who is staff, by invite, and what they did.
+//
+//	/invite CODE (unit staff, admins) ──▶ a one-time link ──▶ its redeemer
+//	   (/start inv_…) is bound as the school's principal; their command
+//	   menu set
+//	/hieutruong ──▶ the principals bound in the scope [Thu hồi] ──▶ revoked
+//	/nhatky (admins) ──▶ the audit log's newest entries
+
 import (
 	"fmt"
 	"strings"

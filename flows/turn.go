@@ -1,5 +1,10 @@
 package flows
 
+// A turn is the handling of one input: the session as it was, the reply
+// being written, and what is to be stored (its Result). The helpers here
+// are every conversation's: say and send a reply, move the conversation
+// on (a new nonce: older buttons go stale), show the step on screen again.
+
 import (
 	"slices"
 	"strconv"
