@@ -409,57 +409,8 @@ func (db *DB) applyOne(w *writer, env flows.Envelope) (queued int, err error) {
 		}
 		return w.setAside(env, fmt.Sprint(handled))
 	}
-	if res.Changed {
-		if err := w.putSession(key, res.Session); err != nil {
-			return 0, err
-		}
-		if !env.Input.Group {
-			if err := w.remember(key, res.Session, flows.Address{Channel: env.Channel, Chat: env.Chat}); err != nil {
-				return 0, err
-			}
-		}
-	}
-	if res.Pre != nil {
-		if err := w.putPre(key, *res.Pre, env.Input.Now); err != nil {
-			return 0, err
-		}
-	}
-	if res.Announce != nil {
-		if err := w.announce(res.Announce); err != nil {
-			return 0, err
-		}
-	}
-	if res.Response != nil {
-		if err := w.saveResponse(key, res.Response); err != nil {
-			return 0, err
-		}
-	}
-	for _, c := range res.Complaints {
-		if err := w.saveComplaint(c); err != nil {
-			return 0, err
-		}
-	}
-	if err := w.roles(&res); err != nil {
-		return 0, err
-	}
-	if res.Erase {
-		if err := w.erase(key); err != nil {
-			return 0, err
-		}
-	}
-	if res.GroupTold {
-		if err := w.tx.Bucket(bGroups).Put([]byte(env.Channel+":"+env.Chat), []byte{1}); err != nil {
-			return 0, err
-		}
-	}
-	if res.OptOut != nil {
-		if err := w.optOut(env.Channel, env.Chat, *res.OptOut, env.Input.Now); err != nil {
-			return 0, err
-		}
-	}
-	if (res.OptOut != nil && *res.OptOut) || res.Erase {
-		// Announcements still queued for them are not sent after all.
-		if err := w.withdraw(env.Channel, env.Chat, env.Input.Now); err != nil {
+	for _, e := range effects {
+		if err := e.apply(w, env, key, &res); err != nil {
 			return 0, err
 		}
 	}
