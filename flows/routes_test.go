@@ -176,3 +176,23 @@ func TestTypedChoiceIsNotATap(t *testing.T) {
 		t.Fatalf("a typed option of an older screen got no message: %+v", res.Out)
 	}
 }
+
+// TestSchoolsNamed: a school typed by its name for a move names the
+// scope's schools with those words, whole: "số 1" is not "số 10".
+func TestSchoolsNamed(t *testing.T) {
+	e := testEngine(t)
+	scope, _ := e.dir.Scope("test:901")
+	tn := &turn{e: e, who: Actor{Schools: scope}}
+	for text, want := range map[string]string{
+		"so 1":               "TH-01",
+		"Tiểu học SỐ 10":     "TH-10",
+		"hồng nhung":         "MN-HN",
+		"tieu hoc so":        "TH-01 TH-02 TH-03 TH-04 TH-05 TH-06 TH-07 TH-08 TH-09 TH-10",
+		"so":                 "", // too short to name anything
+		"Trường THCS Lê Lợi": "",
+	} {
+		if got := strings.Join(tn.schoolsNamed(text), " "); got != want {
+			t.Errorf("%q names %q, want %q", text, got, want)
+		}
+	}
+}

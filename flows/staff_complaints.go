@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -275,10 +276,17 @@ func (t *turn) reply(c *Complaint, text string) bool {
 // stay (the parent waited no less for the mistake).
 func (t *turn) moveTo(c *Complaint, code string) bool {
 	sc, ok := t.e.dir.School(code)
+	if !ok || !slices.Contains(t.who.Schools, sc.Code) {
+		// Its name, or a part of it, typed: the one school of the scope
+		// it names, or those it might mean.
+		named := t.schoolsNamed(code)
+		if len(named) != 1 {
+			t.sayMatches(code, named)
+			return false
+		}
+		sc, _ = t.e.dir.School(named[0])
+	}
 	switch {
-	case !ok || !slices.Contains(t.who.Schools, sc.Code):
-		t.say(T("staff.move.bad", clip(code, 32)))
-		return false
 	case sc.Code == c.School:
 		t.say(T("staff.move.same", c.Code(), sc.Name))
 		return false
@@ -291,4 +299,40 @@ func (t *turn) moveTo(c *Complaint, code string) bool {
 	t.tell(c, Reply{Text: tr(c.Lang, "c.told.moved", c.Code(), sc.Name)})
 	t.send(Reply{Text: T("staff.moved", c.Code(), from, sc.Name) + "\n\n" + t.e.card(c, T("c.alert.view")), Buttons: t.buttons(c)})
 	return true
+}
+
+// schoolsNamed are the codes of the schools of the sender's scope whose
+// name holds text, word for word (folded: case and diacritics aside), as
+// typed for one.
+func (t *turn) schoolsNamed(text string) []string {
+	f := Fold(text)
+	if len([]rune(f)) < 3 {
+		return nil
+	}
+	var out []string
+	for _, code := range t.who.Schools {
+		// Whole words: "số 1" is not "Số 10".
+		if sc, ok := t.e.dir.School(code); ok && strings.Contains(" "+Fold(sc.Name)+" ", " "+f+" ") {
+			out = append(out, sc.Code)
+		}
+	}
+	return out
+}
+
+// sayMatches answers a school typed that names none of the scope's, or
+// several: the first few, with their codes.
+func (t *turn) sayMatches(text string, codes []string) {
+	if len(codes) == 0 {
+		t.say(T("staff.move.bad", clip(text, 32)))
+		return
+	}
+	var b strings.Builder
+	for i, code := range codes {
+		if i == 8 {
+			fmt.Fprintf(&b, "\n…")
+			break
+		}
+		fmt.Fprintf(&b, "\n%s · %s", code, t.e.schoolName(code))
+	}
+	t.say(T("staff.move.which", clip(text, 32), len(codes)) + b.String())
 }

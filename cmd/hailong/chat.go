@@ -26,6 +26,11 @@ func (s *system) chatCmd(ctx context.Context, args []string) error {
 	}
 	defer db.Close()
 	fmt.Fprintf(s.stdout, "hailong chat — database %s, config %s.\nGõ /start để bắt đầu; gõ số để chọn; Ctrl-D để thoát.\n\n", cfg.Database, cfg.source)
+	// What was sent to this user while they were away (an alert, a
+	// reply to their complaint) comes first.
+	if err := drainChat(db, s.stdout, *user); err != nil {
+		return err
+	}
 	lines := make(chan string)
 	go func() {
 		defer close(lines)
@@ -64,20 +69,25 @@ func (s *system) chatCmd(ctx context.Context, args []string) error {
 		if err := db.Apply(flows.Batch{Channel: chatChannel, Envelopes: []flows.Envelope{env}}); err != nil {
 			return err
 		}
-		if err := drainChat(db, s.stdout); err != nil {
+		if err := drainChat(db, s.stdout, *user); err != nil {
 			return err
 		}
 	}
 }
 
-// drainChat prints and removes the terminal's queued messages.
-func drainChat(db *store.DB, w io.Writer) error {
+// drainChat prints and removes the terminal's queued messages for user;
+// those for other users (a principal's alert, a parent's answer) wait for
+// them to open the chat with their --user.
+func drainChat(db *store.DB, w io.Writer, user string) error {
 	rows, err := db.Pending(chatChannel, 1000)
 	if err != nil {
 		return err
 	}
 	var done []uint64
 	for _, q := range rows {
+		if q.Chat != user {
+			continue
+		}
 		done = append(done, q.Seq)
 		if q.Kind == flows.OutAck {
 			continue

@@ -568,8 +568,15 @@ func (c *Config) resolve(dir string) error {
 var zaloID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // userID reads a staff member's id: a Telegram user id, as "123456789" or
-// "telegram:123456789".
+// "telegram:123456789"; "zalo:<id>"; or "chat:<name>", a user of `hailong
+// chat --user <name>`, to try the staff's side in the terminal.
 func userID(s string) (string, error) {
+	if id, ok := strings.CutPrefix(strings.TrimSpace(s), chatChannel+":"); ok {
+		if !zaloID.MatchString(id) {
+			return "", fmt.Errorf("%q: want chat:<the name given to hailong chat --user>", s)
+		}
+		return chatChannel + ":" + id, nil
+	}
 	if id, ok := strings.CutPrefix(strings.TrimSpace(s), "zalo:"); ok {
 		if !zaloID.MatchString(id) {
 			return "", fmt.Errorf("%q: want zalo:<the user's Zalo id, as the bot's /id command shows it>", s)

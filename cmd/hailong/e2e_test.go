@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hailong"
 	"net"
 	"os"
 	"path/filepath"
@@ -707,4 +708,42 @@ func (h *harness) telegramLimits() {
 		h.t.Fatal(err)
 	}
 	h.srv.EnforceLimits(telegramtest.TelegramLimits)
+}
+
+// TestChatAsStaff: the terminal tries the staff's side too. A principal
+// configured as chat:<name> gets a parent's complaint when they open the
+// chat with that --user (not in the parent's terminal), and acts on it
+// there; the parent hears of it in theirs.
+func TestChatAsStaff(t *testing.T) {
+	dir := t.TempDir()
+	cfg := strings.Replace(string(hailong.ExampleConfig), "    office: sadec\n    enrolment: 620\n",
+		"    office: sadec\n    enrolment: 620\n    principals: [\"chat:hieutruong\"]\n", 1)
+	if !strings.Contains(cfg, "chat:hieutruong") {
+		t.Fatal("the example config changed: no TH-TRUNGVUONG with enrolment 620 to give a principal")
+	}
+	cfgPath := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 26, 9, 0, 0, 0, mustLoc("Asia/Ho_Chi_Minh"))
+	chat := func(user, script string) string {
+		var out syncBuffer
+		s := &system{getenv: func(string) string { return "" }, stdin: strings.NewReader(script), stdout: &out, stderr: &out,
+			now: func() time.Time { return at }}
+		if err := s.run(context.Background(), []string{"chat", "--config", cfgPath, "--db", filepath.Join(dir, "h.db"), "--user", user}); err != nil {
+			t.Fatalf("chat as %s: %v\n%s", user, err, out.String())
+		}
+		return out.String()
+	}
+	parent := chat("ph", "/start TH-TRUNGVUONG\n1\n2\n/phananh\n1\nCửa sổ lớp 2A bị vỡ kính từ tuần trước, rất nguy hiểm cho các cháu.\n1\n1\n1\n")
+	if !strings.Contains(parent, "PA-000001") || strings.Contains(parent, "🔔 Phản ánh mới") {
+		t.Fatalf("the parent's terminal:\n%s", parent)
+	}
+	principal := chat("hieutruong", "PA-000001\n1\n")
+	if !strings.Contains(principal, "🔔 Phản ánh mới PA-000001") || !strings.Contains(principal, "Trạng thái: Đã tiếp nhận") {
+		t.Errorf("the principal's terminal:\n%s", principal)
+	}
+	if again := chat("ph", ""); !strings.Contains(again, "nhà trường đã tiếp nhận") {
+		t.Errorf("the parent was not told in their terminal:\n%s", again)
+	}
 }
