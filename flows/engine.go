@@ -241,6 +241,10 @@ type Result struct {
 	Pre *PreConsent
 	// WebLinks are sign-in links to the dashboard to store (their hashes).
 	WebLinks []WebLink
+	// Said is, for an input from the dashboard (Envelope.Web), what the
+	// chat would have answered its sender — why an action was refused,
+	// what a text was not — for the page to show (Batch.Handled).
+	Said []string
 }
 
 // Handle runs one input of one user through the conversation. s is the
@@ -276,6 +280,9 @@ func (e *Engine) Handle(s *Session, env Envelope, look Lookup) Result {
 		// staff member's chat, and their chat's step stays as it was.
 		res.Session, res.Changed = s, false
 		res.Out = append(res.Out, t.Out...)
+		for _, r := range t.replies {
+			res.Said = append(res.Said, r.Text)
+		}
 		return res
 	}
 	if res.Changed && res.Session != nil {

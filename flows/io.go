@@ -261,6 +261,10 @@ type Batch struct {
 	// MessageRef, for channels that may hand an update out twice and have
 	// no cursor (Zalo's webhook retries, a poll answered twice).
 	Once bool
+	// Handled, when set, is given each envelope's result once its effects
+	// are written (inside the transaction: it must not block): the
+	// dashboard reads what its action came to (Result.Said).
+	Handled func(Envelope, Result)
 }
 
 // Dead is an input set aside: undecodable, or one whose handling failed.

@@ -332,7 +332,7 @@ func (db *DB) Apply(b flows.Batch) error {
 				if reason, bad := skip[i]; bad {
 					n, err = w.setAside(env, reason)
 				} else {
-					n, err = db.applyOne(&w, env)
+					n, err = db.applyOne(&w, env, b.Handled)
 				}
 				if err != nil {
 					return &envError{i, err}
@@ -367,7 +367,7 @@ func (db *DB) Apply(b flows.Batch) error {
 
 // applyOne handles one input. Errors of the database abort the batch;
 // a panic in handling sets the input aside.
-func (db *DB) applyOne(w *writer, env flows.Envelope) (queued int, err error) {
+func (db *DB) applyOne(w *writer, env flows.Envelope, told func(flows.Envelope, flows.Result)) (queued int, err error) {
 	key := db.keys.Key(env.Channel, env.User)
 	env.Key = key
 	env.Random = randomBytes()
@@ -413,6 +413,9 @@ func (db *DB) applyOne(w *writer, env flows.Envelope) (queued int, err error) {
 		if err := e.apply(w, env, key, &res); err != nil {
 			return 0, err
 		}
+	}
+	if told != nil {
+		told(env, res) // what the chat would have said, for the dashboard
 	}
 	return len(res.Out), w.enqueue(res.Out)
 }

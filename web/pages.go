@@ -582,17 +582,24 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, u *who) {
 	ch, user, _ := strings.Cut(u.ID, ":")
 	env := flows.Envelope{Channel: ch, User: user, Chat: user, Web: true,
 		Input: flows.Input{Kind: flows.KindButton, Data: act.Data, Text: text, Now: s.cfg.Now()}}
-	if err := s.cfg.Store.Apply(flows.Batch{Channel: ch, Envelopes: []flows.Envelope{env}}); err != nil {
+	var said []string
+	batch := flows.Batch{Channel: ch, Envelopes: []flows.Envelope{env}, Handled: func(_ flows.Envelope, res flows.Result) { said = res.Said }}
+	if err := s.cfg.Store.Apply(batch); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	// Every action but a look leaves an event in the complaint's history.
-	// None: the engine refused it (the complaint changed since the check
-	// above, or the person's rights did), and the page says so rather than
-	// "done".
+	// None: the engine did not take it (the complaint changed since the
+	// check above, the person's rights did, the text was not what it
+	// asks), and the page says so, with what the chat would have said,
+	// rather than "done".
 	if verb != "view" {
 		if after, found, err := s.cfg.Store.Complaint(c.ID); err != nil || !found || len(after.History) == len(c.History) {
-			s.refuse(w, r, http.StatusConflict, "Thao tác chưa được thực hiện: phản ánh vừa thay đổi hoặc thầy/cô không còn quyền với nó. Xin tải lại trang.")
+			why := "phản ánh vừa thay đổi hoặc thầy/cô không còn quyền với nó. Xin tải lại trang."
+			if len(said) > 0 {
+				why = strings.Join(said, " ")
+			}
+			s.refuse(w, r, http.StatusConflict, "Thao tác chưa được thực hiện: "+why)
 			return
 		}
 	}
