@@ -2,7 +2,10 @@ package digest
 
 import (
 	"bytes"
+	"encoding/csv"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,34 +23,7 @@ import (
 // summed. The workbook lists the comments (none of a school with too few
 // respondents), what parents talk about, and the comparison.
 func TestRangeComparesYearEarlier(t *testing.T) {
-	eng := testEngine(t)
-	st := &memStore{digests: map[string][]byte{}, counts: map[string]flows.WaveCounts{}, newByWave: map[string]map[string]int{}}
-	job := &Job{Store: st, Engine: eng, MinRespondents: 5, FlagBelow: 70}
-	st.counts["w0"] = counts(map[string][2]any{"TH": pair(school(20, 10, 15, 1, "30"))})
-	st.counts["w1"] = counts(map[string][2]any{
-		"MN":   pair(school(3, 3, 3, 0, "20")),
-		"TH":   pair(school(20, 16, 18, 2, "30")),
-		"THCS": pair(school(10, 6, 7, 0, "50")),
-	})
-	st.baselines = []flows.Baseline{
-		{School: "THCS", Period: "2025-2026", Indicator: "B", Good: 30, Bad: 70, Respondents: 20, Source: "Báo cáo SIPAS 2025"},
-		{School: "THCS", Period: "2025-2026", Indicator: "A1", Pct: 50, Source: "Báo cáo SIPAS 2025"},
-		{School: "THCS", Period: "2025", Indicator: "B", Pct: 99, Source: "a later period of the list: not used"},
-		{School: "MN", Period: "w0", Indicator: "B", Pct: 90, Respondents: 40, Source: "Khảo sát giấy 2025"},
-		{School: "TH", Period: "w0", Indicator: "B", Pct: 1, Source: "the bot has TH's own: not used"},
-	}
-	at := day("2026-10-05").Add(9 * time.Hour)
-	st.comments = []flows.Comment{
-		{Wave: "w1", School: "TH", At: at, Grade: "3", Text: "Nhà vệ sinh dơ quá."},
-		{Wave: "w1", School: "TH", At: at.Add(time.Hour), Grade: "2", Text: "Nhà vệ sinh thiếu nước."},
-		{Wave: "w1", School: "MN", At: at, Grade: "la", Text: "Ít người trả lời nên không hiện."},
-	}
-	req := &flows.ReportRequest{Scope: "Phòng GDĐT thành phố Sa Đéc", Schools: []string{"MN", "TH", "THCS"},
-		From: day("2026-09-01"), To: day("2026-11-23")}
-	r, err := job.Report(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := yearEarlierReport(t)
 	c := r.YearAgo
 	if c == nil || !c.From.Equal(day("2025-09-01")) || !c.To.Equal(day("2025-11-23")) {
 		t.Fatalf("YearAgo = %+v, want 01/09/2025 – 22/11/2025", c)
@@ -118,6 +94,133 @@ func TestRangeComparesYearEarlier(t *testing.T) {
 	}
 	if got := find("THCS", "A2"); len(got) < 8 || got[4] != "không có số liệu" || got[5] != "" {
 		t.Errorf("THCS's A2 row (nothing imported): %q", got)
+	}
+}
+
+// yearEarlierReport is a report of autumn 2026 over MN, TH and THCS, each
+// with figures of a year earlier: TH's the bot's, THCS's and MN's imported.
+func yearEarlierReport(t *testing.T) *Report {
+	t.Helper()
+	eng := testEngine(t)
+	st := &memStore{digests: map[string][]byte{}, counts: map[string]flows.WaveCounts{}, newByWave: map[string]map[string]int{}}
+	job := &Job{Store: st, Engine: eng, MinRespondents: 5, FlagBelow: 70}
+	st.counts["w0"] = counts(map[string][2]any{"TH": pair(school(20, 10, 15, 1, "30"))})
+	st.counts["w1"] = counts(map[string][2]any{
+		"MN":   pair(school(3, 3, 3, 0, "20")),
+		"TH":   pair(school(20, 16, 18, 2, "30")),
+		"THCS": pair(school(10, 6, 7, 0, "50")),
+	})
+	st.baselines = []flows.Baseline{
+		{School: "THCS", Period: "2025-2026", Indicator: "B", Good: 30, Bad: 70, Respondents: 20, Source: "Báo cáo SIPAS 2025"},
+		{School: "THCS", Period: "2025-2026", Indicator: "A1", Pct: 50, Source: "Báo cáo SIPAS 2025"},
+		{School: "THCS", Period: "2025", Indicator: "B", Pct: 99, Source: "a later period of the list: not used"},
+		{School: "MN", Period: "w0", Indicator: "B", Pct: 90, Respondents: 40, Source: "Khảo sát giấy 2025"},
+		{School: "TH", Period: "w0", Indicator: "B", Pct: 1, Source: "the bot has TH's own: not used"},
+	}
+	at := day("2026-10-05").Add(9 * time.Hour)
+	st.comments = []flows.Comment{
+		{Wave: "w1", School: "TH", At: at, Grade: "3", Text: "Nhà vệ sinh dơ quá."},
+		{Wave: "w1", School: "TH", At: at.Add(time.Hour), Grade: "2", Text: "Nhà vệ sinh thiếu nước."},
+		{Wave: "w1", School: "MN", At: at, Grade: "la", Text: "Ít người trả lời nên không hiện."},
+	}
+	req := &flows.ReportRequest{Scope: "Phòng GDĐT thành phố Sa Đéc", Schools: []string{"MN", "TH", "THCS"},
+		From: day("2026-09-01"), To: day("2026-11-23")}
+	r, err := job.Report(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestComparisonCSVMatchesSheet: the comparison's CSV and the workbook's
+// So với năm trước sheet carry the same rows — the schools', a school
+// without figures of a year earlier, the total's — with the same figures
+// (a fraction on the sheet, a percentage with a decimal comma in the CSV;
+// a share not shown "–" on the sheet, empty in the CSV) and sources.
+func TestComparisonCSVMatchesSheet(t *testing.T) {
+	full := yearEarlierReport(t)
+	noMN := *full
+	ago := *full.YearAgo
+	ago.Rows, ago.Imported = maps.Clone(ago.Rows), maps.Clone(ago.Imported)
+	delete(ago.Rows, "MN")
+	delete(ago.Imported, "MN")
+	noMN.YearAgo = &ago
+	none := *full
+	none.YearAgo = nil
+	for name, c := range map[string]struct {
+		r    *Report
+		rows int // below the header
+	}{
+		"three schools":       {full, 62},
+		"MN without figures":  {&noMN, 49},
+		"nothing a year back": {&none, 0},
+	} {
+		data, err := ComparisonCSV(c.r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\ufeff"))))
+		cr.Comma = CSVComma
+		got, err := cr.ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		csvRows := got[1:]
+		for i := range csvRows {
+			csvRows[i] = csvRows[i][3:] // the period and the scope
+		}
+		book, err := Workbook(c.r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := excelize.OpenReader(bytes.NewReader(book))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sheet, _ := f.GetRows(sheetComparison, excelize.Options{RawCellValue: true})
+		f.Close()
+		if len(csvRows) != c.rows {
+			t.Errorf("%s: %d rows in the CSV, want %d:\n%q", name, len(csvRows), c.rows, csvRows)
+		}
+		if c.r.YearAgo == nil {
+			if len(sheet) != 2 || !strings.HasPrefix(sheet[1][0], "Không có số liệu cùng kỳ năm trước") {
+				t.Errorf("%s: the sheet: %q", name, sheet)
+			}
+			continue
+		}
+		sheet = sheet[2:] // the title and the header
+		// Below the table, the sheet has a blank row and a note of one cell.
+		for len(sheet) > len(csvRows) && len(sheet[len(sheet)-1]) <= 1 {
+			sheet = sheet[:len(sheet)-1]
+		}
+		if len(sheet) != len(csvRows) {
+			t.Fatalf("%s: %d rows on the sheet, %d in the CSV:\n%q\n%q", name, len(sheet), len(csvRows), sheet, csvRows)
+		}
+		// pct is a sheet's share cell as the CSV writes it.
+		pct := func(cell string, scale float64) string {
+			if v, err := strconv.ParseFloat(cell, 64); err == nil {
+				return DecimalVI(v * scale)
+			}
+			return ""
+		}
+		for i, s := range sheet {
+			s = append(s, make([]string, 8-len(s))...)
+			want := []string{s[0], s[1], s[2], pct(s[3], 100), pct(s[4], 100), pct(s[5], 1), s[7]}
+			if id, _, ok := strings.Cut(s[2], " "); ok && slices.ContainsFunc(c.r.Items, func(it Item) bool { return it.ID == id }) {
+				want[2] = id // the CSV names a question by its id
+			}
+			if !slices.Equal(csvRows[i], want) {
+				t.Errorf("%s: row %d: the CSV has %q, the sheet %q", name, i+1, csvRows[i], s)
+			}
+		}
+		if last := csvRows[len(csvRows)-1]; last[1] != "Tổng cộng" || last[6] == "" {
+			t.Errorf("%s: the total's row: %q", name, last)
+		}
+		if name == "MN without figures" && !slices.ContainsFunc(csvRows, func(r []string) bool {
+			return r[0] == "MN" && r[2] == "Không có số liệu cùng kỳ năm trước"
+		}) {
+			t.Errorf("%s: the CSV does not say MN has no figures:\n%q", name, csvRows)
+		}
 	}
 }
 

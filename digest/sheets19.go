@@ -73,6 +73,85 @@ func writeTermsSheet(f *excelize.File, r *Report, st workbookStyles) error {
 	return w.finish(r)
 }
 
+// comparisonRow is a row of the comparison with the same days a year
+// earlier (the So với năm trước sheet and its CSV): one indicator of a
+// school or of the total, this year and then.
+type comparisonRow struct {
+	Code, Name string
+	// ID is the indicator's, flows.IndexID or a question's, and Label its
+	// name; ID is "" in the row of a school with no figures of a year
+	// earlier, whose Label says so.
+	ID, Label   string
+	Now, Before Score
+	// HadBefore says the year earlier has the indicator at all (an
+	// imported baseline may give the index alone).
+	HadBefore bool
+	// Source says where the year earlier's figures came from.
+	Source string
+	Total  bool
+}
+
+// Delta is the change in points, rounded as shown; false unless both
+// shares are shown.
+func (c comparisonRow) Delta() (float64, bool) {
+	if !c.Now.Shown || !c.Before.Shown {
+		return 0, false
+	}
+	return renderRound1(c.Now.Pct - c.Before.Pct), true
+}
+
+// comparisonTable is the comparison with a year earlier, the rows both the
+// sheet and the CSV render: each school's indicators (those asked at its
+// level), the index first, then the total's; none when there is nothing
+// of a year earlier (r.YearAgo nil).
+func comparisonTable(r *Report) []comparisonRow {
+	c := r.YearAgo
+	if c == nil {
+		return nil
+	}
+	ids := []string{flows.IndexID}
+	names := map[string]string{flows.IndexID: "Chỉ số hài lòng"}
+	for _, it := range r.Items {
+		ids = append(ids, it.ID)
+		names[it.ID] = it.ID + " " + it.Short
+	}
+	var rows []comparisonRow
+	add := func(code, name string, now Row, before *Row, source string, total bool) {
+		for _, id := range ids {
+			cur, prev, had := now.Index, before.Index, true
+			if id != flows.IndexID {
+				var ok bool
+				if cur, ok = now.Items[id]; !ok {
+					continue
+				}
+				prev, had = before.Items[id]
+			}
+			rows = append(rows, comparisonRow{Code: code, Name: name, ID: id, Label: names[id], Now: cur, Before: prev,
+				HadBefore: had, Source: source, Total: total})
+		}
+	}
+	for _, row := range r.Rows {
+		before, ok := c.Rows[row.Code]
+		if !ok {
+			rows = append(rows, comparisonRow{Code: row.Code, Name: row.Name, Label: "Không có số liệu cùng kỳ năm trước"})
+			continue
+		}
+		source := "Hệ thống hailong"
+		if im, ok := c.Imported[row.Code]; ok {
+			source = "Nhập từ: " + im.Source + " (" + im.Period + ")"
+		}
+		add(row.Code, row.Name, row, before, source, false)
+	}
+	if c.Total != nil {
+		source := "Hệ thống hailong"
+		if len(c.Imported) > 0 {
+			source = "Cộng các trường, gồm số liệu nhập"
+		}
+		add("", "Tổng cộng", r.Total, c.Total, source, true)
+	}
+	return rows
+}
+
 // writeComparisonSheet compares each school and the total, per indicator,
 // with the same period a year earlier: this year's share, that year's, the
 // change in points with its arrow, and where that year's came from.
@@ -90,62 +169,29 @@ func writeComparisonSheet(f *excelize.File, r *Report, st workbookStyles) error 
 	w.add(st.title, fmt.Sprintf("Cùng kỳ năm trước: %s – %s", c.From.In(r.loc()).Format("02/01/2006"), c.To.In(r.loc()).AddDate(0, 0, -1).Format("02/01/2006")))
 	w.headRows = 2 // the title, then the header
 	w.add(st.header, "Mã", "Trường", "Chỉ số", "Năm nay", "Cùng kỳ năm trước", "Thay đổi (điểm)", "", "Nguồn số liệu năm trước")
-	ids := []string{"B"}
-	names := map[string]string{"B": "Chỉ số hài lòng"}
-	for _, it := range r.Items {
-		ids = append(ids, it.ID)
-		names[it.ID] = it.ID + " " + it.Short
-	}
-	line := func(code, name string, now Row, before *Row, source string, bold bool) {
-		for _, id := range ids {
-			cur, prev, had := now.Index, before.Index, true
-			if id != "B" {
-				var ok bool
-				if cur, ok = now.Items[id]; !ok {
-					continue
-				}
-				prev, had = before.Items[id]
-			}
-			delta, arrow := any(nil), ""
-			if cur.Shown && prev.Shown {
-				d := renderRound1(cur.Pct - prev.Pct)
-				delta = d
-				arrow = arrowOf(d)
-			}
-			v1, v2 := renderScore(cur), renderScore(prev)
-			if !had {
-				v2 = "không có số liệu"
-			}
-			style := 0
-			if bold {
-				style = st.bold
-			}
-			w.add(style, code, name, names[id], v1, v2, delta, arrow, source)
-			w.styleCell(4, st.scoreStyle(v1, bold, false))
-			w.styleCell(5, st.scoreStyle(v2, bold, false))
-			if delta != nil {
-				w.styleCell(6, st.points)
-			}
-		}
-	}
-	for _, row := range r.Rows {
-		before, ok := c.Rows[row.Code]
-		if !ok {
-			w.add(st.muted, row.Code, row.Name, "Không có số liệu cùng kỳ năm trước")
+	for _, row := range comparisonTable(r) {
+		if row.ID == "" {
+			w.add(st.muted, row.Code, row.Name, row.Label)
 			continue
 		}
-		source := "Hệ thống hailong"
-		if im, ok := c.Imported[row.Code]; ok {
-			source = "Nhập từ: " + im.Source + " (" + im.Period + ")"
+		delta, arrow := any(nil), ""
+		if d, ok := row.Delta(); ok {
+			delta, arrow = d, arrowOf(d)
 		}
-		line(row.Code, row.Name, row, before, source, false)
-	}
-	if c.Total != nil {
-		source := "Hệ thống hailong"
-		if len(c.Imported) > 0 {
-			source = "Cộng các trường, gồm số liệu nhập"
+		v1, v2 := renderScore(row.Now), renderScore(row.Before)
+		if !row.HadBefore {
+			v2 = "không có số liệu"
 		}
-		line("", "Tổng cộng", r.Total, c.Total, source, true)
+		style := 0
+		if row.Total {
+			style = st.bold
+		}
+		w.add(style, row.Code, row.Name, row.Label, v1, v2, delta, arrow, row.Source)
+		w.styleCell(4, st.scoreStyle(v1, row.Total, false))
+		w.styleCell(5, st.scoreStyle(v2, row.Total, false))
+		if delta != nil {
+			w.styleCell(6, st.points)
+		}
 	}
 	return w.finish(r)
 }
@@ -172,53 +218,32 @@ func CommentsCSV(r *Report) ([]byte, error) {
 }
 
 // ComparisonCSV is the So với năm trước sheet as CSV: per school and
-// indicator, this year's share, the year before's, the change in points,
-// and where the year before's came from ("" cells: not shown or none).
+// indicator (the index by name, a question by its id), this year's share,
+// the year before's, the change in points, and where the year before's
+// came from ("" cells: not shown or none); a school with no figures of a
+// year earlier says so in a row of its own, as on the sheet.
 func ComparisonCSV(r *Report) ([]byte, error) {
 	rows := [][]string{{"Mã", "Trường", "Chỉ số", "Năm nay (%)", "Cùng kỳ năm trước (%)", "Thay đổi (điểm)", "Nguồn số liệu năm trước"}}
-	c := r.YearAgo
 	num := func(s Score) string {
 		if !s.Shown {
 			return ""
 		}
 		return DecimalVI(s.Pct)
 	}
-	add := func(code, name string, now Row, before *Row, source string) {
-		ids := []string{flows.IndexID}
-		for _, it := range r.Items {
-			ids = append(ids, it.ID)
+	for _, row := range comparisonTable(r) {
+		label := row.Label
+		if row.ID != "" && row.ID != flows.IndexID {
+			label = row.ID
 		}
-		for _, id := range ids {
-			cur, prev, label := now.Index, before.Index, "Chỉ số hài lòng"
-			if id != flows.IndexID {
-				var ok bool
-				if cur, ok = now.Items[id]; !ok {
-					continue
-				}
-				prev, label = before.Items[id], id
-			}
-			delta := ""
-			if cur.Shown && prev.Shown {
-				delta = DecimalVI(cur.Pct - prev.Pct)
-			}
-			rows = append(rows, []string{code, name, label, num(cur), num(prev), delta, source})
+		if row.ID == "" {
+			rows = append(rows, []string{row.Code, row.Name, label, "", "", "", ""})
+			continue
 		}
-	}
-	if c != nil {
-		for _, row := range r.Rows {
-			before, ok := c.Rows[row.Code]
-			if !ok {
-				continue
-			}
-			source := "Hệ thống hailong"
-			if im, ok := c.Imported[row.Code]; ok {
-				source = "Nhập từ: " + im.Source + " (" + im.Period + ")"
-			}
-			add(row.Code, row.Name, row, before, source)
+		delta := ""
+		if d, ok := row.Delta(); ok {
+			delta = DecimalVI(d)
 		}
-		if c.Total != nil {
-			add("", "Tổng cộng", r.Total, c.Total, "")
-		}
+		rows = append(rows, []string{row.Code, row.Name, label, num(row.Now), num(row.Before), delta, row.Source})
 	}
 	return writeCSV(r, rows)
 }

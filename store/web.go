@@ -193,19 +193,37 @@ func (db *DB) WebSessions(now time.Time) ([]flows.WebSession, error) {
 	return out, wrap("list web sessions", err)
 }
 
-// EndWebSession ends a session by its hash, recording who ended it.
-func (db *DB) EndWebSession(hash string, by flows.AuditEntry) error {
-	return wrap("end a web session", db.b.Update(func(tx *bbolt.Tx) error {
+// EndWebSession ends the session hash if by.Actor owns it, or — admin —
+// whoever does: the session is read, its owner checked, it is deleted and
+// by recorded (its Record the session's owner) in one transaction. It says
+// whether it ended one; false for a session not there or not by.Actor's.
+func (db *DB) EndWebSession(hash string, admin bool, by flows.AuditEntry) (bool, error) {
+	ended := false
+	err := db.b.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bWebSessions)
-		if b.Get([]byte(hash)) == nil {
+		v := b.Get([]byte(hash))
+		if v == nil {
+			return nil
+		}
+		var s flows.WebSession
+		if err := json.Unmarshal(v, &s); err != nil {
+			return fmt.Errorf("web session: %w: %v", errCorrupt, err)
+		}
+		if !admin && s.Actor != by.Actor {
 			return nil
 		}
 		if err := b.Delete([]byte(hash)); err != nil {
 			return err
 		}
+		by.Record = s.Actor
 		w := writer{tx: tx, db: db, seal: db.seal}
+		ended = true
 		return w.audit(by)
-	}))
+	})
+	if err != nil {
+		return false, wrap("end a web session", err)
+	}
+	return ended, nil
 }
 
 // Audit records actions taken outside the engine (the dashboard's views,

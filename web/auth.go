@@ -130,7 +130,7 @@ func VerifyTelegramLogin(q url.Values, botToken string, now time.Time, maxAge ti
 
 // logout ends the session of the request.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, u *who) {
-	if err := s.cfg.Store.EndWebSession(u.session.Hash, s.entry(u, "web.signout", "")); err != nil {
+	if _, err := s.cfg.Store.EndWebSession(u.session.Hash, false, s.entry(u, "web.signout", "")); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -155,30 +155,25 @@ func (s *Server) sessions(w http.ResponseWriter, r *http.Request, u *who) {
 	s.page(w, r, u, "sessions.html", map[string]any{"Title": "Phiên đăng nhập", "Sessions": shown, "Mine": u.session.Hash})
 }
 
-// endSession ends a session: one's own, or any for an admin.
+// endSession ends a session: one's own, or any for an admin. The store
+// looks it up, checks whose it is and ends it in one transaction.
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request, u *who) {
 	hash := r.PostFormValue("session")
-	all, err := s.cfg.Store.WebSessions(s.cfg.Now())
+	ended, err := s.cfg.Store.EndWebSession(hash, u.Role == flows.RoleAdmin, s.entry(u, "web.end", ""))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	for _, x := range all {
-		if x.Hash == hash && (u.Role == flows.RoleAdmin || x.Actor == u.ID) {
-			if err := s.cfg.Store.EndWebSession(hash, s.entry(u, "web.end", x.Actor)); err != nil {
-				s.fail(w, r, err)
-				return
-			}
-			if hash == u.session.Hash {
-				clearCookie(w)
-				http.Redirect(w, r, "/login", http.StatusSeeOther)
-				return
-			}
-			http.Redirect(w, r, "/sessions", http.StatusSeeOther)
-			return
-		}
+	if !ended {
+		s.refuse(w, r, http.StatusForbidden, "Không thể kết thúc phiên này.")
+		return
 	}
-	s.refuse(w, r, http.StatusForbidden, "Không thể kết thúc phiên này.")
+	if hash == u.session.Hash {
+		clearCookie(w)
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/sessions", http.StatusSeeOther)
 }
 
 // entry is an audit entry of a web action.

@@ -48,7 +48,9 @@ type Store interface {
 	OpenWebSession(actor, via, sessionToken, agent string, now time.Time, ttl time.Duration) (flows.WebSession, error)
 	WebSession(token string, now time.Time) (flows.WebSession, bool, error)
 	WebSessions(now time.Time) ([]flows.WebSession, error)
-	EndWebSession(hash string, by flows.AuditEntry) error
+	// EndWebSession ends a session if by.Actor owns it or admin says any
+	// may be ended, checked and deleted at once; false if it did not.
+	EndWebSession(hash string, admin bool, by flows.AuditEntry) (bool, error)
 	Audit(entries ...flows.AuditEntry) error
 }
 

@@ -239,6 +239,34 @@ func TestSessionsListed(t *testing.T) {
 	}
 }
 
+// TestEndOwnSessionOnly: a principal asking to end a staff member's
+// session is refused and the session stays open; ending their own signs
+// them out.
+func TestEndOwnSessionOnly(t *testing.T) {
+	db, h, _ := fixture(t)
+	principal := signIn(t, h, link(t, db, "2", now))
+	staff := signIn(t, h, link(t, db, "3", now))
+	csrf := between(do(h, http.MethodGet, "/sessions", nil, principal, "").Body.String(), `name="csrf" value="`, `"`)
+	end := func(hash string) *httptest.ResponseRecorder {
+		return do(h, http.MethodPost, "/sessions/end", url.Values{"csrf": {csrf}, "session": {hash}}, principal, "")
+	}
+	if rec := end(flows.WebTokenHash(staff.Value)); rec.Code != http.StatusForbidden {
+		t.Errorf("a principal ending another's session: %d", rec.Code)
+	}
+	if rec := do(h, http.MethodGet, "/", nil, staff, ""); rec.Code != http.StatusOK {
+		t.Errorf("the refused session no longer opens pages: %d", rec.Code)
+	}
+	if rec := end(flows.WebTokenHash(principal.Value)); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/login" {
+		t.Errorf("a principal ending their own session: %d %s", rec.Code, rec.Header().Get("Location"))
+	}
+	if rec := do(h, http.MethodGet, "/", nil, principal, ""); rec.Code != http.StatusSeeOther {
+		t.Errorf("an ended session still opens pages: %d", rec.Code)
+	}
+	if _, ok, err := db.WebSession(staff.Value, now); err != nil || !ok {
+		t.Errorf("the staff member's session: %v, %v", ok, err)
+	}
+}
+
 // TestScope: a unit's staff member sees their unit and its schools, a
 // principal their school alone; every answer carries the CSP.
 func TestScope(t *testing.T) {

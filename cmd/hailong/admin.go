@@ -291,20 +291,58 @@ func (s *system) withDB(c common, request string, local func(*store.DB) (adminRe
 	if err != nil {
 		return adminReply{}, nil, err
 	}
+	r, err := s.withDBOf(cfg, request, local)
+	return r, cfg, err
+}
+
+// withDBOf is withDB with the configuration loaded.
+func (s *system) withDBOf(cfg *Config, request string, local func(*store.DB) (adminReply, error)) (adminReply, error) {
 	if err := existingDB(cfg.Database); err != nil {
-		return adminReply{}, cfg, err
+		return adminReply{}, err
 	}
 	db, err := s.secret().open(cfg.Database, store.Options{ReadOnly: true, LockTimeout: 300 * time.Millisecond}, s.logger(slog.LevelWarn))
 	if errors.Is(err, store.ErrLocked) {
-		r, err := askAdmin(cfg.Database, request)
-		return r, cfg, err
+		return askAdmin(cfg.Database, request)
 	}
 	if err != nil {
-		return adminReply{}, cfg, err
+		return adminReply{}, err
 	}
 	defer db.Close()
-	r, err := local(db)
-	return r, cfg, err
+	return local(db)
+}
+
+// loadEngine is how a report command (export, publish) begins: the
+// configuration loaded (--db applied) and its engine made.
+func (c common) loadEngine() (*Config, *flows.Engine, error) {
+	cfg, err := c.load()
+	if err != nil {
+		return nil, nil, err
+	}
+	eng, err := cfg.engine()
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, eng, nil
+}
+
+// withJob does a report command's request with a digest job over the
+// database: here, on the database opened read-only with the engine eng;
+// or, while the bot runs and holds it, in the bot, asked over the admin
+// socket with verb and req as JSON, which handleAdmin does with the bot's
+// own job.
+func (s *system) withJob(cfg *Config, eng *flows.Engine, verb string, req any, do func(*digest.Job, *store.DB) (adminReply, error)) (adminReply, error) {
+	spec, err := json.Marshal(req)
+	if err != nil {
+		return adminReply{}, err
+	}
+	return s.withDBOf(cfg, verb+" "+string(spec), func(db *store.DB) (adminReply, error) {
+		job, err := digestJob(cfg, db.WithEngine(eng), nil)
+		if err != nil {
+			return adminReply{}, err
+		}
+		job.Now = s.now
+		return do(job, db)
+	})
 }
 
 func (s *system) backupCmd(args []string) error {

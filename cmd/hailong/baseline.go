@@ -2,11 +2,9 @@ package main
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"os"
@@ -21,16 +19,25 @@ import (
 )
 
 // baselineColumns are the columns of a baseline file, by the names its
-// header may give them (English or Vietnamese without diacritics).
+// header may give them, folded (English, or Vietnamese with or without
+// diacritics: "Mã trường", "ma truong" and "ma_truong" are one).
 var baselineColumns = map[string]string{
-	"school": "school", "ma_truong": "school", "truong": "school",
+	"school": "school", "ma truong": "school", "truong": "school",
 	"period": "period", "ky": "period", "dot": "period", "nam": "period",
-	"indicator": "indicator", "chi_so": "indicator",
-	"share": "share", "ty_le": "share", "pct": "share",
+	"indicator": "indicator", "chi so": "indicator",
+	"share": "share", "ty le": "share", "pct": "share",
 	"good": "good", "tot": "good",
-	"bad": "bad", "chua_tot": "bad",
-	"respondents": "respondents", "so_phieu": "respondents",
+	"bad": "bad", "chua tot": "bad",
+	"respondents": "respondents", "so phieu": "respondents",
 	"source": "source", "nguon": "source",
+}
+
+// baselineTable is the header of a baseline file.
+var baselineTable = tableSpec{
+	Columns: baselineColumns,
+	Need:    []string{"school", "period", "indicator"},
+	Want:    "school, period, indicator, share or good and bad, respondents, source",
+	Example: "school,period,indicator,share,respondents,source",
 }
 
 var (
@@ -42,45 +49,18 @@ var (
 // one indicator of one school in one period a row. Every wrong row is
 // named by its line; with any, nothing is returned to store.
 func parseBaselines(data []byte, cfg *Config, source string) ([]flows.Baseline, []string) {
-	data = bytes.TrimPrefix(data, []byte("\ufeff"))
-	first, _, _ := bytes.Cut(data, []byte("\n"))
-	r := csv.NewReader(bytes.NewReader(data))
-	// A Vietnamese-locale spreadsheet saves with semicolons (its decimal
-	// separator is the comma).
-	if bytes.Count(first, []byte(";")) > bytes.Count(first, []byte(",")) {
-		r.Comma = ';'
-	}
-	r.FieldsPerRecord = -1
-	r.TrimLeadingSpace = true
 	var problems []string
 	bad := func(line int, format string, a ...any) {
 		problems = append(problems, fmt.Sprintf("line %d: %s", line, fmt.Sprintf(format, a...)))
 	}
-	header, err := r.Read()
+	t, err := readTable(bytes.NewReader(data), baselineTable, bad)
 	if err != nil {
-		return nil, []string{"line 1: no header: " + err.Error()}
+		return nil, []string{"line 1: " + err.Error()}
 	}
-	col := map[string]int{}
-	for i, h := range header {
-		name, ok := baselineColumns[strings.ToLower(strings.TrimSpace(h))]
-		if !ok {
-			bad(1, "unknown column %q (want school, period, indicator, share or good and bad, respondents, source)", h)
-			continue
-		}
-		col[name] = i
-	}
-	for _, need := range []string{"school", "period", "indicator"} {
-		if _, ok := col[need]; !ok {
-			bad(1, "no %s column", need)
-		}
-	}
-	_, hasShare := col["share"]
-	_, hasGood := col["good"]
-	_, hasBad := col["bad"]
-	if !hasShare && !(hasGood && hasBad) {
+	if !t.Has("share") && !(t.Has("good") && t.Has("bad")) {
 		bad(1, "neither a share column nor good and bad columns")
 	}
-	if _, ok := col["source"]; !ok && source == "" {
+	if !t.Has("source") && source == "" {
 		bad(1, "no source column, and no --source given: say where the figures come from")
 	}
 	if len(problems) > 0 {
@@ -89,29 +69,8 @@ func parseBaselines(data []byte, cfg *Config, source string) ([]flows.Baseline, 
 	qn := cfg.questionnaire
 	var out []flows.Baseline
 	lines := map[string]int{} // key → line, for duplicates
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		line, _ := r.FieldPos(0)
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.Line
-			}
-			bad(line, "%v", err)
-			continue
-		}
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue // a blank line
-		}
-		field := func(name string) string {
-			if i, ok := col[name]; ok && i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
+	for row := range t.Rows() {
+		line, field := row.Line, row.Cell
 		var b flows.Baseline
 		before := len(problems)
 		sc, ok := cfg.directory.School(field("school"))

@@ -144,3 +144,41 @@ func TestBaselineImportedIntoReports(t *testing.T) {
 		t.Errorf("hk1-gop-y.csv: %v\n%s", err, comments)
 	}
 }
+
+// TestBaselineHeadersFolded: a baseline file's Vietnamese headers are read
+// however they are typed — without diacritics and with spaces, with
+// diacritics, in capitals, with underscores — from a file a Vietnamese
+// spreadsheet saved (a BOM, semicolons, decimal commas), as a schools
+// file's are.
+func TestBaselineHeadersFolded(t *testing.T) {
+	cfg, err := loadConfig("../../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, header := range []string{
+		"Ma truong;Ky;Chi so;Ty le;Tot;Chua tot;So phieu;Nguon",
+		"Mã trường;Kỳ;Chỉ số;Tỷ lệ;Tốt;Chưa tốt;Số phiếu;Nguồn",
+		"MA TRUONG;KY;CHI SO;TY LE;TOT;CHUA TOT;SO PHIEU;NGUON",
+		"ma_truong;ky;chi_so;ty_le;tot;chua_tot;so_phieu;nguon",
+	} {
+		data := "\ufeff" + header + "\r\n" +
+			"TH-TRUNGVUONG;2025-2026;index;72,5;;;180;Báo cáo SIPAS 2025\r\n" +
+			"\r\n" +
+			"TH-TRUNGVUONG;2025-2026;A2;75,0;3;1;;Báo cáo SIPAS 2025\r\n"
+		rows, problems := parseBaselines([]byte(data), cfg, "")
+		if len(problems) > 0 {
+			t.Errorf("%s: %q", header, problems)
+			continue
+		}
+		if len(rows) != 2 || rows[0].School != "TH-TRUNGVUONG" || rows[0].Period != "2025-2026" || rows[0].Indicator != "B" ||
+			rows[0].Pct != 72.5 || rows[0].Respondents != 180 || rows[0].Source != "Báo cáo SIPAS 2025" ||
+			rows[1].Indicator != "A2" || rows[1].Good != 3 || rows[1].Bad != 1 {
+			t.Errorf("%s: %+v", header, rows)
+		}
+	}
+	// A header still names what it does not know, and a missing column.
+	_, problems := parseBaselines([]byte("\ufeffMa truong;Ky;Mau sac\r\nTH-TRUNGVUONG;2025-2026;do\r\n"), cfg, "x")
+	if got := strings.Join(problems, "\n"); !strings.Contains(got, `line 1: column "Mau sac": unknown`) || !strings.Contains(got, "line 1: no indicator column") {
+		t.Errorf("a wrong header: %q", problems)
+	}
+}

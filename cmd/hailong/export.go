@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -118,11 +117,7 @@ func (s *system) exportCmd(args []string) error {
 		fmt.Fprintln(s.stderr, "hailong export: --out FILE is required")
 		return errUsage
 	}
-	cfg, err := loadConfig(c.config)
-	if err != nil {
-		return err
-	}
-	eng, err := cfg.engine()
+	cfg, eng, err := c.loadEngine()
 	if err != nil {
 		return err
 	}
@@ -186,14 +181,7 @@ func (s *system) exportCmd(args []string) error {
 		sc, _ := cfg.directory.School(*school)
 		req.Scope, req.Office = sc.Name, ""
 	}
-	spec, _ := json.Marshal(req)
-	r, _, err := s.withDB(c, "export "+string(spec), func(db *store.DB) (adminReply, error) {
-		db2 := db.WithEngine(eng)
-		job, err := digestJob(cfg, db2, nil)
-		if err != nil {
-			return adminReply{}, err
-		}
-		job.Now = s.now
+	r, err := s.withJob(cfg, eng, "export", req, func(job *digest.Job, db *store.DB) (adminReply, error) {
 		n, err := req.write(job, db.Path())
 		return adminReply{OK: err == nil, Bytes: n}, err
 	})

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -105,11 +104,7 @@ func (s *system) publishCmd(args []string) error {
 		fmt.Fprintln(s.stderr, "usage: hailong publish --wave ID --out DIR [--unit ID] [--config FILE] [--db PATH]")
 		return errUsage
 	}
-	cfg, err := loadConfig(c.config)
-	if err != nil {
-		return err
-	}
-	eng, err := cfg.engine()
+	cfg, eng, err := c.loadEngine()
 	if err != nil {
 		return err
 	}
@@ -117,12 +112,7 @@ func (s *system) publishCmd(args []string) error {
 	if req.Out, err = filepath.Abs(*out); err != nil {
 		return err
 	}
-	spec, _ := json.Marshal(req)
-	r, _, err := s.withDB(c, "publish "+string(spec), func(db *store.DB) (adminReply, error) {
-		job, err := digestJob(cfg, db.WithEngine(eng), nil)
-		if err != nil {
-			return adminReply{}, err
-		}
+	r, err := s.withJob(cfg, eng, "publish", req, func(job *digest.Job, _ *store.DB) (adminReply, error) {
 		res, err := req.write(job)
 		return adminReply{OK: err == nil, Published: &res}, err
 	})

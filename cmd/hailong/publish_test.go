@@ -128,3 +128,44 @@ func TestPublishWhileRunning(t *testing.T) {
 		t.Errorf("publish of an unknown wave: %v", err)
 	}
 }
+
+// TestReportCommandsShareSetup: export and publish are set up alike
+// (loadEngine, withJob): each reads the database --db names, while the bot
+// runs (asked over its admin socket) and while it is stopped, and each
+// names a missing one the same way.
+func TestReportCommandsShareSetup(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	h.begin(parent, "TH-TV", "Lớp 3")
+	h.answerAll(parent, 1, "Có")
+	s := h.sys()
+	s.stdout = &syncBuffer{}
+	commands := func(db, dir string) map[string][]string {
+		return map[string][]string{
+			"export":  {"export", "--config", h.cfgPath, "--db", db, "--from", "2026-09-01", "--out", filepath.Join(dir, "bao-cao.xlsx")},
+			"publish": {"publish", "--config", h.cfgPath, "--db", db, "--wave", "w1", "--out", filepath.Join(dir, "cong-bo")},
+		}
+	}
+	for _, while := range []string{"running", "stopped"} {
+		dir := t.TempDir()
+		for name, args := range commands(h.dbPath, dir) {
+			if err := s.run(context.Background(), args); err != nil {
+				t.Errorf("%s while the bot is %s: %v", name, while, err)
+			}
+		}
+		for _, f := range []string{"bao-cao.xlsx", filepath.Join("cong-bo", "ket-qua-w1.json")} {
+			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+				t.Errorf("while the bot is %s: %v", while, err)
+			}
+		}
+		if while == "running" {
+			h.stop()
+		}
+	}
+	missing := filepath.Join(t.TempDir(), "none.db")
+	for name, args := range commands(missing, t.TempDir()) {
+		if err := s.run(context.Background(), args); err == nil || !strings.HasPrefix(err.Error(), "no database at "+missing+":") {
+			t.Errorf("%s of a missing database: %v", name, err)
+		}
+	}
+}

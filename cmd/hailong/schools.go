@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -55,85 +52,42 @@ type schoolsFile struct {
 	Of string
 }
 
+// schoolsTable is the header of a schools file.
+var schoolsTable = tableSpec{
+	Columns: schoolColumns,
+	Need:    []string{"code", "name", "level", "unit"},
+	Want:    "code, name, level, unit, families or pupils, principals",
+	Example: "code,name,level,unit,families,principals",
+}
+
 // readSchools reads a schools file; name is how errors name it.
 func readSchools(r io.Reader, name string) (*schoolsFile, error) {
-	br := bufio.NewReader(r)
-	head, err := br.Peek(4096)
-	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	head = bytes.TrimPrefix(head, []byte("\ufeff"))
-	cr := csv.NewReader(br)
-	cr.FieldsPerRecord = -1
-	if first := headFirstLine(head); strings.Count(first, ";") > strings.Count(first, ",") {
-		cr.Comma = ';'
-	}
 	var errs []error
 	bad := func(line int, format string, a ...any) {
 		if len(errs) < 50 {
 			errs = append(errs, fmt.Errorf("%s:%d: "+format, append([]any{name, line}, a...)...))
 		}
 	}
-	header, err := cr.Read()
-	if err == io.EOF {
-		return nil, fmt.Errorf("%s: empty: want a header line such as code,name,level,unit,families,principals", name)
-	}
+	t, err := readTable(r, schoolsTable, bad)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	col := map[string]int{}
 	out := &schoolsFile{}
-	for i, h := range header {
-		h = flows.Fold(strings.TrimPrefix(strings.TrimSpace(h), "\ufeff"))
-		c, ok := schoolColumns[h]
-		switch {
-		case !ok:
-			bad(1, "column %q: unknown (want code, name, level, unit, families or pupils, principals)", header[i])
-			continue
-		case col[c] != 0:
-			bad(1, "column %q is there twice", header[i])
-		}
-		col[c] = i + 1 // 0: absent
-		if c == "families" || c == "pupils" {
+	for _, c := range []string{"families", "pupils"} {
+		if t.Has(c) {
 			if out.Of != "" {
 				bad(1, "both families and pupils: enrolment is counted one way")
 			}
 			out.Of = c
 		}
 	}
-	for _, c := range []string{"code", "name", "level", "unit"} {
-		if col[c] == 0 {
-			bad(1, "no %s column", c)
-		}
-	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	cell := func(rec []string, c string) string {
-		if i := col[c]; i > 0 && i <= len(rec) {
-			return strings.TrimSpace(rec[i-1])
-		}
-		return ""
-	}
 	seen := map[string]int{}
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		line, _ := cr.FieldPos(0)
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				bad(pe.Line, "%v", pe.Err)
-				continue
-			}
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		if strings.TrimSpace(strings.Join(rec, "")) == "" {
-			continue // a blank line
-		}
-		sc := flows.School{Code: cell(rec, "code"), Name: cell(rec, "name"), Office: cell(rec, "unit")}
+	for row := range t.Rows() {
+		line := row.Line
+		sc := flows.School{Code: row.Cell("code"), Name: row.Cell("name"), Office: row.Cell("unit")}
 		switch {
 		case !flows.ValidCode(sc.Code):
 			bad(line, "code %q: want 1-32 letters, digits, - or _", sc.Code)
@@ -144,16 +98,16 @@ func readSchools(r io.Reader, name string) (*schoolsFile, error) {
 		if sc.Name == "" {
 			bad(line, "%s: the name is empty", sc.Code)
 		}
-		if l, ok := levelNames[flows.Fold(cell(rec, "level"))]; ok {
+		if l, ok := levelNames[flows.Fold(row.Cell("level"))]; ok {
 			sc.Level = l
 		} else {
-			bad(line, "%s: level %q: want mn, th or thcs (mầm non, tiểu học, THCS)", sc.Code, cell(rec, "level"))
+			bad(line, "%s: level %q: want mn, th or thcs (mầm non, tiểu học, THCS)", sc.Code, row.Cell("level"))
 		}
 		if sc.Office == "" {
 			bad(line, "%s: the unit is empty", sc.Code)
 		}
 		if out.Of != "" {
-			if v := cell(rec, out.Of); v != "" {
+			if v := row.Cell(out.Of); v != "" {
 				n, ok := count(v)
 				if !ok {
 					bad(line, "%s: %s %q: want a whole number such as 812 or 1.250", sc.Code, out.Of, v)
@@ -161,7 +115,7 @@ func readSchools(r io.Reader, name string) (*schoolsFile, error) {
 				sc.Enrolment = n
 			}
 		}
-		for _, p := range strings.FieldsFunc(cell(rec, "principals"), func(r rune) bool { return r == ' ' || r == ';' || r == ',' }) {
+		for _, p := range strings.FieldsFunc(row.Cell("principals"), func(r rune) bool { return r == ' ' || r == ';' || r == ',' }) {
 			id, err := userID(p)
 			if err != nil {
 				bad(line, "%s: principal %v", sc.Code, err)
@@ -170,6 +124,9 @@ func readSchools(r io.Reader, name string) (*schoolsFile, error) {
 			sc.Principals = append(sc.Principals, id)
 		}
 		out.Schools = append(out.Schools, sc)
+	}
+	if err := t.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if len(errs) == 50 {
 		errs = append(errs, fmt.Errorf("%s: more errors not shown", name))
@@ -181,13 +138,6 @@ func readSchools(r io.Reader, name string) (*schoolsFile, error) {
 		return nil, fmt.Errorf("%s: no schools below the header", name)
 	}
 	return out, nil
-}
-
-func headFirstLine(b []byte) string {
-	if i := bytes.IndexByte(b, '\n'); i >= 0 {
-		b = b[:i]
-	}
-	return string(b)
 }
 
 // count reads a whole number as a spreadsheet may write it: 1250, 1.250,
