@@ -19,7 +19,7 @@ import (
 // it reads the complaints' facts (status and times, kept unsealed) again
 // and opens only the complaints it has not seen: what it keeps besides —
 // the category, the start of the text, anonymity — does not change after
-// filing.
+// filing (its school may: a complaint moved to another school).
 type complaintCache struct {
 	mu   sync.Mutex
 	ver  uint64
@@ -37,7 +37,9 @@ func short(x *flows.Complaint) *flows.Complaint {
 	if len(text) > shortText {
 		text = text[:shortText]
 	}
-	return &flows.Complaint{ID: x.ID, School: x.School, Office: x.Office, Category: x.Category,
+	// Not its unit: a complaint moved to another school may change unit,
+	// and the facts it is refreshed from hold the school alone.
+	return &flows.Complaint{ID: x.ID, School: x.School, Category: x.Category,
 		Text: string(text), Anonymous: x.Anonymous, Status: x.Status, Created: x.Created, AckDue: x.AckDue,
 		ResolveDue: x.ResolveDue, AckedAt: x.AckedAt, ResolvedAt: x.ResolvedAt}
 }

@@ -96,6 +96,9 @@ func TestMoveOnDashboard(t *testing.T) {
 		t.Error("the principal of one school is offered the move")
 	}
 	staff := signIn(t, hq, link(t, db, "3", now))
+	if q := do(hq, http.MethodGet, "/complaints?school=S1", nil, staff, "").Body.String(); !strings.Contains(q, "PA-000001") {
+		t.Fatalf("the queue does not list the complaint under S1:\n%s", q)
+	}
 	page := do(hq, http.MethodGet, "/complaints/1", nil, staff, "").Body.String()
 	if !strings.Contains(page, `id="act-move"`) {
 		t.Fatalf("the unit's staff are not offered the move:\n%s", page)
@@ -114,6 +117,13 @@ func TestMoveOnDashboard(t *testing.T) {
 	c, _, err := db.Complaint(1)
 	if err != nil || c.School != "S2" || c.Office != "x1" || c.History[len(c.History)-1].Action != "moved" {
 		t.Fatalf("after the move: %+v, %v", c, err)
+	}
+	// The queue (its cache read before the move) files it under S2 now.
+	if q := do(hq, http.MethodGet, "/complaints?school=S2", nil, staff, "").Body.String(); !strings.Contains(q, "PA-000001") {
+		t.Error("the queue does not list the moved complaint under its new school")
+	}
+	if q := do(hq, http.MethodGet, "/complaints?school=S1", nil, staff, "").Body.String(); strings.Contains(q, "PA-000001") {
+		t.Error("the queue still lists the moved complaint under its old school")
 	}
 	if code := do(hq, http.MethodGet, "/complaints/1", nil, principal, "").Code; code == http.StatusOK {
 		t.Error("S1's principal still sees the complaint moved to S2")
