@@ -41,3 +41,20 @@ func BenchmarkRespondentKey(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkHandleTyped measures a typed answer read down the typed routes
+// to the option it names ("có" at a yes/no question).
+func BenchmarkHandleTyped(b *testing.B) {
+	e := testEngine(b)
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, hcm)
+	s := &Session{Consent: &Consent{At: now}, School: "TH-03", Grade: "3", Step: StepQuestion, Wave: "w1", Q: 0,
+		Answers: map[string]string{}, Nonce: 7, Updated: now}
+	env := Envelope{Channel: "telegram", User: "42", Chat: "42", Input: Input{Kind: KindText, Text: "có ạ", Now: now.Add(time.Minute)}}
+	b.ReportAllocs()
+	for b.Loop() {
+		res := e.Handle(s, env, nil)
+		if res.Session.Q != 1 {
+			b.Fatal("the answer was not taken")
+		}
+	}
+}
