@@ -15,8 +15,8 @@ import "strings"
 //	   English / Tiếng Việt, /english ──▶ the notice in that language
 //	   a school's code, /start CODE ──▶ the notice, the school kept for Đồng ý
 
-// consentRoutes are the edges before consent; what none takes is answered
-// with the notice.
+// consentTable is consentRoutes, the edges before consent; what none takes
+// is answered with the notice.
 func consentTable() []route {
 	return []route{
 		{on: tap(vAgree), do: (*turn).agree},

@@ -179,7 +179,8 @@ func reprompting(key msg) func(*turn, press) bool {
 	return func(t *turn, _ press) bool { t.reprompt(t.T(key)); return true }
 }
 
-// parentRoutes are a consented parent's edges (see the file's comment).
+// parentTable is parentRoutes, a consented parent's edges (see the file's
+// comment).
 func parentTable() []route {
 	return []route{
 		// Commands, at any step.

@@ -46,7 +46,7 @@ type staffAct struct {
 	text func(t *turn, c *Complaint, text string) bool
 }
 
-// staffActs are the actions, in the order of their buttons.
+// staffActTable is staffActs, the actions, in the order of their buttons.
 func staffActTable() []staffAct {
 	return []staffAct{
 		{name: staffView, press: (*turn).viewComplaint},
