@@ -189,12 +189,6 @@ func renderPeriod(r *Report) string {
 	return from.Format(layout) + "–" + last.Format(layout)
 }
 
-// renderPctVI writes a percentage the Vietnamese way, with a decimal comma
-// and always one decimal ("55,0%" beside "73,3%"), as the digest's text does.
-func renderPctVI(v float64) string {
-	return DecimalVI(v) + "%"
-}
-
 // chartBars draws the bars, their labels and the reference lines itself:
 // plotter.BarChart has one colour per series and no way to leave a bar out
 // while labelling its row.
@@ -253,7 +247,7 @@ func (b *chartBars) Plot(c draw.Canvas, p *plot.Plot) {
 		x0, x1 := trX(0), trX(v)
 		y0, y1 := trY(y-chartBarHalf), trY(y+chartBarHalf)
 		c.FillPolygon(clr, []vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}})
-		label := renderPctVI(row.Index.Pct)
+		label := PercentVI(row.Index.Pct)
 		// A label past the end of a near-full bar would leave the plot.
 		if x1+pad+value.Width(label) > trX(100) {
 			c.FillText(inside, vg.Point{X: x1 - pad, Y: yc}, label)
@@ -284,10 +278,10 @@ func (b *chartBars) drawRefLines(c *draw.Canvas, trX, trY func(float64) vg.Lengt
 		label      string
 		line, text color.Color
 	}
-	lines := []refLine{{chartTarget, "mục tiêu " + renderPctVI(chartTarget), chartTargetColor, chartTargetColor}}
+	lines := []refLine{{chartTarget, "mục tiêu " + PercentVI(chartTarget), chartTargetColor, chartTargetColor}}
 	// The threshold shares the flagged bars' colour: that is the whole legend.
 	if fb := b.report.FlagBelow; fb > 0 && fb <= 100 {
-		lines = append(lines, refLine{fb, "ngưỡng " + renderPctVI(fb), chartFlagColor, chartThreshColor})
+		lines = append(lines, refLine{fb, "ngưỡng " + PercentVI(fb), chartFlagColor, chartThreshColor})
 	}
 	if len(lines) == 2 && lines[1].x < lines[0].x {
 		lines[0], lines[1] = lines[1], lines[0]

@@ -298,7 +298,7 @@ func TestOneDecimalSeparator(t *testing.T) {
 			continue
 		}
 		got := recs[i+1][8] + "%"
-		if chart, chat := renderPctVI(row.Index.Pct), pct(row.Index.Pct); got != chart || got != chat {
+		if chart, chat := PercentVI(row.Index.Pct), pct(row.Index.Pct); got != chart || got != chat {
 			t.Errorf("%s: CSV %q, chart %q, chat %q", row.Code, got, chart, chat)
 		}
 	}
@@ -420,7 +420,7 @@ func TestRenderEmpty(t *testing.T) {
 // "55%" beside "73,3%" (issue 18, item 10).
 func TestChartPercentOneFormat(t *testing.T) {
 	for _, v := range []float64{55, 73.33, 100, 0, 9.96} {
-		if got, want := renderPctVI(v), pct(v); got != want {
+		if got, want := PercentVI(v), pct(v); got != want {
 			t.Errorf("chart label of %v is %q, the text's %q", v, got, want)
 		}
 	}

@@ -17,9 +17,7 @@ import (
 const MaxMessage = 4096
 
 // pct formats a percentage the Vietnamese way: 78,4%.
-func pct(p float64) string {
-	return DecimalVI(p) + "%"
-}
+func pct(p float64) string { return PercentVI(p) }
 
 // cell is a score as shown: a percentage, or "chưa đủ mẫu".
 func cell(s Score) string {
@@ -42,7 +40,7 @@ func change(now Score, before *Score, label string) string {
 	case d < 0:
 		arrow = "▼"
 	}
-	return fmt.Sprintf(" %s %s %s", arrow, strings.Replace(strconv.FormatFloat(math.Abs(d), 'f', 1, 64), ".", ",", 1), label)
+	return fmt.Sprintf(" %s %s %s", arrow, DecimalVI(math.Abs(d)), label)
 }
 
 func (r *Report) loc() *time.Location {

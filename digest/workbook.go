@@ -64,6 +64,11 @@ func DecimalVI(v float64) string {
 	return strings.Replace(strconv.FormatFloat(renderRound1(v), 'f', 1, 64), ".", ",", 1)
 }
 
+// PercentVI is a percentage as everything hailong writes for people shows
+// it, always with one decimal ("55,0%" beside "73,3%"): the chat, the
+// charts, the dashboard, the published summaries.
+func PercentVI(v float64) string { return DecimalVI(v) + "%" }
+
 // renderSchoolTable is the "Theo trường" table shared by the workbook and the
 // CSV. A nil cell is an item the school's level was not asked.
 func renderSchoolTable(r *Report) (header []string, rows [][]any) {

@@ -190,7 +190,7 @@ func pctPDF(c Cell[float64]) string {
 	if c.Value == nil {
 		return digest.Suppressed
 	}
-	return digest.DecimalVI(*c.Value*100) + "%"
+	return digest.PercentVI(*c.Value * 100)
 }
 
 // day writes an ISO date as Vietnamese readers do: 01/09/2026.

@@ -64,11 +64,6 @@ func rankChart(rep *digest.Report, rows []digest.Row, kind string) (template.URL
 	return dataURI(svg), nil
 }
 
-// pctVI writes a share with the decimal comma: 73,3%.
-func pctVI(p float64) string {
-	return strings.Replace(strconv.FormatFloat(p, 'f', 1, 64), ".", ",", 1) + "%"
-}
-
 // itemsChart draws each indicator's share of good answers as a horizontal
 // bar; one answered by too few parents has no bar, only "chưa đủ mẫu".
 func itemsChart(items []itemRow) (template.URL, error) {
@@ -96,7 +91,7 @@ func itemsChart(items []itemRow) (template.URL, error) {
 		labels[j] = "chưa đủ mẫu"
 		if it.Score.Shown {
 			values[j] = it.Score.Pct
-			labels[j] = pctVI(it.Score.Pct)
+			labels[j] = digest.PercentVI(it.Score.Pct)
 		}
 	}
 	bars, err := plotter.NewBarChart(values, vg.Points(11))

@@ -15,7 +15,7 @@ func funcs(e *flows.Engine) template.FuncMap {
 			if !s.Shown {
 				return "chưa đủ mẫu"
 			}
-			return pctVI(s.Pct)
+			return digest.PercentVI(s.Pct)
 		},
 		"num": groupThousands,
 		"complaintID": func(code string) uint64 {
@@ -25,7 +25,7 @@ func funcs(e *flows.Engine) template.FuncMap {
 		// rate is a row's response rate, where enrolment is known.
 		"rate": func(row digest.Row) string {
 			if p, ok := row.Rate(); ok {
-				return pctVI(p)
+				return digest.PercentVI(p)
 			}
 			return "chưa có sĩ số"
 		},
