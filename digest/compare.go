@@ -99,7 +99,7 @@ func (j *Job) yearAgo(schools []flows.School, from, to time.Time) (*Comparison, 
 	imported := map[string]map[string]flows.Baseline{} // school → indicator → baseline
 	periodOf := map[string]string{}
 	for _, p := range BaselinePeriods(dir, from, to) {
-		rows, err := j.Store.Baselines(p)
+		rows, err := j.Store.Baselines(p, codes)
 		if err != nil {
 			return nil, err
 		}

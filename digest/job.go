@@ -26,8 +26,9 @@ type Store interface {
 	// CommentsIn calls fn with the comments of a wave at the schools
 	// submitted in [from, to).
 	CommentsIn(wave string, schools []string, from, to time.Time, fn func(flows.Comment) error) error
-	// Baselines returns the results imported for a period.
-	Baselines(period string) ([]flows.Baseline, error)
+	// Baselines returns the results imported for a period, for the
+	// schools (nil: all).
+	Baselines(period string, schools []string) ([]flows.Baseline, error)
 }
 
 // Job sends the weekly digests and builds on-demand reports.

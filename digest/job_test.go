@@ -73,10 +73,10 @@ func (m *memStore) CommentsIn(wave string, schools []string, from, to time.Time,
 	return nil
 }
 
-func (m *memStore) Baselines(period string) ([]flows.Baseline, error) {
+func (m *memStore) Baselines(period string, schools []string) ([]flows.Baseline, error) {
 	var out []flows.Baseline
 	for _, b := range m.baselines {
-		if b.Period == period {
+		if b.Period == period && (schools == nil || slices.Contains(schools, b.School)) {
 			out = append(out, b)
 		}
 	}

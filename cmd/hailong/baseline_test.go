@@ -51,7 +51,7 @@ func TestBaselineImportNamesEveryBadRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if rows, err := db.Baselines("2025-2026"); err != nil || len(rows) != 0 {
+	if rows, err := db.Baselines("2025-2026", nil); err != nil || len(rows) != 0 {
 		t.Errorf("a refused file stored %v, %v", rows, err)
 	}
 }
