@@ -39,14 +39,7 @@ func commentKey(r *flows.Response, key []byte) []byte {
 
 // hasComment reports whether a response carries a comment: a free-text
 // answer counted as given (sealed or not).
-func hasComment(r *flows.Response) bool {
-	for id, b := range r.Buckets {
-		if b == flows.TextGiven && r.Answers[id] != "" {
-			return true
-		}
-	}
-	return false
-}
+func hasComment(r *flows.Response) bool { return len(textIDs(r)) > 0 }
 
 // indexComment puts (on) or deletes r's entry in the comments index; rk is
 // the response's key in responses.
@@ -127,9 +120,10 @@ func (w *writer) Comments(wave, school string, skip, limit int) []flows.Comment 
 }
 
 // comments calls fn with the comments of a wave at a school submitted in
-// [from, to) (zero: no bound), newest first, the skip newest responses
-// passed over, until it returns false. The skipped entries are keys alone:
-// only what fn takes is opened.
+// [from, to) (zero: no bound), newest first, the skip newest comments
+// passed over, until it returns false. A response may hold several (a
+// questionnaire with more than one free-text question): the skipped are
+// counted, not opened; only what fn takes is unsealed.
 func (w *writer) comments(wave, school string, from, to time.Time, skip int, fn func(flows.Comment) bool) error {
 	prefix := commentPrefix(wave, school)
 	lo := prefix
@@ -155,10 +149,6 @@ func (w *writer) comments(wave, school string, from, to time.Time, skip int, fn 
 		if len(k) != len(prefix)+8+len(flows.Key{}) {
 			return fmt.Errorf("comment index %q: %w", k, errCorrupt)
 		}
-		if skip > 0 {
-			skip--
-			continue
-		}
 		rk := responseKey(wave, school, flows.Key(k[len(prefix)+8:]))
 		v := rb.Get(rk)
 		if v == nil {
@@ -168,8 +158,14 @@ func (w *writer) comments(wave, school string, from, to time.Time, skip int, fn 
 		if err != nil {
 			return err
 		}
+		ids := textIDs(&r)
+		if skip >= len(ids) {
+			skip -= len(ids)
+			continue
+		}
+		ids, skip = ids[skip:], 0
 		w.db.openTexts(&r)
-		for _, id := range textIDs(&r) {
+		for _, id := range ids {
 			if !fn(flows.Comment{Wave: wave, School: school, At: r.At, Grade: r.Grade, Text: r.Answers[id]}) {
 				return nil
 			}

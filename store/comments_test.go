@@ -157,3 +157,34 @@ func TestCommentsIndex(t *testing.T) {
 		t.Errorf("check of a stale comments index: %q %v", problems, err)
 	}
 }
+
+// TestCommentPagesCountComments: a page's skip counts comments, not the
+// responses holding them: with two free-text questions (a questionnaire
+// of its own), paging through a school's comments shows each once.
+func TestCommentPagesCountComments(t *testing.T) {
+	h := newHarness(t, Options{})
+	at := testStart.Add(time.Hour)
+	err := h.db.b.Update(func(tx *bbolt.Tx) error {
+		w := &writer{tx: tx, db: h.db, seal: h.db.seal}
+		for i := 1; i <= 4; i++ {
+			r := &flows.Response{Wave: wave, School: "TH1", Level: flows.Primary, Grade: "3", At: at.Add(time.Duration(i) * time.Minute),
+				Answers: map[string]string{"C": fmt.Sprintf("r%d-C", i), "D": fmt.Sprintf("r%d-D", i)},
+				Buckets: map[string]string{"C": flows.TextGiven, "D": flows.TextGiven}}
+			if err := w.saveResponse(flows.Key{byte(i)}, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	for skip := 0; skip < 12; skip += 3 {
+		all = append(all, texts(h.comments("TH1", skip, 3))...)
+	}
+	want := []string{"r4-C", "r4-D", "r3-C", "r3-D", "r2-C", "r2-D", "r1-C", "r1-D"}
+	if !slices.Equal(all, want) {
+		t.Errorf("pages of 3 read %q, want %q", all, want)
+	}
+}
