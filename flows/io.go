@@ -261,9 +261,10 @@ type Batch struct {
 	// MessageRef, for channels that may hand an update out twice and have
 	// no cursor (Zalo's webhook retries, a poll answered twice).
 	Once bool
-	// Handled, when set, is given each envelope's result once its effects
-	// are written (inside the transaction: it must not block): the
-	// dashboard reads what its action came to (Result.Said).
+	// Handled, when set, is given each envelope's result once the
+	// transaction that stored it has committed (a rolled-back attempt's
+	// is not given; it must not block): the dashboard reads what its
+	// action came to (Result.Said, Result.Complaints).
 	Handled func(Envelope, Result)
 }
 

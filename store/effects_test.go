@@ -36,3 +36,23 @@ func TestResultFieldsStored(t *testing.T) {
 		}
 	}
 }
+
+// TestHandledAfterCommit: Batch.Handled is given an input's result once it
+// is stored — what it reports can be read back — and once.
+func TestHandledAfterCommit(t *testing.T) {
+	h := newHarness(t, Options{})
+	var calls int
+	var stored bool
+	env := h.text("42", "/start TH1")
+	err := h.db.Apply(flows.Batch{Channel: env.Channel, Envelopes: []flows.Envelope{env}, Handled: func(e flows.Envelope, res flows.Result) {
+		calls++
+		rows, err := h.db.Pending("telegram", 100)
+		stored = err == nil && len(rows) > 0 && len(rows) == len(res.Out)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != 1 || !stored {
+		t.Errorf("Handled called %d times; its result's messages stored when it ran: %v", calls, stored)
+	}
+}

@@ -415,7 +415,9 @@ func (db *DB) applyOne(w *writer, env flows.Envelope, told func(flows.Envelope, 
 		}
 	}
 	if told != nil {
-		told(env, res) // what the chat would have said, for the dashboard
+		// Only a result that was stored is told: an attempt rolled back
+		// (the batch is applied again, this input perhaps set aside) is not.
+		w.tx.OnCommit(func() { told(env, res) })
 	}
 	return len(res.Out), w.enqueue(res.Out)
 }
