@@ -80,14 +80,14 @@ var (
 	// complaint id, sequence (historyKey) → sealed Event JSON, appended
 	// once each.
 	bHistory = []byte("complaint_history")
-	// school 0 id (factsKey) → what reports count of a complaint
+	// school 0 id (schoolIDKey) → what reports count of a complaint
 	// (encodeFacts: version 1, status, times), unsealed: nothing a parent
 	// wrote or who they are; written with the complaint, so that a
 	// commune's report reads its own schools' alone.
 	bFacts = []byte("complaint_facts")
 	// respondent key, id → nil: a parent's complaints.
 	bByParent = []byte("complaints_by_parent")
-	// school 0 id (openKey) → nil: present while the complaint is open.
+	// school 0 id (schoolIDKey) → nil: present while the complaint is open.
 	bOpen = []byte("complaints_open")
 
 	// Roles and rights.

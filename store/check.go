@@ -50,7 +50,7 @@ func (db *DB) Check() ([]string, error) {
 				bad("%v", err)
 				return nil
 			}
-			ok := string(openKey(c.School, c.ID))
+			ok := string(schoolIDKey(c.School, c.ID))
 			switch {
 			case c.Status.Open() && !open[ok]:
 				bad("complaint %s is open but missing from the open index", c.Code())
@@ -59,7 +59,7 @@ func (db *DB) Check() ([]string, error) {
 			}
 			delete(open, ok)
 			if indexed {
-				fk := string(factsKey(c.School, c.ID))
+				fk := string(schoolIDKey(c.School, c.ID))
 				if v, found := facts[fk]; !found || !bytes.Equal(v, encodeFacts(c)) {
 					bad("complaint %s: what reports count of it (complaint_facts) differs from the complaint", c.Code())
 				}

@@ -180,7 +180,9 @@ func (w *writer) NextComplaintID() uint64 {
 	return id
 }
 
-func openKey(school string, id uint64) []byte {
+// schoolIDKey is "school 0 id": the key of a complaint in the open index
+// and in its facts, so that a school's (or a commune's) are one run each.
+func schoolIDKey(school string, id uint64) []byte {
 	return append([]byte(school+"\x00"), u64(id)...)
 }
 
@@ -206,16 +208,16 @@ func (w *writer) saveComplaint(c *flows.Complaint) error {
 		return fmt.Errorf("save complaint %s: %w", c.Code(), err)
 	}
 	if old != nil && old.School != c.School {
-		if err := w.tx.Bucket(bFacts).Delete(factsKey(old.School, old.ID)); err != nil {
+		if err := w.tx.Bucket(bFacts).Delete(schoolIDKey(old.School, old.ID)); err != nil {
 			return err
 		}
 	}
-	if err := w.tx.Bucket(bFacts).Put(factsKey(c.School, c.ID), encodeFacts(c)); err != nil {
+	if err := w.tx.Bucket(bFacts).Put(schoolIDKey(c.School, c.ID), encodeFacts(c)); err != nil {
 		return fmt.Errorf("save complaint %s: %w", c.Code(), err)
 	}
 	w.tx.OnCommit(func() { w.db.complaintsVer.Add(1) })
 	if old != nil {
-		if err := w.tx.Bucket(bOpen).Delete(openKey(old.School, old.ID)); err != nil {
+		if err := w.tx.Bucket(bOpen).Delete(schoolIDKey(old.School, old.ID)); err != nil {
 			return err
 		}
 		if old.ReporterKey != c.ReporterKey {
@@ -225,7 +227,7 @@ func (w *writer) saveComplaint(c *flows.Complaint) error {
 		}
 	}
 	if c.Status.Open() {
-		if err := w.tx.Bucket(bOpen).Put(openKey(c.School, c.ID), nil); err != nil {
+		if err := w.tx.Bucket(bOpen).Put(schoolIDKey(c.School, c.ID), nil); err != nil {
 			return err
 		}
 	}
@@ -310,8 +312,6 @@ func (db *DB) Complaints(fn func(*flows.Complaint) error) error {
 // with the complaint, under school 0 id so that a commune reads its own.
 const factsV1 = 1
 
-func factsKey(school string, id uint64) []byte { return append([]byte(school+"\x00"), u64(id)...) }
-
 func encodeFacts(c *flows.Complaint) []byte {
 	b := make([]byte, 0, 48)
 	b = append(b, factsV1)
@@ -354,7 +354,7 @@ func (db *DB) indexFacts() error {
 				db.log.Error("index complaint facts: skip a complaint that does not open", "id", binary.BigEndian.Uint64(k), "err", err)
 				return nil
 			}
-			return facts.Put(factsKey(c.School, c.ID), encodeFacts(c))
+			return facts.Put(schoolIDKey(c.School, c.ID), encodeFacts(c))
 		})
 	})
 }

@@ -65,7 +65,7 @@ func TestComplaintFacts(t *testing.T) {
 	}
 	// Facts that drift from their complaint are named by hailong check.
 	if err := h.db.b.Update(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bFacts).Put(factsKey("TH-03", 1), encodeFacts(want[1]))
+		return tx.Bucket(bFacts).Put(schoolIDKey("TH-03", 1), encodeFacts(want[1]))
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestComplaintFacts(t *testing.T) {
 		t.Errorf("check of drifted facts: %v", problems)
 	}
 	if err := h.db.b.Update(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bFacts).Put(factsKey("TH-03", 1), encodeFacts(want[0]))
+		return tx.Bucket(bFacts).Put(schoolIDKey("TH-03", 1), encodeFacts(want[0]))
 	}); err != nil {
 		t.Fatal(err)
 	}
