@@ -89,6 +89,12 @@ type Directory struct {
 	byOffice map[string]*Office
 	children map[string][]*Office // by parent id; "" holds the top units
 	under    map[string][]*School // a unit's schools, its subtree's included
+	// Who acts for what, worked out once: every input asks (Scope).
+	codesUnder  map[string][]string // a unit's school codes, its subtree's included
+	staffOf     map[string][]string // "channel:user" → the units they are staff of
+	principalOf map[string][]string // "channel:user" → the schools they are principal of (configured)
+	allCodes    []string
+	allOffices  []string
 }
 
 var codeRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
@@ -240,6 +246,42 @@ func (d *Directory) indexTree() {
 			d.under[o.ID] = append(d.under[o.ID], sc)
 		}
 	}
+	d.codesUnder, d.staffOf, d.principalOf = map[string][]string{}, map[string][]string{}, map[string][]string{}
+	d.allCodes, d.allOffices = nil, nil
+	for i := range d.Offices {
+		o := &d.Offices[i]
+		d.allOffices = append(d.allOffices, o.ID)
+		for _, sc := range d.under[o.ID] {
+			d.codesUnder[o.ID] = append(d.codesUnder[o.ID], sc.Code)
+		}
+		for _, id := range o.Staff {
+			if !slices.Contains(d.staffOf[id], o.ID) {
+				d.staffOf[id] = append(d.staffOf[id], o.ID)
+			}
+		}
+	}
+	for i := range d.Schools {
+		sc := &d.Schools[i]
+		d.allCodes = append(d.allCodes, sc.Code)
+		for _, id := range sc.Principals {
+			if !slices.Contains(d.principalOf[id], sc.Code) {
+				d.principalOf[id] = append(d.principalOf[id], sc.Code)
+			}
+		}
+	}
+}
+
+// UnderCodes are the codes of the unit's schools, its subtree's included,
+// in configuration order. The slice is shared: it must not be changed.
+func (d *Directory) UnderCodes(id string) []string {
+	if d.codesUnder == nil {
+		var out []string
+		for _, sc := range d.Under(id) {
+			out = append(out, sc.Code)
+		}
+		return out
+	}
+	return slices.Clip(d.codesUnder[id])
 }
 
 // Office returns the office with the given id.
@@ -310,6 +352,9 @@ func (d *Directory) OfficeByChat(channel, chat string) (*Office, bool) {
 // of, and every school of the subtrees of the offices they are staff of.
 // id is "channel:user".
 func (d *Directory) Scope(id string) (schools []string, offices []string) {
+	if d.staffOf != nil {
+		return d.scopeIndexed(id)
+	}
 	for _, o := range d.Offices {
 		if slices.Contains(o.Staff, id) {
 			offices = append(offices, o.ID)
@@ -323,6 +368,34 @@ func (d *Directory) Scope(id string) (schools []string, offices []string) {
 		}
 		if in {
 			schools = append(schools, sc.Code)
+		}
+	}
+	return schools, offices
+}
+
+// scopeIndexed is Scope from the indexes of a validated directory: a
+// parent, who is in none, costs two map lookups. The slices returned are
+// clipped, so that a caller's append copies.
+func (d *Directory) scopeIndexed(id string) (schools []string, offices []string) {
+	offices, mine := slices.Clip(d.staffOf[id]), d.principalOf[id]
+	switch {
+	case len(offices) == 0:
+		return slices.Clip(mine), nil
+	case len(offices) == 1 && len(mine) == 0:
+		return d.UnderCodes(offices[0]), offices
+	}
+	in := map[string]bool{}
+	for _, code := range mine {
+		in[code] = true
+	}
+	for _, o := range offices {
+		for _, code := range d.codesUnder[o] {
+			in[code] = true
+		}
+	}
+	for _, code := range d.allCodes { // configuration order
+		if in[code] {
+			schools = append(schools, code)
 		}
 	}
 	return schools, offices

@@ -258,7 +258,6 @@ func (e *Engine) Handle(s *Session, env Envelope, look Lookup) Result {
 	if env.Input.Kind == KindButton {
 		t.pressed = env.Input.Data
 	}
-	t.who = e.actor(env, look)
 	if s != nil {
 		t.s = s.clone()
 	}

@@ -87,23 +87,13 @@ func (e *Engine) actor(env Envelope, look Lookup) Actor {
 	id := env.Channel + ":" + env.User
 	if env.Input.Group {
 		if o, ok := e.dir.OfficeByChat(env.Channel, env.Chat); ok {
-			a := Actor{ID: env.Channel + ":" + env.Chat, Role: RoleOffice, Offices: []string{o.ID}, Group: true}
-			for _, sc := range e.dir.Under(o.ID) {
-				a.Schools = append(a.Schools, sc.Code)
-			}
-			return a
+			return Actor{ID: env.Channel + ":" + env.Chat, Role: RoleOffice, Offices: []string{o.ID}, Group: true,
+				Schools: e.dir.UnderCodes(o.ID)}
 		}
 		return Actor{ID: id}
 	}
 	if slices.Contains(e.dir.Admins, id) {
-		a := Actor{ID: id, Role: RoleAdmin}
-		for _, o := range e.dir.Offices {
-			a.Offices = append(a.Offices, o.ID)
-		}
-		for _, sc := range e.dir.Schools {
-			a.Schools = append(a.Schools, sc.Code)
-		}
-		return a
+		return Actor{ID: id, Role: RoleAdmin, Offices: slices.Clip(e.dir.allOffices), Schools: slices.Clip(e.dir.allCodes)}
 	}
 	schools, offices := e.dir.Scope(id)
 	if school, ok := look.PrincipalOf(id); ok && !slices.Contains(schools, school) {

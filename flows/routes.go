@@ -277,6 +277,8 @@ func (t *turn) run() {
 		t.notice = t.T("inline.notice")
 		return
 	}
+	// Who the sender is, once nothing above needs to know.
+	t.who = t.e.actor(t.env, t.look)
 	if in.Kind == KindCommand && in.Command == "id" {
 		// What an operator puts in the configuration for this user or
 		// group chat; nothing is stored.

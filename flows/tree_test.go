@@ -352,3 +352,42 @@ func TestCommentsOfAUnit(t *testing.T) {
 		t.Errorf("a ward's /gopy of the department: %q", got)
 	}
 }
+
+// TestScopeIndexedAsWalked: the indexed Scope gives what walking the
+// directory gives, order included, for every kind of user: a parent, a
+// principal of one school and of two, staff of one unit, of two, of a
+// unit and of the one above it, staff who are principal too.
+func TestScopeIndexedAsWalked(t *testing.T) {
+	d := &Directory{
+		Offices: []Office{
+			{ID: "so", Name: "Sở", Staff: []string{"t:20", "t:23"}},
+			{ID: "a", Name: "Xã A", Parent: "so", Staff: []string{"t:21", "t:22", "t:23"}},
+			{ID: "b", Name: "Xã B", Parent: "so", Staff: []string{"t:22", "t:24"}},
+		},
+		Schools: []School{
+			{Code: "S1", Name: "Một", Level: Primary, Office: "a", Principals: []string{"t:10", "t:11"}},
+			{Code: "S2", Name: "Hai", Level: Primary, Office: "b", Principals: []string{"t:11", "t:24"}},
+			{Code: "S3", Name: "Ba", Level: Primary, Office: "a"},
+			{Code: "S4", Name: "Bốn", Level: Primary, Office: "so", Principals: []string{"t:21"}},
+		},
+	}
+	if err := d.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	walk := *d
+	walk.staffOf = nil
+	for _, id := range []string{"t:1", "t:10", "t:11", "t:20", "t:21", "t:22", "t:23", "t:24"} {
+		s1, o1 := d.Scope(id)
+		s2, o2 := walk.Scope(id)
+		if !slices.Equal(s1, s2) || !slices.Equal(o1, o2) {
+			t.Errorf("%s: indexed %v %v, walked %v %v", id, s1, o1, s2, o2)
+		}
+		// A caller's append must not write into the directory's slices.
+		if len(s1) > 0 {
+			_ = append(s1, "X")
+			if s3, _ := d.Scope(id); !slices.Equal(s3, s2) {
+				t.Errorf("%s: an append to the scope changed the directory's: %v", id, s3)
+			}
+		}
+	}
+}
