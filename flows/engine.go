@@ -262,9 +262,9 @@ func (e *Engine) Handle(s *Session, env Envelope, look Lookup) Result {
 		t.s = s.clone()
 	}
 	t.run()
-	if t.offered != "" && t.s != nil && t.s.Draft == nil && t.s.Nonce == s.Nonce {
+	if t.offered != nil && t.s != nil && t.s.Draft == nil && t.s.Nonce == s.Nonce {
 		// Nothing moved (a /help, an old button): the offer still stands.
-		t.s.Draft = &Draft{Text: t.offered}
+		t.s.Draft = t.offered
 	}
 	if s != nil && s.Step == StepCContact && (t.s == nil || t.s.Step != StepCContact) {
 		t.hideKeyboard()

@@ -14,6 +14,7 @@ package flows
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -57,18 +58,22 @@ func (e *Engine) categoryName(id string, l Lang) string {
 	return id
 }
 
-// startComplaint begins a complaint: the category first. text is what the
-// parent already typed (see offerComplaint), or "". A parent who has filed
+// startComplaint begins a complaint: the category first. offer is what the
+// parent already sent (see offerComplaint), or nil. A parent who has filed
 // as many as a day allows is told so kindly, before writing one in vain.
-func (t *turn) startComplaint(text string) {
+func (t *turn) startComplaint(offer *Draft) {
 	if t.filedToday() >= t.e.perDay {
 		// Told where they are: a survey or an offered sentence in hand
 		// stays as it was.
 		t.reprompt(t.T("c.limit", t.e.perDay))
 		return
 	}
+	d := &Draft{}
+	if offer != nil {
+		d.Text, d.Photos = offer.Text, slices.Clone(offer.Photos)
+	}
 	t.s.reset()
-	t.s.Step, t.s.Draft = StepCategory, &Draft{Text: text}
+	t.s.Step, t.s.Draft = StepCategory, d
 	t.moved()
 	t.send(t.promptReply())
 }
@@ -95,13 +100,18 @@ func meant(text string) bool {
 // heard answers such a text, so that it never vanishes: outside a
 // complaint it is offered as one (kept for the next input, the survey in
 // progress kept too); choosing a complaint's category, it becomes the
-// description; later in a complaint, it is added to the description.
-func (t *turn) heard(text string) {
+// description; later in a complaint, it is added to the description. A
+// photo it came with as the caption goes with it.
+func (t *turn) heard(text, photo string) {
 	s := t.s
 	text = strings.TrimSpace(text)
 	switch s.Step {
 	case StepCategory, StepCPhotos, StepCContact, StepCConfirm:
 		d := s.Draft
+		if photo != "" && len(d.Photos) < MaxPhotos {
+			d.Photos = append(d.Photos, photo)
+			t.moved()
+		}
 		if d.Text == "" {
 			d.Text = text // shown above the categories
 			t.prompt()
@@ -115,23 +125,29 @@ func (t *turn) heard(text string) {
 		t.moved() // the review shows the longer text
 		t.reprompt(t.T("c.text.added"))
 	default:
-		t.offerComplaint(text)
+		t.offerComplaint(text, photo)
 	}
 }
 
 // offerComplaint offers a typed text that answers nothing as a complaint,
 // carried into the intake so that it is not typed twice; the current step
 // is shown again below the offer.
-func (t *turn) offerComplaint(text string) {
+func (t *turn) offerComplaint(text, photo string) {
 	s := t.s
 	if s.Draft != nil && s.Draft.Category != "" {
 		// A complaint being written (its school still to pick): the
 		// sentence is its description, not a new complaint's.
 		s.Draft.Text = text
+		if photo != "" && len(s.Draft.Photos) < MaxPhotos {
+			s.Draft.Photos = append(s.Draft.Photos, photo)
+		}
 		t.reprompt(t.T("c.text.kept", clip(text, 300)))
 		return
 	}
 	s.Draft = &Draft{Text: text}
+	if photo != "" {
+		s.Draft.Photos = []string{photo}
+	}
 	key := msg("offer")
 	if t.surveying() || s.paused() {
 		key = "offer.survey"
@@ -238,21 +254,31 @@ func (t *turn) photosReply() Reply {
 }
 
 func (t *turn) addPhoto(photo, caption string) {
+	if !t.keepPhoto(photo, caption) {
+		return
+	}
+	if len(t.s.Draft.Photos) == MaxPhotos {
+		t.askContact()
+		return
+	}
+	t.reprompt(t.T("c.photos.got", len(t.s.Draft.Photos)))
+}
+
+// keepPhoto adds a photo, and its caption to the description, to the
+// complaint being written; false, the parent told, when it has its
+// MaxPhotos already.
+func (t *turn) keepPhoto(photo, caption string) bool {
 	d := t.s.Draft
 	if len(d.Photos) >= MaxPhotos {
 		t.reprompt(t.T("c.photos.full", MaxPhotos))
-		return
+		return false
 	}
 	d.Photos = append(d.Photos, photo)
 	if c := strings.TrimSpace(caption); c != "" && utf8.RuneCountInString(d.Text)+utf8.RuneCountInString(c)+1 <= MaxComplaintText {
 		d.Text += "\n" + c
 	}
 	t.moved()
-	if len(d.Photos) == MaxPhotos {
-		t.askContact()
-		return
-	}
-	t.reprompt(t.T("c.photos.got", len(d.Photos)))
+	return true
 }
 
 func (t *turn) askContact() {
@@ -439,7 +465,7 @@ func (t *turn) descriptionTyped(press) bool {
 		return true
 	}
 	if t.s.Step == StepCAdd {
-		t.addInfo(t.in.Text)
+		t.addInfo(t.in.Text, "")
 	} else {
 		t.complaintText(t.in.Text, "")
 	}
@@ -452,8 +478,21 @@ func (t *turn) photoDescribed() { t.complaintText(t.in.Text, t.in.Photo) }
 
 func (t *turn) photoAdded() { t.addPhoto(t.in.Photo, t.in.Text) }
 
-// photosFull answers a photo past the photos' step.
-func (t *turn) photosFull(press) bool {
-	t.reprompt(t.T("c.photos.full", MaxPhotos))
+// photoLate takes a photo sent past the photos' step (at the contact step,
+// at the review): kept while the complaint has room, the step shown again.
+func (t *turn) photoLate(press) bool {
+	if t.keepPhoto(t.in.Photo, t.in.Text) {
+		t.reprompt(t.T("c.photos.got", len(t.s.Draft.Photos)))
+	}
+	return true
+}
+
+// photoHeard takes a photo whose caption is a sentence, where no photo is
+// asked for: heard as the caption typed alone would be, the photo with it.
+func (t *turn) photoHeard(press) bool {
+	if !meant(t.in.Text) {
+		return false
+	}
+	t.heard(t.in.Text, t.in.Photo)
 	return true
 }

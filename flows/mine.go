@@ -79,7 +79,7 @@ func (t *turn) addInfoReply() Reply {
 	return Reply{Text: t.T("c.add", ComplaintCode(t.s.Target)), Buttons: [][]Button{{{Label: t.T("c.cancel"), Data: t.nonced(vCancel)}}}, Typed: true}
 }
 
-func (t *turn) addInfo(text string) {
+func (t *turn) addInfo(text, photo string) {
 	c, ok := t.look.Complaint(t.s.Target)
 	if !ok || !c.Status.Open() {
 		t.s.reset()
@@ -96,7 +96,7 @@ func (t *turn) addInfo(text string) {
 		return
 	}
 	text = strings.TrimSpace(text)
-	if n := utf8.RuneCountInString(text); n == 0 || n > MaxComplaintText {
+	if n := utf8.RuneCountInString(text); (n == 0 && photo == "") || n > MaxComplaintText {
 		t.reprompt(t.T("c.text.long", n, MaxComplaintText))
 		return
 	} else if left := MaxAddedChars - c.addedChars(); n > left {
@@ -104,7 +104,14 @@ func (t *turn) addInfo(text string) {
 		return
 	}
 	c = c.clone()
-	c.Added = append(c.Added, Event{At: t.in.Now, Actor: "parent", Action: "info", Note: text})
+	note := text
+	if photo != "" {
+		c.Photos = append(c.Photos, photo)
+		if note == "" {
+			note = T("c.add.photo")
+		}
+	}
+	c.Added = append(c.Added, Event{At: t.in.Now, Actor: "parent", Action: "info", Note: note})
 	c.log(t.in.Now, "parent", "info", "")
 	t.save(c)
 	t.s.reset()
@@ -112,7 +119,11 @@ func (t *turn) addInfo(text string) {
 	t.send(t.keptMenu(t.T("c.add.sent", c.Code())))
 	for _, a := range dedupe(t.e.staffAddresses(c, false, t.look)) {
 		t.Out = append(t.Out, Outgoing{Kind: OutMessage, Channel: a.Channel, Chat: a.Chat, Priority: PriorityAlert, Created: t.in.Now,
-			Reply: Reply{Text: T("c.add.staff", c.Code(), clip(text, 3000)), Buttons: actions(c, nil), Detached: T("hint.complaint", c.Code())}})
+			Reply: Reply{Text: T("c.add.staff", c.Code(), clip(note, 3000)), Buttons: actions(c, nil), Detached: T("hint.complaint", c.Code())}})
+		if photo != "" {
+			t.Out = append(t.Out, Outgoing{Kind: OutMessage, Channel: a.Channel, Chat: a.Chat, Priority: PriorityAlert, Created: t.in.Now,
+				Reply: Reply{Photo: photo, Text: T("c.photo.caption", c.Code(), len(c.Photos), len(c.Photos))}})
+		}
 	}
 }
 
@@ -198,3 +209,7 @@ func (t *turn) codeTyped(press) bool {
 	}
 	return false
 }
+
+// photoAddedInfo takes a photo sent as information added to a complaint:
+// the photo joins it, its caption is the words added.
+func (t *turn) photoAddedInfo() { t.addInfo(t.in.Text, t.in.Photo) }

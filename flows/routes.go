@@ -250,7 +250,9 @@ func parentTable() []route {
 		// Photos, a shared contact, an edit, anything else.
 		{on: photo, at: []Step{StepCText}, do: always((*turn).photoDescribed)},
 		{on: photo, at: []Step{StepCPhotos}, do: always((*turn).photoAdded)},
-		{on: photo, at: []Step{StepCContact, StepCConfirm}, do: (*turn).photosFull},
+		{on: photo, at: []Step{StepCContact, StepCConfirm}, do: (*turn).photoLate},
+		{on: photo, at: []Step{StepCAdd}, do: always((*turn).photoAddedInfo)},
+		{on: photo, do: (*turn).photoHeard},
 		{on: photo, do: (*turn).other},
 		{on: shared, at: []Step{StepCContact}, do: always((*turn).contact)},
 		{on: shared, do: (*turn).other},
@@ -344,7 +346,7 @@ func (t *turn) run() {
 		// moves: the offer's button (or its number) takes it; an answer,
 		// a menu, anything that moves on lets it go (Handle puts it back
 		// when nothing moved).
-		t.offered, t.offerNonce, t.s.Draft = t.s.Draft.Text, t.s.Nonce, nil
+		t.offered, t.offerNonce, t.s.Draft = t.s.Draft, t.s.Nonce, nil
 	}
 	if (t.s.Step != StepMenu || t.s.paused()) && t.e.expiry > 0 && in.Now.Sub(t.s.Updated) > t.e.expiry {
 		key := msg("expired")
@@ -460,7 +462,7 @@ func (t *turn) sentenceTyped(press) bool {
 	if !meant(t.in.Text) {
 		return false
 	}
-	t.heard(t.in.Text)
+	t.heard(t.in.Text, "")
 	return true
 }
 

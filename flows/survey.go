@@ -172,7 +172,7 @@ func (t *turn) typed(q *Question) {
 	case Number:
 		n, ok := leadingNumber(text)
 		if !ok && meant(text) {
-			t.heard(text)
+			t.heard(text, "")
 			return
 		}
 		if !ok || n < q.Min || n > q.Max {

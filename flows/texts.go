@@ -192,6 +192,7 @@ var vi = map[msg]string{
 	"c.add.button":            "➕ Bổ sung %s",
 	"c.add":                   "Anh/chị gõ thông tin bổ sung cho phản ánh %s:",
 	"c.add.sent":              "📎 Đã gửi thông tin bổ sung cho phản ánh %s tới nhà trường.",
+	"c.add.photo":             "📷 (một ảnh)",
 	"c.add.staff":             "📎 Phụ huynh bổ sung thông tin cho phản ánh %s:\n\n%s",
 	"c.closed":                "Phản ánh này đã đóng.",
 	"c.add.full":              "Phản ánh %s đã nhận đủ thông tin bổ sung, nhà trường đã có tất cả. Nếu có việc mới, anh/chị vui lòng gửi một phản ánh mới giúp em ạ.",

@@ -194,6 +194,7 @@ var en = map[msg]string{
 	"c.add.button":            "➕ Add information to %s",
 	"c.add":                   "Please type the additional information for concern %s:",
 	"c.add.sent":              "📎 Your additional information for concern %s has been sent to the school.",
+	"c.add.photo":             "📷 (a photo)",
 	"c.add.staff":             "📎 The parent has added information to concern %s:\n\n%s",
 	"c.closed":                "This concern has been closed.",
 	"c.add.full":              "Concern %s has received all the additional information it can take, and the school has it all. If something new has happened, please send a new concern.",

@@ -37,9 +37,10 @@ type turn struct {
 	// pressed is the data of the press being handled: the button tapped,
 	// or the option a typed text named (choose); "" for other input.
 	pressed string
-	// offered is the text the parent typed that was offered to them as a
-	// complaint on their previous input (see offerComplaint).
-	offered    string
+	// offered is what the parent sent that was offered to them as a
+	// complaint on their previous input (see offerComplaint): a text, and
+	// the photo it came with.
+	offered    *Draft
 	offerNonce uint32 // the nonce the offer was made under
 
 }
@@ -122,21 +123,21 @@ func (t *turn) nonced(action string) string {
 // parent typed as a complaint while it stands (offerComplaint).
 func (t *turn) promptReply() Reply {
 	p := t.stepReply()
-	if t.s.offered() || t.standingOffer() != "" {
+	if t.s.offered() || t.standingOffer() != nil {
 		p.Buttons = append(slices.Clone(p.Buttons), []Button{{Label: t.T("offer.button"), Data: t.nonced(vOffer)}})
 	}
 	return p
 }
 
-// standingOffer is the text offered as a complaint on the parent's previous
-// input while the conversation has not moved since, else "": the offer's
-// button takes it, and so does starting a complaint any other way
+// standingOffer is what was offered as a complaint on the parent's
+// previous input while the conversation has not moved since, else nil: the
+// offer's button takes it, and so does starting a complaint any other way
 // (/phananh, the menu's 📣 Gửi phản ánh).
-func (t *turn) standingOffer() string {
-	if t.offered != "" && t.s.Nonce == t.offerNonce {
+func (t *turn) standingOffer() *Draft {
+	if t.offered != nil && t.s.Nonce == t.offerNonce {
 		return t.offered
 	}
-	return ""
+	return nil
 }
 
 // stepReply renders the current step.
