@@ -122,3 +122,31 @@ func TestAccessMatrix(t *testing.T) {
 		}
 	}
 }
+
+// TestScopeNameOfTwoUnits: staff of two units announce, and title their
+// reports, as both — not as the first listed (the parents of the second
+// read "Thông báo từ" the first).
+func TestScopeNameOfTwoUnits(t *testing.T) {
+	e := testEngine(t)
+	e.dir.Offices = append(e.dir.Offices, Office{ID: "caolanh", Name: "UBND phường Cao Lãnh", Parent: "dongthap", Staff: []string{"test:907"}})
+	e.dir.Offices[0].Staff = append(e.dir.Offices[0].Staff, "test:907")
+	e.dir.Schools = append(e.dir.Schools, School{Code: "TH-CL", Name: "Trường Tiểu học Cao Lãnh", Level: Primary, Office: "caolanh"})
+	if err := e.dir.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, hcm)
+	for _, cmd := range []string{"/thongbao", "/baocao"} {
+		res := e.Handle(nil, Envelope{Channel: "test", User: "907", Chat: "907", Input: ParseText(cmd, now)}, nil)
+		var all []string
+		for _, o := range res.Out {
+			all = append(all, o.Reply.Text)
+			if o.Report != nil {
+				all = append(all, o.Report.Scope)
+			}
+		}
+		text := strings.Join(all, "\n")
+		if !strings.Contains(text, "UBND phường Sa Đéc, UBND phường Cao Lãnh") {
+			t.Errorf("%s by staff of two units:\n%s", cmd, text)
+		}
+	}
+}

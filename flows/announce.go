@@ -92,7 +92,7 @@ func (t *turn) announceStart() {
 		return
 	}
 	scope := schools
-	name := t.scopeName(schools)
+	name := t.scopeName()
 	if code := strings.TrimSpace(t.in.Arg); code != "" {
 		sc, ok := t.e.dir.School(code)
 		if !ok || !slices.Contains(schools, sc.Code) {

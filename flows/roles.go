@@ -127,6 +127,28 @@ func (e *Engine) ScopeUnit(a Actor) string {
 	return ""
 }
 
+// ScopeName names what an actor acts for, as reports, announcements and
+// the dashboard title it: a group's unit, the units a staff member is
+// staff of (every one: staff of two units announce as both), all of them
+// for an admin, else the schools a principal heads.
+func (e *Engine) ScopeName(a Actor) string {
+	if a.Role == RoleAdmin {
+		return T("report.all")
+	}
+	var names []string
+	for _, id := range a.Offices {
+		if o, ok := e.dir.Office(id); ok {
+			names = append(names, o.Name)
+		}
+	}
+	if len(names) == 0 {
+		for _, code := range a.Schools {
+			names = append(names, e.schoolName(code))
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
 // mayInvite reports whether the actor may issue invites for a school: an
 // admin, or staff of a unit at or above the one that runs it.
 func (e *Engine) mayInvite(a Actor, sc *School) bool {

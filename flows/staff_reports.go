@@ -25,7 +25,7 @@ func (t *turn) reportRequest(export bool) {
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, t.e.loc)
 	from, to := time.Time{}, today.AddDate(0, 0, 1)
 	args := strings.Fields(t.in.Arg)
-	scope, office := t.scopeName(schools), t.scopeOffice()
+	scope, office := t.scopeName(), t.scopeOffice()
 	if len(args) == 1 || len(args) == 3 {
 		var ok bool
 		if schools, scope, office, ok = t.narrow(schools, args[0]); !ok {
@@ -83,29 +83,8 @@ func (t *turn) narrow(schools []string, arg string) (in []string, scope, office 
 // for a principal.
 func (t *turn) scopeOffice() string { return t.e.ScopeUnit(t.who) }
 
-// scopeName names what a staff member's reports cover: their office, or
-// their school.
-func (t *turn) scopeName(schools []string) string {
-	if t.in.Group {
-		if o, ok := t.e.dir.OfficeByChat(t.env.Channel, t.env.Chat); ok {
-			return o.Name
-		}
-	}
-	if t.who.Role == RoleAdmin {
-		return T("report.all")
-	}
-	if len(t.who.Offices) > 0 {
-		if o, ok := t.e.dir.Office(t.who.Offices[0]); ok {
-			return o.Name
-		}
-	}
-	if len(schools) == 1 {
-		if sc, ok := t.e.dir.School(schools[0]); ok {
-			return sc.Name
-		}
-	}
-	return strings.Join(schools, ", ")
-}
+// scopeName names what the sender's reports and announcements cover.
+func (t *turn) scopeName() string { return t.e.ScopeName(t.who) }
 
 func parseDay(s string, loc *time.Location) (time.Time, error) {
 	for _, layout := range []string{"02/01/2006", "2/1/2006", time.DateOnly} {
