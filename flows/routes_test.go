@@ -196,3 +196,23 @@ func TestSchoolsNamed(t *testing.T) {
 		}
 	}
 }
+
+// TestStaffTypingExpired: a reply typed after the session's expiry is not
+// sent, and the principal is told so — not shown the help as if nothing
+// had been begun.
+func TestStaffTypingExpired(t *testing.T) {
+	e := testEngine(t)
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, hcm)
+	c := &Complaint{ID: 1, School: "TH-03", Office: "sadec", Category: "csvc", Text: "Cửa sổ lớp 2A bị vỡ kính.", Anonymous: true,
+		Reporter: Address{"test", "42"}, Status: StatusNew, Created: now, AckDue: now.Add(24 * time.Hour), ResolveDue: now.AddDate(0, 0, 14)}
+	look := &memRecords{byID: map[uint64]*Complaint{1: c}, next: 1}
+	s := &Session{Staff: true, Step: StepStaffReply, Target: 1, Updated: now}
+	later := now.Add(73 * time.Hour)
+	res := e.Handle(s, Envelope{Channel: "test", User: "900", Chat: "900", Input: ParseText("Nhà trường đã thay kính.", later)}, look)
+	if len(res.Complaints) > 0 {
+		t.Errorf("a reply typed after the expiry changed the complaint: %+v", res.Complaints)
+	}
+	if len(res.Out) == 0 || !strings.Contains(res.Out[0].Reply.Text, "PA-000001") || !strings.Contains(res.Out[0].Reply.Text, "chưa gửi gì") {
+		t.Errorf("the principal was not told their reply was not sent: %+v", res.Out)
+	}
+}

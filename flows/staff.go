@@ -68,7 +68,14 @@ func (t *turn) staff() {
 	}
 	if t.s.Step != StepMenu && t.e.expiry > 0 && in.Now.Sub(t.s.Updated) > t.e.expiry {
 		// A reply or announcement started days ago must not take
-		// whatever is typed now.
+		// whatever is typed now; they are told it went, and that nothing
+		// was sent.
+		idle := t.e.duration(t.e.expiry, Vietnamese)
+		if slices.Contains(announcing, t.s.Step) {
+			t.say(T("staff.expired.ann", idle))
+		} else {
+			t.say(T("staff.expired", ComplaintCode(t.s.Target), idle))
+		}
 		t.s.Step, t.s.Target, t.s.Announce = StepMenu, 0, nil
 	}
 	t.s.Staff = true

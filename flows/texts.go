@@ -215,6 +215,8 @@ var vi = map[msg]string{
 	"staff.private.denied":    "Thầy/cô cần được quản trị viên thêm vào danh sách cán bộ (hoặc là hiệu trưởng của trường) để trả lời phụ huynh; trong nhóm, thầy/cô vẫn bấm được Tiếp nhận, Đã giải quyết, Trùng.",
 	"staff.private":           "Em đã nhắn riêng để thầy/cô gõ nội dung",
 	"staff.reply.dropped":     "Chưa gửi gì cho phụ huynh của %s.",
+	"staff.expired":           "⏱ Phần đang gõ cho phản ánh %s đã để quá %s nên em đã huỷ: chưa gửi gì cho phụ huynh. Nếu vẫn cần, thầy/cô bấm lại nút trên phản ánh.",
+	"staff.expired.ann":       "⏱ Thông báo đang soạn đã để quá %s nên em đã huỷ: chưa gửi gì. Gõ /thongbao để soạn lại.",
 	"staff.typing":            "Em đang chờ thầy/cô gõ nội dung cho phản ánh %s (gõ /cancel để huỷ).",
 	"staff.text.bad":          "Nội dung cần từ 1 đến 3000 ký tự (đang có %d). Thầy/cô gõ lại nhé.",
 	"staff.replied":           "✅ Đã chuyển trả lời tới phụ huynh (%s).",

@@ -217,6 +217,8 @@ var en = map[msg]string{
 	"staff.private.denied":    "To reply to parents, you need to be added to the staff list by an administrator (or be the school's principal); in the group you can still press Acknowledge, Resolved and Duplicate.",
 	"staff.private":           "I have messaged you privately: type the text there",
 	"staff.reply.dropped":     "Nothing was sent to the parent of %s.",
+	"staff.expired":           "⏱ What you were typing for concern %s was left for more than %s, so I cancelled it: nothing was sent to the parent. If it is still needed, press the button on the concern again.",
+	"staff.expired.ann":       "⏱ The announcement you were writing was left for more than %s, so I cancelled it: nothing was sent. Type /thongbao to write it again.",
 	"staff.typing":            "I am waiting for you to type the text for concern %s (type /cancel to cancel).",
 	"staff.text.bad":          "The text must be 1 to 3000 characters long (it is %d). Please type it again.",
 	"staff.replied":           "✅ Your reply has been passed on to the parent (%s).",
