@@ -61,7 +61,7 @@ func TestAccessMatrix(t *testing.T) {
 		"parent":             "",
 		"unknown group":      "",
 	}
-	refusals := []string{T("denied"), T("staff.denied"), T("gy.denied"), T("web.private"), "Em không biết lệnh", T("group.private"), "Anh/chị có đồng ý tham gia không?"}
+	refusals := []string{T("denied"), T("staff.denied"), T("group.notunit"), T("gy.denied"), T("web.private"), "Em không biết lệnh", T("group.private"), "Anh/chị có đồng ý tham gia không?"}
 	for _, a := range actors {
 		for _, action := range actions {
 			look := &memRecords{byID: map[uint64]*Complaint{1: complaint()}, next: 1, invites: map[string]Invite{},

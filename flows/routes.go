@@ -297,7 +297,13 @@ func (t *turn) run() {
 			return
 		}
 		// Another group: told once that the bot works in private chats,
-		// then left alone.
+		// then left alone. A press there is on a message sent when the
+		// group was a unit's (its chat id changed, or the unit left the
+		// configuration): its notice says so.
+		if in.Kind == KindButton {
+			t.notice = T("group.notunit")
+			return
+		}
 		if in.Kind == KindCommand && !t.look.GroupTold(t.env.Channel+":"+t.env.Chat) {
 			t.say(t.T("group.private"))
 			t.GroupTold = true

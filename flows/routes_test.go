@@ -216,3 +216,16 @@ func TestStaffTypingExpired(t *testing.T) {
 		t.Errorf("the principal was not told their reply was not sent: %+v", res.Out)
 	}
 }
+
+// TestPressInGroupNotAUnits: a press in a group that is no unit's (its chat
+// id changed, the unit left the configuration) is answered with a notice,
+// not an empty acknowledgement.
+func TestPressInGroupNotAUnits(t *testing.T) {
+	e := testEngine(t)
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, hcm)
+	res := e.Handle(nil, Envelope{Channel: "test", User: "901", Chat: "-999", CallbackID: "cb", MessageRef: "5",
+		Input: Input{Kind: KindButton, Data: staffData(staffAck, 1), Group: true, Now: now}}, nil)
+	if len(res.Out) != 1 || res.Out[0].Kind != OutAck || res.Out[0].Reply.Text == "" {
+		t.Errorf("a press in a group that is no unit's: %+v", res.Out)
+	}
+}
