@@ -22,7 +22,7 @@ var vi = map[msg]string{
 	"consent.given":       "✅ Anh/chị đã đồng ý lúc %s.",
 	"consent.refused":     "Anh/chị đã không đồng ý. Không có thông tin nào được lưu. Nếu đổi ý, anh/chị gõ /start.",
 	"consent.already":     "Anh/chị đã đồng ý trước đó.",
-	"group.notunit":           "Nhóm này không còn là nhóm của đơn vị nào trên bot. Thầy/cô xử lý phản ánh trong chat riêng với bot, hoặc nhờ quản trị cập nhật chat_id của đơn vị.",
+	"group.notunit":       "Nhóm này không còn là nhóm của đơn vị nào trên bot. Thầy/cô xử lý phản ánh trong chat riêng với bot, hoặc nhờ quản trị cập nhật chat_id của đơn vị.",
 	"group.private":       "Em chỉ trò chuyện với phụ huynh trong tin nhắn riêng. Anh/chị bấm vào tên của em và chọn «Nhắn tin» nhé.",
 	"menu":                "Anh/chị muốn làm gì?\n\nTrường: %s",
 	"menu.noschool":       "Anh/chị muốn làm gì?",

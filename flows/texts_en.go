@@ -24,7 +24,7 @@ var en = map[msg]string{
 	"consent.given":       "✅ You agreed at %s.",
 	"consent.refused":     "You did not agree. No information has been stored. If you change your mind, type /start.",
 	"consent.already":     "You have already agreed.",
-	"group.notunit":           "This group is no longer a unit's group on the bot. Please act on concerns in your private chat with the bot, or ask the administrator to update the unit's chat_id.",
+	"group.notunit":       "This group is no longer a unit's group on the bot. Please act on concerns in your private chat with the bot, or ask the administrator to update the unit's chat_id.",
 	"group.private":       "I only talk with parents in private messages. Please tap my name and choose «Message».",
 	"menu":                "What would you like to do?\n\nSchool: %s",
 	"menu.noschool":       "What would you like to do?",
