@@ -123,17 +123,12 @@ func (t *turn) commentsButton(p press) bool {
 	w, okw := t.e.dir.Wave(p.arg(0))
 	switch p.verb {
 	case vDigest:
-		// From a digest: the digest stays, the comments come below it.
-		n := len(t.replies)
+		// From a digest: the digest stays (its verb stays), the comments
+		// come below it.
 		if school := p.arg(1); school != "" {
-			t.commentsButton(press{verb: vComments, args: []string{p.arg(0), school, "0"}})
-		} else {
-			t.commentsButton(press{verb: vSchools, args: []string{p.arg(0), "0"}})
+			return t.commentsButton(press{verb: vComments, args: []string{p.arg(0), school, "0"}})
 		}
-		for i := n; i < len(t.replies); i++ {
-			t.replies[i].Edit = false
-		}
-		return true
+		return t.commentsButton(press{verb: vSchools, args: []string{p.arg(0), "0"}})
 	case vSchools:
 		n, err := strconv.Atoi(p.arg(1))
 		if !okw || err != nil || n < 0 {

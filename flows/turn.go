@@ -60,7 +60,7 @@ func (t *turn) send(r Reply) {
 	// (not an announcement's, nor a confirmation's: they stay to be read
 	// again; "n:s" is the survey button of announcements of before). A
 	// typed choice's reply is a new message: there is none to replace.
-	if t.in.Kind == KindButton && len(t.replies) == 0 && t.in.Data != oldAnnounceData() && !kept(t.in.Data) {
+	if t.in.Kind == KindButton && len(t.replies) == 0 && !stays(t.in.Data) {
 		r.Edit = true
 	}
 	t.replies = append(t.replies, r)

@@ -114,46 +114,64 @@ type verb struct {
 	means    string
 	tail     bool // the last argument is the rest of the data, ":" and all
 	staff    bool // staff's alone: pressed by anyone else, refused
+	// stays: the message it sits on stays as it is (a kept menu, an
+	// announcement, a digest); the reply to it is a new message.
+	stays bool
 }
 
 var verbs = []verb{
-	{vMenu, false, 1, 1, "a main-menu entry", false, false},
-	{vOldAnn, false, 1, 1, "an old announcement's survey button", false, false},
-	{vKeep, false, 2, 2, "a kept menu's button", false, false},
-	{vInfo, false, 1, 2, "an information page", false, false},
-	{vLang, false, 1, 2, "switch language", false, false},
-	{vAgree, false, 1, 2, "consent given", false, false},
-	{vRefuse, false, 0, 2, "consent refused", false, false},
-	{vAddInfo, false, 1, 1, "add information to one's complaint", false, false},
-	{vFollowup, false, 2, 2, "answer the follow-up of a resolved complaint", false, false},
-	{vStaff, false, 2, 2, "a staff action on a complaint", false, true},
-	{vList, false, 1, 1, "the staff's list", false, true},
-	{vRevoke, false, 1, 1, "revoke a principal's invite (CHANNEL:USER)", true, true},
-	{vComments, false, 3, 3, "a school's comments", false, true},
-	{vSchools, false, 2, 2, "the schools with comments", false, true},
-	{vDigest, false, 1, 2, "comments from a digest", false, true},
+	{vMenu, false, 1, 1, "a main-menu entry", false, false, false},
+	{vOldAnn, false, 1, 1, "an old announcement's survey button", false, false, true},
+	{vKeep, false, 2, 2, "a kept menu's button", false, false, true},
+	{vInfo, false, 1, 2, "an information page", false, false, false},
+	{vLang, false, 1, 2, "switch language", false, false, false},
+	{vAgree, false, 1, 2, "consent given", false, false, false},
+	{vRefuse, false, 0, 2, "consent refused", false, false, false},
+	{vAddInfo, false, 1, 1, "add information to one's complaint", false, false, false},
+	{vFollowup, false, 2, 2, "answer the follow-up of a resolved complaint", false, false, false},
+	{vStaff, false, 2, 2, "a staff action on a complaint", false, true, false},
+	{vList, false, 1, 1, "the staff's list", false, true, false},
+	{vRevoke, false, 1, 1, "revoke a principal's invite (CHANNEL:USER)", true, true, false},
+	{vComments, false, 3, 3, "a school's comments", false, true, false},
+	{vSchools, false, 2, 2, "the schools with comments", false, true, false},
+	{vDigest, false, 1, 2, "comments from a digest", false, true, true},
 
-	{vLevel, true, 1, 1, "list a level's schools", false, false},
-	{vPage, true, 1, 1, "a page of schools", false, false},
-	{vLevels, true, 0, 0, "back to the levels", false, false},
-	{vSchool, true, 1, 1, "pick a school", false, false},
-	{vGrade, true, 1, 1, "pick a grade", false, false},
-	{vAnswer, true, 1, 2, "answer the question", false, false},
-	{vSkip, true, 0, 0, "skip the question", false, false},
-	{vBack, true, 0, 0, "the previous question", false, false},
-	{vEdit, true, 1, 1, "change an answer", false, false},
-	{vOK, true, 0, 0, "send the survey", false, false},
-	{vOffer, true, 0, 0, "file the offered text as a complaint", false, false},
-	{vRedo, true, 0, 0, "start the survey again", false, false},
-	{vErase, true, 0, 0, "erase everything stored", false, false},
-	{vCategory, true, 1, 1, "a complaint's category", false, false},
-	{vCancel, true, 0, 0, "leave the complaint", false, false},
-	{vOther, true, 0, 0, "another school", false, false},
-	{vDone, true, 0, 0, "no more photos", false, false},
-	{vAnon, true, 0, 0, "stay anonymous", false, false},
-	{vSend, true, 0, 0, "send the complaint", false, false},
-	{vRewrite, true, 0, 0, "write the complaint again", false, false},
-	{vAnnounce, true, 1, 1, "an announcement's action", false, false},
+	{vLevel, true, 1, 1, "list a level's schools", false, false, false},
+	{vPage, true, 1, 1, "a page of schools", false, false, false},
+	{vLevels, true, 0, 0, "back to the levels", false, false, false},
+	{vSchool, true, 1, 1, "pick a school", false, false, false},
+	{vGrade, true, 1, 1, "pick a grade", false, false, false},
+	{vAnswer, true, 1, 2, "answer the question", false, false, false},
+	{vSkip, true, 0, 0, "skip the question", false, false, false},
+	{vBack, true, 0, 0, "the previous question", false, false, false},
+	{vEdit, true, 1, 1, "change an answer", false, false, false},
+	{vOK, true, 0, 0, "send the survey", false, false, false},
+	{vOffer, true, 0, 0, "file the offered text as a complaint", false, false, false},
+	{vRedo, true, 0, 0, "start the survey again", false, false, false},
+	{vErase, true, 0, 0, "erase everything stored", false, false, false},
+	{vCategory, true, 1, 1, "a complaint's category", false, false, false},
+	{vCancel, true, 0, 0, "leave the complaint", false, false, false},
+	{vOther, true, 0, 0, "another school", false, false, false},
+	{vDone, true, 0, 0, "no more photos", false, false, false},
+	{vAnon, true, 0, 0, "stay anonymous", false, false, false},
+	{vSend, true, 0, 0, "send the complaint", false, false, false},
+	{vRewrite, true, 0, 0, "write the complaint again", false, false, false},
+	{vAnnounce, true, 1, 1, "an announcement's action", false, false, false},
+}
+
+// stays says the message a press on data sits on stays as it is (see
+// verb.stays).
+func stays(data string) bool {
+	p, ok := readData(data)
+	if !ok {
+		return false
+	}
+	for _, v := range verbs {
+		if v.name == p.verb && v.nonced == (p.nonce != "") {
+			return v.stays
+		}
+	}
+	return false
 }
 
 // staffOnly says the data is a staff verb's (a complaint's action, the
@@ -293,8 +311,5 @@ func navigation(data string) bool {
 	return false
 }
 
-// kept says whether data is a kept menu's (keepData); unkept is the data
-// within.
-func kept(data string) bool { return strings.HasPrefix(data, vKeep+":") }
-
+// unkept is the data within a kept menu's (keepData).
 func unkept(data string) string { return strings.TrimPrefix(data, vKeep+":") }

@@ -176,3 +176,18 @@ func TestVerbsInOneFile(t *testing.T) {
 		})
 	}
 }
+
+// TestStays: the messages that stay when pressed — a kept menu, an old
+// announcement's, a digest's comments button — are named by their verbs'
+// rows, and no other.
+func TestStays(t *testing.T) {
+	for data, want := range map[string]bool{
+		keepData(menuData(menuSurvey)): true, oldAnnounceData(): true, digestData("w1"): true,
+		digestSchoolData("w1", "TH-03"): true, menuData(menuSurvey): false, commentsData("w1", "TH-03", 5): false,
+		staffData(staffAck, 1): false, "7:" + vOK: false, "garbage": false,
+	} {
+		if got := stays(data); got != want {
+			t.Errorf("stays(%q) = %v, want %v", data, got, want)
+		}
+	}
+}
