@@ -186,9 +186,7 @@ func (t *turn) announceCancelled(press) bool {
 	if !isCancel(t.in.Text) {
 		return false
 	}
-	t.s.Step, t.s.Announce = StepMenu, nil
-	t.say(T("cancelled.staff"))
-	t.staffList()
+	t.staffLeave("cancelled.staff")
 	return true
 }
 

@@ -82,17 +82,13 @@ func GradeName(g string) string {
 // instead of its comments button.
 func CommentsHint() string { return T("gy.hint") }
 
-// commentWave is the wave whose comments /gopy shows: the one open now, or
-// else the latest one started.
-func (e *Engine) commentWave(now time.Time) (*Wave, bool) { return e.dir.LatestWave(now) }
-
 // commentsCommand answers /gopy (or /comments): "/gopy" shows the comments
 // of the reader's school, or the schools of their scope that have some;
 // "/gopy CODE" a school's of their scope, "/gopy UNIT" those of a unit
 // within it.
 func (t *turn) commentsCommand() {
 	schools := t.who.Schools
-	w, ok := t.e.commentWave(t.in.Now)
+	w, ok := t.e.dir.LatestWave(t.in.Now) // open now, or else the latest started
 	if !ok {
 		t.say(T("gy.nowave"))
 		return

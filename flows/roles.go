@@ -197,7 +197,7 @@ func (e *Engine) Menus(bound []Principal) []Actor {
 			return
 		}
 		seen[id] = true
-		a := e.actor(Envelope{Channel: strings.SplitN(id, ":", 2)[0], User: strings.SplitN(id+":", ":", 3)[1]}, boundLookup(bound))
+		a := e.actor(Envelope{Channel: strings.SplitN(id, ":", 2)[0], User: strings.SplitN(id+":", ":", 3)[1]}, &boundLookup{bound: bound})
 		if a.Role > RoleParent {
 			out = append(out, a)
 		}
@@ -224,30 +224,18 @@ func (e *Engine) Menus(bound []Principal) []Actor {
 	return out
 }
 
-// boundLookup answers PrincipalOf from a list, for Menus.
-type boundLookup []Principal
+// boundLookup answers PrincipalOf from a list, for Menus; it has nothing
+// else stored.
+type boundLookup struct {
+	NoRecords
+	bound []Principal
+}
 
-func (b boundLookup) PrincipalOf(id string) (string, bool) {
-	for _, p := range b {
+func (b *boundLookup) PrincipalOf(id string) (string, bool) {
+	for _, p := range b.bound {
 		if p.ID == id {
 			return p.School, true
 		}
 	}
 	return "", false
 }
-func (boundLookup) Complaint(uint64) (*Complaint, bool)    { return nil, false }
-func (boundLookup) ComplaintsBy(Key) []*Complaint          { return nil }
-func (boundLookup) OpenComplaints([]string) []*Complaint   { return nil }
-func (boundLookup) NextComplaintID() uint64                { return 0 }
-func (b boundLookup) Principals(school string) []Principal { return nil }
-func (boundLookup) Invite(string) (*Invite, bool)          { return nil, false }
-func (boundLookup) ResponsesOf(Key) []Response             { return nil }
-func (boundLookup) Audit(int) []AuditEntry                 { return nil }
-func (boundLookup) GroupTold(string) bool                  { return false }
-func (boundLookup) Audience([]string) int                  { return 0 }
-func (boundLookup) Pre(Key) PreConsent                     { return PreConsent{} }
-func (boundLookup) WebLinks(string, time.Time) int         { return 0 }
-func (boundLookup) CommentCounts(string, []string) map[string]CommentCount {
-	return nil
-}
-func (boundLookup) Comments(string, string, int, int) []Comment { return nil }

@@ -133,9 +133,7 @@ func (t *turn) replyCancelled(press) bool {
 	if !isCancel(t.in.Text) {
 		return false
 	}
-	t.s.Step, t.s.Target = StepMenu, 0
-	t.say(T("cancelled.staff"))
-	t.staffList()
+	t.staffLeave("cancelled.staff")
 	return true
 }
 
@@ -173,15 +171,18 @@ func (t *turn) listPressed(p press) bool {
 }
 
 // staffHome leaves whatever was begun and lists the open complaints.
-func (t *turn) staffHome() {
-	t.s.Step, t.s.Target, t.s.Announce = StepMenu, 0, nil
-	t.staffList()
-}
+func (t *turn) staffHome() { t.staffLeave("") }
 
 // staffCancel answers /huy.
-func (t *turn) staffCancel() {
+func (t *turn) staffCancel() { t.staffLeave("cancelled.staff") }
+
+// staffLeave leaves whatever was begun (a reply, an announcement), says
+// note if any, and lists the open complaints.
+func (t *turn) staffLeave(note msg) {
 	t.s.Step, t.s.Target, t.s.Announce = StepMenu, 0, nil
-	t.say(T("cancelled.staff"))
+	if note != "" {
+		t.say(T(note))
+	}
 	t.staffList()
 }
 

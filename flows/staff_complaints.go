@@ -37,6 +37,10 @@ type staffAct struct {
 	may   func(c *Complaint, schools []string) bool
 	shown func(c *Complaint) bool
 	open  bool // acts on an open complaint only
+	// settles: it closes the complaint as solved; closes: as not the
+	// school's to solve (referred, a duplicate). The dashboard colours
+	// their buttons so.
+	settles, closes bool
 	// press acts; or, when ask is set, the step asks staff to type ask
 	// (with the complaint's code) and text takes what they type.
 	press func(t *turn, c *Complaint)
@@ -53,9 +57,9 @@ func staffActTable() []staffAct {
 		{name: staffAck, label: "k.ack", row: 0, open: true, press: (*turn).ack,
 			shown: func(c *Complaint) bool { return c.Status == StatusNew }},
 		{name: staffReply, label: "k.reply", row: 0, open: true, ask: "staff.reply", text: (*turn).reply},
-		{name: staffDone, label: "k.done", row: 1, open: true, press: (*turn).resolve},
-		{name: staffRefer, label: "k.refer", row: 2, open: true, ask: "staff.refer", text: (*turn).refer},
-		{name: staffDup, label: "k.dup", row: 2, open: true, press: (*turn).duplicate},
+		{name: staffDone, label: "k.done", row: 1, open: true, settles: true, press: (*turn).resolve},
+		{name: staffRefer, label: "k.refer", row: 2, open: true, closes: true, ask: "staff.refer", text: (*turn).refer},
+		{name: staffDup, label: "k.dup", row: 2, open: true, closes: true, press: (*turn).duplicate},
 		{name: staffMove, label: "k.move", row: 3, open: true, ask: "staff.move", text: (*turn).moveTo,
 			may: func(_ *Complaint, schools []string) bool { return len(schools) > 1 }},
 	}

@@ -25,7 +25,7 @@ func (t *turn) reportRequest(export bool) {
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, t.e.loc)
 	from, to := time.Time{}, today.AddDate(0, 0, 1)
 	args := strings.Fields(t.in.Arg)
-	scope, office := t.scopeName(), t.scopeOffice()
+	scope, office := t.scopeName(), t.e.ScopeUnit(t.who)
 	if len(args) == 1 || len(args) == 3 {
 		var ok bool
 		if schools, scope, office, ok = t.narrow(schools, args[0]); !ok {
@@ -77,11 +77,6 @@ func (t *turn) narrow(schools []string, arg string) (in []string, scope, office 
 	}
 	return in, o.Name, o.ID, len(in) > 0
 }
-
-// scopeOffice is the unit whose subtree the sender's reports cover: their
-// group's unit, the unit they are staff of, for an admin the top unit; ""
-// for a principal.
-func (t *turn) scopeOffice() string { return t.e.ScopeUnit(t.who) }
 
 // scopeName names what the sender's reports and announcements cover.
 func (t *turn) scopeName() string { return t.e.ScopeName(t.who) }

@@ -64,7 +64,7 @@ func StaffActions(c *Complaint, schools []string) []StaffAction {
 			p, _ := readData(b.Data)
 			a, _ := staffActNamed(p.arg(0))
 			x := StaffAction{Name: a.name, Label: b.Label, Data: b.Data, Asks: a.ask != "",
-				Good: a.name == staffDone, Quiet: a.name == staffRefer || a.name == staffDup}
+				Good: a.settles, Quiet: a.closes}
 			if x.Asks {
 				x.Ask = T(a.ask, c.Code())
 			}
