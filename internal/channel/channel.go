@@ -88,6 +88,10 @@ type Runner struct {
 
 	mu    sync.Mutex
 	chats map[string]*rate.Limiter
+
+	// recent are the words Screen gave the updates ScreenOnce saw last.
+	recentMu sync.Mutex
+	recent   recentWords
 }
 
 // New returns the runner of the channel called name (its name in
@@ -130,19 +134,89 @@ func (r *Runner) ChatLimiter(chat string, group bool) *rate.Limiter {
 // acknowledged or the user's button would spin; nothing else is done with
 // it. The update that crosses the limit becomes KindFlood: the warning.
 func (r *Runner) Screen(env flows.Envelope) (flows.Envelope, bool) {
-	handle, warn := r.guard.Check(env.User, time.Now())
-	if !handle && env.CallbackID == "" {
+	return r.screen(env, r.check(env.User))
+}
+
+// ScreenOnce is Screen for a channel that may deliver one update again
+// (Zalo's webhook, after a 500 or a lost 200): an update of the user's
+// whose id (non-empty, unique per update) was screened recently gets the
+// word it got then, without being counted again, so that a user's own
+// retries during a database outage do not make their message a flood.
+// The last RecentUpdates updates are remembered.
+func (r *Runner) ScreenOnce(id string, env flows.Envelope) (flows.Envelope, bool) {
+	if id == "" {
+		return r.Screen(env)
+	}
+	key := env.User + "\x00" + id
+	r.recentMu.Lock()
+	w, ok := r.recent.get(key)
+	if !ok {
+		// Counted under the lock: a second delivery arriving meanwhile
+		// waits for this word.
+		w = r.check(env.User)
+		r.recent.put(key, w)
+	}
+	r.recentMu.Unlock()
+	return r.screen(env, w)
+}
+
+// RecentUpdates is how many updates ScreenOnce remembers: about 1 MB at
+// Zalo's ids (106 bytes each). An update forgotten before Zalo sends it
+// again is counted again, as if it were new.
+const RecentUpdates = 10000
+
+// word is the flood guard's word on one update.
+type word struct{ handle, warn bool }
+
+// check counts an update of user's.
+func (r *Runner) check(user string) word {
+	handle, warn := r.guard.Check(user, time.Now())
+	if warn {
+		r.log.Warn("a user sends too fast; ignoring them for a while", "pause", r.guard.Pause())
+	}
+	return word{handle, warn}
+}
+
+// screen applies the guard's word to env.
+func (r *Runner) screen(env flows.Envelope, w word) (flows.Envelope, bool) {
+	if !w.handle && env.CallbackID == "" {
 		return env, false
 	}
 	in := env.Input
-	if !handle {
+	if !w.handle {
 		env.Input = flows.Input{Kind: flows.KindIgnored, Now: in.Now, Group: in.Group, Numbered: in.Numbered}
 	}
-	if warn {
+	if w.warn {
 		env.Input = flows.Input{Kind: flows.KindFlood, Now: in.Now, Group: in.Group, Numbered: in.Numbered}
-		r.log.Warn("a user sends too fast; ignoring them for a while", "pause", r.guard.Pause())
 	}
 	return env, true
+}
+
+// recentWords remembers the words of the last RecentUpdates updates, the
+// oldest forgotten first. Its zero value is empty.
+type recentWords struct {
+	words map[string]word
+	order []string // a ring: the next to forget is at next once full
+	next  int
+}
+
+func (m *recentWords) get(key string) (word, bool) {
+	w, ok := m.words[key]
+	return w, ok
+}
+
+func (m *recentWords) put(key string, w word) {
+	if m.words == nil {
+		m.words = make(map[string]word)
+	}
+	if len(m.order) < RecentUpdates {
+		m.order = append(m.order, key)
+	} else {
+		delete(m.words, m.order[m.next])
+		m.order[m.next] = key
+		m.next = (m.next + 1) % RecentUpdates
+	}
+	m.words[key] = w
 }
 
 // Commit calls apply until it succeeds, backing off after each failure

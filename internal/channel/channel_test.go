@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -79,6 +80,81 @@ func TestScreen(t *testing.T) {
 	other.User = "v"
 	if env, ok := r.Screen(other); !ok || env.Input.Kind != flows.KindText {
 		t.Error("another user was held up by the flooding one")
+	}
+}
+
+// TestScreenOnce: an update delivered again (same user, same id) gets the
+// word it got the first time and is not counted again; other updates are
+// counted; an update without an id is counted each time; only the last
+// RecentUpdates updates are remembered.
+func TestScreenOnce(t *testing.T) {
+	r := New("test", Common{Flood: 2, FloodWindow: time.Hour, FloodPause: time.Hour}.WithDefaults(Limits{}), quiet)
+	now := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+	text := flows.Envelope{User: "u", Input: flows.Input{Kind: flows.KindText, Text: "hi", Now: now, Numbered: true}}
+	for i := range 10 {
+		if env, ok := r.ScreenOnce("m1", text); !ok || env.Input.Kind != flows.KindText {
+			t.Fatalf("delivery %d of one update: %v %+v", i+1, ok, env.Input)
+		}
+	}
+	if env, ok := r.ScreenOnce("m2", text); !ok || env.Input.Kind != flows.KindText {
+		t.Fatalf("a second update within the limit: %v %+v", ok, env.Input)
+	}
+	for i := range 3 {
+		if env, ok := r.ScreenOnce("m3", text); !ok || env.Input.Kind != flows.KindFlood {
+			t.Fatalf("delivery %d of the update crossing the limit: %v %+v, want the warning each time", i+1, ok, env.Input)
+		}
+	}
+	for i := range 3 {
+		if _, ok := r.ScreenOnce("m4", text); ok {
+			t.Fatalf("delivery %d of an update within the pause was kept", i+1)
+		}
+	}
+	// The same id from another user is another update.
+	other := text
+	other.User = "v"
+	if env, ok := r.ScreenOnce("m4", other); !ok || env.Input.Kind != flows.KindText {
+		t.Errorf("another user's update of the same id: %v %+v", ok, env.Input)
+	}
+
+	// Without an id, each delivery counts.
+	w := New("test", Common{Flood: 2, FloodWindow: time.Hour, FloodPause: time.Hour}.WithDefaults(Limits{}), quiet)
+	for range 2 {
+		w.ScreenOnce("", text)
+	}
+	if env, _ := w.ScreenOnce("", text); env.Input.Kind != flows.KindFlood {
+		t.Errorf("the third update without an id: %+v, want the warning", env.Input)
+	}
+
+	// Remembered: the last RecentUpdates updates, whoever sent them.
+	m := New("test", Common{Flood: 2, FloodWindow: time.Hour, FloodPause: time.Hour}.WithDefaults(Limits{}), quiet)
+	kind := func(id string) flows.InputKind {
+		env, ok := m.ScreenOnce(id, text)
+		if !ok {
+			t.Fatalf("update %s dropped", id)
+		}
+		return env.Input.Kind
+	}
+	filler := func(i int) {
+		f := text
+		f.User = "f" + strconv.Itoa(i)
+		m.ScreenOnce("x", f)
+	}
+	kind("first") // counted: 1
+	for i := range RecentUpdates - 1 {
+		filler(i)
+	}
+	if k := kind("first"); k != flows.KindText { // remembered: still 1
+		t.Fatalf("a remembered update: %v", k)
+	}
+	filler(RecentUpdates) // the oldest, u's first, is forgotten
+	if len(m.recent.words) != RecentUpdates || len(m.recent.order) != RecentUpdates {
+		t.Errorf("%d updates remembered (%d in order), want %d", len(m.recent.words), len(m.recent.order), RecentUpdates)
+	}
+	if k := kind("first"); k != flows.KindText { // counted anew: 2
+		t.Fatalf("a forgotten update delivered again: %v", k)
+	}
+	if k := kind("second"); k != flows.KindFlood { // 3
+		t.Errorf("the update after a forgotten one was counted again: %v, want the warning", k)
 	}
 }
 
