@@ -88,6 +88,9 @@ type Runner struct {
 
 	mu    sync.Mutex
 	chats map[string]*rate.Limiter
+	// pruneAt is the size of chats at which limiters that have refilled
+	// are forgotten next (pruneChats at least).
+	pruneAt int
 
 	// recent are the words Screen gave the updates ScreenOnce saw last.
 	recentMu sync.Mutex
@@ -112,11 +115,16 @@ func (r *Runner) Global() *rate.Limiter { return r.global }
 
 // ChatLimiter is the pace one chat is written at, made at its first use:
 // a group's GroupPerMinute when group and that is set, else PerChatSecond.
+// A chat's limiter is forgotten once it has refilled and the channel has
+// written to many chats since (see prune): made again, it is the same.
 func (r *Runner) ChatLimiter(chat string, group bool) *rate.Limiter {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	l := r.chats[chat]
 	if l == nil {
+		if len(r.chats) >= max(r.pruneAt, pruneChats) {
+			r.prune(time.Now())
+		}
 		if group && r.cfg.Limits.GroupPerMinute > 0 {
 			l = outbox.ChatLimiter(r.cfg.Limits.GroupPerMinute/60, r.cfg.Limits.PerChatBurst)
 		} else {
@@ -125,6 +133,24 @@ func (r *Runner) ChatLimiter(chat string, group bool) *rate.Limiter {
 		r.chats[chat] = l
 	}
 	return l
+}
+
+// pruneChats is how many chats' limiters are kept before those that have
+// refilled are looked for (a chat costs about 150 bytes: its limiter and
+// its entry).
+const pruneChats = 10000
+
+// prune forgets the chats whose limiters have refilled: such a limiter
+// allows what a fresh one does. It is next called when the map has
+// doubled, so that many chats all being written to cost one look over
+// them per doubling, not one per chat. r.mu is held.
+func (r *Runner) prune(now time.Time) {
+	for c, l := range r.chats {
+		if l.TokensAt(now) >= float64(l.Burst()) {
+			delete(r.chats, c)
+		}
+	}
+	r.pruneAt = 2 * len(r.chats)
 }
 
 // Screen puts a decoded update past the flood guard, in real time (not

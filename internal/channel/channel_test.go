@@ -55,6 +55,45 @@ func TestChatLimiter(t *testing.T) {
 	}
 }
 
+// TestChatLimitersPruned: a chat's limiter that has refilled is as good as
+// a fresh one, so once the map grows past pruneChats such limiters are
+// forgotten and the map is small again; a chat whose limiter is not full
+// keeps it, and with it its pace.
+func TestChatLimitersPruned(t *testing.T) {
+	r := New("test", Common{Limits: Limits{PerSecond: 30, PerChatSecond: 1, PerChatBurst: 3}}.WithDefaults(Limits{}), quiet)
+	now := time.Now()
+	busy := r.ChatLimiter("busy", false)
+	if !busy.AllowN(now, 3) {
+		t.Fatal("a fresh limiter refused its burst")
+	}
+	for i := range pruneChats {
+		// Each chat sent its burst a minute ago: refilled since.
+		r.ChatLimiter(strconv.Itoa(i), false).AllowN(now.Add(-time.Minute), 3)
+	}
+	r.mu.Lock()
+	n := len(r.chats)
+	r.mu.Unlock()
+	if n > 2 {
+		t.Errorf("%d limiters kept after %d chats whose limiters refilled, want the busy chat's and the last", n, pruneChats+1)
+	}
+	if l := r.ChatLimiter("busy", false); l != busy {
+		t.Fatal("the busy chat's limiter was forgotten: it would get a fresh burst")
+	}
+	if busy.Allow() {
+		t.Error("the busy chat may send again at once: its pace was lost")
+	}
+	// Chats that are not full are all kept, however many.
+	for i := range pruneChats + 10 {
+		r.ChatLimiter("full-"+strconv.Itoa(i), false).AllowN(now, 3)
+	}
+	r.mu.Lock()
+	n = len(r.chats)
+	r.mu.Unlock()
+	if n < pruneChats+10 {
+		t.Errorf("%d limiters kept, want every one of the %d chats whose limiter is not full", n, pruneChats+10)
+	}
+}
+
 func TestScreen(t *testing.T) {
 	r := New("test", Common{Flood: 2, FloodWindow: time.Hour, FloodPause: time.Hour}.WithDefaults(Limits{}), quiet)
 	now := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
