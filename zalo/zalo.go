@@ -169,7 +169,7 @@ func (b *Bot) poll(ctx context.Context) error {
 		if !ok {
 			continue
 		}
-		if !channel.Commit(ctx, &bo, func() error { return b.cfg.Store.Apply(batch) }, func(err error) {
+		if !outbox.Retry(ctx, &bo, func() error { return b.cfg.Store.Apply(batch) }, func(err error) {
 			b.log.Error("commit an update; retrying (it cannot be fetched again)", "err", err)
 		}) {
 			b.log.Error("stopped before an update was committed: it is lost (use zalo.mode: webhook to avoid this)")

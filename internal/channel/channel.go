@@ -1,9 +1,10 @@
 // Package channel holds what every chat channel (bot: Telegram; zalo:
 // Zalo) has around the shared sender (outbox): the settings their
 // configurations have in common, the channel's rate limiters (one for the
-// whole channel, one per chat), the flood guard's word on each update,
-// committing what was received until it holds, and the run loop — the
-// sender in the background while the channel receives in the foreground.
+// whole channel, one per chat), the flood guard's word on each update, and
+// the run loop — the sender in the background while the channel receives
+// in the foreground. What was received is committed until it holds with
+// outbox.Retry.
 // A channel is then its API: receiving updates and decoding them to
 // envelopes, and an outbox.Transport.
 package channel
@@ -243,22 +244,6 @@ func (m *recentWords) put(key string, w word) {
 		m.next = (m.next + 1) % RecentUpdates
 	}
 	m.words[key] = w
-}
-
-// Commit calls apply until it succeeds, backing off after each failure
-// (which failed is told of); false if ctx ended first, with nothing
-// committed.
-func Commit(ctx context.Context, bo *outbox.Backoff, apply func() error, failed func(error)) bool {
-	for {
-		err := apply()
-		if err == nil {
-			return true
-		}
-		failed(err)
-		if !outbox.Sleep(ctx, bo.Next()) {
-			return false
-		}
-	}
 }
 
 // Run sends the channel's outbox through t in the background while

@@ -197,26 +197,6 @@ func TestScreenOnce(t *testing.T) {
 	}
 }
 
-func TestCommit(t *testing.T) {
-	bo := outbox.Backoff{Min: time.Millisecond, Max: time.Millisecond}
-	calls, failures := 0, 0
-	ok := Commit(context.Background(), &bo, func() error {
-		calls++
-		if calls < 3 {
-			return errors.New("disk full")
-		}
-		return nil
-	}, func(error) { failures++ })
-	if !ok || calls != 3 || failures != 2 {
-		t.Errorf("Commit = %v after %d calls, %d failures told; want true, 3, 2", ok, calls, failures)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ok = Commit(ctx, &bo, func() error { cancel(); return errors.New("disk full") }, func(error) {})
-	if ok {
-		t.Error("Commit reported a commit that never succeeded")
-	}
-}
-
 // TestRun: the sender delivers the store's rows while the channel
 // receives, and stops when receiving ends, which Run reports.
 func TestRun(t *testing.T) {
