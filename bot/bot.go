@@ -258,7 +258,7 @@ func (b *Bot) pollLoop(ctx context.Context) error {
 		batch.Cursor = next
 		// Not confirmed to Telegram, so nothing is lost while it fails:
 		// the batch is applied again, or fetched again after a restart.
-		if !channel.Commit(ctx, &bo, func() error { return b.cfg.Store.Apply(batch) }, func(err error) {
+		if !outbox.Retry(ctx, &bo, func() error { return b.cfg.Store.Apply(batch) }, func(err error) {
 			b.log.Error("apply updates", "err", err, "updates", len(batch.Envelopes))
 		}) {
 			return nil

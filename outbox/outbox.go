@@ -599,16 +599,9 @@ func Grace(ctx context.Context, d time.Duration) (context.Context, context.Cance
 // attempt.
 func (s *sender) record(ctx context.Context, what string, write func() error) {
 	bo := Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
-	for {
-		err := write()
-		if err == nil {
-			return
-		}
+	Retry(ctx, &bo, write, func(err error) {
 		s.log.Error(what+"; trying again", "channel", s.cfg.Channel, "err", err)
-		if !Sleep(ctx, bo.Next()) {
-			return
-		}
-	}
+	})
 }
 
 // delivered counts a row the channel took and has it marked sent.
@@ -862,6 +855,24 @@ func (bo *Backoff) Next() time.Duration {
 
 // Reset starts over after a success.
 func (bo *Backoff) Reset() { bo.n = 0 }
+
+// Retry calls write until it succeeds, backing off by bo after each
+// failure (which failed is told of); false if ctx ended first, with
+// nothing written. write is called at least once, even after ctx ended.
+// The sender records what became of its rows with it, and the channels
+// commit what they received (an update fetched is one to keep).
+func Retry(ctx context.Context, bo *Backoff, write func() error, failed func(error)) bool {
+	for {
+		err := write()
+		if err == nil {
+			return true
+		}
+		failed(err)
+		if !Sleep(ctx, bo.Next()) {
+			return false
+		}
+	}
+}
 
 // Sleep waits d, or less if ctx ends first; it reports whether d passed.
 func Sleep(ctx context.Context, d time.Duration) bool {

@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 )
@@ -78,5 +79,33 @@ func TestGrace(t *testing.T) {
 	cancel2()
 	if g2.Err() == nil {
 		t.Error("cancel did not end it")
+	}
+}
+
+// TestRetry: a write is retried until it succeeds, each failure told of,
+// and given up when ctx ends.
+func TestRetry(t *testing.T) {
+	bo := Backoff{Min: time.Millisecond, Max: time.Millisecond}
+	calls, failures := 0, 0
+	ok := Retry(context.Background(), &bo, func() error {
+		calls++
+		if calls < 3 {
+			return errors.New("disk full")
+		}
+		return nil
+	}, func(error) { failures++ })
+	if !ok || calls != 3 || failures != 2 {
+		t.Errorf("Retry = %v after %d calls, %d failures told; want true, 3, 2", ok, calls, failures)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ok = Retry(ctx, &bo, func() error { cancel(); return errors.New("disk full") }, func(error) {})
+	if ok {
+		t.Error("Retry reported a commit that never succeeded")
+	}
+	// A write is tried once even when ctx has ended (the sender's last
+	// record at shutdown).
+	calls = 0
+	if Retry(ctx, &bo, func() error { calls++; return nil }, func(error) {}) != true || calls != 1 {
+		t.Errorf("after ctx ended: %d calls", calls)
 	}
 }

@@ -162,7 +162,14 @@ func (b *Bot) poll(ctx context.Context) error {
 		if u == nil {
 			continue
 		}
-		if !channel.Commit(ctx, &bo, func() error { return b.apply(u) }, func(err error) {
+		// Decoded and screened once: a retry commits the same batch, so
+		// a database outage does not count one update as many against
+		// the flood guard.
+		batch, ok := b.batch(u)
+		if !ok {
+			continue
+		}
+		if !outbox.Retry(ctx, &bo, func() error { return b.cfg.Store.Apply(batch) }, func(err error) {
 			b.log.Error("commit an update; retrying (it cannot be fetched again)", "err", err)
 		}) {
 			b.log.Error("stopped before an update was committed: it is lost (use zalo.mode: webhook to avoid this)")
@@ -173,13 +180,16 @@ func (b *Bot) poll(ctx context.Context) error {
 	return nil
 }
 
-// apply commits one update: its effects, or a dead letter.
-func (b *Bot) apply(u *Update) error {
+// batch is what one update commits: its envelope past the flood guard,
+// or a dead letter; false when nothing is to be committed. The guard
+// counts an update once by its message id (ScreenOnce): the webhook's
+// redeliveries of it are not counted again.
+func (b *Bot) batch(u *Update) (flows.Batch, bool) {
 	batch := flows.Batch{Channel: Channel, Once: true}
 	switch env, ok := Decode(u, b.cfg.Now()); {
 	case ok:
-		if env, ok = b.run.Screen(env); !ok {
-			return nil // a flooding user is ignored for a while; others are not
+		if env, ok = b.run.ScreenOnce(env.MessageRef, env); !ok {
+			return batch, false // a flooding user is ignored for a while; others are not
 		}
 		batch.Envelopes = []flows.Envelope{env}
 	case u.EventName == malformedEvent:
@@ -188,15 +198,16 @@ func (b *Bot) apply(u *Update) error {
 		// Needs no answer (group chatter, a bot's message, an event that
 		// is not a message): nothing about it is kept.
 		b.log.Debug("an update that needs no answer", "event", u.EventName)
-		return nil
+		return batch, false
 	}
-	return b.cfg.Store.Apply(batch)
+	return batch, true
 }
 
 // Handler answers Zalo's webhook POSTs: 403 for a missing or wrong secret
 // token, 413 for a body over MaxBody, 400 for a body that is not an
 // update, 500 when the update could not be committed (Zalo sends it
-// again; it is applied once), and 200 only after its effects committed.
+// again; it is applied once, and counted once by the flood guard), and
+// 200 only after its effects committed.
 func (b *Bot) Handler() http.Handler {
 	secret := []byte(b.cfg.Secret)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -239,10 +250,12 @@ func (b *Bot) Handler() http.Handler {
 			http.Error(w, "not an update", http.StatusBadRequest)
 			return
 		}
-		if err := b.apply(u); err != nil {
-			b.log.Error("commit a webhook update; Zalo will send it again", "err", err)
-			http.Error(w, "try again", http.StatusInternalServerError)
-			return
+		if batch, ok := b.batch(u); ok {
+			if err := b.cfg.Store.Apply(batch); err != nil {
+				b.log.Error("commit a webhook update; Zalo will send it again", "err", err)
+				http.Error(w, "try again", http.StatusInternalServerError)
+				return
+			}
 		}
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"ok":true}`)

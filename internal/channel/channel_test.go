@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -54,6 +55,45 @@ func TestChatLimiter(t *testing.T) {
 	}
 }
 
+// TestChatLimitersPruned: a chat's limiter that has refilled is as good as
+// a fresh one, so once the map grows past pruneChats such limiters are
+// forgotten and the map is small again; a chat whose limiter is not full
+// keeps it, and with it its pace.
+func TestChatLimitersPruned(t *testing.T) {
+	r := New("test", Common{Limits: Limits{PerSecond: 30, PerChatSecond: 1, PerChatBurst: 3}}.WithDefaults(Limits{}), quiet)
+	now := time.Now()
+	busy := r.ChatLimiter("busy", false)
+	if !busy.AllowN(now, 3) {
+		t.Fatal("a fresh limiter refused its burst")
+	}
+	for i := range pruneChats {
+		// Each chat sent its burst a minute ago: refilled since.
+		r.ChatLimiter(strconv.Itoa(i), false).AllowN(now.Add(-time.Minute), 3)
+	}
+	r.mu.Lock()
+	n := len(r.chats)
+	r.mu.Unlock()
+	if n > 2 {
+		t.Errorf("%d limiters kept after %d chats whose limiters refilled, want the busy chat's and the last", n, pruneChats+1)
+	}
+	if l := r.ChatLimiter("busy", false); l != busy {
+		t.Fatal("the busy chat's limiter was forgotten: it would get a fresh burst")
+	}
+	if busy.Allow() {
+		t.Error("the busy chat may send again at once: its pace was lost")
+	}
+	// Chats that are not full are all kept, however many.
+	for i := range pruneChats + 10 {
+		r.ChatLimiter("full-"+strconv.Itoa(i), false).AllowN(now, 3)
+	}
+	r.mu.Lock()
+	n = len(r.chats)
+	r.mu.Unlock()
+	if n < pruneChats+10 {
+		t.Errorf("%d limiters kept, want every one of the %d chats whose limiter is not full", n, pruneChats+10)
+	}
+}
+
 func TestScreen(t *testing.T) {
 	r := New("test", Common{Flood: 2, FloodWindow: time.Hour, FloodPause: time.Hour}.WithDefaults(Limits{}), quiet)
 	now := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
@@ -82,23 +122,78 @@ func TestScreen(t *testing.T) {
 	}
 }
 
-func TestCommit(t *testing.T) {
-	bo := outbox.Backoff{Min: time.Millisecond, Max: time.Millisecond}
-	calls, failures := 0, 0
-	ok := Commit(context.Background(), &bo, func() error {
-		calls++
-		if calls < 3 {
-			return errors.New("disk full")
+// TestScreenOnce: an update delivered again (same user, same id) gets the
+// word it got the first time and is not counted again; other updates are
+// counted; an update without an id is counted each time; only the last
+// RecentUpdates updates are remembered.
+func TestScreenOnce(t *testing.T) {
+	r := New("test", Common{Flood: 2, FloodWindow: time.Hour, FloodPause: time.Hour}.WithDefaults(Limits{}), quiet)
+	now := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+	text := flows.Envelope{User: "u", Input: flows.Input{Kind: flows.KindText, Text: "hi", Now: now, Numbered: true}}
+	for i := range 10 {
+		if env, ok := r.ScreenOnce("m1", text); !ok || env.Input.Kind != flows.KindText {
+			t.Fatalf("delivery %d of one update: %v %+v", i+1, ok, env.Input)
 		}
-		return nil
-	}, func(error) { failures++ })
-	if !ok || calls != 3 || failures != 2 {
-		t.Errorf("Commit = %v after %d calls, %d failures told; want true, 3, 2", ok, calls, failures)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ok = Commit(ctx, &bo, func() error { cancel(); return errors.New("disk full") }, func(error) {})
-	if ok {
-		t.Error("Commit reported a commit that never succeeded")
+	if env, ok := r.ScreenOnce("m2", text); !ok || env.Input.Kind != flows.KindText {
+		t.Fatalf("a second update within the limit: %v %+v", ok, env.Input)
+	}
+	for i := range 3 {
+		if env, ok := r.ScreenOnce("m3", text); !ok || env.Input.Kind != flows.KindFlood {
+			t.Fatalf("delivery %d of the update crossing the limit: %v %+v, want the warning each time", i+1, ok, env.Input)
+		}
+	}
+	for i := range 3 {
+		if _, ok := r.ScreenOnce("m4", text); ok {
+			t.Fatalf("delivery %d of an update within the pause was kept", i+1)
+		}
+	}
+	// The same id from another user is another update.
+	other := text
+	other.User = "v"
+	if env, ok := r.ScreenOnce("m4", other); !ok || env.Input.Kind != flows.KindText {
+		t.Errorf("another user's update of the same id: %v %+v", ok, env.Input)
+	}
+
+	// Without an id, each delivery counts.
+	w := New("test", Common{Flood: 2, FloodWindow: time.Hour, FloodPause: time.Hour}.WithDefaults(Limits{}), quiet)
+	for range 2 {
+		w.ScreenOnce("", text)
+	}
+	if env, _ := w.ScreenOnce("", text); env.Input.Kind != flows.KindFlood {
+		t.Errorf("the third update without an id: %+v, want the warning", env.Input)
+	}
+
+	// Remembered: the last RecentUpdates updates, whoever sent them.
+	m := New("test", Common{Flood: 2, FloodWindow: time.Hour, FloodPause: time.Hour}.WithDefaults(Limits{}), quiet)
+	kind := func(id string) flows.InputKind {
+		env, ok := m.ScreenOnce(id, text)
+		if !ok {
+			t.Fatalf("update %s dropped", id)
+		}
+		return env.Input.Kind
+	}
+	filler := func(i int) {
+		f := text
+		f.User = "f" + strconv.Itoa(i)
+		m.ScreenOnce("x", f)
+	}
+	kind("first") // counted: 1
+	for i := range RecentUpdates - 1 {
+		filler(i)
+	}
+	if k := kind("first"); k != flows.KindText { // remembered: still 1
+		t.Fatalf("a remembered update: %v", k)
+	}
+	filler(RecentUpdates) // the oldest, u's first, is forgotten
+	if len(m.recent.words) != RecentUpdates || len(m.recent.order) != RecentUpdates {
+		t.Errorf("%d updates remembered (%d in order), want %d", len(m.recent.words), len(m.recent.order), RecentUpdates)
+	}
+	if k := kind("first"); k != flows.KindText { // counted anew: 2
+		t.Fatalf("a forgotten update delivered again: %v", k)
+	}
+	if k := kind("second"); k != flows.KindFlood { // 3
+		t.Errorf("the update after a forgotten one was counted again: %v, want the warning", k)
 	}
 }
 
