@@ -86,13 +86,7 @@ func (db *DB) Purge(cutoff time.Time) (int, error) {
 				if err := w.retire(&r); err != nil {
 					return err
 				}
-				if err := w.indexComment(&r, k, false); err != nil {
-					return err
-				}
-				if err := b.Delete(k); err != nil {
-					return err
-				}
-				if err := tx.Bucket(bByKey).Delete(byKeyIndex(k)); err != nil {
+				if err := w.dropResponse(k, &r); err != nil {
 					return err
 				}
 				gone++

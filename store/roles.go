@@ -194,13 +194,7 @@ func (w *writer) erase(key flows.Key) error {
 		if err := w.add(aggKey(rs[i].Wave, rs[i].School, respondentsQ, ""), -1); err != nil {
 			return err
 		}
-		if err := w.indexComment(&rs[i], ks[i], false); err != nil {
-			return err
-		}
-		if err := w.tx.Bucket(bResponses).Delete(ks[i]); err != nil {
-			return err
-		}
-		if err := w.tx.Bucket(bByKey).Delete(byKeyIndex(ks[i])); err != nil {
+		if err := w.dropResponse(ks[i], &rs[i]); err != nil {
 			return err
 		}
 	}

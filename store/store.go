@@ -585,6 +585,19 @@ func aggKey(wave, school, qid, bucket string) []byte {
 	return []byte(wave + "\x00" + school + "\x00" + qid + "\x00" + bucket)
 }
 
+// dropResponse deletes the response r stored under k with its entries in
+// every index of responses (by respondent, comments); its counts are the
+// caller's to move (erased: taken out; purged: kept as retired).
+func (w *writer) dropResponse(k []byte, r *flows.Response) error {
+	if err := w.indexComment(r, k, false); err != nil {
+		return err
+	}
+	if err := w.tx.Bucket(bResponses).Delete(k); err != nil {
+		return err
+	}
+	return w.tx.Bucket(bByKey).Delete(byKeyIndex(k))
+}
+
 // saveResponse stores r, replacing the respondent's earlier response for
 // the same wave and school, and moves the aggregates by the difference.
 func (w *writer) saveResponse(key flows.Key, r *flows.Response) error {
