@@ -59,11 +59,11 @@ func (db *DB) NewResponsesOf(waves, schools []string, from, to time.Time) (map[s
 
 // dailyCounts calls fn with every day count (wave 0 school 0 day) of the
 // waves from day lo to before hi: of every school, or of schools alone —
-// few read with a seek to each one's first day, more than 300 in one pass
-// over the wave, filtered.
+// few read with a seek to each one's first day, more (seekEach) in one
+// pass over the wave, filtered.
 func (db *DB) dailyCounts(waves, schools []string, lo, hi string, fn func(school, day string, n int)) error {
 	var in map[string]bool
-	if len(schools) > 300 {
+	if schools != nil && !db.seekEach(schools) {
 		in = make(map[string]bool, len(schools))
 		for _, sc := range schools {
 			in[sc] = true

@@ -1198,12 +1198,19 @@ func (db *DB) Recount(wave string) (Tally, error) {
 	return t, nil
 }
 
+// seekEach says whether to read some schools' records by a seek to each
+// one's prefix rather than in one pass over the wave, filtered: up to a
+// quarter of all the schools, seeks are cheaper (a commune's report reads
+// its own); past it, the pass. AggregatesOf and the day counts ask it.
+func (db *DB) seekEach(schools []string) bool {
+	return db.eng != nil && len(schools)*4 <= len(db.eng.Directory().Schools)
+}
+
 // AggregatesOf is Aggregates for some schools alone, each read under its
-// own prefix: a commune's report reads its schools' counts, not the
-// province's. Past a quarter of all the schools one pass over the wave
-// is cheaper, and the other schools' counts come along.
+// own prefix (seekEach), else the wave's whole and the other schools'
+// counts come along.
 func (db *DB) AggregatesOf(wave string, schools []string) (Tally, error) {
-	if db.eng == nil || len(schools)*4 > len(db.eng.Directory().Schools) {
+	if !db.seekEach(schools) {
 		return db.Aggregates(wave)
 	}
 	t := newTally()
