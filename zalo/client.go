@@ -413,7 +413,9 @@ type Chat struct {
 type From struct {
 	ID string `json:"id"`
 	// DisplayName: display_name in the docs' Webhook sample, first_name
-	// in a copy of their getUpdates sample; either is read.
+	// in a copy of their getUpdates sample; either is read, and name, which
+	// other clients of the API read (GUESS: not in a sample of the docs we
+	// have). Kept only for a principal who redeems an invite.
 	DisplayName string `json:"display_name"`
 	IsBot       bool   `json:"is_bot"`
 }
@@ -456,7 +458,7 @@ func (u *Update) UnmarshalJSON(b []byte) error {
 		MessageID: str(m["message_id"]),
 		Date:      integer(m["date"]),
 		Chat:      Chat{ID: str(chat["id"]), ChatType: str(chat["chat_type"])},
-		From:      From{ID: str(from["id"]), DisplayName: first(str(from["display_name"]), str(from["first_name"])), IsBot: boolean(from["is_bot"])},
+		From:      From{ID: str(from["id"]), DisplayName: first(str(from["display_name"]), str(from["first_name"]), str(from["name"])), IsBot: boolean(from["is_bot"])},
 		Text:      str(m["text"]),
 		PhotoURL:  first(address(m["photo"]), address(m["photo_url"])),
 		Caption:   str(m["caption"]),

@@ -539,3 +539,20 @@ func TestClientKeepsConnections(t *testing.T) {
 		t.Errorf("%d connections for 16 sends at once, %d more for the next 16", opened, again)
 	}
 }
+
+// TestSenderNameFields: the sender's name is read from display_name (the
+// docs' webhook sample), first_name (their getUpdates sample) or name
+// (GUESS: what other clients of the API read), whichever is there.
+func TestSenderNameFields(t *testing.T) {
+	for field, want := range map[string]string{"display_name": "Chị Lan", "first_name": "Chị Lan", "name": "Chị Lan"} {
+		raw := `{"ok":true,"result":{"event_name":"message.text.received","message":{"message_id":"m1","date":1750316131602,` +
+			`"text":"hi","chat":{"id":"c1","chat_type":"PRIVATE"},"from":{"id":"u1","` + field + `":"Chị Lan","is_bot":false}}}}`
+		u, err := ParseUpdate([]byte(raw))
+		if err != nil {
+			t.Fatalf("%s: %v", field, err)
+		}
+		if u.Message == nil || u.Message.From.DisplayName != want {
+			t.Errorf("%s: name %q", field, u.Message.From.DisplayName)
+		}
+	}
+}
