@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -227,6 +228,58 @@ func (s *Server) sameOrigin(r *http.Request) bool {
 	return host == r.Host
 }
 
+// LoopbackHost reports whether host (a host name or address without its
+// port; an IPv6 address with or without brackets) is the browser's own
+// machine: "localhost" or a loopback address. Over plain http, browsers
+// keep a Secure cookie — the session's — from such a host only.
+func LoopbackHost(host string) bool {
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// secureContext reports whether the browser that sent r will keep the
+// session cookie: it does from an https page, or over plain http from a
+// loopback host alone, and drops it silently otherwise. The page is the
+// one the browser names in Origin (sent with a POST); without it, the
+// request's own: https when it came over TLS or from the reverse proxy on
+// this host saying so (X-Forwarded-Proto), and its Host.
+func secureContext(r *http.Request) bool {
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+		if u, err := url.Parse(o); err == nil && u.Host != "" {
+			return u.Scheme == "https" || LoopbackHost(u.Hostname())
+		}
+	}
+	if r.TLS != nil || (fromLoopback(r) && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")) {
+		return true
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	return LoopbackHost(host)
+}
+
+// fromLoopback reports whether r came from this host (the reverse proxy).
+func fromLoopback(r *http.Request) bool {
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr
+	}
+	a := net.ParseIP(ip)
+	return a != nil && a.IsLoopback()
+}
+
+// plainHTTP is what a sign-in over plain http to another host than
+// localhost is told: the browser would drop the session's cookie and the
+// sign-in would fail without a word.
+const plainHTTP = "Không thể đăng nhập qua địa chỉ http:// này: trình duyệt chỉ giữ phiên đăng nhập khi trang được " +
+	"mở qua https:// (hoặc trên chính máy này, localhost). Xin báo quản trị đặt trang sau một máy chủ https " +
+	"(web.url là địa chỉ https://)."
+
 func setCookie(w http.ResponseWriter, token string, ttl time.Duration) {
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: token, Path: "/", MaxAge: int(ttl.Seconds()),
 		HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
@@ -254,7 +307,7 @@ func client(r *http.Request) string {
 	if err != nil {
 		ip = r.RemoteAddr
 	}
-	if a := net.ParseIP(ip); a != nil && a.IsLoopback() {
+	if fromLoopback(r) {
 		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
 			hops := strings.Split(xff[len(xff)-1], ",")
 			if last := strings.TrimSpace(hops[len(hops)-1]); net.ParseIP(last) != nil {

@@ -86,7 +86,9 @@ func do(h http.Handler, method, path string, form url.Values, cookie *http.Cooki
 	if form != nil {
 		body = strings.NewReader(form.Encode())
 	}
-	req := httptest.NewRequest(method, path, body)
+	// Over https, as behind the office's TLS proxy: a browser keeps the
+	// Secure session cookie from such a page alone (TestSignInOverPlainHTTP).
+	req := httptest.NewRequest(method, "https://hailong.example"+path, body)
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
@@ -158,6 +160,55 @@ func TestSignIn(t *testing.T) {
 	*clock = now.Add(13 * time.Hour)
 	if rec := do(h, http.MethodGet, "/", nil, cookie, ""); rec.Code != http.StatusSeeOther {
 		t.Errorf("an expired session: %d", rec.Code)
+	}
+}
+
+// TestSignInOverPlainHTTP: a sign-in from a page over plain http on another
+// host than localhost is refused with a sentence — the browser would drop
+// the Secure cookie and nothing would say why — before the link is spent,
+// so it still signs in over https; plain http to localhost (the demo) and
+// https behind a proxy that rewrites Host sign in.
+func TestSignInOverPlainHTTP(t *testing.T) {
+	db, h, _ := fixture(t)
+	post := func(target, token string, header map[string]string, remote string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(url.Values{"t": {token}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		if remote != "" {
+			req.RemoteAddr = remote
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	token := link(t, db, "2", now)
+	for name, rec := range map[string]*httptest.ResponseRecorder{
+		"plain http":            post("http://hailong.example/login", token, nil, ""),
+		"plain http, by Origin": post("http://hailong.example/login", token, map[string]string{"Origin": "http://hailong.example"}, ""),
+		// A client's own X-Forwarded-Proto is not believed.
+		"forwarded proto from afar": post("http://hailong.example/login", token, map[string]string{"X-Forwarded-Proto": "https"}, ""),
+	} {
+		if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "https://") || !strings.Contains(rec.Body.String(), "chưa bị dùng") {
+			t.Errorf("%s: %d %s", name, rec.Code, rec.Body.String())
+		}
+	}
+	// The link was not spent.
+	if rec := post("https://hailong.example/login", token, nil, ""); rec.Code != http.StatusSeeOther {
+		t.Errorf("the link over https after the refusals: %d %s", rec.Code, rec.Body.String())
+	}
+	// (Five links an hour a person: the three staff members share them.)
+	for name, rec := range map[string]*httptest.ResponseRecorder{
+		"http on localhost": post("http://localhost:8080/login", link(t, db, "2", now), map[string]string{"Origin": "http://localhost:8080"}, "127.0.0.1:5000"),
+		"http on 127.0.0.1": post("http://127.0.0.1:8080/login", link(t, db, "2", now), nil, "127.0.0.1:5000"),
+		"http on [::1]":     post("http://[::1]:8080/login", link(t, db, "3", now), nil, "[::1]:5000"),
+		"the proxy's https": post("http://hailong.example/login", link(t, db, "3", now), map[string]string{"X-Forwarded-Proto": "https"}, "127.0.0.1:5000"),
+		"https by Origin":   post("http://hailong.example/login", link(t, db, "1", now), map[string]string{"Origin": "https://hailong.example"}, "127.0.0.1:5000"),
+	} {
+		if rec.Code != http.StatusSeeOther {
+			t.Errorf("%s: %d %s", name, rec.Code, rec.Body.String())
+		}
 	}
 }
 

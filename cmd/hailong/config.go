@@ -21,6 +21,7 @@ import (
 	"hailong/bot"
 	"hailong/flows"
 	"hailong/outbox"
+	"hailong/web"
 	"hailong/zalo"
 )
 
@@ -345,6 +346,8 @@ func (c *Config) resolve(dir string) error {
 		}
 		if u, err := url.Parse(c.Web.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			bad("web.url %q: want the dashboard's public address, e.g. https://khaosat.example.gov.vn (sign-in links point there)", c.Web.URL)
+		} else if u.Scheme == "http" && !web.LoopbackHost(u.Hostname()) {
+			bad("web.url %q: want https (the address of the TLS reverse proxy in front of the dashboard): the session cookie is Secure, and browsers keep it over plain http only from localhost, 127.0.0.1 or [::1], so signing in over %s would fail", c.Web.URL, u.Host)
 		}
 	}
 	if c.Web.SessionHours < 1 || c.Web.SessionHours > 24*30 {
