@@ -569,12 +569,13 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, u *who) {
 	}
 	verb := r.PostFormValue("verb")
 	text := strings.TrimSpace(r.PostFormValue("text"))
-	i := slices.IndexFunc(flows.StaffActions(c, u.Schools), func(a flows.StaffAction) bool { return a.Name == verb })
+	acts := flows.StaffActions(c, u.Schools)
+	i := slices.IndexFunc(acts, func(a flows.StaffAction) bool { return a.Name == verb })
 	if i < 0 {
 		s.refuse(w, r, http.StatusConflict, "Thao tác này không còn áp dụng cho phản ánh ("+c.Status.Name()+"). Xin tải lại trang.")
 		return
 	}
-	act := flows.StaffActions(c, u.Schools)[i]
+	act := acts[i]
 	if act.Asks && (text == "" || len([]rune(text)) > 3000) {
 		s.refuse(w, r, http.StatusBadRequest, "Xin nhập nội dung (tối đa 3000 kí tự).")
 		return
@@ -582,26 +583,32 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, u *who) {
 	ch, user, _ := strings.Cut(u.ID, ":")
 	env := flows.Envelope{Channel: ch, User: user, Chat: user, Web: true,
 		Input: flows.Input{Kind: flows.KindButton, Data: act.Data, Text: text, Now: s.cfg.Now()}}
+	// What the engine made of the press, from its own result: an action
+	// it took saved the complaint (turn.save puts every complaint it
+	// changes in Result.Complaints). Reading the complaint again after
+	// would race with whatever else changes it meanwhile.
 	var said []string
-	batch := flows.Batch{Channel: ch, Envelopes: []flows.Envelope{env}, Handled: func(_ flows.Envelope, res flows.Result) { said = res.Said }}
+	taken := false
+	batch := flows.Batch{Channel: ch, Envelopes: []flows.Envelope{env}, Handled: func(_ flows.Envelope, res flows.Result) {
+		said = res.Said
+		taken = slices.ContainsFunc(res.Complaints, func(x *flows.Complaint) bool { return x.ID == c.ID })
+	}}
 	if err := s.cfg.Store.Apply(batch); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	// Every action but a look leaves an event in the complaint's history.
-	// None: the engine did not take it (the complaint changed since the
-	// check above, the person's rights did, the text was not what it
-	// asks), and the page says so, with what the chat would have said,
-	// rather than "done".
-	if verb != "view" {
-		if after, found, err := s.cfg.Store.Complaint(c.ID); err != nil || !found || len(after.History) == len(c.History) {
-			why := "phản ánh vừa thay đổi hoặc thầy/cô không còn quyền với nó. Xin tải lại trang."
-			if len(said) > 0 {
-				why = strings.Join(said, " ")
-			}
-			s.refuse(w, r, http.StatusConflict, "Thao tác chưa được thực hiện: "+why)
-			return
+	// Every action but a look changes the complaint. One that did not:
+	// the engine did not take it (the complaint changed since the check
+	// above, the person's rights did, the text was not what it asks), and
+	// the page says so, with what the chat would have said, rather than
+	// "done".
+	if verb != "view" && !taken {
+		why := "phản ánh vừa thay đổi hoặc thầy/cô không còn quyền với nó. Xin tải lại trang."
+		if len(said) > 0 {
+			why = strings.Join(said, " ")
 		}
+		s.refuse(w, r, http.StatusConflict, "Thao tác chưa được thực hiện: "+why)
+		return
 	}
 	http.Redirect(w, r, "/complaints/"+strconv.FormatUint(c.ID, 10)+"?done="+url.QueryEscape(verb), http.StatusSeeOther)
 }

@@ -33,6 +33,60 @@ func TestRefusedActionIsSaid(t *testing.T) {
 	}
 }
 
+// racingStore applies a dashboard's batch, then, before the page reads
+// anything more, what happened meanwhile in the chat.
+type racingStore struct {
+	*store.DB
+	meanwhile func()
+}
+
+func (s racingStore) Apply(b flows.Batch) error {
+	if err := s.DB.Apply(b); err != nil {
+		return err
+	}
+	if len(b.Envelopes) == 1 && b.Envelopes[0].Web {
+		s.meanwhile()
+	}
+	return nil
+}
+
+// TestRefusedActionRacingAChange: an action the engine did not take is
+// said as such even when the complaint changed in the chat just after
+// (the principal acknowledged it): the page goes by what the engine made
+// of the press, not by whether the complaint's history grew.
+func TestRefusedActionRacingAChange(t *testing.T) {
+	var db *store.DB
+	ack := func() {
+		c, _, err := db.Complaint(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range flows.StaffActions(c, []string{"S1"}) {
+			if a.Name == "ack" {
+				env := flows.Envelope{Channel: "telegram", User: "2", Chat: "2", CallbackID: "cb", MessageRef: "9",
+					Input: flows.Input{Kind: flows.KindButton, Data: a.Data, Now: now.Add(time.Hour)}}
+				if err := db.Apply(flows.Batch{Channel: "telegram", Envelopes: []flows.Envelope{env}}); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+		}
+		t.Fatal("no acknowledgement for the principal")
+	}
+	db, hq, _ := fixture(t, func(c *web.Config) { c.Store = racingStore{DB: c.Store.(*store.DB), meanwhile: ack} })
+	fileComplaint(t, db)
+	staff := signIn(t, hq, link(t, db, "3", now))
+	page := do(hq, http.MethodGet, "/complaints/1", nil, staff, "").Body.String()
+	csrf := between(page, `name="csrf" value="`, `"`)
+	rec := do(hq, http.MethodPost, "/complaints/1", url.Values{"csrf": {csrf}, "verb": {"move"}, "text": {"S9"}}, staff, "")
+	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "«S9» không phải mã của một trường") {
+		t.Errorf("a move the engine refused, the complaint acknowledged meanwhile: %d %s", rec.Code, rec.Body.String())
+	}
+	if c, _, err := db.Complaint(1); err != nil || c.School != "S1" || c.Status != flows.StatusAcked {
+		t.Fatalf("the complaint: %+v, %v", c, err)
+	}
+}
+
 // fileComplaint has a parent file a complaint about S1 (PA-000001),
 // pressing what the bot shows them.
 func fileComplaint(t *testing.T, db *store.DB) {
