@@ -530,15 +530,18 @@ func (s *Server) complaint(w http.ResponseWriter, r *http.Request, u *who) {
 	for _, ev := range c.History {
 		history = append(history, event{At: ev.At.In(loc).Format("02/01/2006 15:04"), Actor: actorName(ev.Actor), Action: ev.Action, Note: ev.Note})
 	}
+	// The photos this server can show; the others (Zalo's, by address, or
+	// all of them without Config.Photos) are counted, to be seen in the
+	// chat.
 	var photos []int
-	if s.cfg.Photos != nil {
-		for i := range c.Photos {
+	for i, ref := range c.Photos {
+		if s.servable(ref) {
 			photos = append(photos, i)
 		}
 	}
 	acts := flows.StaffActions(c, u.Schools)
 	s.page(w, r, u, "complaint.html", map[string]any{"Title": c.Code(), "C": s.row(c, s.cfg.Now()), "Card": s.cfg.Engine.Card(c),
-		"History": history, "Photos": photos, "PhotoCount": len(c.Photos), "Actions": acts, "Done": r.URL.Query().Get("done")})
+		"History": history, "Photos": photos, "PhotoCount": len(c.Photos) - len(photos), "Actions": acts, "Done": r.URL.Query().Get("done")})
 }
 
 // actorName shows who acted in a complaint's history: a role and scope,
@@ -613,6 +616,14 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, u *who) {
 	http.Redirect(w, r, "/complaints/"+strconv.FormatUint(c.ID, 10)+"?done="+url.QueryEscape(verb), http.StatusSeeOther)
 }
 
+// servable reports whether photo can serve a complaint's photo by its
+// reference: with Config.Photos, one by a channel's file id (Telegram's).
+// A photo by address (Zalo's) is not fetched by the server: it would fetch
+// whatever a record names.
+func (s *Server) servable(ref string) bool {
+	return s.cfg.Photos != nil && !strings.Contains(ref, "://")
+}
+
 // photo serves a complaint's photo, fetched from its channel.
 func (s *Server) photo(w http.ResponseWriter, r *http.Request, u *who) {
 	c, ok := s.complaintOf(w, r, u)
@@ -620,9 +631,7 @@ func (s *Server) photo(w http.ResponseWriter, r *http.Request, u *who) {
 		return
 	}
 	n, err := strconv.Atoi(r.PathValue("n"))
-	if err != nil || n < 0 || n >= len(c.Photos) || s.cfg.Photos == nil || strings.Contains(c.Photos[n], "://") {
-		// A photo by address (Zalo's) is not fetched by the server: it
-		// would fetch whatever a record names.
+	if err != nil || n < 0 || n >= len(c.Photos) || !s.servable(c.Photos[n]) {
 		http.NotFound(w, r)
 		return
 	}

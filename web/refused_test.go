@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -89,7 +91,11 @@ func TestRefusedActionRacingAChange(t *testing.T) {
 
 // fileComplaint has a parent file a complaint about S1 (PA-000001),
 // pressing what the bot shows them.
-func fileComplaint(t *testing.T, db *store.DB) {
+func fileComplaint(t *testing.T, db *store.DB) { fileComplaintWith(t, db) }
+
+// fileComplaintWith is fileComplaint with photos sent, by their channel
+// references.
+func fileComplaintWith(t *testing.T, db *store.DB, photos ...string) {
 	t.Helper()
 	parent, at := "77", now
 	send := func(in flows.Input) {
@@ -129,11 +135,67 @@ func fileComplaint(t *testing.T, db *store.DB) {
 	send(flows.ParseText("/phananh", at))
 	press("Cơ sở vật chất")
 	send(flows.ParseText("Quạt trần lớp 3A kêu to và rung lắc, các cháu sợ không dám ngồi bàn đầu.", at))
-	press("Không có ảnh")
+	if len(photos) == 0 {
+		press("Không có ảnh")
+	}
+	for _, ref := range photos {
+		send(flows.Input{Kind: flows.KindPhoto, Photo: ref})
+	}
+	if len(photos) > 0 {
+		press("Xong (")
+	}
 	press("ẩn danh")
 	press("Gửi phản ánh")
 	if _, found, err := db.Complaint(1); err != nil || !found {
 		t.Fatalf("the parent's complaint was not filed: %v", err)
+	}
+}
+
+// TestPhotosShownOrCounted: a complaint's page shows the photos the server
+// can fetch (by a Telegram file id) and counts the others (a Zalo photo is
+// stored by its address, which the server does not fetch) as to be seen in
+// the chat, rather than showing them as broken images; without a way to
+// fetch photos, all are counted.
+func TestPhotosShownOrCounted(t *testing.T) {
+	png := []byte("\x89PNG\r\n\x1a\n")
+	fetch := func(_ context.Context, ref string) ([]byte, string, error) {
+		if strings.Contains(ref, "://") {
+			return nil, "", fmt.Errorf("fetched %s", ref)
+		}
+		return png, "image/png", nil
+	}
+	photos := []string{"AgACAgUAAxkBAAI-tg-file-1", "https://photo-stal.zadn.vn/2026/11/26/a1b2.jpg", "AgACAgUAAxkBAAI-tg-file-2"}
+	db, hq, _ := fixture(t, func(c *web.Config) { c.Photos = fetch })
+	fileComplaintWith(t, db, photos...)
+	if c, _, err := db.Complaint(1); err != nil || len(c.Photos) != 3 {
+		t.Fatalf("the complaint's photos: %+v, %v", c, err)
+	}
+	cookie := signIn(t, hq, link(t, db, "2", now))
+	page := do(hq, http.MethodGet, "/complaints/1", nil, cookie, "").Body.String()
+	for _, n := range []string{"0", "2"} {
+		if !strings.Contains(page, `<img src="/complaints/1/photo/`+n+`"`) {
+			t.Errorf("photo %s is not shown:\n%s", n, page)
+		}
+		if rec := do(hq, http.MethodGet, "/complaints/1/photo/"+n, nil, cookie, ""); rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "image/png" {
+			t.Errorf("photo %s: %d %s", n, rec.Code, rec.Header().Get("Content-Type"))
+		}
+	}
+	if strings.Contains(page, "/complaints/1/photo/1") {
+		t.Error("the Zalo photo is shown as an image the server will not serve")
+	}
+	if rec := do(hq, http.MethodGet, "/complaints/1/photo/1", nil, cookie, ""); rec.Code != http.StatusNotFound {
+		t.Errorf("the Zalo photo served: %d", rec.Code)
+	}
+	if !strings.Contains(page, "Thêm 1 ảnh khác (xem trong chat).") {
+		t.Errorf("the Zalo photo is not counted:\n%s", page)
+	}
+
+	db, hq, _ = fixture(t)
+	fileComplaintWith(t, db, photos...)
+	cookie = signIn(t, hq, link(t, db, "2", now))
+	page = do(hq, http.MethodGet, "/complaints/1", nil, cookie, "").Body.String()
+	if strings.Contains(page, "/photo/") || !strings.Contains(page, "3 ảnh (xem trong chat).") {
+		t.Errorf("without Config.Photos:\n%s", page)
 	}
 }
 
