@@ -674,22 +674,21 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, u *who) {
 		s.fail(w, r, err)
 		return
 	}
-	loc := s.cfg.Engine.Location()
-	stamp := rep.From.In(loc).Format(time.DateOnly) + "_" + rep.To.In(loc).AddDate(0, 0, -1).Format(time.DateOnly)
 	var data []byte
 	var typ, file string
+	// The file is named as the chat sends it and `hailong export` saves it.
 	if q.Get("format") == "csv" {
 		data, err = digest.CSV(rep)
-		typ, file = "text/csv; charset=utf-8", "bao-cao-"+stamp+".csv"
+		typ, file = "text/csv; charset=utf-8", rep.FileName(digest.FileReport, ".csv")
 	} else {
 		data, err = digest.Workbook(rep)
-		typ, file = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "bao-cao-"+stamp+".xlsx"
+		typ, file = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", rep.FileName(digest.FileReport, ".xlsx")
 	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.cfg.Store.Audit(s.entry(u, "export", name+" "+stamp)); err != nil {
+	if err := s.cfg.Store.Audit(s.entry(u, "export", name+" "+file)); err != nil {
 		s.fail(w, r, err)
 		return
 	}

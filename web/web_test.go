@@ -432,6 +432,30 @@ func TestExportLinks(t *testing.T) {
 	}
 }
 
+// TestExportNamedByReport: an export's file is named by Report.FileName,
+// as the chat sends it and `hailong export` saves it, and the audit log
+// names the file exported.
+func TestExportNamedByReport(t *testing.T) {
+	db, h, _ := fixture(t)
+	principal := signIn(t, h, link(t, db, "2", now))
+	loc := db.Engine().Location()
+	from, to := time.Date(2026, 10, 1, 0, 0, 0, 0, loc), time.Date(2026, 11, 21, 0, 0, 0, 0, loc)
+	for format, ext := range map[string]string{"csv": ".csv", "xlsx": ".xlsx"} {
+		want := (&digest.Report{From: from, To: to, Location: loc}).FileName(digest.FileReport, ext)
+		rec := do(h, http.MethodGet, "/export?school=S1&from=2026-10-01&to=2026-11-20&format="+format, nil, principal, "")
+		if got := rec.Header().Get("Content-Disposition"); rec.Code != http.StatusOK || got != `attachment; filename="`+want+`"` {
+			t.Errorf("%s: %d %q, want %s", format, rec.Code, got, want)
+		}
+		trail, err := db.AuditTrail(50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := trail[0]; a.Action != "export" || a.Record != "Trường Một "+want || a.Via != "web" {
+			t.Errorf("%s: the audit log's latest entry: %+v", format, a)
+		}
+	}
+}
+
 // TestTelegramLoginWidget: with the bot's token and name configured, the
 // sign-in page offers Telegram's widget (its script allowed on that page
 // alone), and its signed answer opens a session for staff only.
