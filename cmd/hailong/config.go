@@ -266,7 +266,12 @@ func defaults() Config {
 
 // loadConfig reads the configuration at path, or the built-in example when
 // path is empty.
-func loadConfig(path string) (*Config, error) {
+func loadConfig(path string) (*Config, error) { return loadConfigWith(path, nil) }
+
+// loadConfigWith is loadConfig with edit applied to what was read before it
+// is validated: `hailong schools check` names its file so, to read it
+// exactly as `hailong run` would.
+func loadConfigWith(path string, edit func(*Config)) (*Config, error) {
 	data, source := hailong.ExampleConfig, "built-in config.example.yaml"
 	if path != "" {
 		var err error
@@ -275,7 +280,7 @@ func loadConfig(path string) (*Config, error) {
 		}
 		source = path
 	}
-	c, err := parseConfig(data, source, filepath.Dir(path))
+	c, err := parseConfigWith(data, source, filepath.Dir(path), edit)
 	if err != nil {
 		return nil, err
 	}
@@ -300,9 +305,17 @@ func decodeStrict(data []byte, v any) error {
 }
 
 func parseConfig(data []byte, source, dir string) (*Config, error) {
+	return parseConfigWith(data, source, dir, nil)
+}
+
+// parseConfigWith is parseConfig with edit (if any) applied after decoding.
+func parseConfigWith(data []byte, source, dir string, edit func(*Config)) (*Config, error) {
 	c := defaults()
 	if err := decodeStrict(data, &c); err != nil {
 		return nil, fmt.Errorf("%s: %w", source, err)
+	}
+	if edit != nil {
+		edit(&c)
 	}
 	c.source = source
 	if err := c.resolve(dir); err != nil {
