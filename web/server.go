@@ -89,6 +89,10 @@ type Server struct {
 	pages *template.Template
 	mux   *http.ServeMux
 
+	// publicHost is the host (and port) of Config.URL, where browsers
+	// reach the dashboard.
+	publicHost string
+
 	mu      sync.Mutex
 	perIP   map[string]*rate.Limiter
 	signins *rate.Limiter
@@ -122,6 +126,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, pages: pages, perIP: map[string]*rate.Limiter{}, signins: rate.NewLimiter(20, 100)}
+	if u, err := url.Parse(cfg.URL); err == nil && u.Host != "" {
+		s.publicHost = originHost(u)
+	}
 	s.routes()
 	return s, nil
 }
@@ -213,9 +220,13 @@ func (s *Server) staff(h handler) http.HandlerFunc {
 }
 
 // sameOrigin refuses a request another site's page sent: the browser names
-// the page's origin in Origin (or Sec-Fetch-Site) on a POST.
+// the page's origin in Origin (or Sec-Fetch-Site) on a POST. The page's
+// host is the request's Host or, behind a reverse proxy that rewrites
+// Host, that of the configured public address (Config.URL). A refusal is
+// logged: the page only says the request was not valid.
 func (s *Server) sameOrigin(r *http.Request) bool {
 	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+		s.cfg.Log.Warn("web: a request sent from another site's page refused", "path", r.URL.Path, "sec_fetch_site", site, "origin", r.Header.Get("Origin"))
 		return false
 	}
 	o := r.Header.Get("Origin")
@@ -224,8 +235,24 @@ func (s *Server) sameOrigin(r *http.Request) bool {
 		// the CSRF token and the SameSite cookie remain.
 		return true
 	}
-	host := strings.TrimPrefix(strings.TrimPrefix(o, "https://"), "http://")
-	return host == r.Host
+	if u, err := url.Parse(o); err == nil && u.Host != "" {
+		host := originHost(u)
+		if strings.EqualFold(host, r.Host) || (s.publicHost != "" && strings.EqualFold(host, s.publicHost)) {
+			return true
+		}
+	}
+	s.cfg.Log.Warn("web: a request whose Origin is neither its Host nor web.url's refused (a proxy that rewrites Host needs web.url to be the address browsers use)",
+		"path", r.URL.Path, "origin", o, "host", r.Host, "url", s.cfg.URL)
+	return false
+}
+
+// originHost is the host and port of an origin or address, without the
+// scheme's default port (browsers leave it out of Origin).
+func originHost(u *url.URL) string {
+	if p := u.Port(); (u.Scheme == "https" && p == "443") || (u.Scheme == "http" && p == "80") {
+		return strings.TrimSuffix(u.Host, ":"+p)
+	}
+	return u.Host
 }
 
 // LoopbackHost reports whether host (a host name or address without its

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -210,6 +211,74 @@ func TestSignInOverPlainHTTP(t *testing.T) {
 			t.Errorf("%s: %d %s", name, rec.Code, rec.Body.String())
 		}
 	}
+}
+
+// TestOriginBehindAProxy: behind a reverse proxy that rewrites Host (to
+// the dashboard's listen address), a POST whose Origin is the configured
+// public address is the dashboard's own; another site's is refused and
+// logged, saying what it was compared with.
+func TestOriginBehindAProxy(t *testing.T) {
+	var logged syncBuffer
+	db, h, _ := fixture(t, func(c *web.Config) { c.Log = slog.New(slog.NewTextHandler(&logged, nil)) })
+	proxied := func(method, path, origin string, form url.Values, cookie *http.Cookie) *httptest.ResponseRecorder {
+		var body io.Reader
+		if form != nil {
+			body = strings.NewReader(form.Encode())
+		}
+		req := httptest.NewRequest(method, "http://127.0.0.1:8080"+path, body)
+		req.RemoteAddr = "127.0.0.1:40000"
+		req.Header.Set("X-Forwarded-Proto", "https")
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		if cookie != nil {
+			req.AddCookie(cookie)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	rec := proxied(http.MethodPost, "/login", "https://hailong.example", url.Values{"t": {link(t, db, "2", now)}}, nil)
+	if rec.Code != http.StatusSeeOther || len(rec.Result().Cookies()) == 0 {
+		t.Fatalf("sign-in through the proxy: %d %s", rec.Code, rec.Body.String())
+	}
+	cookie := &http.Cookie{Name: web.CookieName, Value: rec.Result().Cookies()[0].Value}
+	csrf := between(proxied(http.MethodGet, "/sessions", "", nil, cookie).Body.String(), `name="csrf" value="`, `"`)
+	if rec := proxied(http.MethodPost, "/logout", "https://hailong.example:443", url.Values{"csrf": {csrf}}, cookie); rec.Code != http.StatusSeeOther {
+		t.Errorf("a POST through the proxy: %d %s", rec.Code, rec.Body.String())
+	}
+	if logged.String() != "" {
+		t.Errorf("logged: %s", logged.String())
+	}
+	if rec := proxied(http.MethodPost, "/login", "https://evil.example", url.Values{"t": {link(t, db, "2", now)}}, nil); rec.Code != http.StatusForbidden {
+		t.Errorf("another site's POST: %d", rec.Code)
+	}
+	for _, want := range []string{"Origin", "origin=https://evil.example", "host=127.0.0.1:8080", "url=https://hailong.example"} {
+		if !strings.Contains(logged.String(), want) {
+			t.Errorf("the refusal's log lacks %q: %s", want, logged.String())
+		}
+	}
+}
+
+// syncBuffer is a buffer a logger and a test share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // TestSignInRateLimited: one address trying links is slowed down.
