@@ -37,6 +37,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, http.StatusForbidden, "Yêu cầu không hợp lệ.")
 		return
 	}
+	if !secureContext(r) {
+		// Refused before the link is redeemed: it stays usable over https.
+		s.cfg.Log.Warn("web: sign-in over plain http refused (the browser would drop the Secure session cookie); serve the dashboard over https", "host", r.Host)
+		s.refuse(w, r, http.StatusForbidden, plainHTTP+" Đường dẫn đăng nhập chưa bị dùng: xin mở lại nó qua https://.")
+		return
+	}
 	token := newToken()
 	sess, err := s.cfg.Store.RedeemWebLink(r.PostFormValue("t"), token, r.UserAgent(), s.cfg.Now(), s.cfg.SessionTTL)
 	switch {
@@ -67,6 +73,11 @@ func (s *Server) telegramLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.cfg.TelegramBot == "" || s.cfg.TelegramToken == "" {
 		http.NotFound(w, r)
+		return
+	}
+	if !secureContext(r) {
+		s.cfg.Log.Warn("web: sign-in over plain http refused (the browser would drop the Secure session cookie); serve the dashboard over https", "host", r.Host)
+		s.refuse(w, r, http.StatusForbidden, plainHTTP)
 		return
 	}
 	id, ok := VerifyTelegramLogin(r.URL.Query(), s.cfg.TelegramToken, s.cfg.Now(), flows.WebLinkTTL)

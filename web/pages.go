@@ -530,15 +530,18 @@ func (s *Server) complaint(w http.ResponseWriter, r *http.Request, u *who) {
 	for _, ev := range c.History {
 		history = append(history, event{At: ev.At.In(loc).Format("02/01/2006 15:04"), Actor: actorName(ev.Actor), Action: ev.Action, Note: ev.Note})
 	}
+	// The photos this server can show; the others (Zalo's, by address, or
+	// all of them without Config.Photos) are counted, to be seen in the
+	// chat.
 	var photos []int
-	if s.cfg.Photos != nil {
-		for i := range c.Photos {
+	for i, ref := range c.Photos {
+		if s.servable(ref) {
 			photos = append(photos, i)
 		}
 	}
 	acts := flows.StaffActions(c, u.Schools)
 	s.page(w, r, u, "complaint.html", map[string]any{"Title": c.Code(), "C": s.row(c, s.cfg.Now()), "Card": s.cfg.Engine.Card(c),
-		"History": history, "Photos": photos, "PhotoCount": len(c.Photos), "Actions": acts, "Done": r.URL.Query().Get("done")})
+		"History": history, "Photos": photos, "PhotoCount": len(c.Photos) - len(photos), "Actions": acts, "Done": r.URL.Query().Get("done")})
 }
 
 // actorName shows who acted in a complaint's history: a role and scope,
@@ -569,12 +572,13 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, u *who) {
 	}
 	verb := r.PostFormValue("verb")
 	text := strings.TrimSpace(r.PostFormValue("text"))
-	i := slices.IndexFunc(flows.StaffActions(c, u.Schools), func(a flows.StaffAction) bool { return a.Name == verb })
+	acts := flows.StaffActions(c, u.Schools)
+	i := slices.IndexFunc(acts, func(a flows.StaffAction) bool { return a.Name == verb })
 	if i < 0 {
 		s.refuse(w, r, http.StatusConflict, "Thao tác này không còn áp dụng cho phản ánh ("+c.Status.Name()+"). Xin tải lại trang.")
 		return
 	}
-	act := flows.StaffActions(c, u.Schools)[i]
+	act := acts[i]
 	if act.Asks && (text == "" || len([]rune(text)) > 3000) {
 		s.refuse(w, r, http.StatusBadRequest, "Xin nhập nội dung (tối đa 3000 kí tự).")
 		return
@@ -582,28 +586,42 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, u *who) {
 	ch, user, _ := strings.Cut(u.ID, ":")
 	env := flows.Envelope{Channel: ch, User: user, Chat: user, Web: true,
 		Input: flows.Input{Kind: flows.KindButton, Data: act.Data, Text: text, Now: s.cfg.Now()}}
+	// What the engine made of the press, from its own result: an action
+	// it took saved the complaint (turn.save puts every complaint it
+	// changes in Result.Complaints). Reading the complaint again after
+	// would race with whatever else changes it meanwhile.
 	var said []string
-	batch := flows.Batch{Channel: ch, Envelopes: []flows.Envelope{env}, Handled: func(_ flows.Envelope, res flows.Result) { said = res.Said }}
+	taken := false
+	batch := flows.Batch{Channel: ch, Envelopes: []flows.Envelope{env}, Handled: func(_ flows.Envelope, res flows.Result) {
+		said = res.Said
+		taken = slices.ContainsFunc(res.Complaints, func(x *flows.Complaint) bool { return x.ID == c.ID })
+	}}
 	if err := s.cfg.Store.Apply(batch); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	// Every action but a look leaves an event in the complaint's history.
-	// None: the engine did not take it (the complaint changed since the
-	// check above, the person's rights did, the text was not what it
-	// asks), and the page says so, with what the chat would have said,
-	// rather than "done".
-	if verb != "view" {
-		if after, found, err := s.cfg.Store.Complaint(c.ID); err != nil || !found || len(after.History) == len(c.History) {
-			why := "phản ánh vừa thay đổi hoặc thầy/cô không còn quyền với nó. Xin tải lại trang."
-			if len(said) > 0 {
-				why = strings.Join(said, " ")
-			}
-			s.refuse(w, r, http.StatusConflict, "Thao tác chưa được thực hiện: "+why)
-			return
+	// Every action but a look changes the complaint. One that did not:
+	// the engine did not take it (the complaint changed since the check
+	// above, the person's rights did, the text was not what it asks), and
+	// the page says so, with what the chat would have said, rather than
+	// "done".
+	if verb != "view" && !taken {
+		why := "phản ánh vừa thay đổi hoặc thầy/cô không còn quyền với nó. Xin tải lại trang."
+		if len(said) > 0 {
+			why = strings.Join(said, " ")
 		}
+		s.refuse(w, r, http.StatusConflict, "Thao tác chưa được thực hiện: "+why)
+		return
 	}
 	http.Redirect(w, r, "/complaints/"+strconv.FormatUint(c.ID, 10)+"?done="+url.QueryEscape(verb), http.StatusSeeOther)
+}
+
+// servable reports whether photo can serve a complaint's photo by its
+// reference: with Config.Photos, one by a channel's file id (Telegram's).
+// A photo by address (Zalo's) is not fetched by the server: it would fetch
+// whatever a record names.
+func (s *Server) servable(ref string) bool {
+	return s.cfg.Photos != nil && !strings.Contains(ref, "://")
 }
 
 // photo serves a complaint's photo, fetched from its channel.
@@ -613,9 +631,7 @@ func (s *Server) photo(w http.ResponseWriter, r *http.Request, u *who) {
 		return
 	}
 	n, err := strconv.Atoi(r.PathValue("n"))
-	if err != nil || n < 0 || n >= len(c.Photos) || s.cfg.Photos == nil || strings.Contains(c.Photos[n], "://") {
-		// A photo by address (Zalo's) is not fetched by the server: it
-		// would fetch whatever a record names.
+	if err != nil || n < 0 || n >= len(c.Photos) || !s.servable(c.Photos[n]) {
 		http.NotFound(w, r)
 		return
 	}
@@ -658,22 +674,21 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, u *who) {
 		s.fail(w, r, err)
 		return
 	}
-	loc := s.cfg.Engine.Location()
-	stamp := rep.From.In(loc).Format(time.DateOnly) + "_" + rep.To.In(loc).AddDate(0, 0, -1).Format(time.DateOnly)
 	var data []byte
 	var typ, file string
+	// The file is named as the chat sends it and `hailong export` saves it.
 	if q.Get("format") == "csv" {
 		data, err = digest.CSV(rep)
-		typ, file = "text/csv; charset=utf-8", "bao-cao-"+stamp+".csv"
+		typ, file = "text/csv; charset=utf-8", rep.FileName(digest.FileReport, ".csv")
 	} else {
 		data, err = digest.Workbook(rep)
-		typ, file = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "bao-cao-"+stamp+".xlsx"
+		typ, file = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", rep.FileName(digest.FileReport, ".xlsx")
 	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.cfg.Store.Audit(s.entry(u, "export", name+" "+stamp)); err != nil {
+	if err := s.cfg.Store.Audit(s.entry(u, "export", name+" "+file)); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -33,9 +35,67 @@ func TestRefusedActionIsSaid(t *testing.T) {
 	}
 }
 
+// racingStore applies a dashboard's batch, then, before the page reads
+// anything more, what happened meanwhile in the chat.
+type racingStore struct {
+	*store.DB
+	meanwhile func()
+}
+
+func (s racingStore) Apply(b flows.Batch) error {
+	if err := s.DB.Apply(b); err != nil {
+		return err
+	}
+	if len(b.Envelopes) == 1 && b.Envelopes[0].Web {
+		s.meanwhile()
+	}
+	return nil
+}
+
+// TestRefusedActionRacingAChange: an action the engine did not take is
+// said as such even when the complaint changed in the chat just after
+// (the principal acknowledged it): the page goes by what the engine made
+// of the press, not by whether the complaint's history grew.
+func TestRefusedActionRacingAChange(t *testing.T) {
+	var db *store.DB
+	ack := func() {
+		c, _, err := db.Complaint(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range flows.StaffActions(c, []string{"S1"}) {
+			if a.Name == "ack" {
+				env := flows.Envelope{Channel: "telegram", User: "2", Chat: "2", CallbackID: "cb", MessageRef: "9",
+					Input: flows.Input{Kind: flows.KindButton, Data: a.Data, Now: now.Add(time.Hour)}}
+				if err := db.Apply(flows.Batch{Channel: "telegram", Envelopes: []flows.Envelope{env}}); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+		}
+		t.Fatal("no acknowledgement for the principal")
+	}
+	db, hq, _ := fixture(t, func(c *web.Config) { c.Store = racingStore{DB: c.Store.(*store.DB), meanwhile: ack} })
+	fileComplaint(t, db)
+	staff := signIn(t, hq, link(t, db, "3", now))
+	page := do(hq, http.MethodGet, "/complaints/1", nil, staff, "").Body.String()
+	csrf := between(page, `name="csrf" value="`, `"`)
+	rec := do(hq, http.MethodPost, "/complaints/1", url.Values{"csrf": {csrf}, "verb": {"move"}, "text": {"S9"}}, staff, "")
+	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "«S9» không phải mã của một trường") {
+		t.Errorf("a move the engine refused, the complaint acknowledged meanwhile: %d %s", rec.Code, rec.Body.String())
+	}
+	if c, _, err := db.Complaint(1); err != nil || c.School != "S1" || c.Status != flows.StatusAcked {
+		t.Fatalf("the complaint: %+v, %v", c, err)
+	}
+}
+
 // fileComplaint has a parent file a complaint about S1 (PA-000001),
 // pressing what the bot shows them.
-func fileComplaint(t *testing.T, db *store.DB) {
+func fileComplaint(t *testing.T, db *store.DB) { fileComplaintWith(t, db) }
+
+// fileComplaintWith is fileComplaint with photos sent, by their channel
+// references.
+func fileComplaintWith(t *testing.T, db *store.DB, photos ...string) {
 	t.Helper()
 	parent, at := "77", now
 	send := func(in flows.Input) {
@@ -75,11 +135,67 @@ func fileComplaint(t *testing.T, db *store.DB) {
 	send(flows.ParseText("/phananh", at))
 	press("Cơ sở vật chất")
 	send(flows.ParseText("Quạt trần lớp 3A kêu to và rung lắc, các cháu sợ không dám ngồi bàn đầu.", at))
-	press("Không có ảnh")
+	if len(photos) == 0 {
+		press("Không có ảnh")
+	}
+	for _, ref := range photos {
+		send(flows.Input{Kind: flows.KindPhoto, Photo: ref})
+	}
+	if len(photos) > 0 {
+		press("Xong (")
+	}
 	press("ẩn danh")
 	press("Gửi phản ánh")
 	if _, found, err := db.Complaint(1); err != nil || !found {
 		t.Fatalf("the parent's complaint was not filed: %v", err)
+	}
+}
+
+// TestPhotosShownOrCounted: a complaint's page shows the photos the server
+// can fetch (by a Telegram file id) and counts the others (a Zalo photo is
+// stored by its address, which the server does not fetch) as to be seen in
+// the chat, rather than showing them as broken images; without a way to
+// fetch photos, all are counted.
+func TestPhotosShownOrCounted(t *testing.T) {
+	png := []byte("\x89PNG\r\n\x1a\n")
+	fetch := func(_ context.Context, ref string) ([]byte, string, error) {
+		if strings.Contains(ref, "://") {
+			return nil, "", fmt.Errorf("fetched %s", ref)
+		}
+		return png, "image/png", nil
+	}
+	photos := []string{"AgACAgUAAxkBAAI-tg-file-1", "https://photo-stal.zadn.vn/2026/11/26/a1b2.jpg", "AgACAgUAAxkBAAI-tg-file-2"}
+	db, hq, _ := fixture(t, func(c *web.Config) { c.Photos = fetch })
+	fileComplaintWith(t, db, photos...)
+	if c, _, err := db.Complaint(1); err != nil || len(c.Photos) != 3 {
+		t.Fatalf("the complaint's photos: %+v, %v", c, err)
+	}
+	cookie := signIn(t, hq, link(t, db, "2", now))
+	page := do(hq, http.MethodGet, "/complaints/1", nil, cookie, "").Body.String()
+	for _, n := range []string{"0", "2"} {
+		if !strings.Contains(page, `<img src="/complaints/1/photo/`+n+`"`) {
+			t.Errorf("photo %s is not shown:\n%s", n, page)
+		}
+		if rec := do(hq, http.MethodGet, "/complaints/1/photo/"+n, nil, cookie, ""); rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "image/png" {
+			t.Errorf("photo %s: %d %s", n, rec.Code, rec.Header().Get("Content-Type"))
+		}
+	}
+	if strings.Contains(page, "/complaints/1/photo/1") {
+		t.Error("the Zalo photo is shown as an image the server will not serve")
+	}
+	if rec := do(hq, http.MethodGet, "/complaints/1/photo/1", nil, cookie, ""); rec.Code != http.StatusNotFound {
+		t.Errorf("the Zalo photo served: %d", rec.Code)
+	}
+	if !strings.Contains(page, "Thêm 1 ảnh khác (xem trong chat).") {
+		t.Errorf("the Zalo photo is not counted:\n%s", page)
+	}
+
+	db, hq, _ = fixture(t)
+	fileComplaintWith(t, db, photos...)
+	cookie = signIn(t, hq, link(t, db, "2", now))
+	page = do(hq, http.MethodGet, "/complaints/1", nil, cookie, "").Body.String()
+	if strings.Contains(page, "/photo/") || !strings.Contains(page, "3 ảnh (xem trong chat).") {
+		t.Errorf("without Config.Photos:\n%s", page)
 	}
 }
 

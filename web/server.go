@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -88,6 +89,10 @@ type Server struct {
 	pages *template.Template
 	mux   *http.ServeMux
 
+	// publicHost is the host (and port) of Config.URL, where browsers
+	// reach the dashboard.
+	publicHost string
+
 	mu      sync.Mutex
 	perIP   map[string]*rate.Limiter
 	signins *rate.Limiter
@@ -121,6 +126,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, pages: pages, perIP: map[string]*rate.Limiter{}, signins: rate.NewLimiter(20, 100)}
+	if u, err := url.Parse(cfg.URL); err == nil && u.Host != "" {
+		s.publicHost = originHost(u)
+	}
 	s.routes()
 	return s, nil
 }
@@ -212,9 +220,13 @@ func (s *Server) staff(h handler) http.HandlerFunc {
 }
 
 // sameOrigin refuses a request another site's page sent: the browser names
-// the page's origin in Origin (or Sec-Fetch-Site) on a POST.
+// the page's origin in Origin (or Sec-Fetch-Site) on a POST. The page's
+// host is the request's Host or, behind a reverse proxy that rewrites
+// Host, that of the configured public address (Config.URL). A refusal is
+// logged: the page only says the request was not valid.
 func (s *Server) sameOrigin(r *http.Request) bool {
 	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+		s.cfg.Log.Warn("web: a request sent from another site's page refused", "path", r.URL.Path, "sec_fetch_site", site, "origin", r.Header.Get("Origin"))
 		return false
 	}
 	o := r.Header.Get("Origin")
@@ -223,9 +235,77 @@ func (s *Server) sameOrigin(r *http.Request) bool {
 		// the CSRF token and the SameSite cookie remain.
 		return true
 	}
-	host := strings.TrimPrefix(strings.TrimPrefix(o, "https://"), "http://")
-	return host == r.Host
+	if u, err := url.Parse(o); err == nil && u.Host != "" {
+		host := originHost(u)
+		if strings.EqualFold(host, r.Host) || (s.publicHost != "" && strings.EqualFold(host, s.publicHost)) {
+			return true
+		}
+	}
+	s.cfg.Log.Warn("web: a request whose Origin is neither its Host nor web.url's refused (a proxy that rewrites Host needs web.url to be the address browsers use)",
+		"path", r.URL.Path, "origin", o, "host", r.Host, "url", s.cfg.URL)
+	return false
 }
+
+// originHost is the host and port of an origin or address, without the
+// scheme's default port (browsers leave it out of Origin).
+func originHost(u *url.URL) string {
+	if p := u.Port(); (u.Scheme == "https" && p == "443") || (u.Scheme == "http" && p == "80") {
+		return strings.TrimSuffix(u.Host, ":"+p)
+	}
+	return u.Host
+}
+
+// LoopbackHost reports whether host (a host name or address without its
+// port; an IPv6 address with or without brackets) is the browser's own
+// machine: "localhost" or a loopback address. Over plain http, browsers
+// keep a Secure cookie — the session's — from such a host only.
+func LoopbackHost(host string) bool {
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// secureContext reports whether the browser that sent r will keep the
+// session cookie: it does from an https page, or over plain http from a
+// loopback host alone, and drops it silently otherwise. The page is the
+// one the browser names in Origin (sent with a POST); without it, the
+// request's own: https when it came over TLS or from the reverse proxy on
+// this host saying so (X-Forwarded-Proto), and its Host.
+func secureContext(r *http.Request) bool {
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+		if u, err := url.Parse(o); err == nil && u.Host != "" {
+			return u.Scheme == "https" || LoopbackHost(u.Hostname())
+		}
+	}
+	if r.TLS != nil || (fromLoopback(r) && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")) {
+		return true
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	return LoopbackHost(host)
+}
+
+// fromLoopback reports whether r came from this host (the reverse proxy).
+func fromLoopback(r *http.Request) bool {
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr
+	}
+	a := net.ParseIP(ip)
+	return a != nil && a.IsLoopback()
+}
+
+// plainHTTP is what a sign-in over plain http to another host than
+// localhost is told: the browser would drop the session's cookie and the
+// sign-in would fail without a word.
+const plainHTTP = "Không thể đăng nhập qua địa chỉ http:// này: trình duyệt chỉ giữ phiên đăng nhập khi trang được " +
+	"mở qua https:// (hoặc trên chính máy này, localhost). Xin báo quản trị đặt trang sau một máy chủ https " +
+	"(web.url là địa chỉ https://)."
 
 func setCookie(w http.ResponseWriter, token string, ttl time.Duration) {
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: token, Path: "/", MaxAge: int(ttl.Seconds()),
@@ -254,7 +334,7 @@ func client(r *http.Request) string {
 	if err != nil {
 		ip = r.RemoteAddr
 	}
-	if a := net.ParseIP(ip); a != nil && a.IsLoopback() {
+	if fromLoopback(r) {
 		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
 			hops := strings.Split(xff[len(xff)-1], ",")
 			if last := strings.TrimSpace(hops[len(hops)-1]); net.ParseIP(last) != nil {

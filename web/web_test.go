@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -86,7 +87,9 @@ func do(h http.Handler, method, path string, form url.Values, cookie *http.Cooki
 	if form != nil {
 		body = strings.NewReader(form.Encode())
 	}
-	req := httptest.NewRequest(method, path, body)
+	// Over https, as behind the office's TLS proxy: a browser keeps the
+	// Secure session cookie from such a page alone (TestSignInOverPlainHTTP).
+	req := httptest.NewRequest(method, "https://hailong.example"+path, body)
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
@@ -159,6 +162,123 @@ func TestSignIn(t *testing.T) {
 	if rec := do(h, http.MethodGet, "/", nil, cookie, ""); rec.Code != http.StatusSeeOther {
 		t.Errorf("an expired session: %d", rec.Code)
 	}
+}
+
+// TestSignInOverPlainHTTP: a sign-in from a page over plain http on another
+// host than localhost is refused with a sentence — the browser would drop
+// the Secure cookie and nothing would say why — before the link is spent,
+// so it still signs in over https; plain http to localhost (the demo) and
+// https behind a proxy that rewrites Host sign in.
+func TestSignInOverPlainHTTP(t *testing.T) {
+	db, h, _ := fixture(t)
+	post := func(target, token string, header map[string]string, remote string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(url.Values{"t": {token}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		if remote != "" {
+			req.RemoteAddr = remote
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	token := link(t, db, "2", now)
+	for name, rec := range map[string]*httptest.ResponseRecorder{
+		"plain http":            post("http://hailong.example/login", token, nil, ""),
+		"plain http, by Origin": post("http://hailong.example/login", token, map[string]string{"Origin": "http://hailong.example"}, ""),
+		// A client's own X-Forwarded-Proto is not believed.
+		"forwarded proto from afar": post("http://hailong.example/login", token, map[string]string{"X-Forwarded-Proto": "https"}, ""),
+	} {
+		if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "https://") || !strings.Contains(rec.Body.String(), "chưa bị dùng") {
+			t.Errorf("%s: %d %s", name, rec.Code, rec.Body.String())
+		}
+	}
+	// The link was not spent.
+	if rec := post("https://hailong.example/login", token, nil, ""); rec.Code != http.StatusSeeOther {
+		t.Errorf("the link over https after the refusals: %d %s", rec.Code, rec.Body.String())
+	}
+	// (Five links an hour a person: the three staff members share them.)
+	for name, rec := range map[string]*httptest.ResponseRecorder{
+		"http on localhost": post("http://localhost:8080/login", link(t, db, "2", now), map[string]string{"Origin": "http://localhost:8080"}, "127.0.0.1:5000"),
+		"http on 127.0.0.1": post("http://127.0.0.1:8080/login", link(t, db, "2", now), nil, "127.0.0.1:5000"),
+		"http on [::1]":     post("http://[::1]:8080/login", link(t, db, "3", now), nil, "[::1]:5000"),
+		"the proxy's https": post("http://hailong.example/login", link(t, db, "3", now), map[string]string{"X-Forwarded-Proto": "https"}, "127.0.0.1:5000"),
+		"https by Origin":   post("http://hailong.example/login", link(t, db, "1", now), map[string]string{"Origin": "https://hailong.example"}, "127.0.0.1:5000"),
+	} {
+		if rec.Code != http.StatusSeeOther {
+			t.Errorf("%s: %d %s", name, rec.Code, rec.Body.String())
+		}
+	}
+}
+
+// TestOriginBehindAProxy: behind a reverse proxy that rewrites Host (to
+// the dashboard's listen address), a POST whose Origin is the configured
+// public address is the dashboard's own; another site's is refused and
+// logged, saying what it was compared with.
+func TestOriginBehindAProxy(t *testing.T) {
+	var logged syncBuffer
+	db, h, _ := fixture(t, func(c *web.Config) { c.Log = slog.New(slog.NewTextHandler(&logged, nil)) })
+	proxied := func(method, path, origin string, form url.Values, cookie *http.Cookie) *httptest.ResponseRecorder {
+		var body io.Reader
+		if form != nil {
+			body = strings.NewReader(form.Encode())
+		}
+		req := httptest.NewRequest(method, "http://127.0.0.1:8080"+path, body)
+		req.RemoteAddr = "127.0.0.1:40000"
+		req.Header.Set("X-Forwarded-Proto", "https")
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		if cookie != nil {
+			req.AddCookie(cookie)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	rec := proxied(http.MethodPost, "/login", "https://hailong.example", url.Values{"t": {link(t, db, "2", now)}}, nil)
+	if rec.Code != http.StatusSeeOther || len(rec.Result().Cookies()) == 0 {
+		t.Fatalf("sign-in through the proxy: %d %s", rec.Code, rec.Body.String())
+	}
+	cookie := &http.Cookie{Name: web.CookieName, Value: rec.Result().Cookies()[0].Value}
+	csrf := between(proxied(http.MethodGet, "/sessions", "", nil, cookie).Body.String(), `name="csrf" value="`, `"`)
+	if rec := proxied(http.MethodPost, "/logout", "https://hailong.example:443", url.Values{"csrf": {csrf}}, cookie); rec.Code != http.StatusSeeOther {
+		t.Errorf("a POST through the proxy: %d %s", rec.Code, rec.Body.String())
+	}
+	if logged.String() != "" {
+		t.Errorf("logged: %s", logged.String())
+	}
+	if rec := proxied(http.MethodPost, "/login", "https://evil.example", url.Values{"t": {link(t, db, "2", now)}}, nil); rec.Code != http.StatusForbidden {
+		t.Errorf("another site's POST: %d", rec.Code)
+	}
+	for _, want := range []string{"Origin", "origin=https://evil.example", "host=127.0.0.1:8080", "url=https://hailong.example"} {
+		if !strings.Contains(logged.String(), want) {
+			t.Errorf("the refusal's log lacks %q: %s", want, logged.String())
+		}
+	}
+}
+
+// syncBuffer is a buffer a logger and a test share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // TestSignInRateLimited: one address trying links is slowed down.
@@ -377,6 +497,30 @@ func TestExportLinks(t *testing.T) {
 		if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Body.String(), "PK") ||
 			!strings.Contains(rec.Header().Get("Content-Disposition"), "bao-cao-2026-10-01_2026-11-20.xlsx") {
 			t.Errorf("%s: %d %q", want, rec.Code, rec.Header().Get("Content-Disposition"))
+		}
+	}
+}
+
+// TestExportNamedByReport: an export's file is named by Report.FileName,
+// as the chat sends it and `hailong export` saves it, and the audit log
+// names the file exported.
+func TestExportNamedByReport(t *testing.T) {
+	db, h, _ := fixture(t)
+	principal := signIn(t, h, link(t, db, "2", now))
+	loc := db.Engine().Location()
+	from, to := time.Date(2026, 10, 1, 0, 0, 0, 0, loc), time.Date(2026, 11, 21, 0, 0, 0, 0, loc)
+	for format, ext := range map[string]string{"csv": ".csv", "xlsx": ".xlsx"} {
+		want := (&digest.Report{From: from, To: to, Location: loc}).FileName(digest.FileReport, ext)
+		rec := do(h, http.MethodGet, "/export?school=S1&from=2026-10-01&to=2026-11-20&format="+format, nil, principal, "")
+		if got := rec.Header().Get("Content-Disposition"); rec.Code != http.StatusOK || got != `attachment; filename="`+want+`"` {
+			t.Errorf("%s: %d %q, want %s", format, rec.Code, got, want)
+		}
+		trail, err := db.AuditTrail(50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := trail[0]; a.Action != "export" || a.Record != "Trường Một "+want || a.Via != "web" {
+			t.Errorf("%s: the audit log's latest entry: %+v", format, a)
 		}
 	}
 }

@@ -311,6 +311,32 @@ func (s *system) withDBOf(cfg *Config, request string, local func(*store.DB) (ad
 	return local(db)
 }
 
+// withWritableDB runs local on the database opened for writing (with the
+// engine eng, if any) when no bot holds it, else asks the running bot with
+// request over the admin socket. A database that does not exist is
+// refused: opened, a mistyped --db would be created empty and the command
+// would report success on it.
+func (s *system) withWritableDB(cfg *Config, eng *flows.Engine, request string, local func(*store.DB) adminReply) (adminReply, error) {
+	if err := existingDB(cfg.Database); err != nil {
+		return adminReply{}, err
+	}
+	db, err := s.secret().open(cfg.Database, store.Options{Engine: eng, LockTimeout: 300 * time.Millisecond}, s.logger(slog.LevelWarn))
+	switch {
+	case errors.Is(err, store.ErrLocked):
+		return askAdmin(cfg.Database, request)
+	case err != nil:
+		return adminReply{}, err
+	}
+	r := local(db)
+	if err := db.Close(); err != nil && r.Error == "" {
+		return r, err
+	}
+	if r.Error != "" {
+		return r, errors.New(r.Error)
+	}
+	return r, nil
+}
+
 // loadEngine is how a report command (export, publish) begins: the
 // configuration loaded (--db applied) and its engine made.
 func (c common) loadEngine() (*Config, *flows.Engine, error) {
@@ -435,24 +461,9 @@ func (s *system) inviteCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := existingDB(cfg.Database); err != nil {
+	r, err := s.withWritableDB(cfg, eng, "invite "+school, func(db *store.DB) adminReply { return makeInvite(db, school) })
+	if err != nil {
 		return err
-	}
-	var r adminReply
-	db, err := s.secret().open(cfg.Database, store.Options{Engine: eng, LockTimeout: 300 * time.Millisecond}, s.logger(slog.LevelWarn))
-	switch {
-	case errors.Is(err, store.ErrLocked):
-		if r, err = askAdmin(cfg.Database, "invite "+school); err != nil {
-			return err
-		}
-	case err != nil:
-		return err
-	default:
-		r = makeInvite(db, school)
-		db.Close()
-		if r.Error != "" {
-			return errors.New(r.Error)
-		}
 	}
 	fmt.Fprintf(s.stdout, "Invite for the principal of %s: %s (one use, valid until %s).\n", r.Name, r.Code, r.Expires)
 	fmt.Fprintf(s.stdout, "They send the bot: /start inv_%s\nor open: https://t.me/<bot username>?start=inv_%s\n",

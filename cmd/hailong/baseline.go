@@ -3,16 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"os"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"hailong/flows"
 	"hailong/store"
@@ -105,17 +102,18 @@ func parseBaselines(data []byte, cfg *Config, source string) ([]flows.Baseline, 
 			}
 			b.Pct = v
 		}
-		count := func(name, v string) int {
+		// Counts are read as a schools file's are (count): 1250 or 1.250.
+		whole := func(name, v string) int {
 			if v == "" {
 				return 0
 			}
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
-				bad(line, "%s %q: want a whole number, 0 or more", name, v)
+			n, ok := count(v)
+			if !ok {
+				bad(line, "%s %q: want a whole number, 0 or more, such as 812 or 1.250", name, v)
 			}
 			return n
 		}
-		b.Good, b.Bad, b.Respondents = count("good", good), count("bad", badN), count("respondents", resp)
+		b.Good, b.Bad, b.Respondents = whole("good", good), whole("bad", badN), whole("respondents", resp)
 		switch {
 		case (good == "") != (badN == ""):
 			bad(line, "give both good and bad counts, or neither")
@@ -217,25 +215,13 @@ func (s *system) baselineCmd(args []string) error {
 		}
 		return fmt.Errorf("%s: %d problems; nothing was imported", file, len(problems))
 	}
-	if err := dbDir(cfg.Database); err != nil {
+	spec, err := json.Marshal(rows)
+	if err != nil {
 		return err
 	}
-	var r adminReply
-	db, err := s.secret().open(cfg.Database, store.Options{LockTimeout: 300 * time.Millisecond}, s.logger(slog.LevelWarn))
-	switch {
-	case errors.Is(err, store.ErrLocked):
-		spec, _ := json.Marshal(rows)
-		if r, err = askAdmin(cfg.Database, "baseline "+string(spec)); err != nil {
-			return err
-		}
-	case err != nil:
+	r, err := s.withWritableDB(cfg, nil, "baseline "+string(spec), func(db *store.DB) adminReply { return importBaselines(db, rows) })
+	if err != nil {
 		return err
-	default:
-		r = importBaselines(db, rows)
-		db.Close()
-		if r.Error != "" {
-			return errors.New(r.Error)
-		}
 	}
 	schools, periods := map[string]bool{}, map[string]bool{}
 	for _, b := range rows {
@@ -246,7 +232,7 @@ func (s *system) baselineCmd(args []string) error {
 		ps = append(ps, p)
 	}
 	sort.Strings(ps)
-	fmt.Fprintf(s.stdout, "Imported %d baseline figures from %s: %d schools, periods %s. Reports compare with them where the bot has no data of a year earlier.\n",
-		r.Bytes, file, len(schools), strings.Join(ps, ", "))
+	fmt.Fprintf(s.stdout, "Imported %d baseline figures from %s into %s: %d schools, periods %s. Reports compare with them where the bot has no data of a year earlier.\n",
+		r.Bytes, file, cfg.Database, len(schools), strings.Join(ps, ", "))
 	return nil
 }

@@ -58,6 +58,54 @@ func TestBaselineImportNamesEveryBadRow(t *testing.T) {
 
 const bad = "bad.csv: "
 
+// TestBaselineImportNeedsTheDatabase: a mistyped --db is refused, as by
+// invite, rather than created empty and reported imported; an import names
+// the database it went into.
+func TestBaselineImportNeedsTheDatabase(t *testing.T) {
+	h := newHarness(t)
+	file := filepath.Join(t.TempDir(), "nam-truoc.csv")
+	os.WriteFile(file, []byte("school,period,indicator,share,source\nTH-TV,2025-2026,index,62.5,Báo cáo 2025\n"), 0o600)
+	missing := filepath.Join(filepath.Dir(h.dbPath), "hailong.bd")
+	var out syncBuffer
+	s := h.sys()
+	s.stdout = &out
+	err := s.run(context.Background(), []string{"baseline", "import", file, "--config", h.cfgPath, "--db", missing})
+	if err == nil || !strings.Contains(err.Error(), "no database at "+missing+": start the bot once") || strings.Contains(out.String(), "Imported") {
+		t.Errorf("an import into a database that does not exist: %v\n%s", err, out.String())
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Errorf("the mistyped database was created: %v", err)
+	}
+	h.start() // the bot creates its database
+	h.stop()
+	if err := s.run(context.Background(), []string{"baseline", "import", file, "--config", h.cfgPath, "--db", h.dbPath}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Imported 1 baseline figures from "+file+" into "+h.dbPath+":") {
+		t.Errorf("output: %s", out.String())
+	}
+}
+
+// TestBaselineCountsReadAsSchools: counts are read as a schools file's
+// enrolment is, with thousands grouped as a spreadsheet writes them.
+func TestBaselineCountsReadAsSchools(t *testing.T) {
+	cfg, err := loadConfig("../../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, problems := parseBaselines([]byte("ma_truong;ky;chi_so;tot;chua_tot;so_phieu;nguon\n"+
+		"TH-TRUNGVUONG;2025-2026;index;1.000;250;1.250;Báo cáo 2025\n"), cfg, "")
+	if len(problems) > 0 || len(rows) != 1 || rows[0].Good != 1000 || rows[0].Bad != 250 || rows[0].Respondents != 1250 {
+		t.Errorf("counts with grouped thousands: %+v, %q", rows, problems)
+	}
+	for _, v := range []string{"-3", "12,5", "1.25", "x"} {
+		if _, problems := parseBaselines([]byte("school,period,indicator,share,respondents,source\n"+
+			"TH-TRUNGVUONG,2025-2026,index,60,\""+v+"\",Báo cáo 2025\n"), cfg, ""); len(problems) != 1 || !strings.Contains(problems[0], "want a whole number") {
+			t.Errorf("respondents %q: %q", v, problems)
+		}
+	}
+}
+
 // TestBaselineImportedIntoReports: a baseline file saved by a Vietnamese
 // spreadsheet (semicolons, decimal commas, Vietnamese column names) is
 // imported while the bot runs, through its admin socket; `hailong export`

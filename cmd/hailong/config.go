@@ -21,6 +21,7 @@ import (
 	"hailong/bot"
 	"hailong/flows"
 	"hailong/outbox"
+	"hailong/web"
 	"hailong/zalo"
 )
 
@@ -265,7 +266,12 @@ func defaults() Config {
 
 // loadConfig reads the configuration at path, or the built-in example when
 // path is empty.
-func loadConfig(path string) (*Config, error) {
+func loadConfig(path string) (*Config, error) { return loadConfigWith(path, nil) }
+
+// loadConfigWith is loadConfig with edit applied to what was read before it
+// is validated: `hailong schools check` names its file so, to read it
+// exactly as `hailong run` would.
+func loadConfigWith(path string, edit func(*Config)) (*Config, error) {
 	data, source := hailong.ExampleConfig, "built-in config.example.yaml"
 	if path != "" {
 		var err error
@@ -274,7 +280,7 @@ func loadConfig(path string) (*Config, error) {
 		}
 		source = path
 	}
-	c, err := parseConfig(data, source, filepath.Dir(path))
+	c, err := parseConfigWith(data, source, filepath.Dir(path), edit)
 	if err != nil {
 		return nil, err
 	}
@@ -299,9 +305,17 @@ func decodeStrict(data []byte, v any) error {
 }
 
 func parseConfig(data []byte, source, dir string) (*Config, error) {
+	return parseConfigWith(data, source, dir, nil)
+}
+
+// parseConfigWith is parseConfig with edit (if any) applied after decoding.
+func parseConfigWith(data []byte, source, dir string, edit func(*Config)) (*Config, error) {
 	c := defaults()
 	if err := decodeStrict(data, &c); err != nil {
 		return nil, fmt.Errorf("%s: %w", source, err)
+	}
+	if edit != nil {
+		edit(&c)
 	}
 	c.source = source
 	if err := c.resolve(dir); err != nil {
@@ -345,6 +359,8 @@ func (c *Config) resolve(dir string) error {
 		}
 		if u, err := url.Parse(c.Web.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			bad("web.url %q: want the dashboard's public address, e.g. https://khaosat.example.gov.vn (sign-in links point there)", c.Web.URL)
+		} else if u.Scheme == "http" && !web.LoopbackHost(u.Hostname()) {
+			bad("web.url %q: want https (the address of the TLS reverse proxy in front of the dashboard): the session cookie is Secure, and browsers keep it over plain http only from localhost, 127.0.0.1 or [::1], so signing in over %s would fail", c.Web.URL, u.Host)
 		}
 	}
 	if c.Web.SessionHours < 1 || c.Web.SessionHours > 24*30 {

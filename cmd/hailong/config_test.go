@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -213,6 +214,18 @@ func TestValidTestConfig(t *testing.T) {
 	compareSettings(t, "a config with no settings", *c, defaults())
 }
 
+// TestWebURLOverHTTPOnLoopbackOnly: web.url may be plain http on the
+// operator's own machine, where browsers keep the Secure session cookie,
+// and https anywhere (TestBadConfigs: plain http elsewhere is refused).
+func TestWebURLOverHTTPOnLoopbackOnly(t *testing.T) {
+	for _, u := range []string{"http://localhost:8080", "http://127.0.0.1:8080", "http://[::1]:8080", "https://k.example", "https://10.0.0.5"} {
+		data := configWith(map[string]string{"telegram": fmt.Sprintf("web: {listen: \"127.0.0.1:8080\", url: %q}", u)})
+		if _, err := parseConfig(data, "test.yaml", t.TempDir()); err != nil {
+			t.Errorf("web.url %s: %v", u, err)
+		}
+	}
+}
+
 func TestBadConfigs(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "bad.yaml", badQuestionnaire)
@@ -285,6 +298,10 @@ func TestBadConfigs(t *testing.T) {
 			[]string{`web.listen "8080"`, "want host:port"}},
 		{"web.url not an address", map[string]string{"telegram": `web: {listen: ":8080", url: "k.example"}`},
 			[]string{`web.url "k.example"`}},
+		{"web.url over plain http to another host than localhost", map[string]string{"telegram": `web: {listen: "127.0.0.1:8080", url: "http://k.example"}`},
+			[]string{`web.url "http://k.example": want https`, "Secure", "only from localhost"}},
+		{"web.url over plain http to a LAN address", map[string]string{"telegram": `web: {listen: "0.0.0.0:8080", url: "http://192.168.1.20:8080"}`},
+			[]string{`web.url "http://192.168.1.20:8080": want https`}},
 		{"web session of no hours", map[string]string{"telegram": `web: {session_hours: 0}`},
 			[]string{"web.session_hours 0", "want 1 to 720"}},
 		{"two problems at once", map[string]string{"timezone": "timezone: Nowhere", "survey": "survey: {min_respondents: 0}"},

@@ -18,6 +18,7 @@ import (
 	"hailong/digest"
 	"hailong/flows"
 	"hailong/store"
+	"hailong/web"
 	"hailong/zalo"
 	"hailong/zalo/zalotest"
 )
@@ -31,6 +32,11 @@ func (s *system) demoCmd(ctx context.Context, args []string) error {
 	webListen := fs.String("web-listen", "localhost:8080", "where --web serves the dashboard")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *serveWeb {
+		if h, _, err := net.SplitHostPort(*webListen); err != nil || !web.LoopbackHost(h) {
+			return fmt.Errorf("--web-listen %q: the demo serves the dashboard over plain http, where browsers keep the sign-in's Secure cookie only from localhost, so it listens on this machine alone; give localhost:PORT (or 127.0.0.1:PORT), and to serve other machines run `hailong run` with web.url behind an https reverse proxy", *webListen)
+		}
 	}
 	started := time.Now()
 	cfg, err := loadConfig(c.config)

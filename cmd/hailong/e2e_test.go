@@ -624,6 +624,28 @@ func TestRunRefusesWithoutTokenOrSecret(t *testing.T) {
 	}
 }
 
+// TestDemoWebListensOnLoopbackOnly: `demo --web` serves plain http, where
+// browsers keep the Secure session cookie only from localhost; another
+// address is refused with why, before anything is set up.
+func TestDemoWebListensOnLoopbackOnly(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:0", ":0", "192.0.2.10:8080", "[::]:0", "khaosat.example:8080", "8080"} {
+		var out, errs syncBuffer
+		db := filepath.Join(t.TempDir(), "demo.db")
+		s := &system{getenv: func(string) string { return "" }, stdin: strings.NewReader(""), stdout: &out, stderr: &errs,
+			now: func() time.Time { return time.Date(2026, 11, 26, 9, 0, 0, 0, mustLoc("Asia/Ho_Chi_Minh")) }}
+		// (Were it not refused, it would serve until this times out.)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		err := s.run(ctx, []string{"demo", "--web", "--web-listen", addr, "--db", db})
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "--web-listen") || !strings.Contains(err.Error(), "only from localhost") {
+			t.Errorf("--web-listen %s: %v", addr, err)
+		}
+		if _, err := os.Stat(db); err == nil {
+			t.Errorf("--web-listen %s: the demo ran", addr)
+		}
+	}
+}
+
 func TestDemo(t *testing.T) {
 	var out, errs syncBuffer
 	// In a directory that does not exist yet: demo makes it.

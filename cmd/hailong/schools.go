@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -157,8 +158,10 @@ func count(s string) (int, bool) {
 }
 
 // schoolsCmd is `hailong schools check FILE [--config FILE]`: a schools
-// file validated, against the configuration's units, without starting
-// anything.
+// file validated without starting anything, read exactly as `hailong run`
+// would read it as the configuration's schools_file — beside the schools
+// the configuration lists, under its units and its enrolment_of — so that
+// the two cannot disagree.
 func (s *system) schoolsCmd(args []string) error {
 	if len(args) == 0 || args[0] != "check" {
 		fmt.Fprintln(s.stderr, "usage: hailong schools check FILE [--config FILE]")
@@ -169,7 +172,18 @@ func (s *system) schoolsCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(file)
+	// The file as named here, not relative to the configuration's
+	// directory as its schools_file would be.
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfigWith(c.config, func(cfg *Config) { cfg.SchoolsFile = abs })
+	if err != nil {
+		return err
+	}
+	// Read again for the summary: what the file alone holds.
+	f, err := os.Open(abs)
 	if err != nil {
 		return err
 	}
@@ -177,15 +191,6 @@ func (s *system) schoolsCmd(args []string) error {
 	sf, err := readSchools(f, file)
 	if err != nil {
 		return err
-	}
-	cfg, err := loadConfig(c.config)
-	if err != nil {
-		return err
-	}
-	d := *cfg.directory
-	d.Schools = append([]flows.School(nil), sf.Schools...)
-	if err := d.Validate(); err != nil {
-		return fmt.Errorf("%s against %s: %w", file, cfg.source, err)
 	}
 	units := map[string]int{}
 	enrolled := 0

@@ -113,6 +113,49 @@ func TestSchoolsFileAndCheck(t *testing.T) {
 	}
 }
 
+// TestSchoolsCheckAgreesWithRun: `hailong schools check` refuses what
+// `hailong run` would refuse of the same file as its schools_file — a code
+// the configuration's schools already list, a header counting families when
+// enrolment_of says pupils — and names the file as given (relative to the
+// working directory, not to the configuration's folder).
+func TestSchoolsCheckAgreesWithRun(t *testing.T) {
+	example := string(mustRead(t, "../../config.example.yaml"))
+	for _, tc := range []struct {
+		name, file, config, want string
+	}{
+		{"a code the configuration lists", "code,name,level,unit\nTH-NEW,Trường Tiểu học Mới,th,sadec\nTH-TRUNGVUONG,Trường Tiểu học Trưng Vương,th,sadec\n",
+			example, "TH-TRUNGVUONG"},
+		{"families where enrolment_of says pupils", "code,name,level,unit,families\nTH-NEW,Trường Tiểu học Mới,th,sadec,500\n",
+			strings.Replace(example, `enrolment_of: ""`, `enrolment_of: pupils`, 1), "schools_file counts families, enrolment_of says pupils"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfgDir, work := t.TempDir(), t.TempDir()
+			cfgPath := filepath.Join(cfgDir, "hailong.yaml")
+			if err := os.WriteFile(cfgPath, []byte(tc.config), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(work, "truong.csv"), []byte(tc.file), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			// run: the file as the configuration's schools_file.
+			runCfg := filepath.Join(work, "run.yaml")
+			if err := os.WriteFile(runCfg, []byte(strings.Replace(tc.config, `schools_file: ""`, `schools_file: truong.csv`, 1)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := loadConfig(runCfg); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("run's configuration: %v, want %q", err, tc.want)
+			}
+			// check: the same file, named from the working directory.
+			t.Chdir(work)
+			var out, errb bytes.Buffer
+			err := run(context.Background(), []string{"schools", "check", "truong.csv", "--config", cfgPath}, func(string) string { return "" }, nil, &out, &errb)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(out.String(), "OK") {
+				t.Errorf("check: %v\n%s", err, out.String())
+			}
+		})
+	}
+}
+
 func mustRead(t *testing.T, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
