@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"math"
 	"net/http"
 	"net/url"
@@ -83,27 +82,9 @@ func (s *Server) report(r *http.Request, scope, office string, schools []string)
 	return s.cachedReport(&flows.ReportRequest{Scope: scope, Schools: schools, Office: office, From: from, To: to})
 }
 
-// scopeName names what a staff member sees.
-func (s *Server) scopeName(u *who) string {
-	dir := s.cfg.Engine.Directory()
-	switch {
-	case u.Role == flows.RoleAdmin:
-		return "Tất cả đơn vị"
-	case len(u.Offices) > 0:
-		var names []string
-		for _, id := range u.Offices {
-			if o, ok := dir.Office(id); ok {
-				names = append(names, o.Name)
-			}
-		}
-		return strings.Join(names, ", ")
-	case len(u.Schools) == 1:
-		if sc, ok := dir.School(u.Schools[0]); ok {
-			return sc.Name
-		}
-	}
-	return fmt.Sprintf("%d trường", len(u.Schools))
-}
+// scopeName names what a staff member sees, as the chat's reports and
+// announcements name it (flows.Engine.ScopeName).
+func (s *Server) scopeName(u *who) string { return s.cfg.Engine.ScopeName(u.Actor) }
 
 // overview is the first page: the staff member's whole scope.
 func (s *Server) overview(w http.ResponseWriter, r *http.Request, u *who) {
@@ -147,14 +128,8 @@ func (s *Server) unitOf(u *who, id string) (*flows.Office, bool) {
 // the chat's /baocao has it (flows.Engine.ScopeUnit).
 func (s *Server) topUnit(u *who) string { return s.cfg.Engine.ScopeUnit(u.Actor) }
 
-// schoolsOf are the schools of a unit's subtree.
-func (s *Server) schoolsOf(office string) []string {
-	var out []string
-	for _, sc := range s.cfg.Engine.Directory().Under(office) {
-		out = append(out, sc.Code)
-	}
-	return out
-}
+// schoolsOf are the schools of a unit's subtree (shared: not to be changed).
+func (s *Server) schoolsOf(office string) []string { return s.cfg.Engine.Directory().UnderCodes(office) }
 
 // scopePage is the overview of a set of schools: the numbers, the charts,
 // units ranked (when there are several), schools flagged, overdue
