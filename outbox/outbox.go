@@ -799,8 +799,9 @@ func HTTPTransport(maxInFlight int) *http.Transport {
 // lowReserve is how long a digest or a broadcast must wait so as to leave
 // half of the channel's burst to replies: while parents' answers take most
 // of Telegram's 30 a second, a Monday's digests taking every token left
-// made each reply wait for the next one (tap → screen p50 236 → 321 ms
-// across 150 ms, p99 443 → 573 ms); the low rows still get all the rate
+// made each reply wait for the next one (tap → screen p50 236 → 321 ms,
+// p99 443 → 573 ms, across a simulated 150 ms to our Telegram fake and its
+// model of the limits: BENCHMARKS.md); the low rows still get all the rate
 // the replies leave, a little later.
 func lowReserve(l *rate.Limiter, now time.Time) time.Duration {
 	if l.Limit() == rate.Inf || l.Limit() <= 0 {
