@@ -43,10 +43,10 @@ func writeCommentsSheet(f *excelize.File, r *Report, st workbookStyles) error {
 		w.wrapCell(6, c.Text)
 	}
 	if len(r.Comments) == 0 {
-		w.add(st.muted, "Không có góp ý nào trong kỳ")
+		w.note(st.muted, "Không có góp ý nào trong kỳ")
 	}
 	if r.CommentsHidden > 0 {
-		w.add(st.muted, fmt.Sprintf("Chưa hiện %d góp ý của trường có dưới %d phiếu trong đợt (để không ai bị nhận ra).", r.CommentsHidden, r.MinRespondents))
+		w.note(st.muted, fmt.Sprintf("Chưa hiện %d góp ý của trường có dưới %d phiếu trong đợt (để không ai bị nhận ra).", r.CommentsHidden, r.MinRespondents))
 	}
 	return w.finish(r)
 }
@@ -68,7 +68,7 @@ func writeTermsSheet(f *excelize.File, r *Report, st workbookStyles) error {
 		}
 	}
 	if len(r.Terms) == 0 {
-		w.add(st.muted, "Chưa có từ nào được nhắc trong từ hai góp ý trở lên")
+		w.note(st.muted, "Chưa có từ nào được nhắc trong từ hai góp ý trở lên")
 	}
 	return w.finish(r)
 }
@@ -162,11 +162,11 @@ func writeComparisonSheet(f *excelize.File, r *Report, st workbookStyles) error 
 	w := &sheetWriter{f: f, st: st, name: sheetComparison, nameCols: 2}
 	c := r.YearAgo
 	if c == nil {
-		w.add(st.header, "So với cùng kỳ năm trước")
-		w.add(st.muted, "Không có số liệu cùng kỳ năm trước (chưa có dữ liệu của hệ thống, chưa nhập số liệu năm trước).")
+		w.note(st.title, "So với cùng kỳ năm trước")
+		w.note(st.muted, "Không có số liệu cùng kỳ năm trước (chưa có dữ liệu của hệ thống, chưa nhập số liệu năm trước).")
 		return w.finish(r)
 	}
-	w.add(st.title, fmt.Sprintf("Cùng kỳ năm trước: %s – %s", c.From.In(r.loc()).Format("02/01/2006"), c.To.In(r.loc()).AddDate(0, 0, -1).Format("02/01/2006")))
+	w.note(st.title, fmt.Sprintf("Cùng kỳ năm trước: %s – %s", c.From.In(r.loc()).Format("02/01/2006"), c.To.In(r.loc()).AddDate(0, 0, -1).Format("02/01/2006")))
 	w.headRows = 2 // the title, then the header
 	w.add(st.header, "Mã", "Trường", "Chỉ số", "Năm nay", "Cùng kỳ năm trước", "Thay đổi (điểm)", "", "Nguồn số liệu năm trước")
 	for _, row := range comparisonTable(r) {

@@ -136,6 +136,15 @@ func (w *sheetWriter) add(style int, cells ...any) {
 	w.put(true, style, cells)
 }
 
+// note writes a row of one text running across the table (a title above
+// it, a remark under it): it does not size its column. Sized, a note of 60
+// characters would widen column A as much, and where column A is frozen
+// and printed on every page, fitting the page's width would shrink the
+// whole sheet for it.
+func (w *sheetWriter) note(style int, text string) {
+	w.put(false, style, []any{text})
+}
+
 // put writes a row; sized says whether its cells count for the columns'
 // widths (a note running across the table does not).
 func (w *sheetWriter) put(sized bool, style int, cells []any) {
@@ -209,7 +218,7 @@ const maxColWidth = 60
 func (w *sheetWriter) finish(r *Report) error {
 	if w.dashed {
 		w.add(0)
-		w.put(false, w.st.muted, []any{suppressedNote(r.MinRespondents)})
+		w.note(w.st.muted, suppressedNote(r.MinRespondents))
 	}
 	if w.err != nil {
 		return w.err
@@ -510,13 +519,13 @@ func writeComplaintsSheet(f *excelize.File, r *Report, st workbookStyles) error 
 		w.add(0, c.label, c.n)
 	}
 	w.add(0)
-	w.add(st.title, "Phản ánh quá hạn")
+	w.note(st.title, "Phản ánh quá hạn")
 	w.add(st.header, "Mã", "Trường", "Trạng thái", "Số ngày")
 	for _, o := range r.Complaints.Overdue {
 		w.add(0, o.Code, o.School, o.Status, o.AgeDays)
 	}
 	if len(r.Complaints.Overdue) == 0 {
-		w.add(st.muted, "Không có phản ánh quá hạn")
+		w.note(st.muted, "Không có phản ánh quá hạn")
 	}
 	return w.finish(r)
 }
