@@ -27,6 +27,18 @@ type Comparison struct {
 	Imported map[string]Import `json:"imported,omitempty"`
 }
 
+// yearEarlier is the scope's total of the same days a year earlier: the
+// one figure of a year earlier a report shows beside its total (the
+// text's lines, the summary sheet, the comparison's Tổng cộng), summed
+// from the schools its lines and the comparison sheet show; nil when there
+// is none to set against this year's (Comparison.Total).
+func (r *Report) yearEarlier() *Row {
+	if r.YearAgo == nil {
+		return nil
+	}
+	return r.YearAgo.Total
+}
+
 // Import says where a school's earlier figures came from.
 type Import struct {
 	Source string `json:"source"`

@@ -102,10 +102,10 @@ type Report struct {
 	Units []Row `json:"units,omitempty"`
 	// EnrolmentOf says what enrolment counts: "families" or "pupils".
 	EnrolmentOf string `json:"enrolment_of,omitempty"`
-	// PrevWeek and LastYear are the totals of the same scope a week and a
-	// year before, where a digest was built then.
+	// PrevWeek is the total of the same scope a week before, where a
+	// digest was built then (its snapshot). A year earlier is YearAgo's
+	// alone (yearEarlier).
 	PrevWeek *Row `json:"prev_week,omitempty"`
-	LastYear *Row `json:"last_year,omitempty"`
 
 	Complaints ComplaintStats `json:"complaints"`
 	// YearAgo is the same period a year earlier, per school and in total,
@@ -150,8 +150,8 @@ type Input struct {
 	// New counts each school's responses submitted in the period.
 	New        map[string]int
 	Complaints []*flows.Complaint
-	// PrevWeek and LastYear are earlier totals of the scope, if any.
-	PrevWeek, LastYear *Row
+	// PrevWeek is the scope's total a week before, if a digest had it.
+	PrevWeek *Row
 	// YearAgo is the same period a year earlier (Job.yearAgo).
 	YearAgo *Comparison
 	// Comments are the comments of the period in the waves, any school's.
@@ -165,7 +165,7 @@ type Input struct {
 // Build makes the report: pure arithmetic over the aggregates.
 func Build(in Input) *Report {
 	eng := in.Engine
-	r := &Report{Kind: in.Kind, Scope: in.Scope, From: in.From, To: in.To, PrevWeek: in.PrevWeek, LastYear: in.LastYear,
+	r := &Report{Kind: in.Kind, Scope: in.Scope, From: in.From, To: in.To, PrevWeek: in.PrevWeek,
 		MinRespondents: in.MinRespondents, FlagBelow: in.FlagBelow, Location: in.Location, EnrolmentOf: eng.Directory().EnrolmentOf,
 		Made: in.Made}
 	for _, w := range in.Waves {
@@ -245,9 +245,6 @@ func Build(in Input) *Report {
 		r.Units = append(r.Units, unit)
 	}
 	r.YearAgo = in.YearAgo
-	if r.YearAgo != nil && r.LastYear == nil {
-		r.LastYear = r.YearAgo.Total
-	}
 	r.addComments(in)
 	return r
 }

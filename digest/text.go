@@ -91,7 +91,7 @@ func Text(r *Report) []string {
 		b.WriteString(")\n")
 	}
 	wow := func(now Score, id string) string {
-		return change(now, prevScore(r.PrevWeek, id), "so với tuần trước") + change(now, prevScore(r.LastYear, id), "so với cùng kỳ năm trước")
+		return change(now, prevScore(r.PrevWeek, id), "so với tuần trước") + change(now, prevScore(r.yearEarlier(), id), "so với cùng kỳ năm trước")
 	}
 	fmt.Fprintf(&b, "\n😊 Chỉ số hài lòng (tỷ lệ mức 4–5): %s%s\n", cell(r.Total.Index), wow(r.Total.Index, ""))
 	for _, it := range r.Items {

@@ -447,8 +447,8 @@ func writeSummarySheet(f *excelize.File, r *Report, st workbookStyles) error {
 	if r.PrevWeek != nil {
 		score("Chỉ số tuần trước", r.PrevWeek.Index, false)
 	}
-	if r.LastYear != nil {
-		score("Chỉ số cùng kỳ năm trước", r.LastYear.Index, false)
+	if ly := r.yearEarlier(); ly != nil {
+		score("Chỉ số cùng kỳ năm trước", ly.Index, false)
 	}
 	flagged := 0
 	for _, row := range r.Rows {
