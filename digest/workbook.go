@@ -42,12 +42,22 @@ const (
 	schoolNameCols = 2
 )
 
-func renderRound1(v float64) float64 { return math.Round(v*10) / 10 }
+// renderTenths is v in tenths, rounded: the one rounding of every figure
+// shown with one decimal (renderRound1, renderShare).
+func renderTenths(v float64) float64 { return math.Round(v * 10) }
+
+// renderRound1 is v rounded to one decimal, as it is shown.
+func renderRound1(v float64) float64 { return renderTenths(v) / 10 }
 
 // share is a rate as a fraction (0.733 for 73,3%), rounded to what is shown
 // (one decimal of a percent): the workbook stores it as a number under a
 // percent format, the CSV writes it as a percentage with a decimal comma.
 type share float64
+
+// renderShare is a percentage as its share, rounded as shown. The tenths
+// are divided by 1000 at once: renderRound1(p)/100 would store 0.7% as
+// 0.006999999999999999.
+func renderShare(pct float64) share { return share(renderTenths(pct) / 1000) }
 
 // renderScore is the cell of a score: a share, so that spreadsheets can sort
 // and average it, or suppressed when it may not be shown.
@@ -55,7 +65,7 @@ func renderScore(s Score) any {
 	if !s.Shown {
 		return suppressed
 	}
-	return share(math.Round(s.Pct*10) / 1000)
+	return renderShare(s.Pct)
 }
 
 // DecimalVI writes v with one decimal and a decimal comma, as everything
@@ -564,48 +574,32 @@ func csvLead(r *Report) (head, values []string) {
 // Excel read the file as UTF-8 rather than the ANSI code page, which would
 // garble the diacritics.
 func CSV(r *Report) ([]byte, error) {
-	var buf bytes.Buffer
-	cw := NewCSV(&buf)
-	header, rows := renderSchoolTable(r)
-	lead, values := csvLead(r)
+	header, cells := renderSchoolTable(r)
+	rows := make([][]string, 0, len(cells)+1)
 	for i, h := range header {
 		if i+1 >= schoolIndexCol && h != "Số "+r.enrolled() {
 			header[i] = h + " (%)"
 		}
 	}
-	if err := cw.Write(append(lead, header...)); err != nil {
-		return nil, err
-	}
-	rec := make([]string, len(lead)+len(header))
-	copy(rec, values)
+	rows = append(rows, header)
 	dashed := false
-	for _, cells := range rows {
-		for i, v := range cells {
-			out := &rec[len(lead)+i]
+	for _, row := range cells {
+		rec := make([]string, len(row))
+		for i, v := range row {
 			switch v := v.(type) {
 			case nil:
-				*out = ""
 			case share:
-				*out = DecimalVI(float64(v) * 100)
+				rec[i] = DecimalVI(float64(v) * 100)
 			default:
-				*out = fmt.Sprint(v)
+				rec[i] = fmt.Sprint(v)
 				dashed = dashed || v == suppressed
 			}
 		}
-		if err := cw.Write(rec); err != nil {
-			return nil, err
-		}
+		rows = append(rows, rec)
 	}
+	note := ""
 	if dashed {
-		note := make([]string, len(rec))
-		note[0] = suppressedNote(r.MinRespondents)
-		if err := cw.Write(note); err != nil {
-			return nil, err
-		}
+		note = suppressedNote(r.MinRespondents)
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return nil, fmt.Errorf("digest: write csv: %w", err)
-	}
-	return buf.Bytes(), nil
+	return writeCSV(r, rows, note)
 }
