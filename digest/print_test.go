@@ -423,7 +423,7 @@ func TestCSVInVietnameseSpreadsheet(t *testing.T) {
 				if !number {
 					t.Errorf("%s = %q (%v): the period's date came in as text", cell, v, typ)
 				}
-			case want == "" || want == suppressed || j < 6 || j == 3:
+			case want == "" || want == Suppressed || j < 6 || j == 3:
 				if number {
 					t.Errorf("%s = %q came in as a number, want text %q", cell, v, want)
 				}

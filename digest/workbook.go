@@ -22,15 +22,13 @@ const (
 	sheetComplaints = "Phản ánh"
 )
 
-// suppressed stands in a file's cell for a share of too few answers, and for
-// the counts it would be computed from; a note under the table says why
+// Suppressed is the mark of a figure withheld in every file hailong writes:
+// in a report's cell it stands for a share of too few answers, and for the
+// counts it would be computed from; a note under the table says why
 // (suppressedNote), as the chat's digest does under its own.
-const suppressed = Suppressed
-
-// Suppressed is the mark of a figure withheld in every file hailong writes.
 const Suppressed = "–"
 
-// suppressedNote explains suppressed under a table that shows one.
+// suppressedNote explains Suppressed under a table that shows one.
 func suppressedNote(min int) string {
 	return fmt.Sprintf("–: chưa đủ mẫu (dưới %d câu trả lời, không tính tỷ lệ).", min)
 }
@@ -63,7 +61,7 @@ func renderShare(pct float64) share { return share(renderTenths(pct) / 1000) }
 // and average it, or suppressed when it may not be shown.
 func renderScore(s Score) any {
 	if !s.Shown {
-		return suppressed
+		return Suppressed
 	}
 	return renderShare(s.Pct)
 }
@@ -138,7 +136,7 @@ type sheetWriter struct {
 	// nameCols are the columns frozen at the left and printed on every
 	// page (the school's code and name), headRows the rows at the top.
 	nameCols, headRows int
-	dashed             bool // a cell shows suppressed: the note goes under the table
+	dashed             bool // a cell shows Suppressed: the note goes under the table
 	err                error
 }
 
@@ -168,7 +166,7 @@ func (w *sheetWriter) put(sized bool, style int, cells []any) {
 		case share:
 			cells[i] = float64(v) // excelize writes a named type as text
 		case string:
-			w.dashed = w.dashed || v == suppressed
+			w.dashed = w.dashed || v == Suppressed
 		}
 	}
 	cell, _ := excelize.CoordinatesToCellName(1, w.row)
@@ -357,7 +355,7 @@ func newWorkbookStyles(f *excelize.File) (workbookStyles, error) {
 // (a count) keeps the row's style.
 func (st workbookStyles) scoreStyle(v any, bold, flagged bool) int {
 	if _, ok := v.(share); !ok {
-		if v != suppressed {
+		if v != Suppressed {
 			return 0
 		}
 		return st.dash
@@ -510,7 +508,7 @@ func writeItemsSheet(f *excelize.File, r *Report, st workbookStyles) error {
 		if !s.Shown {
 			// Too few answers to show a share are too few to show the
 			// counts it would be computed from.
-			w.add(0, it.ID, it.Short, suppressed, suppressed, suppressed, v)
+			w.add(0, it.ID, it.Short, Suppressed, Suppressed, Suppressed, v)
 			for col := 3; col <= 5; col++ {
 				w.styleCell(col, st.dash)
 			}
@@ -592,7 +590,7 @@ func CSV(r *Report) ([]byte, error) {
 				rec[i] = DecimalVI(float64(v) * 100)
 			default:
 				rec[i] = fmt.Sprint(v)
-				dashed = dashed || v == suppressed
+				dashed = dashed || v == Suppressed
 			}
 		}
 		rows = append(rows, rec)
