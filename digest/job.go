@@ -114,6 +114,9 @@ func (j *Job) Run(now time.Time) (int, error) {
 	}
 	from, to := j.Period(due)
 	all, err := j.complaints(nil, from, to) // once for every digest of the week
+	if err != nil {
+		return 0, err
+	}
 	bySchool := map[string][]*flows.Complaint{}
 	for _, c := range all {
 		bySchool[c.School] = append(bySchool[c.School], c)
@@ -126,9 +129,6 @@ func (j *Job) Run(now time.Time) (int, error) {
 			out = append(out, bySchool[sc.Code]...)
 		}
 		return out
-	}
-	if err != nil {
-		return 0, err
 	}
 	dir := j.Engine.Directory()
 	sent := 0
