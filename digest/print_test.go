@@ -371,15 +371,22 @@ func printRightEdge(page string) int {
 // Vietnamese does (LibreOffice, ";"-separated UTF-8, Vietnamese locale):
 // every count, rate and date is a number, the rest text. The same file
 // with decimal points is opened beside it, to show that the locale is in
-// force (its rates come in as text: the bug this CSV avoids).
+// force (its rates come in as text: the bug this CSV avoids). The
+// comparison's CSV is opened in the same run: its dates and every share
+// and change in points (one below zero) are numbers, its codes, names,
+// indicators and sources text.
 func TestCSVInVietnameseSpreadsheet(t *testing.T) {
 	r := renderSampleReport()
 	data, err := CSV(r)
 	if err != nil {
 		t.Fatal(err)
 	}
+	comparison, err := ComparisonCSV(printYearAgoReport())
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
-	ours, points := filepath.Join(dir, "bao-cao.csv"), filepath.Join(dir, "dau-cham.csv")
+	ours, points, compared := filepath.Join(dir, "bao-cao.csv"), filepath.Join(dir, "dau-cham.csv"), filepath.Join(dir, "so-sanh.csv")
 	var dotted bytes.Buffer
 	for line := range strings.Lines(string(data)) {
 		f := strings.Split(line, ";")
@@ -388,58 +395,86 @@ func TestCSVInVietnameseSpreadsheet(t *testing.T) {
 		}
 		dotted.WriteString(strings.Join(f, ";"))
 	}
-	if err := os.WriteFile(ours, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(points, dotted.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	const vietnamese = "CSV:59,34,76,1,,1066" // ";", '"', UTF-8, from line 1, vi-VN
-	books := tooltest.Convert(t, "xlsx", vietnamese, ours, points)
-	read := func(path string) (*excelize.File, string) {
-		f, err := excelize.OpenFile(path)
-		if err != nil {
+	for path, b := range map[string][]byte{ours: data, points: dotted.Bytes(), compared: comparison} {
+		if err := os.WriteFile(path, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { f.Close() })
-		return f, f.GetSheetList()[0]
 	}
-	f, sheet := read(books[0])
-	rows, err := f.GetRows(sheet, excelize.Options{RawCellValue: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	books := tooltest.ReadCSV(t, ours, points, compared)
+	rows := books[0]
 	if len(rows) != len(renderWantCSV) || len(rows[0]) != len(renderWantCSV[0]) {
-		t.Fatalf("LibreOffice read %d rows of %d columns, want %d of %d:\n%q", len(rows), len(rows[0]), len(renderWantCSV), len(renderWantCSV[0]), rows)
+		t.Fatalf("LibreOffice read %d rows of %d columns, want %d of %d:\n%v", len(rows), len(rows[0]), len(renderWantCSV), len(renderWantCSV[0]), rows)
 	}
 	for i := 1; i < len(renderWantCSV)-1; i++ {
 		for j, want := range renderWantCSV[i] {
 			cell, _ := excelize.CoordinatesToCellName(j+1, i+1)
-			typ, _ := f.GetCellType(sheet, cell)
-			v, _ := f.GetCellValue(sheet, cell, excelize.Options{RawCellValue: true})
-			number := typ == excelize.CellTypeNumber || typ == excelize.CellTypeUnset && v != ""
+			var c tooltest.Cell
+			if j < len(rows[i]) {
+				c = rows[i][j]
+			}
 			switch {
 			case j < 2: // ISO dates
-				if !number {
-					t.Errorf("%s = %q (%v): the period's date came in as text", cell, v, typ)
+				if !c.Number {
+					t.Errorf("%s = %q: the period's date came in as text", cell, c.Value)
 				}
 			case want == "" || want == Suppressed || j < 6 || j == 3:
-				if number {
-					t.Errorf("%s = %q came in as a number, want text %q", cell, v, want)
+				if c.Number {
+					t.Errorf("%s = %q came in as a number, want text %q", cell, c.Value, want)
 				}
 			default:
-				x, err := strconv.ParseFloat(v, 64)
-				w, _ := strconv.ParseFloat(strings.Replace(want, ",", ".", 1), 64)
-				if !number || err != nil || x != w {
-					t.Errorf("%s = %q (%v), want the number %v", cell, v, typ, w)
+				printWantNumber(t, "bao-cao.csv", cell, c, want)
+			}
+		}
+	}
+	if c := books[1][1][8]; c.Number {
+		t.Errorf("a rate written 87.5 came in as the number %q: the Vietnamese locale is not in force, so this test proves nothing", c.Value)
+	}
+
+	want := renderReadCSV(t, comparison)
+	got := books[2]
+	if len(got) != len(want) {
+		t.Fatalf("LibreOffice read %d rows of the comparison, want %d:\n%v", len(got), len(want), got)
+	}
+	negative := false
+	for i := 1; i < len(want); i++ {
+		for j, w := range want[i] {
+			cell, _ := excelize.CoordinatesToCellName(j+1, i+1)
+			var c tooltest.Cell
+			if j < len(got[i]) {
+				c = got[i][j]
+			}
+			switch {
+			case w == "":
+				if c.Value != "" {
+					t.Errorf("so-sanh.csv %s = %q, want it empty", cell, c.Value)
+				}
+			case j < 2: // ISO dates
+				if !c.Number {
+					t.Errorf("so-sanh.csv %s = %q: the period's date came in as text", cell, c.Value)
+				}
+			case j >= 6 && j <= 8: // this year, a year earlier, the change
+				printWantNumber(t, "so-sanh.csv", cell, c, w)
+				negative = negative || strings.HasPrefix(w, "-")
+			default:
+				if c.Number || c.Value != w {
+					t.Errorf("so-sanh.csv %s = %q (a number: %v), want the text %q", cell, c.Value, c.Number, w)
 				}
 			}
 		}
 	}
-	f2, sheet2 := read(books[1])
-	if typ, _ := f2.GetCellType(sheet2, "I2"); typ == excelize.CellTypeNumber {
-		v, _ := f2.GetCellValue(sheet2, "I2")
-		t.Errorf("a rate written 87.5 came in as the number %q: the Vietnamese locale is not in force, so this test proves nothing", v)
+	if !negative {
+		t.Error("no change below zero in the comparison: the test wants one")
+	}
+}
+
+// printWantNumber checks that a spreadsheet read a CSV's cell written want
+// ("73,3", "-3,0", "12") as that number.
+func printWantNumber(t *testing.T, file, cell string, c tooltest.Cell, want string) {
+	t.Helper()
+	x, err := strconv.ParseFloat(c.Value, 64)
+	w, _ := strconv.ParseFloat(strings.Replace(want, ",", ".", 1), 64)
+	if !c.Number || err != nil || x != w {
+		t.Errorf("%s %s = %q (a number: %v), want the number %v", file, cell, c.Value, c.Number, w)
 	}
 }
 
