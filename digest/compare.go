@@ -14,23 +14,35 @@ import (
 // from this bot's aggregates where it has data for that period, else from
 // the baselines imported for it (`hailong baseline import`).
 type Comparison struct {
-	From time.Time `json:"from"`
-	To   time.Time `json:"to"`
+	From time.Time
+	To   time.Time
 	// Total sums the schools' tallies (an imported share without counts
 	// cannot be summed: that indicator's total is then not shown); nil
 	// when no school has anything for the period.
-	Total *Row `json:"total,omitempty"`
+	Total *Row
 	// Rows are the schools' by code; a school with nothing is absent.
-	Rows map[string]*Row `json:"rows,omitempty"`
+	Rows map[string]*Row
 	// Imported names, for each school whose figures were imported, the
 	// source the import gave and the period it was imported for.
-	Imported map[string]Import `json:"imported,omitempty"`
+	Imported map[string]Import
+}
+
+// yearEarlier is the scope's total of the same days a year earlier: the
+// one figure of a year earlier a report shows beside its total (the
+// text's lines, the summary sheet, the comparison's Tổng cộng), summed
+// from the schools its lines and the comparison sheet show; nil when there
+// is none to set against this year's (Comparison.Total).
+func (r *Report) yearEarlier() *Row {
+	if r.YearAgo == nil {
+		return nil
+	}
+	return r.YearAgo.Total
 }
 
 // Import says where a school's earlier figures came from.
 type Import struct {
-	Source string `json:"source"`
-	Period string `json:"period"`
+	Source string
+	Period string
 }
 
 // Sources lists the distinct sources of the imported figures, sorted.

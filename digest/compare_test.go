@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/csv"
 	"maps"
+	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -249,5 +251,124 @@ func TestBaselinePeriods(t *testing.T) {
 	got = BaselinePeriods(dir, day("2026-03-01"), day("2026-03-08"))
 	if want := []string{"2025-2026", "2026"}; !slices.Equal(got, want) {
 		t.Errorf("periods of March 2026 = %q, want %q", got, want)
+	}
+}
+
+// TestReportYearEarlierAgrees: a weekly digest compares with one "a year
+// earlier" everywhere: the text's total and item lines, its school lines,
+// the summary sheet's "Chỉ số cùng kỳ năm trước" and the comparison
+// sheet's rows show the same figures. The wave of a year ago went on after
+// that year's digest was sent, so the snapshot stored then (the total as of
+// that Monday) and the waves' aggregates now (Job.yearAgo) differ: the
+// digest takes the aggregates, which its school lines and sheet break down.
+func TestReportYearEarlierAgrees(t *testing.T) {
+	eng := testEngine(t)
+	sched, err := ParseSchedule("0 7 * * 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &memStore{digests: map[string][]byte{}, counts: map[string]flows.WaveCounts{}, newByWave: map[string]map[string]int{}}
+	job := &Job{Store: st, Engine: eng, Schedule: sched, MinRespondents: 5, FlagBelow: 70}
+	st.counts["w0"] = counts(map[string][2]any{
+		"MN":   pair(school(10, 5, 8, 0, "20")),
+		"TH":   pair(school(10, 5, 8, 1, "30")),
+		"THCS": pair(school(10, 4, 6, 0, "50")),
+	})
+	if n, err := job.Run(time.Date(2025, 11, 24, 8, 0, 0, 0, hcm)); err != nil || n != 2 {
+		t.Fatalf("a year ago: sent %d, %v", n, err)
+	}
+	st.counts["w0"] = counts(map[string][2]any{ // the rest of that wave
+		"MN":   pair(school(30, 21, 25, 0, "20")),
+		"TH":   pair(school(40, 26, 30, 1, "30")),
+		"THCS": pair(school(25, 15, 20, 2, "50")),
+	})
+	st.counts["w1"] = counts(map[string][2]any{
+		"MN":   pair(school(12, 10, 11, 0, "20")),
+		"TH":   pair(school(20, 16, 18, 2, "30")),
+		"THCS": pair(school(10, 6, 7, 0, "50")),
+	})
+	st.queued = nil
+	if n, err := job.Run(time.Date(2026, 11, 23, 7, 0, 0, 0, hcm)); err != nil || n != 2 {
+		t.Fatalf("this week: sent %d, %v", n, err)
+	}
+	var text string
+	var book []byte
+	for _, o := range st.queued {
+		if o.Chat != "-100" {
+			continue
+		}
+		if o.Reply.File == nil {
+			text += o.Reply.Text + "\n"
+		} else if strings.HasSuffix(o.Reply.File.Name, ".xlsx") {
+			book = o.Reply.File.Data
+		}
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(book))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	raw := excelize.Options{RawCellValue: true}
+	sheet, _ := f.GetRows(sheetComparison, raw)
+	// change is a comparison row's change as the text writes it: "▲ 2,1".
+	change := func(code, label string) (string, []string) {
+		for _, row := range sheet {
+			if len(row) >= 7 && row[0] == code && row[2] == label {
+				d, err := strconv.ParseFloat(row[5], 64)
+				if err != nil {
+					t.Fatalf("%s %s: the change %q", code, label, row[5])
+				}
+				return row[6] + " " + DecimalVI(math.Abs(d)), row
+			}
+		}
+		t.Fatalf("the comparison sheet has no row %s %s:\n%q", code, label, sheet)
+		return "", nil
+	}
+	yearOf := regexp.MustCompile(`([▲▼=] [0-9,]+) so với cùng kỳ năm trước`)
+	lines := 0
+	for line := range strings.Lines(text) {
+		var label string
+		switch {
+		case strings.HasPrefix(line, "😊 Chỉ số hài lòng"):
+			label = "Chỉ số hài lòng"
+		case strings.HasPrefix(line, "• "): // an item's line, or a school's
+			id, _, _ := strings.Cut(strings.TrimPrefix(line, "• "), " ")
+			for _, it := range eng.Questionnaire().Scored() {
+				if it.ID == id {
+					label = it.ID + " " + it.Short
+				}
+			}
+		}
+		if label == "" {
+			continue
+		}
+		lines++
+		m := yearOf.FindStringSubmatch(line)
+		if want, row := change("", label); m == nil || m[1] != want {
+			t.Errorf("the text says %q, the comparison sheet's total %q: %q", strings.TrimSpace(line), want, row)
+		}
+	}
+	if lines != 1+len(eng.Questionnaire().Scored()) {
+		t.Errorf("%d lines of the total compared, want the index's and every item's:\n%s", lines, text)
+	}
+	for _, sc := range eng.Directory().Schools {
+		want, _ := change(sc.Code, "Chỉ số hài lòng")
+		if !strings.Contains(text, "• "+sc.Name+": ") || !strings.Contains(text, " · "+want+"\n") && !strings.Contains(text, " · "+want+" ⚠️\n") {
+			t.Errorf("%s: the text's line does not say %q:\n%s", sc.Code, want, text)
+		}
+	}
+	summary, _ := f.GetRows(sheetSummary, raw)
+	_, total := change("", "Chỉ số hài lòng")
+	found := false
+	for _, row := range summary {
+		if len(row) == 2 && row[0] == "Chỉ số cùng kỳ năm trước" {
+			found = true
+			if row[1] != total[4] {
+				t.Errorf("the summary sheet's index a year earlier is %s, the comparison's total %s", row[1], total[4])
+			}
+		}
+	}
+	if !found {
+		t.Errorf("the summary sheet has no index a year earlier:\n%q", summary)
 	}
 }

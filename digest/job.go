@@ -114,6 +114,9 @@ func (j *Job) Run(now time.Time) (int, error) {
 	}
 	from, to := j.Period(due)
 	all, err := j.complaints(nil, from, to) // once for every digest of the week
+	if err != nil {
+		return 0, err
+	}
 	bySchool := map[string][]*flows.Complaint{}
 	for _, c := range all {
 		bySchool[c.School] = append(bySchool[c.School], c)
@@ -127,14 +130,11 @@ func (j *Job) Run(now time.Time) (int, error) {
 		}
 		return out
 	}
-	if err != nil {
-		return 0, err
-	}
 	dir := j.Engine.Directory()
 	sent := 0
 	for _, o := range dir.Offices {
 		// Built even when nobody reads it yet: its snapshot is what next
-		// week's and next year's comparisons start from.
+		// week's comparison starts from.
 		schools, units := Subtree(dir, o.ID)
 		began := time.Now()
 		ok, err := j.send(now, "office:"+o.ID, o.Name, schools, units, from, to, of(schools), j.Engine.OfficeAddresses(o.ID), true)
@@ -196,7 +196,6 @@ func (j *Job) send(made time.Time, scope, name string, schools []flows.School, u
 	}
 	in.Units, in.Made = units, made
 	in.PrevWeek = j.snapshot(key(scope, to.AddDate(0, 0, -7)))
-	in.LastYear = j.snapshot(key(scope, to.AddDate(0, 0, -364)))
 	if read {
 		if in.YearAgo, err = j.yearAgo(schools, from, to); err != nil {
 			return false, err

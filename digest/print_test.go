@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
@@ -42,6 +43,82 @@ func printUnitsReport() *Report {
 	r.Comments = []CommentRow{{School: r.Rows[0].Name, Code: r.Rows[0].Code, Wave: r.Waves[0], At: r.From.Add(9 * time.Hour), Grade: "Lớp 3",
 		Text: strings.Repeat("Nhà vệ sinh dơ quá, thiếu nước rửa tay, các cháu phải nhịn đến giờ về. ", 6) + "Mongnhàtrườngsửasớm."}}
 	return r
+}
+
+// printYearAgoReport is the sample as an office often gets it: a long
+// comment listed and others, of small schools, hidden (a note under the
+// table), and the same week a year earlier for two of its three schools,
+// one of them imported (a title over the table).
+func printYearAgoReport() *Report {
+	r := renderSampleReport()
+	r.Comments = printUnitsReport().Comments
+	r.CommentsHidden = 4
+	r.YearAgo = &Comparison{From: r.From.AddDate(-1, 0, 0), To: r.To.AddDate(-1, 0, 0), Rows: map[string]*Row{},
+		Imported: map[string]Import{"THCS02": {Source: "Báo cáo SIPAS 2024", Period: "2023-2024"}}}
+	for i, row := range r.Rows[:2] {
+		before := row
+		before.Items = map[string]Score{}
+		d := float64(3 - 5*i)
+		before.Index.Pct -= d
+		for id, s := range row.Items {
+			s.Pct -= d
+			before.Items[id] = s
+		}
+		r.YearAgo.Rows[row.Code] = &before
+	}
+	return r
+}
+
+// TestReportNotesKeepColumnsNarrow: a row of one text — a sheet's title, a
+// remark under a table ("Chưa hiện 4 góp ý…") — runs across the columns
+// and sizes none of them: every column is as wide as the cells of the
+// table's rows need. A note that sized column A made the Góp ý sheet's Mã
+// column 60 characters wide and So với năm trước's 44, and since columns
+// A:B are frozen and printed on every page, fitting the page's width
+// shrank the whole sheet for it (TestWorkbookInLibreOffice prints them).
+func TestReportNotesKeepColumnsNarrow(t *testing.T) {
+	for name, r := range map[string]*Report{
+		"sample": renderSampleReport(), "year ago": printYearAgoReport(), "units": printUnitsReport(),
+		"empty": {Scope: "Phòng GD&ĐT trống", FlagBelow: 60, MinRespondents: 5},
+	} {
+		f := renderOpenWorkbook(t, r)
+		for _, sheet := range f.GetSheetList() {
+			rows, err := f.GetRows(sheet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			need := map[int]int{} // column → its widest cell in a row of several
+			for _, row := range rows {
+				filled := 0
+				for _, v := range row {
+					if v != "" {
+						filled++
+					}
+				}
+				for j, v := range row {
+					if filled > 1 {
+						need[j] = max(need[j], utf8.RuneCountInString(v))
+					}
+				}
+			}
+			cols, _ := f.GetCols(sheet)
+			for j := range cols {
+				col, _ := excelize.ColumnNumberToName(j + 1)
+				width, err := f.GetColWidth(sheet, col)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if limit := float64(min(max(need[j], 8), maxColWidth) + 2); width > limit {
+					t.Errorf("%s: %s!%s is %.0f characters wide, its table's cells need %d: a note sized it", name, sheet, col, width, need[j])
+				}
+			}
+		}
+		for _, sheet := range []string{sheetComments, sheetComparison} {
+			if width, err := f.GetColWidth(sheet, "A"); err != nil || width > 10 {
+				t.Errorf("%s: %s's column A (the school's code) is %.0f characters wide (%v)", name, sheet, width, err)
+			}
+		}
+	}
 }
 
 // TestWorkbookPrintSetup reads back what makes a workbook open and print
@@ -155,7 +232,8 @@ func TestWorkbookInLibreOffice(t *testing.T) {
 	dir := t.TempDir()
 	var files []string
 	sheets := 0
-	for name, r := range map[string]*Report{"mau": renderSampleReport(), "lon": printBigReport(), "donvi": printUnitsReport()} {
+	for name, r := range map[string]*Report{"mau": renderSampleReport(), "lon": printBigReport(), "donvi": printUnitsReport(),
+		"namtruoc": printYearAgoReport()} {
 		data, err := Workbook(r)
 		if err != nil {
 			t.Fatal(err)
@@ -210,7 +288,34 @@ func TestWorkbookInLibreOffice(t *testing.T) {
 				}
 			}
 		}
-		if name != "mau.pdf" && tablePages[sheetSchools] < 2 {
+		// Columns A:B, the school's code and name, are printed on every
+		// page of these sheets: the code's column is as narrow as codes
+		// (a note under the table or a title over it widening it made
+		// the page fit its width by shrinking everything).
+		for i, page := range pages {
+			lines := strings.Split(strings.TrimRight(page, "\n"), "\n")
+			footer := strings.TrimSpace(lines[len(lines)-1])
+			for _, sheet := range []string{sheetSchools, sheetUnits, sheetComments, sheetTerms, sheetComparison} {
+				if !strings.HasPrefix(footer, sheet+" ") {
+					continue
+				}
+				code, edge := printCodeColumn(page), printRightEdge(page)
+				if code > 15 {
+					t.Errorf("%s page %d (%s): the code's column takes %d characters of the page's %d (the header's right edge):\n%s",
+						name, i+1, sheet, code, edge, page)
+				}
+				t.Logf("%s page %d (%s): %d characters wide, the code's column %d", name, i+1, sheet, edge, code)
+			}
+		}
+		if name == "namtruoc.pdf" {
+			for _, want := range []string{"Chưa hiện 4 góp ý của trường có dưới 5 phiếu trong đợt (để không ai bị nhận ra).",
+				"Cùng kỳ năm trước: 03/03/2024 – 09/03/2024", "Nhập từ: Báo cáo SIPAS 2024 (2023-2024)"} {
+				if !strings.Contains(text, want) {
+					t.Errorf("%s does not print %q whole", name, want)
+				}
+			}
+		}
+		if (name == "lon.pdf" || name == "donvi.pdf") && tablePages[sheetSchools] < 2 {
 			t.Errorf("%s: forty schools on %d page(s): the test wants a table longer than a page", name, tablePages[sheetSchools])
 		}
 		if name == "donvi.pdf" && tablePages[sheetUnits] == 0 {
@@ -231,19 +336,57 @@ func TestWorkbookInLibreOffice(t *testing.T) {
 	}
 }
 
+// printCodeColumn is how many characters of a printed page (pdftotext
+// -layout) its first column takes: from the header's "Mã" to the name's
+// header beside it ("Tên trường", "Trường", "Đơn vị"); 0 when the page
+// has no such header.
+func printCodeColumn(page string) int {
+	for line := range strings.Lines(page) {
+		i := strings.Index(line, "Mã ")
+		if i < 0 || strings.TrimSpace(line[:i]) != "" {
+			continue
+		}
+		for _, name := range []string{"Tên trường", "Trường", "Đơn vị"} {
+			if j := strings.Index(line[i:], name); j > 0 {
+				return utf8.RuneCountInString(line[i : i+j])
+			}
+		}
+	}
+	return 0
+}
+
+// printRightEdge is the width of a printed page's text in characters: where
+// its header (the scope left, the period right) ends. The smaller the print
+// is scaled, the more characters fit the page.
+func printRightEdge(page string) int {
+	for line := range strings.Lines(page) {
+		if strings.TrimSpace(line) != "" {
+			return utf8.RuneCountInString(strings.TrimRight(line, " \n"))
+		}
+	}
+	return 0
+}
+
 // TestCSVInVietnameseSpreadsheet opens the CSV as a spreadsheet set to
 // Vietnamese does (LibreOffice, ";"-separated UTF-8, Vietnamese locale):
 // every count, rate and date is a number, the rest text. The same file
 // with decimal points is opened beside it, to show that the locale is in
-// force (its rates come in as text: the bug this CSV avoids).
+// force (its rates come in as text: the bug this CSV avoids). The
+// comparison's CSV is opened in the same run: its dates and every share
+// and change in points (one below zero) are numbers, its codes, names,
+// indicators and sources text.
 func TestCSVInVietnameseSpreadsheet(t *testing.T) {
 	r := renderSampleReport()
 	data, err := CSV(r)
 	if err != nil {
 		t.Fatal(err)
 	}
+	comparison, err := ComparisonCSV(printYearAgoReport())
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
-	ours, points := filepath.Join(dir, "bao-cao.csv"), filepath.Join(dir, "dau-cham.csv")
+	ours, points, compared := filepath.Join(dir, "bao-cao.csv"), filepath.Join(dir, "dau-cham.csv"), filepath.Join(dir, "so-sanh.csv")
 	var dotted bytes.Buffer
 	for line := range strings.Lines(string(data)) {
 		f := strings.Split(line, ";")
@@ -252,58 +395,86 @@ func TestCSVInVietnameseSpreadsheet(t *testing.T) {
 		}
 		dotted.WriteString(strings.Join(f, ";"))
 	}
-	if err := os.WriteFile(ours, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(points, dotted.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	const vietnamese = "CSV:59,34,76,1,,1066" // ";", '"', UTF-8, from line 1, vi-VN
-	books := tooltest.Convert(t, "xlsx", vietnamese, ours, points)
-	read := func(path string) (*excelize.File, string) {
-		f, err := excelize.OpenFile(path)
-		if err != nil {
+	for path, b := range map[string][]byte{ours: data, points: dotted.Bytes(), compared: comparison} {
+		if err := os.WriteFile(path, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { f.Close() })
-		return f, f.GetSheetList()[0]
 	}
-	f, sheet := read(books[0])
-	rows, err := f.GetRows(sheet, excelize.Options{RawCellValue: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	books := tooltest.ReadCSV(t, ours, points, compared)
+	rows := books[0]
 	if len(rows) != len(renderWantCSV) || len(rows[0]) != len(renderWantCSV[0]) {
-		t.Fatalf("LibreOffice read %d rows of %d columns, want %d of %d:\n%q", len(rows), len(rows[0]), len(renderWantCSV), len(renderWantCSV[0]), rows)
+		t.Fatalf("LibreOffice read %d rows of %d columns, want %d of %d:\n%v", len(rows), len(rows[0]), len(renderWantCSV), len(renderWantCSV[0]), rows)
 	}
 	for i := 1; i < len(renderWantCSV)-1; i++ {
 		for j, want := range renderWantCSV[i] {
 			cell, _ := excelize.CoordinatesToCellName(j+1, i+1)
-			typ, _ := f.GetCellType(sheet, cell)
-			v, _ := f.GetCellValue(sheet, cell, excelize.Options{RawCellValue: true})
-			number := typ == excelize.CellTypeNumber || typ == excelize.CellTypeUnset && v != ""
+			var c tooltest.Cell
+			if j < len(rows[i]) {
+				c = rows[i][j]
+			}
 			switch {
 			case j < 2: // ISO dates
-				if !number {
-					t.Errorf("%s = %q (%v): the period's date came in as text", cell, v, typ)
+				if !c.Number {
+					t.Errorf("%s = %q: the period's date came in as text", cell, c.Value)
 				}
-			case want == "" || want == suppressed || j < 6 || j == 3:
-				if number {
-					t.Errorf("%s = %q came in as a number, want text %q", cell, v, want)
+			case want == "" || want == Suppressed || j < 6 || j == 3:
+				if c.Number {
+					t.Errorf("%s = %q came in as a number, want text %q", cell, c.Value, want)
 				}
 			default:
-				x, err := strconv.ParseFloat(v, 64)
-				w, _ := strconv.ParseFloat(strings.Replace(want, ",", ".", 1), 64)
-				if !number || err != nil || x != w {
-					t.Errorf("%s = %q (%v), want the number %v", cell, v, typ, w)
+				printWantNumber(t, "bao-cao.csv", cell, c, want)
+			}
+		}
+	}
+	if c := books[1][1][8]; c.Number {
+		t.Errorf("a rate written 87.5 came in as the number %q: the Vietnamese locale is not in force, so this test proves nothing", c.Value)
+	}
+
+	want := renderReadCSV(t, comparison)
+	got := books[2]
+	if len(got) != len(want) {
+		t.Fatalf("LibreOffice read %d rows of the comparison, want %d:\n%v", len(got), len(want), got)
+	}
+	negative := false
+	for i := 1; i < len(want); i++ {
+		for j, w := range want[i] {
+			cell, _ := excelize.CoordinatesToCellName(j+1, i+1)
+			var c tooltest.Cell
+			if j < len(got[i]) {
+				c = got[i][j]
+			}
+			switch {
+			case w == "":
+				if c.Value != "" {
+					t.Errorf("so-sanh.csv %s = %q, want it empty", cell, c.Value)
+				}
+			case j < 2: // ISO dates
+				if !c.Number {
+					t.Errorf("so-sanh.csv %s = %q: the period's date came in as text", cell, c.Value)
+				}
+			case j >= 6 && j <= 8: // this year, a year earlier, the change
+				printWantNumber(t, "so-sanh.csv", cell, c, w)
+				negative = negative || strings.HasPrefix(w, "-")
+			default:
+				if c.Number || c.Value != w {
+					t.Errorf("so-sanh.csv %s = %q (a number: %v), want the text %q", cell, c.Value, c.Number, w)
 				}
 			}
 		}
 	}
-	f2, sheet2 := read(books[1])
-	if typ, _ := f2.GetCellType(sheet2, "I2"); typ == excelize.CellTypeNumber {
-		v, _ := f2.GetCellValue(sheet2, "I2")
-		t.Errorf("a rate written 87.5 came in as the number %q: the Vietnamese locale is not in force, so this test proves nothing", v)
+	if !negative {
+		t.Error("no change below zero in the comparison: the test wants one")
+	}
+}
+
+// printWantNumber checks that a spreadsheet read a CSV's cell written want
+// ("73,3", "-3,0", "12") as that number.
+func printWantNumber(t *testing.T, file, cell string, c tooltest.Cell, want string) {
+	t.Helper()
+	x, err := strconv.ParseFloat(c.Value, 64)
+	w, _ := strconv.ParseFloat(strings.Replace(want, ",", ".", 1), 64)
+	if !c.Number || err != nil || x != w {
+		t.Errorf("%s %s = %q (a number: %v), want the number %v", file, cell, c.Value, c.Number, w)
 	}
 }
 

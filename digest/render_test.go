@@ -425,3 +425,28 @@ func TestChartPercentOneFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestReportRoundsOnce: a change and a share are rounded once, as shown,
+// wherever they are written: the text's change and the sheet's (points
+// and arrow) agree at the edges of a tenth, and a share is stored as its
+// exact thousandth (0.007 for 0,7%, never 0.006999999999999999).
+func TestReportRoundsOnce(t *testing.T) {
+	for _, c := range []struct {
+		now, before float64
+		text        string
+	}{
+		{50, 50.04, " = 0,0 x"}, {50, 49.96, " = 0,0 x"}, {50.06, 50, " ▲ 0,1 x"}, {49.94, 50, " ▼ 0,1 x"}, {87.5, 55, " ▲ 32,5 x"},
+	} {
+		now, before := Score{Pct: c.now, Shown: true}, Score{Pct: c.before, Shown: true}
+		d, ok := comparisonRow{Now: now, Before: before}.Delta()
+		if got := change(now, &before, "x"); got != c.text || !ok || fmt.Sprintf(" %s %s x", arrowOf(d), DecimalVI(max(d, -d))) != got {
+			t.Errorf("%v against %v: the text %q, the sheet %v %s; want %q", c.now, c.before, got, d, arrowOf(d), c.text)
+		}
+	}
+	for k := range 1001 {
+		pct := float64(k)/10 + 0.04
+		if got, want := float64(renderShare(pct)), float64(k)/1000; got != want {
+			t.Errorf("the share of %v%% is stored as %v, want %v", pct, got, want)
+		}
+	}
+}

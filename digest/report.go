@@ -25,7 +25,10 @@ func score(t flows.Tally, min int) Score {
 	return Score{Good: t.Good, Bad: t.Bad, Unknown: t.Unknown, Pct: pct, Shown: ok}
 }
 
-// Row is one school's numbers, or all schools' together.
+// Row is one school's numbers, or all schools' together. A digest's total
+// is stored as JSON, the snapshot next week's digest compares against
+// (Job.send, Job.snapshot): Row's and Score's tags are a stored encoding,
+// the only JSON of a report.
 type Row struct {
 	Code    string           `json:"code,omitempty"`
 	Name    string           `json:"name"`
@@ -63,74 +66,74 @@ type Unit struct {
 
 // Item is a scored question, in questionnaire order.
 type Item struct {
-	ID    string     `json:"id"`
-	Short string     `json:"short"`
-	Group string     `json:"group"`
-	Kind  flows.Kind `json:"kind"`
+	ID    string
+	Short string
+	Group string
+	Kind  flows.Kind
 }
 
 // Overdue is a complaint past a deadline.
 type Overdue struct {
-	Code       string `json:"code"`
-	School     string `json:"school"`
-	SchoolCode string `json:"school_code,omitempty"`
-	Status     string `json:"status"`
-	AgeDays    int    `json:"age_days"`
+	Code       string
+	School     string
+	SchoolCode string
+	Status     string
+	AgeDays    int
 }
 
 // ComplaintStats count the complaints of the report's schools.
 type ComplaintStats struct {
-	Opened      int       `json:"opened"`        // filed in the period
-	AckedOnTime int       `json:"acked_on_time"` // of those, acknowledged by the deadline
-	Resolved    int       `json:"resolved"`      // resolved in the period
-	Open        int       `json:"open"`          // open at the period's end
-	Overdue     []Overdue `json:"overdue"`       // open and past a deadline at the period's end
+	Opened      int       // filed in the period
+	AckedOnTime int       // of those, acknowledged by the deadline
+	Resolved    int       // resolved in the period
+	Open        int       // open at the period's end
+	Overdue     []Overdue // open and past a deadline at the period's end
 }
 
 // Report is everything a digest says.
 type Report struct {
-	Kind  string    `json:"kind"`  // "weekly" or "range"
-	Scope string    `json:"scope"` // office or school name
-	From  time.Time `json:"from"`  // the period [From, To)
-	To    time.Time `json:"to"`
-	Waves []string  `json:"waves"` // titles of the waves counted
-	Items []Item    `json:"items"`
-	Total Row       `json:"total"`
-	Rows  []Row     `json:"rows"`
+	Kind  string    // "weekly" or "range"
+	Scope string    // office or school name
+	From  time.Time // the period [From, To)
+	To    time.Time
+	Waves []string // titles of the waves counted
+	Items []Item
+	Total Row
+	Rows  []Row
 	// Units are the scope's units one level down (a department's
 	// communes), when it has any: each its subtree's sum.
-	Units []Row `json:"units,omitempty"`
+	Units []Row
 	// EnrolmentOf says what enrolment counts: "families" or "pupils".
-	EnrolmentOf string `json:"enrolment_of,omitempty"`
-	// PrevWeek and LastYear are the totals of the same scope a week and a
-	// year before, where a digest was built then.
-	PrevWeek *Row `json:"prev_week,omitempty"`
-	LastYear *Row `json:"last_year,omitempty"`
+	EnrolmentOf string
+	// PrevWeek is the total of the same scope a week before, where a
+	// digest was built then (its snapshot). A year earlier is YearAgo's
+	// alone (yearEarlier).
+	PrevWeek *Row
 
-	Complaints ComplaintStats `json:"complaints"`
+	Complaints ComplaintStats
 	// YearAgo is the same period a year earlier, per school and in total,
 	// from this bot's data or imported baselines; nil when neither has it.
-	YearAgo *Comparison `json:"year_ago,omitempty"`
+	YearAgo *Comparison
 	// WaveIDs are the ids of the waves counted.
-	WaveIDs []string `json:"-"`
+	WaveIDs []string
 	// Comments are the parents' comments of the period, of the schools and
 	// waves with enough respondents to show them, newest first school by
 	// school; Terms what they talk about (Terms of the scope, SchoolTerms
 	// of each school by code).
-	Comments    []CommentRow            `json:"-"`
-	Terms       []terms.Term            `json:"terms,omitempty"`
-	SchoolTerms map[string][]terms.Term `json:"-"`
+	Comments    []CommentRow
+	Terms       []terms.Term
+	SchoolTerms map[string][]terms.Term
 	// CommentsHidden counts the comments of schools and waves with too few
 	// respondents to show them.
-	CommentsHidden int `json:"comments_hidden,omitempty"`
+	CommentsHidden int
 
-	MinRespondents int            `json:"min_respondents"`
-	FlagBelow      float64        `json:"flag_below"`
-	Location       *time.Location `json:"-"`
-	byUnit         bool           // the rows are units (a chart of units)
+	MinRespondents int
+	FlagBelow      float64
+	Location       *time.Location
+	byUnit         bool // the rows are units (a chart of units)
 	// Made is when the report was made: its files' created and modified
 	// times (zero: To).
-	Made time.Time `json:"made"`
+	Made time.Time
 }
 
 // Input is what a report is built from: the aggregates and the complaints,
@@ -150,8 +153,8 @@ type Input struct {
 	// New counts each school's responses submitted in the period.
 	New        map[string]int
 	Complaints []*flows.Complaint
-	// PrevWeek and LastYear are earlier totals of the scope, if any.
-	PrevWeek, LastYear *Row
+	// PrevWeek is the scope's total a week before, if a digest had it.
+	PrevWeek *Row
 	// YearAgo is the same period a year earlier (Job.yearAgo).
 	YearAgo *Comparison
 	// Comments are the comments of the period in the waves, any school's.
@@ -165,7 +168,7 @@ type Input struct {
 // Build makes the report: pure arithmetic over the aggregates.
 func Build(in Input) *Report {
 	eng := in.Engine
-	r := &Report{Kind: in.Kind, Scope: in.Scope, From: in.From, To: in.To, PrevWeek: in.PrevWeek, LastYear: in.LastYear,
+	r := &Report{Kind: in.Kind, Scope: in.Scope, From: in.From, To: in.To, PrevWeek: in.PrevWeek,
 		MinRespondents: in.MinRespondents, FlagBelow: in.FlagBelow, Location: in.Location, EnrolmentOf: eng.Directory().EnrolmentOf,
 		Made: in.Made}
 	for _, w := range in.Waves {
@@ -245,9 +248,6 @@ func Build(in Input) *Report {
 		r.Units = append(r.Units, unit)
 	}
 	r.YearAgo = in.YearAgo
-	if r.YearAgo != nil && r.LastYear == nil {
-		r.LastYear = r.YearAgo.Total
-	}
 	r.addComments(in)
 	return r
 }

@@ -43,10 +43,10 @@ func writeCommentsSheet(f *excelize.File, r *Report, st workbookStyles) error {
 		w.wrapCell(6, c.Text)
 	}
 	if len(r.Comments) == 0 {
-		w.add(st.muted, "Không có góp ý nào trong kỳ")
+		w.note(st.muted, "Không có góp ý nào trong kỳ")
 	}
 	if r.CommentsHidden > 0 {
-		w.add(st.muted, fmt.Sprintf("Chưa hiện %d góp ý của trường có dưới %d phiếu trong đợt (để không ai bị nhận ra).", r.CommentsHidden, r.MinRespondents))
+		w.note(st.muted, fmt.Sprintf("Chưa hiện %d góp ý của trường có dưới %d phiếu trong đợt (để không ai bị nhận ra).", r.CommentsHidden, r.MinRespondents))
 	}
 	return w.finish(r)
 }
@@ -68,7 +68,7 @@ func writeTermsSheet(f *excelize.File, r *Report, st workbookStyles) error {
 		}
 	}
 	if len(r.Terms) == 0 {
-		w.add(st.muted, "Chưa có từ nào được nhắc trong từ hai góp ý trở lên")
+		w.note(st.muted, "Chưa có từ nào được nhắc trong từ hai góp ý trở lên")
 	}
 	return w.finish(r)
 }
@@ -93,12 +93,7 @@ type comparisonRow struct {
 
 // Delta is the change in points, rounded as shown; false unless both
 // shares are shown.
-func (c comparisonRow) Delta() (float64, bool) {
-	if !c.Now.Shown || !c.Before.Shown {
-		return 0, false
-	}
-	return renderRound1(c.Now.Pct - c.Before.Pct), true
-}
+func (c comparisonRow) Delta() (float64, bool) { return delta(c.Now, c.Before) }
 
 // comparisonTable is the comparison with a year earlier, the rows both the
 // sheet and the CSV render: each school's indicators (those asked at its
@@ -162,11 +157,11 @@ func writeComparisonSheet(f *excelize.File, r *Report, st workbookStyles) error 
 	w := &sheetWriter{f: f, st: st, name: sheetComparison, nameCols: 2}
 	c := r.YearAgo
 	if c == nil {
-		w.add(st.header, "So với cùng kỳ năm trước")
-		w.add(st.muted, "Không có số liệu cùng kỳ năm trước (chưa có dữ liệu của hệ thống, chưa nhập số liệu năm trước).")
+		w.note(st.title, "So với cùng kỳ năm trước")
+		w.note(st.muted, "Không có số liệu cùng kỳ năm trước (chưa có dữ liệu của hệ thống, chưa nhập số liệu năm trước).")
 		return w.finish(r)
 	}
-	w.add(st.title, fmt.Sprintf("Cùng kỳ năm trước: %s – %s", c.From.In(r.loc()).Format("02/01/2006"), c.To.In(r.loc()).AddDate(0, 0, -1).Format("02/01/2006")))
+	w.note(st.title, fmt.Sprintf("Cùng kỳ năm trước: %s – %s", c.From.In(r.loc()).Format("02/01/2006"), c.To.In(r.loc()).AddDate(0, 0, -1).Format("02/01/2006")))
 	w.headRows = 2 // the title, then the header
 	w.add(st.header, "Mã", "Trường", "Chỉ số", "Năm nay", "Cùng kỳ năm trước", "Thay đổi (điểm)", "", "Nguồn số liệu năm trước")
 	for _, row := range comparisonTable(r) {
@@ -174,9 +169,9 @@ func writeComparisonSheet(f *excelize.File, r *Report, st workbookStyles) error 
 			w.add(st.muted, row.Code, row.Name, row.Label)
 			continue
 		}
-		delta, arrow := any(nil), ""
+		points, arrow := any(nil), ""
 		if d, ok := row.Delta(); ok {
-			delta, arrow = d, arrowOf(d)
+			points, arrow = d, arrowOf(d)
 		}
 		v1, v2 := renderScore(row.Now), renderScore(row.Before)
 		if !row.HadBefore {
@@ -186,25 +181,14 @@ func writeComparisonSheet(f *excelize.File, r *Report, st workbookStyles) error 
 		if row.Total {
 			style = st.bold
 		}
-		w.add(style, row.Code, row.Name, row.Label, v1, v2, delta, arrow, row.Source)
+		w.add(style, row.Code, row.Name, row.Label, v1, v2, points, arrow, row.Source)
 		w.styleCell(4, st.scoreStyle(v1, row.Total, false))
 		w.styleCell(5, st.scoreStyle(v2, row.Total, false))
-		if delta != nil {
+		if points != nil {
 			w.styleCell(6, st.points)
 		}
 	}
 	return w.finish(r)
-}
-
-// arrowOf is the arrow of a change in points, as the digest's text shows it.
-func arrowOf(d float64) string {
-	switch {
-	case d > 0:
-		return "▲"
-	case d < 0:
-		return "▼"
-	}
-	return "="
 }
 
 // CommentsCSV is the Góp ý sheet as CSV, for an export in CSV: school,
@@ -214,7 +198,7 @@ func CommentsCSV(r *Report) ([]byte, error) {
 	for _, c := range r.Comments {
 		rows = append(rows, []string{c.Code, c.School, c.Wave, c.At.In(r.loc()).Format("02/01/2006"), c.Grade, c.Text})
 	}
-	return writeCSV(r, rows)
+	return writeCSV(r, rows, "")
 }
 
 // ComparisonCSV is the So với năm trước sheet as CSV: per school and
@@ -239,27 +223,39 @@ func ComparisonCSV(r *Report) ([]byte, error) {
 			rows = append(rows, []string{row.Code, row.Name, label, "", "", "", ""})
 			continue
 		}
-		delta := ""
+		points := ""
 		if d, ok := row.Delta(); ok {
-			delta = DecimalVI(d)
+			points = DecimalVI(d)
 		}
-		rows = append(rows, []string{row.Code, row.Name, label, num(row.Now), num(row.Before), delta, row.Source})
+		rows = append(rows, []string{row.Code, row.Name, label, num(row.Now), num(row.Before), points, row.Source})
 	}
-	return writeCSV(r, rows)
+	return writeCSV(r, rows, "")
 }
 
 // writeCSV writes rows (the first a header) as every CSV of an export is
-// written (NewCSV), each after the report's period and scope (csvLead).
-func writeCSV(r *Report, rows [][]string) ([]byte, error) {
+// written (NewCSV), each after the report's period and scope (csvLead); a
+// note, unless "", goes last, alone in the first column of a row as wide
+// as the others (a remark, not a row of the table).
+func writeCSV(r *Report, rows [][]string, note string) ([]byte, error) {
 	var buf bytes.Buffer
 	cw := NewCSV(&buf)
 	head, lead := csvLead(r)
+	width := 0
 	for i, row := range rows {
 		first := lead
 		if i == 0 {
 			first = head
 		}
-		if err := cw.Write(append(append([]string(nil), first...), row...)); err != nil {
+		rec := append(append([]string(nil), first...), row...)
+		width = max(width, len(rec))
+		if err := cw.Write(rec); err != nil {
+			return nil, fmt.Errorf("digest: write csv: %w", err)
+		}
+	}
+	if note != "" {
+		rec := make([]string, max(width, 1))
+		rec[0] = note
+		if err := cw.Write(rec); err != nil {
 			return nil, fmt.Errorf("digest: write csv: %w", err)
 		}
 	}

@@ -29,18 +29,34 @@ func cell(s Score) string {
 
 // change shows the change from an earlier score in points: ▲ 2,1.
 func change(now Score, before *Score, label string) string {
-	if before == nil || !before.Shown || !now.Shown {
+	if before == nil {
 		return ""
 	}
-	d := math.Round((now.Pct-before.Pct)*10) / 10
-	arrow := "="
+	d, ok := delta(now, *before)
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf(" %s %s %s", arrowOf(d), DecimalVI(math.Abs(d)), label)
+}
+
+// delta is the change from before to now in points, rounded as shown;
+// false unless both shares are shown.
+func delta(now, before Score) (float64, bool) {
+	if !now.Shown || !before.Shown {
+		return 0, false
+	}
+	return renderRound1(now.Pct - before.Pct), true
+}
+
+// arrowOf is the arrow of a change in points: ▲, ▼, or = for none.
+func arrowOf(d float64) string {
 	switch {
 	case d > 0:
-		arrow = "▲"
+		return "▲"
 	case d < 0:
-		arrow = "▼"
+		return "▼"
 	}
-	return fmt.Sprintf(" %s %s %s", arrow, DecimalVI(math.Abs(d)), label)
+	return "="
 }
 
 func (r *Report) loc() *time.Location {
@@ -91,7 +107,7 @@ func Text(r *Report) []string {
 		b.WriteString(")\n")
 	}
 	wow := func(now Score, id string) string {
-		return change(now, prevScore(r.PrevWeek, id), "so với tuần trước") + change(now, prevScore(r.LastYear, id), "so với cùng kỳ năm trước")
+		return change(now, prevScore(r.PrevWeek, id), "so với tuần trước") + change(now, prevScore(r.yearEarlier(), id), "so với cùng kỳ năm trước")
 	}
 	fmt.Fprintf(&b, "\n😊 Chỉ số hài lòng (tỷ lệ mức 4–5): %s%s\n", cell(r.Total.Index), wow(r.Total.Index, ""))
 	for _, it := range r.Items {

@@ -1,8 +1,6 @@
 package digest
 
 import (
-	"math"
-
 	"github.com/xuri/excelize/v2"
 )
 
@@ -14,7 +12,7 @@ const sheetUnits = "Theo đơn vị"
 // enrolment is not known.
 func renderRate(row Row) []any {
 	if p, ok := row.Rate(); ok {
-		return []any{row.Enrolment, share(math.Round(p*10) / 1000)}
+		return []any{row.Enrolment, renderShare(p)}
 	}
 	return []any{nil, nil}
 }

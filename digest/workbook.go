@@ -22,15 +22,13 @@ const (
 	sheetComplaints = "Phản ánh"
 )
 
-// suppressed stands in a file's cell for a share of too few answers, and for
-// the counts it would be computed from; a note under the table says why
+// Suppressed is the mark of a figure withheld in every file hailong writes:
+// in a report's cell it stands for a share of too few answers, and for the
+// counts it would be computed from; a note under the table says why
 // (suppressedNote), as the chat's digest does under its own.
-const suppressed = Suppressed
-
-// Suppressed is the mark of a figure withheld in every file hailong writes.
 const Suppressed = "–"
 
-// suppressedNote explains suppressed under a table that shows one.
+// suppressedNote explains Suppressed under a table that shows one.
 func suppressedNote(min int) string {
 	return fmt.Sprintf("–: chưa đủ mẫu (dưới %d câu trả lời, không tính tỷ lệ).", min)
 }
@@ -42,20 +40,30 @@ const (
 	schoolNameCols = 2
 )
 
-func renderRound1(v float64) float64 { return math.Round(v*10) / 10 }
+// renderTenths is v in tenths, rounded: the one rounding of every figure
+// shown with one decimal (renderRound1, renderShare).
+func renderTenths(v float64) float64 { return math.Round(v * 10) }
+
+// renderRound1 is v rounded to one decimal, as it is shown.
+func renderRound1(v float64) float64 { return renderTenths(v) / 10 }
 
 // share is a rate as a fraction (0.733 for 73,3%), rounded to what is shown
 // (one decimal of a percent): the workbook stores it as a number under a
 // percent format, the CSV writes it as a percentage with a decimal comma.
 type share float64
 
+// renderShare is a percentage as its share, rounded as shown. The tenths
+// are divided by 1000 at once: renderRound1(p)/100 would store 0.7% as
+// 0.006999999999999999.
+func renderShare(pct float64) share { return share(renderTenths(pct) / 1000) }
+
 // renderScore is the cell of a score: a share, so that spreadsheets can sort
 // and average it, or suppressed when it may not be shown.
 func renderScore(s Score) any {
 	if !s.Shown {
-		return suppressed
+		return Suppressed
 	}
-	return share(math.Round(s.Pct*10) / 1000)
+	return renderShare(s.Pct)
 }
 
 // DecimalVI writes v with one decimal and a decimal comma, as everything
@@ -128,12 +136,21 @@ type sheetWriter struct {
 	// nameCols are the columns frozen at the left and printed on every
 	// page (the school's code and name), headRows the rows at the top.
 	nameCols, headRows int
-	dashed             bool // a cell shows suppressed: the note goes under the table
+	dashed             bool // a cell shows Suppressed: the note goes under the table
 	err                error
 }
 
 func (w *sheetWriter) add(style int, cells ...any) {
 	w.put(true, style, cells)
+}
+
+// note writes a row of one text running across the table (a title above
+// it, a remark under it): it does not size its column. Sized, a note of 60
+// characters would widen column A as much, and where column A is frozen
+// and printed on every page, fitting the page's width would shrink the
+// whole sheet for it.
+func (w *sheetWriter) note(style int, text string) {
+	w.put(false, style, []any{text})
 }
 
 // put writes a row; sized says whether its cells count for the columns'
@@ -149,7 +166,7 @@ func (w *sheetWriter) put(sized bool, style int, cells []any) {
 		case share:
 			cells[i] = float64(v) // excelize writes a named type as text
 		case string:
-			w.dashed = w.dashed || v == suppressed
+			w.dashed = w.dashed || v == Suppressed
 		}
 	}
 	cell, _ := excelize.CoordinatesToCellName(1, w.row)
@@ -209,7 +226,7 @@ const maxColWidth = 60
 func (w *sheetWriter) finish(r *Report) error {
 	if w.dashed {
 		w.add(0)
-		w.put(false, w.st.muted, []any{suppressedNote(r.MinRespondents)})
+		w.note(w.st.muted, suppressedNote(r.MinRespondents))
 	}
 	if w.err != nil {
 		return w.err
@@ -338,7 +355,7 @@ func newWorkbookStyles(f *excelize.File) (workbookStyles, error) {
 // (a count) keeps the row's style.
 func (st workbookStyles) scoreStyle(v any, bold, flagged bool) int {
 	if _, ok := v.(share); !ok {
-		if v != suppressed {
+		if v != Suppressed {
 			return 0
 		}
 		return st.dash
@@ -438,8 +455,8 @@ func writeSummarySheet(f *excelize.File, r *Report, st workbookStyles) error {
 	if r.PrevWeek != nil {
 		score("Chỉ số tuần trước", r.PrevWeek.Index, false)
 	}
-	if r.LastYear != nil {
-		score("Chỉ số cùng kỳ năm trước", r.LastYear.Index, false)
+	if ly := r.yearEarlier(); ly != nil {
+		score("Chỉ số cùng kỳ năm trước", ly.Index, false)
 	}
 	flagged := 0
 	for _, row := range r.Rows {
@@ -491,7 +508,7 @@ func writeItemsSheet(f *excelize.File, r *Report, st workbookStyles) error {
 		if !s.Shown {
 			// Too few answers to show a share are too few to show the
 			// counts it would be computed from.
-			w.add(0, it.ID, it.Short, suppressed, suppressed, suppressed, v)
+			w.add(0, it.ID, it.Short, Suppressed, Suppressed, Suppressed, v)
 			for col := 3; col <= 5; col++ {
 				w.styleCell(col, st.dash)
 			}
@@ -510,13 +527,13 @@ func writeComplaintsSheet(f *excelize.File, r *Report, st workbookStyles) error 
 		w.add(0, c.label, c.n)
 	}
 	w.add(0)
-	w.add(st.title, "Phản ánh quá hạn")
+	w.note(st.title, "Phản ánh quá hạn")
 	w.add(st.header, "Mã", "Trường", "Trạng thái", "Số ngày")
 	for _, o := range r.Complaints.Overdue {
 		w.add(0, o.Code, o.School, o.Status, o.AgeDays)
 	}
 	if len(r.Complaints.Overdue) == 0 {
-		w.add(st.muted, "Không có phản ánh quá hạn")
+		w.note(st.muted, "Không có phản ánh quá hạn")
 	}
 	return w.finish(r)
 }
@@ -555,48 +572,32 @@ func csvLead(r *Report) (head, values []string) {
 // Excel read the file as UTF-8 rather than the ANSI code page, which would
 // garble the diacritics.
 func CSV(r *Report) ([]byte, error) {
-	var buf bytes.Buffer
-	cw := NewCSV(&buf)
-	header, rows := renderSchoolTable(r)
-	lead, values := csvLead(r)
+	header, cells := renderSchoolTable(r)
+	rows := make([][]string, 0, len(cells)+1)
 	for i, h := range header {
 		if i+1 >= schoolIndexCol && h != "Số "+r.enrolled() {
 			header[i] = h + " (%)"
 		}
 	}
-	if err := cw.Write(append(lead, header...)); err != nil {
-		return nil, err
-	}
-	rec := make([]string, len(lead)+len(header))
-	copy(rec, values)
+	rows = append(rows, header)
 	dashed := false
-	for _, cells := range rows {
-		for i, v := range cells {
-			out := &rec[len(lead)+i]
+	for _, row := range cells {
+		rec := make([]string, len(row))
+		for i, v := range row {
 			switch v := v.(type) {
 			case nil:
-				*out = ""
 			case share:
-				*out = DecimalVI(float64(v) * 100)
+				rec[i] = DecimalVI(float64(v) * 100)
 			default:
-				*out = fmt.Sprint(v)
-				dashed = dashed || v == suppressed
+				rec[i] = fmt.Sprint(v)
+				dashed = dashed || v == Suppressed
 			}
 		}
-		if err := cw.Write(rec); err != nil {
-			return nil, err
-		}
+		rows = append(rows, rec)
 	}
+	note := ""
 	if dashed {
-		note := make([]string, len(rec))
-		note[0] = suppressedNote(r.MinRespondents)
-		if err := cw.Write(note); err != nil {
-			return nil, err
-		}
+		note = suppressedNote(r.MinRespondents)
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return nil, fmt.Errorf("digest: write csv: %w", err)
-	}
-	return buf.Bytes(), nil
+	return writeCSV(r, rows, note)
 }

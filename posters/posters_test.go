@@ -13,6 +13,8 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
 	"golang.org/x/text/unicode/norm"
+
+	"hailong/internal/tooltest"
 )
 
 const bot = "hailong_sadec_bot"
@@ -98,6 +100,39 @@ func TestPDF(t *testing.T) {
 	}
 	if n := bytes.Count(b, []byte("/Subtype /Image")); n != len(schools) {
 		t.Errorf("%d images, want one QR code per page (%d)", n, len(schools))
+	}
+}
+
+// TestPDFText reads the posters' PDF as a reader's program does (poppler's
+// pdftotext): a page a school, in order, each with its text selectable and
+// searchable in Vietnamese — the school's name, its code, the office, the
+// link its QR code holds and what to type on Zalo.
+func TestPDFText(t *testing.T) {
+	o := opts
+	o.Zalo = &Zalo{BotName: "Bot Hải Long Sa Đéc"}
+	b, err := PDF(schools, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "posters.pdf")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if n := tooltest.Pages(t, path); n != len(schools) {
+		t.Errorf("pdfinfo: %d pages, want %d", n, len(schools))
+	}
+	pages := strings.Split(strings.TrimRight(tooltest.Text(t, path), "\f"), "\f")
+	if len(pages) != len(schools) {
+		t.Fatalf("%d pages of text, want %d", len(pages), len(schools))
+	}
+	for i, s := range schools {
+		words := strings.Join(strings.Fields(pages[i]), " ") // a long name wraps
+		for _, want := range []string{"KHẢO SÁT SỰ HÀI LÒNG CỦA CHA MẸ HỌC SINH", s.Name, "Mã trường: " + s.Code, opts.Office,
+			Link(bot, s.Code), "nhắn: " + ZaloText(s.Code), "«Bot Hải Long Sa Đéc»"} {
+			if !strings.Contains(words, want) {
+				t.Errorf("page %d (%s) lacks %q:\n%s", i+1, s.Code, want, pages[i])
+			}
+		}
 	}
 }
 

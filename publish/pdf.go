@@ -71,12 +71,11 @@ func SummaryPDF(d *Dataset, i int) ([]byte, error) {
 		label     string
 		own, unit string
 	}
-	figs := func(f Figures, g func(Figures) string) string { return g(f) }
 	var lines []line
 	add := func(label string, g func(Figures) string) {
-		l := line{label: label, unit: figs(d.Total, g)}
+		l := line{label: label, unit: g(d.Total)}
 		if s != nil {
-			l.own = figs(s.Figures, g)
+			l.own = g(s.Figures)
 		}
 		lines = append(lines, l)
 	}

@@ -1,17 +1,22 @@
 package publish_test
 
 import (
+	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"hailong/digest"
 	"hailong/flows"
+	"hailong/internal/tooltest"
 	"hailong/publish"
 	"hailong/publish/publishtest"
 )
@@ -277,8 +282,10 @@ func TestComplaintCounts(t *testing.T) {
 
 // TestFilesReadBack writes the files and reads each back: the JSON audits
 // clean, the CSV says what the JSON says (";", decimal commas, "–" where
-// withheld), and each PDF is one page, in Vietnamese, with the school's
-// figures beside the unit's and nothing withheld showing.
+// withheld) and a spreadsheet set to Vietnamese (LibreOffice) reads its
+// numbers as numbers, and each PDF is one page, in Vietnamese, with the
+// school's figures beside the unit's (the unit's own alone) and nothing
+// withheld showing.
 func TestFilesReadBack(t *testing.T) {
 	in := input(t, sampleRows)
 	d, err := publish.Build(in)
@@ -302,6 +309,55 @@ func TestFilesReadBack(t *testing.T) {
 		}
 	}
 	publishtest.ReadBack(t, dir, in)
+
+	// The CSV as a spreadsheet set to Vietnamese opens it (LibreOffice):
+	// the wave's days and every count, rate and share a number as
+	// written, the names, codes and withheld figures ("–") text.
+	csvPath := filepath.Join(dir, publish.DataName(d, ".csv"))
+	raw, err := os.ReadFile(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(raw, []byte("\ufeff"))))
+	cr.Comma = digest.CSVComma
+	recs, err := cr.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := tooltest.ReadCSV(t, csvPath)[0]
+	if len(got) != len(recs) || len(got[0]) != len(recs[0]) {
+		t.Fatalf("LibreOffice read %d rows of %d columns, want %d of %d:\n%v", len(got), len(got[0]), len(recs), len(recs[0]), got)
+	}
+	text := map[string]bool{"Đợt khảo sát": true, "Đơn vị": true, "Dòng": true, "Mã trường": true, "Tên trường": true, "Cấp học": true}
+	for i := range recs {
+		for j, w := range recs[i] {
+			var c tooltest.Cell
+			if j < len(got[i]) {
+				c = got[i][j]
+			}
+			at := fmt.Sprintf("row %d, %s", i+1, recs[0][j])
+			switch head := recs[0][j]; {
+			case w == "":
+				if c.Value != "" {
+					t.Errorf("%s = %q, want it empty", at, c.Value)
+				}
+			case i == 0 || text[head] || w == digest.Suppressed:
+				if c.Number || c.Value != w {
+					t.Errorf("%s = %q (a number: %v), want the text %q", at, c.Value, c.Number, w)
+				}
+			case head == "Từ ngày" || head == "Đến ngày":
+				if day, err := time.Parse(time.DateOnly, w); err != nil || !c.Number || c.Value != strconv.Itoa(int(day.Sub(time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)).Hours()/24)) {
+					t.Errorf("%s = %q (a number: %v), want the date %s", at, c.Value, c.Number, w)
+				}
+			default:
+				x, err := strconv.ParseFloat(c.Value, 64)
+				v, _ := strconv.ParseFloat(strings.Replace(w, ",", ".", 1), 64)
+				if !c.Number || err != nil || x != v {
+					t.Errorf("%s = %q (a number: %v), want the number %s", at, c.Value, c.Number, w)
+				}
+			}
+		}
+	}
 }
 
 // BenchmarkPublish200 builds and writes (CSV, JSON, 201 PDFs) the

@@ -45,8 +45,7 @@ type Term struct {
 
 // Counter counts the terms of comments added one by one.
 type Counter struct {
-	grams    map[string]*gram
-	comments int
+	grams map[string]*gram
 }
 
 type gram struct {
@@ -55,15 +54,11 @@ type gram struct {
 	forms map[string]int // spellings seen, by how many comments
 }
 
-// Comments is how many comments were added.
-func (c *Counter) Comments() int { return c.comments }
-
 // Add counts the terms of one comment.
 func (c *Counter) Add(comment string) {
 	if c.grams == nil {
 		c.grams = map[string]*gram{}
 	}
-	c.comments++
 	seen := map[string]string{} // folded → spelling in this comment
 	for _, clause := range clauses(comment) {
 		for i := range clause {

@@ -129,7 +129,9 @@ func (s *Server) unitOf(u *who, id string) (*flows.Office, bool) {
 func (s *Server) topUnit(u *who) string { return s.cfg.Engine.ScopeUnit(u.Actor) }
 
 // schoolsOf are the schools of a unit's subtree (shared: not to be changed).
-func (s *Server) schoolsOf(office string) []string { return s.cfg.Engine.Directory().UnderCodes(office) }
+func (s *Server) schoolsOf(office string) []string {
+	return s.cfg.Engine.Directory().UnderCodes(office)
+}
 
 // scopePage is the overview of a set of schools: the numbers, the charts,
 // units ranked (when there are several), schools flagged, overdue

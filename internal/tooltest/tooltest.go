@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // Missing skips t for a tool that is not installed, or fails it in CI.
@@ -84,6 +86,51 @@ func Convert(t testing.TB, format, infilter string, files ...string) []string {
 		}
 	}
 	return paths
+}
+
+// CSVVietnamese is LibreOffice's import filter for hailong's CSV files as
+// a spreadsheet set to Vietnamese reads them: fields separated by ";" (59),
+// quoted by '"' (34), UTF-8 (76), from line 1, in vi-VN (1066), where the
+// decimal separator is the comma.
+const CSVVietnamese = "CSV:59,34,76,1,,1066"
+
+// Cell is a spreadsheet's cell as read back: its value, unformatted (a
+// date is its serial number), and whether it is a number.
+type Cell struct {
+	Value  string
+	Number bool
+}
+
+// ReadCSV has LibreOffice, in one run, open CSV files as a spreadsheet set
+// to Vietnamese opens them (CSVVietnamese) and save them as workbooks, and
+// returns each file's first sheet, row by row.
+func ReadCSV(t testing.TB, files ...string) [][][]Cell {
+	t.Helper()
+	var out [][][]Cell
+	for _, book := range Convert(t, "xlsx", CSVVietnamese, files...) {
+		f, err := excelize.OpenFile(book)
+		if err != nil {
+			t.Fatalf("%s: %v", book, err)
+		}
+		sheet := f.GetSheetList()[0]
+		rows, err := f.GetRows(sheet, excelize.Options{RawCellValue: true})
+		if err != nil {
+			t.Fatalf("%s: %v", book, err)
+		}
+		cells := make([][]Cell, len(rows))
+		for i, row := range rows {
+			for j, v := range row {
+				name, _ := excelize.CoordinatesToCellName(j+1, i+1)
+				typ, _ := f.GetCellType(sheet, name)
+				// LibreOffice writes a number without a type: unset.
+				number := typ == excelize.CellTypeNumber || typ == excelize.CellTypeUnset && v != ""
+				cells[i] = append(cells[i], Cell{Value: v, Number: number})
+			}
+		}
+		f.Close()
+		out = append(out, cells)
+	}
+	return out
 }
 
 // Pages is how many pages the PDF at path has (poppler's pdfinfo).

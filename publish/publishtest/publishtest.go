@@ -123,8 +123,32 @@ func ReadBack(t testing.TB, dir string, in publish.Input) {
 	if len(pdfs) != len(d.Schools)+1 {
 		t.Fatalf("summaries %q, want one per school and the unit's", pdfs)
 	}
-	if _, err := os.Stat(filepath.Join(dir, publish.SummaryName(&d, d.Unit.ID))); err != nil {
-		t.Error(err)
+	unit := filepath.Join(dir, publish.SummaryName(&d, d.Unit.ID))
+	if tooltest.Pages(t, unit) != 1 {
+		t.Errorf("%s is not one page", unit)
+	}
+	// The unit's summary: each figure line the label and the unit's figure.
+	text := tooltest.Text(t, unit)
+	for _, want := range []string{"KẾT QUẢ KHẢO SÁT SỰ HÀI LÒNG CỦA CHA MẸ HỌC SINH", d.Unit.Name, strconv.Itoa(len(d.Schools)) + " trường",
+		"Toàn đơn vị", "Lập ngày " + d.Made.Format("02/01/2006")} {
+		if !strings.Contains(text, want) {
+			t.Errorf("%s lacks %q:\n%s", filepath.Base(unit), want, text)
+		}
+	}
+	figures := figureLines(text, 2)
+	wants := map[string]string{
+		"Số người trả lời": countText(d.Total.Respondents),
+		"Chỉ số hài lòng":  pctPDF(d.Total.Index),
+		"Đã tiếp nhận":     strconv.Itoa(d.Total.Complaints.Received),
+		"Đang quá hạn":     strconv.Itoa(d.Total.Complaints.Overdue),
+	}
+	for _, ind := range d.Indicators {
+		wants[ind.ID+". "+ind.Name] = pctPDF(d.Total.Shares[ind.ID])
+	}
+	for label, want := range wants {
+		if got := figures[label]; len(got) != 1 || got[0] != want {
+			t.Errorf("%s: %s shows %q, want %s", filepath.Base(unit), label, got, want)
+		}
 	}
 	for _, s := range d.Schools {
 		p := filepath.Join(dir, publish.SummaryName(&d, s.Code))
@@ -138,13 +162,7 @@ func ReadBack(t testing.TB, dir string, in publish.Input) {
 			}
 		}
 		// Each figure line: the label, the school's figure, the unit's.
-		lines := map[string][]string{}
-		for line := range strings.Lines(text) {
-			f := regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(line), -1)
-			if len(f) == 3 {
-				lines[f[0]] = f[1:]
-			}
-		}
+		lines := figureLines(text, 3)
 		if got := lines["Số người trả lời"]; len(got) != 2 || got[0] != countText(s.Respondents) || got[1] != countText(d.Total.Respondents) {
 			t.Errorf("%s respondents line %q, want %s against %s", filepath.Base(p), got, countText(s.Respondents), countText(d.Total.Respondents))
 		}
@@ -162,6 +180,19 @@ func ReadBack(t testing.TB, dir string, in publish.Input) {
 			}
 		}
 	}
+}
+
+// figureLines are a summary's lines (pdftotext -layout) of n fields apart
+// by two spaces or more, each by its first field (the label): the rest.
+func figureLines(text string, n int) map[string][]string {
+	lines := map[string][]string{}
+	for line := range strings.Lines(text) {
+		f := regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(line), -1)
+		if len(f) == n {
+			lines[f[0]] = f[1:]
+		}
+	}
+	return lines
 }
 
 func countText(c publish.Cell[int]) string {
