@@ -84,7 +84,7 @@ func SummaryPDF(d *Dataset, i int) ([]byte, error) {
 	against := strings.ToLower(enrolmentLabel(d)[:1]) + enrolmentLabel(d)[1:]
 	add("Tỷ lệ phản hồi (so với "+against+")", func(f Figures) string {
 		if f.ResponseRate == nil {
-			return "không rõ " + against
+			return "không rõ" // the line names what it is measured against
 		}
 		return pctPDF(*f.ResponseRate)
 	})

@@ -166,6 +166,14 @@ func ReadBack(t testing.TB, dir string, in publish.Input) {
 		if got := lines["Số người trả lời"]; len(got) != 2 || got[0] != countText(s.Respondents) || got[1] != countText(d.Total.Respondents) {
 			t.Errorf("%s respondents line %q, want %s against %s", filepath.Base(p), got, countText(s.Respondents), countText(d.Total.Respondents))
 		}
+		// Every figure fits its column: the response rate's, the widest
+		// ("không rõ" where enrolment is unknown), stands apart from the
+		// unit's, not run into it.
+		for line := range strings.Lines(text) {
+			if f := regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(line), -1); strings.HasPrefix(f[0], "Tỷ lệ phản hồi") && len(f) != 3 {
+				t.Errorf("%s: the response rate's line runs its figures together: %q", filepath.Base(p), line)
+			}
+		}
 		if got := lines["Chỉ số hài lòng"]; len(got) != 2 || got[0] != pctPDF(s.Index) || got[1] != pctPDF(d.Total.Index) {
 			t.Errorf("%s index line %q, want %s against %s", filepath.Base(p), got, pctPDF(s.Index), pctPDF(d.Total.Index))
 		}
