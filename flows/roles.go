@@ -127,6 +127,23 @@ func (e *Engine) ScopeUnit(a Actor) string {
 	return ""
 }
 
+// DefaultPeriod is the days a report covers when none are asked for, from
+// the chat's /baocao, the dashboard and `hailong export` alike: the wave
+// open now, up to today; between waves, the latest wave, whole; before any
+// wave, the last week. to is exclusive (the day after the last).
+func (e *Engine) DefaultPeriod(now time.Time) (from, to time.Time) {
+	now = now.In(e.loc)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, e.loc)
+	w, ok := e.dir.LatestWave(now)
+	switch {
+	case ok && w.Contains(now):
+		return w.Start, today.AddDate(0, 0, 1)
+	case ok:
+		return w.Start, w.End
+	}
+	return today.AddDate(0, 0, -7), today.AddDate(0, 0, 1)
+}
+
 // ScopeName names what an actor acts for, as reports, announcements and
 // the dashboard title it: a group's unit, the units a staff member is
 // staff of (every one: staff of two units announce as both), all of them

@@ -229,3 +229,32 @@ func TestPressInGroupNotAUnits(t *testing.T) {
 		t.Errorf("a press in a group that is no unit's: %+v", res.Out)
 	}
 }
+
+// TestDefaultPeriod: /baocao without days covers the wave open now up to
+// today; between waves the latest wave, whole (not the week since, which
+// has nothing in it); before any wave the last week. The dashboard and
+// `hailong export` ask the same function.
+func TestDefaultPeriod(t *testing.T) {
+	e := testEngine(t) // w1: 2026-09-01 to 2027-01-16
+	for _, c := range []struct{ now, from, to string }{
+		{"2026-11-26", "2026-09-01", "2026-11-27"},
+		{"2027-02-10", "2026-09-01", "2027-01-16"},
+		{"2026-08-20", "2026-08-13", "2026-08-21"},
+	} {
+		now, _ := time.ParseInLocation(time.DateOnly, c.now, hcm)
+		now = now.Add(10 * time.Hour)
+		res := e.Handle(nil, Envelope{Channel: "test", User: "901", Chat: "901", Input: ParseText("/baocao", now)}, nil)
+		var req *ReportRequest
+		for _, o := range res.Out {
+			if o.Report != nil {
+				req = o.Report
+			}
+		}
+		if req == nil {
+			t.Fatalf("%s: no report queued", c.now)
+		}
+		if got := req.From.In(hcm).Format(time.DateOnly) + " " + req.To.In(hcm).Format(time.DateOnly); got != c.from+" "+c.to {
+			t.Errorf("/baocao on %s covers %s, want %s %s", c.now, got, c.from, c.to)
+		}
+	}
+}

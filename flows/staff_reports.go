@@ -36,11 +36,7 @@ func (t *turn) reportRequest(export bool) {
 	}
 	switch len(args) {
 	case 0:
-		if w, ok := t.e.dir.WaveAt(now); ok {
-			from = w.Start
-		} else {
-			from = today.AddDate(0, 0, -7)
-		}
+		from, to = t.e.DefaultPeriod(now)
 	case 2:
 		a, err1 := parseDay(args[0], t.e.loc)
 		b, err2 := parseDay(args[1], t.e.loc)

@@ -49,18 +49,10 @@ func roleName(r flows.Role) string {
 }
 
 // period is the range a page reports on: ?from=&to= (days, the end
-// inclusive), else the current wave up to today, else the latest wave.
+// inclusive), else the chat's (flows.Engine.DefaultPeriod).
 func (s *Server) period(r *http.Request) (from, to time.Time) {
 	loc := s.cfg.Engine.Location()
-	now := s.cfg.Now().In(loc)
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
-	dir := s.cfg.Engine.Directory()
-	from, to = today.AddDate(0, 0, -27), today.AddDate(0, 0, 1)
-	if w, ok := dir.LatestWave(now); ok && w.Contains(now) {
-		from = w.Start
-	} else if ok {
-		from, to = w.Start, w.End
-	}
+	from, to = s.cfg.Engine.DefaultPeriod(s.cfg.Now())
 	if f, err := time.ParseInLocation(time.DateOnly, r.URL.Query().Get("from"), loc); err == nil {
 		from = f
 	}

@@ -103,8 +103,8 @@ func writeReport(path string, data []byte) error {
 func (s *system) exportCmd(args []string) error {
 	var c common
 	fs := s.flags("export", &c)
-	from := fs.String("from", "", "first day, 2026-09-01 (default: the start of the current wave)")
-	to := fs.String("to", "", "last day, inclusive (default: today)")
+	from := fs.String("from", "", "first day, 2026-09-01 (default: as /baocao: the wave open now, else the latest wave whole, else the last week)")
+	to := fs.String("to", "", "last day, inclusive (default: as /baocao: today, or the latest wave's last day)")
 	format := fs.String("format", "xlsx", "xlsx or csv")
 	out := fs.String("out", "", "the file to write, or a directory to write it in as bao-cao-FROM_TO.EXT (required)")
 	unit := fs.String("unit", "", "only this unit's schools, its subtree's included (default: all)")
@@ -130,14 +130,7 @@ func (s *system) exportCmd(args []string) error {
 	if fi, err := os.Stat(req.Out); err == nil && fi.IsDir() {
 		intoDir = true
 	}
-	now := s.now().In(cfg.loc)
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, cfg.loc)
-	req.To = today.AddDate(0, 0, 1)
-	if w, ok := cfg.directory.WaveAt(now); ok {
-		req.From = w.Start
-	} else {
-		req.From = today.AddDate(0, 0, -7)
-	}
+	req.From, req.To = eng.DefaultPeriod(s.now())
 	if *from != "" {
 		if req.From, err = time.ParseInLocation(time.DateOnly, *from, cfg.loc); err != nil {
 			return fmt.Errorf("--from %q: want a date like 2026-09-01", *from)
