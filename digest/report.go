@@ -334,20 +334,18 @@ func complaintStats(in Input) ComplaintStats {
 		}
 		if !c.Created.Before(in.From) {
 			st.Opened++
-			if !c.AckedAt.IsZero() && !c.AckedAt.After(c.AckDue) {
+			if c.AckedOnTime() {
 				st.AckedOnTime++
 			}
 		}
 		if !c.ResolvedAt.IsZero() && !c.ResolvedAt.Before(in.From) && c.ResolvedAt.Before(in.To) && c.Status == flows.StatusResolved {
 			st.Resolved++
 		}
-		open := c.Status.Open() || (!c.ResolvedAt.IsZero() && !c.ResolvedAt.Before(in.To))
-		if !open {
+		if !c.OpenAt(in.To) {
 			continue
 		}
 		st.Open++
-		acked := !c.AckedAt.IsZero() && c.AckedAt.Before(in.To)
-		if in.To.After(c.ResolveDue) || (!acked && in.To.After(c.AckDue)) {
+		if c.OverdueAt(in.To) {
 			st.Overdue = append(st.Overdue, Overdue{Code: c.Code(), School: names[c.School], SchoolCode: c.School, Status: c.Status.Name(),
 				AgeDays: int(in.To.Sub(c.Created).Hours() / 24)})
 		}

@@ -127,6 +127,32 @@ func (c *Complaint) CountedIn(from, to time.Time) bool {
 	return c.Status.Open() || !c.Created.Before(from) || (!c.ResolvedAt.IsZero() && !c.ResolvedAt.Before(from))
 }
 
+// OpenAt says whether the complaint was open at t: open now, or closed at
+// t or later.
+func (c *Complaint) OpenAt(t time.Time) bool {
+	return c.Status.Open() || (!c.ResolvedAt.IsZero() && !c.ResolvedAt.Before(t))
+}
+
+// OverdueAt says whether the complaint, open at t, was past a deadline
+// then: not acknowledged before t with AckDue gone, or ResolveDue gone.
+// The one rule of the staff's list, the dashboard, reports (t their end)
+// and the publication (t when made).
+func (c *Complaint) OverdueAt(t time.Time) bool {
+	if !c.OpenAt(t) {
+		return false
+	}
+	acked := !c.AckedAt.IsZero() && c.AckedAt.Before(t)
+	return t.After(c.ResolveDue) || (!acked && t.After(c.AckDue))
+}
+
+// AckedOnTime says whether the complaint was acknowledged by its deadline.
+func (c *Complaint) AckedOnTime() bool { return !c.AckedAt.IsZero() && !c.AckedAt.After(c.AckDue) }
+
+// ResolvedOnTime says whether the complaint was resolved by its deadline.
+func (c *Complaint) ResolvedOnTime() bool {
+	return c.Status == StatusResolved && !c.ResolvedAt.IsZero() && !c.ResolvedAt.After(c.ResolveDue)
+}
+
 // additionsFull says the complaint takes no more additions.
 func (c *Complaint) additionsFull() bool {
 	return len(c.Added) >= MaxAdditions || c.addedChars() >= MaxAddedChars

@@ -258,3 +258,31 @@ func TestDefaultPeriod(t *testing.T) {
 		}
 	}
 }
+
+// TestOverdueAt: the one rule of "overdue" — open at the time, and past
+// the acknowledgement's deadline unacknowledged or past the resolution's.
+func TestOverdueAt(t *testing.T) {
+	d := time.Date(2026, 11, 26, 9, 0, 0, 0, hcm)
+	base := Complaint{Status: StatusNew, Created: d, AckDue: d.Add(24 * time.Hour), ResolveDue: d.AddDate(0, 0, 14)}
+	acked := base
+	acked.Status, acked.AckedAt = StatusAcked, d.Add(time.Hour)
+	closedLate := base
+	closedLate.Status, closedLate.AckedAt, closedLate.ResolvedAt = StatusResolved, d.Add(time.Hour), d.AddDate(0, 0, 20)
+	for _, c := range []struct {
+		name string
+		c    Complaint
+		at   time.Time
+		want bool
+	}{
+		{"new, within a day", base, d.Add(2 * time.Hour), false},
+		{"new, past the acknowledgement", base, d.Add(25 * time.Hour), true},
+		{"acknowledged, within the resolution", acked, d.Add(25 * time.Hour), false},
+		{"acknowledged, past the resolution", acked, d.AddDate(0, 0, 15), true},
+		{"closed late, judged while still open", closedLate, d.AddDate(0, 0, 15), true},
+		{"closed late, judged after it closed", closedLate, d.AddDate(0, 0, 21), false},
+	} {
+		if got := c.c.OverdueAt(c.at); got != c.want {
+			t.Errorf("%s: overdue %v, want %v", c.name, got, c.want)
+		}
+	}
+}

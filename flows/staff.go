@@ -223,7 +223,7 @@ func (t *turn) staffList() {
 			break
 		}
 		late := ""
-		if t.in.Now.After(c.ResolveDue) || (c.Status == StatusNew && t.in.Now.After(c.AckDue)) {
+		if c.OverdueAt(t.in.Now) {
 			late = " ⏰"
 		}
 		fmt.Fprintf(&b, "\n\n%s · %s%s\n%s · %s · %s", c.Code(), c.Status.Name(), late, t.e.schoolName(c.School),

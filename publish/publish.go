@@ -330,13 +330,13 @@ func (in Input) complaints() map[string]Complaints {
 		}
 		k := out[c.School]
 		k.Received++
-		if !c.AckedAt.IsZero() && !c.AckedAt.After(c.AckDue) {
+		if c.AckedOnTime() {
 			k.AckedOnTime++
 		}
-		if c.Status == flows.StatusResolved && !c.ResolvedAt.IsZero() && !c.ResolvedAt.After(c.ResolveDue) {
+		if c.ResolvedOnTime() {
 			k.ResolvedOnTime++
 		}
-		if c.Status.Open() && (in.Made.After(c.ResolveDue) || (c.AckedAt.IsZero() && in.Made.After(c.AckDue))) {
+		if c.Status.Open() && c.OverdueAt(in.Made) {
 			k.Overdue++
 		}
 		out[c.School] = k

@@ -369,9 +369,7 @@ func (f filter) match(c *flows.Complaint, now time.Time) bool {
 	return !f.Overdue || overdue(c, now)
 }
 
-func overdue(c *flows.Complaint, now time.Time) bool {
-	return c.Status.Open() && (now.After(c.ResolveDue) || (c.Status == flows.StatusNew && now.After(c.AckDue)))
-}
+func overdue(c *flows.Complaint, now time.Time) bool { return c.OverdueAt(now) }
 
 // queueRow is a complaint as the queue lists it: never its reporter.
 type queueRow struct {
