@@ -158,7 +158,7 @@ func Chart(r *Report) ([]byte, error) {
 
 func renderChartTitle(r *Report) string {
 	title := "Chỉ số hài lòng theo trường"
-	if r.byUnit || r.Kind == "units" { // the dashboard's ranking of units too
+	if r.byUnit {
 		title = "Chỉ số hài lòng theo đơn vị"
 	}
 	if s := strings.TrimSpace(r.Scope); s != "" {

@@ -32,32 +32,10 @@ func dataURI(svg []byte) template.URL {
 	return template.URL("data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString(svg))
 }
 
-// rankChart is the index of rows (schools or units) as the digest draws it,
-// at most 40 bars: of more, the 20 best and the 20 lowest.
-func rankChart(rep *digest.Report, rows []digest.Row, kind string) (template.URL, error) {
-	if len(rows) == 0 {
-		return "", fmt.Errorf("no rows")
-	}
-	page := *rep
-	page.Kind = kind
-	ranked := rankedRows(rows)
-	if len(ranked) > digest.ChartPage {
-		shown := 0
-		for _, r := range ranked {
-			if r.Index.Shown {
-				shown++
-			}
-		}
-		half := digest.ChartPage / 2
-		if shown > digest.ChartPage {
-			ranked = append(append([]digest.Row(nil), ranked[:half]...), ranked[shown-half:shown]...)
-			page.Scope += fmt.Sprintf(" (%d cao nhất, %d thấp nhất)", half, half)
-		} else {
-			ranked = ranked[:digest.ChartPage]
-		}
-	}
-	page.Rows = ranked
-	svg, err := digest.ChartSVG(&page)
+// rankChart is the ranking of the report's units, or else its schools, as
+// the digest draws it (digest.RankSVG).
+func rankChart(rep *digest.Report) (template.URL, error) {
+	svg, err := digest.RankSVG(rep)
 	if err != nil {
 		return "", err
 	}

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -140,14 +139,12 @@ func (s *Server) scopePage(w http.ResponseWriter, r *http.Request, u *who, name,
 		data["UnitID"] = office
 	}
 	if len(rep.Units) > 0 {
-		data["Units"] = rankedRows(rep.Units)
-		if chart, err := rankChart(rep, rep.Units, "units"); err == nil {
-			data["RankChart"] = chart
-		}
-	} else if chart, err := rankChart(rep, rep.Rows, "schools"); err == nil {
+		data["Units"] = digest.Ranked(rep.Units)
+	}
+	if chart, err := rankChart(rep); err == nil {
 		data["RankChart"] = chart
 	}
-	rows := rankedRows(rep.Rows)
+	rows := digest.Ranked(rep.Rows)
 	if len(rows) > 60 {
 		data["Top"], data["Bottom"] = rows[:10], rows[len(rows)-10:]
 	} else {
@@ -213,23 +210,6 @@ func (s *Server) common(r *http.Request, rep *digest.Report, at time.Time) map[s
 type itemRow struct {
 	digest.Item
 	Score digest.Score
-}
-
-// rankedRows orders rows by index, best first; rows without a shown index
-// last, by name.
-func rankedRows(rows []digest.Row) []digest.Row {
-	out := slices.Clone(rows)
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i].Index, out[j].Index
-		if a.Shown != b.Shown {
-			return a.Shown
-		}
-		if a.Shown && a.Pct != b.Pct {
-			return a.Pct > b.Pct
-		}
-		return out[i].Name < out[j].Name
-	})
-	return out
 }
 
 // school is a school's page.
