@@ -68,10 +68,8 @@ func (c *Comparison) Sources() []string {
 // the order they are looked for.
 func BaselinePeriods(dir *flows.Directory, from, to time.Time) []string {
 	var out []string
-	for _, w := range dir.Waves {
-		if w.Start.Before(to) && w.End.After(from) {
-			out = append(out, w.ID)
-		}
+	for _, w := range dir.WavesIn(from, to) {
+		out = append(out, w.ID)
 	}
 	y := from.Year()
 	if from.Month() < time.September {
@@ -95,14 +93,12 @@ func (j *Job) yearAgo(schools []flows.School, from, to time.Time) (*Comparison, 
 		codes[i] = sc.Code
 	}
 	var counts []flows.WaveCounts
-	for _, w := range dir.Waves {
-		if w.Start.Before(to) && w.End.After(from) {
-			wc, err := j.Store.AggregatesOf(w.ID, codes)
-			if err != nil {
-				return nil, err
-			}
-			counts = append(counts, wc)
+	for _, w := range dir.WavesIn(from, to) {
+		wc, err := j.Store.AggregatesOf(w.ID, codes)
+		if err != nil {
+			return nil, err
 		}
+		counts = append(counts, wc)
 	}
 	var items []Item
 	for _, q := range j.Engine.Questionnaire().Scored() {

@@ -257,14 +257,10 @@ func (j *Job) snapshot(k string) *Row {
 // responses and the complaints.
 func (j *Job) input(kind, scope string, schools []flows.School, from, to time.Time, complaints []*flows.Complaint, comments bool) (Input, error) {
 	dir := j.Engine.Directory()
-	var waves []*flows.Wave
-	var latest *flows.Wave
+	waves := dir.WavesIn(from, to)
+	var latest *flows.Wave // the latest started before to
 	for i := range dir.Waves {
-		w := &dir.Waves[i]
-		if w.Start.Before(to) && w.End.After(from) {
-			waves = append(waves, w)
-		}
-		if w.Start.Before(to) && (latest == nil || w.Start.After(latest.Start)) {
+		if w := &dir.Waves[i]; w.Start.Before(to) && (latest == nil || w.Start.After(latest.Start)) {
 			latest = w
 		}
 	}

@@ -277,6 +277,9 @@ func capped(list []string, n int) []string {
 }
 
 // num writes a whole number the Vietnamese way: 12.345.
+// Number writes n as Vietnamese readers do: 1.250.
+func Number(n int) string { return num(n) }
+
 func num(n int) string {
 	s := strconv.Itoa(n)
 	if n < 0 {

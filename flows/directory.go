@@ -454,6 +454,18 @@ func (d *Directory) LatestWave(t time.Time) (*Wave, bool) {
 	return latest, latest != nil
 }
 
+// WavesIn are the waves whose days meet [from, to), in configuration
+// order: a response is counted on a day of its wave.
+func (d *Directory) WavesIn(from, to time.Time) []*Wave {
+	var out []*Wave
+	for i := range d.Waves {
+		if w := &d.Waves[i]; w.Start.Before(to) && w.End.After(from) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
 // NextWave returns the first wave starting after t.
 func (d *Directory) NextWave(t time.Time) (*Wave, bool) {
 	var best *Wave

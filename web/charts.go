@@ -7,7 +7,6 @@ import (
 	"html/template"
 	"image/color"
 	"strconv"
-	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -157,22 +156,9 @@ func (intTicks) Ticks(lo, hi float64) []plot.Tick {
 	}
 	var out []plot.Tick
 	for v := 0.0; v <= hi; v += step {
-		out = append(out, plot.Tick{Value: v, Label: groupThousands(int(v))})
+		out = append(out, plot.Tick{Value: v, Label: digest.Number(int(v))})
 	}
 	return out
-}
-
-// groupThousands writes 12345 as 12.345, the Vietnamese way.
-func groupThousands(n int) string {
-	s := strconv.Itoa(n)
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte('.')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 func drawSVG(p *plot.Plot, wpt, hpt int) (template.URL, error) {

@@ -17,7 +17,7 @@ func funcs(e *flows.Engine) template.FuncMap {
 			}
 			return digest.PercentVI(s.Pct)
 		},
-		"num": groupThousands,
+		"num": digest.Number,
 		"complaintID": func(code string) uint64 {
 			id, _ := flows.ParseComplaintCode(code)
 			return id

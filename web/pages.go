@@ -294,10 +294,8 @@ func (s *Server) trend(data map[string]any, schools []string, rep *digest.Report
 // on a day of its wave.
 func (s *Server) wavesIn(from, to time.Time) []string {
 	var ids []string
-	for _, w := range s.cfg.Engine.Directory().Waves {
-		if w.Start.Before(to) && w.End.After(from) {
-			ids = append(ids, w.ID)
-		}
+	for _, w := range s.cfg.Engine.Directory().WavesIn(from, to) {
+		ids = append(ids, w.ID)
 	}
 	return ids
 }
