@@ -584,6 +584,12 @@ func TestZaloWebhookOnFileLogged(t *testing.T) {
 		h := newZaloHarness(t, "webhook")
 		h.start()
 		h.say(zaloParent, "/start", "Anh/chị có đồng ý")
+		// The webhook serves while the bot asks Zalo what it has on file:
+		// a parent may be answered first (under -race in CI they were, and
+		// stopping then cancelled the question).
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && !strings.Contains(h.stderr.String(), "Zalo's webhook on file"); {
+			time.Sleep(10 * time.Millisecond)
+		}
 		h.stop()
 		log := h.stderr.String()
 		want := "url=http://" + h.ln.Addr().String() + "/zalo"
